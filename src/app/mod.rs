@@ -1,0 +1,385 @@
+//! The pure UI state machine: `App::update(msg, fleet)` → commands. No terminal,
+//! no I/O, no clock: everything it needs arrives in the message.
+
+pub mod keymap;
+pub mod palette;
+pub mod views;
+
+use std::sync::Arc;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+pub use keymap::Action;
+pub use views::AlertSort;
+
+use crate::model::Fleet;
+use crate::providers::demo::{DrillCommand, EstateSpec};
+use palette::PaletteCommand;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Overview,
+    Health,
+    Traffic,
+    Cost,
+    Alerts,
+    Logs,
+    Help,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 7] = [Pane::Overview, Pane::Health, Pane::Traffic, Pane::Cost, Pane::Alerts, Pane::Logs, Pane::Help];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Overview => "Overview",
+            Pane::Health => "Health",
+            Pane::Traffic => "Traffic",
+            Pane::Cost => "Cost",
+            Pane::Alerts => "Alerts",
+            Pane::Logs => "Logs",
+            Pane::Help => "Help",
+        }
+    }
+    /// The palette command that opens this pane.
+    pub fn command(self) -> &'static str {
+        match self {
+            Pane::Overview => "overview",
+            Pane::Health => "health",
+            Pane::Traffic => "traffic",
+            Pane::Cost => "cost",
+            Pane::Alerts => "alerts",
+            Pane::Logs => "logs",
+            Pane::Help => "help",
+        }
+    }
+    pub fn index(self) -> usize {
+        Pane::ALL.iter().position(|p| *p == self).unwrap_or(0)
+    }
+    pub fn has_list(self) -> bool {
+        matches!(self, Pane::Health | Pane::Alerts)
+    }
+    fn offset(self, by: isize) -> Pane {
+        let n = Pane::ALL.len() as isize;
+        Pane::ALL[(self.index() as isize + by).rem_euclid(n) as usize]
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Mode {
+    #[default]
+    Normal,
+    /// Typing a filter for the current list.
+    Filter,
+    /// Typing a `:` command.
+    Palette(PaletteState),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PaletteState {
+    pub input: String,
+    pub candidates: Vec<String>,
+    pub selected: Option<usize>,
+}
+
+/// A selectable, filterable list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListState {
+    pub selected: usize,
+    pub filter: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    pub level: Level,
+    pub text: String,
+}
+
+/// Input to the state machine.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(KeyEvent),
+    /// A new Fleet was published; derived rows must be rebuilt.
+    FleetChanged,
+    Resize { width: u16, height: u16 },
+    /// The outcome of a command the runtime carried out.
+    CommandDone(Result<String, String>),
+}
+
+/// Output of the state machine: work for the runtime (which does the I/O).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    Quit,
+    Drill(DrillCommand),
+    RefreshNow,
+}
+
+/// Everything the UI remembers between frames.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub pane: Pane,
+    pub mode: Mode,
+    pub health: ListState,
+    pub alerts: ListState,
+    pub alert_sort: AlertSort,
+    pub status: Option<Status>,
+    pub size: (u16, u16),
+    /// First line shown on the Help pane.
+    pub help_scroll: u16,
+    /// The demo estate, when running on it: drills are checked against it.
+    pub estate: Option<Arc<EstateSpec>>,
+    /// Derived rows, rebuilt on change only.
+    pub alert_rows: Vec<usize>,
+    pub zone_rows: Vec<views::ZoneRow>,
+}
+
+impl App {
+    pub fn new(estate: Option<Arc<EstateSpec>>) -> App {
+        App {
+            pane: Pane::Overview,
+            mode: Mode::Normal,
+            health: ListState::default(),
+            alerts: ListState::default(),
+            alert_sort: AlertSort::default(),
+            status: None,
+            size: (80, 24),
+            help_scroll: 0,
+            estate,
+            alert_rows: Vec::new(),
+            zone_rows: Vec::new(),
+        }
+    }
+
+    /// Apply one message. Returns the commands the runtime must carry out.
+    pub fn update(&mut self, msg: Msg, fleet: &Fleet) -> Vec<Command> {
+        match msg {
+            Msg::Key(k) if k.kind == KeyEventKind::Release => vec![],
+            Msg::Key(k) => self.on_key(k, fleet),
+            Msg::FleetChanged => {
+                self.rebuild_rows(fleet);
+                vec![]
+            }
+            Msg::Resize { width, height } => {
+                self.size = (width, height);
+                vec![]
+            }
+            Msg::CommandDone(r) => {
+                self.status = Some(match r {
+                    Ok(text) => Status { level: Level::Info, text },
+                    Err(text) => Status { level: Level::Error, text },
+                });
+                vec![]
+            }
+        }
+    }
+
+    fn rebuild_rows(&mut self, fleet: &Fleet) {
+        self.alert_rows = views::alert_rows(fleet, &self.alerts.filter, self.alert_sort);
+        self.zone_rows = views::zone_rows(fleet, &self.health.filter);
+        self.alerts.selected = self.alerts.selected.min(self.alert_rows.len().saturating_sub(1));
+        self.health.selected = self.health.selected.min(self.zone_rows.len().saturating_sub(1));
+    }
+
+    fn list_mut(&mut self) -> Option<(&mut ListState, usize)> {
+        match self.pane {
+            Pane::Health => Some((&mut self.health, self.zone_rows.len())),
+            Pane::Alerts => Some((&mut self.alerts, self.alert_rows.len())),
+            _ => None,
+        }
+    }
+
+    /// The list of the current pane, if it has one.
+    pub fn list(&self) -> Option<&ListState> {
+        match self.pane {
+            Pane::Health => Some(&self.health),
+            Pane::Alerts => Some(&self.alerts),
+            _ => None,
+        }
+    }
+
+    fn on_key(&mut self, k: KeyEvent, fleet: &Fleet) -> Vec<Command> {
+        // Ctrl-C always quits, whatever mode: the operator's way out must never fail.
+        if k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL) {
+            return vec![Command::Quit];
+        }
+        match std::mem::take(&mut self.mode) {
+            Mode::Normal => self.on_normal_key(k, fleet),
+            Mode::Filter => self.on_filter_key(k, fleet),
+            Mode::Palette(p) => self.on_palette_key(p, k, fleet),
+        }
+    }
+
+    fn on_normal_key(&mut self, k: KeyEvent, fleet: &Fleet) -> Vec<Command> {
+        let Some(action) = keymap::lookup(&k, self.pane) else {
+            return vec![];
+        };
+        self.status = None;
+        let page = usize::from(self.size.1.saturating_sub(10)).max(1);
+        match action {
+            Action::Quit => return vec![Command::Quit],
+            Action::NextPane => self.pane = self.pane.offset(1),
+            Action::PrevPane => self.pane = self.pane.offset(-1),
+            Action::GoTo(p) => self.pane = p,
+            Action::Up => self.move_selection(-1),
+            Action::Down => self.move_selection(1),
+            Action::PageUp => self.move_selection(-(page as isize)),
+            Action::PageDown => self.move_selection(page as isize),
+            Action::Top => self.move_selection(isize::MIN / 2),
+            Action::Bottom => self.move_selection(isize::MAX / 2),
+            Action::Filter => self.mode = Mode::Filter,
+            Action::ClearFilter => self.set_filter(String::new(), fleet),
+            Action::Palette => self.open_palette(String::new()),
+            Action::CycleSort => self.set_sort(self.alert_sort.next(), fleet),
+            Action::Refresh => return vec![Command::RefreshNow],
+        }
+        vec![]
+    }
+
+    fn move_selection(&mut self, by: isize) {
+        if self.pane == Pane::Help {
+            let max = crate::ui::help::line_count().saturating_sub(1) as isize;
+            self.help_scroll = (self.help_scroll as isize).saturating_add(by).clamp(0, max) as u16;
+            return;
+        }
+        if let Some((list, len)) = self.list_mut() {
+            let max = len.saturating_sub(1) as isize;
+            list.selected = (list.selected as isize).saturating_add(by).clamp(0, max) as usize;
+        }
+    }
+
+    fn set_filter(&mut self, filter: String, fleet: &Fleet) {
+        if let Some((list, _)) = self.list_mut() {
+            list.filter = filter;
+            list.selected = 0;
+        }
+        self.rebuild_rows(fleet);
+    }
+
+    fn set_sort(&mut self, sort: AlertSort, fleet: &Fleet) {
+        self.alert_sort = sort;
+        self.alerts.selected = 0;
+        self.rebuild_rows(fleet);
+        self.status = Some(Status { level: Level::Info, text: format!("alerts sorted by {}", sort.label()) });
+    }
+
+    fn on_filter_key(&mut self, k: KeyEvent, fleet: &Fleet) -> Vec<Command> {
+        let Some(current) = self.list().map(|l| l.filter.clone()) else {
+            return vec![];
+        };
+        match k.code {
+            KeyCode::Enter => return vec![],
+            KeyCode::Esc => {
+                self.set_filter(String::new(), fleet);
+                return vec![];
+            }
+            KeyCode::Backspace => {
+                let mut f = current;
+                f.pop();
+                self.set_filter(f, fleet);
+            }
+            KeyCode::Char(c) if !c.is_control() && !k.modifiers.contains(KeyModifiers::CONTROL) => {
+                self.set_filter(format!("{current}{c}"), fleet);
+            }
+            _ => {}
+        }
+        self.mode = Mode::Filter;
+        vec![]
+    }
+
+    fn open_palette(&mut self, input: String) {
+        let candidates = palette::complete(&input, self.estate.as_deref());
+        self.mode = Mode::Palette(PaletteState { input, candidates, selected: None });
+    }
+
+    fn on_palette_key(&mut self, mut p: PaletteState, k: KeyEvent, fleet: &Fleet) -> Vec<Command> {
+        match k.code {
+            KeyCode::Esc => return vec![],
+            KeyCode::Enter => {
+                let line = match p.selected.and_then(|i| p.candidates.get(i)) {
+                    Some(c) => c.clone(),
+                    None => p.input.clone(),
+                };
+                return self.run_palette(&line, fleet);
+            }
+            KeyCode::Tab => {
+                // Tab takes the highlighted (or only / first) candidate.
+                let pick = p.selected.unwrap_or(0);
+                if let Some(c) = p.candidates.get(pick).cloned() {
+                    self.open_palette(c);
+                    return vec![];
+                }
+            }
+            KeyCode::Down | KeyCode::BackTab | KeyCode::Up if !p.candidates.is_empty() => {
+                let n = p.candidates.len();
+                p.selected = Some(match (k.code, p.selected) {
+                    (KeyCode::Down, None) => 0,
+                    (KeyCode::Down, Some(i)) => (i + 1) % n,
+                    (_, None) => n - 1,
+                    (_, Some(i)) => (i + n - 1) % n,
+                });
+            }
+            KeyCode::Backspace => {
+                if p.input.is_empty() {
+                    return vec![]; // backspace on an empty palette closes it, as in vim
+                }
+                p.input.pop();
+                self.open_palette(p.input);
+                return vec![];
+            }
+            KeyCode::Char(c) if !c.is_control() && !k.modifiers.contains(KeyModifiers::CONTROL) => {
+                p.input.push(c);
+                self.open_palette(p.input);
+                return vec![];
+            }
+            _ => {}
+        }
+        self.mode = Mode::Palette(p);
+        vec![]
+    }
+
+    fn run_palette(&mut self, line: &str, fleet: &Fleet) -> Vec<Command> {
+        let error = |app: &mut App, text: String| {
+            app.status = Some(Status { level: Level::Error, text });
+            vec![]
+        };
+        match palette::parse(line) {
+            Err(e) => error(self, e),
+            Ok(PaletteCommand::Quit) => vec![Command::Quit],
+            Ok(PaletteCommand::GoTo(p)) => {
+                self.pane = p;
+                vec![]
+            }
+            Ok(PaletteCommand::Sort(s)) => {
+                self.set_sort(s, fleet);
+                vec![]
+            }
+            Ok(PaletteCommand::Filter(f)) => {
+                if !self.pane.has_list() {
+                    return error(self, format!("the {} pane has no list to filter", self.pane.title()));
+                }
+                self.set_filter(f, fleet);
+                vec![]
+            }
+            Ok(PaletteCommand::Refresh) => vec![Command::RefreshNow],
+            Ok(PaletteCommand::Drill(args)) => {
+                let Some(estate) = self.estate.clone() else {
+                    return error(self, "drills run only on the demo estate".into());
+                };
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                match DrillCommand::parse(&args, &estate) {
+                    Ok(cmd) => vec![Command::Drill(cmd)],
+                    Err(e) => error(self, e),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,233 @@
+//! Polls every source on its own tokio task and publishes an immutable [`Fleet`]
+//! on a watch channel. A slow or failing source only ever marks itself stale: it
+//! cannot delay another source, and it can never delay a frame.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::{Notify, mpsc, watch};
+use tokio::task::JoinHandle;
+
+use crate::clock::Clock;
+use crate::model::{CloudKind, Fleet, Freshness, SourceReport, SourceStatus, TrafficHistory, TrafficPoint};
+use crate::providers::{Provider, ProviderError};
+
+/// How one source is polled.
+#[derive(Clone)]
+pub struct SourceSchedule {
+    pub provider: Arc<dyn Provider>,
+    pub interval: Duration,
+    pub timeout: Duration,
+}
+
+/// Longest wait between attempts while a source keeps failing.
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
+
+/// The delay before the next attempt: the interval while healthy, doubling per
+/// consecutive failure up to [`MAX_BACKOFF`], with up to 10 % jitter so that many
+/// consoles do not poll an API in lockstep.
+pub fn next_delay(interval: Duration, failures: u32, jitter_unit: f64) -> Duration {
+    let base = if failures == 0 {
+        interval
+    } else {
+        let factor = 2u32.saturating_pow(failures.min(16));
+        interval.saturating_mul(factor).min(MAX_BACKOFF.max(interval))
+    };
+    base.mul_f64(1.0 + 0.1 * jitter_unit.clamp(0.0, 1.0))
+}
+
+struct PollResult {
+    index: usize,
+    at: DateTime<Utc>,
+    result: Result<SourceReport, ProviderError>,
+}
+
+pub struct Collector {
+    pub fleet: watch::Receiver<Arc<Fleet>>,
+    refresh: Arc<Notify>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Collector {
+    /// Start one polling task per source and the merge task.
+    pub fn spawn(sources: Vec<SourceSchedule>, clock: Arc<dyn Clock>, demo: bool) -> Collector {
+        let statuses: Vec<SourceStatus> =
+            sources.iter().map(|s| SourceStatus::new(s.provider.id().clone(), s.provider.kind())).collect();
+        let initial = Fleet::merge(0, clock.now(), demo, &statuses.iter().cloned().map(|s| (s, None)).collect::<Vec<_>>(), BTreeMap::new());
+        let (fleet_tx, fleet_rx) = watch::channel(Arc::new(initial));
+        // Bounded: a source can have at most a few results in flight; if the merger
+        // lags, pollers wait rather than memory growing.
+        let (result_tx, result_rx) = mpsc::channel(sources.len().max(1) * 4);
+        let refresh = Arc::new(Notify::new());
+        let mut tasks = Vec::with_capacity(sources.len() + 1);
+        for (index, schedule) in sources.into_iter().enumerate() {
+            tasks.push(tokio::spawn(poll_loop(index, schedule, clock.clone(), result_tx.clone(), refresh.clone())));
+        }
+        drop(result_tx);
+        tasks.push(tokio::spawn(merge_loop(statuses, demo, result_rx, fleet_tx)));
+        Collector { fleet: fleet_rx, refresh, tasks }
+    }
+
+    /// Ask every source to poll now (after a drill or an action).
+    pub fn refresh_now(&self) {
+        self.refresh.notify_waiters();
+    }
+}
+
+impl Drop for Collector {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+async fn poll_loop(
+    index: usize,
+    s: SourceSchedule,
+    clock: Arc<dyn Clock>,
+    out: mpsc::Sender<PollResult>,
+    refresh: Arc<Notify>,
+) {
+    let mut failures = 0u32;
+    let mut jitter = JitterSeq::new(index as u64);
+    loop {
+        let at = clock.now();
+        let result = match tokio::time::timeout(s.timeout, s.provider.poll(at)).await {
+            Ok(r) => r,
+            Err(_) => Err(ProviderError::Timeout(s.timeout)),
+        };
+        failures = if result.is_ok() { 0 } else { failures.saturating_add(1) };
+        if out.send(PollResult { index, at, result }).await.is_err() {
+            return; // merger gone: we are shutting down
+        }
+        let delay = next_delay(s.interval, failures, jitter.next_unit());
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = refresh.notified() => {}
+        }
+    }
+}
+
+/// Cheap per-task jitter source; randomness quality does not matter here.
+struct JitterSeq(u64);
+
+impl JitterSeq {
+    fn new(seed: u64) -> Self {
+        JitterSeq(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    fn next_unit(&mut self) -> f64 {
+        // xorshift64
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+async fn merge_loop(
+    mut statuses: Vec<SourceStatus>,
+    demo: bool,
+    mut results: mpsc::Receiver<PollResult>,
+    out: watch::Sender<Arc<Fleet>>,
+) {
+    let mut reports: Vec<Option<Arc<SourceReport>>> = vec![None; statuses.len()];
+    let mut history: BTreeMap<CloudKind, TrafficHistory> = BTreeMap::new();
+    let mut generation = 0u64;
+    while let Some(PollResult { index, at, result }) = results.recv().await {
+        let Some(status) = statuses.get_mut(index) else { continue };
+        status.last_attempt = Some(at);
+        match result {
+            Ok(report) => {
+                status.last_ok = Some(at);
+                status.freshness = Freshness::Fresh;
+                record_history(&mut history, &report, at);
+                reports[index] = Some(Arc::new(report));
+            }
+            Err(e) => {
+                log::warn!("source {} failed: {e}", status.id);
+                status.freshness = Freshness::Stale { reason: e.to_string() };
+            }
+        }
+        generation += 1;
+        let pairs: Vec<_> = statuses.iter().cloned().zip(reports.iter().cloned()).collect();
+        let fleet = Fleet::merge(generation, at, demo, &pairs, history.clone());
+        if out.send(Arc::new(fleet)).is_err() {
+            return;
+        }
+    }
+}
+
+/// Append one point per cloud in the report to the bounded history.
+pub fn record_history(history: &mut BTreeMap<CloudKind, TrafficHistory>, report: &SourceReport, at: DateTime<Utc>) {
+    for m in &report.metrics {
+        history
+            .entry(m.cloud)
+            .or_default()
+            .push(TrafficPoint { at, rps: m.rps, p95_ms: m.p95_ms, error_rate: m.error_rate });
+    }
+}
+
+/// Poll each source once, concurrently, and merge: for one-shot use and tests.
+pub async fn collect_once(sources: &[SourceSchedule], now: DateTime<Utc>, demo: bool) -> Fleet {
+    let mut set = tokio::task::JoinSet::new();
+    for (i, s) in sources.iter().enumerate() {
+        let (provider, timeout) = (s.provider.clone(), s.timeout);
+        set.spawn(async move {
+            let r = match tokio::time::timeout(timeout, provider.poll(now)).await {
+                Ok(r) => r,
+                Err(_) => Err(ProviderError::Timeout(timeout)),
+            };
+            (i, r)
+        });
+    }
+    let mut results: Vec<Option<Result<SourceReport, ProviderError>>> = sources.iter().map(|_| None).collect();
+    while let Some(joined) = set.join_next().await {
+        if let Ok((i, r)) = joined {
+            results[i] = Some(r);
+        }
+    }
+    let mut history = BTreeMap::new();
+    let pairs: Vec<_> = sources
+        .iter()
+        .zip(results)
+        .map(|(s, r)| {
+            let mut status = SourceStatus::new(s.provider.id().clone(), s.provider.kind());
+            status.last_attempt = Some(now);
+            match r {
+                Some(Ok(report)) => {
+                    status.freshness = Freshness::Fresh;
+                    status.last_ok = Some(now);
+                    record_history(&mut history, &report, now);
+                    (status, Some(Arc::new(report)))
+                }
+                Some(Err(e)) => {
+                    status.freshness = Freshness::Stale { reason: e.to_string() };
+                    (status, None)
+                }
+                None => {
+                    status.freshness = Freshness::Stale { reason: "poll task failed".into() };
+                    (status, None)
+                }
+            }
+        })
+        .collect();
+    Fleet::merge(1, now, demo, &pairs, history)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let i = Duration::from_secs(5);
+        assert_eq!(next_delay(i, 0, 0.0), i);
+        assert_eq!(next_delay(i, 1, 0.0), Duration::from_secs(10));
+        assert_eq!(next_delay(i, 3, 0.0), Duration::from_secs(40));
+        assert_eq!(next_delay(i, 30, 0.0), MAX_BACKOFF);
+        assert_eq!(next_delay(i, 0, 1.0), Duration::from_millis(5500));
+    }
+}

@@ -1,0 +1,135 @@
+//! The config file: TOML at the XDG config path (or `--config PATH`). It never
+//! holds a secret; later sources name keyring entries instead.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::toml_file::{self, TomlError};
+
+/// Written by `opsdeck init`.
+pub const SAMPLE: &str = include_str!("../assets/config.sample.toml");
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Built-in theme name or a path to a theme file.
+    #[serde(default)]
+    pub theme: Option<String>,
+    #[serde(default)]
+    pub sources: Vec<SourceConfig>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    Demo,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    pub name: String,
+    pub kind: SourceKind,
+    #[serde(default = "default_interval")]
+    pub interval_secs: u64,
+    #[serde(default = "default_timeout")]
+    pub timeout_secs: u64,
+    /// Demo only: an estate file to load instead of the embedded one.
+    #[serde(default)]
+    pub estate: Option<PathBuf>,
+}
+
+fn default_interval() -> u64 {
+    5
+}
+fn default_timeout() -> u64 {
+    4
+}
+
+impl Config {
+    /// The config path opsdeck reads when none is given.
+    pub fn default_path() -> Option<PathBuf> {
+        directories::ProjectDirs::from("", "", "opsdeck").map(|d| d.config_dir().join("config.toml"))
+    }
+
+    /// Where user themes live: `<config dir>/themes/NAME.toml`.
+    pub fn themes_dir() -> Option<PathBuf> {
+        directories::ProjectDirs::from("", "", "opsdeck").map(|d| d.config_dir().join("themes"))
+    }
+
+    pub fn load(path: &Path) -> Result<Config, TomlError> {
+        let text = std::fs::read_to_string(path).map_err(|e| TomlError {
+            path: path.to_path_buf(),
+            line: 0,
+            column: 0,
+            message: format!("cannot read config: {e}"),
+        })?;
+        Self::parse(path, &text)
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<Config, TomlError> {
+        let config: Config = toml_file::parse(path, text)?;
+        let mut names = BTreeSet::new();
+        for s in &config.sources {
+            let near = format!("\"{}\"", s.name);
+            if s.name.trim().is_empty() {
+                return Err(toml_file::invalid(path, text, "name", None, "a source needs a non-empty name"));
+            }
+            if !names.insert(s.name.as_str()) {
+                return Err(toml_file::invalid(path, text, "name", Some(&near), format!("source name '{}' is used twice", s.name)));
+            }
+            if s.interval_secs == 0 || s.interval_secs > 86_400 {
+                return Err(toml_file::invalid(path, text, "interval_secs", Some(&near), "interval_secs must be between 1 and 86400"));
+            }
+            if s.timeout_secs == 0 || s.timeout_secs > 600 {
+                return Err(toml_file::invalid(path, text, "timeout_secs", Some(&near), "timeout_secs must be between 1 and 600"));
+            }
+            if s.estate.is_some() && s.kind != SourceKind::Demo {
+                return Err(toml_file::invalid(path, text, "estate", Some(&near), "estate is only for kind = \"demo\""));
+            }
+        }
+        Ok(config)
+    }
+
+    /// No sources configured means: run the embedded demo.
+    pub fn is_demo(&self) -> bool {
+        self.sources.is_empty() || self.sources.iter().all(|s| s.kind == SourceKind::Demo)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sample_config_parses_and_selects_the_demo() {
+        let c = Config::parse(Path::new("sample.toml"), SAMPLE).expect("sample parses");
+        assert!(c.is_demo());
+        assert_eq!(c.sources.len(), 1);
+        assert_eq!(c.sources[0].interval_secs, 5);
+    }
+
+    #[test]
+    fn bad_value_names_file_line_column() {
+        let text = "theme = \"default\"\n[[sources]]\nname = \"demo\"\nkind = \"demo\"\ninterval_secs = \"fast\"\n";
+        let err = Config::parse(Path::new("/etc/opsdeck.toml"), text).expect_err("bad type");
+        assert_eq!((err.line, err.column), (5, 17), "{err}");
+        assert!(err.to_string().starts_with("/etc/opsdeck.toml:5:17:"), "{err}");
+    }
+
+    #[test]
+    fn duplicate_source_names_are_refused() {
+        let text = "[[sources]]\nname = \"a\"\nkind = \"demo\"\n[[sources]]\nname = \"a\"\nkind = \"demo\"\n";
+        let err = Config::parse(Path::new("c.toml"), text).expect_err("dup");
+        assert!(err.message.contains("used twice"), "{err}");
+        assert_eq!(err.line, 2);
+    }
+
+    #[test]
+    fn unknown_kind_is_refused() {
+        let err = Config::parse(Path::new("c.toml"), "[[sources]]\nname = \"x\"\nkind = \"gcp\"\n").expect_err("kind");
+        assert_eq!(err.line, 3, "{err}");
+    }
+}

@@ -1,0 +1,16 @@
+//! opsdeck: a terminal operations console for one shop on several clouds.
+//!
+//! Read flow: providers → collector → Fleet → app → ui. See ARCHITECTURE.md.
+
+pub mod app;
+pub mod clock;
+pub mod collector;
+pub mod config;
+pub mod model;
+pub mod providers;
+pub mod runtime;
+pub mod startup;
+pub mod terminal;
+pub mod theme;
+pub mod toml_file;
+pub mod ui;

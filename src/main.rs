@@ -1,0 +1,127 @@
+//! The `opsdeck` command line. Errors in the user's files are reported before the
+//! terminal is touched, with a non-zero exit.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+
+use opsdeck::clock::SystemClock;
+use opsdeck::config::{Config, SAMPLE};
+use opsdeck::runtime::{self, Session};
+use opsdeck::startup;
+use opsdeck::theme::{ColorMode, Theme};
+
+#[derive(Parser, Debug)]
+#[command(name = "opsdeck", version, about = "Terminal operations console for one shop on several clouds")]
+struct Cli {
+    /// Config file (default: the XDG config path, e.g. ~/.config/opsdeck/config.toml).
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// Theme: default, light, high-contrast, or a path to a theme file.
+    #[arg(long, global = true, value_name = "NAME|PATH")]
+    theme: Option<String>,
+    /// Run the demo on this estate file instead of the embedded shop.
+    #[arg(long, global = true, value_name = "FILE")]
+    demo: Option<PathBuf>,
+    /// Colour depth; auto reads COLORTERM and TERM. NO_COLOR is always honoured.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+    #[command(subcommand)]
+    command: Option<Cmd>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    #[value(name = "16")]
+    Ansi16,
+    #[value(name = "256")]
+    Ansi256,
+    Truecolor,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Start the console (the default).
+    Run,
+    /// Write a commented sample config that selects the demo.
+    Init {
+        /// Overwrite an existing config file.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match real_main(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("opsdeck: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn real_main(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Some(Cmd::Init { force }) => init(cli.config, force),
+        Some(Cmd::Run) | None => run(cli),
+    }
+}
+
+fn init(path: Option<PathBuf>, force: bool) -> anyhow::Result<()> {
+    let path = path.or_else(Config::default_path).context("no config directory could be determined; pass --config PATH")?;
+    if path.exists() && !force {
+        anyhow::bail!("{} already exists; pass --force to overwrite it", path.display());
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    std::fs::write(&path, SAMPLE).with_context(|| format!("writing {}", path.display()))?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
+fn color_mode(choice: ColorChoice) -> ColorMode {
+    let no_color = std::env::var("NO_COLOR").is_ok_and(|v| !v.is_empty());
+    match choice {
+        _ if no_color => ColorMode::None,
+        ColorChoice::Auto => ColorMode::from_env(),
+        ColorChoice::Ansi16 => ColorMode::Ansi16,
+        ColorChoice::Ansi256 => ColorMode::Ansi256,
+        ColorChoice::Truecolor => ColorMode::TrueColor,
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    // Everything that reads the user's files happens before the terminal is touched.
+    let (config, _path) = startup::load_config(cli.config.as_deref())?;
+    let built = startup::build(&config, cli.demo.as_deref())?;
+    let theme_name = cli.theme.or(config.theme.clone()).unwrap_or_else(|| "default".into());
+    let theme = Theme::load(&theme_name, Config::themes_dir().as_deref(), color_mode(cli.color))?;
+
+    tui_logger::init_logger(log::LevelFilter::Debug).context("starting the log pane")?;
+    tui_logger::set_default_level(log::LevelFilter::Info);
+    log::info!("opsdeck {} started with {} source(s)", env!("CARGO_PKG_VERSION"), built.sources.len());
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(runtime::run(Session {
+        sources: built.sources,
+        clock: Arc::new(SystemClock),
+        theme,
+        demo: built.demo,
+        estate: built.estate,
+        drills: built.drills,
+    }))?;
+    // The input thread may be blocked in read(); don't wait for it.
+    rt.shutdown_background();
+    Ok(())
+}

@@ -1,0 +1,69 @@
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The clouds opsdeck understands. Order is display order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CloudKind {
+    Aws,
+    Azure,
+    #[serde(alias = "alibaba")]
+    Aliyun,
+}
+
+impl CloudKind {
+    pub const ALL: [CloudKind; 3] = [CloudKind::Aws, CloudKind::Azure, CloudKind::Aliyun];
+
+    /// Short lowercase name used in commands (`:drill db-primary-down aws`).
+    pub fn slug(self) -> &'static str {
+        match self {
+            CloudKind::Aws => "aws",
+            CloudKind::Azure => "azure",
+            CloudKind::Aliyun => "aliyun",
+        }
+    }
+
+    /// Human label used in panes.
+    pub fn label(self) -> &'static str {
+        match self {
+            CloudKind::Aws => "AWS",
+            CloudKind::Azure => "Azure",
+            CloudKind::Aliyun => "Alibaba",
+        }
+    }
+
+    pub fn from_slug(s: &str) -> Option<CloudKind> {
+        match s.to_ascii_lowercase().as_str() {
+            "aws" => Some(CloudKind::Aws),
+            "azure" => Some(CloudKind::Azure),
+            "aliyun" | "alibaba" => Some(CloudKind::Aliyun),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for CloudKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// Name of a configured source (`demo`, `aws-prod`, ...). Unique within a config.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct SourceId(pub String);
+
+impl SourceId {
+    pub fn new(s: impl Into<String>) -> Self {
+        SourceId(s.into())
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for SourceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}

@@ -1,0 +1,43 @@
+use serde::Serialize;
+
+use super::{CloudKind, Health};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ZoneCapacity {
+    pub zone: String,
+    pub in_service: u32,
+    pub healthy: u32,
+}
+
+/// An Auto Scaling group, VM Scale Set or ESS scaling group.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScalingGroup {
+    pub cloud: CloudKind,
+    pub region: String,
+    pub name: String,
+    pub min: u32,
+    pub max: u32,
+    pub desired: u32,
+    pub zones: Vec<ZoneCapacity>,
+    /// Share of instances on spot / preemptible capacity, 0..1.
+    pub spot_share: f64,
+}
+
+impl ScalingGroup {
+    pub fn in_service(&self) -> u32 {
+        self.zones.iter().map(|z| z.in_service).sum()
+    }
+    pub fn healthy(&self) -> u32 {
+        self.zones.iter().map(|z| z.healthy).sum()
+    }
+    pub fn health(&self) -> Health {
+        let healthy = self.healthy();
+        if healthy == 0 {
+            Health::Down
+        } else if healthy < self.desired || healthy < self.min {
+            Health::Degraded
+        } else {
+            Health::Ok
+        }
+    }
+}

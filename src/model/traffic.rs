@@ -1,0 +1,97 @@
+use serde::Serialize;
+
+use super::{CloudKind, Health};
+
+/// Front-door figures of one cloud.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CloudMetrics {
+    pub cloud: CloudKind,
+    pub region: String,
+    pub rps: f64,
+    pub p95_ms: f64,
+    /// 5xx responses as a fraction of all, 0..1.
+    pub error_rate: f64,
+    /// Average CPU of the web tier, 0..1.
+    pub cpu: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum PolicyKind {
+    Route53,
+    TrafficManager,
+    Gtm,
+    /// A multi-cloud policy spanning several DNS services.
+    Global,
+}
+
+impl PolicyKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            PolicyKind::Route53 => "Route 53",
+            PolicyKind::TrafficManager => "Traffic Manager",
+            PolicyKind::Gtm => "GTM",
+            PolicyKind::Global => "global",
+        }
+    }
+}
+
+/// One DNS answer in a traffic policy.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Endpoint {
+    pub name: String,
+    pub cloud: CloudKind,
+    pub target: String,
+    pub weight: u32,
+    pub health: Health,
+    /// Health-check description or last observation.
+    pub check: String,
+}
+
+/// DNS-based traffic steering between clouds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrafficPolicy {
+    pub name: String,
+    pub kind: PolicyKind,
+    pub ttl_secs: u32,
+    pub endpoints: Vec<Endpoint>,
+}
+
+impl TrafficPolicy {
+    /// Share of answers each endpoint gets: weighted among healthy endpoints, as DNS
+    /// services do (unhealthy answers are withheld while a healthy one remains).
+    pub fn shares(&self) -> Vec<f64> {
+        let serving = |e: &Endpoint| e.health != Health::Down;
+        let healthy_total: u32 = self.endpoints.iter().filter(|e| serving(e)).map(|e| e.weight).sum();
+        let (total, filter_down) = if healthy_total > 0 {
+            (healthy_total, true)
+        } else {
+            (self.endpoints.iter().map(|e| e.weight).sum(), false)
+        };
+        self.endpoints
+            .iter()
+            .map(|e| {
+                if total == 0 || (filter_down && !serving(e)) {
+                    0.0
+                } else {
+                    f64::from(e.weight) / f64::from(total)
+                }
+            })
+            .collect()
+    }
+}
+
+/// The split-brain arbiter in a fourth location.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Arbiter {
+    pub name: String,
+    pub location: String,
+    pub reachable: bool,
+    pub rtt_ms: f64,
+}
+
+/// Where one cloud's alerts are sent.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NotificationRoute {
+    pub cloud: CloudKind,
+    pub route: String,
+}

@@ -1,0 +1,210 @@
+//! The embedded demo estate: a simulated three-cloud shop with chaos drills.
+//! It needs no network and no credentials, and is deterministic for a given time.
+
+pub mod drill;
+pub mod estate;
+mod sim;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+pub use drill::{DRILL_KINDS, Drill, DrillBook, DrillCommand, DrillHandle};
+pub use estate::EstateSpec;
+pub use sim::simulate;
+
+use super::{Capabilities, Provider, ProviderError};
+use std::collections::BTreeMap;
+
+use crate::collector::record_history;
+use crate::model::{Fleet, Freshness, SourceId, SourceReport, SourceStatus};
+
+pub struct DemoProvider {
+    id: SourceId,
+    estate: Arc<EstateSpec>,
+    drills: DrillHandle,
+}
+
+impl DemoProvider {
+    pub fn new(id: SourceId, estate: Arc<EstateSpec>, drills: DrillHandle) -> Self {
+        DemoProvider { id, estate, drills }
+    }
+}
+
+#[async_trait]
+impl Provider for DemoProvider {
+    fn id(&self) -> &SourceId {
+        &self.id
+    }
+    fn kind(&self) -> &'static str {
+        "demo"
+    }
+    fn capabilities(&self) -> Capabilities {
+        Capabilities { drills: true, ..Capabilities::default() }
+    }
+    async fn poll(&self, now: DateTime<Utc>) -> Result<SourceReport, ProviderError> {
+        Ok(simulate(&self.estate, &self.drills.snapshot(), now, &self.id))
+    }
+}
+
+/// The demo's Fleet at `now` with `history` points of traffic behind it (one per
+/// poll interval), as the collector would have built it. For tests, snapshots,
+/// benchmarks and one-shot output.
+pub fn fleet_at(estate: &EstateSpec, book: &DrillBook, now: DateTime<Utc>, history: usize) -> Fleet {
+    let id = SourceId::new("demo");
+    let mut hist = BTreeMap::new();
+    let step = chrono::Duration::seconds(5);
+    let mut last = None;
+    for i in (0..history.max(1)).rev() {
+        let at = now - step * i as i32;
+        let report = simulate(estate, book, at, &id);
+        record_history(&mut hist, &report, at);
+        last = Some(report);
+    }
+    let mut status = SourceStatus::new(id, "demo");
+    status.freshness = Freshness::Fresh;
+    status.last_ok = Some(now);
+    status.last_attempt = Some(now);
+    Fleet::merge(1, now, true, &[(status, last.map(Arc::new))], hist)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+
+    use super::*;
+    use crate::clock::reference_instant;
+    use crate::model::{CloudKind, Health, ReplicationKind, Severity};
+
+    fn estate() -> EstateSpec {
+        EstateSpec::embedded().expect("embedded estate")
+    }
+    fn src() -> SourceId {
+        SourceId::new("demo")
+    }
+    fn run(book: &DrillBook, at: DateTime<Utc>) -> SourceReport {
+        simulate(&estate(), book, at, &src())
+    }
+    fn group(r: &SourceReport, cloud: CloudKind) -> &crate::model::ScalingGroup {
+        r.groups.iter().find(|g| g.cloud == cloud).expect("group")
+    }
+    fn metrics(r: &SourceReport, cloud: CloudKind) -> &crate::model::CloudMetrics {
+        r.metrics.iter().find(|m| m.cloud == cloud).expect("metrics")
+    }
+    fn db_lag(r: &SourceReport, to: CloudKind) -> f64 {
+        r.replication.iter().find(|x| x.kind == ReplicationKind::Database && x.to == to).expect("lag").value
+    }
+    fn severities(r: &SourceReport, cloud: CloudKind) -> Vec<Severity> {
+        r.alerts.iter().filter(|a| a.cloud == Some(cloud)).map(|a| a.severity).collect()
+    }
+
+    #[test]
+    fn same_time_same_estate() {
+        let t = reference_instant();
+        assert_eq!(run(&DrillBook::default(), t), run(&DrillBook::default(), t));
+    }
+
+    #[test]
+    fn quiet_estate_is_healthy_and_within_targets() {
+        let r = run(&DrillBook::default(), reference_instant());
+        for g in &r.groups {
+            assert_eq!(g.health(), Health::Ok, "{}", g.name);
+            assert!(g.desired >= g.min && g.desired <= g.max);
+        }
+        for x in &r.replication {
+            assert!(x.within_target(), "{} {} > {}", x.name, x.value, x.target);
+        }
+        let shares: f64 = r.policies[0].shares().iter().sum();
+        assert!((shares - 1.0).abs() < 1e-9);
+        // Only the standing alerts from the estate file are open.
+        assert!(r.alerts.iter().all(|a| a.id.starts_with("demo:standing")), "{:#?}", r.alerts);
+        assert!(r.costs.iter().all(|c| c.forecast > c.month_to_date && c.month_to_date > 0.0));
+    }
+
+    #[test]
+    fn traffic_moves_over_the_day() {
+        let t = reference_instant();
+        let rps = |at| run(&DrillBook::default(), at).metrics.iter().map(|m| m.rps).sum::<f64>();
+        let afternoon = rps(t + Duration::hours(2)); // 16:30 UTC, near the peak
+        let night = rps(t - Duration::hours(12)); // 02:30 UTC, near the trough
+        assert!(afternoon > night * 1.5, "peak {afternoon} vs trough {night}");
+    }
+
+    #[test]
+    fn az_outage_drops_capacity_fires_p1_then_asg_replaces() {
+        let t0 = reference_instant();
+        let mut book = DrillBook::default();
+        let before = run(&book, t0);
+        book.apply(DrillCommand::Start(Drill::AzOutage { cloud: CloudKind::Aws, zone: "us-west-1a".into() }), t0)
+            .expect("drill");
+        let during = run(&book, t0 + Duration::seconds(5));
+        let g = group(&during, CloudKind::Aws);
+        let zone = g.zones.iter().find(|z| z.zone == "us-west-1a").expect("zone");
+        assert_eq!((zone.in_service, zone.healthy), (0, 0));
+        assert!(g.healthy() < group(&before, CloudKind::Aws).healthy());
+        assert!(metrics(&during, CloudKind::Aws).error_rate > metrics(&before, CloudKind::Aws).error_rate);
+        assert!(severities(&during, CloudKind::Aws).contains(&Severity::P1));
+        // Two minutes on, the group has replaced the lost instances in the other zones.
+        let later = run(&book, t0 + Duration::seconds(150));
+        assert!(group(&later, CloudKind::Aws).healthy() >= group(&before, CloudKind::Aws).healthy() - 1);
+        // Other clouds are untouched.
+        assert_eq!(group(&during, CloudKind::Azure), group(&before, CloudKind::Azure));
+    }
+
+    #[test]
+    fn db_primary_down_breaches_rpo_with_p0_and_clear_restores() {
+        let t0 = reference_instant();
+        let mut book = DrillBook::default();
+        book.apply(DrillCommand::Start(Drill::DbPrimaryDown { cloud: CloudKind::Aws }), t0).expect("drill");
+        let early = run(&book, t0 + Duration::seconds(10));
+        assert!(db_lag(&early, CloudKind::Azure) > 10.0);
+        assert!(severities(&early, CloudKind::Aws).contains(&Severity::P0), "primary down is P0");
+        let late = run(&book, t0 + Duration::seconds(45));
+        assert!(db_lag(&late, CloudKind::Azure) > 30.0);
+        assert!(
+            late.alerts.iter().any(|a| a.id == "demo:azure:rpo" && a.severity == Severity::P0),
+            "RPO breach is P0"
+        );
+        let t_clear = t0 + Duration::seconds(60);
+        book.apply(DrillCommand::Clear, t_clear).expect("clear");
+        let recovering = run(&book, t_clear + Duration::seconds(5));
+        assert!(db_lag(&recovering, CloudKind::Azure) < db_lag(&late, CloudKind::Azure));
+        let t_after = t_clear + Duration::seconds(120);
+        assert_eq!(run(&book, t_after), run(&DrillBook::default(), t_after), "clear restores the quiet estate");
+    }
+
+    #[test]
+    fn link_latency_raises_p95_and_lag_on_both_ends_only() {
+        let t0 = reference_instant();
+        let mut book = DrillBook::default();
+        let before = run(&book, t0);
+        book.apply(DrillCommand::Start(Drill::LinkLatency { a: CloudKind::Aws, b: CloudKind::Azure, ms: 400.0 }), t0)
+            .expect("drill");
+        let during = run(&book, t0);
+        for c in [CloudKind::Aws, CloudKind::Azure] {
+            assert!(metrics(&during, c).p95_ms > metrics(&before, c).p95_ms + 200.0, "{c}");
+        }
+        assert_eq!(metrics(&during, CloudKind::Aliyun), metrics(&before, CloudKind::Aliyun));
+        assert!(db_lag(&during, CloudKind::Azure) > db_lag(&before, CloudKind::Azure) + 10.0);
+        assert_eq!(db_lag(&during, CloudKind::Aliyun), db_lag(&before, CloudKind::Aliyun));
+        assert!(during.alerts.iter().any(|a| a.id == "demo:link:aws-azure" && a.severity == Severity::P2));
+    }
+
+    #[test]
+    fn losing_every_zone_takes_the_cloud_out_of_dns() {
+        let t0 = reference_instant();
+        let mut book = DrillBook::default();
+        for z in ["cn-hangzhou-h", "cn-hangzhou-i", "cn-hangzhou-j"] {
+            book.apply(DrillCommand::Start(Drill::AzOutage { cloud: CloudKind::Aliyun, zone: z.into() }), t0)
+                .expect("drill");
+        }
+        let r = run(&book, t0 + Duration::seconds(5));
+        let policy = &r.policies[0];
+        let i = policy.endpoints.iter().position(|e| e.cloud == CloudKind::Aliyun).expect("endpoint");
+        assert_eq!(policy.endpoints[i].health, Health::Down);
+        assert_eq!(policy.shares()[i], 0.0);
+        assert_eq!(metrics(&r, CloudKind::Aliyun).rps, 0.0);
+        assert!(severities(&r, CloudKind::Aliyun).contains(&Severity::P0), "below min is P0");
+    }
+}

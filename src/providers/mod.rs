@@ -1,0 +1,42 @@
+//! Sources of estate data. Each source is one `impl Provider`; the collector polls it.
+//! Providers never touch the terminal and never block the UI.
+
+pub mod demo;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::model::{SourceId, SourceReport};
+
+/// What a provider can do beyond reading. Execution arrives with the actions issue.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Capabilities {
+    pub drills: bool,
+    pub failover: bool,
+    pub scale: bool,
+    pub acknowledge: bool,
+}
+
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+pub enum ProviderError {
+    #[error("timed out after {0:?}")]
+    Timeout(std::time::Duration),
+    #[error("throttled: {0}")]
+    Throttled(String),
+    #[error("authentication failed: {0}")]
+    Auth(String),
+    #[error("unreachable: {0}")]
+    Unreachable(String),
+    #[error("bad response: {0}")]
+    BadResponse(String),
+}
+
+#[async_trait]
+pub trait Provider: Send + Sync {
+    fn id(&self) -> &SourceId;
+    /// Short kind name shown in the source list (`demo`, `aws`, ...).
+    fn kind(&self) -> &'static str;
+    fn capabilities(&self) -> Capabilities;
+    /// Read the estate as it is now. Must not block the executor.
+    async fn poll(&self, now: DateTime<Utc>) -> Result<SourceReport, ProviderError>;
+}

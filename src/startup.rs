@@ -1,0 +1,115 @@
+//! From config to running parts: which sources to poll, and the demo's estate and
+//! drills. Everything that can be wrong with the user's files is found here,
+//! before the terminal is touched.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::collector::SourceSchedule;
+use crate::config::{Config, SourceConfig, SourceKind};
+use crate::model::SourceId;
+use crate::providers::demo::{DemoProvider, DrillHandle, EstateSpec};
+use crate::toml_file::TomlError;
+
+pub struct Estate {
+    pub sources: Vec<SourceSchedule>,
+    pub demo: bool,
+    pub estate: Option<Arc<EstateSpec>>,
+    pub drills: Option<DrillHandle>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("config error: {0}")]
+    Config(TomlError),
+    #[error("demo estate error: {0}")]
+    Estate(TomlError),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Which config file to read: the one given, else the default if it exists.
+/// A path given explicitly must exist; the default may be absent (→ demo).
+pub fn load_config(given: Option<&Path>) -> Result<(Config, Option<PathBuf>), StartupError> {
+    match given {
+        Some(p) => Config::load(p).map(|c| (c, Some(p.to_path_buf()))).map_err(StartupError::Config),
+        None => match Config::default_path().filter(|p| p.is_file()) {
+            Some(p) => Config::load(&p).map(|c| (c, Some(p))).map_err(StartupError::Config),
+            None => Ok((Config::default(), None)),
+        },
+    }
+}
+
+/// Build the sources of `config`. `demo_file` (from `--demo FILE`) replaces the
+/// demo estate; with no sources configured the embedded demo runs.
+pub fn build(config: &Config, demo_file: Option<&Path>) -> Result<Estate, StartupError> {
+    let mut sources_cfg = config.sources.clone();
+    if sources_cfg.is_empty() {
+        sources_cfg.push(SourceConfig {
+            name: "demo".into(),
+            kind: SourceKind::Demo,
+            interval_secs: 5,
+            timeout_secs: 4,
+            estate: None,
+        });
+    }
+    let demos = sources_cfg.iter().filter(|s| s.kind == SourceKind::Demo).count();
+    if demos > 1 {
+        return Err(StartupError::Other("only one source of kind \"demo\" can run at a time".into()));
+    }
+    let mut out = Estate { sources: Vec::new(), demo: config.is_demo(), estate: None, drills: None };
+    for s in &sources_cfg {
+        let provider: Arc<dyn crate::providers::Provider> = match s.kind {
+            SourceKind::Demo => {
+                let spec = match demo_file.or(s.estate.as_deref()) {
+                    Some(p) => EstateSpec::load(p),
+                    None => EstateSpec::embedded(),
+                }
+                .map_err(StartupError::Estate)?;
+                let spec = Arc::new(spec);
+                let drills = DrillHandle::default();
+                out.estate = Some(spec.clone());
+                out.drills = Some(drills.clone());
+                Arc::new(DemoProvider::new(SourceId::new(&s.name), spec, drills))
+            }
+        };
+        out.sources.push(SourceSchedule {
+            provider,
+            interval: Duration::from_secs(s.interval_secs),
+            timeout: Duration::from_secs(s.timeout_secs),
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_config_runs_the_embedded_demo() {
+        let e = build(&Config::default(), None).expect("demo");
+        assert!(e.demo);
+        assert_eq!(e.sources.len(), 1);
+        assert!(e.estate.is_some() && e.drills.is_some());
+    }
+
+    #[test]
+    fn a_bad_demo_file_is_a_clear_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("estate.toml");
+        std::fs::write(&p, "name = 3\n").expect("write");
+        let err = build(&Config::default(), Some(&p)).err().expect("bad estate");
+        let msg = err.to_string();
+        assert!(msg.starts_with("demo estate error: ") && msg.contains("estate.toml:1:8"), "{msg}");
+        let missing = build(&Config::default(), Some(&dir.path().join("nope.toml"))).err().expect("missing");
+        assert!(missing.to_string().contains("cannot read demo estate"), "{missing}");
+    }
+
+    #[test]
+    fn an_explicit_config_path_must_exist() {
+        let err = load_config(Some(Path::new("/nonexistent/opsdeck.toml"))).err().expect("missing");
+        assert!(err.to_string().contains("/nonexistent/opsdeck.toml"), "{err}");
+    }
+}

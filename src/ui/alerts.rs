@@ -1,0 +1,71 @@
+//! Alerts: every source's alerts merged, sorted and filtered. Only the visible
+//! rows are built, so 100,000 alerts draw as fast as 100.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::Span;
+use ratatui::widgets::{Cell, Row, Table};
+
+use super::widgets::{block, fit};
+use super::{View, format, sanitize};
+use crate::app::views::scroll_offset;
+use crate::model::AlertState;
+
+pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
+    let t = v.theme;
+    let f = v.fleet;
+    let rows = &v.app.alert_rows;
+    let visible = usize::from(area.height.saturating_sub(3));
+    let selected = v.app.alerts.selected.min(rows.len().saturating_sub(1));
+    let offset = scroll_offset(selected, visible);
+    let wide = area.width >= 120;
+    // Borders, column gaps and the fixed columns take 31 (77 when wide); the title gets the rest.
+    let title_w = usize::from(area.width.saturating_sub(if wide { 77 } else { 31 })).max(10);
+    let body: Vec<Row> = rows
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(visible)
+        .filter_map(|(i, &ai)| {
+            let a = f.alerts.get(ai)?;
+            let state = match &a.state {
+                AlertState::Acknowledged { by, .. } => format!("ack {}", sanitize(by)),
+                s => s.label().to_string(),
+            };
+            let mut cells = vec![
+                Cell::from(Span::styled(a.severity.label(), t.severity[a.severity.index()])),
+                Cell::from(a.cloud.map_or("–", |c| c.label())),
+                Cell::from(format::age((v.now - a.started_at).num_seconds())),
+                Cell::from(state),
+                Cell::from(fit(&sanitize(&a.title), title_w)),
+            ];
+            if wide {
+                cells.push(Cell::from(sanitize(&a.resource).into_owned()));
+                cells.push(Cell::from(sanitize(&a.route).into_owned()));
+            }
+            let row = Row::new(cells);
+            Some(if i == selected { row.style(t.selection) } else { row })
+        })
+        .collect();
+    let mut header = vec!["Sev", "Cloud", "Age", "State", "Alert"];
+    let mut widths = vec![
+        Constraint::Length(3),
+        Constraint::Length(7),
+        Constraint::Length(6),
+        Constraint::Length(9),
+        Constraint::Min(10),
+    ];
+    if wide {
+        header.extend(["Resource", "Route"]);
+        widths.extend([Constraint::Length(24), Constraint::Length(20)]);
+    }
+    let filter = &v.app.alerts.filter;
+    let mut title = format!("Alerts ({}) by {}", rows.len(), v.app.alert_sort.label());
+    if !filter.is_empty() {
+        title.push_str(&format!(", filter '{}'", sanitize(filter)));
+    }
+    frame.render_widget(
+        Table::new(body, widths).header(Row::new(header).style(t.muted)).style(t.base).block(block(title, t)),
+        area,
+    );
+}

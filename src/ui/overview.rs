@@ -1,0 +1,149 @@
+//! Overview: one tile per cloud, then the estate-wide facts an on-call engineer
+//! checks first (arbiter, traffic split, replication, cheapest scale-out, worst alerts).
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::widgets::{block, fit, health_glyph, health_style, target_style};
+use super::{View, format, sanitize};
+use crate::model::{CloudKind, CloudSummary, ReplicationKind, Severity};
+
+const TILE_HEIGHT: u16 = 11;
+
+pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
+    let clouds = v.fleet.clouds();
+    if clouds.is_empty() {
+        frame.render_widget(
+            Paragraph::new("Waiting for the first poll of each source…").style(v.theme.muted).block(block("Overview", v.theme)),
+            area,
+        );
+        return;
+    }
+    // Tiles side by side when each gets 24 columns, else stacked two to a row.
+    let per_row = if area.width / clouds.len() as u16 >= 24 { clouds.len() } else { 2.min(clouds.len()) };
+    let rows = clouds.len().div_ceil(per_row);
+    let tiles_height = (TILE_HEIGHT * rows as u16).min(area.height.saturating_sub(3).max(TILE_HEIGHT.min(area.height)));
+    let [tiles_area, estate_area] =
+        Layout::vertical([Constraint::Length(tiles_height), Constraint::Min(0)]).areas(area);
+    let row_areas = Layout::vertical(vec![Constraint::Length(TILE_HEIGHT); rows]).split(tiles_area);
+    for (r, row_area) in row_areas.iter().enumerate() {
+        let chunk: Vec<CloudKind> = clouds.iter().copied().skip(r * per_row).take(per_row).collect();
+        let cols = Layout::horizontal(vec![Constraint::Ratio(1, per_row as u32); per_row]).split(*row_area);
+        for (cloud, col) in chunk.into_iter().zip(cols.iter()) {
+            draw_tile(frame, *col, &v.fleet.summary(cloud, v.now), v);
+        }
+    }
+    if estate_area.height > 2 {
+        draw_estate(frame, estate_area, v);
+    }
+}
+
+fn draw_tile(frame: &mut Frame, area: Rect, s: &CloudSummary, v: &View) {
+    let t = v.theme;
+    let title = format!("{} {}", s.cloud.label(), sanitize(&s.region));
+    let label = |l: &str| Span::styled(format!("{l:<9}"), t.muted);
+    let age = s.age_secs.map_or("–".to_string(), format::age);
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(format!("{} {:<9}", health_glyph(s.health), s.health.label()), health_style(s.health, t)),
+            Span::styled(format!(" age {age}"), if s.stale { t.crit } else { t.muted }),
+        ]),
+        Line::from(vec![label("Share"), Span::styled(format::pct(s.traffic_share), t.base)]),
+        Line::from(vec![label("Req/s"), Span::styled(format::int(s.rps), t.base)]),
+        Line::from(vec![
+            label("p95"),
+            Span::styled(format!("{} ms", format::int(s.p95_ms)), if s.p95_ms > 500.0 { t.warn } else { t.base }),
+        ]),
+        Line::from(vec![
+            label("5xx"),
+            Span::styled(format::pct(s.error_rate), if s.error_rate >= 0.05 { t.crit } else if s.error_rate >= 0.01 { t.warn } else { t.base }),
+        ]),
+    ];
+    lines.push(match s.db_lag {
+        Some((lag, rpo)) => Line::from(vec![
+            label("DB lag"),
+            Span::styled(format!("{} / {}", format::secs(lag), format::secs(rpo)), target_style(lag / rpo, t)),
+        ]),
+        None => Line::from(vec![label("DB"), Span::styled("primary", t.base)]),
+    });
+    let (mtd, forecast) = match &s.month_to_date {
+        Some((m, cur)) => (format::money(*m, cur), s.forecast.map_or("–".into(), |f| format::money(f, cur))),
+        None => ("–".into(), "–".into()),
+    };
+    lines.push(Line::from(vec![label("MTD cost"), Span::styled(mtd, t.base)]));
+    lines.push(Line::from(vec![label("Forecast"), Span::styled(forecast, t.base)]));
+    let mut alerts = vec![];
+    for sev in Severity::ALL {
+        let n = s.open_alerts[sev.index()];
+        alerts.push(Span::styled(format!("{} {n} ", sev.label()), if n > 0 { t.severity[sev.index()] } else { t.muted }));
+    }
+    lines.push(Line::from(alerts));
+    let border = if s.health == crate::model::Health::Ok { t.border } else { health_style(s.health, t) };
+    frame.render_widget(Paragraph::new(lines).style(t.base).block(block(title, t).border_style(border)), area);
+}
+
+fn draw_estate(frame: &mut Frame, area: Rect, v: &View) {
+    let t = v.theme;
+    let f = v.fleet;
+    let width = usize::from(area.width.saturating_sub(2));
+    let label = |l: &str| Span::styled(format!("{l:<12}"), t.muted);
+    let mut lines = Vec::new();
+    if let Some(a) = &f.arbiter {
+        lines.push(Line::from(vec![
+            label("Arbiter"),
+            Span::styled(
+                if a.reachable { "● reachable".to_string() } else { "✖ UNREACHABLE".to_string() },
+                if a.reachable { t.ok } else { t.crit },
+            ),
+            Span::styled(format!("  {} ({}) rtt {} ms", sanitize(&a.name), sanitize(&a.location), format::int(a.rtt_ms)), t.base),
+        ]));
+    }
+    for p in &f.policies {
+        let mut spans = vec![label("DNS")];
+        spans.push(Span::styled(format!("{} ", sanitize(&p.name)), t.base));
+        for (e, share) in p.endpoints.iter().zip(p.shares()) {
+            spans.push(Span::styled(format!("{} {} ", e.cloud.label(), format::pct(share)), health_style(e.health, t)));
+        }
+        lines.push(Line::from(spans));
+    }
+    for kind in [ReplicationKind::Database, ReplicationKind::Cache, ReplicationKind::Storage] {
+        let worst = f.replication.iter().filter(|r| r.kind == kind).max_by(|a, b| a.ratio().total_cmp(&b.ratio()));
+        if let Some(r) = worst {
+            let value = if kind == ReplicationKind::Storage {
+                format!("{} / {} obj", format::int(r.value), format::int(r.target))
+            } else {
+                format!("{} / {}", format::secs(r.value), format::secs(r.target))
+            };
+            let what = match kind {
+                ReplicationKind::Database => "DB repl",
+                ReplicationKind::Cache => "Cache sync",
+                ReplicationKind::Storage => "Dual-write",
+            };
+            lines.push(Line::from(vec![
+                label(what),
+                Span::styled(value, target_style(r.ratio(), t)),
+                Span::styled(format!("  worst: {}", sanitize(&r.name)), t.muted),
+            ]));
+        }
+    }
+    if let Some(p) = f.cheapest_spot() {
+        lines.push(Line::from(vec![
+            label("Scale-out"),
+            Span::styled(format!("cheapest now {} {} ", p.cloud.label(), sanitize(&p.instance_type)), t.base),
+            Span::styled(format!("spot ${:.4}/h (−{:.0}%)", p.spot_hourly, p.discount() * 100.0), t.ok),
+        ]));
+    }
+    let mut worst: Vec<&crate::model::Alert> = f.alerts.iter().filter(|a| a.state.is_open()).collect();
+    worst.sort_by(|a, b| a.severity.cmp(&b.severity).then(b.started_at.cmp(&a.started_at)));
+    for a in worst.iter().take(usize::from(area.height.saturating_sub(2)).saturating_sub(lines.len())) {
+        let age = format::age((v.now - a.started_at).num_seconds());
+        let text = format!("{} {} {}", a.cloud.map_or("", |c| c.label()), age, sanitize(&a.title));
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<12}", a.severity.label()), t.severity[a.severity.index()]),
+            Span::styled(fit(&text, width.saturating_sub(12)), t.base),
+        ]));
+    }
+    frame.render_widget(Paragraph::new(lines).style(t.base).block(block("Estate", t)), area);
+}

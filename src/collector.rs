@@ -53,9 +53,17 @@ pub struct Collector {
 impl Collector {
     /// Start one polling task per source and the merge task.
     pub fn spawn(sources: Vec<SourceSchedule>, clock: Arc<dyn Clock>, demo: bool) -> Collector {
-        let statuses: Vec<SourceStatus> =
-            sources.iter().map(|s| SourceStatus::new(s.provider.id().clone(), s.provider.kind())).collect();
-        let initial = Fleet::merge(0, clock.now(), demo, &statuses.iter().cloned().map(|s| (s, None)).collect::<Vec<_>>(), BTreeMap::new());
+        let statuses: Vec<SourceStatus> = sources
+            .iter()
+            .map(|s| SourceStatus::new(s.provider.id().clone(), s.provider.kind()))
+            .collect();
+        let initial = Fleet::merge(
+            0,
+            clock.now(),
+            demo,
+            &statuses.iter().cloned().map(|s| (s, None)).collect::<Vec<_>>(),
+            BTreeMap::new(),
+        );
         let (fleet_tx, fleet_rx) = watch::channel(Arc::new(initial));
         // Bounded: a source can have at most a few results in flight; if the merger
         // lags, pollers wait rather than memory growing.
@@ -63,11 +71,21 @@ impl Collector {
         let refresh = Arc::new(Notify::new());
         let mut tasks = Vec::with_capacity(sources.len() + 1);
         for (index, schedule) in sources.into_iter().enumerate() {
-            tasks.push(tokio::spawn(poll_loop(index, schedule, clock.clone(), result_tx.clone(), refresh.clone())));
+            tasks.push(tokio::spawn(poll_loop(
+                index,
+                schedule,
+                clock.clone(),
+                result_tx.clone(),
+                refresh.clone(),
+            )));
         }
         drop(result_tx);
         tasks.push(tokio::spawn(merge_loop(statuses, demo, result_rx, fleet_tx)));
-        Collector { fleet: fleet_rx, refresh, tasks }
+        Collector {
+            fleet: fleet_rx,
+            refresh,
+            tasks,
+        }
     }
 
     /// Ask every source to poll now (after a drill or an action).
@@ -137,7 +155,9 @@ async fn merge_loop(
     let mut history: BTreeMap<CloudKind, TrafficHistory> = BTreeMap::new();
     let mut generation = 0u64;
     while let Some(PollResult { index, at, result }) = results.recv().await {
-        let Some(status) = statuses.get_mut(index) else { continue };
+        let Some(status) = statuses.get_mut(index) else {
+            continue;
+        };
         status.last_attempt = Some(at);
         match result {
             Ok(report) => {
@@ -163,10 +183,12 @@ async fn merge_loop(
 /// Append one point per cloud in the report to the bounded history.
 pub fn record_history(history: &mut BTreeMap<CloudKind, TrafficHistory>, report: &SourceReport, at: DateTime<Utc>) {
     for m in &report.metrics {
-        history
-            .entry(m.cloud)
-            .or_default()
-            .push(TrafficPoint { at, rps: m.rps, p95_ms: m.p95_ms, error_rate: m.error_rate });
+        history.entry(m.cloud).or_default().push(TrafficPoint {
+            at,
+            rps: m.rps,
+            p95_ms: m.p95_ms,
+            error_rate: m.error_rate,
+        });
     }
 }
 
@@ -208,7 +230,9 @@ pub async fn collect_once(sources: &[SourceSchedule], now: DateTime<Utc>, demo: 
                     (status, None)
                 }
                 None => {
-                    status.freshness = Freshness::Stale { reason: "poll task failed".into() };
+                    status.freshness = Freshness::Stale {
+                        reason: "poll task failed".into(),
+                    };
                     (status, None)
                 }
             }

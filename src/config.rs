@@ -75,19 +75,49 @@ impl Config {
         for s in &config.sources {
             let near = format!("\"{}\"", s.name);
             if s.name.trim().is_empty() {
-                return Err(toml_file::invalid(path, text, "name", None, "a source needs a non-empty name"));
+                return Err(toml_file::invalid(
+                    path,
+                    text,
+                    "name",
+                    None,
+                    "a source needs a non-empty name",
+                ));
             }
             if !names.insert(s.name.as_str()) {
-                return Err(toml_file::invalid(path, text, "name", Some(&near), format!("source name '{}' is used twice", s.name)));
+                return Err(toml_file::invalid(
+                    path,
+                    text,
+                    "name",
+                    Some(&near),
+                    format!("source name '{}' is used twice", s.name),
+                ));
             }
             if s.interval_secs == 0 || s.interval_secs > 86_400 {
-                return Err(toml_file::invalid(path, text, "interval_secs", Some(&near), "interval_secs must be between 1 and 86400"));
+                return Err(toml_file::invalid(
+                    path,
+                    text,
+                    "interval_secs",
+                    Some(&near),
+                    "interval_secs must be between 1 and 86400",
+                ));
             }
             if s.timeout_secs == 0 || s.timeout_secs > 600 {
-                return Err(toml_file::invalid(path, text, "timeout_secs", Some(&near), "timeout_secs must be between 1 and 600"));
+                return Err(toml_file::invalid(
+                    path,
+                    text,
+                    "timeout_secs",
+                    Some(&near),
+                    "timeout_secs must be between 1 and 600",
+                ));
             }
             if s.estate.is_some() && s.kind != SourceKind::Demo {
-                return Err(toml_file::invalid(path, text, "estate", Some(&near), "estate is only for kind = \"demo\""));
+                return Err(toml_file::invalid(
+                    path,
+                    text,
+                    "estate",
+                    Some(&near),
+                    "estate is only for kind = \"demo\"",
+                ));
             }
         }
         Ok(config)

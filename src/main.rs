@@ -15,7 +15,11 @@ use opsdeck::startup;
 use opsdeck::theme::{ColorMode, Theme};
 
 #[derive(Parser, Debug)]
-#[command(name = "opsdeck", version, about = "Terminal operations console for one shop on several clouds")]
+#[command(
+    name = "opsdeck",
+    version,
+    about = "Terminal operations console for one shop on several clouds"
+)]
 struct Cli {
     /// Config file (default: the XDG config path, e.g. ~/.config/opsdeck/config.toml).
     #[arg(long, global = true, value_name = "PATH")]
@@ -74,7 +78,9 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn init(path: Option<PathBuf>, force: bool) -> anyhow::Result<()> {
-    let path = path.or_else(Config::default_path).context("no config directory could be determined; pass --config PATH")?;
+    let path = path
+        .or_else(Config::default_path)
+        .context("no config directory could be determined; pass --config PATH")?;
     if path.exists() && !force {
         anyhow::bail!("{} already exists; pass --force to overwrite it", path.display());
     }
@@ -106,7 +112,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 
     tui_logger::init_logger(log::LevelFilter::Debug).context("starting the log pane")?;
     tui_logger::set_default_level(log::LevelFilter::Info);
-    log::info!("opsdeck {} started with {} source(s)", env!("CARGO_PKG_VERSION"), built.sources.len());
+    log::info!(
+        "opsdeck {} started with {} source(s)",
+        env!("CARGO_PKG_VERSION"),
+        built.sources.len()
+    );
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -39,7 +39,19 @@ pub async fn run(s: Session) -> anyhow::Result<()> {
 
     let mut term = terminal::enter().context("cannot set up the terminal")?;
     let input = spawn_input_reader();
-    let result = event_loop(&mut term, input, &mut fleet_rx, &collector, &s.clock, &s.theme, s.estate, s.drills.as_ref(), &mut hangup, &mut terminate).await;
+    let result = event_loop(
+        &mut term,
+        input,
+        &mut fleet_rx,
+        &collector,
+        &s.clock,
+        &s.theme,
+        s.estate,
+        s.drills.as_ref(),
+        &mut hangup,
+        &mut terminate,
+    )
+    .await;
     terminal::restore();
     result
 }
@@ -76,7 +88,13 @@ async fn event_loop(
     let mut app = App::new(estate);
     let mut fleet = fleet_rx.borrow_and_update().clone();
     let size = term.size()?;
-    app.update(Msg::Resize { width: size.width, height: size.height }, &fleet);
+    app.update(
+        Msg::Resize {
+            width: size.width,
+            height: size.height,
+        },
+        &fleet,
+    );
     app.update(Msg::FleetChanged, &fleet);
 
     // The header clock shows seconds, so the view changes once a second.

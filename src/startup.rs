@@ -33,7 +33,9 @@ pub enum StartupError {
 /// A path given explicitly must exist; the default may be absent (→ demo).
 pub fn load_config(given: Option<&Path>) -> Result<(Config, Option<PathBuf>), StartupError> {
     match given {
-        Some(p) => Config::load(p).map(|c| (c, Some(p.to_path_buf()))).map_err(StartupError::Config),
+        Some(p) => Config::load(p)
+            .map(|c| (c, Some(p.to_path_buf())))
+            .map_err(StartupError::Config),
         None => match Config::default_path().filter(|p| p.is_file()) {
             Some(p) => Config::load(&p).map(|c| (c, Some(p))).map_err(StartupError::Config),
             None => Ok((Config::default(), None)),
@@ -56,9 +58,16 @@ pub fn build(config: &Config, demo_file: Option<&Path>) -> Result<Estate, Startu
     }
     let demos = sources_cfg.iter().filter(|s| s.kind == SourceKind::Demo).count();
     if demos > 1 {
-        return Err(StartupError::Other("only one source of kind \"demo\" can run at a time".into()));
+        return Err(StartupError::Other(
+            "only one source of kind \"demo\" can run at a time".into(),
+        ));
     }
-    let mut out = Estate { sources: Vec::new(), demo: config.is_demo(), estate: None, drills: None };
+    let mut out = Estate {
+        sources: Vec::new(),
+        demo: config.is_demo(),
+        estate: None,
+        drills: None,
+    };
     for s in &sources_cfg {
         let provider: Arc<dyn crate::providers::Provider> = match s.kind {
             SourceKind::Demo => {
@@ -102,14 +111,19 @@ mod tests {
         std::fs::write(&p, "name = 3\n").expect("write");
         let err = build(&Config::default(), Some(&p)).err().expect("bad estate");
         let msg = err.to_string();
-        assert!(msg.starts_with("demo estate error: ") && msg.contains("estate.toml:1:8"), "{msg}");
-        let missing = build(&Config::default(), Some(&dir.path().join("nope.toml"))).err().expect("missing");
+        assert!(
+            msg.starts_with("demo estate error: ") && msg.contains("estate.toml:1:8"),
+            "{msg}"
+        );
+        let missing = build(&Config::default(), Some(&dir.path().join("nope.toml")))
+            .err()
+            .expect("missing");
         assert!(missing.to_string().contains("cannot read demo estate"), "{missing}");
     }
 
     #[test]
     fn an_explicit_config_path_must_exist() {
-        let err = load_config(Some(Path::new("/nonexistent/opsdeck.toml"))).err().expect("missing");
+        let err = load_config(Some(Path::new("/nonexistent/opsdeck.toml"))).expect_err("missing");
         assert!(err.to_string().contains("/nonexistent/opsdeck.toml"), "{err}");
     }
 }

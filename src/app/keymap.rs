@@ -43,13 +43,19 @@ pub struct Key {
 }
 
 const fn key(code: KeyCode) -> Key {
-    Key { code, mods: KeyModifiers::NONE }
+    Key {
+        code,
+        mods: KeyModifiers::NONE,
+    }
 }
 const fn ch(c: char) -> Key {
     key(KeyCode::Char(c))
 }
 const fn ctrl(c: char) -> Key {
-    Key { code: KeyCode::Char(c), mods: KeyModifiers::CONTROL }
+    Key {
+        code: KeyCode::Char(c),
+        mods: KeyModifiers::CONTROL,
+    }
 }
 
 pub struct Binding {
@@ -60,29 +66,144 @@ pub struct Binding {
 }
 
 pub const BINDINGS: &[Binding] = &[
-    Binding { keys: &[key(KeyCode::Tab)], action: Action::NextPane, scope: Scope::Everywhere, help: "next pane" },
-    Binding { keys: &[key(KeyCode::BackTab)], action: Action::PrevPane, scope: Scope::Everywhere, help: "previous pane" },
-    Binding { keys: &[ch('1')], action: Action::GoTo(Pane::Overview), scope: Scope::Everywhere, help: "Overview pane" },
-    Binding { keys: &[ch('2')], action: Action::GoTo(Pane::Health), scope: Scope::Everywhere, help: "Health pane" },
-    Binding { keys: &[ch('3')], action: Action::GoTo(Pane::Traffic), scope: Scope::Everywhere, help: "Traffic pane" },
-    Binding { keys: &[ch('4')], action: Action::GoTo(Pane::Cost), scope: Scope::Everywhere, help: "Cost pane" },
-    Binding { keys: &[ch('5')], action: Action::GoTo(Pane::Alerts), scope: Scope::Everywhere, help: "Alerts pane" },
-    Binding { keys: &[ch('6')], action: Action::GoTo(Pane::Logs), scope: Scope::Everywhere, help: "Logs pane" },
-    Binding { keys: &[ch('?'), ch('7')], action: Action::GoTo(Pane::Help), scope: Scope::Everywhere, help: "this help" },
-    Binding { keys: &[key(KeyCode::Up), ch('k')], action: Action::Up, scope: Scope::Scrolls, help: "move up" },
-    Binding { keys: &[key(KeyCode::Down), ch('j')], action: Action::Down, scope: Scope::Scrolls, help: "move down" },
-    Binding { keys: &[key(KeyCode::Left), ch('h')], action: Action::PrevPane, scope: Scope::Everywhere, help: "previous pane" },
-    Binding { keys: &[key(KeyCode::Right), ch('l')], action: Action::NextPane, scope: Scope::Everywhere, help: "next pane" },
-    Binding { keys: &[key(KeyCode::PageUp), ctrl('u')], action: Action::PageUp, scope: Scope::Scrolls, help: "page up" },
-    Binding { keys: &[key(KeyCode::PageDown), ctrl('d')], action: Action::PageDown, scope: Scope::Scrolls, help: "page down" },
-    Binding { keys: &[key(KeyCode::Home), ch('g')], action: Action::Top, scope: Scope::Scrolls, help: "first row" },
-    Binding { keys: &[key(KeyCode::End), ch('G')], action: Action::Bottom, scope: Scope::Scrolls, help: "last row" },
-    Binding { keys: &[ch('/')], action: Action::Filter, scope: Scope::Lists, help: "filter the list" },
-    Binding { keys: &[key(KeyCode::Esc)], action: Action::ClearFilter, scope: Scope::Lists, help: "clear the filter" },
-    Binding { keys: &[ch('s')], action: Action::CycleSort, scope: Scope::Pane(Pane::Alerts), help: "sort by severity / age / cloud" },
-    Binding { keys: &[ch(':')], action: Action::Palette, scope: Scope::Everywhere, help: "command palette (Tab completes)" },
-    Binding { keys: &[ch('r')], action: Action::Refresh, scope: Scope::Everywhere, help: "poll every source now" },
-    Binding { keys: &[ch('q'), ctrl('c')], action: Action::Quit, scope: Scope::Everywhere, help: "quit" },
+    Binding {
+        keys: &[key(KeyCode::Tab)],
+        action: Action::NextPane,
+        scope: Scope::Everywhere,
+        help: "next pane",
+    },
+    Binding {
+        keys: &[key(KeyCode::BackTab)],
+        action: Action::PrevPane,
+        scope: Scope::Everywhere,
+        help: "previous pane",
+    },
+    Binding {
+        keys: &[ch('1')],
+        action: Action::GoTo(Pane::Overview),
+        scope: Scope::Everywhere,
+        help: "Overview pane",
+    },
+    Binding {
+        keys: &[ch('2')],
+        action: Action::GoTo(Pane::Health),
+        scope: Scope::Everywhere,
+        help: "Health pane",
+    },
+    Binding {
+        keys: &[ch('3')],
+        action: Action::GoTo(Pane::Traffic),
+        scope: Scope::Everywhere,
+        help: "Traffic pane",
+    },
+    Binding {
+        keys: &[ch('4')],
+        action: Action::GoTo(Pane::Cost),
+        scope: Scope::Everywhere,
+        help: "Cost pane",
+    },
+    Binding {
+        keys: &[ch('5')],
+        action: Action::GoTo(Pane::Alerts),
+        scope: Scope::Everywhere,
+        help: "Alerts pane",
+    },
+    Binding {
+        keys: &[ch('6')],
+        action: Action::GoTo(Pane::Logs),
+        scope: Scope::Everywhere,
+        help: "Logs pane",
+    },
+    Binding {
+        keys: &[ch('?'), ch('7')],
+        action: Action::GoTo(Pane::Help),
+        scope: Scope::Everywhere,
+        help: "this help",
+    },
+    Binding {
+        keys: &[key(KeyCode::Up), ch('k')],
+        action: Action::Up,
+        scope: Scope::Scrolls,
+        help: "move up",
+    },
+    Binding {
+        keys: &[key(KeyCode::Down), ch('j')],
+        action: Action::Down,
+        scope: Scope::Scrolls,
+        help: "move down",
+    },
+    Binding {
+        keys: &[key(KeyCode::Left), ch('h')],
+        action: Action::PrevPane,
+        scope: Scope::Everywhere,
+        help: "previous pane",
+    },
+    Binding {
+        keys: &[key(KeyCode::Right), ch('l')],
+        action: Action::NextPane,
+        scope: Scope::Everywhere,
+        help: "next pane",
+    },
+    Binding {
+        keys: &[key(KeyCode::PageUp), ctrl('u')],
+        action: Action::PageUp,
+        scope: Scope::Scrolls,
+        help: "page up",
+    },
+    Binding {
+        keys: &[key(KeyCode::PageDown), ctrl('d')],
+        action: Action::PageDown,
+        scope: Scope::Scrolls,
+        help: "page down",
+    },
+    Binding {
+        keys: &[key(KeyCode::Home), ch('g')],
+        action: Action::Top,
+        scope: Scope::Scrolls,
+        help: "first row",
+    },
+    Binding {
+        keys: &[key(KeyCode::End), ch('G')],
+        action: Action::Bottom,
+        scope: Scope::Scrolls,
+        help: "last row",
+    },
+    Binding {
+        keys: &[ch('/')],
+        action: Action::Filter,
+        scope: Scope::Lists,
+        help: "filter the list",
+    },
+    Binding {
+        keys: &[key(KeyCode::Esc)],
+        action: Action::ClearFilter,
+        scope: Scope::Lists,
+        help: "clear the filter",
+    },
+    Binding {
+        keys: &[ch('s')],
+        action: Action::CycleSort,
+        scope: Scope::Pane(Pane::Alerts),
+        help: "sort by severity / age / cloud",
+    },
+    Binding {
+        keys: &[ch(':')],
+        action: Action::Palette,
+        scope: Scope::Everywhere,
+        help: "command palette (Tab completes)",
+    },
+    Binding {
+        keys: &[ch('r')],
+        action: Action::Refresh,
+        scope: Scope::Everywhere,
+        help: "poll every source now",
+    },
+    Binding {
+        keys: &[ch('q'), ctrl('c')],
+        action: Action::Quit,
+        scope: Scope::Everywhere,
+        help: "quit",
+    },
 ];
 
 impl Scope {
@@ -131,7 +252,11 @@ impl Key {
             KeyCode::Char(c) => c.to_string(),
             other => format!("{other:?}"),
         };
-        if self.mods.contains(KeyModifiers::CONTROL) { format!("Ctrl-{base}") } else { base }
+        if self.mods.contains(KeyModifiers::CONTROL) {
+            format!("Ctrl-{base}")
+        } else {
+            base
+        }
     }
 }
 
@@ -146,7 +271,14 @@ pub fn lookup(ev: &KeyEvent, pane: Pane) -> Option<Action> {
 
 /// Short hints for the footer: the bindings that apply on this pane.
 pub fn hints(pane: Pane) -> Vec<(String, &'static str)> {
-    const SHOWN: [Action; 6] = [Action::Palette, Action::Filter, Action::CycleSort, Action::Refresh, Action::GoTo(Pane::Help), Action::Quit];
+    const SHOWN: [Action; 6] = [
+        Action::Palette,
+        Action::Filter,
+        Action::CycleSort,
+        Action::Refresh,
+        Action::GoTo(Pane::Help),
+        Action::Quit,
+    ];
     SHOWN
         .iter()
         .filter_map(|a| BINDINGS.iter().find(|b| b.action == *a && b.scope.applies_to(pane)))
@@ -164,7 +296,11 @@ mod tests {
             let mut seen: Vec<(KeyCode, KeyModifiers)> = Vec::new();
             for b in BINDINGS.iter().filter(|b| b.scope.applies_to(pane)) {
                 for k in b.keys {
-                    assert!(!seen.contains(&(k.code, k.mods)), "{} bound twice on {pane:?}", k.label());
+                    assert!(
+                        !seen.contains(&(k.code, k.mods)),
+                        "{} bound twice on {pane:?}",
+                        k.label()
+                    );
                     seen.push((k.code, k.mods));
                 }
             }

@@ -28,7 +28,15 @@ pub enum Pane {
 }
 
 impl Pane {
-    pub const ALL: [Pane; 7] = [Pane::Overview, Pane::Health, Pane::Traffic, Pane::Cost, Pane::Alerts, Pane::Logs, Pane::Help];
+    pub const ALL: [Pane; 7] = [
+        Pane::Overview,
+        Pane::Health,
+        Pane::Traffic,
+        Pane::Cost,
+        Pane::Alerts,
+        Pane::Logs,
+        Pane::Help,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -107,7 +115,10 @@ pub enum Msg {
     Key(KeyEvent),
     /// A new Fleet was published; derived rows must be rebuilt.
     FleetChanged,
-    Resize { width: u16, height: u16 },
+    Resize {
+        width: u16,
+        height: u16,
+    },
     /// The outcome of a command the runtime carried out.
     CommandDone(Result<String, String>),
 }
@@ -171,8 +182,14 @@ impl App {
             }
             Msg::CommandDone(r) => {
                 self.status = Some(match r {
-                    Ok(text) => Status { level: Level::Info, text },
-                    Err(text) => Status { level: Level::Error, text },
+                    Ok(text) => Status {
+                        level: Level::Info,
+                        text,
+                    },
+                    Err(text) => Status {
+                        level: Level::Error,
+                        text,
+                    },
                 });
                 vec![]
             }
@@ -265,7 +282,10 @@ impl App {
         self.alert_sort = sort;
         self.alerts.selected = 0;
         self.rebuild_rows(fleet);
-        self.status = Some(Status { level: Level::Info, text: format!("alerts sorted by {}", sort.label()) });
+        self.status = Some(Status {
+            level: Level::Info,
+            text: format!("alerts sorted by {}", sort.label()),
+        });
     }
 
     fn on_filter_key(&mut self, k: KeyEvent, fleet: &Fleet) -> Vec<Command> {
@@ -294,7 +314,11 @@ impl App {
 
     fn open_palette(&mut self, input: String) {
         let candidates = palette::complete(&input, self.estate.as_deref());
-        self.mode = Mode::Palette(PaletteState { input, candidates, selected: None });
+        self.mode = Mode::Palette(PaletteState {
+            input,
+            candidates,
+            selected: None,
+        });
     }
 
     fn on_palette_key(&mut self, mut p: PaletteState, k: KeyEvent, fleet: &Fleet) -> Vec<Command> {
@@ -345,7 +369,10 @@ impl App {
 
     fn run_palette(&mut self, line: &str, fleet: &Fleet) -> Vec<Command> {
         let error = |app: &mut App, text: String| {
-            app.status = Some(Status { level: Level::Error, text });
+            app.status = Some(Status {
+                level: Level::Error,
+                text,
+            });
             vec![]
         };
         match palette::parse(line) {

@@ -12,7 +12,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("alerts", "go to the Alerts pane"),
     ("logs", "go to the Logs pane"),
     ("help", "go to this Help pane"),
-    ("drill", "chaos drill on the demo: az-outage <cloud>/<zone> | db-primary-down <cloud> | link-latency <a>-<b> <ms> | clear"),
+    (
+        "drill",
+        "chaos drill on the demo: az-outage <cloud>/<zone> | db-primary-down <cloud> | link-latency <a>-<b> <ms> | clear",
+    ),
     ("sort", "sort alerts: severity | age | cloud"),
     ("filter", "filter the current list: filter <text>"),
     ("refresh", "poll every source now"),
@@ -36,7 +39,11 @@ pub fn parse(input: &str) -> Result<PaletteCommand, String> {
     };
     let head = head.to_ascii_lowercase();
     if let Some(pane) = Pane::ALL.into_iter().find(|p| p.command() == head) {
-        return if rest.is_empty() { Ok(PaletteCommand::GoTo(pane)) } else { Err(format!("{head} takes no arguments")) };
+        return if rest.is_empty() {
+            Ok(PaletteCommand::GoTo(pane))
+        } else {
+            Err(format!("{head} takes no arguments"))
+        };
     }
     match head.as_str() {
         "q" | "quit" | "q!" => Ok(PaletteCommand::Quit),
@@ -60,16 +67,24 @@ pub fn complete(input: &str, estate: Option<&EstateSpec>) -> Vec<String> {
     if ends_with_space || words.is_empty() {
         words.push("");
     }
-    let (partial, done) = words.split_last().map(|(p, d)| (*p, d.to_vec())).unwrap_or(("", vec![]));
+    let (partial, done) = words
+        .split_last()
+        .map(|(p, d)| (*p, d.to_vec()))
+        .unwrap_or(("", vec![]));
     let options: Vec<String> = match done.as_slice() {
         [] => COMMANDS.iter().map(|(c, _)| c.to_string()).collect(),
         ["drill"] => DRILL_KINDS.iter().map(|s| s.to_string()).collect(),
         ["drill", "az-outage"] => estate
-            .map(|e| e.clouds.iter().flat_map(|c| c.zones.iter().map(move |z| format!("{}/{z}", c.kind.slug()))).collect())
+            .map(|e| {
+                e.clouds
+                    .iter()
+                    .flat_map(|c| c.zones.iter().map(move |z| format!("{}/{z}", c.kind.slug())))
+                    .collect()
+            })
             .unwrap_or_default(),
-        ["drill", "db-primary-down"] => {
-            estate.map(|e| e.clouds.iter().map(|c| c.kind.slug().to_string()).collect()).unwrap_or_default()
-        }
+        ["drill", "db-primary-down"] => estate
+            .map(|e| e.clouds.iter().map(|c| c.kind.slug().to_string()).collect())
+            .unwrap_or_default(),
         ["drill", "link-latency"] => estate
             .map(|e| {
                 let mut pairs = Vec::new();
@@ -85,14 +100,20 @@ pub fn complete(input: &str, estate: Option<&EstateSpec>) -> Vec<String> {
         ["sort"] => ["severity", "age", "cloud"].iter().map(|s| s.to_string()).collect(),
         _ => vec![],
     };
-    let prefix = if done.is_empty() { String::new() } else { format!("{} ", done.join(" ")) };
+    let prefix = if done.is_empty() {
+        String::new()
+    } else {
+        format!("{} ", done.join(" "))
+    };
     options
         .into_iter()
         .filter(|o| o.starts_with(partial))
         .map(|o| {
             // A complete command word gets a trailing space so the next Tab moves on.
-            let takes_more = matches!(o.as_str(), "drill" | "sort" | "filter" | "az-outage" | "db-primary-down" | "link-latency")
-                || (done.as_slice() == ["drill", "link-latency"]);
+            let takes_more = matches!(
+                o.as_str(),
+                "drill" | "sort" | "filter" | "az-outage" | "db-primary-down" | "link-latency"
+            ) || (done.as_slice() == ["drill", "link-latency"]);
             format!("{prefix}{o}{}", if takes_more { " " } else { "" })
         })
         .collect()
@@ -112,8 +133,18 @@ mod tests {
         assert_eq!(complete("dr", Some(&e)), vec!["drill "]);
         assert_eq!(complete("drill a", Some(&e)), vec!["drill az-outage "]);
         let zones = complete("drill az-outage aws/", Some(&e));
-        assert_eq!(zones, vec!["drill az-outage aws/us-west-1a", "drill az-outage aws/us-west-1b", "drill az-outage aws/us-west-1c"]);
-        assert_eq!(complete("drill link-latency aws-al", Some(&e)), vec!["drill link-latency aws-aliyun "]);
+        assert_eq!(
+            zones,
+            vec![
+                "drill az-outage aws/us-west-1a",
+                "drill az-outage aws/us-west-1b",
+                "drill az-outage aws/us-west-1c"
+            ]
+        );
+        assert_eq!(
+            complete("drill link-latency aws-al", Some(&e)),
+            vec!["drill link-latency aws-aliyun "]
+        );
         assert!(complete("", Some(&e)).len() == COMMANDS.len());
         assert!(complete("zzz", Some(&e)).is_empty());
     }
@@ -125,7 +156,11 @@ mod tests {
         assert_eq!(parse("sort age"), Ok(PaletteCommand::Sort(AlertSort::Age)));
         assert_eq!(parse("drill clear"), Ok(PaletteCommand::Drill(vec!["clear".into()])));
         assert!(parse("sort sideways").is_err());
-        assert!(parse("launch missiles").expect_err("unknown").contains("unknown command"));
+        assert!(
+            parse("launch missiles")
+                .expect_err("unknown")
+                .contains("unknown command")
+        );
         assert!(parse("").is_err());
     }
 }

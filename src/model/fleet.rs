@@ -4,8 +4,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::{
-    Alert, Arbiter, CloudKind, CloudMetrics, CostSnapshot, Health, NotificationRoute, Replication,
-    ReplicationKind, ScalingGroup, Severity, SourceId, SourceReport, SpotPrice, TrafficPolicy,
+    Alert, Arbiter, CloudKind, CloudMetrics, CostSnapshot, Health, NotificationRoute, Replication, ReplicationKind,
+    ScalingGroup, Severity, SourceId, SourceReport, SpotPrice, TrafficPolicy,
 };
 
 /// How current one source's data is.
@@ -31,7 +31,13 @@ pub struct SourceStatus {
 
 impl SourceStatus {
     pub fn new(id: SourceId, kind: impl Into<String>) -> Self {
-        SourceStatus { id, kind: kind.into(), freshness: Freshness::Pending, last_ok: None, last_attempt: None }
+        SourceStatus {
+            id,
+            kind: kind.into(),
+            freshness: Freshness::Pending,
+            last_ok: None,
+            last_attempt: None,
+        }
     }
 
     /// Seconds since the last good poll, if any.
@@ -136,7 +142,9 @@ impl Fleet {
         for (status, report) in sources {
             fleet.sources.push(status.clone());
             let Some(r) = report else { continue };
-            fleet.metrics.extend(r.metrics.iter().cloned().map(|m| (status.id.clone(), m)));
+            fleet
+                .metrics
+                .extend(r.metrics.iter().cloned().map(|m| (status.id.clone(), m)));
             fleet.groups.extend(r.groups.iter().cloned());
             fleet.policies.extend(r.policies.iter().cloned());
             fleet.replication.extend(r.replication.iter().cloned());
@@ -214,7 +222,11 @@ impl Fleet {
                 for e in p.endpoints.iter().filter(|e| e.cloud == cloud) {
                     // A down DNS answer is a degraded cloud, not a dead one: other
                     // answers may still route to it.
-                    health = health.worst(if e.health == Health::Ok { Health::Ok } else { Health::Degraded });
+                    health = health.worst(if e.health == Health::Ok {
+                        Health::Ok
+                    } else {
+                        Health::Degraded
+                    });
                 }
             }
             if err >= 0.05 {
@@ -237,7 +249,11 @@ impl Fleet {
             });
         let cost = self.costs.iter().find(|c| c.cloud == cloud);
         let mut open_alerts = [0usize; 4];
-        for a in self.alerts.iter().filter(|a| a.cloud == Some(cloud) && a.state == super::AlertState::Firing) {
+        for a in self
+            .alerts
+            .iter()
+            .filter(|a| a.cloud == Some(cloud) && a.state == super::AlertState::Firing)
+        {
             open_alerts[a.severity.index()] += 1;
         }
         CloudSummary {
@@ -288,7 +304,14 @@ mod tests {
     use crate::model::{Endpoint, PolicyKind};
 
     fn endpoint(cloud: CloudKind, weight: u32, health: Health) -> Endpoint {
-        Endpoint { name: cloud.slug().into(), cloud, target: String::new(), weight, health, check: String::new() }
+        Endpoint {
+            name: cloud.slug().into(),
+            cloud,
+            target: String::new(),
+            weight,
+            health,
+            check: String::new(),
+        }
     }
 
     #[test]
@@ -312,7 +335,10 @@ mod tests {
             name: "shop".into(),
             kind: PolicyKind::Global,
             ttl_secs: 60,
-            endpoints: vec![endpoint(CloudKind::Aws, 1, Health::Down), endpoint(CloudKind::Azure, 3, Health::Down)],
+            endpoints: vec![
+                endpoint(CloudKind::Aws, 1, Health::Down),
+                endpoint(CloudKind::Azure, 3, Health::Down),
+            ],
         };
         assert_eq!(p.shares(), vec![0.25, 0.75]);
     }
@@ -323,7 +349,12 @@ mod tests {
         let t0 = DateTime::<Utc>::from_timestamp(0, 0).expect("epoch");
         for i in 0..(TrafficHistory::CAPACITY as i64 + 10) {
             let at = t0 + chrono::Duration::seconds(i);
-            h.push(TrafficPoint { at, rps: i as f64, p95_ms: 0.0, error_rate: 0.0 });
+            h.push(TrafficPoint {
+                at,
+                rps: i as f64,
+                p95_ms: 0.0,
+                error_rate: 0.0,
+            });
         }
         assert_eq!(h.len(), TrafficHistory::CAPACITY);
         let last = *h.points().last().expect("points");

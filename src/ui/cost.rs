@@ -20,7 +20,12 @@ fn draw_costs(frame: &mut Frame, area: Rect, v: &View) {
     let t = v.theme;
     let f = v.fleet;
     if f.costs.is_empty() {
-        frame.render_widget(Paragraph::new("no cost data yet").style(t.muted).block(block("Cost", t)), area);
+        frame.render_widget(
+            Paragraph::new("no cost data yet")
+                .style(t.muted)
+                .block(block("Cost", t)),
+            area,
+        );
         return;
     }
     let cols = Layout::horizontal(vec![Constraint::Ratio(1, f.costs.len() as u32); f.costs.len()]).split(area);
@@ -28,13 +33,22 @@ fn draw_costs(frame: &mut Frame, area: Rect, v: &View) {
     for (c, col) in f.costs.iter().zip(cols.iter()) {
         let name_w = usize::from(col.width.saturating_sub(14)).max(6);
         let mut rows = vec![
-            Row::new(vec![Cell::from(Span::styled("Month to date", t.muted)), Cell::from(format::money(c.month_to_date, &c.currency))]),
-            Row::new(vec![Cell::from(Span::styled("Forecast", t.muted)), Cell::from(Span::styled(format::money(c.forecast, &c.currency), t.accent))]),
+            Row::new(vec![
+                Cell::from(Span::styled("Month to date", t.muted)),
+                Cell::from(format::money(c.month_to_date, &c.currency)),
+            ]),
+            Row::new(vec![
+                Cell::from(Span::styled("Forecast", t.muted)),
+                Cell::from(Span::styled(format::money(c.forecast, &c.currency), t.accent)),
+            ]),
             Row::new(vec![Cell::from(""), Cell::from("")]),
         ];
         let shown = c.by_service.len().min(service_rows);
         for (svc, amount) in c.by_service.iter().take(shown) {
-            rows.push(Row::new(vec![Cell::from(fit(&sanitize(svc), name_w)), Cell::from(format::money(*amount, &c.currency))]));
+            rows.push(Row::new(vec![
+                Cell::from(fit(&sanitize(svc), name_w)),
+                Cell::from(format::money(*amount, &c.currency)),
+            ]));
         }
         if c.by_service.len() > shown {
             let rest: f64 = c.by_service.iter().skip(shown).map(|(_, a)| a).sum();
@@ -44,7 +58,12 @@ fn draw_costs(frame: &mut Frame, area: Rect, v: &View) {
             ]));
         }
         let widths = [Constraint::Min(6), Constraint::Length(10)];
-        frame.render_widget(Table::new(rows, widths).style(t.base).block(block(format!("{} cost", c.cloud.label()), t)), *col);
+        frame.render_widget(
+            Table::new(rows, widths)
+                .style(t.base)
+                .block(block(format!("{} cost", c.cloud.label()), t)),
+            *col,
+        );
     }
 }
 
@@ -62,9 +81,12 @@ fn draw_spot(frame: &mut Frame, area: Rect, v: &View) {
                 Cell::from(sanitize(&p.region).into_owned()),
                 Cell::from(sanitize(&p.instance_type).into_owned()),
                 Cell::from(format!("${:.4}", p.on_demand_hourly)),
-                Cell::from(Span::styled(format!("${:.4}", p.spot_hourly), if best { t.ok } else { t.base })),
+                Cell::from(Span::styled(
+                    format!("${:.4}", p.spot_hourly),
+                    if best { t.ok } else { t.base },
+                )),
                 Cell::from(format!("−{:.0}%", p.discount() * 100.0)),
-                Cell::from(Span::styled(if best { "◀ cheapest scale-out" } else { "" }, t.ok)),
+                Cell::from(Span::styled(if best { "◀ cheapest" } else { "" }, t.ok)),
             ])
         })
         .collect();
@@ -78,5 +100,11 @@ fn draw_spot(frame: &mut Frame, area: Rect, v: &View) {
         Constraint::Length(5),
         Constraint::Min(0),
     ];
-    frame.render_widget(Table::new(rows, widths).header(header).style(t.base).block(block("Spot / preemptible price now", t)), area);
+    frame.render_widget(
+        Table::new(rows, widths)
+            .header(header)
+            .style(t.base)
+            .block(block("Spot / preemptible price now", t)),
+        area,
+    );
 }

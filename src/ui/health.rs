@@ -20,14 +20,19 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     let endpoints_h = (endpoints.max(1) + 3) as u16;
     let sync_h = (sync.max(1) + 3) as u16;
     if area.width >= 140 {
-        let [groups, lower] = Layout::vertical([Constraint::Min(5), Constraint::Length(endpoints_h.max(sync_h))]).areas(area);
+        let [groups, lower] =
+            Layout::vertical([Constraint::Min(5), Constraint::Length(endpoints_h.max(sync_h))]).areas(area);
         draw_groups(frame, groups, v);
         let [e, s] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(lower);
         draw_endpoints(frame, e, v);
         draw_sync(frame, s, v);
     } else {
-        let [groups, e, s] =
-            Layout::vertical([Constraint::Min(5), Constraint::Length(endpoints_h), Constraint::Length(sync_h)]).areas(area);
+        let [groups, e, s] = Layout::vertical([
+            Constraint::Min(5),
+            Constraint::Length(endpoints_h),
+            Constraint::Length(sync_h),
+        ])
+        .areas(area);
         draw_groups(frame, groups, v);
         draw_endpoints(frame, e, v);
         draw_sync(frame, s, v);
@@ -74,7 +79,19 @@ fn draw_groups(frame: &mut Frame, area: Rect, v: &View) {
             Some(if i == selected { row.style(t.selection) } else { row })
         })
         .collect();
-    let header = Row::new(["", "Cloud", "Region", "Group", "Zone", "Svc", "Hlt", "Grp h/d", "Min–Max", "Spot"]).style(t.muted);
+    let header = Row::new([
+        "",
+        "Cloud",
+        "Region",
+        "Group",
+        "Zone",
+        "Svc",
+        "Hlt",
+        "Grp h/d",
+        "Min–Max",
+        "Spot",
+    ])
+    .style(t.muted);
     let filter = &v.app.health.filter;
     let title = if filter.is_empty() {
         format!("Scaling groups ({} zone rows)", rows.len())
@@ -93,7 +110,13 @@ fn draw_groups(frame: &mut Frame, area: Rect, v: &View) {
         Constraint::Length(7),
         Constraint::Length(4),
     ];
-    frame.render_widget(Table::new(body, widths).header(header).style(t.base).block(block(title, t)), area);
+    frame.render_widget(
+        Table::new(body, widths)
+            .header(header)
+            .style(t.base)
+            .block(block(title, t)),
+        area,
+    );
 }
 
 fn draw_endpoints(frame: &mut Frame, area: Rect, v: &View) {
@@ -104,7 +127,10 @@ fn draw_endpoints(frame: &mut Frame, area: Rect, v: &View) {
         title = format!("DNS {} ({}, ttl {}s)", sanitize(&p.name), p.kind.label(), p.ttl_secs);
         for (e, share) in p.endpoints.iter().zip(p.shares()) {
             rows.push(Row::new(vec![
-                Cell::from(Span::styled(format!("{} {}", health_glyph(e.health), e.health.label()), health_style(e.health, t))),
+                Cell::from(Span::styled(
+                    format!("{} {}", health_glyph(e.health), e.health.label()),
+                    health_style(e.health, t),
+                )),
                 Cell::from(e.cloud.label()),
                 Cell::from(sanitize(&e.name).into_owned()),
                 Cell::from(format!("{:>3}", e.weight)),
@@ -114,7 +140,12 @@ fn draw_endpoints(frame: &mut Frame, area: Rect, v: &View) {
         }
     }
     if rows.is_empty() {
-        frame.render_widget(Paragraph::new("no traffic policy").style(t.muted).block(block(title, t)), area);
+        frame.render_widget(
+            Paragraph::new("no traffic policy")
+                .style(t.muted)
+                .block(block(title, t)),
+            area,
+        );
         return;
     }
     let header = Row::new(["Health", "Cloud", "Endpoint", "Wgt", "Share", "Health check"]).style(t.muted);
@@ -126,7 +157,13 @@ fn draw_endpoints(frame: &mut Frame, area: Rect, v: &View) {
         Constraint::Length(6),
         Constraint::Min(10),
     ];
-    frame.render_widget(Table::new(rows, widths).header(header).style(t.base).block(block(title, t)), area);
+    frame.render_widget(
+        Table::new(rows, widths)
+            .header(header)
+            .style(t.base)
+            .block(block(title, t)),
+        area,
+    );
 }
 
 fn draw_sync(frame: &mut Frame, area: Rect, v: &View) {
@@ -137,7 +174,10 @@ fn draw_sync(frame: &mut Frame, area: Rect, v: &View) {
         .iter()
         .map(|r| {
             let (value, target) = if r.kind == ReplicationKind::Storage {
-                (format!("{} obj", format::int(r.value)), format!("{} obj", format::int(r.target)))
+                (
+                    format!("{} obj", format::int(r.value)),
+                    format!("{} obj", format::int(r.target)),
+                )
             } else {
                 (format::secs(r.value), format::secs(r.target))
             };
@@ -151,7 +191,12 @@ fn draw_sync(frame: &mut Frame, area: Rect, v: &View) {
         })
         .collect();
     if rows.is_empty() {
-        frame.render_widget(Paragraph::new(Line::from("no replication reported")).style(t.muted).block(block("Sync", t)), area);
+        frame.render_widget(
+            Paragraph::new(Line::from("no replication reported"))
+                .style(t.muted)
+                .block(block("Sync", t)),
+            area,
+        );
         return;
     }
     let header = Row::new(["Kind", "Link", "Now", "Target", "Name"]).style(t.muted);
@@ -162,5 +207,11 @@ fn draw_sync(frame: &mut Frame, area: Rect, v: &View) {
         Constraint::Length(9),
         Constraint::Min(10),
     ];
-    frame.render_widget(Table::new(rows, widths).header(header).style(t.base).block(block("Replication and sync (target: RPO)", t)), area);
+    frame.render_widget(
+        Table::new(rows, widths)
+            .header(header)
+            .style(t.base)
+            .block(block("Replication and sync (target: RPO)", t)),
+        area,
+    );
 }

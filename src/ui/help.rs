@@ -19,9 +19,18 @@ fn lines(t: &Theme) -> Vec<Line<'static>> {
     let panes: Vec<String> = BINDINGS
         .iter()
         .filter(|b| matches!(b.action, Action::GoTo(_)))
-        .map(|b| format!("{} {}", b.keys.iter().map(|k| k.label()).collect::<Vec<_>>().join("/"), b.help.trim_end_matches(" pane")))
+        .map(|b| {
+            format!(
+                "{} {}",
+                b.keys.iter().map(|k| k.label()).collect::<Vec<_>>().join("/"),
+                b.help.trim_end_matches(" pane")
+            )
+        })
         .collect();
-    out.push(Line::from(vec![Span::styled(format!("  {:<18}", "digits, ?"), t.selection), Span::styled(format!(" {}", panes.join(" · ")), t.base)]));
+    out.push(Line::from(vec![
+        Span::styled(format!("  {:<18}", "digits, ?"), t.selection),
+        Span::styled(format!(" {}", panes.join(" · ")), t.base),
+    ]));
     for b in BINDINGS.iter().filter(|b| !matches!(b.action, Action::GoTo(_))) {
         let keys = b.keys.iter().map(|k| k.label()).collect::<Vec<_>>().join(" / ");
         out.push(Line::from(vec![
@@ -31,9 +40,15 @@ fn lines(t: &Theme) -> Vec<Line<'static>> {
         ]));
     }
     out.push(Line::from(""));
-    out.push(Line::from(Span::styled("Commands (type : then a command; Tab completes)", t.accent)));
+    out.push(Line::from(Span::styled(
+        "Commands (type : then a command; Tab completes)",
+        t.accent,
+    )));
     for (cmd, help) in COMMANDS {
-        out.push(Line::from(vec![Span::styled(format!("  :{cmd:<17}"), t.selection), Span::styled(format!(" {help}"), t.base)]));
+        out.push(Line::from(vec![
+            Span::styled(format!("  :{cmd:<17}"), t.selection),
+            Span::styled(format!(" {help}"), t.base),
+        ]));
     }
     out
 }
@@ -45,6 +60,9 @@ pub fn line_count() -> usize {
 
 pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     let t = v.theme;
-    let p = Paragraph::new(lines(t)).style(t.base).scroll((v.app.help_scroll, 0)).block(block("Help (↑↓ scroll)", t));
+    let p = Paragraph::new(lines(t))
+        .style(t.base)
+        .scroll((v.app.help_scroll, 0))
+        .block(block("Help (↑↓ scroll)", t));
     frame.render_widget(p, area);
 }

@@ -41,8 +41,16 @@ pub fn draw(frame: &mut Frame, v: &View) {
     let area = frame.area();
     frame.render_widget(Paragraph::new("").style(v.theme.base), area);
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        let msg = format!("terminal too small: {}×{} (need {MIN_WIDTH}×{MIN_HEIGHT})", area.width, area.height);
-        frame.render_widget(Paragraph::new(msg).style(v.theme.warn).wrap(ratatui::widgets::Wrap { trim: true }), area);
+        let msg = format!(
+            "terminal too small: {}×{} (need {MIN_WIDTH}×{MIN_HEIGHT})",
+            area.width, area.height
+        );
+        frame.render_widget(
+            Paragraph::new(msg)
+                .style(v.theme.warn)
+                .wrap(ratatui::widgets::Wrap { trim: true }),
+            area,
+        );
         return;
     }
     let [header, body, footer] =
@@ -89,10 +97,17 @@ fn draw_header(frame: &mut Frame, area: Rect, v: &View) {
 
     // Tabs: full titles when they fit, else digits with the current title.
     let budget = usize::from(area.width).saturating_sub(left_width + right_width + 1);
-    let full: Vec<String> = Pane::ALL.iter().map(|p| format!("{} {}", p.index() + 1, p.title())).collect();
+    let full: Vec<String> = Pane::ALL
+        .iter()
+        .map(|p| format!("{} {}", p.index() + 1, p.title()))
+        .collect();
     let full_width: usize = full.iter().map(|s| s.chars().count() + 1).sum();
     for (i, p) in Pane::ALL.iter().enumerate() {
-        let label = if full_width <= budget || *p == v.app.pane { full[i].clone() } else { format!("{}", i + 1) };
+        let label = if full_width <= budget || *p == v.app.pane {
+            full[i].clone()
+        } else {
+            format!("{}", i + 1)
+        };
         let style = if *p == v.app.pane { t.selection } else { t.muted };
         left.push(Span::styled(label, style));
         left.push(Span::raw(" "));
@@ -105,7 +120,12 @@ fn draw_header(frame: &mut Frame, area: Rect, v: &View) {
 /// "data 3s" from the oldest source; "STALE" when any source is failing.
 fn data_age(v: &View) -> (String, Style) {
     let t = v.theme;
-    let stale = v.fleet.sources.iter().filter(|s| matches!(s.freshness, Freshness::Stale { .. })).count();
+    let stale = v
+        .fleet
+        .sources
+        .iter()
+        .filter(|s| matches!(s.freshness, Freshness::Stale { .. }))
+        .count();
     let oldest = v.fleet.sources.iter().filter_map(|s| s.age_secs(v.now)).max();
     let pending = v.fleet.sources.iter().any(|s| s.freshness == Freshness::Pending);
     match (stale, oldest) {
@@ -156,7 +176,11 @@ fn draw_candidates(frame: &mut Frame, body: Rect, candidates: &[String], selecte
     }
     let shown = candidates.len().min(8).min(usize::from(body.height));
     let start = selected.map_or(0, |s| s.saturating_sub(shown - 1));
-    let area = Rect { y: body.bottom() - shown as u16, height: shown as u16, ..body };
+    let area = Rect {
+        y: body.bottom() - shown as u16,
+        height: shown as u16,
+        ..body
+    };
     frame.render_widget(Clear, area);
     let lines: Vec<Line> = candidates
         .iter()

@@ -15,7 +15,12 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     let weights_h = if endpoints > 0 { endpoints as u16 + 3 } else { 0 };
     let [series, weights] = Layout::vertical([Constraint::Min(3), Constraint::Length(weights_h)]).areas(area);
     if clouds.is_empty() {
-        frame.render_widget(Paragraph::new("no traffic data yet").style(v.theme.muted).block(block("Traffic", v.theme)), series);
+        frame.render_widget(
+            Paragraph::new("no traffic data yet")
+                .style(v.theme.muted)
+                .block(block("Traffic", v.theme)),
+            series,
+        );
     } else {
         let rows = Layout::vertical(vec![Constraint::Ratio(1, clouds.len() as u32); clouds.len()]).split(series);
         for (cloud, r) in clouds.iter().zip(rows.iter()) {
@@ -50,9 +55,16 @@ fn draw_series(frame: &mut Frame, area: Rect, cloud: CloudKind, v: &View) {
         })
         .unwrap_or_default();
     let peak = data.iter().copied().max().unwrap_or(0);
-    let b = block(title, t).title_bottom(Line::from(Span::styled(format!(" peak {} req/s over {} polls ", format::int(peak as f64), data.len()), t.muted)));
+    let b = block(title, t).title_bottom(Line::from(Span::styled(
+        format!(" peak {} req/s over {} polls ", format::int(peak as f64), data.len()),
+        t.muted,
+    )));
     // Scale from zero so a drop to nothing is visible as one.
-    let spark = Sparkline::default().data(&data).max(peak.max(1)).style(health_style(s.health, t)).block(b);
+    let spark = Sparkline::default()
+        .data(&data)
+        .max(peak.max(1))
+        .style(health_style(s.health, t))
+        .block(b);
     frame.render_widget(spark, area);
 }
 
@@ -71,7 +83,10 @@ fn draw_weights(frame: &mut Frame, area: Rect, v: &View) {
                 Cell::from(sanitize(&e.target).into_owned()),
                 Cell::from(format!("{:>3}", e.weight)),
                 Cell::from(format!("{:>6}", format::pct(share))),
-                Cell::from(Span::styled(format!("{}{}", "█".repeat(filled), "·".repeat(bar_w - filled.min(bar_w))), t.accent)),
+                Cell::from(Span::styled(
+                    format!("{}{}", "█".repeat(filled), "·".repeat(bar_w - filled.min(bar_w))),
+                    t.accent,
+                )),
             ]));
         }
     }
@@ -84,5 +99,11 @@ fn draw_weights(frame: &mut Frame, area: Rect, v: &View) {
         Constraint::Length(6),
         Constraint::Length(bar_w as u16),
     ];
-    frame.render_widget(Table::new(rows, widths).header(header).style(t.base).block(block(title, t)), area);
+    frame.render_widget(
+        Table::new(rows, widths)
+            .header(header)
+            .style(t.base)
+            .block(block(title, t)),
+        area,
+    );
 }

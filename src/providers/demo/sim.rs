@@ -9,9 +9,9 @@ use chrono::{DateTime, Datelike, Duration, TimeZone, Timelike, Utc};
 use super::drill::{Drill, DrillBook};
 use super::estate::{CloudSpec, DbRole, EstateSpec};
 use crate::model::{
-    Alert, AlertState, Arbiter, CloudKind, CloudMetrics, CostSnapshot, Endpoint, Health, NotificationRoute,
-    PolicyKind, Replication, ReplicationKind, ScalingGroup, Severity, SourceId, SourceReport, SpotPrice,
-    TrafficPolicy, ZoneCapacity,
+    Alert, AlertState, Arbiter, CloudKind, CloudMetrics, CostSnapshot, Endpoint, Health, NotificationRoute, PolicyKind,
+    Replication, ReplicationKind, ScalingGroup, Severity, SourceId, SourceReport, SpotPrice, TrafficPolicy,
+    ZoneCapacity,
 };
 
 /// CPU the autoscaler aims for.
@@ -104,15 +104,26 @@ fn scaling_group(spec: &CloudSpec, fx: &Effects, demand_rps: f64) -> ScalingGrou
             let out = fx.zones_out.iter().find(|(z, k, _)| z == zone && *k > 0.5);
             if let Some((_, _, secs)) = out {
                 lost += n;
-                replacement = replacement.max(((secs - REPLACEMENT_DELAY_SECS) / REPLACEMENT_RAMP_SECS).clamp(0.0, 1.0));
-                ZoneCapacity { zone: zone.clone(), in_service: 0, healthy: 0 }
+                replacement =
+                    replacement.max(((secs - REPLACEMENT_DELAY_SECS) / REPLACEMENT_RAMP_SECS).clamp(0.0, 1.0));
+                ZoneCapacity {
+                    zone: zone.clone(),
+                    in_service: 0,
+                    healthy: 0,
+                }
             } else {
-                ZoneCapacity { zone: zone.clone(), in_service: n, healthy: n }
+                ZoneCapacity {
+                    zone: zone.clone(),
+                    in_service: n,
+                    healthy: n,
+                }
             }
         })
         .collect();
     let replaced = (f64::from(lost) * replacement).round() as u32;
-    let survivors: Vec<usize> = (0..zones.len()).filter(|i| zones[*i].in_service > 0 || lost == 0).collect();
+    let survivors: Vec<usize> = (0..zones.len())
+        .filter(|i| zones[*i].in_service > 0 || lost == 0)
+        .collect();
     if !survivors.is_empty() {
         for (i, extra) in survivors.iter().zip(spread(replaced, survivors.len())) {
             zones[*i].in_service += extra;
@@ -148,7 +159,12 @@ pub fn simulate(spec: &EstateSpec, book: &DrillBook, now: DateTime<Utc>, source:
             let nominal = total_rps * f64::from(c.weight) / f64::from(weight_total.max(1));
             let group = scaling_group(c, &fx, nominal);
             let endpoint_health = if group.healthy() == 0 { Health::Down } else { Health::Ok };
-            CloudState { spec: c, fx, group, endpoint_health }
+            CloudState {
+                spec: c,
+                fx,
+                group,
+                endpoint_health,
+            }
         })
         .collect();
 
@@ -174,21 +190,32 @@ pub fn simulate(spec: &EstateSpec, book: &DrillBook, now: DateTime<Utc>, source:
     };
     let shares = policy.shares();
 
-    let mut report = SourceReport { policies: vec![], ..SourceReport::default() };
-    let mut alerts = Vec::new();
-    let alert = |id: String, cloud: CloudKind, severity: Severity, title: String, resource: String, since: DateTime<Utc>| Alert {
-        id,
-        source: source.clone(),
-        cloud: Some(cloud),
-        severity,
-        title,
-        resource,
-        started_at: since,
-        state: AlertState::Firing,
-        route: spec.cloud(cloud).map(|c| c.route.clone()).unwrap_or_default(),
+    let mut report = SourceReport {
+        policies: vec![],
+        ..SourceReport::default()
     };
+    let mut alerts = Vec::new();
+    let alert =
+        |id: String, cloud: CloudKind, severity: Severity, title: String, resource: String, since: DateTime<Utc>| {
+            Alert {
+                id,
+                source: source.clone(),
+                cloud: Some(cloud),
+                severity,
+                title,
+                resource,
+                started_at: since,
+                state: AlertState::Firing,
+                route: spec.cloud(cloud).map(|c| c.route.clone()).unwrap_or_default(),
+            }
+        };
     let drill_start = |pred: &dyn Fn(&Drill) -> bool| {
-        book.entries().iter().filter(|e| pred(&e.drill)).map(|e| e.started_at).min().unwrap_or(now)
+        book.entries()
+            .iter()
+            .filter(|e| pred(&e.drill))
+            .map(|e| e.started_at)
+            .min()
+            .unwrap_or(now)
     };
 
     for (state, share) in clouds.iter_mut().zip(&shares) {
@@ -198,7 +225,13 @@ pub fn simulate(spec: &EstateSpec, book: &DrillBook, now: DateTime<Utc>, source:
         let rps = total_rps * share;
         let healthy = state.group.healthy();
         let capacity = f64::from(healthy) * c.group.rps_per_instance;
-        let util = if capacity > 0.0 { rps / capacity } else if rps > 0.0 { 2.0 } else { 0.0 };
+        let util = if capacity > 0.0 {
+            rps / capacity
+        } else if rps > 0.0 {
+            2.0
+        } else {
+            0.0
+        };
         let cross_ms: f64 = fx.link_ms.iter().map(|(_, ms)| ms).sum();
         let mut p95 = c.base_p95_ms * (1.0 + 4.0 * (util - TARGET_UTILISATION).max(0.0).powi(2))
             * (1.0 + 0.05 * noise(seed, stream(kind, 2), bucket))
@@ -238,7 +271,8 @@ pub fn simulate(spec: &EstateSpec, book: &DrillBook, now: DateTime<Utc>, source:
         // Alerts from the figures, as a rule set would raise them.
         for (zone, k, _) in fx.zones_out.iter().filter(|(_, k, _)| *k > 0.5) {
             let _ = k;
-            let since = drill_start(&|d| matches!(d, Drill::AzOutage { cloud, zone: z } if *cloud == kind && z == zone));
+            let since =
+                drill_start(&|d| matches!(d, Drill::AzOutage { cloud, zone: z } if *cloud == kind && z == zone));
             alerts.push(alert(
                 format!("demo:{}:zone:{zone}", kind.slug()),
                 kind,
@@ -262,7 +296,11 @@ pub fn simulate(spec: &EstateSpec, book: &DrillBook, now: DateTime<Utc>, source:
                 format!("demo:{}:cpu", kind.slug()),
                 kind,
                 Severity::P2,
-                format!("{}: CPU {:.0}% above 85%", c.group.name, (0.12 + 0.8 * util).min(1.0) * 100.0),
+                format!(
+                    "{}: CPU {:.0}% above 85%",
+                    c.group.name,
+                    (0.12 + 0.8 * util).min(1.0) * 100.0
+                ),
                 c.group.name.clone(),
                 drill_start(&|_| true),
             ));
@@ -280,11 +318,19 @@ pub fn simulate(spec: &EstateSpec, book: &DrillBook, now: DateTime<Utc>, source:
         }
         if let Some((k, _)) = fx.db_down.filter(|(k, _)| *k > 0.5) {
             let _ = k;
-            let what = if db_primary_down.is_some() { "primary" } else { "replica" };
+            let what = if db_primary_down.is_some() {
+                "primary"
+            } else {
+                "replica"
+            };
             alerts.push(alert(
                 format!("demo:{}:db", kind.slug()),
                 kind,
-                if db_primary_down.is_some() { Severity::P0 } else { Severity::P1 },
+                if db_primary_down.is_some() {
+                    Severity::P0
+                } else {
+                    Severity::P1
+                },
                 format!("{} {what} unavailable: writes failing", c.database.name),
                 c.database.name.clone(),
                 drill_start(&|d| matches!(d, Drill::DbPrimaryDown { cloud } if *cloud == kind)),
@@ -304,7 +350,11 @@ pub fn simulate(spec: &EstateSpec, book: &DrillBook, now: DateTime<Utc>, source:
 
     // Replication: the primary database and cache feed every other cloud.
     if let Some(primary) = primary.and_then(|p| spec.cloud(p)) {
-        let pfx = &clouds.iter().find(|c| c.spec.kind == primary.kind).map(|c| c.fx.clone()).unwrap_or_default();
+        let pfx = &clouds
+            .iter()
+            .find(|c| c.spec.kind == primary.kind)
+            .map(|c| c.fx.clone())
+            .unwrap_or_default();
         for c in spec.clouds.iter().filter(|c| c.kind != primary.kind) {
             let rfx = clouds.iter().find(|s| s.spec.kind == c.kind).map(|s| &s.fx);
             let link = link_ms(pfx, c.kind);
@@ -318,8 +368,8 @@ pub fn simulate(spec: &EstateSpec, book: &DrillBook, now: DateTime<Utc>, source:
             let db_lag = c.database.base_lag_secs * (1.0 + 0.3 * noise(seed, stream(c.kind, 4), bucket)).max(0.0)
                 + link * 0.04
                 + stalled;
-            let cache_lag = c.cache.base_lag_secs * (1.0 + 0.3 * noise(seed, stream(c.kind, 5), bucket)).max(0.0)
-                + link * 0.004;
+            let cache_lag =
+                c.cache.base_lag_secs * (1.0 + 0.3 * noise(seed, stream(c.kind, 5), bucket)).max(0.0) + link * 0.004;
             report.replication.push(Replication {
                 kind: ReplicationKind::Database,
                 name: format!("{} → {}", primary.database.name, c.database.name),
@@ -327,7 +377,7 @@ pub fn simulate(spec: &EstateSpec, book: &DrillBook, now: DateTime<Utc>, source:
                 to: c.kind,
                 value: db_lag,
                 target: spec.rpo_secs,
-                });
+            });
             report.replication.push(Replication {
                 kind: ReplicationKind::Cache,
                 name: format!("{} → {}", primary.cache.name, c.cache.name),
@@ -342,7 +392,10 @@ pub fn simulate(spec: &EstateSpec, book: &DrillBook, now: DateTime<Utc>, source:
                     format!("demo:{}:rpo", c.kind.slug()),
                     c.kind,
                     Severity::P0,
-                    format!("Replication lag {db_lag:.0}s breaches RPO {:.0}s: {}", spec.rpo_secs, c.database.name),
+                    format!(
+                        "Replication lag {db_lag:.0}s breaches RPO {:.0}s: {}",
+                        spec.rpo_secs, c.database.name
+                    ),
                     c.database.name.clone(),
                     since,
                 ));
@@ -361,7 +414,10 @@ pub fn simulate(spec: &EstateSpec, book: &DrillBook, now: DateTime<Utc>, source:
                     format!("demo:{}:cache", c.kind.slug()),
                     c.kind,
                     Severity::P2,
-                    format!("Cache sync lag {cache_lag:.1}s above {:.0}s: {}", spec.cache_sync_target_secs, c.cache.name),
+                    format!(
+                        "Cache sync lag {cache_lag:.1}s above {:.0}s: {}",
+                        spec.cache_sync_target_secs, c.cache.name
+                    ),
                     c.cache.name.clone(),
                     since,
                 ));
@@ -369,9 +425,17 @@ pub fn simulate(spec: &EstateSpec, book: &DrillBook, now: DateTime<Utc>, source:
         }
     }
     for c in &spec.clouds {
-        let Some(peer) = c.storage.dual_write_to else { continue };
-        let Some(peer_spec) = spec.cloud(peer) else { continue };
-        let fx = clouds.iter().find(|s| s.spec.kind == c.kind).map(|s| s.fx.clone()).unwrap_or_default();
+        let Some(peer) = c.storage.dual_write_to else {
+            continue;
+        };
+        let Some(peer_spec) = spec.cloud(peer) else {
+            continue;
+        };
+        let fx = clouds
+            .iter()
+            .find(|s| s.spec.kind == c.kind)
+            .map(|s| s.fx.clone())
+            .unwrap_or_default();
         let backlog = (c.storage.base_backlog * (1.0 + 0.5 * noise(seed, stream(c.kind, 6), bucket))).max(0.0)
             + link_ms(&fx, peer) * 2.5;
         report.replication.push(Replication {
@@ -402,8 +466,11 @@ pub fn simulate(spec: &EstateSpec, book: &DrillBook, now: DateTime<Utc>, source:
     // Money: run-rate over the elapsed part of the month, forecast to month end.
     let (elapsed, month_len) = month_progress(now);
     for c in &spec.clouds {
-        let mut by_service: Vec<(String, f64)> =
-            c.costs.iter().map(|(svc, monthly)| (svc.clone(), monthly * elapsed / month_len)).collect();
+        let mut by_service: Vec<(String, f64)> = c
+            .costs
+            .iter()
+            .map(|(svc, monthly)| (svc.clone(), monthly * elapsed / month_len))
+            .collect();
         by_service.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         let mtd: f64 = by_service.iter().map(|(_, v)| v).sum();
         let run_rate: f64 = c.costs.values().sum();
@@ -411,7 +478,9 @@ pub fn simulate(spec: &EstateSpec, book: &DrillBook, now: DateTime<Utc>, source:
             cloud: c.kind,
             currency: c.currency.clone(),
             month_to_date: mtd,
-            forecast: mtd + run_rate * (month_len - elapsed) / month_len * (1.0 + 0.03 * noise(seed, stream(c.kind, 7), now.timestamp().div_euclid(3600))),
+            forecast: mtd
+                + run_rate * (month_len - elapsed) / month_len
+                    * (1.0 + 0.03 * noise(seed, stream(c.kind, 7), now.timestamp().div_euclid(3600))),
             by_service,
         });
         // Spot prices wander on a six-hour cycle, out of phase per cloud.
@@ -426,7 +495,10 @@ pub fn simulate(spec: &EstateSpec, book: &DrillBook, now: DateTime<Utc>, source:
             on_demand_hourly: c.prices.on_demand_hourly,
             spot_hourly: spot.max(0.0),
         });
-        report.routes.push(NotificationRoute { cloud: c.kind, route: c.route.clone() });
+        report.routes.push(NotificationRoute {
+            cloud: c.kind,
+            route: c.route.clone(),
+        });
     }
 
     for (i, s) in spec.standing_alerts.iter().enumerate() {
@@ -451,9 +523,19 @@ pub fn simulate(spec: &EstateSpec, book: &DrillBook, now: DateTime<Utc>, source:
 
 /// (days elapsed, days in month) as fractions, for month-to-date cost.
 fn month_progress(now: DateTime<Utc>) -> (f64, f64) {
-    let start = Utc.with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0).single().unwrap_or(now);
-    let (ny, nm) = if now.month() == 12 { (now.year() + 1, 1) } else { (now.year(), now.month() + 1) };
+    let start = Utc
+        .with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0)
+        .single()
+        .unwrap_or(now);
+    let (ny, nm) = if now.month() == 12 {
+        (now.year() + 1, 1)
+    } else {
+        (now.year(), now.month() + 1)
+    };
     let next = Utc.with_ymd_and_hms(ny, nm, 1, 0, 0, 0).single().unwrap_or(now);
     let day = 86_400.0;
-    ((now - start).num_seconds() as f64 / day, ((next - start).num_seconds() as f64 / day).max(1.0))
+    (
+        (now - start).num_seconds() as f64 / day,
+        ((next - start).num_seconds() as f64 / day).max(1.0),
+    )
 }

@@ -1,0 +1,266 @@
+//! End to end: the built binary in a real terminal (tmux), driven by keys, read
+//! back with capture-pane. Checks what a user sees and that the terminal is
+//! usable afterwards, on quit and on SIGTERM.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_opsdeck");
+
+/// A tmux server of our own (its own socket), killed on drop.
+struct Tmux {
+    socket: String,
+    dir: tempfile::TempDir,
+}
+
+impl Tmux {
+    fn start(width: u16, height: u16) -> Tmux {
+        let socket = format!("opsdeck-e2e-{}-{}", std::process::id(), rand_suffix());
+        let dir = tempfile::tempdir().expect("tempdir");
+        let t = Tmux { socket, dir };
+        let out = t.tmux(&[
+            "new-session",
+            "-d",
+            "-s",
+            "e2e",
+            "-x",
+            &width.to_string(),
+            "-y",
+            &height.to_string(),
+            "-e",
+            &format!("XDG_CONFIG_HOME={}", t.dir.path().display()),
+            "-e",
+            "TERM=xterm-256color",
+            "sh",
+        ]);
+        assert!(
+            out.status.success(),
+            "tmux failed to start (is tmux installed?): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        t
+    }
+
+    fn tmux(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("running tmux")
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "e2e"];
+        args.extend_from_slice(keys);
+        assert!(self.tmux(&args).status.success());
+    }
+
+    /// Type text literally (no key-name lookup).
+    fn type_text(&self, text: &str) {
+        assert!(self.tmux(&["send-keys", "-t", "e2e", "-l", text]).status.success());
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p", "-t", "e2e"]).stdout).into_owned()
+    }
+
+    /// Wait until the screen shows `needle`; generous, because CI machines are busy.
+    fn wait_for(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let s = self.screen();
+            if s.contains(needle) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {needle:?}; screen:\n{s}"
+            );
+            sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn alternate_screen_on(&self) -> bool {
+        let out = self.tmux(&["display-message", "-p", "-t", "e2e", "#{alternate_on}"]);
+        String::from_utf8_lossy(&out.stdout).trim() == "1"
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.tmux(&["kill-server"]);
+    }
+}
+
+fn rand_suffix() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("reading {}: {e}", p.display()))
+}
+
+#[test]
+fn demo_session_switches_panes_runs_a_drill_and_restores_the_terminal() {
+    let t = Tmux::start(100, 30);
+    let before = t.path("stty.before");
+    let after = t.path("stty.after");
+    t.type_text(&format!("stty -g > {}", before.display()));
+    t.keys(&["Enter"]);
+    t.type_text(&format!(
+        "clear; {BIN}; echo opsdeck-exit=$?; stty -g > {}",
+        after.display()
+    ));
+    t.keys(&["Enter"]);
+
+    let s = t.wait_for("AWS us-west-1");
+    assert!(s.contains("DEMO"), "{s}");
+    assert!(t.alternate_screen_on());
+
+    t.keys(&["2"]);
+    t.wait_for("Scaling groups");
+    t.keys(&["Tab"]);
+    t.wait_for("peak");
+
+    t.type_text(":drill az-outage aws/us-west-1a");
+    t.keys(&["Enter"]);
+    t.wait_for("drill started: az-outage aws/us-west-1a");
+    t.keys(&["5"]);
+    let s = t.wait_for("Zone us-west-1a unreachable");
+    assert!(s.contains("P1"), "{s}");
+    t.keys(&["1"]);
+    t.wait_for("DEGRADED");
+
+    t.type_text(":drill clear");
+    t.keys(&["Enter"]);
+    t.wait_for("cleared 1 drill(s)");
+
+    t.keys(&["q"]);
+    t.wait_for("opsdeck-exit=0");
+    sleep(Duration::from_millis(200));
+    assert!(!t.alternate_screen_on(), "left the alternate screen");
+    assert_eq!(read(&before), read(&after), "terminal modes restored (stty -g)");
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    let t = Tmux::start(80, 24);
+    let cfg = t.path("sigterm-unique.toml");
+    let init = Command::new(BIN)
+        .args(["init", "--config"])
+        .arg(&cfg)
+        .output()
+        .expect("init");
+    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    let before = t.path("stty.before");
+    let after = t.path("stty.after");
+    t.type_text(&format!(
+        "stty -g > {}; {BIN} --config {}; echo opsdeck-exit=$?; stty -g > {}",
+        before.display(),
+        cfg.display(),
+        after.display()
+    ));
+    t.keys(&["Enter"]);
+    t.wait_for("AWS us-west-1");
+    let kill = Command::new("pkill")
+        .args(["-TERM", "-f"])
+        .arg(format!("opsdeck --config {}", cfg.display()))
+        .status()
+        .expect("pkill");
+    assert!(kill.success(), "found the process");
+    t.wait_for("opsdeck-exit=0");
+    sleep(Duration::from_millis(200));
+    assert!(!t.alternate_screen_on());
+    assert_eq!(read(&before), read(&after));
+}
+
+#[test]
+fn a_broken_config_is_reported_with_its_line_and_leaves_the_terminal_alone() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("bad.toml");
+    std::fs::write(
+        &cfg,
+        "theme = \"default\"\n[[sources]]\nname = \"demo\"\nkind = \"demo\"\ninterval_secs = -1\n",
+    )
+    .expect("write");
+    let out = Command::new(BIN).arg("--config").arg(&cfg).output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("{}:5:17", cfg.display())), "{err}");
+    assert!(
+        out.stdout.is_empty(),
+        "nothing drawn: {:?}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    let out = Command::new(BIN)
+        .args(["--theme", "no-such-theme"])
+        .env("XDG_CONFIG_HOME", dir.path())
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no theme named 'no-such-theme'"));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn init_writes_a_sample_config_and_refuses_to_overwrite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("opsdeck").join("config.toml");
+    let out = Command::new(BIN)
+        .args(["init", "--config"])
+        .arg(&cfg)
+        .output()
+        .expect("init");
+    assert!(out.status.success());
+    assert!(read(&cfg).contains("kind = \"demo\""));
+    let again = Command::new(BIN)
+        .args(["init", "--config"])
+        .arg(&cfg)
+        .output()
+        .expect("init");
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
+}
+
+#[test]
+fn a_dropped_ssh_session_sighup_ends_the_process() {
+    let t = Tmux::start(80, 24);
+    let cfg = t.path("sighup-unique.toml");
+    let init = Command::new(BIN)
+        .args(["init", "--config"])
+        .arg(&cfg)
+        .output()
+        .expect("init");
+    assert!(init.status.success());
+    t.type_text(&format!("exec {BIN} --config {}", cfg.display()));
+    t.keys(&["Enter"]);
+    t.wait_for("AWS us-west-1");
+    let pattern = format!("opsdeck --config {}", cfg.display());
+    // Killing the session hangs up the pane's terminal, as a dropped SSH link does.
+    assert!(t.tmux(&["kill-session", "-t", "e2e"]).status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let alive = Command::new("pgrep")
+            .args(["-f", &pattern])
+            .output()
+            .expect("pgrep")
+            .status
+            .success();
+        if !alive {
+            break;
+        }
+        assert!(Instant::now() < deadline, "opsdeck still running after SIGHUP");
+        sleep(Duration::from_millis(100));
+    }
+}

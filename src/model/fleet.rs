@@ -103,6 +103,8 @@ pub struct Fleet {
     pub routes: Vec<NotificationRoute>,
     pub arbiter: Option<Arbiter>,
     pub history: BTreeMap<CloudKind, TrafficHistory>,
+    /// Chaos drills in force, as reported by the demo.
+    pub drills: Vec<String>,
 }
 
 /// One row of the Overview: everything about a cloud on one tile.
@@ -152,6 +154,7 @@ impl Fleet {
             fleet.spot_prices.extend(r.spot_prices.iter().cloned());
             fleet.alerts.extend(r.alerts.iter().cloned());
             fleet.routes.extend(r.routes.iter().cloned());
+            fleet.drills.extend(r.drills.iter().cloned());
             if fleet.arbiter.is_none() {
                 fleet.arbiter = r.arbiter.clone();
             }

@@ -34,4 +34,6 @@ pub struct SourceReport {
     pub alerts: Vec<Alert>,
     pub routes: Vec<NotificationRoute>,
     pub arbiter: Option<Arbiter>,
+    /// Chaos drills in force (demo only), so every view can say the data is drilled.
+    pub drills: Vec<String>,
 }

@@ -78,6 +78,13 @@ fn draw_header(frame: &mut Frame, area: Rect, v: &View) {
         left.push(Span::raw(" "));
         left.push(Span::styled(" DEMO ", t.badge));
     }
+    if !v.fleet.drills.is_empty() {
+        left.push(Span::raw(" "));
+        left.push(Span::styled(
+            format!(" DRILL×{} ", v.fleet.drills.len()),
+            t.crit.add_modifier(ratatui::style::Modifier::REVERSED),
+        ));
+    }
     left.push(Span::raw(" "));
 
     // Right side: open alerts by severity, data age, clock.
@@ -112,7 +119,13 @@ fn draw_header(frame: &mut Frame, area: Rect, v: &View) {
         left.push(Span::styled(label, style));
         left.push(Span::raw(" "));
     }
-    let [l, r] = Layout::horizontal([Constraint::Min(1), Constraint::Length(right_width as u16)]).areas(area);
+    // One column of air between the tabs and the right side, whatever the width.
+    let [l, _, r] = Layout::horizontal([
+        Constraint::Min(1),
+        Constraint::Length(1),
+        Constraint::Length(right_width as u16),
+    ])
+    .areas(area);
     frame.render_widget(Paragraph::new(Line::from(left)), l);
     frame.render_widget(Paragraph::new(Line::from(right)), r);
 }

@@ -162,6 +162,16 @@ fn draw_estate(frame: &mut Frame, area: Rect, v: &View) {
         }
         lines.push(Line::from(spans));
     }
+    if !f.drills.is_empty() {
+        let drills: Vec<String> = f.drills.iter().map(|d| sanitize(d).into_owned()).collect();
+        lines.push(Line::from(vec![
+            label("Drills"),
+            Span::styled(fit(&drills.join(", "), width.saturating_sub(12)), t.crit),
+        ]));
+    }
+    // The worst alerts go right after the database line: at 80×24 they must not be
+    // the lines that fall off the bottom.
+    let mut urgent_at = lines.len();
     for kind in [
         ReplicationKind::Database,
         ReplicationKind::Cache,
@@ -188,6 +198,9 @@ fn draw_estate(frame: &mut Frame, area: Rect, v: &View) {
                 Span::styled(value, target_style(r.ratio(), t)),
                 Span::styled(format!("  worst: {}", sanitize(&r.name)), t.muted),
             ]));
+            if kind == ReplicationKind::Database {
+                urgent_at = lines.len();
+            }
         }
     }
     if let Some(p) = f.cheapest_spot() {
@@ -203,18 +216,36 @@ fn draw_estate(frame: &mut Frame, area: Rect, v: &View) {
             ),
         ]));
     }
-    let mut worst: Vec<&crate::model::Alert> = f.alerts.iter().filter(|a| a.state.is_open()).collect();
-    worst.sort_by(|a, b| a.severity.cmp(&b.severity).then(b.started_at.cmp(&a.started_at)));
-    for a in worst
-        .iter()
-        .take(usize::from(area.height.saturating_sub(2)).saturating_sub(lines.len()))
-    {
-        let age = format::age((v.now - a.started_at).num_seconds());
-        let text = format!("{} {} {}", a.cloud.map_or("", |c| c.label()), age, sanitize(&a.title));
+    if !f.routes.is_empty() {
+        let routes: Vec<String> = f
+            .routes
+            .iter()
+            .map(|r| format!("{} {}", r.cloud.label(), sanitize(&r.route)))
+            .collect();
         lines.push(Line::from(vec![
-            Span::styled(format!("{:<12}", a.severity.label()), t.severity[a.severity.index()]),
-            Span::styled(fit(&text, width.saturating_sub(12)), t.base),
+            label("Paging"),
+            Span::styled(fit(&routes.join(" · "), width.saturating_sub(12)), t.base),
         ]));
     }
+    let mut worst: Vec<&crate::model::Alert> = f.alerts.iter().filter(|a| a.state.is_open()).collect();
+    worst.sort_by(|a, b| a.severity.cmp(&b.severity).then(b.started_at.cmp(&a.started_at)));
+    let room = usize::from(area.height.saturating_sub(2)).saturating_sub(lines.len());
+    let alert_lines: Vec<Line> = worst
+        .iter()
+        .take(room.max(3))
+        .map(|a| {
+            let age = format::age((v.now - a.started_at).num_seconds());
+            let text = format!("{} {} {}", a.cloud.map_or("", |c| c.label()), age, sanitize(&a.title));
+            Line::from(vec![
+                Span::styled(format!("{:<12}", a.severity.label()), t.severity[a.severity.index()]),
+                Span::styled(fit(&text, width.saturating_sub(12)), t.base),
+            ])
+        })
+        .collect();
+    let mut alert_lines = alert_lines.into_iter();
+    let rest = lines.split_off(urgent_at);
+    lines.extend(alert_lines.by_ref().take(3));
+    lines.extend(rest);
+    lines.extend(alert_lines);
     frame.render_widget(Paragraph::new(lines).style(t.base).block(block("Estate", t)), area);
 }

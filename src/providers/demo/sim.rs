@@ -512,6 +512,7 @@ pub fn simulate(spec: &EstateSpec, book: &DrillBook, now: DateTime<Utc>, source:
         ));
     }
     report.alerts = alerts;
+    report.drills = book.active().map(|e| e.drill.to_string()).collect();
     report.arbiter = Some(Arbiter {
         name: spec.arbiter.name.clone(),
         location: spec.arbiter.location.clone(),

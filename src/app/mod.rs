@@ -148,6 +148,9 @@ pub struct App {
     /// Derived rows, rebuilt on change only.
     pub alert_rows: Vec<usize>,
     pub zone_rows: Vec<views::ZoneRow>,
+    pub alert_counts: views::AlertCounts,
+    /// The worst open alerts, for the Overview.
+    pub worst_alerts: Vec<usize>,
 }
 
 impl App {
@@ -164,6 +167,8 @@ impl App {
             estate,
             alert_rows: Vec::new(),
             zone_rows: Vec::new(),
+            alert_counts: views::AlertCounts::default(),
+            worst_alerts: Vec::new(),
         }
     }
 
@@ -199,6 +204,8 @@ impl App {
     fn rebuild_rows(&mut self, fleet: &Fleet) {
         self.alert_rows = views::alert_rows(fleet, &self.alerts.filter, self.alert_sort);
         self.zone_rows = views::zone_rows(fleet, &self.health.filter);
+        self.alert_counts = views::AlertCounts::of(fleet);
+        self.worst_alerts = views::worst_open(fleet, 10);
         self.alerts.selected = self.alerts.selected.min(self.alert_rows.len().saturating_sub(1));
         self.health.selected = self.health.selected.min(self.zone_rows.len().saturating_sub(1));
     }

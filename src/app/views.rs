@@ -2,7 +2,9 @@
 //! change (new Fleet, new filter, new sort), never per frame, so drawing a list
 //! costs only its visible rows however long it is.
 
-use crate::model::{Alert, Fleet, ScalingGroup};
+use std::collections::BTreeMap;
+
+use crate::model::{Alert, AlertState, CloudKind, Fleet, ScalingGroup};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum AlertSort {
@@ -75,6 +77,48 @@ pub fn alert_rows(fleet: &Fleet, filter: &str, sort: AlertSort) -> Vec<usize> {
         }),
     }
     rows
+}
+
+/// Firing alerts per severity, in all and per cloud; counted once per Fleet so the
+/// header and tiles cost nothing per frame.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AlertCounts {
+    pub total: [usize; 4],
+    pub by_cloud: BTreeMap<CloudKind, [usize; 4]>,
+}
+
+impl AlertCounts {
+    pub fn of(fleet: &Fleet) -> AlertCounts {
+        let mut c = AlertCounts::default();
+        for a in fleet.alerts.iter().filter(|a| a.state == AlertState::Firing) {
+            c.total[a.severity.index()] += 1;
+            if let Some(cloud) = a.cloud {
+                c.by_cloud.entry(cloud).or_default()[a.severity.index()] += 1;
+            }
+        }
+        c
+    }
+    pub fn cloud(&self, cloud: CloudKind) -> [usize; 4] {
+        self.by_cloud.get(&cloud).copied().unwrap_or_default()
+    }
+}
+
+/// The `n` worst open alerts (worst severity, then newest), unfiltered.
+pub fn worst_open(fleet: &Fleet, n: usize) -> Vec<usize> {
+    let a = &fleet.alerts;
+    let mut open: Vec<usize> = (0..a.len()).filter(|&i| a[i].state.is_open()).collect();
+    let order = |&x: &usize, &y: &usize| {
+        a[x].severity
+            .cmp(&a[y].severity)
+            .then(a[y].started_at.cmp(&a[x].started_at))
+            .then(a[x].id.cmp(&a[y].id))
+    };
+    if open.len() > n {
+        open.select_nth_unstable_by(n, order);
+        open.truncate(n);
+    }
+    open.sort_by(order);
+    open
 }
 
 /// One row of the Health pane's group table: (group index, zone index).

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::{
     Alert, Arbiter, CloudKind, CloudMetrics, CostSnapshot, Health, NotificationRoute, Replication, ReplicationKind,
-    ScalingGroup, Severity, SourceId, SourceReport, SpotPrice, TrafficPolicy,
+    ScalingGroup, SourceId, SourceReport, SpotPrice, TrafficPolicy,
 };
 
 /// How current one source's data is.
@@ -120,7 +120,6 @@ pub struct CloudSummary {
     pub db_lag: Option<(f64, f64)>,
     pub month_to_date: Option<(f64, String)>,
     pub forecast: Option<f64>,
-    pub open_alerts: [usize; 4],
     pub age_secs: Option<i64>,
     pub stale: bool,
 }
@@ -251,14 +250,6 @@ impl Fleet {
                 _ => Some(x),
             });
         let cost = self.costs.iter().find(|c| c.cloud == cloud);
-        let mut open_alerts = [0usize; 4];
-        for a in self
-            .alerts
-            .iter()
-            .filter(|a| a.cloud == Some(cloud) && a.state == super::AlertState::Firing)
-        {
-            open_alerts[a.severity.index()] += 1;
-        }
         CloudSummary {
             cloud,
             region,
@@ -270,24 +261,9 @@ impl Fleet {
             db_lag,
             month_to_date: cost.map(|c| (c.month_to_date, c.currency.clone())),
             forecast: cost.map(|c| c.forecast),
-            open_alerts,
             age_secs: age,
             stale,
         }
-    }
-
-    /// Count of open (firing) alerts per severity across the fleet.
-    pub fn open_alerts(&self) -> [usize; 4] {
-        let mut n = [0usize; 4];
-        for a in self.alerts.iter().filter(|a| a.state == super::AlertState::Firing) {
-            n[a.severity.index()] += 1;
-        }
-        n
-    }
-
-    /// Worst firing severity, if any.
-    pub fn worst_severity(&self) -> Option<Severity> {
-        Severity::ALL.into_iter().find(|s| self.open_alerts()[s.index()] > 0)
     }
 
     /// The spot price a scale-out should use right now: cheapest spot across clouds.

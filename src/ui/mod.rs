@@ -89,7 +89,7 @@ fn draw_header(frame: &mut Frame, area: Rect, v: &View) {
 
     // Right side: open alerts by severity, data age, clock.
     let mut right: Vec<Span> = Vec::new();
-    let open = v.fleet.open_alerts();
+    let open = v.app.alert_counts.total;
     for s in crate::model::Severity::ALL {
         let n = open[s.index()];
         if n > 0 {

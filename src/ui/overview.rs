@@ -103,7 +103,7 @@ fn draw_tile(frame: &mut Frame, area: Rect, s: &CloudSummary, v: &View) {
     lines.push(Line::from(vec![label("Forecast"), Span::styled(forecast, t.base)]));
     let mut alerts = vec![];
     for sev in Severity::ALL {
-        let n = s.open_alerts[sev.index()];
+        let n = v.app.alert_counts.cloud(s.cloud)[sev.index()];
         alerts.push(Span::styled(
             format!("{} {n} ", sev.label()),
             if n > 0 { t.severity[sev.index()] } else { t.muted },
@@ -227,11 +227,9 @@ fn draw_estate(frame: &mut Frame, area: Rect, v: &View) {
             Span::styled(fit(&routes.join(" · "), width.saturating_sub(12)), t.base),
         ]));
     }
-    let mut worst: Vec<&crate::model::Alert> = f.alerts.iter().filter(|a| a.state.is_open()).collect();
-    worst.sort_by(|a, b| a.severity.cmp(&b.severity).then(b.started_at.cmp(&a.started_at)));
+    let worst = v.app.worst_alerts.iter().filter_map(|&i| f.alerts.get(i));
     let room = usize::from(area.height.saturating_sub(2)).saturating_sub(lines.len());
     let alert_lines: Vec<Line> = worst
-        .iter()
         .take(room.max(3))
         .map(|a| {
             let age = format::age((v.now - a.started_at).num_seconds());

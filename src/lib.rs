@@ -2,6 +2,7 @@
 //!
 //! Read flow: providers → collector → Fleet → app → ui. See ARCHITECTURE.md.
 
+pub mod actions;
 pub mod app;
 pub mod clock;
 pub mod collector;

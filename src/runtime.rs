@@ -14,7 +14,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 use crate::app::{App, Command, Msg};
 use crate::clock::Clock;
 use crate::collector::{Collector, SourceSchedule};
-use crate::providers::demo::{DrillHandle, EstateSpec};
+use crate::providers::demo::{DemoHandle, EstateSpec};
 use crate::theme::Theme;
 use crate::{terminal, ui};
 
@@ -28,7 +28,7 @@ pub struct Session {
     pub demo: bool,
     /// The demo estate and its drills, when running on it.
     pub estate: Option<Arc<EstateSpec>>,
-    pub drills: Option<DrillHandle>,
+    pub drills: Option<DemoHandle>,
 }
 
 pub async fn run(s: Session) -> anyhow::Result<()> {
@@ -81,7 +81,7 @@ async fn event_loop(
     clock: &Arc<dyn Clock>,
     theme: &Theme,
     estate: Option<Arc<EstateSpec>>,
-    drills: Option<&DrillHandle>,
+    drills: Option<&DemoHandle>,
     hangup: &mut tokio::signal::unix::Signal,
     terminate: &mut tokio::signal::unix::Signal,
 ) -> anyhow::Result<()> {

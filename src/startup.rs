@@ -9,14 +9,14 @@ use std::time::Duration;
 use crate::collector::SourceSchedule;
 use crate::config::{Config, SourceConfig, SourceKind};
 use crate::model::SourceId;
-use crate::providers::demo::{DemoProvider, DrillHandle, EstateSpec};
+use crate::providers::demo::{DemoHandle, DemoProvider, EstateSpec};
 use crate::toml_file::TomlError;
 
 pub struct Estate {
     pub sources: Vec<SourceSchedule>,
     pub demo: bool,
     pub estate: Option<Arc<EstateSpec>>,
-    pub drills: Option<DrillHandle>,
+    pub drills: Option<DemoHandle>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -77,7 +77,7 @@ pub fn build(config: &Config, demo_file: Option<&Path>) -> Result<Estate, Startu
                 }
                 .map_err(StartupError::Estate)?;
                 let spec = Arc::new(spec);
-                let drills = DrillHandle::default();
+                let drills = DemoHandle::default();
                 out.estate = Some(spec.clone());
                 out.drills = Some(drills.clone());
                 Arc::new(DemoProvider::new(SourceId::new(&s.name), spec, drills))

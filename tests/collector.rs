@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use opsdeck::clock::SystemClock;
 use opsdeck::collector::{Collector, SourceSchedule};
 use opsdeck::model::{Fleet, Freshness, SourceId, SourceReport};
-use opsdeck::providers::demo::{DemoProvider, DrillHandle, EstateSpec};
+use opsdeck::providers::demo::{DemoHandle, DemoProvider, EstateSpec};
 use opsdeck::providers::{Capabilities, Provider, ProviderError};
 
 /// Succeeds on its first poll, then fails (or hangs) on every later one.
@@ -74,7 +74,7 @@ async fn wait_until(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failing_and_hanging_sources_go_stale_while_the_demo_keeps_updating() {
     let estate = Arc::new(EstateSpec::embedded().expect("estate"));
-    let demo = Arc::new(DemoProvider::new(SourceId::new("demo"), estate, DrillHandle::default()));
+    let demo = Arc::new(DemoProvider::new(SourceId::new("demo"), estate, DemoHandle::default()));
     let refused = Arc::new(GoesBad {
         id: SourceId::new("refused"),
         polls: AtomicU32::new(0),

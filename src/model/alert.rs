@@ -32,7 +32,11 @@ impl Severity {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum AlertState {
     Firing,
-    Acknowledged { by: String, at: DateTime<Utc> },
+    Acknowledged {
+        by: String,
+        at: DateTime<Utc>,
+        comment: String,
+    },
     Resolved,
 }
 

@@ -296,6 +296,7 @@ mod tests {
     #[test]
     fn shares_withhold_unhealthy_answers() {
         let p = TrafficPolicy {
+            source: SourceId::new("t"),
             name: "shop".into(),
             kind: PolicyKind::Global,
             ttl_secs: 60,
@@ -311,6 +312,7 @@ mod tests {
     #[test]
     fn shares_fall_back_to_all_when_none_is_healthy() {
         let p = TrafficPolicy {
+            source: SourceId::new("t"),
             name: "shop".into(),
             kind: PolicyKind::Global,
             ttl_secs: 60,

@@ -1,6 +1,6 @@
 use serde::Serialize;
 
-use super::{CloudKind, Health};
+use super::{CloudKind, Health, SourceId};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ZoneCapacity {
@@ -12,6 +12,8 @@ pub struct ZoneCapacity {
 /// An Auto Scaling group, VM Scale Set or ESS scaling group.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ScalingGroup {
+    /// The source that reported the group (and can change it).
+    pub source: SourceId,
     pub cloud: CloudKind,
     pub region: String,
     pub name: String,
@@ -21,6 +23,8 @@ pub struct ScalingGroup {
     pub zones: Vec<ZoneCapacity>,
     /// Share of instances on spot / preemptible capacity, 0..1.
     pub spot_share: f64,
+    /// Requests/s one instance serves at full load, when known (sizing data).
+    pub rps_per_instance: Option<f64>,
 }
 
 impl ScalingGroup {

@@ -1,6 +1,6 @@
 use serde::Serialize;
 
-use super::{CloudKind, Health};
+use super::{CloudKind, Health, SourceId};
 
 /// Front-door figures of one cloud.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -50,6 +50,8 @@ pub struct Endpoint {
 /// DNS-based traffic steering between clouds.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TrafficPolicy {
+    /// The source that reported the policy (and can change it).
+    pub source: SourceId,
     pub name: String,
     pub kind: PolicyKind,
     pub ttl_secs: u32,

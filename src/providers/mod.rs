@@ -6,7 +6,15 @@ pub mod demo;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::actions::{Actor, Plan};
 use crate::model::{SourceId, SourceReport};
+
+/// What a provider returns for an executed change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    /// The provider's request / change id, kept in the audit log.
+    pub request_id: String,
+}
 
 /// What a provider can do beyond reading. Execution arrives with the actions issue.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -29,6 +37,8 @@ pub enum ProviderError {
     Unreachable(String),
     #[error("bad response: {0}")]
     BadResponse(String),
+    #[error("not supported by this source: {0}")]
+    Unsupported(String),
 }
 
 #[async_trait]
@@ -39,4 +49,13 @@ pub trait Provider: Send + Sync {
     fn capabilities(&self) -> Capabilities;
     /// Read the estate as it is now. Must not block the executor.
     async fn poll(&self, now: DateTime<Utc>) -> Result<SourceReport, ProviderError>;
+    /// Carry out a planned change, once. Sources that cannot change anything keep
+    /// this default. Only `actions::Executor` calls it.
+    async fn execute(&self, plan: &Plan, _actor: &Actor, _now: DateTime<Utc>) -> Result<Receipt, ProviderError> {
+        Err(ProviderError::Unsupported(format!(
+            "{} cannot {}",
+            self.kind(),
+            plan.intent
+        )))
+    }
 }

@@ -1,7 +1,6 @@
 //! Chaos drills on the demo estate: what an operator can break, and when it was broken.
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 
@@ -184,19 +183,6 @@ impl DrillBook {
 
     pub fn active(&self) -> impl Iterator<Item = &DrillEntry> {
         self.entries.iter().filter(|e| e.is_active())
-    }
-}
-
-/// Cheap shared handle to a [`DrillBook`].
-#[derive(Debug, Clone, Default)]
-pub struct DrillHandle(Arc<Mutex<DrillBook>>);
-
-impl DrillHandle {
-    pub fn apply(&self, cmd: DrillCommand, now: DateTime<Utc>) -> Result<String, String> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).apply(cmd, now)
-    }
-    pub fn snapshot(&self) -> DrillBook {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
 

@@ -4,17 +4,20 @@
 pub mod drill;
 pub mod estate;
 mod sim;
+pub mod state;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-pub use drill::{DRILL_KINDS, Drill, DrillBook, DrillCommand, DrillHandle};
+pub use drill::{DRILL_KINDS, Drill, DrillBook, DrillCommand};
 pub use estate::EstateSpec;
 pub use sim::simulate;
+pub use state::{DemoHandle, DemoState, Overrides};
 
-use super::{Capabilities, Provider, ProviderError};
+use super::{Capabilities, Provider, ProviderError, Receipt};
+use crate::actions::{Actor, Plan};
 use std::collections::BTreeMap;
 
 use crate::collector::record_history;
@@ -23,12 +26,12 @@ use crate::model::{Fleet, Freshness, SourceId, SourceReport, SourceStatus};
 pub struct DemoProvider {
     id: SourceId,
     estate: Arc<EstateSpec>,
-    drills: DrillHandle,
+    state: DemoHandle,
 }
 
 impl DemoProvider {
-    pub fn new(id: SourceId, estate: Arc<EstateSpec>, drills: DrillHandle) -> Self {
-        DemoProvider { id, estate, drills }
+    pub fn new(id: SourceId, estate: Arc<EstateSpec>, state: DemoHandle) -> Self {
+        DemoProvider { id, estate, state }
     }
 }
 
@@ -43,11 +46,19 @@ impl Provider for DemoProvider {
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             drills: true,
-            ..Capabilities::default()
+            failover: true,
+            scale: true,
+            acknowledge: true,
         }
     }
     async fn poll(&self, now: DateTime<Utc>) -> Result<SourceReport, ProviderError> {
-        Ok(simulate(&self.estate, &self.drills.snapshot(), now, &self.id))
+        let state = self.state.snapshot();
+        Ok(simulate(&self.estate, &state.drills, &state.overrides, now, &self.id))
+    }
+    async fn execute(&self, plan: &Plan, actor: &Actor, now: DateTime<Utc>) -> Result<Receipt, ProviderError> {
+        Ok(Receipt {
+            request_id: self.state.execute(plan, actor, now),
+        })
     }
 }
 
@@ -55,13 +66,24 @@ impl Provider for DemoProvider {
 /// poll interval), as the collector would have built it. For tests, snapshots,
 /// benchmarks and one-shot output.
 pub fn fleet_at(estate: &EstateSpec, book: &DrillBook, now: DateTime<Utc>, history: usize) -> Fleet {
+    fleet_with(estate, book, &Overrides::default(), now, history)
+}
+
+/// [`fleet_at`] with operator changes applied.
+pub fn fleet_with(
+    estate: &EstateSpec,
+    book: &DrillBook,
+    overrides: &Overrides,
+    now: DateTime<Utc>,
+    history: usize,
+) -> Fleet {
     let id = SourceId::new("demo");
     let mut hist = BTreeMap::new();
     let step = chrono::Duration::seconds(5);
     let mut last = None;
     for i in (0..history.max(1)).rev() {
         let at = now - step * i as i32;
-        let report = simulate(estate, book, at, &id);
+        let report = simulate(estate, book, overrides, at, &id);
         record_history(&mut hist, &report, at);
         last = Some(report);
     }
@@ -87,7 +109,7 @@ mod tests {
         SourceId::new("demo")
     }
     fn run(book: &DrillBook, at: DateTime<Utc>) -> SourceReport {
-        simulate(&estate(), book, at, &src())
+        simulate(&estate(), book, &Overrides::default(), at, &src())
     }
     fn group(r: &SourceReport, cloud: CloudKind) -> &crate::model::ScalingGroup {
         r.groups.iter().find(|g| g.cloud == cloud).expect("group")

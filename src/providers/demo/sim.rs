@@ -8,6 +8,7 @@ use chrono::{DateTime, Datelike, Duration, TimeZone, Timelike, Utc};
 
 use super::drill::{Drill, DrillBook};
 use super::estate::{CloudSpec, DbRole, EstateSpec};
+use super::state::Overrides;
 use crate::model::{
     Alert, AlertState, Arbiter, CloudKind, CloudMetrics, CostSnapshot, Endpoint, Health, NotificationRoute, PolicyKind,
     Replication, ReplicationKind, ScalingGroup, Severity, SourceId, SourceReport, SpotPrice, TrafficPolicy,
@@ -88,10 +89,18 @@ struct CloudState<'a> {
     endpoint_health: Health,
 }
 
-fn scaling_group(spec: &CloudSpec, fx: &Effects, demand_rps: f64) -> ScalingGroup {
+/// The group as the autoscaler leaves it for `demand_rps`, or at the desired
+/// capacity an operator pinned.
+fn scaling_group(
+    spec: &CloudSpec,
+    fx: &Effects,
+    demand_rps: f64,
+    pinned: Option<u32>,
+    source: &SourceId,
+) -> ScalingGroup {
     let g = &spec.group;
     let needed = (demand_rps / (g.rps_per_instance * TARGET_UTILISATION)).ceil() as u32;
-    let desired = needed.clamp(g.min, g.max);
+    let desired = pinned.unwrap_or(needed).clamp(g.min, g.max);
     let per_zone = spread(desired, spec.zones.len());
     let mut lost = 0u32;
     let mut replacement = 0.0f64;
@@ -131,6 +140,7 @@ fn scaling_group(spec: &CloudSpec, fx: &Effects, demand_rps: f64) -> ScalingGrou
         }
     }
     ScalingGroup {
+        source: source.clone(),
         cloud: spec.kind,
         region: spec.region.clone(),
         name: g.name.clone(),
@@ -139,15 +149,25 @@ fn scaling_group(spec: &CloudSpec, fx: &Effects, demand_rps: f64) -> ScalingGrou
         desired,
         zones,
         spot_share: g.spot_share,
+        rps_per_instance: Some(g.rps_per_instance),
     }
 }
 
 /// Poll the demo estate at `now`.
-pub fn simulate(spec: &EstateSpec, book: &DrillBook, now: DateTime<Utc>, source: &SourceId) -> SourceReport {
+pub fn simulate(
+    spec: &EstateSpec,
+    book: &DrillBook,
+    overrides: &Overrides,
+    now: DateTime<Utc>,
+    source: &SourceId,
+) -> SourceReport {
     let seed = spec.seed;
     let bucket = now.timestamp().div_euclid(5);
     let total_rps = spec.base_rps * diurnal(now) * (1.0 + 0.04 * noise(seed, 1, bucket));
     let primary = spec.primary_db();
+
+    // DNS weights as operators left them.
+    let weight = |c: &CloudSpec| overrides.weights.get(&c.kind).copied().unwrap_or(c.weight);
 
     // First pass: capacity and endpoint health, which decide the DNS shares.
     let mut clouds: Vec<CloudState> = spec
@@ -155,9 +175,9 @@ pub fn simulate(spec: &EstateSpec, book: &DrillBook, now: DateTime<Utc>, source:
         .iter()
         .map(|c| {
             let fx = effects_for(c.kind, book, now);
-            let weight_total: u32 = spec.clouds.iter().map(|c| c.weight).sum();
-            let nominal = total_rps * f64::from(c.weight) / f64::from(weight_total.max(1));
-            let group = scaling_group(c, &fx, nominal);
+            let weight_total: u32 = spec.clouds.iter().map(|c| weight(c)).sum();
+            let nominal = total_rps * f64::from(weight(c)) / f64::from(weight_total.max(1));
+            let group = scaling_group(c, &fx, nominal, overrides.desired.get(&c.kind).copied(), source);
             let endpoint_health = if group.healthy() == 0 { Health::Down } else { Health::Ok };
             CloudState {
                 spec: c,
@@ -169,6 +189,7 @@ pub fn simulate(spec: &EstateSpec, book: &DrillBook, now: DateTime<Utc>, source:
         .collect();
 
     let policy = TrafficPolicy {
+        source: source.clone(),
         name: spec.policy.name.clone(),
         kind: PolicyKind::Global,
         ttl_secs: spec.policy.ttl_secs,
@@ -178,7 +199,7 @@ pub fn simulate(spec: &EstateSpec, book: &DrillBook, now: DateTime<Utc>, source:
                 name: format!("{}-{}", c.spec.kind.slug(), c.spec.region),
                 cloud: c.spec.kind,
                 target: c.spec.endpoint.clone(),
-                weight: c.spec.weight,
+                weight: weight(c.spec),
                 health: c.endpoint_health,
                 check: if c.endpoint_health == Health::Ok {
                     format!("{}: healthy", c.spec.health_check)
@@ -510,6 +531,16 @@ pub fn simulate(spec: &EstateSpec, book: &DrillBook, now: DateTime<Utc>, source:
             s.resource.clone(),
             now - Duration::minutes(s.age_minutes),
         ));
+    }
+    // Acknowledgements made through opsdeck live in the (simulated) source system.
+    for a in &mut alerts {
+        if let Some(ack) = overrides.ack(&a.id, now) {
+            a.state = AlertState::Acknowledged {
+                by: ack.by.clone(),
+                at: ack.at,
+                comment: ack.comment.clone(),
+            };
+        }
     }
     report.alerts = alerts;
     report.drills = book.active().map(|e| e.drill.to_string()).collect();

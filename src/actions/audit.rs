@@ -1,0 +1,211 @@
+//! The audit log: one JSON line per attempted action (refused, cancelled,
+//! executed, failed), appended, fsynced, readable only by its owner.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Refused,
+    Cancelled,
+    Executed,
+    Failed,
+}
+
+impl Outcome {
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Refused => "refused",
+            Outcome::Cancelled => "cancelled",
+            Outcome::Executed => "executed",
+            Outcome::Failed => "failed",
+        }
+    }
+}
+
+/// Who acted, from where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub user: String,
+    pub host: String,
+    /// `SSH_CLIENT` when the operator came in over SSH.
+    pub ssh_client: Option<String>,
+}
+
+impl Actor {
+    /// The operator of this process, from the environment.
+    pub fn current() -> Actor {
+        let user = ["USER", "LOGNAME"]
+            .iter()
+            .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+            .unwrap_or_else(|| "unknown".into());
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .map(|h| h.trim().to_string())
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "unknown".into());
+        Actor {
+            user,
+            host,
+            ssh_client: std::env::var("SSH_CLIENT").ok(),
+        }
+    }
+
+    /// `user@host`, as shown on acknowledgements.
+    pub fn label(&self) -> String {
+        format!("{}@{}", self.user, self.host)
+    }
+}
+
+/// One line of the audit log. Plans and guard results are kept as JSON values so
+/// the log stays readable by any later version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    pub time: DateTime<Utc>,
+    pub actor: Actor,
+    pub action: String,
+    pub target: String,
+    pub source: String,
+    pub plan: Vec<String>,
+    pub changes: serde_json::Value,
+    pub guards: serde_json::Value,
+    /// The typed reason when guardrails were overridden.
+    pub forced: Option<String>,
+    pub outcome: Outcome,
+    pub request_id: Option<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("audit log {path}: {source}")]
+pub struct AuditError {
+    pub path: PathBuf,
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// Append-only JSONL file.
+#[derive(Debug, Clone)]
+pub struct AuditLog {
+    path: PathBuf,
+}
+
+impl AuditLog {
+    /// `$XDG_STATE_HOME/opsdeck/audit.jsonl` (or the platform's equivalent).
+    pub fn default_path() -> Option<PathBuf> {
+        let dirs = directories::ProjectDirs::from("", "", "opsdeck")?;
+        Some(
+            dirs.state_dir()
+                .unwrap_or_else(|| dirs.data_local_dir())
+                .join("audit.jsonl"),
+        )
+    }
+
+    pub fn new(path: PathBuf) -> AuditLog {
+        AuditLog { path }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Append one record and make it durable before returning.
+    pub fn append(&self, record: &AuditRecord) -> Result<(), AuditError> {
+        let err = |source| AuditError {
+            path: self.path.clone(),
+            source,
+        };
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir).map_err(err)?;
+        }
+        let mut line = serde_json::to_vec(record).map_err(|e| err(std::io::Error::other(e)))?;
+        line.push(b'\n');
+        let mut f = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(&self.path)
+            .map_err(err)?;
+        // A file created by someone else (or earlier, looser) is tightened too.
+        f.set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(err)?;
+        f.write_all(&line).map_err(err)?;
+        f.sync_data().map_err(err)
+    }
+
+    /// The last `n` records (skipping lines that do not parse, e.g. a torn last line).
+    pub fn tail(&self, n: usize) -> Vec<AuditRecord> {
+        let Ok(f) = File::open(&self.path) else {
+            return Vec::new();
+        };
+        let mut out: std::collections::VecDeque<AuditRecord> = std::collections::VecDeque::with_capacity(n);
+        for line in BufReader::new(f).lines().map_while(Result::ok) {
+            if let Ok(r) = serde_json::from_str(&line) {
+                if out.len() == n {
+                    out.pop_front();
+                }
+                out.push_back(r);
+            }
+        }
+        out.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(outcome: Outcome) -> AuditRecord {
+        AuditRecord {
+            time: crate::clock::reference_instant(),
+            actor: Actor {
+                user: "oncall".into(),
+                host: "bastion".into(),
+                ssh_client: Some("10.0.0.1 5000 22".into()),
+            },
+            action: "scale aws/web-asg 6".into(),
+            target: "aws/web-asg".into(),
+            source: "demo".into(),
+            plan: vec!["AWS web-asg: desired 4 → 6".into()],
+            changes: serde_json::json!([]),
+            guards: serde_json::json!([]),
+            forced: None,
+            outcome,
+            request_id: Some("req-1".into()),
+            error: None,
+        }
+    }
+
+    #[test]
+    fn appends_one_line_per_record_with_owner_only_mode() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = AuditLog::new(dir.path().join("state/opsdeck/audit.jsonl"));
+        log.append(&record(Outcome::Refused)).expect("append");
+        log.append(&record(Outcome::Executed)).expect("append");
+        let text = std::fs::read_to_string(log.path()).expect("read");
+        assert_eq!(text.lines().count(), 2);
+        let mode = std::fs::metadata(log.path()).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let back = log.tail(10);
+        assert_eq!(back, vec![record(Outcome::Refused), record(Outcome::Executed)]);
+    }
+
+    #[test]
+    fn a_torn_line_is_skipped_and_tail_is_bounded() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = AuditLog::new(dir.path().join("audit.jsonl"));
+        for _ in 0..5 {
+            log.append(&record(Outcome::Cancelled)).expect("append");
+        }
+        let mut f = OpenOptions::new().append(true).open(log.path()).expect("open");
+        f.write_all(b"{\"time\":\"2026-").expect("write");
+        assert_eq!(log.tail(3).len(), 3);
+        assert_eq!(log.tail(100).len(), 5);
+    }
+}

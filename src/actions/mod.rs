@@ -1,0 +1,54 @@
+//! The write path: intent → plan → guardrails → confirmation (in the app) →
+//! execute (once, through the provider) → audit. See ARCHITECTURE.md.
+
+pub mod audit;
+pub mod executor;
+pub mod guard;
+pub mod intent;
+pub mod plan;
+
+pub use audit::{Actor, AuditLog, AuditRecord, Outcome};
+pub use executor::Executor;
+pub use guard::{GuardContext, GuardResult};
+pub use intent::{ActionKind, Intent};
+pub use plan::{Change, Plan, plan};
+
+/// A plan with its guard results: what the confirmation dialog shows and the
+/// audit log records.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checked {
+    pub plan: Plan,
+    pub guards: Vec<GuardResult>,
+}
+
+impl Checked {
+    pub fn passed(&self) -> bool {
+        guard::all_passed(&self.guards)
+    }
+
+    /// The audit line for this attempt.
+    pub fn record(
+        &self,
+        actor: &Actor,
+        time: chrono::DateTime<chrono::Utc>,
+        outcome: Outcome,
+        forced: Option<String>,
+        request_id: Option<String>,
+        error: Option<String>,
+    ) -> AuditRecord {
+        AuditRecord {
+            time,
+            actor: actor.clone(),
+            action: self.plan.intent.to_string(),
+            target: self.plan.target.clone(),
+            source: self.plan.source.to_string(),
+            plan: self.plan.describe(),
+            changes: serde_json::to_value(&self.plan.changes).unwrap_or_default(),
+            guards: serde_json::to_value(&self.guards).unwrap_or_default(),
+            forced,
+            outcome,
+            request_id,
+            error,
+        }
+    }
+}

@@ -1,0 +1,389 @@
+//! Plan: the exact change an intent makes, as before → after, computed from the
+//! Fleet the operator is looking at. Nothing here talks to a provider.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::intent::{ActionKind, Intent};
+use crate::model::{AlertState, CloudKind, Fleet, SourceId, TrafficPolicy};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum Change {
+    Weight {
+        policy: String,
+        cloud: CloudKind,
+        endpoint: String,
+        before: u32,
+        after: u32,
+        share_before: f64,
+        share_after: f64,
+    },
+    Capacity {
+        cloud: CloudKind,
+        group: String,
+        before: u32,
+        after: u32,
+        min: u32,
+        max: u32,
+    },
+    AlertState {
+        id: String,
+        title: String,
+        before: String,
+        after: String,
+        comment: String,
+        minutes: Option<u32>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    pub intent: Intent,
+    /// The source that will carry the change out.
+    pub source: SourceId,
+    /// What the change is aimed at; a failover is confirmed by typing it.
+    pub target: String,
+    pub changes: Vec<Change>,
+    /// When the data behind the plan was read.
+    pub based_on: Option<DateTime<Utc>>,
+    /// For failovers: how long until clients follow (DNS TTL), in seconds.
+    pub time_to_effect_secs: Option<u32>,
+}
+
+impl Plan {
+    pub fn kind(&self) -> ActionKind {
+        self.intent.kind()
+    }
+
+    /// The intent that would put things back as they were (failover and scale).
+    pub fn inverse(&self) -> Option<Intent> {
+        match self.kind() {
+            ActionKind::Failover => {
+                let policy = self.changes.iter().find_map(|c| match c {
+                    Change::Weight { policy, .. } => Some(policy.clone()),
+                    _ => None,
+                })?;
+                let weights = self
+                    .changes
+                    .iter()
+                    .filter_map(|c| match c {
+                        Change::Weight { cloud, before, .. } => Some((*cloud, *before)),
+                        _ => None,
+                    })
+                    .collect();
+                Some(Intent::SetWeights { policy, weights })
+            }
+            ActionKind::Scale => self.changes.iter().find_map(|c| match c {
+                Change::Capacity {
+                    cloud, group, before, ..
+                } => Some(Intent::Scale {
+                    cloud: *cloud,
+                    group: group.clone(),
+                    desired: *before,
+                }),
+                _ => None,
+            }),
+            ActionKind::Ack => None,
+        }
+    }
+
+    /// Whether a fresh read of the estate shows every planned "after".
+    pub fn is_reflected_in(&self, fleet: &Fleet) -> bool {
+        self.changes.iter().all(|c| match c {
+            Change::Weight {
+                policy, cloud, after, ..
+            } => fleet
+                .policies
+                .iter()
+                .filter(|p| &p.name == policy)
+                .flat_map(|p| p.endpoints.iter())
+                .filter(|e| e.cloud == *cloud)
+                .all(|e| e.weight == *after),
+            Change::Capacity {
+                cloud, group, after, ..
+            } => fleet
+                .groups
+                .iter()
+                .any(|g| g.cloud == *cloud && &g.name == group && g.desired == *after),
+            Change::AlertState { id, .. } => fleet
+                .alerts
+                .iter()
+                .filter(|a| &a.id == id)
+                .all(|a| matches!(a.state, AlertState::Acknowledged { .. })),
+        })
+    }
+
+    /// One line per change, for dialogs, dry runs and the audit pane.
+    pub fn describe(&self) -> Vec<String> {
+        self.changes
+            .iter()
+            .map(|c| match c {
+                Change::Weight {
+                    cloud,
+                    endpoint,
+                    before,
+                    after,
+                    share_before,
+                    share_after,
+                    ..
+                } => format!(
+                    "{} {endpoint}: weight {before} → {after} (share {:.0}% → {:.0}%)",
+                    cloud.label(),
+                    share_before * 100.0,
+                    share_after * 100.0
+                ),
+                Change::Capacity {
+                    cloud,
+                    group,
+                    before,
+                    after,
+                    min,
+                    max,
+                } => {
+                    format!(
+                        "{} {group}: desired {before} → {after} (min {min}, max {max})",
+                        cloud.label()
+                    )
+                }
+                Change::AlertState {
+                    title,
+                    before,
+                    after,
+                    minutes,
+                    ..
+                } => match minutes {
+                    Some(m) => format!("{title}: {before} → {after} for {m} min"),
+                    None => format!("{title}: {before} → {after}"),
+                },
+            })
+            .collect()
+    }
+}
+
+/// Compute the plan for `intent` on `fleet`, or say why there is none.
+pub fn plan(intent: &Intent, fleet: &Fleet) -> Result<Plan, String> {
+    match intent {
+        Intent::Shift { from, to, percent } => {
+            let policy = policy_with(fleet, &[*from, *to])?;
+            let total: u32 = policy.endpoints.iter().map(|e| e.weight).sum();
+            let from_w: u32 = weight_of(policy, *from);
+            if from_w == 0 {
+                return Err(format!("{} already has weight 0 in {}", from.label(), policy.name));
+            }
+            let moved = match percent {
+                None => from_w,
+                Some(p) => {
+                    let moved = (p / 100.0 * f64::from(total)).round() as u32;
+                    if moved > from_w {
+                        return Err(format!(
+                            "{} has only {:.0}% of {} to move",
+                            from.label(),
+                            f64::from(from_w) * 100.0 / f64::from(total.max(1)),
+                            policy.name
+                        ));
+                    }
+                    moved.max(1)
+                }
+            };
+            weights_plan(
+                intent,
+                policy,
+                to.slug(),
+                |cloud, w| {
+                    if cloud == *from {
+                        w - moved.min(w)
+                    } else if cloud == *to {
+                        w + moved
+                    } else {
+                        w
+                    }
+                },
+                fleet,
+            )
+        }
+        Intent::Drain { cloud } => {
+            let policy = policy_with(fleet, &[*cloud])?;
+            let others: u32 = policy
+                .endpoints
+                .iter()
+                .filter(|e| e.cloud != *cloud)
+                .map(|e| e.weight)
+                .sum();
+            if others == 0 {
+                return Err(format!(
+                    "draining {} would leave {} with no weighted answer",
+                    cloud.label(),
+                    policy.name
+                ));
+            }
+            weights_plan(
+                intent,
+                policy,
+                cloud.slug(),
+                |c, w| if c == *cloud { 0 } else { w },
+                fleet,
+            )
+        }
+        Intent::SetWeights { policy: name, weights } => {
+            let policy = fleet
+                .policies
+                .iter()
+                .find(|p| &p.name == name)
+                .ok_or_else(|| format!("no traffic policy named {name}"))?;
+            if weights.iter().map(|(_, w)| w).sum::<u32>() == 0 {
+                return Err("at least one weight must stay above 0".into());
+            }
+            weights_plan(
+                intent,
+                policy,
+                &policy.name.clone(),
+                |c, w| weights.iter().find(|(wc, _)| *wc == c).map_or(w, |(_, nw)| *nw),
+                fleet,
+            )
+        }
+        Intent::Scale { cloud, group, desired } => {
+            let g = fleet
+                .groups
+                .iter()
+                .find(|g| g.cloud == *cloud && &g.name == group)
+                .ok_or_else(|| format!("no scaling group {}/{group}", cloud.slug()))?;
+            if g.desired == *desired {
+                return Err(format!(
+                    "{}/{group} already has desired capacity {desired}",
+                    cloud.slug()
+                ));
+            }
+            Ok(Plan {
+                intent: intent.clone(),
+                source: g.source.clone(),
+                target: format!("{}/{group}", cloud.slug()),
+                changes: vec![Change::Capacity {
+                    cloud: *cloud,
+                    group: group.clone(),
+                    before: g.desired,
+                    after: *desired,
+                    min: g.min,
+                    max: g.max,
+                }],
+                based_on: fleet.built_at,
+                time_to_effect_secs: None,
+            })
+        }
+        Intent::Ack {
+            alert_id,
+            comment,
+            minutes,
+        } => {
+            let a = fleet
+                .alerts
+                .iter()
+                .find(|a| &a.id == alert_id)
+                .ok_or_else(|| format!("no alert with id {alert_id}"))?;
+            Ok(Plan {
+                intent: intent.clone(),
+                source: a.source.clone(),
+                target: alert_id.clone(),
+                changes: vec![Change::AlertState {
+                    id: alert_id.clone(),
+                    title: a.title.clone(),
+                    before: a.state.label().to_string(),
+                    after: "acked".into(),
+                    comment: comment.clone(),
+                    minutes: *minutes,
+                }],
+                based_on: fleet.built_at,
+                time_to_effect_secs: None,
+            })
+        }
+    }
+}
+
+fn policy_with<'f>(fleet: &'f Fleet, clouds: &[CloudKind]) -> Result<&'f TrafficPolicy, String> {
+    fleet
+        .policies
+        .iter()
+        .find(|p| clouds.iter().all(|c| p.endpoints.iter().any(|e| e.cloud == *c)))
+        .ok_or_else(|| {
+            let names: Vec<&str> = clouds.iter().map(|c| c.label()).collect();
+            format!("no traffic policy has answers in {}", names.join(" and "))
+        })
+}
+
+fn weight_of(policy: &TrafficPolicy, cloud: CloudKind) -> u32 {
+    policy
+        .endpoints
+        .iter()
+        .filter(|e| e.cloud == cloud)
+        .map(|e| e.weight)
+        .sum()
+}
+
+/// A plan that changes the weights of `policy` by `new_weight(cloud, old)`.
+fn weights_plan(
+    intent: &Intent,
+    policy: &TrafficPolicy,
+    target: &str,
+    new_weight: impl Fn(CloudKind, u32) -> u32,
+    fleet: &Fleet,
+) -> Result<Plan, String> {
+    let mut after = policy.clone();
+    for e in &mut after.endpoints {
+        e.weight = new_weight(e.cloud, e.weight);
+    }
+    let (before_shares, after_shares) = (policy.shares(), after.shares());
+    let changes: Vec<Change> = policy
+        .endpoints
+        .iter()
+        .zip(&after.endpoints)
+        .zip(before_shares.iter().zip(&after_shares))
+        .filter(|((b, a), _)| b.weight != a.weight)
+        .map(|((b, a), (sb, sa))| Change::Weight {
+            policy: policy.name.clone(),
+            cloud: b.cloud,
+            endpoint: b.name.clone(),
+            before: b.weight,
+            after: a.weight,
+            share_before: *sb,
+            share_after: *sa,
+        })
+        .collect();
+    if changes.is_empty() {
+        return Err(format!("{} already has those weights", policy.name));
+    }
+    Ok(Plan {
+        intent: intent.clone(),
+        source: policy.source.clone(),
+        target: target.to_string(),
+        changes,
+        based_on: fleet.built_at,
+        time_to_effect_secs: Some(policy.ttl_secs),
+    })
+}
+
+/// Share each cloud gets after the plan, as the guards need it.
+pub fn shares_after(plan: &Plan, fleet: &Fleet) -> Vec<(CloudKind, f64, f64)> {
+    let mut out = Vec::new();
+    for c in &plan.changes {
+        if let Change::Weight { policy, .. } = c {
+            let Some(p) = fleet.policies.iter().find(|p| &p.name == policy) else {
+                continue;
+            };
+            let mut after = p.clone();
+            for e in &mut after.endpoints {
+                if let Some(Change::Weight { after: w, .. }) = plan
+                    .changes
+                    .iter()
+                    .find(|ch| matches!(ch, Change::Weight { cloud, .. } if *cloud == e.cloud))
+                {
+                    e.weight = *w;
+                }
+            }
+            for ((e, sb), sa) in p.endpoints.iter().zip(p.shares()).zip(after.shares()) {
+                out.push((e.cloud, sb, sa));
+            }
+            break;
+        }
+    }
+    out
+}

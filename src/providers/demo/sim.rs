@@ -175,7 +175,7 @@ pub fn simulate(
         .iter()
         .map(|c| {
             let fx = effects_for(c.kind, book, now);
-            let weight_total: u32 = spec.clouds.iter().map(|c| weight(c)).sum();
+            let weight_total: u32 = spec.clouds.iter().map(weight).sum();
             let nominal = total_rps * f64::from(weight(c)) / f64::from(weight_total.max(1));
             let group = scaling_group(c, &fx, nominal, overrides.desired.get(&c.kind).copied(), source);
             let endpoint_health = if group.healthy() == 0 { Health::Down } else { Health::Ok };

@@ -23,20 +23,12 @@ fn fleet_with_rows(rows: usize) -> (Arc<EstateSpec>, Fleet) {
     let mut fleet = demo::fleet_at(&estate, &DrillBook::default(), reference_instant(), 60);
     let alert: Alert = fleet.alerts[0].clone();
     fleet.alerts = (0..rows)
-        .map(|i| Alert {
-            id: format!("a{i}"),
-            title: format!("synthetic alert {i}"),
-            ..alert.clone()
-        })
+        .map(|i| Alert { id: format!("a{i}"), title: format!("synthetic alert {i}"), ..alert.clone() })
         .collect();
     let group: ScalingGroup = fleet.groups[0].clone();
     let zones = group.zones.len();
-    fleet.groups = (0..rows.div_ceil(zones))
-        .map(|i| ScalingGroup {
-            name: format!("asg-{i}"),
-            ..group.clone()
-        })
-        .collect();
+    fleet.groups =
+        (0..rows.div_ceil(zones)).map(|i| ScalingGroup { name: format!("asg-{i}"), ..group.clone() }).collect();
     (estate, fleet)
 }
 
@@ -57,15 +49,7 @@ fn render(c: &mut Criterion) {
             group.bench_with_input(BenchmarkId::new(pane.title(), rows), &rows, |b, _| {
                 b.iter(|| {
                     term.draw(|f| {
-                        ui::draw(
-                            f,
-                            &View {
-                                app: &app,
-                                fleet: &fleet,
-                                theme: &theme,
-                                now: reference_instant(),
-                            },
-                        )
+                        ui::draw(f, &View { app: &app, fleet: &fleet, theme: &theme, now: reference_instant() })
                     })
                     .expect("draw");
                 })

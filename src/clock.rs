@@ -44,7 +44,5 @@ impl Clock for ManualClock {
 /// The fixed instant the deterministic tests and snapshots use: a Wednesday
 /// afternoon in Europe, mid-month, so diurnal traffic and costs are mid-range.
 pub fn reference_instant() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-11-18T14:30:00Z")
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_default()
+    DateTime::parse_from_rfc3339("2026-11-18T14:30:00Z").map(|t| t.with_timezone(&Utc)).unwrap_or_default()
 }

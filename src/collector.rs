@@ -53,10 +53,8 @@ pub struct Collector {
 impl Collector {
     /// Start one polling task per source and the merge task.
     pub fn spawn(sources: Vec<SourceSchedule>, clock: Arc<dyn Clock>, demo: bool) -> Collector {
-        let statuses: Vec<SourceStatus> = sources
-            .iter()
-            .map(|s| SourceStatus::new(s.provider.id().clone(), s.provider.kind()))
-            .collect();
+        let statuses: Vec<SourceStatus> =
+            sources.iter().map(|s| SourceStatus::new(s.provider.id().clone(), s.provider.kind())).collect();
         let initial = Fleet::merge(
             0,
             clock.now(),
@@ -71,26 +69,21 @@ impl Collector {
         let refresh = Arc::new(Notify::new());
         let mut tasks = Vec::with_capacity(sources.len() + 1);
         for (index, schedule) in sources.into_iter().enumerate() {
-            tasks.push(tokio::spawn(poll_loop(
-                index,
-                schedule,
-                clock.clone(),
-                result_tx.clone(),
-                refresh.clone(),
-            )));
+            tasks.push(tokio::spawn(poll_loop(index, schedule, clock.clone(), result_tx.clone(), refresh.clone())));
         }
         drop(result_tx);
         tasks.push(tokio::spawn(merge_loop(statuses, demo, result_rx, fleet_tx)));
-        Collector {
-            fleet: fleet_rx,
-            refresh,
-            tasks,
-        }
+        Collector { fleet: fleet_rx, refresh, tasks }
     }
 
     /// Ask every source to poll now (after a drill or an action).
     pub fn refresh_now(&self) {
         self.refresh.notify_waiters();
+    }
+
+    /// A handle that can ask for a refresh from another task.
+    pub fn refresher(&self) -> Arc<Notify> {
+        self.refresh.clone()
     }
 }
 
@@ -230,9 +223,7 @@ pub async fn collect_once(sources: &[SourceSchedule], now: DateTime<Utc>, demo: 
                     (status, None)
                 }
                 None => {
-                    status.freshness = Freshness::Stale {
-                        reason: "poll task failed".into(),
-                    };
+                    status.freshness = Freshness::Stale { reason: "poll task failed".into() };
                     (status, None)
                 }
             }

@@ -17,6 +17,10 @@ pub struct Config {
     /// Built-in theme name or a path to a theme file.
     #[serde(default)]
     pub theme: Option<String>,
+    /// No action can be taken from this console. `--read-only` on the command line
+    /// also sets it; neither can be undone by the other.
+    #[serde(default)]
+    pub read_only: bool,
     #[serde(default)]
     pub sources: Vec<SourceConfig>,
 }
@@ -75,13 +79,7 @@ impl Config {
         for s in &config.sources {
             let near = format!("\"{}\"", s.name);
             if s.name.trim().is_empty() {
-                return Err(toml_file::invalid(
-                    path,
-                    text,
-                    "name",
-                    None,
-                    "a source needs a non-empty name",
-                ));
+                return Err(toml_file::invalid(path, text, "name", None, "a source needs a non-empty name"));
             }
             if !names.insert(s.name.as_str()) {
                 return Err(toml_file::invalid(

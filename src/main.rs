@@ -8,6 +8,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 
+use opsdeck::actions::{Actor, AuditLog, Executor};
 use opsdeck::clock::SystemClock;
 use opsdeck::config::{Config, SAMPLE};
 use opsdeck::runtime::{self, Session};
@@ -15,11 +16,7 @@ use opsdeck::startup;
 use opsdeck::theme::{ColorMode, Theme};
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "opsdeck",
-    version,
-    about = "Terminal operations console for one shop on several clouds"
-)]
+#[command(name = "opsdeck", version, about = "Terminal operations console for one shop on several clouds")]
 struct Cli {
     /// Config file (default: the XDG config path, e.g. ~/.config/opsdeck/config.toml).
     #[arg(long, global = true, value_name = "PATH")]
@@ -33,6 +30,10 @@ struct Cli {
     /// Colour depth; auto reads COLORTERM and TERM. NO_COLOR is always honoured.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
+    /// Never change anything: no failover, scale or acknowledgement can run. Wins
+    /// over the config, which can only make a session stricter.
+    #[arg(long, global = true)]
+    read_only: bool,
     #[command(subcommand)]
     command: Option<Cmd>,
 }
@@ -78,9 +79,8 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn init(path: Option<PathBuf>, force: bool) -> anyhow::Result<()> {
-    let path = path
-        .or_else(Config::default_path)
-        .context("no config directory could be determined; pass --config PATH")?;
+    let path =
+        path.or_else(Config::default_path).context("no config directory could be determined; pass --config PATH")?;
     if path.exists() && !force {
         anyhow::bail!("{} already exists; pass --force to overwrite it", path.display());
     }
@@ -112,24 +112,30 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 
     tui_logger::init_logger(log::LevelFilter::Debug).context("starting the log pane")?;
     tui_logger::set_default_level(log::LevelFilter::Info);
-    log::info!(
-        "opsdeck {} started with {} source(s)",
-        env!("CARGO_PKG_VERSION"),
-        built.sources.len()
-    );
+    log::info!("opsdeck {} started with {} source(s)", env!("CARGO_PKG_VERSION"), built.sources.len());
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .context("starting the async runtime")?;
+    let read_only = cli.read_only || config.read_only;
+    // The only place an Executor is made; a read-only session never has one.
+    let executor = (!read_only).then(|| Executor::new(built.sources.iter().map(|s| s.provider.clone())));
+    let audit = AuditLog::default_path().map(AuditLog::new);
+    if read_only {
+        log::info!("read-only session: no action can be taken");
+    }
     rt.block_on(runtime::run(Session {
         sources: built.sources,
         clock: Arc::new(SystemClock),
         theme,
         demo: built.demo,
         estate: built.estate,
-        drills: built.drills,
+        demo_state: built.demo_state,
+        executor,
+        audit,
+        actor: Actor::current(),
     }))?;
     // The input thread may be blocked in read(); don't wait for it.
     rt.shutdown_background();

@@ -7,13 +7,15 @@ use std::time::Duration;
 
 use anyhow::Context;
 use crossterm::event::Event;
-use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::mpsc;
+use tokio::signal::unix::{Signal, SignalKind, signal};
+use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 
+use crate::actions::{Actor, AuditLog, AuditRecord, Checked, Executor, Outcome};
 use crate::app::{App, Command, Msg};
 use crate::clock::Clock;
 use crate::collector::{Collector, SourceSchedule};
+use crate::model::Fleet;
 use crate::providers::demo::{DemoHandle, EstateSpec};
 use crate::theme::Theme;
 use crate::{terminal, ui};
@@ -26,32 +28,45 @@ pub struct Session {
     pub clock: Arc<dyn Clock>,
     pub theme: Theme,
     pub demo: bool,
-    /// The demo estate and its drills, when running on it.
+    /// The demo estate and its state, when running on it.
     pub estate: Option<Arc<EstateSpec>>,
-    pub drills: Option<DemoHandle>,
+    pub demo_state: Option<DemoHandle>,
+    /// `None` in a read-only session: nothing here can then change production.
+    pub executor: Option<Executor>,
+    pub audit: Option<AuditLog>,
+    pub actor: Actor,
 }
 
 pub async fn run(s: Session) -> anyhow::Result<()> {
-    let collector = Collector::spawn(s.sources, s.clock.clone(), s.demo);
-    let mut fleet_rx = collector.fleet.clone();
-    let mut hangup = signal(SignalKind::hangup()).context("installing SIGHUP handler")?;
-    let mut terminate = signal(SignalKind::terminate()).context("installing SIGTERM handler")?;
+    let collector = Collector::spawn(s.sources.clone(), s.clock.clone(), s.demo);
+    let hangup = signal(SignalKind::hangup()).context("installing SIGHUP handler")?;
+    let terminate = signal(SignalKind::terminate()).context("installing SIGTERM handler")?;
+    let history = match &s.audit {
+        Some(log) => {
+            let log = log.clone();
+            tokio::task::spawn_blocking(move || log.tail(crate::app::AUDIT_KEPT)).await.unwrap_or_default()
+        }
+        None => Vec::new(),
+    };
 
     let mut term = terminal::enter().context("cannot set up the terminal")?;
-    let input = spawn_input_reader();
-    let result = event_loop(
-        &mut term,
-        input,
-        &mut fleet_rx,
-        &collector,
-        &s.clock,
-        &s.theme,
-        s.estate,
-        s.drills.as_ref(),
-        &mut hangup,
-        &mut terminate,
-    )
-    .await;
+    let (done_tx, done_rx) = mpsc::channel(64);
+    let mut lp = Loop {
+        fleet_rx: collector.fleet.clone(),
+        collector,
+        clock: s.clock,
+        demo_state: s.demo_state,
+        executor: s.executor.map(Arc::new),
+        audit: s.audit,
+        actor: s.actor,
+        done_tx,
+    };
+    let read_only = lp.executor.is_none();
+    let mut app = App::new(s.estate).with_read_only(read_only);
+    for r in history {
+        app.update(Msg::Audited(Box::new(r)), &Fleet::default());
+    }
+    let result = lp.run(&mut term, &mut app, &s.theme, spawn_input_reader(), done_rx, hangup, terminate).await;
     terminal::restore();
     result
 }
@@ -72,93 +87,173 @@ fn spawn_input_reader() -> mpsc::Receiver<Event> {
     rx
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn event_loop(
-    term: &mut terminal::Term,
-    mut input: mpsc::Receiver<Event>,
-    fleet_rx: &mut tokio::sync::watch::Receiver<Arc<crate::model::Fleet>>,
-    collector: &Collector,
-    clock: &Arc<dyn Clock>,
-    theme: &Theme,
-    estate: Option<Arc<EstateSpec>>,
-    drills: Option<&DemoHandle>,
-    hangup: &mut tokio::signal::unix::Signal,
-    terminate: &mut tokio::signal::unix::Signal,
-) -> anyhow::Result<()> {
-    let mut app = App::new(estate);
-    let mut fleet = fleet_rx.borrow_and_update().clone();
-    let size = term.size()?;
-    app.update(
-        Msg::Resize {
-            width: size.width,
-            height: size.height,
-        },
-        &fleet,
-    );
-    app.update(Msg::FleetChanged, &fleet);
+struct Loop {
+    collector: Collector,
+    fleet_rx: watch::Receiver<Arc<Fleet>>,
+    clock: Arc<dyn Clock>,
+    demo_state: Option<DemoHandle>,
+    executor: Option<Arc<Executor>>,
+    audit: Option<AuditLog>,
+    actor: Actor,
+    /// Results of background work (actions, audit writes) come back as messages.
+    done_tx: mpsc::Sender<Msg>,
+}
 
-    // The header clock shows seconds, so the view changes once a second.
-    let mut clock_tick = tokio::time::interval(Duration::from_secs(1));
-    clock_tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
-    let mut dirty = true;
-    let mut last_draw = Instant::now() - FRAME_INTERVAL;
+impl Loop {
+    #[allow(clippy::too_many_arguments)]
+    async fn run(
+        &mut self,
+        term: &mut terminal::Term,
+        app: &mut App,
+        theme: &Theme,
+        mut input: mpsc::Receiver<Event>,
+        mut done: mpsc::Receiver<Msg>,
+        mut hangup: Signal,
+        mut terminate: Signal,
+    ) -> anyhow::Result<()> {
+        let mut fleet = self.fleet_rx.borrow_and_update().clone();
+        let size = term.size()?;
+        app.update(Msg::Clock(self.clock.now()), &fleet);
+        app.update(Msg::Resize { width: size.width, height: size.height }, &fleet);
+        app.update(Msg::FleetChanged, &fleet);
 
-    loop {
-        let draw_at = last_draw + FRAME_INTERVAL;
-        tokio::select! {
-            _ = tokio::time::sleep_until(draw_at), if dirty => {
-                let now = clock.now();
-                terminal::draw_synchronized(term, |f| ui::draw(f, &ui::View { app: &app, fleet: &fleet, theme, now }))?;
-                dirty = false;
-                last_draw = Instant::now();
-            }
-            ev = input.recv() => {
-                let Some(ev) = ev else { anyhow::bail!("terminal input closed") };
-                let msg = match ev {
-                    Event::Key(k) => Msg::Key(k),
-                    Event::Resize(width, height) => Msg::Resize { width, height },
-                    _ => continue,
-                };
-                for cmd in app.update(msg, &fleet) {
-                    match cmd {
-                        Command::Quit => return Ok(()),
-                        Command::RefreshNow => {
-                            collector.refresh_now();
-                            log::info!("refresh requested");
-                        }
-                        Command::Drill(d) => {
-                            let outcome = match drills {
-                                Some(h) => h.apply(d, clock.now()),
-                                None => Err("drills run only on the demo estate".into()),
-                            };
-                            match &outcome {
-                                Ok(m) => log::info!("{m}"),
-                                Err(e) => log::warn!("drill refused: {e}"),
-                            }
-                            app.update(Msg::CommandDone(outcome), &fleet);
-                            collector.refresh_now();
-                        }
+        // The header clock shows seconds, so the view changes once a second.
+        let mut clock_tick = tokio::time::interval(Duration::from_secs(1));
+        clock_tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        let mut dirty = true;
+        let mut last_draw = Instant::now() - FRAME_INTERVAL;
+
+        loop {
+            let draw_at = last_draw + FRAME_INTERVAL;
+            tokio::select! {
+                _ = tokio::time::sleep_until(draw_at), if dirty => {
+                    let now = self.clock.now();
+                    terminal::draw_synchronized(term, |f| ui::draw(f, &ui::View { app, fleet: &fleet, theme, now }))?;
+                    dirty = false;
+                    last_draw = Instant::now();
+                }
+                ev = input.recv() => {
+                    let Some(ev) = ev else { anyhow::bail!("terminal input closed") };
+                    let msg = match ev {
+                        Event::Key(k) => Msg::Key(k),
+                        Event::Resize(width, height) => Msg::Resize { width, height },
+                        _ => continue,
+                    };
+                    app.update(Msg::Clock(self.clock.now()), &fleet);
+                    let commands = app.update(msg, &fleet);
+                    if self.carry_out(commands, app, &fleet) {
+                        return Ok(());
                     }
+                    dirty = true;
                 }
-                dirty = true;
-            }
-            changed = fleet_rx.changed() => {
-                if changed.is_err() {
-                    anyhow::bail!("collector stopped");
+                Some(msg) = done.recv() => {
+                    app.update(msg, &fleet);
+                    dirty = true;
                 }
-                fleet = fleet_rx.borrow_and_update().clone();
-                app.update(Msg::FleetChanged, &fleet);
-                dirty = true;
-            }
-            _ = clock_tick.tick() => dirty = true,
-            _ = hangup.recv() => {
-                log::info!("SIGHUP: terminal gone, exiting");
-                return Ok(());
-            }
-            _ = terminate.recv() => {
-                log::info!("SIGTERM: exiting");
-                return Ok(());
+                changed = self.fleet_rx.changed() => {
+                    if changed.is_err() {
+                        anyhow::bail!("collector stopped");
+                    }
+                    fleet = self.fleet_rx.borrow_and_update().clone();
+                    app.update(Msg::FleetChanged, &fleet);
+                    dirty = true;
+                }
+                _ = clock_tick.tick() => {
+                    app.update(Msg::Clock(self.clock.now()), &fleet);
+                    dirty = true;
+                }
+                _ = hangup.recv() => {
+                    log::info!("SIGHUP: terminal gone, exiting");
+                    return Ok(());
+                }
+                _ = terminate.recv() => {
+                    log::info!("SIGTERM: exiting");
+                    return Ok(());
+                }
             }
         }
     }
+
+    /// Carry out the app's commands. Returns true to quit.
+    fn carry_out(&mut self, commands: Vec<Command>, app: &mut App, fleet: &Fleet) -> bool {
+        for cmd in commands {
+            match cmd {
+                Command::Quit => return true,
+                Command::RefreshNow => {
+                    self.collector.refresh_now();
+                    log::info!("refresh requested");
+                }
+                Command::Drill(d) => {
+                    let outcome = match &self.demo_state {
+                        Some(h) => h.apply(d, self.clock.now()),
+                        None => Err("drills run only on the demo estate".into()),
+                    };
+                    match &outcome {
+                        Ok(m) => log::info!("{m}"),
+                        Err(e) => log::warn!("drill refused: {e}"),
+                    }
+                    app.update(Msg::CommandDone(outcome), fleet);
+                    self.collector.refresh_now();
+                }
+                Command::Record { checked, outcome, forced } => {
+                    log::info!("{}: {}", outcome.label(), checked.plan.intent);
+                    let record = checked.record(&self.actor, self.clock.now(), outcome, forced, None, None);
+                    self.write_audit(record);
+                }
+                Command::Execute { checked, forced } => self.execute(checked, forced),
+            }
+        }
+        false
+    }
+
+    /// Run a plan in the background: the UI keeps answering while the provider works.
+    fn execute(&self, checked: Checked, forced: Option<String>) {
+        let Some(executor) = self.executor.clone() else {
+            // Unreachable from the app (it refuses first), and harmless if reached.
+            let _ = self.done_tx.try_send(Msg::CommandDone(Err("read-only session: nothing was executed".into())));
+            return;
+        };
+        let (clock, actor, audit, done) =
+            (self.clock.clone(), self.actor.clone(), self.audit.clone(), self.done_tx.clone());
+        let refresh = self.collector.refresher();
+        log::info!("executing: {}{}", checked.plan.intent, if forced.is_some() { " (FORCED)" } else { "" });
+        tokio::spawn(async move {
+            let result = executor.execute(&checked.plan, &actor, clock.now()).await;
+            let (outcome, request_id, error) = match &result {
+                Ok(r) => (Outcome::Executed, Some(r.request_id.clone()), None),
+                Err(e) => (Outcome::Failed, None, Some(e.to_string())),
+            };
+            match &result {
+                Ok(r) => log::info!("executed {} (request {})", checked.plan.intent, r.request_id),
+                Err(e) => log::error!("{} failed: {e}", checked.plan.intent),
+            }
+            let record = checked.record(&actor, clock.now(), outcome, forced, request_id, error);
+            append_audit(audit, record, done.clone()).await;
+            let result = result.map(|r| r.request_id).map_err(|e| e.to_string());
+            let _ = done.send(Msg::ActionFinished { checked, result }).await;
+            refresh.notify_waiters();
+        });
+    }
+
+    fn write_audit(&self, record: AuditRecord) {
+        let (audit, done) = (self.audit.clone(), self.done_tx.clone());
+        tokio::spawn(append_audit(audit, record, done));
+    }
+}
+
+/// Append to the audit log off the reactor (it fsyncs), then show the line.
+async fn append_audit(audit: Option<AuditLog>, record: AuditRecord, done: mpsc::Sender<Msg>) {
+    if let Some(log) = audit {
+        let r = record.clone();
+        let written = tokio::task::spawn_blocking(move || log.append(&r)).await;
+        match written {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                log::error!("{e}");
+                let _ = done.send(Msg::CommandDone(Err(format!("AUDIT NOT WRITTEN: {e}")))).await;
+            }
+            Err(e) => log::error!("audit task failed: {e}"),
+        }
+    }
+    let _ = done.send(Msg::Audited(Box::new(record))).await;
 }

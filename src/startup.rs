@@ -16,7 +16,7 @@ pub struct Estate {
     pub sources: Vec<SourceSchedule>,
     pub demo: bool,
     pub estate: Option<Arc<EstateSpec>>,
-    pub drills: Option<DemoHandle>,
+    pub demo_state: Option<DemoHandle>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -33,9 +33,7 @@ pub enum StartupError {
 /// A path given explicitly must exist; the default may be absent (→ demo).
 pub fn load_config(given: Option<&Path>) -> Result<(Config, Option<PathBuf>), StartupError> {
     match given {
-        Some(p) => Config::load(p)
-            .map(|c| (c, Some(p.to_path_buf())))
-            .map_err(StartupError::Config),
+        Some(p) => Config::load(p).map(|c| (c, Some(p.to_path_buf()))).map_err(StartupError::Config),
         None => match Config::default_path().filter(|p| p.is_file()) {
             Some(p) => Config::load(&p).map(|c| (c, Some(p))).map_err(StartupError::Config),
             None => Ok((Config::default(), None)),
@@ -58,16 +56,9 @@ pub fn build(config: &Config, demo_file: Option<&Path>) -> Result<Estate, Startu
     }
     let demos = sources_cfg.iter().filter(|s| s.kind == SourceKind::Demo).count();
     if demos > 1 {
-        return Err(StartupError::Other(
-            "only one source of kind \"demo\" can run at a time".into(),
-        ));
+        return Err(StartupError::Other("only one source of kind \"demo\" can run at a time".into()));
     }
-    let mut out = Estate {
-        sources: Vec::new(),
-        demo: config.is_demo(),
-        estate: None,
-        drills: None,
-    };
+    let mut out = Estate { sources: Vec::new(), demo: config.is_demo(), estate: None, demo_state: None };
     for s in &sources_cfg {
         let provider: Arc<dyn crate::providers::Provider> = match s.kind {
             SourceKind::Demo => {
@@ -79,7 +70,7 @@ pub fn build(config: &Config, demo_file: Option<&Path>) -> Result<Estate, Startu
                 let spec = Arc::new(spec);
                 let drills = DemoHandle::default();
                 out.estate = Some(spec.clone());
-                out.drills = Some(drills.clone());
+                out.demo_state = Some(drills.clone());
                 Arc::new(DemoProvider::new(SourceId::new(&s.name), spec, drills))
             }
         };
@@ -101,7 +92,7 @@ mod tests {
         let e = build(&Config::default(), None).expect("demo");
         assert!(e.demo);
         assert_eq!(e.sources.len(), 1);
-        assert!(e.estate.is_some() && e.drills.is_some());
+        assert!(e.estate.is_some() && e.demo_state.is_some());
     }
 
     #[test]
@@ -111,13 +102,8 @@ mod tests {
         std::fs::write(&p, "name = 3\n").expect("write");
         let err = build(&Config::default(), Some(&p)).err().expect("bad estate");
         let msg = err.to_string();
-        assert!(
-            msg.starts_with("demo estate error: ") && msg.contains("estate.toml:1:8"),
-            "{msg}"
-        );
-        let missing = build(&Config::default(), Some(&dir.path().join("nope.toml")))
-            .err()
-            .expect("missing");
+        assert!(msg.starts_with("demo estate error: ") && msg.contains("estate.toml:1:8"), "{msg}");
+        let missing = build(&Config::default(), Some(&dir.path().join("nope.toml"))).err().expect("missing");
         assert!(missing.to_string().contains("cannot read demo estate"), "{missing}");
     }
 

@@ -50,11 +50,7 @@ impl ColorMode {
 
     pub fn from_env() -> ColorMode {
         let var = |k| std::env::var(k).ok();
-        ColorMode::detect(
-            var("NO_COLOR").as_deref(),
-            var("COLORTERM").as_deref(),
-            var("TERM").as_deref(),
-        )
+        ColorMode::detect(var("NO_COLOR").as_deref(), var("COLORTERM").as_deref(), var("TERM").as_deref())
     }
 }
 
@@ -134,13 +130,10 @@ impl Theme {
                 return Ok(Self::resolve(&p, file, mode)?);
             }
         }
-        let (name, text) = BUILTIN
-            .iter()
-            .find(|(n, _)| *n == spec)
-            .ok_or_else(|| ThemeError::Unknown {
-                name: spec.to_string(),
-                builtin: builtin_names().collect::<Vec<_>>().join(", "),
-            })?;
+        let (name, text) = BUILTIN.iter().find(|(n, _)| *n == spec).ok_or_else(|| ThemeError::Unknown {
+            name: spec.to_string(),
+            builtin: builtin_names().collect::<Vec<_>>().join(", "),
+        })?;
         let path = PathBuf::from(format!("themes/{name}.toml (built in)"));
         let file: ThemeFile = toml_file::parse(&path, text)?;
         Ok(Self::resolve(&path, file, mode)?)
@@ -178,10 +171,7 @@ impl Theme {
 
     fn resolve(path: &Path, file: ThemeFile, mode: ColorMode) -> Result<Theme, TomlError> {
         if mode == ColorMode::None {
-            return Ok(Theme {
-                name: file.name,
-                ..Self::monochrome()
-            });
+            return Ok(Theme { name: file.name, ..Self::monochrome() });
         }
         let text = std::fs::read_to_string(path).unwrap_or_default();
         let color = |key: &str, pair: &Pair| -> Result<Color, TomlError> {
@@ -190,24 +180,12 @@ impl Theme {
                 _ => (&pair[0], "truecolor"),
             };
             let c = parse_color(value).ok_or_else(|| {
-                toml_file::invalid(
-                    path,
-                    &text,
-                    key,
-                    None,
-                    format!("{key}: '{value}' is not a valid {slot} colour"),
-                )
+                toml_file::invalid(path, &text, key, None, format!("{key}: '{value}' is not a valid {slot} colour"))
             })?;
             // Check the other half too, so a broken theme fails on every terminal alike.
             let other = if slot == "16-colour" { &pair[0] } else { &pair[1] };
             parse_color(other).ok_or_else(|| {
-                toml_file::invalid(
-                    path,
-                    &text,
-                    key,
-                    None,
-                    format!("{key}: '{other}' is not a valid colour"),
-                )
+                toml_file::invalid(path, &text, key, None, format!("{key}: '{other}' is not a valid colour"))
             })?;
             Ok(if mode == ColorMode::Ansi256 { to_256(c) } else { c })
         };
@@ -223,9 +201,7 @@ impl Theme {
             muted: fgs("muted", &c.muted)?,
             accent: fgs("accent", &c.accent)?.add_modifier(Modifier::BOLD),
             border: fgs("border", &c.border)?,
-            header: Style::default()
-                .fg(color("header_fg", &c.header_fg)?)
-                .bg(color("header_bg", &c.header_bg)?),
+            header: Style::default().fg(color("header_fg", &c.header_fg)?).bg(color("header_bg", &c.header_bg)?),
             selection: Style::default()
                 .fg(color("selection_fg", &c.selection_fg)?)
                 .bg(color("selection_bg", &c.selection_bg)?),
@@ -292,19 +268,12 @@ fn to_256(c: Color) -> Color {
     let (lr, lg, lb) = (level(r), level(g), level(b));
     let cube = 16 + 36 * lr + 6 * lg + lb;
     let step = |l: u8| if l == 0 { 0 } else { 55 + 40 * i32::from(l) };
-    let cube_dist = [(r, lr), (g, lg), (b, lb)]
-        .iter()
-        .map(|(v, l)| (i32::from(*v) - step(*l)).pow(2))
-        .sum::<i32>();
+    let cube_dist = [(r, lr), (g, lg), (b, lb)].iter().map(|(v, l)| (i32::from(*v) - step(*l)).pow(2)).sum::<i32>();
     let avg = (u32::from(r) + u32::from(g) + u32::from(b)) / 3;
     let grey_idx = if avg > 238 { 23 } else { (avg.saturating_sub(3)) / 10 };
     let grey_v = 8 + 10 * grey_idx as i32;
     let grey_dist = [r, g, b].iter().map(|v| (i32::from(*v) - grey_v).pow(2)).sum::<i32>();
-    if grey_dist < cube_dist {
-        Color::Indexed(232 + grey_idx as u8)
-    } else {
-        Color::Indexed(cube)
-    }
+    if grey_dist < cube_dist { Color::Indexed(232 + grey_idx as u8) } else { Color::Indexed(cube) }
 }
 
 #[cfg(test)]
@@ -314,12 +283,7 @@ mod tests {
     #[test]
     fn every_builtin_theme_loads_in_every_mode() {
         for name in builtin_names() {
-            for mode in [
-                ColorMode::TrueColor,
-                ColorMode::Ansi256,
-                ColorMode::Ansi16,
-                ColorMode::None,
-            ] {
+            for mode in [ColorMode::TrueColor, ColorMode::Ansi256, ColorMode::Ansi16, ColorMode::None] {
                 let t = Theme::load(name, None, mode).unwrap_or_else(|e| panic!("{name} {mode:?}: {e}"));
                 assert_eq!(t.name, name);
             }
@@ -336,18 +300,9 @@ mod tests {
 
     #[test]
     fn no_color_wins_over_colorterm() {
-        assert_eq!(
-            ColorMode::detect(Some("1"), Some("truecolor"), Some("xterm-256color")),
-            ColorMode::None
-        );
-        assert_eq!(
-            ColorMode::detect(Some(""), Some("truecolor"), None),
-            ColorMode::TrueColor
-        );
-        assert_eq!(
-            ColorMode::detect(None, None, Some("screen-256color")),
-            ColorMode::Ansi256
-        );
+        assert_eq!(ColorMode::detect(Some("1"), Some("truecolor"), Some("xterm-256color")), ColorMode::None);
+        assert_eq!(ColorMode::detect(Some(""), Some("truecolor"), None), ColorMode::TrueColor);
+        assert_eq!(ColorMode::detect(None, None, Some("screen-256color")), ColorMode::Ansi256);
         assert_eq!(ColorMode::detect(None, None, Some("vt100")), ColorMode::Ansi16);
     }
 
@@ -359,15 +314,9 @@ mod tests {
         std::fs::write(&p, text).expect("write");
         let err = Theme::load(p.to_str().expect("utf8"), None, ColorMode::TrueColor).expect_err("bad colour");
         let msg = err.to_string();
+        assert!(msg.contains("#zzzzzz") && msg.contains(":17:") && msg.contains("ok:"), "{msg}");
         assert!(
-            msg.contains("#zzzzzz") && msg.contains(":17:") && msg.contains("ok:"),
-            "{msg}"
-        );
-        assert!(
-            Theme::load("nope", None, ColorMode::TrueColor)
-                .expect_err("unknown")
-                .to_string()
-                .contains("high-contrast")
+            Theme::load("nope", None, ColorMode::TrueColor).expect_err("unknown").to_string().contains("high-contrast")
         );
     }
 

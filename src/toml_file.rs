@@ -19,14 +19,7 @@ pub struct TomlError {
 impl fmt::Display for TomlError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.line > 0 {
-            write!(
-                f,
-                "{}:{}:{}: {}",
-                self.path.display(),
-                self.line,
-                self.column,
-                self.message
-            )
+            write!(f, "{}:{}:{}: {}", self.path.display(), self.line, self.column, self.message)
         } else {
             write!(f, "{}: {}", self.path.display(), self.message)
         }
@@ -48,12 +41,7 @@ pub fn read<T: DeserializeOwned>(path: &Path) -> Result<T, TomlError> {
 pub fn parse<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T, TomlError> {
     toml::from_str(text).map_err(|e| {
         let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((0, 0));
-        TomlError {
-            path: path.to_path_buf(),
-            line,
-            column,
-            message: e.message().trim().to_string(),
-        }
+        TomlError { path: path.to_path_buf(), line, column, message: e.message().trim().to_string() }
     })
 }
 
@@ -62,12 +50,7 @@ pub fn parse<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T, TomlErro
 pub fn invalid(path: &Path, text: &str, key: &str, near: Option<&str>, message: impl Into<String>) -> TomlError {
     let from = near.and_then(|n| text.lines().position(|l| l.contains(n))).unwrap_or(0);
     let (line, column) = find_key(text, key, from).unwrap_or((0, 0));
-    TomlError {
-        path: path.to_path_buf(),
-        line,
-        column,
-        message: message.into(),
-    }
+    TomlError { path: path.to_path_buf(), line, column, message: message.into() }
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
@@ -82,10 +65,7 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 fn find_key(text: &str, key: &str, from: usize) -> Option<(usize, usize)> {
     text.lines().enumerate().skip(from).find_map(|(i, l)| {
         l.match_indices(key).find_map(|(at, _)| {
-            let before_ok = l[..at]
-                .chars()
-                .next_back()
-                .is_none_or(|c| !(c.is_alphanumeric() || c == '_' || c == '-'));
+            let before_ok = l[..at].chars().next_back().is_none_or(|c| !(c.is_alphanumeric() || c == '_' || c == '-'));
             let after_ok = l[at + key.len()..].trim_start().starts_with('=');
             (before_ok && after_ok).then(|| (i + 1, l[..at].chars().count() + 1))
         })

@@ -44,12 +44,7 @@ impl Tmux {
     }
 
     fn tmux(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("running tmux")
+        Command::new("tmux").arg("-L").arg(&self.socket).args(args).output().expect("running tmux")
     }
 
     fn keys(&self, keys: &[&str]) {
@@ -75,10 +70,7 @@ impl Tmux {
             if s.contains(needle) {
                 return s;
             }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {needle:?}; screen:\n{s}"
-            );
+            assert!(Instant::now() < deadline, "timed out waiting for {needle:?}; screen:\n{s}");
             sleep(Duration::from_millis(100));
         }
     }
@@ -100,10 +92,7 @@ impl Drop for Tmux {
 }
 
 fn rand_suffix() -> u128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
 }
 
 fn read(p: &Path) -> String {
@@ -117,10 +106,7 @@ fn demo_session_switches_panes_runs_a_drill_and_restores_the_terminal() {
     let after = t.path("stty.after");
     t.type_text(&format!("stty -g > {}", before.display()));
     t.keys(&["Enter"]);
-    t.type_text(&format!(
-        "clear; {BIN}; echo opsdeck-exit=$?; stty -g > {}",
-        after.display()
-    ));
+    t.type_text(&format!("clear; {BIN}; echo opsdeck-exit=$?; stty -g > {}", after.display()));
     t.keys(&["Enter"]);
 
     let s = t.wait_for("AWS us-west-1");
@@ -156,11 +142,7 @@ fn demo_session_switches_panes_runs_a_drill_and_restores_the_terminal() {
 fn sigterm_restores_the_terminal() {
     let t = Tmux::start(80, 24);
     let cfg = t.path("sigterm-unique.toml");
-    let init = Command::new(BIN)
-        .args(["init", "--config"])
-        .arg(&cfg)
-        .output()
-        .expect("init");
+    let init = Command::new(BIN).args(["init", "--config"]).arg(&cfg).output().expect("init");
     assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
     let before = t.path("stty.before");
     let after = t.path("stty.after");
@@ -188,26 +170,16 @@ fn sigterm_restores_the_terminal() {
 fn a_broken_config_is_reported_with_its_line_and_leaves_the_terminal_alone() {
     let dir = tempfile::tempdir().expect("tempdir");
     let cfg = dir.path().join("bad.toml");
-    std::fs::write(
-        &cfg,
-        "theme = \"default\"\n[[sources]]\nname = \"demo\"\nkind = \"demo\"\ninterval_secs = -1\n",
-    )
-    .expect("write");
+    std::fs::write(&cfg, "theme = \"default\"\n[[sources]]\nname = \"demo\"\nkind = \"demo\"\ninterval_secs = -1\n")
+        .expect("write");
     let out = Command::new(BIN).arg("--config").arg(&cfg).output().expect("run");
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(&format!("{}:5:17", cfg.display())), "{err}");
-    assert!(
-        out.stdout.is_empty(),
-        "nothing drawn: {:?}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert!(out.stdout.is_empty(), "nothing drawn: {:?}", String::from_utf8_lossy(&out.stdout));
 
-    let out = Command::new(BIN)
-        .args(["--theme", "no-such-theme"])
-        .env("XDG_CONFIG_HOME", dir.path())
-        .output()
-        .expect("run");
+    let out =
+        Command::new(BIN).args(["--theme", "no-such-theme"]).env("XDG_CONFIG_HOME", dir.path()).output().expect("run");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no theme named 'no-such-theme'"));
     assert!(out.stdout.is_empty());
@@ -217,18 +189,10 @@ fn a_broken_config_is_reported_with_its_line_and_leaves_the_terminal_alone() {
 fn init_writes_a_sample_config_and_refuses_to_overwrite() {
     let dir = tempfile::tempdir().expect("tempdir");
     let cfg = dir.path().join("opsdeck").join("config.toml");
-    let out = Command::new(BIN)
-        .args(["init", "--config"])
-        .arg(&cfg)
-        .output()
-        .expect("init");
+    let out = Command::new(BIN).args(["init", "--config"]).arg(&cfg).output().expect("init");
     assert!(out.status.success());
     assert!(read(&cfg).contains("kind = \"demo\""));
-    let again = Command::new(BIN)
-        .args(["init", "--config"])
-        .arg(&cfg)
-        .output()
-        .expect("init");
+    let again = Command::new(BIN).args(["init", "--config"]).arg(&cfg).output().expect("init");
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
 }
@@ -237,11 +201,7 @@ fn init_writes_a_sample_config_and_refuses_to_overwrite() {
 fn a_dropped_ssh_session_sighup_ends_the_process() {
     let t = Tmux::start(80, 24);
     let cfg = t.path("sighup-unique.toml");
-    let init = Command::new(BIN)
-        .args(["init", "--config"])
-        .arg(&cfg)
-        .output()
-        .expect("init");
+    let init = Command::new(BIN).args(["init", "--config"]).arg(&cfg).output().expect("init");
     assert!(init.status.success());
     t.type_text(&format!("exec {BIN} --config {}", cfg.display()));
     t.keys(&["Enter"]);
@@ -251,12 +211,7 @@ fn a_dropped_ssh_session_sighup_ends_the_process() {
     assert!(t.tmux(&["kill-session", "-t", "e2e"]).status.success());
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let alive = Command::new("pgrep")
-            .args(["-f", &pattern])
-            .output()
-            .expect("pgrep")
-            .status
-            .success();
+        let alive = Command::new("pgrep").args(["-f", &pattern]).output().expect("pgrep").status.success();
         if !alive {
             break;
         }

@@ -22,23 +22,10 @@ fn drilled_fleet() -> Fleet {
     let now = reference_instant();
     let mut book = DrillBook::default();
     let start = now - Duration::seconds(40);
-    book.apply(
-        DrillCommand::Start(Drill::AzOutage {
-            cloud: CloudKind::Aws,
-            zone: "us-west-1a".into(),
-        }),
-        start,
-    )
-    .expect("drill");
-    book.apply(
-        DrillCommand::Start(Drill::LinkLatency {
-            a: CloudKind::Aws,
-            b: CloudKind::Azure,
-            ms: 300.0,
-        }),
-        start,
-    )
-    .expect("drill");
+    book.apply(DrillCommand::Start(Drill::AzOutage { cloud: CloudKind::Aws, zone: "us-west-1a".into() }), start)
+        .expect("drill");
+    book.apply(DrillCommand::Start(Drill::LinkLatency { a: CloudKind::Aws, b: CloudKind::Azure, ms: 300.0 }), start)
+        .expect("drill");
     demo::fleet_at(&estate(), &book, now, 120)
 }
 
@@ -53,18 +40,7 @@ fn render(fleet: &Fleet, pane: Pane, width: u16, height: u16) -> Terminal<TestBa
 fn draw(app: &App, fleet: &Fleet, width: u16, height: u16) -> Terminal<TestBackend> {
     let theme = Theme::load("default", None, ColorMode::TrueColor).expect("theme");
     let mut term = Terminal::new(TestBackend::new(width, height)).expect("terminal");
-    term.draw(|f| {
-        ui::draw(
-            f,
-            &View {
-                app,
-                fleet,
-                theme: &theme,
-                now: reference_instant(),
-            },
-        )
-    })
-    .expect("draw");
+    term.draw(|f| ui::draw(f, &View { app, fleet, theme: &theme, now: reference_instant() })).expect("draw");
     term
 }
 
@@ -136,11 +112,7 @@ fn remote_text_is_sanitised_before_it_reaches_the_screen() {
     assert!(s.contains("pwnRED\u{fffd}gnp.exe  next"), "{s}");
     assert!(s.contains("xroute"));
     for cell in term.backend().buffer().content() {
-        assert!(
-            !cell.symbol().chars().any(|c| c.is_control()),
-            "control char in {:?}",
-            cell.symbol()
-        );
+        assert!(!cell.symbol().chars().any(|c| c.is_control()), "control char in {:?}", cell.symbol());
     }
 }
 
@@ -149,11 +121,7 @@ fn long_lists_draw_only_what_fits_and_follow_the_selection() {
     let mut fleet = drilled_fleet();
     let template = fleet.alerts[0].clone();
     fleet.alerts = (0..10_000)
-        .map(|i| Alert {
-            id: format!("a{i}"),
-            title: format!("alert number {i:05}"),
-            ..template.clone()
-        })
+        .map(|i| Alert { id: format!("a{i}"), title: format!("alert number {i:05}"), ..template.clone() })
         .collect();
     let mut app = App::new(Some(estate()));
     app.update(Msg::FleetChanged, &fleet);

@@ -51,11 +51,7 @@ impl Actor {
             .map(|h| h.trim().to_string())
             .filter(|h| !h.is_empty())
             .unwrap_or_else(|| "unknown".into());
-        Actor {
-            user,
-            host,
-            ssh_client: std::env::var("SSH_CLIENT").ok(),
-        }
+        Actor { user, host, ssh_client: std::env::var("SSH_CLIENT").ok() }
     }
 
     /// `user@host`, as shown on acknowledgements.
@@ -101,11 +97,7 @@ impl AuditLog {
     /// `$XDG_STATE_HOME/opsdeck/audit.jsonl` (or the platform's equivalent).
     pub fn default_path() -> Option<PathBuf> {
         let dirs = directories::ProjectDirs::from("", "", "opsdeck")?;
-        Some(
-            dirs.state_dir()
-                .unwrap_or_else(|| dirs.data_local_dir())
-                .join("audit.jsonl"),
-        )
+        Some(dirs.state_dir().unwrap_or_else(|| dirs.data_local_dir()).join("audit.jsonl"))
     }
 
     pub fn new(path: PathBuf) -> AuditLog {
@@ -118,21 +110,13 @@ impl AuditLog {
 
     /// Append one record and make it durable before returning.
     pub fn append(&self, record: &AuditRecord) -> Result<(), AuditError> {
-        let err = |source| AuditError {
-            path: self.path.clone(),
-            source,
-        };
+        let err = |source| AuditError { path: self.path.clone(), source };
         if let Some(dir) = self.path.parent() {
             std::fs::create_dir_all(dir).map_err(err)?;
         }
         let mut line = serde_json::to_vec(record).map_err(|e| err(std::io::Error::other(e)))?;
         line.push(b'\n');
-        let mut f = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .open(&self.path)
-            .map_err(err)?;
+        let mut f = OpenOptions::new().create(true).append(true).mode(0o600).open(&self.path).map_err(err)?;
         // A file created by someone else (or earlier, looser) is tightened too.
         f.set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(err)?;
         f.write_all(&line).map_err(err)?;
@@ -164,11 +148,7 @@ mod tests {
     fn record(outcome: Outcome) -> AuditRecord {
         AuditRecord {
             time: crate::clock::reference_instant(),
-            actor: Actor {
-                user: "oncall".into(),
-                host: "bastion".into(),
-                ssh_client: Some("10.0.0.1 5000 22".into()),
-            },
+            actor: Actor { user: "oncall".into(), host: "bastion".into(), ssh_client: Some("10.0.0.1 5000 22".into()) },
             action: "scale aws/web-asg 6".into(),
             target: "aws/web-asg".into(),
             source: "demo".into(),

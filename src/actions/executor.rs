@@ -17,9 +17,7 @@ pub struct Executor {
 
 impl Executor {
     pub fn new(providers: impl IntoIterator<Item = Arc<dyn Provider>>) -> Executor {
-        Executor {
-            providers: providers.into_iter().map(|p| (p.id().clone(), p)).collect(),
-        }
+        Executor { providers: providers.into_iter().map(|p| (p.id().clone(), p)).collect() }
     }
 
     /// Send the plan to the source that owns its target, once. Never retried here:

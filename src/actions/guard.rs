@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::intent::ActionKind;
 use super::plan::{Change, Plan, shares_after};
 use crate::model::{AlertState, CloudKind, Fleet, Freshness, Health, ReplicationKind};
+use crate::ui::format::int;
 
 /// Share of a group's full capacity we plan to use; the rest is headroom.
 pub const MAX_UTILISATION: f64 = 0.85;
@@ -20,11 +21,7 @@ pub struct GuardResult {
 
 impl GuardResult {
     fn new(name: &'static str, passed: bool, detail: impl Into<String>) -> Self {
-        GuardResult {
-            name,
-            passed,
-            detail: detail.into(),
-        }
+        GuardResult { name, passed, detail: detail.into() }
     }
 }
 
@@ -44,10 +41,8 @@ pub fn check(plan: &Plan, fleet: &Fleet, ctx: &GuardContext) -> Vec<GuardResult>
     let mut out = vec![fresh(fleet, ctx), not_in_flight(plan, ctx)];
     match plan.kind() {
         ActionKind::Failover => {
-            let gaining: Vec<(CloudKind, f64, f64)> = shares_after(plan, fleet)
-                .into_iter()
-                .filter(|(_, before, after)| after > before)
-                .collect();
+            let gaining: Vec<(CloudKind, f64, f64)> =
+                shares_after(plan, fleet).into_iter().filter(|(_, before, after)| after > before).collect();
             for (cloud, before, after) in &gaining {
                 out.push(target_healthy(*cloud, fleet));
                 out.push(target_capacity(*cloud, *before, *after, fleet));
@@ -67,12 +62,7 @@ pub fn all_passed(results: &[GuardResult]) -> bool {
 
 /// The reasons of a refusal, for one line of text.
 pub fn reasons(results: &[GuardResult]) -> String {
-    results
-        .iter()
-        .filter(|g| !g.passed)
-        .map(|g| g.detail.clone())
-        .collect::<Vec<_>>()
-        .join("; ")
+    results.iter().filter(|g| !g.passed).map(|g| g.detail.clone()).collect::<Vec<_>>().join("; ")
 }
 
 fn fresh(fleet: &Fleet, ctx: &GuardContext) -> GuardResult {
@@ -88,11 +78,7 @@ fn fresh(fleet: &Fleet, ctx: &GuardContext) -> GuardResult {
         }
     }
     if problems.is_empty() {
-        GuardResult::new(
-            "data fresh",
-            true,
-            format!("every source read within {}s", ctx.max_data_age_secs),
-        )
+        GuardResult::new("data fresh", true, format!("every source read within {}s", ctx.max_data_age_secs))
     } else {
         GuardResult::new("data fresh", false, problems.join(", "))
     }
@@ -119,17 +105,9 @@ fn target_healthy(cloud: CloudKind, fleet: &Fleet) -> GuardResult {
         .map(|e| format!("{} is {}", e.name, e.health.label()))
         .collect();
     if bad.is_empty() {
-        GuardResult::new(
-            "target healthy",
-            true,
-            format!("{} endpoints pass their health checks", cloud.label()),
-        )
+        GuardResult::new("target healthy", true, format!("{} endpoints pass their health checks", cloud.label()))
     } else {
-        GuardResult::new(
-            "target healthy",
-            false,
-            format!("{}: {}", cloud.label(), bad.join(", ")),
-        )
+        GuardResult::new("target healthy", false, format!("{}: {}", cloud.label(), bad.join(", ")))
     }
 }
 
@@ -144,11 +122,7 @@ fn target_capacity(cloud: CloudKind, before: f64, after: f64, fleet: &Fleet) -> 
         return GuardResult::new(
             "target capacity",
             false,
-            format!(
-                "{} has no known per-instance capacity to size {:.0} req/s against",
-                cloud.label(),
-                need
-            ),
+            format!("{} has no known per-instance capacity to size {:.0} req/s against", cloud.label(), need),
         );
     };
     let healthy: u32 = groups.iter().map(|g| g.healthy()).sum();
@@ -157,13 +131,13 @@ fn target_capacity(cloud: CloudKind, before: f64, after: f64, fleet: &Fleet) -> 
     let now_cap = f64::from(healthy) * per * MAX_UTILISATION;
     let max_cap = f64::from(max) * per * MAX_UTILISATION;
     let detail = format!(
-        "{} needs {:.0} req/s ({:.0}% → {:.0}%): {healthy} healthy serve {:.0}, {max} at max serve {:.0}",
+        "{} needs {} req/s ({:.0}% → {:.0}%); {healthy} healthy serve {}, {max} at max {}",
         cloud.label(),
-        need,
+        int(need),
         before * 100.0,
         after * 100.0,
-        now_cap,
-        max_cap
+        int(now_cap),
+        int(max_cap)
     );
     GuardResult::new("target capacity", need <= max_cap, detail)
 }
@@ -176,11 +150,9 @@ fn replication_within_rpo(cloud: CloudKind, fleet: &Fleet, ctx: &GuardContext) -
         .map(|r| r.value)
         .fold(None, |acc: Option<f64>, v| Some(acc.map_or(v, |a| a.max(v))));
     match worst {
-        None => GuardResult::new(
-            "replication within RPO",
-            true,
-            format!("{} holds the primary database", cloud.label()),
-        ),
+        None => {
+            GuardResult::new("replication within RPO", true, format!("{} holds the primary database", cloud.label()))
+        }
         Some(lag) if lag <= ctx.rpo_secs => GuardResult::new(
             "replication within RPO",
             true,
@@ -189,11 +161,7 @@ fn replication_within_rpo(cloud: CloudKind, fleet: &Fleet, ctx: &GuardContext) -
         Some(lag) => GuardResult::new(
             "replication within RPO",
             false,
-            format!(
-                "{} replica is {lag:.0}s behind, RPO is {:.0}s: writes would be lost",
-                cloud.label(),
-                ctx.rpo_secs
-            ),
+            format!("{} replica is {lag:.0}s behind, RPO is {:.0}s: writes would be lost", cloud.label(), ctx.rpo_secs),
         ),
     }
 }
@@ -201,24 +169,16 @@ fn replication_within_rpo(cloud: CloudKind, fleet: &Fleet, ctx: &GuardContext) -
 fn arbiter(fleet: &Fleet) -> GuardResult {
     match &fleet.arbiter {
         Some(a) if a.reachable => GuardResult::new("arbiter reachable", true, format!("{} answers", a.name)),
-        Some(a) => GuardResult::new(
-            "arbiter reachable",
-            false,
-            format!("{} is unreachable: risk of split brain", a.name),
-        ),
-        None => GuardResult::new(
-            "arbiter reachable",
-            false,
-            "no arbiter is reporting: risk of split brain",
-        ),
+        Some(a) => {
+            GuardResult::new("arbiter reachable", false, format!("{} is unreachable: risk of split brain", a.name))
+        }
+        None => GuardResult::new("arbiter reachable", false, "no arbiter is reporting: risk of split brain"),
     }
 }
 
 fn within_bounds(plan: &Plan) -> GuardResult {
     match plan.changes.first() {
-        Some(Change::Capacity {
-            after, min, max, group, ..
-        }) => {
+        Some(Change::Capacity { after, min, max, group, .. }) => {
             let ok = (*min..=*max).contains(after);
             GuardResult::new(
                 "within min/max",

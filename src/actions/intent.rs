@@ -10,30 +10,15 @@ use crate::model::CloudKind;
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Intent {
     /// Move `percent` points of the traffic share (all of it when `None`) from one cloud to another.
-    Shift {
-        from: CloudKind,
-        to: CloudKind,
-        percent: Option<f64>,
-    },
+    Shift { from: CloudKind, to: CloudKind, percent: Option<f64> },
     /// Take a cloud out of DNS: its weight to 0, the others keep theirs.
     Drain { cloud: CloudKind },
     /// Set the weights of a policy as given (restoring earlier weights).
-    SetWeights {
-        policy: String,
-        weights: Vec<(CloudKind, u32)>,
-    },
+    SetWeights { policy: String, weights: Vec<(CloudKind, u32)> },
     /// Set the desired capacity of a scaling group.
-    Scale {
-        cloud: CloudKind,
-        group: String,
-        desired: u32,
-    },
+    Scale { cloud: CloudKind, group: String, desired: u32 },
     /// Acknowledge an alert in its source, optionally for a while.
-    Ack {
-        alert_id: String,
-        comment: String,
-        minutes: Option<u32>,
-    },
+    Ack { alert_id: String, comment: String, minutes: Option<u32> },
 }
 
 /// The three kinds of action, for confirmation rules and the audit log.
@@ -58,16 +43,8 @@ impl Intent {
 impl fmt::Display for Intent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Intent::Shift {
-                from,
-                to,
-                percent: None,
-            } => write!(f, "failover {} -> {}", from.slug(), to.slug()),
-            Intent::Shift {
-                from,
-                to,
-                percent: Some(p),
-            } => {
+            Intent::Shift { from, to, percent: None } => write!(f, "failover {} -> {}", from.slug(), to.slug()),
+            Intent::Shift { from, to, percent: Some(p) } => {
                 write!(f, "failover {} -> {} {p}%", from.slug(), to.slug())
             }
             Intent::Drain { cloud } => write!(f, "drain {}", cloud.slug()),
@@ -76,11 +53,7 @@ impl fmt::Display for Intent {
                 write!(f, "set weights {policy} {}", w.join(" "))
             }
             Intent::Scale { cloud, group, desired } => write!(f, "scale {}/{group} {desired}", cloud.slug()),
-            Intent::Ack {
-                alert_id,
-                minutes: Some(m),
-                ..
-            } => write!(f, "ack {alert_id} for {m}m"),
+            Intent::Ack { alert_id, minutes: Some(m), .. } => write!(f, "ack {alert_id} for {m}m"),
             Intent::Ack { alert_id, .. } => write!(f, "ack {alert_id}"),
         }
     }
@@ -94,24 +67,14 @@ pub fn parse(command: &str, args: &[&str]) -> Result<Intent, String> {
             // failover <from> -> <to> [N%]   (the arrow is optional)
             let words: Vec<&str> = args.iter().copied().filter(|w| *w != "->").collect();
             match words.as_slice() {
-                [from, to] => Ok(Intent::Shift {
-                    from: cloud(from)?,
-                    to: cloud(to)?,
-                    percent: None,
-                }),
+                [from, to] => Ok(Intent::Shift { from: cloud(from)?, to: cloud(to)?, percent: None }),
                 [from, to, pct] => {
-                    let p: f64 = pct
-                        .trim_end_matches('%')
-                        .parse()
-                        .map_err(|_| format!("'{pct}' is not a percentage"))?;
+                    let p: f64 =
+                        pct.trim_end_matches('%').parse().map_err(|_| format!("'{pct}' is not a percentage"))?;
                     if !(p > 0.0 && p <= 100.0) {
                         return Err("the share to move must be between 0 and 100 %".into());
                     }
-                    Ok(Intent::Shift {
-                        from: cloud(from)?,
-                        to: cloud(to)?,
-                        percent: Some(p),
-                    })
+                    Ok(Intent::Shift { from: cloud(from)?, to: cloud(to)?, percent: Some(p) })
                 }
                 _ => Err("usage: failover <from> -> <to> [N%]".into()),
             }
@@ -127,14 +90,8 @@ pub fn parse(command: &str, args: &[&str]) -> Result<Intent, String> {
         "scale" => match args {
             [target, n] => {
                 let (c, group) = target.split_once('/').ok_or("usage: scale <cloud>/<group> <desired>")?;
-                let desired: u32 = n
-                    .parse()
-                    .map_err(|_| format!("'{n}' is not a whole number of instances"))?;
-                Ok(Intent::Scale {
-                    cloud: cloud(c)?,
-                    group: group.to_string(),
-                    desired,
-                })
+                let desired: u32 = n.parse().map_err(|_| format!("'{n}' is not a whole number of instances"))?;
+                Ok(Intent::Scale { cloud: cloud(c)?, group: group.to_string(), desired })
             }
             _ => Err("usage: scale <cloud>/<group> <desired>".into()),
         },
@@ -151,11 +108,7 @@ pub fn parse(command: &str, args: &[&str]) -> Result<Intent, String> {
             if comment.trim().is_empty() {
                 return Err("an acknowledgement needs a comment: ack <alert-id> [2h] <comment>".into());
             }
-            Ok(Intent::Ack {
-                alert_id: id.to_string(),
-                comment,
-                minutes,
-            })
+            Ok(Intent::Ack { alert_id: id.to_string(), comment, minutes })
         }
         other => Err(format!("'{other}' is not an action")),
     }
@@ -180,52 +133,27 @@ mod tests {
     fn parses_each_action() {
         assert_eq!(
             parse("failover", &["aws", "->", "aliyun"]),
-            Ok(Intent::Shift {
-                from: CloudKind::Aws,
-                to: CloudKind::Aliyun,
-                percent: None
-            })
+            Ok(Intent::Shift { from: CloudKind::Aws, to: CloudKind::Aliyun, percent: None })
         );
         assert_eq!(
             parse("failover", &["aws", "azure", "20%"]),
-            Ok(Intent::Shift {
-                from: CloudKind::Aws,
-                to: CloudKind::Azure,
-                percent: Some(20.0)
-            })
+            Ok(Intent::Shift { from: CloudKind::Aws, to: CloudKind::Azure, percent: Some(20.0) })
         );
-        assert_eq!(
-            parse("drain", &["azure"]),
-            Ok(Intent::Drain {
-                cloud: CloudKind::Azure
-            })
-        );
+        assert_eq!(parse("drain", &["azure"]), Ok(Intent::Drain { cloud: CloudKind::Azure }));
         assert_eq!(
             parse("scale", &["aws/web-asg", "6"]),
-            Ok(Intent::Scale {
-                cloud: CloudKind::Aws,
-                group: "web-asg".into(),
-                desired: 6
-            })
+            Ok(Intent::Scale { cloud: CloudKind::Aws, group: "web-asg".into(), desired: 6 })
         );
         assert_eq!(
             parse("ack", &["demo:x", "2h", "\"looking", "into", "it\""]),
-            Ok(Intent::Ack {
-                alert_id: "demo:x".into(),
-                comment: "looking into it".into(),
-                minutes: Some(120)
-            })
+            Ok(Intent::Ack { alert_id: "demo:x".into(), comment: "looking into it".into(), minutes: Some(120) })
         );
     }
 
     #[test]
     fn refuses_nonsense_with_reasons() {
         assert!(parse("failover", &["aws", "aws"]).is_err());
-        assert!(
-            parse("failover", &["aws", "gcp"])
-                .expect_err("cloud")
-                .contains("unknown cloud")
-        );
+        assert!(parse("failover", &["aws", "gcp"]).expect_err("cloud").contains("unknown cloud"));
         assert!(parse("failover", &["aws", "azure", "150%"]).is_err());
         assert!(parse("scale", &["aws/web-asg", "-1"]).is_err());
         assert!(parse("ack", &["id"]).expect_err("comment").contains("comment"));

@@ -75,13 +75,9 @@ impl Plan {
                 Some(Intent::SetWeights { policy, weights })
             }
             ActionKind::Scale => self.changes.iter().find_map(|c| match c {
-                Change::Capacity {
-                    cloud, group, before, ..
-                } => Some(Intent::Scale {
-                    cloud: *cloud,
-                    group: group.clone(),
-                    desired: *before,
-                }),
+                Change::Capacity { cloud, group, before, .. } => {
+                    Some(Intent::Scale { cloud: *cloud, group: group.clone(), desired: *before })
+                }
                 _ => None,
             }),
             ActionKind::Ack => None,
@@ -91,26 +87,19 @@ impl Plan {
     /// Whether a fresh read of the estate shows every planned "after".
     pub fn is_reflected_in(&self, fleet: &Fleet) -> bool {
         self.changes.iter().all(|c| match c {
-            Change::Weight {
-                policy, cloud, after, ..
-            } => fleet
+            Change::Weight { policy, cloud, after, .. } => fleet
                 .policies
                 .iter()
                 .filter(|p| &p.name == policy)
                 .flat_map(|p| p.endpoints.iter())
                 .filter(|e| e.cloud == *cloud)
                 .all(|e| e.weight == *after),
-            Change::Capacity {
-                cloud, group, after, ..
-            } => fleet
-                .groups
-                .iter()
-                .any(|g| g.cloud == *cloud && &g.name == group && g.desired == *after),
-            Change::AlertState { id, .. } => fleet
-                .alerts
-                .iter()
-                .filter(|a| &a.id == id)
-                .all(|a| matches!(a.state, AlertState::Acknowledged { .. })),
+            Change::Capacity { cloud, group, after, .. } => {
+                fleet.groups.iter().any(|g| g.cloud == *cloud && &g.name == group && g.desired == *after)
+            }
+            Change::AlertState { id, .. } => {
+                fleet.alerts.iter().filter(|a| &a.id == id).all(|a| matches!(a.state, AlertState::Acknowledged { .. }))
+            }
         })
     }
 
@@ -119,40 +108,16 @@ impl Plan {
         self.changes
             .iter()
             .map(|c| match c {
-                Change::Weight {
-                    cloud,
-                    endpoint,
-                    before,
-                    after,
-                    share_before,
-                    share_after,
-                    ..
-                } => format!(
+                Change::Weight { cloud, endpoint, before, after, share_before, share_after, .. } => format!(
                     "{} {endpoint}: weight {before} → {after} (share {:.0}% → {:.0}%)",
                     cloud.label(),
                     share_before * 100.0,
                     share_after * 100.0
                 ),
-                Change::Capacity {
-                    cloud,
-                    group,
-                    before,
-                    after,
-                    min,
-                    max,
-                } => {
-                    format!(
-                        "{} {group}: desired {before} → {after} (min {min}, max {max})",
-                        cloud.label()
-                    )
+                Change::Capacity { cloud, group, before, after, min, max } => {
+                    format!("{} {group}: desired {before} → {after} (min {min}, max {max})", cloud.label())
                 }
-                Change::AlertState {
-                    title,
-                    before,
-                    after,
-                    minutes,
-                    ..
-                } => match minutes {
+                Change::AlertState { title, before, after, minutes, .. } => match minutes {
                     Some(m) => format!("{title}: {before} → {after} for {m} min"),
                     None => format!("{title}: {before} → {after}"),
                 },
@@ -204,26 +169,11 @@ pub fn plan(intent: &Intent, fleet: &Fleet) -> Result<Plan, String> {
         }
         Intent::Drain { cloud } => {
             let policy = policy_with(fleet, &[*cloud])?;
-            let others: u32 = policy
-                .endpoints
-                .iter()
-                .filter(|e| e.cloud != *cloud)
-                .map(|e| e.weight)
-                .sum();
+            let others: u32 = policy.endpoints.iter().filter(|e| e.cloud != *cloud).map(|e| e.weight).sum();
             if others == 0 {
-                return Err(format!(
-                    "draining {} would leave {} with no weighted answer",
-                    cloud.label(),
-                    policy.name
-                ));
+                return Err(format!("draining {} would leave {} with no weighted answer", cloud.label(), policy.name));
             }
-            weights_plan(
-                intent,
-                policy,
-                cloud.slug(),
-                |c, w| if c == *cloud { 0 } else { w },
-                fleet,
-            )
+            weights_plan(intent, policy, cloud.slug(), |c, w| if c == *cloud { 0 } else { w }, fleet)
         }
         Intent::SetWeights { policy: name, weights } => {
             let policy = fleet
@@ -249,10 +199,7 @@ pub fn plan(intent: &Intent, fleet: &Fleet) -> Result<Plan, String> {
                 .find(|g| g.cloud == *cloud && &g.name == group)
                 .ok_or_else(|| format!("no scaling group {}/{group}", cloud.slug()))?;
             if g.desired == *desired {
-                return Err(format!(
-                    "{}/{group} already has desired capacity {desired}",
-                    cloud.slug()
-                ));
+                return Err(format!("{}/{group} already has desired capacity {desired}", cloud.slug()));
             }
             Ok(Plan {
                 intent: intent.clone(),
@@ -270,11 +217,7 @@ pub fn plan(intent: &Intent, fleet: &Fleet) -> Result<Plan, String> {
                 time_to_effect_secs: None,
             })
         }
-        Intent::Ack {
-            alert_id,
-            comment,
-            minutes,
-        } => {
+        Intent::Ack { alert_id, comment, minutes } => {
             let a = fleet
                 .alerts
                 .iter()
@@ -300,23 +243,14 @@ pub fn plan(intent: &Intent, fleet: &Fleet) -> Result<Plan, String> {
 }
 
 fn policy_with<'f>(fleet: &'f Fleet, clouds: &[CloudKind]) -> Result<&'f TrafficPolicy, String> {
-    fleet
-        .policies
-        .iter()
-        .find(|p| clouds.iter().all(|c| p.endpoints.iter().any(|e| e.cloud == *c)))
-        .ok_or_else(|| {
-            let names: Vec<&str> = clouds.iter().map(|c| c.label()).collect();
-            format!("no traffic policy has answers in {}", names.join(" and "))
-        })
+    fleet.policies.iter().find(|p| clouds.iter().all(|c| p.endpoints.iter().any(|e| e.cloud == *c))).ok_or_else(|| {
+        let names: Vec<&str> = clouds.iter().map(|c| c.label()).collect();
+        format!("no traffic policy has answers in {}", names.join(" and "))
+    })
 }
 
 fn weight_of(policy: &TrafficPolicy, cloud: CloudKind) -> u32 {
-    policy
-        .endpoints
-        .iter()
-        .filter(|e| e.cloud == cloud)
-        .map(|e| e.weight)
-        .sum()
+    policy.endpoints.iter().filter(|e| e.cloud == cloud).map(|e| e.weight).sum()
 }
 
 /// A plan that changes the weights of `policy` by `new_weight(cloud, old)`.
@@ -371,10 +305,8 @@ pub fn shares_after(plan: &Plan, fleet: &Fleet) -> Vec<(CloudKind, f64, f64)> {
             };
             let mut after = p.clone();
             for e in &mut after.endpoints {
-                if let Some(Change::Weight { after: w, .. }) = plan
-                    .changes
-                    .iter()
-                    .find(|ch| matches!(ch, Change::Weight { cloud, .. } if *cloud == e.cloud))
+                if let Some(Change::Weight { after: w, .. }) =
+                    plan.changes.iter().find(|ch| matches!(ch, Change::Weight { cloud, .. } if *cloud == e.cloud))
                 {
                     e.weight = *w;
                 }

@@ -23,6 +23,9 @@ pub enum Action {
     Palette,
     CycleSort,
     Refresh,
+    Failover,
+    Scale,
+    Ack,
 }
 
 /// Where a binding applies.
@@ -43,19 +46,13 @@ pub struct Key {
 }
 
 const fn key(code: KeyCode) -> Key {
-    Key {
-        code,
-        mods: KeyModifiers::NONE,
-    }
+    Key { code, mods: KeyModifiers::NONE }
 }
 const fn ch(c: char) -> Key {
     key(KeyCode::Char(c))
 }
 const fn ctrl(c: char) -> Key {
-    Key {
-        code: KeyCode::Char(c),
-        mods: KeyModifiers::CONTROL,
-    }
+    Key { code: KeyCode::Char(c), mods: KeyModifiers::CONTROL }
 }
 
 pub struct Binding {
@@ -66,145 +63,41 @@ pub struct Binding {
 }
 
 pub const BINDINGS: &[Binding] = &[
-    Binding {
-        keys: &[key(KeyCode::Tab)],
-        action: Action::NextPane,
-        scope: Scope::Everywhere,
-        help: "next pane",
-    },
-    Binding {
-        keys: &[key(KeyCode::BackTab)],
-        action: Action::PrevPane,
-        scope: Scope::Everywhere,
-        help: "previous pane",
-    },
-    Binding {
-        keys: &[ch('1')],
-        action: Action::GoTo(Pane::Overview),
-        scope: Scope::Everywhere,
-        help: "Overview pane",
-    },
-    Binding {
-        keys: &[ch('2')],
-        action: Action::GoTo(Pane::Health),
-        scope: Scope::Everywhere,
-        help: "Health pane",
-    },
-    Binding {
-        keys: &[ch('3')],
-        action: Action::GoTo(Pane::Traffic),
-        scope: Scope::Everywhere,
-        help: "Traffic pane",
-    },
-    Binding {
-        keys: &[ch('4')],
-        action: Action::GoTo(Pane::Cost),
-        scope: Scope::Everywhere,
-        help: "Cost pane",
-    },
-    Binding {
-        keys: &[ch('5')],
-        action: Action::GoTo(Pane::Alerts),
-        scope: Scope::Everywhere,
-        help: "Alerts pane",
-    },
-    Binding {
-        keys: &[ch('6')],
-        action: Action::GoTo(Pane::Logs),
-        scope: Scope::Everywhere,
-        help: "Logs pane",
-    },
-    Binding {
-        keys: &[ch('?'), ch('7')],
-        action: Action::GoTo(Pane::Help),
-        scope: Scope::Everywhere,
-        help: "this help",
-    },
-    Binding {
-        keys: &[key(KeyCode::Up), ch('k')],
-        action: Action::Up,
-        scope: Scope::Scrolls,
-        help: "move up",
-    },
-    Binding {
-        keys: &[key(KeyCode::Down), ch('j')],
-        action: Action::Down,
-        scope: Scope::Scrolls,
-        help: "move down",
-    },
-    Binding {
-        keys: &[key(KeyCode::Left), ch('h')],
-        action: Action::PrevPane,
-        scope: Scope::Everywhere,
-        help: "previous pane",
-    },
-    Binding {
-        keys: &[key(KeyCode::Right), ch('l')],
-        action: Action::NextPane,
-        scope: Scope::Everywhere,
-        help: "next pane",
-    },
-    Binding {
-        keys: &[key(KeyCode::PageUp), ctrl('u')],
-        action: Action::PageUp,
-        scope: Scope::Scrolls,
-        help: "page up",
-    },
-    Binding {
-        keys: &[key(KeyCode::PageDown), ctrl('d')],
-        action: Action::PageDown,
-        scope: Scope::Scrolls,
-        help: "page down",
-    },
-    Binding {
-        keys: &[key(KeyCode::Home), ch('g')],
-        action: Action::Top,
-        scope: Scope::Scrolls,
-        help: "first row",
-    },
-    Binding {
-        keys: &[key(KeyCode::End), ch('G')],
-        action: Action::Bottom,
-        scope: Scope::Scrolls,
-        help: "last row",
-    },
-    Binding {
-        keys: &[ch('/')],
-        action: Action::Filter,
-        scope: Scope::Lists,
-        help: "filter the list",
-    },
-    Binding {
-        keys: &[key(KeyCode::Esc)],
-        action: Action::ClearFilter,
-        scope: Scope::Lists,
-        help: "clear the filter",
-    },
-    Binding {
-        keys: &[ch('s')],
-        action: Action::CycleSort,
-        scope: Scope::Pane(Pane::Alerts),
-        help: "sort by severity / age / cloud",
-    },
-    Binding {
-        keys: &[ch(':')],
-        action: Action::Palette,
-        scope: Scope::Everywhere,
-        help: "command palette (Tab completes)",
-    },
-    Binding {
-        keys: &[ch('r')],
-        action: Action::Refresh,
-        scope: Scope::Everywhere,
-        help: "poll every source now",
-    },
-    Binding {
-        keys: &[ch('q'), ctrl('c')],
-        action: Action::Quit,
-        scope: Scope::Everywhere,
-        help: "quit",
-    },
+    bind(&[key(KeyCode::Tab)], Action::NextPane, Scope::Everywhere, "next pane"),
+    bind(&[key(KeyCode::BackTab)], Action::PrevPane, Scope::Everywhere, "previous pane"),
+    bind(&[ch('1')], Action::GoTo(Pane::Overview), Scope::Everywhere, "Overview pane"),
+    bind(&[ch('2')], Action::GoTo(Pane::Health), Scope::Everywhere, "Health pane"),
+    bind(&[ch('3')], Action::GoTo(Pane::Traffic), Scope::Everywhere, "Traffic pane"),
+    bind(&[ch('4')], Action::GoTo(Pane::Cost), Scope::Everywhere, "Cost pane"),
+    bind(&[ch('5')], Action::GoTo(Pane::Alerts), Scope::Everywhere, "Alerts pane"),
+    bind(&[ch('6')], Action::GoTo(Pane::Logs), Scope::Everywhere, "Logs pane"),
+    bind(&[ch('7')], Action::GoTo(Pane::Audit), Scope::Everywhere, "Audit pane"),
+    bind(&[ch('?'), ch('8')], Action::GoTo(Pane::Help), Scope::Everywhere, "this help"),
+    bind(&[key(KeyCode::Up), ch('k')], Action::Up, Scope::Scrolls, "move up"),
+    bind(&[key(KeyCode::Down), ch('j')], Action::Down, Scope::Scrolls, "move down"),
+    bind(&[key(KeyCode::Left), ch('h')], Action::PrevPane, Scope::Everywhere, "previous pane"),
+    bind(&[key(KeyCode::Right), ch('l')], Action::NextPane, Scope::Everywhere, "next pane"),
+    bind(&[key(KeyCode::PageUp), ctrl('u')], Action::PageUp, Scope::Scrolls, "page up"),
+    bind(&[key(KeyCode::PageDown), ctrl('d')], Action::PageDown, Scope::Scrolls, "page down"),
+    bind(&[key(KeyCode::Home), ch('g')], Action::Top, Scope::Scrolls, "first row"),
+    bind(&[key(KeyCode::End), ch('G')], Action::Bottom, Scope::Scrolls, "last row"),
+    bind(&[ch('/')], Action::Filter, Scope::Lists, "filter the list"),
+    bind(&[key(KeyCode::Esc)], Action::ClearFilter, Scope::Lists, "clear the filter"),
+    bind(&[ch('s')], Action::CycleSort, Scope::Pane(Pane::Alerts), "sort by severity / age / cloud"),
+    // Actions sit on capital letters, away from navigation, and only prefill the
+    // palette: the confirmation dialog always stands between a key and production.
+    bind(&[ch('F')], Action::Failover, Scope::Pane(Pane::Overview), "failover: shift DNS traffic (confirm)"),
+    bind(&[ch('F')], Action::Failover, Scope::Pane(Pane::Traffic), "failover: shift DNS traffic (confirm)"),
+    bind(&[ch('S')], Action::Scale, Scope::Pane(Pane::Health), "scale the selected group (confirm)"),
+    bind(&[ch('A')], Action::Ack, Scope::Pane(Pane::Alerts), "acknowledge the selected alert (confirm)"),
+    bind(&[ch(':')], Action::Palette, Scope::Everywhere, "command palette (Tab completes)"),
+    bind(&[ch('r')], Action::Refresh, Scope::Everywhere, "poll every source now"),
+    bind(&[ch('q'), ctrl('c')], Action::Quit, Scope::Everywhere, "quit"),
 ];
+
+const fn bind(keys: &'static [Key], action: Action, scope: Scope, help: &'static str) -> Binding {
+    Binding { keys, action, scope, help }
+}
 
 impl Scope {
     pub fn applies_to(self, pane: Pane) -> bool {
@@ -252,11 +145,7 @@ impl Key {
             KeyCode::Char(c) => c.to_string(),
             other => format!("{other:?}"),
         };
-        if self.mods.contains(KeyModifiers::CONTROL) {
-            format!("Ctrl-{base}")
-        } else {
-            base
-        }
+        if self.mods.contains(KeyModifiers::CONTROL) { format!("Ctrl-{base}") } else { base }
     }
 }
 
@@ -269,20 +158,24 @@ pub fn lookup(ev: &KeyEvent, pane: Pane) -> Option<Action> {
         .map(|b| b.action)
 }
 
-/// Short hints for the footer: the bindings that apply on this pane.
+/// Short hints for the footer: the keys of the main actions that apply on this pane.
 pub fn hints(pane: Pane) -> Vec<(String, &'static str)> {
-    const SHOWN: [Action; 6] = [
-        Action::Palette,
-        Action::Filter,
-        Action::CycleSort,
-        Action::Refresh,
-        Action::GoTo(Pane::Help),
-        Action::Quit,
+    const SHOWN: [(Action, &str); 9] = [
+        (Action::Palette, "command"),
+        (Action::Failover, "failover"),
+        (Action::Scale, "scale"),
+        (Action::Ack, "ack"),
+        (Action::Filter, "filter"),
+        (Action::CycleSort, "sort"),
+        (Action::Refresh, "refresh"),
+        (Action::GoTo(Pane::Help), "help"),
+        (Action::Quit, "quit"),
     ];
     SHOWN
         .iter()
-        .filter_map(|a| BINDINGS.iter().find(|b| b.action == *a && b.scope.applies_to(pane)))
-        .map(|b| (b.keys[0].label(), b.help))
+        .filter_map(|(a, short)| {
+            BINDINGS.iter().find(|b| b.action == *a && b.scope.applies_to(pane)).map(|b| (b.keys[0].label(), *short))
+        })
         .collect()
 }
 
@@ -296,11 +189,7 @@ mod tests {
             let mut seen: Vec<(KeyCode, KeyModifiers)> = Vec::new();
             for b in BINDINGS.iter().filter(|b| b.scope.applies_to(pane)) {
                 for k in b.keys {
-                    assert!(
-                        !seen.contains(&(k.code, k.mods)),
-                        "{} bound twice on {pane:?}",
-                        k.label()
-                    );
+                    assert!(!seen.contains(&(k.code, k.mods)), "{} bound twice on {pane:?}", k.label());
                     seen.push((k.code, k.mods));
                 }
             }

@@ -1,19 +1,25 @@
 //! The pure UI state machine: `App::update(msg, fleet)` → commands. No terminal,
 //! no I/O, no clock: everything it needs arrives in the message.
 
+pub mod dialog;
 pub mod keymap;
 pub mod palette;
 pub mod views;
 
+use std::collections::VecDeque;
 use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 pub use keymap::Action;
 pub use views::AlertSort;
 
+use crate::actions::{self, AuditRecord, Checked, GuardContext, Intent, Outcome, Plan};
 use crate::model::Fleet;
 use crate::providers::demo::{DrillCommand, EstateSpec};
+use dialog::{Decision, Dialog};
 use palette::PaletteCommand;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,19 +30,13 @@ pub enum Pane {
     Cost,
     Alerts,
     Logs,
+    Audit,
     Help,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 7] = [
-        Pane::Overview,
-        Pane::Health,
-        Pane::Traffic,
-        Pane::Cost,
-        Pane::Alerts,
-        Pane::Logs,
-        Pane::Help,
-    ];
+    pub const ALL: [Pane; 8] =
+        [Pane::Overview, Pane::Health, Pane::Traffic, Pane::Cost, Pane::Alerts, Pane::Logs, Pane::Audit, Pane::Help];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -46,6 +46,7 @@ impl Pane {
             Pane::Cost => "Cost",
             Pane::Alerts => "Alerts",
             Pane::Logs => "Logs",
+            Pane::Audit => "Audit",
             Pane::Help => "Help",
         }
     }
@@ -58,6 +59,7 @@ impl Pane {
             Pane::Cost => "cost",
             Pane::Alerts => "alerts",
             Pane::Logs => "logs",
+            Pane::Audit => "audit",
             Pane::Help => "help",
         }
     }
@@ -73,7 +75,7 @@ impl Pane {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub enum Mode {
     #[default]
     Normal,
@@ -81,6 +83,8 @@ pub enum Mode {
     Filter,
     /// Typing a `:` command.
     Palette(PaletteState),
+    /// Confirming (or refusing) an action.
+    Confirm(Box<Dialog>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -121,6 +125,15 @@ pub enum Msg {
     },
     /// The outcome of a command the runtime carried out.
     CommandDone(Result<String, String>),
+    /// The time now, sent before input and on every clock tick (the app has no clock).
+    Clock(DateTime<Utc>),
+    /// An action ran: its request id, or why it failed.
+    ActionFinished {
+        checked: Checked,
+        result: Result<String, String>,
+    },
+    /// A line was written to the audit log.
+    Audited(Box<AuditRecord>),
 }
 
 /// Output of the state machine: work for the runtime (which does the I/O).
@@ -129,7 +142,32 @@ pub enum Command {
     Quit,
     Drill(DrillCommand),
     RefreshNow,
+    /// Run a confirmed plan through the executor (then audit it).
+    Execute {
+        checked: Checked,
+        forced: Option<String>,
+    },
+    /// Audit an attempt that did not run (refused or cancelled).
+    Record {
+        checked: Checked,
+        outcome: Outcome,
+        forced: Option<String>,
+    },
 }
+
+/// An executed action not yet seen in a fresh read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InFlight {
+    pub plan: Plan,
+    pub since: DateTime<Utc>,
+    pub request_id: Option<String>,
+}
+
+/// How long an executed change may take to show in a fresh read before the
+/// operator is told it has not been confirmed.
+pub const CONFIRM_TIMEOUT_SECS: i64 = 300;
+/// Audit lines kept in memory for the Audit pane.
+pub const AUDIT_KEPT: usize = 500;
 
 /// Everything the UI remembers between frames.
 #[derive(Debug, Clone)]
@@ -151,10 +189,22 @@ pub struct App {
     pub alert_counts: views::AlertCounts,
     /// The worst open alerts, for the Overview.
     pub worst_alerts: Vec<usize>,
+    /// No executor exists in a read-only session; the app refuses actions early too.
+    pub read_only: bool,
+    pub now: DateTime<Utc>,
+    /// Recovery point objective the replication guardrail checks against.
+    pub rpo_secs: f64,
+    pub max_data_age_secs: i64,
+    pub in_flight: Vec<InFlight>,
+    /// The inverse of the last executed failover or scale.
+    pub undo: Option<Intent>,
+    /// Recent audit lines, oldest first.
+    pub audit: VecDeque<AuditRecord>,
 }
 
 impl App {
     pub fn new(estate: Option<Arc<EstateSpec>>) -> App {
+        let rpo_secs = estate.as_ref().map_or(30.0, |e| e.rpo_secs);
         App {
             pane: Pane::Overview,
             mode: Mode::Normal,
@@ -169,6 +219,13 @@ impl App {
             zone_rows: Vec::new(),
             alert_counts: views::AlertCounts::default(),
             worst_alerts: Vec::new(),
+            read_only: false,
+            now: DateTime::<Utc>::default(),
+            rpo_secs,
+            max_data_age_secs: 30,
+            in_flight: Vec::new(),
+            undo: None,
+            audit: VecDeque::new(),
         }
     }
 
@@ -179,6 +236,7 @@ impl App {
             Msg::Key(k) => self.on_key(k, fleet),
             Msg::FleetChanged => {
                 self.rebuild_rows(fleet);
+                self.confirm_in_flight(fleet);
                 vec![]
             }
             Msg::Resize { width, height } => {
@@ -187,18 +245,149 @@ impl App {
             }
             Msg::CommandDone(r) => {
                 self.status = Some(match r {
-                    Ok(text) => Status {
-                        level: Level::Info,
-                        text,
-                    },
-                    Err(text) => Status {
-                        level: Level::Error,
-                        text,
-                    },
+                    Ok(text) => Status { level: Level::Info, text },
+                    Err(text) => Status { level: Level::Error, text },
                 });
                 vec![]
             }
+            Msg::Clock(now) => {
+                self.now = now;
+                self.expire_in_flight();
+                vec![]
+            }
+            Msg::ActionFinished { checked, result } => {
+                self.on_action_finished(checked, result, fleet);
+                vec![]
+            }
+            Msg::Audited(record) => {
+                if self.audit.len() == AUDIT_KEPT {
+                    self.audit.pop_front();
+                }
+                self.audit.push_back(*record);
+                vec![]
+            }
         }
+    }
+
+    /// A session that can never change anything.
+    pub fn with_read_only(mut self, read_only: bool) -> App {
+        self.read_only = read_only;
+        self
+    }
+
+    /// Plan an intent against the Fleet, run the guardrails, and open the dialog.
+    fn begin(&mut self, intent: Intent, fleet: &Fleet) -> Vec<Command> {
+        if self.read_only {
+            self.error("read-only session: actions are disabled (started with --read-only or read_only = true)");
+            return vec![];
+        }
+        let plan = match actions::plan(&intent, fleet) {
+            Ok(p) => p,
+            Err(e) => {
+                self.error(format!("cannot plan '{intent}': {e}"));
+                return vec![];
+            }
+        };
+        let in_flight: Vec<String> = self.in_flight.iter().map(|f| f.plan.target.clone()).collect();
+        let ctx = GuardContext {
+            now: self.now,
+            rpo_secs: self.rpo_secs,
+            max_data_age_secs: self.max_data_age_secs,
+            in_flight: &in_flight,
+        };
+        let guards = actions::guard::check(&plan, fleet, &ctx);
+        self.mode = Mode::Confirm(Box::new(Dialog::new(Checked { plan, guards })));
+        vec![]
+    }
+
+    fn on_dialog_key(&mut self, d: Dialog, k: KeyEvent) -> Vec<Command> {
+        match d.on_key(k) {
+            Decision::Open(d) => {
+                self.mode = Mode::Confirm(Box::new(d));
+                vec![]
+            }
+            Decision::Closed { outcome, checked, forced } => {
+                if outcome == Outcome::Refused {
+                    self.error(format!("refused: {}", actions::guard::reasons(&checked.guards)));
+                } else {
+                    self.info(format!("cancelled: {}", checked.plan.intent));
+                }
+                vec![Command::Record { checked, outcome, forced }]
+            }
+            Decision::Run { checked, forced } => {
+                self.info(format!("running: {} …", checked.plan.intent));
+                self.in_flight.push(InFlight { plan: checked.plan.clone(), since: self.now, request_id: None });
+                vec![Command::Execute { checked, forced }]
+            }
+        }
+    }
+
+    fn on_action_finished(&mut self, checked: Checked, result: Result<String, String>, fleet: &Fleet) {
+        let target = checked.plan.target.clone();
+        match result {
+            Ok(request_id) => {
+                if let Some(f) = self.in_flight.iter_mut().find(|f| f.plan.target == target) {
+                    f.request_id = Some(request_id.clone());
+                }
+                if let Some(inverse) = checked.plan.inverse() {
+                    self.undo = Some(inverse);
+                }
+                self.info(format!(
+                    "{} sent (request {request_id}); waiting for a fresh read to confirm",
+                    checked.plan.intent
+                ));
+                self.confirm_in_flight(fleet);
+            }
+            Err(e) => {
+                self.in_flight.retain(|f| f.plan.target != target);
+                self.error(format!("{} failed: {e}", checked.plan.intent));
+            }
+        }
+    }
+
+    /// In-flight actions that a fresh read now shows are done.
+    fn confirm_in_flight(&mut self, fleet: &Fleet) {
+        let now = self.now;
+        let mut done = Vec::new();
+        self.in_flight.retain(|f| {
+            let seen = f.request_id.is_some() && f.plan.is_reflected_in(fleet);
+            if seen {
+                done.push(f.clone());
+            }
+            !seen
+        });
+        for f in done {
+            let took = (now - f.since).num_seconds().max(0);
+            let effect = f
+                .plan
+                .time_to_effect_secs
+                .map(|t| format!("; clients follow within the {t}s DNS TTL"))
+                .unwrap_or_default();
+            self.info(format!("{} in effect: confirmed by a fresh read after {took}s{effect}", f.plan.intent));
+        }
+    }
+
+    fn expire_in_flight(&mut self) {
+        let now = self.now;
+        let mut expired = Vec::new();
+        self.in_flight.retain(|f| {
+            let late = (now - f.since).num_seconds() > CONFIRM_TIMEOUT_SECS;
+            if late {
+                expired.push(f.plan.intent.to_string());
+            }
+            !late
+        });
+        for e in expired {
+            self.error(format!("{e}: not confirmed by a fresh read after {CONFIRM_TIMEOUT_SECS}s; check the source"));
+        }
+    }
+
+    fn info(&mut self, text: impl Into<String>) {
+        self.status = Some(Status { level: Level::Info, text: text.into() });
+    }
+
+    fn error(&mut self, text: impl Into<String>) {
+        self.status = Some(Status { level: Level::Error, text: text.into() });
     }
 
     fn rebuild_rows(&mut self, fleet: &Fleet) {
@@ -236,6 +425,7 @@ impl App {
             Mode::Normal => self.on_normal_key(k, fleet),
             Mode::Filter => self.on_filter_key(k, fleet),
             Mode::Palette(p) => self.on_palette_key(p, k, fleet),
+            Mode::Confirm(d) => self.on_dialog_key(*d, k),
         }
     }
 
@@ -258,9 +448,26 @@ impl App {
             Action::Bottom => self.move_selection(isize::MAX / 2),
             Action::Filter => self.mode = Mode::Filter,
             Action::ClearFilter => self.set_filter(String::new(), fleet),
-            Action::Palette => self.open_palette(String::new()),
+            Action::Palette => self.open_palette(String::new(), fleet),
             Action::CycleSort => self.set_sort(self.alert_sort.next(), fleet),
             Action::Refresh => return vec![Command::RefreshNow],
+            // Action keys only prefill the palette: the dialog still stands between
+            // the key and production.
+            Action::Failover => self.open_palette("failover ".into(), fleet),
+            Action::Scale => {
+                let target = self.zone_rows.get(self.health.selected).and_then(|&(gi, _)| fleet.groups.get(gi));
+                match target {
+                    Some(g) => self.open_palette(format!("scale {}/{} ", g.cloud.slug(), g.name), fleet),
+                    None => self.error("select a scaling group first"),
+                }
+            }
+            Action::Ack => {
+                let target = self.alert_rows.get(self.alerts.selected).and_then(|&i| fleet.alerts.get(i));
+                match target {
+                    Some(a) => self.open_palette(format!("ack {} ", a.id), fleet),
+                    None => self.error("select an alert first"),
+                }
+            }
         }
         vec![]
     }
@@ -289,10 +496,7 @@ impl App {
         self.alert_sort = sort;
         self.alerts.selected = 0;
         self.rebuild_rows(fleet);
-        self.status = Some(Status {
-            level: Level::Info,
-            text: format!("alerts sorted by {}", sort.label()),
-        });
+        self.status = Some(Status { level: Level::Info, text: format!("alerts sorted by {}", sort.label()) });
     }
 
     fn on_filter_key(&mut self, k: KeyEvent, fleet: &Fleet) -> Vec<Command> {
@@ -319,13 +523,9 @@ impl App {
         vec![]
     }
 
-    fn open_palette(&mut self, input: String) {
-        let candidates = palette::complete(&input, self.estate.as_deref());
-        self.mode = Mode::Palette(PaletteState {
-            input,
-            candidates,
-            selected: None,
-        });
+    fn open_palette(&mut self, input: String, fleet: &Fleet) {
+        let candidates = palette::complete(&input, self.estate.as_deref(), fleet);
+        self.mode = Mode::Palette(PaletteState { input, candidates, selected: None });
     }
 
     fn on_palette_key(&mut self, mut p: PaletteState, k: KeyEvent, fleet: &Fleet) -> Vec<Command> {
@@ -342,7 +542,7 @@ impl App {
                 // Tab takes the highlighted (or only / first) candidate.
                 let pick = p.selected.unwrap_or(0);
                 if let Some(c) = p.candidates.get(pick).cloned() {
-                    self.open_palette(c);
+                    self.open_palette(c, fleet);
                     return vec![];
                 }
             }
@@ -360,12 +560,12 @@ impl App {
                     return vec![]; // backspace on an empty palette closes it, as in vim
                 }
                 p.input.pop();
-                self.open_palette(p.input);
+                self.open_palette(p.input, fleet);
                 return vec![];
             }
             KeyCode::Char(c) if !c.is_control() && !k.modifiers.contains(KeyModifiers::CONTROL) => {
                 p.input.push(c);
-                self.open_palette(p.input);
+                self.open_palette(p.input, fleet);
                 return vec![];
             }
             _ => {}
@@ -376,10 +576,7 @@ impl App {
 
     fn run_palette(&mut self, line: &str, fleet: &Fleet) -> Vec<Command> {
         let error = |app: &mut App, text: String| {
-            app.status = Some(Status {
-                level: Level::Error,
-                text,
-            });
+            app.status = Some(Status { level: Level::Error, text });
             vec![]
         };
         match palette::parse(line) {
@@ -401,6 +598,11 @@ impl App {
                 vec![]
             }
             Ok(PaletteCommand::Refresh) => vec![Command::RefreshNow],
+            Ok(PaletteCommand::Action(intent)) => self.begin(intent, fleet),
+            Ok(PaletteCommand::Undo) => match self.undo.clone() {
+                Some(intent) => self.begin(intent, fleet),
+                None => error(self, "nothing to undo: no failover or scale has run in this session".into()),
+            },
             Ok(PaletteCommand::Drill(args)) => {
                 let Some(estate) = self.estate.clone() else {
                     return error(self, "drills run only on the demo estate".into());

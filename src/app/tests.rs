@@ -117,17 +117,12 @@ fn palette_completes_and_starts_a_drill() {
     typed(&mut a, &f, "az");
     key(&mut a, &f, KeyCode::Tab);
     typed(&mut a, &f, "aws/us-west-1b");
-    let Mode::Palette(p) = &a.mode else {
-        panic!("palette open")
-    };
+    let Mode::Palette(p) = &a.mode else { panic!("palette open") };
     assert_eq!(p.input, "drill az-outage aws/us-west-1b");
     let cmds = key(&mut a, &f, KeyCode::Enter);
     assert_eq!(
         cmds,
-        vec![Command::Drill(DrillCommand::Start(Drill::AzOutage {
-            cloud: CloudKind::Aws,
-            zone: "us-west-1b".into()
-        }))]
+        vec![Command::Drill(DrillCommand::Start(Drill::AzOutage { cloud: CloudKind::Aws, zone: "us-west-1b".into() }))]
     );
     assert_eq!(a.mode, Mode::Normal);
 }

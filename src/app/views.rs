@@ -57,23 +57,16 @@ fn alert_text(a: &Alert) -> String {
 
 /// Indices into `fleet.alerts`, filtered and sorted.
 pub fn alert_rows(fleet: &Fleet, filter: &str, sort: AlertSort) -> Vec<usize> {
-    let mut rows: Vec<usize> = (0..fleet.alerts.len())
-        .filter(|&i| matches(filter, &alert_text(&fleet.alerts[i])))
-        .collect();
+    let mut rows: Vec<usize> =
+        (0..fleet.alerts.len()).filter(|&i| matches(filter, &alert_text(&fleet.alerts[i]))).collect();
     let a = &fleet.alerts;
     match sort {
         AlertSort::Severity => rows.sort_by(|&x, &y| {
-            a[x].severity
-                .cmp(&a[y].severity)
-                .then(a[y].started_at.cmp(&a[x].started_at))
-                .then(a[x].id.cmp(&a[y].id))
+            a[x].severity.cmp(&a[y].severity).then(a[y].started_at.cmp(&a[x].started_at)).then(a[x].id.cmp(&a[y].id))
         }),
         AlertSort::Age => rows.sort_by(|&x, &y| a[y].started_at.cmp(&a[x].started_at).then(a[x].id.cmp(&a[y].id))),
         AlertSort::Cloud => rows.sort_by(|&x, &y| {
-            a[x].cloud
-                .cmp(&a[y].cloud)
-                .then(a[x].severity.cmp(&a[y].severity))
-                .then(a[x].id.cmp(&a[y].id))
+            a[x].cloud.cmp(&a[y].cloud).then(a[x].severity.cmp(&a[y].severity)).then(a[x].id.cmp(&a[y].id))
         }),
     }
     rows
@@ -108,10 +101,7 @@ pub fn worst_open(fleet: &Fleet, n: usize) -> Vec<usize> {
     let a = &fleet.alerts;
     let mut open: Vec<usize> = (0..a.len()).filter(|&i| a[i].state.is_open()).collect();
     let order = |&x: &usize, &y: &usize| {
-        a[x].severity
-            .cmp(&a[y].severity)
-            .then(a[y].started_at.cmp(&a[x].started_at))
-            .then(a[x].id.cmp(&a[y].id))
+        a[x].severity.cmp(&a[y].severity).then(a[y].started_at.cmp(&a[x].started_at)).then(a[x].id.cmp(&a[y].id))
     };
     if open.len() > n {
         open.select_nth_unstable_by(n, order);
@@ -142,11 +132,7 @@ pub fn zone_rows(fleet: &Fleet, filter: &str) -> Vec<ZoneRow> {
 
 /// The first row to draw so that `selected` is visible in `height` rows.
 pub fn scroll_offset(selected: usize, height: usize) -> usize {
-    if height == 0 {
-        selected
-    } else {
-        selected.saturating_sub(height - 1)
-    }
+    if height == 0 { selected } else { selected.saturating_sub(height - 1) }
 }
 
 #[cfg(test)]

@@ -32,11 +32,7 @@ impl Severity {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum AlertState {
     Firing,
-    Acknowledged {
-        by: String,
-        at: DateTime<Utc>,
-        comment: String,
-    },
+    Acknowledged { by: String, at: DateTime<Utc>, comment: String },
     Resolved,
 }
 

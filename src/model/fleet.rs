@@ -31,13 +31,7 @@ pub struct SourceStatus {
 
 impl SourceStatus {
     pub fn new(id: SourceId, kind: impl Into<String>) -> Self {
-        SourceStatus {
-            id,
-            kind: kind.into(),
-            freshness: Freshness::Pending,
-            last_ok: None,
-            last_attempt: None,
-        }
+        SourceStatus { id, kind: kind.into(), freshness: Freshness::Pending, last_ok: None, last_attempt: None }
     }
 
     /// Seconds since the last good poll, if any.
@@ -133,19 +127,11 @@ impl Fleet {
         sources: &[(SourceStatus, Option<Arc<SourceReport>>)],
         history: BTreeMap<CloudKind, TrafficHistory>,
     ) -> Fleet {
-        let mut fleet = Fleet {
-            generation,
-            built_at: Some(now),
-            demo,
-            history,
-            ..Fleet::default()
-        };
+        let mut fleet = Fleet { generation, built_at: Some(now), demo, history, ..Fleet::default() };
         for (status, report) in sources {
             fleet.sources.push(status.clone());
             let Some(r) = report else { continue };
-            fleet
-                .metrics
-                .extend(r.metrics.iter().cloned().map(|m| (status.id.clone(), m)));
+            fleet.metrics.extend(r.metrics.iter().cloned().map(|m| (status.id.clone(), m)));
             fleet.groups.extend(r.groups.iter().cloned());
             fleet.policies.extend(r.policies.iter().cloned());
             fleet.replication.extend(r.replication.iter().cloned());
@@ -167,12 +153,8 @@ impl Fleet {
 
     /// Clouds that appear anywhere in the fleet, in display order.
     pub fn clouds(&self) -> Vec<CloudKind> {
-        let mut clouds: Vec<CloudKind> = self
-            .metrics
-            .iter()
-            .map(|(_, m)| m.cloud)
-            .chain(self.groups.iter().map(|g| g.cloud))
-            .collect();
+        let mut clouds: Vec<CloudKind> =
+            self.metrics.iter().map(|(_, m)| m.cloud).chain(self.groups.iter().map(|g| g.cloud)).collect();
         clouds.sort();
         clouds.dedup();
         clouds
@@ -184,13 +166,7 @@ impl Fleet {
         let mut policies = 0.0;
         for p in &self.policies {
             policies += 1.0;
-            share += p
-                .endpoints
-                .iter()
-                .zip(p.shares())
-                .filter(|(e, _)| e.cloud == cloud)
-                .map(|(_, s)| s)
-                .sum::<f64>();
+            share += p.endpoints.iter().zip(p.shares()).filter(|(e, _)| e.cloud == cloud).map(|(_, s)| s).sum::<f64>();
         }
         if policies > 0.0 { share / policies } else { 0.0 }
     }
@@ -224,11 +200,7 @@ impl Fleet {
                 for e in p.endpoints.iter().filter(|e| e.cloud == cloud) {
                     // A down DNS answer is a degraded cloud, not a dead one: other
                     // answers may still route to it.
-                    health = health.worst(if e.health == Health::Ok {
-                        Health::Ok
-                    } else {
-                        Health::Degraded
-                    });
+                    health = health.worst(if e.health == Health::Ok { Health::Ok } else { Health::Degraded });
                 }
             }
             if err >= 0.05 {
@@ -283,14 +255,7 @@ mod tests {
     use crate::model::{Endpoint, PolicyKind};
 
     fn endpoint(cloud: CloudKind, weight: u32, health: Health) -> Endpoint {
-        Endpoint {
-            name: cloud.slug().into(),
-            cloud,
-            target: String::new(),
-            weight,
-            health,
-            check: String::new(),
-        }
+        Endpoint { name: cloud.slug().into(), cloud, target: String::new(), weight, health, check: String::new() }
     }
 
     #[test]
@@ -316,10 +281,7 @@ mod tests {
             name: "shop".into(),
             kind: PolicyKind::Global,
             ttl_secs: 60,
-            endpoints: vec![
-                endpoint(CloudKind::Aws, 1, Health::Down),
-                endpoint(CloudKind::Azure, 3, Health::Down),
-            ],
+            endpoints: vec![endpoint(CloudKind::Aws, 1, Health::Down), endpoint(CloudKind::Azure, 3, Health::Down)],
         };
         assert_eq!(p.shares(), vec![0.25, 0.75]);
     }
@@ -330,12 +292,7 @@ mod tests {
         let t0 = DateTime::<Utc>::from_timestamp(0, 0).expect("epoch");
         for i in 0..(TrafficHistory::CAPACITY as i64 + 10) {
             let at = t0 + chrono::Duration::seconds(i);
-            h.push(TrafficPoint {
-                at,
-                rps: i as f64,
-                p95_ms: 0.0,
-                error_rate: 0.0,
-            });
+            h.push(TrafficPoint { at, rps: i as f64, p95_ms: 0.0, error_rate: 0.0 });
         }
         assert_eq!(h.len(), TrafficHistory::CAPACITY);
         let last = *h.points().last().expect("points");

@@ -71,13 +71,15 @@ impl TrafficPolicy {
         };
         self.endpoints
             .iter()
-            .map(|e| {
-                if total == 0 || (filter_down && !serving(e)) {
-                    0.0
-                } else {
-                    f64::from(e.weight) / f64::from(total)
-                }
-            })
+            .map(
+                |e| {
+                    if total == 0 || (filter_down && !serving(e)) {
+                        0.0
+                    } else {
+                        f64::from(e.weight) / f64::from(total)
+                    }
+                },
+            )
             .collect()
     }
 }

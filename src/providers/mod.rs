@@ -52,10 +52,6 @@ pub trait Provider: Send + Sync {
     /// Carry out a planned change, once. Sources that cannot change anything keep
     /// this default. Only `actions::Executor` calls it.
     async fn execute(&self, plan: &Plan, _actor: &Actor, _now: DateTime<Utc>) -> Result<Receipt, ProviderError> {
-        Err(ProviderError::Unsupported(format!(
-            "{} cannot {}",
-            self.kind(),
-            plan.intent
-        )))
+        Err(ProviderError::Unsupported(format!("{} cannot {}", self.kind(), plan.intent)))
     }
 }

@@ -65,10 +65,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         title.push_str(&format!(", filter '{}'", sanitize(filter)));
     }
     frame.render_widget(
-        Table::new(body, widths)
-            .header(Row::new(header).style(t.muted))
-            .style(t.base)
-            .block(block(title, t)),
+        Table::new(body, widths).header(Row::new(header).style(t.muted)).style(t.base).block(block(title, t)),
         area,
     );
 }

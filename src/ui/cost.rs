@@ -20,12 +20,7 @@ fn draw_costs(frame: &mut Frame, area: Rect, v: &View) {
     let t = v.theme;
     let f = v.fleet;
     if f.costs.is_empty() {
-        frame.render_widget(
-            Paragraph::new("no cost data yet")
-                .style(t.muted)
-                .block(block("Cost", t)),
-            area,
-        );
+        frame.render_widget(Paragraph::new("no cost data yet").style(t.muted).block(block("Cost", t)), area);
         return;
     }
     let cols = Layout::horizontal(vec![Constraint::Ratio(1, f.costs.len() as u32); f.costs.len()]).split(area);
@@ -59,9 +54,7 @@ fn draw_costs(frame: &mut Frame, area: Rect, v: &View) {
         }
         let widths = [Constraint::Min(6), Constraint::Length(10)];
         frame.render_widget(
-            Table::new(rows, widths)
-                .style(t.base)
-                .block(block(format!("{} cost", c.cloud.label()), t)),
+            Table::new(rows, widths).style(t.base).block(block(format!("{} cost", c.cloud.label()), t)),
             *col,
         );
     }
@@ -81,10 +74,7 @@ fn draw_spot(frame: &mut Frame, area: Rect, v: &View) {
                 Cell::from(sanitize(&p.region).into_owned()),
                 Cell::from(sanitize(&p.instance_type).into_owned()),
                 Cell::from(format!("${:.4}", p.on_demand_hourly)),
-                Cell::from(Span::styled(
-                    format!("${:.4}", p.spot_hourly),
-                    if best { t.ok } else { t.base },
-                )),
+                Cell::from(Span::styled(format!("${:.4}", p.spot_hourly), if best { t.ok } else { t.base })),
                 Cell::from(format!("−{:.0}%", p.discount() * 100.0)),
                 Cell::from(Span::styled(if best { "◀ cheapest" } else { "" }, t.ok)),
             ])
@@ -101,10 +91,7 @@ fn draw_spot(frame: &mut Frame, area: Rect, v: &View) {
         Constraint::Min(0),
     ];
     frame.render_widget(
-        Table::new(rows, widths)
-            .header(header)
-            .style(t.base)
-            .block(block("Spot / preemptible price now", t)),
+        Table::new(rows, widths).header(header).style(t.base).block(block("Spot / preemptible price now", t)),
         area,
     );
 }

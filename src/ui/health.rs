@@ -27,12 +27,9 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         draw_endpoints(frame, e, v);
         draw_sync(frame, s, v);
     } else {
-        let [groups, e, s] = Layout::vertical([
-            Constraint::Min(5),
-            Constraint::Length(endpoints_h),
-            Constraint::Length(sync_h),
-        ])
-        .areas(area);
+        let [groups, e, s] =
+            Layout::vertical([Constraint::Min(5), Constraint::Length(endpoints_h), Constraint::Length(sync_h)])
+                .areas(area);
         draw_groups(frame, groups, v);
         draw_endpoints(frame, e, v);
         draw_sync(frame, s, v);
@@ -69,29 +66,15 @@ fn draw_groups(frame: &mut Frame, area: Rect, v: &View) {
                 Cell::from(sanitize(&z.zone).into_owned()),
                 Cell::from(format!("{:>3}", z.in_service)),
                 Cell::from(Span::styled(format!("{:>3}", z.healthy), health_style(zone_health, t))),
-                Cell::from(Span::styled(
-                    format!("{:>3}/{:<3}", g.healthy(), g.desired),
-                    health_style(g.health(), t),
-                )),
+                Cell::from(Span::styled(format!("{:>3}/{:<3}", g.healthy(), g.desired), health_style(g.health(), t))),
                 Cell::from(format!("{}–{}", g.min, g.max)),
                 Cell::from(format!("{:.0}%", g.spot_share * 100.0)),
             ]);
             Some(if i == selected { row.style(t.selection) } else { row })
         })
         .collect();
-    let header = Row::new([
-        "",
-        "Cloud",
-        "Region",
-        "Group",
-        "Zone",
-        "Svc",
-        "Hlt",
-        "Grp h/d",
-        "Min–Max",
-        "Spot",
-    ])
-    .style(t.muted);
+    let header =
+        Row::new(["", "Cloud", "Region", "Group", "Zone", "Svc", "Hlt", "Grp h/d", "Min–Max", "Spot"]).style(t.muted);
     let filter = &v.app.health.filter;
     let title = if filter.is_empty() {
         format!("Scaling groups ({} zone rows)", rows.len())
@@ -110,13 +93,7 @@ fn draw_groups(frame: &mut Frame, area: Rect, v: &View) {
         Constraint::Length(7),
         Constraint::Length(4),
     ];
-    frame.render_widget(
-        Table::new(body, widths)
-            .header(header)
-            .style(t.base)
-            .block(block(title, t)),
-        area,
-    );
+    frame.render_widget(Table::new(body, widths).header(header).style(t.base).block(block(title, t)), area);
 }
 
 fn draw_endpoints(frame: &mut Frame, area: Rect, v: &View) {
@@ -140,12 +117,7 @@ fn draw_endpoints(frame: &mut Frame, area: Rect, v: &View) {
         }
     }
     if rows.is_empty() {
-        frame.render_widget(
-            Paragraph::new("no traffic policy")
-                .style(t.muted)
-                .block(block(title, t)),
-            area,
-        );
+        frame.render_widget(Paragraph::new("no traffic policy").style(t.muted).block(block(title, t)), area);
         return;
     }
     let header = Row::new(["Health", "Cloud", "Endpoint", "Wgt", "Share", "Health check"]).style(t.muted);
@@ -157,13 +129,7 @@ fn draw_endpoints(frame: &mut Frame, area: Rect, v: &View) {
         Constraint::Length(6),
         Constraint::Min(10),
     ];
-    frame.render_widget(
-        Table::new(rows, widths)
-            .header(header)
-            .style(t.base)
-            .block(block(title, t)),
-        area,
-    );
+    frame.render_widget(Table::new(rows, widths).header(header).style(t.base).block(block(title, t)), area);
 }
 
 fn draw_sync(frame: &mut Frame, area: Rect, v: &View) {
@@ -174,10 +140,7 @@ fn draw_sync(frame: &mut Frame, area: Rect, v: &View) {
         .iter()
         .map(|r| {
             let (value, target) = if r.kind == ReplicationKind::Storage {
-                (
-                    format!("{} obj", format::int(r.value)),
-                    format!("{} obj", format::int(r.target)),
-                )
+                (format!("{} obj", format::int(r.value)), format!("{} obj", format::int(r.target)))
             } else {
                 (format::secs(r.value), format::secs(r.target))
             };
@@ -192,9 +155,7 @@ fn draw_sync(frame: &mut Frame, area: Rect, v: &View) {
         .collect();
     if rows.is_empty() {
         frame.render_widget(
-            Paragraph::new(Line::from("no replication reported"))
-                .style(t.muted)
-                .block(block("Sync", t)),
+            Paragraph::new(Line::from("no replication reported")).style(t.muted).block(block("Sync", t)),
             area,
         );
         return;
@@ -208,10 +169,7 @@ fn draw_sync(frame: &mut Frame, area: Rect, v: &View) {
         Constraint::Min(10),
     ];
     frame.render_widget(
-        Table::new(rows, widths)
-            .header(header)
-            .style(t.base)
-            .block(block("Replication and sync (target: RPO)", t)),
+        Table::new(rows, widths).header(header).style(t.base).block(block("Replication and sync (target: RPO)", t)),
         area,
     );
 }

@@ -40,10 +40,7 @@ fn lines(t: &Theme) -> Vec<Line<'static>> {
         ]));
     }
     out.push(Line::from(""));
-    out.push(Line::from(Span::styled(
-        "Commands (type : then a command; Tab completes)",
-        t.accent,
-    )));
+    out.push(Line::from(Span::styled("Commands (type : then a command; Tab completes)", t.accent)));
     for (cmd, help) in COMMANDS {
         out.push(Line::from(vec![
             Span::styled(format!("  :{cmd:<17}"), t.selection),
@@ -60,9 +57,6 @@ pub fn line_count() -> usize {
 
 pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     let t = v.theme;
-    let p = Paragraph::new(lines(t))
-        .style(t.base)
-        .scroll((v.app.help_scroll, 0))
-        .block(block("Help (↑↓ scroll)", t));
+    let p = Paragraph::new(lines(t)).style(t.base).scroll((v.app.help_scroll, 0)).block(block("Help (↑↓ scroll)", t));
     frame.render_widget(p, area);
 }

@@ -2,7 +2,9 @@
 //! Fleet, the theme and the time. No pane calls a provider or changes state.
 
 pub mod alerts;
+pub mod audit;
 pub mod cost;
+pub mod dialog;
 pub mod format;
 pub mod health;
 pub mod help;
@@ -41,16 +43,8 @@ pub fn draw(frame: &mut Frame, v: &View) {
     let area = frame.area();
     frame.render_widget(Paragraph::new("").style(v.theme.base), area);
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        let msg = format!(
-            "terminal too small: {}×{} (need {MIN_WIDTH}×{MIN_HEIGHT})",
-            area.width, area.height
-        );
-        frame.render_widget(
-            Paragraph::new(msg)
-                .style(v.theme.warn)
-                .wrap(ratatui::widgets::Wrap { trim: true }),
-            area,
-        );
+        let msg = format!("terminal too small: {}×{} (need {MIN_WIDTH}×{MIN_HEIGHT})", area.width, area.height);
+        frame.render_widget(Paragraph::new(msg).style(v.theme.warn).wrap(ratatui::widgets::Wrap { trim: true }), area);
         return;
     }
     let [header, body, footer] =
@@ -63,11 +57,14 @@ pub fn draw(frame: &mut Frame, v: &View) {
         Pane::Cost => cost::draw(frame, body, v),
         Pane::Alerts => alerts::draw(frame, body, v),
         Pane::Logs => logs::draw(frame, body, v),
+        Pane::Audit => audit::draw(frame, body, v),
         Pane::Help => help::draw(frame, body, v),
     }
     draw_footer(frame, footer, v);
-    if let Mode::Palette(p) = &v.app.mode {
-        draw_candidates(frame, body, &p.candidates, p.selected, v.theme);
+    match &v.app.mode {
+        Mode::Palette(p) => draw_candidates(frame, body, &p.candidates, p.selected, v.theme),
+        Mode::Confirm(d) => dialog::draw(frame, body, d, v),
+        _ => {}
     }
 }
 
@@ -77,6 +74,10 @@ fn draw_header(frame: &mut Frame, area: Rect, v: &View) {
     if v.fleet.demo {
         left.push(Span::raw(" "));
         left.push(Span::styled(" DEMO ", t.badge));
+    }
+    if v.app.read_only {
+        left.push(Span::raw(" "));
+        left.push(Span::styled(" READ-ONLY ", t.badge));
     }
     if !v.fleet.drills.is_empty() {
         left.push(Span::raw(" "));
@@ -104,28 +105,18 @@ fn draw_header(frame: &mut Frame, area: Rect, v: &View) {
 
     // Tabs: full titles when they fit, else digits with the current title.
     let budget = usize::from(area.width).saturating_sub(left_width + right_width + 1);
-    let full: Vec<String> = Pane::ALL
-        .iter()
-        .map(|p| format!("{} {}", p.index() + 1, p.title()))
-        .collect();
+    let full: Vec<String> = Pane::ALL.iter().map(|p| format!("{} {}", p.index() + 1, p.title())).collect();
     let full_width: usize = full.iter().map(|s| s.chars().count() + 1).sum();
     for (i, p) in Pane::ALL.iter().enumerate() {
-        let label = if full_width <= budget || *p == v.app.pane {
-            full[i].clone()
-        } else {
-            format!("{}", i + 1)
-        };
+        let label = if full_width <= budget || *p == v.app.pane { full[i].clone() } else { format!("{}", i + 1) };
         let style = if *p == v.app.pane { t.selection } else { t.muted };
         left.push(Span::styled(label, style));
         left.push(Span::raw(" "));
     }
     // One column of air between the tabs and the right side, whatever the width.
-    let [l, _, r] = Layout::horizontal([
-        Constraint::Min(1),
-        Constraint::Length(1),
-        Constraint::Length(right_width as u16),
-    ])
-    .areas(area);
+    let [l, _, r] =
+        Layout::horizontal([Constraint::Min(1), Constraint::Length(1), Constraint::Length(right_width as u16)])
+            .areas(area);
     frame.render_widget(Paragraph::new(Line::from(left)), l);
     frame.render_widget(Paragraph::new(Line::from(right)), r);
 }
@@ -133,12 +124,7 @@ fn draw_header(frame: &mut Frame, area: Rect, v: &View) {
 /// "data 3s" from the oldest source; "STALE" when any source is failing.
 fn data_age(v: &View) -> (String, Style) {
     let t = v.theme;
-    let stale = v
-        .fleet
-        .sources
-        .iter()
-        .filter(|s| matches!(s.freshness, Freshness::Stale { .. }))
-        .count();
+    let stale = v.fleet.sources.iter().filter(|s| matches!(s.freshness, Freshness::Stale { .. })).count();
     let oldest = v.fleet.sources.iter().filter_map(|s| s.age_secs(v.now)).max();
     let pending = v.fleet.sources.iter().any(|s| s.freshness == Freshness::Pending);
     match (stale, oldest) {
@@ -164,6 +150,7 @@ fn draw_footer(frame: &mut Frame, area: Rect, v: &View) {
             Span::styled("█", t.accent),
             Span::styled("  Enter keep · Esc clear", t.muted),
         ]),
+        Mode::Confirm(_) => Line::from(Span::styled(" CONFIRM ", t.badge)),
         Mode::Normal => match &v.app.status {
             Some(s) => Line::from(Span::styled(
                 sanitize(&s.text).into_owned(),
@@ -189,11 +176,7 @@ fn draw_candidates(frame: &mut Frame, body: Rect, candidates: &[String], selecte
     }
     let shown = candidates.len().min(8).min(usize::from(body.height));
     let start = selected.map_or(0, |s| s.saturating_sub(shown - 1));
-    let area = Rect {
-        y: body.bottom() - shown as u16,
-        height: shown as u16,
-        ..body
-    };
+    let area = Rect { y: body.bottom() - shown as u16, height: shown as u16, ..body };
     frame.render_widget(Clear, area);
     let lines: Vec<Line> = candidates
         .iter()

@@ -24,11 +24,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         return;
     }
     // Tiles side by side when each gets 24 columns, else stacked two to a row.
-    let per_row = if area.width / clouds.len() as u16 >= 24 {
-        clouds.len()
-    } else {
-        2.min(clouds.len())
-    };
+    let per_row = if area.width / clouds.len() as u16 >= 24 { clouds.len() } else { 2.min(clouds.len()) };
     let rows = clouds.len().div_ceil(per_row);
     let tiles_height = (TILE_HEIGHT * rows as u16).min(area.height.saturating_sub(3).max(TILE_HEIGHT.min(area.height)));
     let [tiles_area, estate_area] =
@@ -53,20 +49,14 @@ fn draw_tile(frame: &mut Frame, area: Rect, s: &CloudSummary, v: &View) {
     let age = s.age_secs.map_or("–".to_string(), format::age);
     let mut lines = vec![
         Line::from(vec![
-            Span::styled(
-                format!("{} {:<9}", health_glyph(s.health), s.health.label()),
-                health_style(s.health, t),
-            ),
+            Span::styled(format!("{} {:<9}", health_glyph(s.health), s.health.label()), health_style(s.health, t)),
             Span::styled(format!(" age {age}"), if s.stale { t.crit } else { t.muted }),
         ]),
         Line::from(vec![label("Share"), Span::styled(format::pct(s.traffic_share), t.base)]),
         Line::from(vec![label("Req/s"), Span::styled(format::int(s.rps), t.base)]),
         Line::from(vec![
             label("p95"),
-            Span::styled(
-                format!("{} ms", format::int(s.p95_ms)),
-                if s.p95_ms > 500.0 { t.warn } else { t.base },
-            ),
+            Span::styled(format!("{} ms", format::int(s.p95_ms)), if s.p95_ms > 500.0 { t.warn } else { t.base }),
         ]),
         Line::from(vec![
             label("5xx"),
@@ -85,18 +75,12 @@ fn draw_tile(frame: &mut Frame, area: Rect, s: &CloudSummary, v: &View) {
     lines.push(match s.db_lag {
         Some((lag, rpo)) => Line::from(vec![
             label("DB lag"),
-            Span::styled(
-                format!("{} / {}", format::secs(lag), format::secs(rpo)),
-                target_style(lag / rpo, t),
-            ),
+            Span::styled(format!("{} / {}", format::secs(lag), format::secs(rpo)), target_style(lag / rpo, t)),
         ]),
         None => Line::from(vec![label("DB"), Span::styled("primary", t.base)]),
     });
     let (mtd, forecast) = match &s.month_to_date {
-        Some((m, cur)) => (
-            format::money(*m, cur),
-            s.forecast.map_or("–".into(), |f| format::money(f, cur)),
-        ),
+        Some((m, cur)) => (format::money(*m, cur), s.forecast.map_or("–".into(), |f| format::money(f, cur))),
         None => ("–".into(), "–".into()),
     };
     lines.push(Line::from(vec![label("MTD cost"), Span::styled(mtd, t.base)]));
@@ -104,23 +88,12 @@ fn draw_tile(frame: &mut Frame, area: Rect, s: &CloudSummary, v: &View) {
     let mut alerts = vec![];
     for sev in Severity::ALL {
         let n = v.app.alert_counts.cloud(s.cloud)[sev.index()];
-        alerts.push(Span::styled(
-            format!("{} {n} ", sev.label()),
-            if n > 0 { t.severity[sev.index()] } else { t.muted },
-        ));
+        alerts
+            .push(Span::styled(format!("{} {n} ", sev.label()), if n > 0 { t.severity[sev.index()] } else { t.muted }));
     }
     lines.push(Line::from(alerts));
-    let border = if s.health == crate::model::Health::Ok {
-        t.border
-    } else {
-        health_style(s.health, t)
-    };
-    frame.render_widget(
-        Paragraph::new(lines)
-            .style(t.base)
-            .block(block(title, t).border_style(border)),
-        area,
-    );
+    let border = if s.health == crate::model::Health::Ok { t.border } else { health_style(s.health, t) };
+    frame.render_widget(Paragraph::new(lines).style(t.base).block(block(title, t).border_style(border)), area);
 }
 
 fn draw_estate(frame: &mut Frame, area: Rect, v: &View) {
@@ -133,20 +106,11 @@ fn draw_estate(frame: &mut Frame, area: Rect, v: &View) {
         lines.push(Line::from(vec![
             label("Arbiter"),
             Span::styled(
-                if a.reachable {
-                    "● reachable".to_string()
-                } else {
-                    "✖ UNREACHABLE".to_string()
-                },
+                if a.reachable { "● reachable".to_string() } else { "✖ UNREACHABLE".to_string() },
                 if a.reachable { t.ok } else { t.crit },
             ),
             Span::styled(
-                format!(
-                    "  {} ({}) rtt {} ms",
-                    sanitize(&a.name),
-                    sanitize(&a.location),
-                    format::int(a.rtt_ms)
-                ),
+                format!("  {} ({}) rtt {} ms", sanitize(&a.name), sanitize(&a.location), format::int(a.rtt_ms)),
                 t.base,
             ),
         ]));
@@ -155,10 +119,7 @@ fn draw_estate(frame: &mut Frame, area: Rect, v: &View) {
         let mut spans = vec![label("DNS")];
         spans.push(Span::styled(format!("{} ", sanitize(&p.name)), t.base));
         for (e, share) in p.endpoints.iter().zip(p.shares()) {
-            spans.push(Span::styled(
-                format!("{} {} ", e.cloud.label(), format::pct(share)),
-                health_style(e.health, t),
-            ));
+            spans.push(Span::styled(format!("{} {} ", e.cloud.label(), format::pct(share)), health_style(e.health, t)));
         }
         lines.push(Line::from(spans));
     }
@@ -172,16 +133,8 @@ fn draw_estate(frame: &mut Frame, area: Rect, v: &View) {
     // The worst alerts go right after the database line: at 80×24 they must not be
     // the lines that fall off the bottom.
     let mut urgent_at = lines.len();
-    for kind in [
-        ReplicationKind::Database,
-        ReplicationKind::Cache,
-        ReplicationKind::Storage,
-    ] {
-        let worst = f
-            .replication
-            .iter()
-            .filter(|r| r.kind == kind)
-            .max_by(|a, b| a.ratio().total_cmp(&b.ratio()));
+    for kind in [ReplicationKind::Database, ReplicationKind::Cache, ReplicationKind::Storage] {
+        let worst = f.replication.iter().filter(|r| r.kind == kind).max_by(|a, b| a.ratio().total_cmp(&b.ratio()));
         if let Some(r) = worst {
             let value = if kind == ReplicationKind::Storage {
                 format!("{} / {} obj", format::int(r.value), format::int(r.target))
@@ -206,22 +159,13 @@ fn draw_estate(frame: &mut Frame, area: Rect, v: &View) {
     if let Some(p) = f.cheapest_spot() {
         lines.push(Line::from(vec![
             label("Scale-out"),
-            Span::styled(
-                format!("cheapest now {} {} ", p.cloud.label(), sanitize(&p.instance_type)),
-                t.base,
-            ),
-            Span::styled(
-                format!("spot ${:.4}/h (−{:.0}%)", p.spot_hourly, p.discount() * 100.0),
-                t.ok,
-            ),
+            Span::styled(format!("cheapest now {} {} ", p.cloud.label(), sanitize(&p.instance_type)), t.base),
+            Span::styled(format!("spot ${:.4}/h (−{:.0}%)", p.spot_hourly, p.discount() * 100.0), t.ok),
         ]));
     }
     if !f.routes.is_empty() {
-        let routes: Vec<String> = f
-            .routes
-            .iter()
-            .map(|r| format!("{} {}", r.cloud.label(), sanitize(&r.route)))
-            .collect();
+        let routes: Vec<String> =
+            f.routes.iter().map(|r| format!("{} {}", r.cloud.label(), sanitize(&r.route))).collect();
         lines.push(Line::from(vec![
             label("Paging"),
             Span::styled(fit(&routes.join(" · "), width.saturating_sub(12)), t.base),

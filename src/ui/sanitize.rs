@@ -92,10 +92,7 @@ mod tests {
     fn escape_sequences_are_removed() {
         assert_eq!(sanitize("a\u{1b}[2J\u{1b}[31mred\u{1b}[0m b"), "ared b");
         assert_eq!(sanitize("x\u{1b}]0;pwned title\u{7}y"), "xy");
-        assert_eq!(
-            sanitize("x\u{1b}]8;;http://evil\u{1b}\\link\u{1b}]8;;\u{1b}\\y"),
-            "xlinky"
-        );
+        assert_eq!(sanitize("x\u{1b}]8;;http://evil\u{1b}\\link\u{1b}]8;;\u{1b}\\y"), "xlinky");
         assert_eq!(sanitize("x\u{9b}31my"), "xy");
         assert_eq!(sanitize("x\u{1b}Py"), "x");
     }
@@ -110,9 +107,7 @@ mod tests {
     #[test]
     fn nothing_unsafe_survives_any_input() {
         // A small exhaustive sweep over tricky bytes in pairs.
-        let tricky = [
-            '\u{1b}', '[', ']', '\u{7}', '\u{9b}', '\u{9d}', '\\', 'P', 'm', 'a', '\u{202e}', '\n',
-        ];
+        let tricky = ['\u{1b}', '[', ']', '\u{7}', '\u{9b}', '\u{9d}', '\\', 'P', 'm', 'a', '\u{202e}', '\n'];
         for a in tricky {
             for b in tricky {
                 for c in tricky {

@@ -16,9 +16,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     let [series, weights] = Layout::vertical([Constraint::Min(3), Constraint::Length(weights_h)]).areas(area);
     if clouds.is_empty() {
         frame.render_widget(
-            Paragraph::new("no traffic data yet")
-                .style(v.theme.muted)
-                .block(block("Traffic", v.theme)),
+            Paragraph::new("no traffic data yet").style(v.theme.muted).block(block("Traffic", v.theme)),
             series,
         );
     } else {
@@ -60,11 +58,7 @@ fn draw_series(frame: &mut Frame, area: Rect, cloud: CloudKind, v: &View) {
         t.muted,
     )));
     // Scale from zero so a drop to nothing is visible as one.
-    let spark = Sparkline::default()
-        .data(&data)
-        .max(peak.max(1))
-        .style(health_style(s.health, t))
-        .block(b);
+    let spark = Sparkline::default().data(&data).max(peak.max(1)).style(health_style(s.health, t)).block(b);
     frame.render_widget(spark, area);
 }
 
@@ -99,11 +93,5 @@ fn draw_weights(frame: &mut Frame, area: Rect, v: &View) {
         Constraint::Length(6),
         Constraint::Length(bar_w as u16),
     ];
-    frame.render_widget(
-        Table::new(rows, widths)
-            .header(header)
-            .style(t.base)
-            .block(block(title, t)),
-        area,
-    );
+    frame.render_widget(Table::new(rows, widths).header(header).style(t.base).block(block(title, t)), area);
 }

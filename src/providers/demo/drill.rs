@@ -43,10 +43,7 @@ impl DrillCommand {
     pub fn parse(args: &[&str], estate: &EstateSpec) -> Result<DrillCommand, String> {
         let cloud = |s: &str| -> Result<CloudKind, String> {
             let kind = CloudKind::from_slug(s).ok_or_else(|| format!("unknown cloud '{s}' (aws, azure, aliyun)"))?;
-            estate
-                .cloud(kind)
-                .map(|_| kind)
-                .ok_or_else(|| format!("cloud '{s}' is not in the estate"))
+            estate.cloud(kind).map(|_| kind).ok_or_else(|| format!("cloud '{s}' is not in the estate"))
         };
         match args {
             ["clear"] => Ok(DrillCommand::Clear),
@@ -57,32 +54,25 @@ impl DrillCommand {
                 if !spec.zones.iter().any(|z| z == zone) {
                     return Err(format!("{c} has no zone '{zone}' (zones: {})", spec.zones.join(", ")));
                 }
-                Ok(DrillCommand::Start(Drill::AzOutage {
-                    cloud: kind,
-                    zone: zone.to_string(),
-                }))
+                Ok(DrillCommand::Start(Drill::AzOutage { cloud: kind, zone: zone.to_string() }))
             }
             ["db-primary-down", c] => Ok(DrillCommand::Start(Drill::DbPrimaryDown { cloud: cloud(c)? })),
             ["link-latency", pair, ms] => {
-                let (a, b) = pair
-                    .split_once('-')
-                    .ok_or("usage: drill link-latency <cloud>-<cloud> <ms>")?;
+                let (a, b) = pair.split_once('-').ok_or("usage: drill link-latency <cloud>-<cloud> <ms>")?;
                 let (a, b) = (cloud(a)?, cloud(b)?);
                 if a == b {
                     return Err("link-latency needs two different clouds".into());
                 }
-                let ms: f64 = ms
-                    .parse()
-                    .map_err(|_| format!("'{ms}' is not a number of milliseconds"))?;
+                let ms: f64 = ms.parse().map_err(|_| format!("'{ms}' is not a number of milliseconds"))?;
                 if !(ms.is_finite() && ms > 0.0 && ms <= 10_000.0) {
                     return Err("latency must be between 0 and 10000 ms".into());
                 }
                 Ok(DrillCommand::Start(Drill::LinkLatency { a, b, ms }))
             }
             [] => Err("usage: drill az-outage|db-primary-down|link-latency|clear ...".into()),
-            [kind, ..] if !DRILL_KINDS.contains(kind) => Err(format!(
-                "unknown drill '{kind}' (az-outage, db-primary-down, link-latency, clear)"
-            )),
+            [kind, ..] if !DRILL_KINDS.contains(kind) => {
+                Err(format!("unknown drill '{kind}' (az-outage, db-primary-down, link-latency, clear)"))
+            }
             [kind, ..] => Err(match *kind {
                 "az-outage" => "usage: drill az-outage <cloud>/<zone>".into(),
                 "db-primary-down" => "usage: drill db-primary-down <cloud>".into(),
@@ -121,11 +111,7 @@ impl DrillEntry {
             None => 1.0,
             Some(c) => {
                 let since = ((now - c).num_milliseconds() as f64 / 1000.0).max(0.0);
-                if since >= RECOVERY_TAU_SECS * RECOVERY_HORIZON {
-                    0.0
-                } else {
-                    (-since / RECOVERY_TAU_SECS).exp()
-                }
+                if since >= RECOVERY_TAU_SECS * RECOVERY_HORIZON { 0.0 } else { (-since / RECOVERY_TAU_SECS).exp() }
             }
         }
     }
@@ -150,11 +136,7 @@ impl DrillBook {
                     return Err(format!("drill {drill} is already running"));
                 }
                 let msg = format!("drill started: {drill}");
-                self.entries.push(DrillEntry {
-                    drill,
-                    started_at: now,
-                    cleared_at: None,
-                });
+                self.entries.push(DrillEntry { drill, started_at: now, cleared_at: None });
                 Ok(msg)
             }
             DrillCommand::Clear => {
@@ -199,10 +181,7 @@ mod tests {
         let e = estate();
         assert_eq!(
             DrillCommand::parse(&["az-outage", "aws/us-west-1a"], &e),
-            Ok(DrillCommand::Start(Drill::AzOutage {
-                cloud: CloudKind::Aws,
-                zone: "us-west-1a".into()
-            }))
+            Ok(DrillCommand::Start(Drill::AzOutage { cloud: CloudKind::Aws, zone: "us-west-1a".into() }))
         );
         assert_eq!(
             DrillCommand::parse(&["db-primary-down", "aws"], &e),
@@ -210,11 +189,7 @@ mod tests {
         );
         assert_eq!(
             DrillCommand::parse(&["link-latency", "aws-azure", "250"], &e),
-            Ok(DrillCommand::Start(Drill::LinkLatency {
-                a: CloudKind::Aws,
-                b: CloudKind::Azure,
-                ms: 250.0
-            }))
+            Ok(DrillCommand::Start(Drill::LinkLatency { a: CloudKind::Aws, b: CloudKind::Azure, ms: 250.0 }))
         );
         assert_eq!(DrillCommand::parse(&["clear"], &e), Ok(DrillCommand::Clear));
     }
@@ -224,18 +199,10 @@ mod tests {
         let e = estate();
         let err = DrillCommand::parse(&["az-outage", "aws/eu-west-1a"], &e).expect_err("bad zone");
         assert!(err.contains("us-west-1a"), "{err}");
-        assert!(
-            DrillCommand::parse(&["db-primary-down", "gcp"], &e)
-                .expect_err("bad cloud")
-                .contains("unknown cloud")
-        );
+        assert!(DrillCommand::parse(&["db-primary-down", "gcp"], &e).expect_err("bad cloud").contains("unknown cloud"));
         assert!(DrillCommand::parse(&["link-latency", "aws-aws", "5"], &e).is_err());
         assert!(DrillCommand::parse(&["link-latency", "aws-azure", "NaN"], &e).is_err());
-        assert!(
-            DrillCommand::parse(&["meteor"], &e)
-                .expect_err("unknown")
-                .contains("unknown drill")
-        );
+        assert!(DrillCommand::parse(&["meteor"], &e).expect_err("unknown").contains("unknown drill"));
     }
 
     #[test]
@@ -245,12 +212,8 @@ mod tests {
         let d = Drill::DbPrimaryDown { cloud: CloudKind::Aws };
         book.apply(DrillCommand::Start(d.clone()), t0).expect("starts");
         assert!(book.apply(DrillCommand::Start(d), t0).is_err());
-        book.apply(DrillCommand::Clear, t0 + chrono::Duration::seconds(30))
-            .expect("clears");
-        assert!(
-            book.apply(DrillCommand::Clear, t0 + chrono::Duration::seconds(31))
-                .is_err()
-        );
+        book.apply(DrillCommand::Clear, t0 + chrono::Duration::seconds(30)).expect("clears");
+        assert!(book.apply(DrillCommand::Clear, t0 + chrono::Duration::seconds(31)).is_err());
         assert_eq!(book.entries().len(), 1, "still recovering");
         let _ = book.apply(DrillCommand::Clear, t0 + chrono::Duration::seconds(600));
         assert!(book.entries().is_empty(), "faded drills are pruned");

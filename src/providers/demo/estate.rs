@@ -142,8 +142,7 @@ impl EstateSpec {
 
     pub fn from_str(path: &Path, text: &str) -> Result<EstateSpec, TomlError> {
         let spec: EstateSpec = toml_file::parse(path, text)?;
-        spec.validate()
-            .map_err(|v| toml_file::invalid(path, text, v.key, v.near.as_deref(), v.message))?;
+        spec.validate().map_err(|v| toml_file::invalid(path, text, v.key, v.near.as_deref(), v.message))?;
         Ok(spec)
     }
 
@@ -152,10 +151,7 @@ impl EstateSpec {
     }
 
     pub fn primary_db(&self) -> Option<CloudKind> {
-        self.clouds
-            .iter()
-            .find(|c| c.database.role == Some(DbRole::Primary))
-            .map(|c| c.kind)
+        self.clouds.iter().find(|c| c.database.role == Some(DbRole::Primary)).map(|c| c.kind)
     }
 
     /// Checks serde cannot express.
@@ -179,18 +175,13 @@ impl EstateSpec {
             }
             let unique: BTreeSet<_> = c.zones.iter().collect();
             if unique.len() != c.zones.len() {
-                return Err(
-                    Invalid::new("zones", format!("cloud {} lists a zone twice", c.kind.slug()))
-                        .near(format!("\"{}\"", c.region)),
-                );
+                return Err(Invalid::new("zones", format!("cloud {} lists a zone twice", c.kind.slug()))
+                    .near(format!("\"{}\"", c.region)));
             }
             if c.group.min > c.group.max {
                 return Err(Invalid::new(
                     "min",
-                    format!(
-                        "group {}: min {} is above max {}",
-                        c.group.name, c.group.min, c.group.max
-                    ),
+                    format!("group {}: min {} is above max {}", c.group.name, c.group.min, c.group.max),
                 )
                 .near(format!("\"{}\"", c.region)));
             }
@@ -211,11 +202,8 @@ impl EstateSpec {
             }
             positive("base_p95_ms", c.base_p95_ms)?;
             if c.prices.spot_hourly < 0.0 || c.prices.on_demand_hourly < 0.0 {
-                return Err(Invalid::new(
-                    "spot_hourly",
-                    format!("cloud {}: prices cannot be negative", c.kind.slug()),
-                )
-                .near(format!("\"{}\"", c.region)));
+                return Err(Invalid::new("spot_hourly", format!("cloud {}: prices cannot be negative", c.kind.slug()))
+                    .near(format!("\"{}\"", c.region)));
             }
             if c.costs.values().any(|v| !v.is_finite() || *v < 0.0) {
                 return Err(Invalid::new(
@@ -231,10 +219,7 @@ impl EstateSpec {
             {
                 return Err(Invalid::new(
                     "dual_write_to",
-                    format!(
-                        "cloud {}: dual_write_to must name another cloud of the estate",
-                        c.kind.slug()
-                    ),
+                    format!("cloud {}: dual_write_to must name another cloud of the estate", c.kind.slug()),
                 )
                 .near(format!("\"{}\"", c.region)));
             }
@@ -242,11 +227,7 @@ impl EstateSpec {
         if self.clouds.iter().map(|c| c.weight).sum::<u32>() == 0 {
             return Err(Invalid::new("weight", "at least one cloud needs a DNS weight above 0"));
         }
-        let primaries = self
-            .clouds
-            .iter()
-            .filter(|c| c.database.role == Some(DbRole::Primary))
-            .count();
+        let primaries = self.clouds.iter().filter(|c| c.database.role == Some(DbRole::Primary)).count();
         if primaries != 1 {
             return Err(Invalid::new(
                 "role",
@@ -266,11 +247,7 @@ struct Invalid {
 
 impl Invalid {
     fn new(key: &'static str, message: impl Into<String>) -> Self {
-        Invalid {
-            key,
-            near: None,
-            message: message.into(),
-        }
+        Invalid { key, near: None, message: message.into() }
     }
     fn near(mut self, text: impl Into<String>) -> Self {
         self.near = Some(text.into());
@@ -279,11 +256,7 @@ impl Invalid {
 }
 
 fn positive(key: &'static str, v: f64) -> Result<(), Invalid> {
-    if v.is_finite() && v > 0.0 {
-        Ok(())
-    } else {
-        Err(Invalid::new(key, format!("{key} must be a positive number")))
-    }
+    if v.is_finite() && v > 0.0 { Ok(()) } else { Err(Invalid::new(key, format!("{key} must be a positive number"))) }
 }
 
 #[cfg(test)]

@@ -44,21 +44,14 @@ impl Provider for DemoProvider {
         "demo"
     }
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            drills: true,
-            failover: true,
-            scale: true,
-            acknowledge: true,
-        }
+        Capabilities { drills: true, failover: true, scale: true, acknowledge: true }
     }
     async fn poll(&self, now: DateTime<Utc>) -> Result<SourceReport, ProviderError> {
         let state = self.state.snapshot();
         Ok(simulate(&self.estate, &state.drills, &state.overrides, now, &self.id))
     }
     async fn execute(&self, plan: &Plan, actor: &Actor, now: DateTime<Utc>) -> Result<Receipt, ProviderError> {
-        Ok(Receipt {
-            request_id: self.state.execute(plan, actor, now),
-        })
+        Ok(Receipt { request_id: self.state.execute(plan, actor, now) })
     }
 }
 
@@ -118,18 +111,10 @@ mod tests {
         r.metrics.iter().find(|m| m.cloud == cloud).expect("metrics")
     }
     fn db_lag(r: &SourceReport, to: CloudKind) -> f64 {
-        r.replication
-            .iter()
-            .find(|x| x.kind == ReplicationKind::Database && x.to == to)
-            .expect("lag")
-            .value
+        r.replication.iter().find(|x| x.kind == ReplicationKind::Database && x.to == to).expect("lag").value
     }
     fn severities(r: &SourceReport, cloud: CloudKind) -> Vec<Severity> {
-        r.alerts
-            .iter()
-            .filter(|a| a.cloud == Some(cloud))
-            .map(|a| a.severity)
-            .collect()
+        r.alerts.iter().filter(|a| a.cloud == Some(cloud)).map(|a| a.severity).collect()
     }
 
     #[test]
@@ -151,28 +136,14 @@ mod tests {
         let shares: f64 = r.policies[0].shares().iter().sum();
         assert!((shares - 1.0).abs() < 1e-9);
         // Only the standing alerts from the estate file are open.
-        assert!(
-            r.alerts.iter().all(|a| a.id.starts_with("demo:standing")),
-            "{:#?}",
-            r.alerts
-        );
-        assert!(
-            r.costs
-                .iter()
-                .all(|c| c.forecast > c.month_to_date && c.month_to_date > 0.0)
-        );
+        assert!(r.alerts.iter().all(|a| a.id.starts_with("demo:standing")), "{:#?}", r.alerts);
+        assert!(r.costs.iter().all(|c| c.forecast > c.month_to_date && c.month_to_date > 0.0));
     }
 
     #[test]
     fn traffic_moves_over_the_day() {
         let t = reference_instant();
-        let rps = |at| {
-            run(&DrillBook::default(), at)
-                .metrics
-                .iter()
-                .map(|m| m.rps)
-                .sum::<f64>()
-        };
+        let rps = |at| run(&DrillBook::default(), at).metrics.iter().map(|m| m.rps).sum::<f64>();
         let afternoon = rps(t + Duration::hours(2)); // 16:30 UTC, near the peak
         let night = rps(t - Duration::hours(12)); // 02:30 UTC, near the trough
         assert!(afternoon > night * 1.5, "peak {afternoon} vs trough {night}");
@@ -183,14 +154,8 @@ mod tests {
         let t0 = reference_instant();
         let mut book = DrillBook::default();
         let before = run(&book, t0);
-        book.apply(
-            DrillCommand::Start(Drill::AzOutage {
-                cloud: CloudKind::Aws,
-                zone: "us-west-1a".into(),
-            }),
-            t0,
-        )
-        .expect("drill");
+        book.apply(DrillCommand::Start(Drill::AzOutage { cloud: CloudKind::Aws, zone: "us-west-1a".into() }), t0)
+            .expect("drill");
         let during = run(&book, t0 + Duration::seconds(5));
         let g = group(&during, CloudKind::Aws);
         let zone = g.zones.iter().find(|z| z.zone == "us-west-1a").expect("zone");
@@ -209,32 +174,19 @@ mod tests {
     fn db_primary_down_breaches_rpo_with_p0_and_clear_restores() {
         let t0 = reference_instant();
         let mut book = DrillBook::default();
-        book.apply(DrillCommand::Start(Drill::DbPrimaryDown { cloud: CloudKind::Aws }), t0)
-            .expect("drill");
+        book.apply(DrillCommand::Start(Drill::DbPrimaryDown { cloud: CloudKind::Aws }), t0).expect("drill");
         let early = run(&book, t0 + Duration::seconds(10));
         assert!(db_lag(&early, CloudKind::Azure) > 10.0);
-        assert!(
-            severities(&early, CloudKind::Aws).contains(&Severity::P0),
-            "primary down is P0"
-        );
+        assert!(severities(&early, CloudKind::Aws).contains(&Severity::P0), "primary down is P0");
         let late = run(&book, t0 + Duration::seconds(45));
         assert!(db_lag(&late, CloudKind::Azure) > 30.0);
-        assert!(
-            late.alerts
-                .iter()
-                .any(|a| a.id == "demo:azure:rpo" && a.severity == Severity::P0),
-            "RPO breach is P0"
-        );
+        assert!(late.alerts.iter().any(|a| a.id == "demo:azure:rpo" && a.severity == Severity::P0), "RPO breach is P0");
         let t_clear = t0 + Duration::seconds(60);
         book.apply(DrillCommand::Clear, t_clear).expect("clear");
         let recovering = run(&book, t_clear + Duration::seconds(5));
         assert!(db_lag(&recovering, CloudKind::Azure) < db_lag(&late, CloudKind::Azure));
         let t_after = t_clear + Duration::seconds(120);
-        assert_eq!(
-            run(&book, t_after),
-            run(&DrillBook::default(), t_after),
-            "clear restores the quiet estate"
-        );
+        assert_eq!(run(&book, t_after), run(&DrillBook::default(), t_after), "clear restores the quiet estate");
     }
 
     #[test]
@@ -242,15 +194,8 @@ mod tests {
         let t0 = reference_instant();
         let mut book = DrillBook::default();
         let before = run(&book, t0);
-        book.apply(
-            DrillCommand::Start(Drill::LinkLatency {
-                a: CloudKind::Aws,
-                b: CloudKind::Azure,
-                ms: 400.0,
-            }),
-            t0,
-        )
-        .expect("drill");
+        book.apply(DrillCommand::Start(Drill::LinkLatency { a: CloudKind::Aws, b: CloudKind::Azure, ms: 400.0 }), t0)
+            .expect("drill");
         let during = run(&book, t0);
         for c in [CloudKind::Aws, CloudKind::Azure] {
             assert!(metrics(&during, c).p95_ms > metrics(&before, c).p95_ms + 200.0, "{c}");
@@ -258,12 +203,7 @@ mod tests {
         assert_eq!(metrics(&during, CloudKind::Aliyun), metrics(&before, CloudKind::Aliyun));
         assert!(db_lag(&during, CloudKind::Azure) > db_lag(&before, CloudKind::Azure) + 10.0);
         assert_eq!(db_lag(&during, CloudKind::Aliyun), db_lag(&before, CloudKind::Aliyun));
-        assert!(
-            during
-                .alerts
-                .iter()
-                .any(|a| a.id == "demo:link:aws-azure" && a.severity == Severity::P2)
-        );
+        assert!(during.alerts.iter().any(|a| a.id == "demo:link:aws-azure" && a.severity == Severity::P2));
     }
 
     #[test]
@@ -271,28 +211,15 @@ mod tests {
         let t0 = reference_instant();
         let mut book = DrillBook::default();
         for z in ["cn-hangzhou-h", "cn-hangzhou-i", "cn-hangzhou-j"] {
-            book.apply(
-                DrillCommand::Start(Drill::AzOutage {
-                    cloud: CloudKind::Aliyun,
-                    zone: z.into(),
-                }),
-                t0,
-            )
-            .expect("drill");
+            book.apply(DrillCommand::Start(Drill::AzOutage { cloud: CloudKind::Aliyun, zone: z.into() }), t0)
+                .expect("drill");
         }
         let r = run(&book, t0 + Duration::seconds(5));
         let policy = &r.policies[0];
-        let i = policy
-            .endpoints
-            .iter()
-            .position(|e| e.cloud == CloudKind::Aliyun)
-            .expect("endpoint");
+        let i = policy.endpoints.iter().position(|e| e.cloud == CloudKind::Aliyun).expect("endpoint");
         assert_eq!(policy.endpoints[i].health, Health::Down);
         assert_eq!(policy.shares()[i], 0.0);
         assert_eq!(metrics(&r, CloudKind::Aliyun).rps, 0.0);
-        assert!(
-            severities(&r, CloudKind::Aliyun).contains(&Severity::P0),
-            "below min is P0"
-        );
+        assert!(severities(&r, CloudKind::Aliyun).contains(&Severity::P0), "below min is P0");
     }
 }

@@ -115,24 +115,14 @@ fn scaling_group(
                 lost += n;
                 replacement =
                     replacement.max(((secs - REPLACEMENT_DELAY_SECS) / REPLACEMENT_RAMP_SECS).clamp(0.0, 1.0));
-                ZoneCapacity {
-                    zone: zone.clone(),
-                    in_service: 0,
-                    healthy: 0,
-                }
+                ZoneCapacity { zone: zone.clone(), in_service: 0, healthy: 0 }
             } else {
-                ZoneCapacity {
-                    zone: zone.clone(),
-                    in_service: n,
-                    healthy: n,
-                }
+                ZoneCapacity { zone: zone.clone(), in_service: n, healthy: n }
             }
         })
         .collect();
     let replaced = (f64::from(lost) * replacement).round() as u32;
-    let survivors: Vec<usize> = (0..zones.len())
-        .filter(|i| zones[*i].in_service > 0 || lost == 0)
-        .collect();
+    let survivors: Vec<usize> = (0..zones.len()).filter(|i| zones[*i].in_service > 0 || lost == 0).collect();
     if !survivors.is_empty() {
         for (i, extra) in survivors.iter().zip(spread(replaced, survivors.len())) {
             zones[*i].in_service += extra;
@@ -179,12 +169,7 @@ pub fn simulate(
             let nominal = total_rps * f64::from(weight(c)) / f64::from(weight_total.max(1));
             let group = scaling_group(c, &fx, nominal, overrides.desired.get(&c.kind).copied(), source);
             let endpoint_health = if group.healthy() == 0 { Health::Down } else { Health::Ok };
-            CloudState {
-                spec: c,
-                fx,
-                group,
-                endpoint_health,
-            }
+            CloudState { spec: c, fx, group, endpoint_health }
         })
         .collect();
 
@@ -211,10 +196,7 @@ pub fn simulate(
     };
     let shares = policy.shares();
 
-    let mut report = SourceReport {
-        policies: vec![],
-        ..SourceReport::default()
-    };
+    let mut report = SourceReport { policies: vec![], ..SourceReport::default() };
     let mut alerts = Vec::new();
     let alert =
         |id: String, cloud: CloudKind, severity: Severity, title: String, resource: String, since: DateTime<Utc>| {
@@ -231,12 +213,7 @@ pub fn simulate(
             }
         };
     let drill_start = |pred: &dyn Fn(&Drill) -> bool| {
-        book.entries()
-            .iter()
-            .filter(|e| pred(&e.drill))
-            .map(|e| e.started_at)
-            .min()
-            .unwrap_or(now)
+        book.entries().iter().filter(|e| pred(&e.drill)).map(|e| e.started_at).min().unwrap_or(now)
     };
 
     for (state, share) in clouds.iter_mut().zip(&shares) {
@@ -317,11 +294,7 @@ pub fn simulate(
                 format!("demo:{}:cpu", kind.slug()),
                 kind,
                 Severity::P2,
-                format!(
-                    "{}: CPU {:.0}% above 85%",
-                    c.group.name,
-                    (0.12 + 0.8 * util).min(1.0) * 100.0
-                ),
+                format!("{}: CPU {:.0}% above 85%", c.group.name, (0.12 + 0.8 * util).min(1.0) * 100.0),
                 c.group.name.clone(),
                 drill_start(&|_| true),
             ));
@@ -339,19 +312,11 @@ pub fn simulate(
         }
         if let Some((k, _)) = fx.db_down.filter(|(k, _)| *k > 0.5) {
             let _ = k;
-            let what = if db_primary_down.is_some() {
-                "primary"
-            } else {
-                "replica"
-            };
+            let what = if db_primary_down.is_some() { "primary" } else { "replica" };
             alerts.push(alert(
                 format!("demo:{}:db", kind.slug()),
                 kind,
-                if db_primary_down.is_some() {
-                    Severity::P0
-                } else {
-                    Severity::P1
-                },
+                if db_primary_down.is_some() { Severity::P0 } else { Severity::P1 },
                 format!("{} {what} unavailable: writes failing", c.database.name),
                 c.database.name.clone(),
                 drill_start(&|d| matches!(d, Drill::DbPrimaryDown { cloud } if *cloud == kind)),
@@ -371,11 +336,7 @@ pub fn simulate(
 
     // Replication: the primary database and cache feed every other cloud.
     if let Some(primary) = primary.and_then(|p| spec.cloud(p)) {
-        let pfx = &clouds
-            .iter()
-            .find(|c| c.spec.kind == primary.kind)
-            .map(|c| c.fx.clone())
-            .unwrap_or_default();
+        let pfx = &clouds.iter().find(|c| c.spec.kind == primary.kind).map(|c| c.fx.clone()).unwrap_or_default();
         for c in spec.clouds.iter().filter(|c| c.kind != primary.kind) {
             let rfx = clouds.iter().find(|s| s.spec.kind == c.kind).map(|s| &s.fx);
             let link = link_ms(pfx, c.kind);
@@ -413,10 +374,7 @@ pub fn simulate(
                     format!("demo:{}:rpo", c.kind.slug()),
                     c.kind,
                     Severity::P0,
-                    format!(
-                        "Replication lag {db_lag:.0}s breaches RPO {:.0}s: {}",
-                        spec.rpo_secs, c.database.name
-                    ),
+                    format!("Replication lag {db_lag:.0}s breaches RPO {:.0}s: {}", spec.rpo_secs, c.database.name),
                     c.database.name.clone(),
                     since,
                 ));
@@ -452,11 +410,7 @@ pub fn simulate(
         let Some(peer_spec) = spec.cloud(peer) else {
             continue;
         };
-        let fx = clouds
-            .iter()
-            .find(|s| s.spec.kind == c.kind)
-            .map(|s| s.fx.clone())
-            .unwrap_or_default();
+        let fx = clouds.iter().find(|s| s.spec.kind == c.kind).map(|s| s.fx.clone()).unwrap_or_default();
         let backlog = (c.storage.base_backlog * (1.0 + 0.5 * noise(seed, stream(c.kind, 6), bucket))).max(0.0)
             + link_ms(&fx, peer) * 2.5;
         report.replication.push(Replication {
@@ -487,11 +441,8 @@ pub fn simulate(
     // Money: run-rate over the elapsed part of the month, forecast to month end.
     let (elapsed, month_len) = month_progress(now);
     for c in &spec.clouds {
-        let mut by_service: Vec<(String, f64)> = c
-            .costs
-            .iter()
-            .map(|(svc, monthly)| (svc.clone(), monthly * elapsed / month_len))
-            .collect();
+        let mut by_service: Vec<(String, f64)> =
+            c.costs.iter().map(|(svc, monthly)| (svc.clone(), monthly * elapsed / month_len)).collect();
         by_service.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         let mtd: f64 = by_service.iter().map(|(_, v)| v).sum();
         let run_rate: f64 = c.costs.values().sum();
@@ -516,10 +467,7 @@ pub fn simulate(
             on_demand_hourly: c.prices.on_demand_hourly,
             spot_hourly: spot.max(0.0),
         });
-        report.routes.push(NotificationRoute {
-            cloud: c.kind,
-            route: c.route.clone(),
-        });
+        report.routes.push(NotificationRoute { cloud: c.kind, route: c.route.clone() });
     }
 
     for (i, s) in spec.standing_alerts.iter().enumerate() {
@@ -535,11 +483,7 @@ pub fn simulate(
     // Acknowledgements made through opsdeck live in the (simulated) source system.
     for a in &mut alerts {
         if let Some(ack) = overrides.ack(&a.id, now) {
-            a.state = AlertState::Acknowledged {
-                by: ack.by.clone(),
-                at: ack.at,
-                comment: ack.comment.clone(),
-            };
+            a.state = AlertState::Acknowledged { by: ack.by.clone(), at: ack.at, comment: ack.comment.clone() };
         }
     }
     report.alerts = alerts;
@@ -555,19 +499,9 @@ pub fn simulate(
 
 /// (days elapsed, days in month) as fractions, for month-to-date cost.
 fn month_progress(now: DateTime<Utc>) -> (f64, f64) {
-    let start = Utc
-        .with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0)
-        .single()
-        .unwrap_or(now);
-    let (ny, nm) = if now.month() == 12 {
-        (now.year() + 1, 1)
-    } else {
-        (now.year(), now.month() + 1)
-    };
+    let start = Utc.with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0).single().unwrap_or(now);
+    let (ny, nm) = if now.month() == 12 { (now.year() + 1, 1) } else { (now.year(), now.month() + 1) };
     let next = Utc.with_ymd_and_hms(ny, nm, 1, 0, 0, 0).single().unwrap_or(now);
     let day = 86_400.0;
-    (
-        (now - start).num_seconds() as f64 / day,
-        ((next - start).num_seconds() as f64 / day).max(1.0),
-    )
+    ((now - start).num_seconds() as f64 / day, ((next - start).num_seconds() as f64 / day).max(1.0))
 }

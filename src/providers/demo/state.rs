@@ -72,9 +72,7 @@ impl DemoHandle {
                 Change::Capacity { cloud, after, .. } => {
                     state.overrides.desired.insert(*cloud, *after);
                 }
-                Change::AlertState {
-                    id, comment, minutes, ..
-                } => {
+                Change::AlertState { id, comment, minutes, .. } => {
                     let ack = Ack {
                         by: actor.label(),
                         at: now,

@@ -1,0 +1,71 @@
+//! Audit: every action attempted in this session and before it (from the audit
+//! log), newest first, with who, outcome and the provider's request id.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::Span;
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
+
+use super::widgets::{block, fit};
+use super::{View, sanitize};
+use crate::actions::Outcome;
+
+pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
+    let t = v.theme;
+    let title = if v.app.read_only { "Audit (read-only session)".to_string() } else { "Audit".to_string() };
+    if v.app.audit.is_empty() {
+        frame.render_widget(
+            Paragraph::new("No action has been attempted yet. Every failover, scale and acknowledgement — refused, cancelled, executed or failed — is recorded here and in the audit log.")
+                .style(t.muted)
+                .wrap(ratatui::widgets::Wrap { trim: true })
+                .block(block(title, t)),
+            area,
+        );
+        return;
+    }
+    let visible = usize::from(area.height.saturating_sub(3));
+    let detail_w = usize::from(area.width.saturating_sub(70)).max(10);
+    let rows: Vec<Row> = v
+        .app
+        .audit
+        .iter()
+        .rev()
+        .take(visible)
+        .map(|r| {
+            let style = match r.outcome {
+                Outcome::Executed => t.ok,
+                Outcome::Failed => t.crit,
+                Outcome::Refused => t.warn,
+                Outcome::Cancelled => t.muted,
+            };
+            let detail = match (&r.forced, &r.error, &r.request_id) {
+                (_, Some(e), _) => format!("error: {e}"),
+                (Some(f), _, Some(id)) => format!("{id} FORCED: {f}"),
+                (_, _, Some(id)) => id.clone(),
+                _ => r.plan.first().cloned().unwrap_or_default(),
+            };
+            Row::new(vec![
+                Cell::from(r.time.format("%m-%d %H:%M:%S").to_string()),
+                Cell::from(sanitize(&r.actor.user).into_owned()),
+                Cell::from(Span::styled(r.outcome.label(), style)),
+                Cell::from(fit(&sanitize(&r.action), 28)),
+                Cell::from(fit(&sanitize(&detail), detail_w)),
+            ])
+        })
+        .collect();
+    let widths = [
+        Constraint::Length(14),
+        Constraint::Length(10),
+        Constraint::Length(9),
+        Constraint::Length(28),
+        Constraint::Min(10),
+    ];
+    let header = Row::new(["Time (UTC)", "User", "Outcome", "Action", "Request / reason"]).style(t.muted);
+    frame.render_widget(
+        Table::new(rows, widths)
+            .header(header)
+            .style(t.base)
+            .block(block(format!("{title}: {} attempts", v.app.audit.len()), t)),
+        area,
+    );
+}

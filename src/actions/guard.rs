@@ -41,8 +41,20 @@ pub fn check(plan: &Plan, fleet: &Fleet, ctx: &GuardContext) -> Vec<GuardResult>
     let mut out = vec![fresh(fleet, ctx), not_in_flight(plan, ctx)];
     match plan.kind() {
         ActionKind::Failover => {
-            let gaining: Vec<(CloudKind, f64, f64)> =
-                shares_after(plan, fleet).into_iter().filter(|(_, before, after)| after > before).collect();
+            // A cloud gains when its weight rises (even if its answer is withheld as
+            // unhealthy, which is exactly what must be caught) or its share rises.
+            let weight_up: Vec<CloudKind> = plan
+                .changes
+                .iter()
+                .filter_map(|c| match c {
+                    Change::Weight { cloud, before, after, .. } if after > before => Some(*cloud),
+                    _ => None,
+                })
+                .collect();
+            let gaining: Vec<(CloudKind, f64, f64)> = shares_after(plan, fleet)
+                .into_iter()
+                .filter(|(cloud, before, after)| after > before || weight_up.contains(cloud))
+                .collect();
             for (cloud, before, after) in &gaining {
                 out.push(target_healthy(*cloud, fleet));
                 out.push(target_capacity(*cloud, *before, *after, fleet));

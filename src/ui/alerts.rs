@@ -20,7 +20,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     let offset = scroll_offset(selected, visible);
     let wide = area.width >= 120;
     // Borders, column gaps and the fixed columns take 31 (77 when wide); the title gets the rest.
-    let title_w = usize::from(area.width.saturating_sub(if wide { 77 } else { 31 })).max(10);
+    let title_w = usize::from(area.width.saturating_sub(if wide { 90 } else { 31 })).max(10);
     let body: Vec<Row> = rows
         .iter()
         .enumerate()
@@ -29,7 +29,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         .filter_map(|(i, &ai)| {
             let a = f.alerts.get(ai)?;
             let state = match &a.state {
-                AlertState::Acknowledged { by, .. } => format!("ack {}", sanitize(by)),
+                AlertState::Acknowledged { by, .. } if wide => fit(&format!("ack {}", sanitize(by)), 22),
                 s => s.label().to_string(),
             };
             let mut cells = vec![
@@ -52,7 +52,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         Constraint::Length(3),
         Constraint::Length(7),
         Constraint::Length(6),
-        Constraint::Length(9),
+        Constraint::Length(if wide { 22 } else { 9 }),
         Constraint::Min(10),
     ];
     if wide {

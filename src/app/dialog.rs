@@ -55,14 +55,15 @@ impl Dialog {
 
     /// The prompt line under the plan.
     pub fn prompt(&self) -> String {
+        let force = if self.checked.passed() || matches!(self.force, Force::Reason(_)) { "" } else { " · F force" };
         match &self.force {
             Force::Typing(_) => {
                 "Reason for overriding the guardrails (audited), Enter to accept, Esc to go back".into()
             }
             _ if self.needs_typed_name() => {
-                format!("Type '{}' and press Enter to run · Esc cancel · F force", self.checked.plan.target)
+                format!("Type '{}' and press Enter to run · Esc cancel{force}", self.checked.plan.target)
             }
-            _ => "y / Enter run · n / Esc cancel · F force".into(),
+            _ => format!("y / Enter run · n / Esc cancel{force}"),
         }
     }
 

@@ -257,3 +257,76 @@ async fn append_audit(audit: Option<AuditLog>, record: AuditRecord, done: mpsc::
     }
     let _ = done.send(Msg::Audited(Box::new(record))).await;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actions::{Checked, Intent};
+    use crate::clock::{ManualClock, reference_instant};
+    use crate::model::SourceId;
+    use crate::providers::demo::DemoProvider;
+
+    /// Every attempt reaches the audit log: refused and cancelled ones from the
+    /// dialog, executed and failed ones from the executor.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_outcome_is_written_to_the_audit_log() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = AuditLog::new(dir.path().join("audit.jsonl"));
+        let estate = Arc::new(EstateSpec::embedded().expect("estate"));
+        let demo = DemoHandle::default();
+        let provider: Arc<dyn crate::providers::Provider> =
+            Arc::new(DemoProvider::new(SourceId::new("demo"), estate.clone(), demo.clone()));
+        let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(reference_instant()));
+        let sources = vec![SourceSchedule {
+            provider: provider.clone(),
+            interval: Duration::from_secs(5),
+            timeout: Duration::from_secs(2),
+        }];
+        let fleet = crate::collector::collect_once(&sources, clock.now(), true).await;
+        let (done_tx, mut done_rx) = mpsc::channel(64);
+        let collector = Collector::spawn(sources, clock.clone(), true);
+        let mut lp = Loop {
+            fleet_rx: collector.fleet.clone(),
+            collector,
+            clock,
+            demo_state: Some(demo),
+            executor: Some(Arc::new(Executor::new([provider]))),
+            audit: Some(log.clone()),
+            actor: Actor { user: "oncall".into(), host: "bastion".into(), ssh_client: Some("192.0.2.1 1 22".into()) },
+            done_tx,
+        };
+        let checked = |intent: Intent| {
+            let plan = crate::actions::plan(&intent, &fleet).expect("plan");
+            Checked { plan, guards: vec![] }
+        };
+        let scale = checked(Intent::Scale { cloud: crate::model::CloudKind::Aws, group: "web-asg".into(), desired: 6 });
+        let mut unknown_source = scale.clone();
+        unknown_source.plan.source = SourceId::new("gone");
+        let mut app = App::new(Some(estate));
+        let commands = vec![
+            Command::Record { checked: scale.clone(), outcome: Outcome::Refused, forced: None },
+            Command::Record { checked: scale.clone(), outcome: Outcome::Cancelled, forced: None },
+            Command::Execute { checked: scale.clone(), forced: Some("drill rehearsal".into()) },
+            Command::Execute { checked: unknown_source, forced: None },
+        ];
+        assert!(!lp.carry_out(commands, &mut app, &fleet));
+        let mut audited = 0;
+        while audited < 4 {
+            let msg =
+                tokio::time::timeout(Duration::from_secs(10), done_rx.recv()).await.expect("in time").expect("msg");
+            if matches!(msg, Msg::Audited(_)) {
+                audited += 1;
+            }
+        }
+        let records = log.tail(10);
+        let mut outcomes: Vec<Outcome> = records.iter().map(|r| r.outcome).collect();
+        outcomes.sort_by_key(|o| o.label());
+        assert_eq!(outcomes, vec![Outcome::Cancelled, Outcome::Executed, Outcome::Failed, Outcome::Refused]);
+        let executed = records.iter().find(|r| r.outcome == Outcome::Executed).expect("executed");
+        assert_eq!(executed.forced.as_deref(), Some("drill rehearsal"));
+        assert!(executed.request_id.as_deref().is_some_and(|id| id.starts_with("demo-")));
+        assert_eq!(executed.actor.ssh_client.as_deref(), Some("192.0.2.1 1 22"));
+        let failed = records.iter().find(|r| r.outcome == Outcome::Failed).expect("failed");
+        assert!(failed.error.as_deref().is_some_and(|e| e.contains("gone")));
+    }
+}

@@ -32,6 +32,10 @@ impl Tmux {
             "-e",
             &format!("XDG_CONFIG_HOME={}", t.dir.path().display()),
             "-e",
+            &format!("XDG_STATE_HOME={}", t.dir.path().join("state").display()),
+            "-e",
+            "USER=e2e-operator",
+            "-e",
             "TERM=xterm-256color",
             "sh",
         ]);
@@ -218,4 +222,39 @@ fn a_dropped_ssh_session_sighup_ends_the_process() {
         assert!(Instant::now() < deadline, "opsdeck still running after SIGHUP");
         sleep(Duration::from_millis(100));
     }
+}
+
+#[test]
+fn failover_by_keys_moves_the_shares_and_is_audited() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = Tmux::start(120, 36);
+    t.type_text(&format!("clear; {BIN}; echo opsdeck-exit=$?"));
+    t.keys(&["Enter"]);
+    let s = t.wait_for("Share    30.0%");
+    assert!(s.contains("Share    50.0%"), "{s}");
+
+    // F on the Overview prefills the palette; the dialog wants the target typed.
+    t.keys(&["F"]);
+    t.wait_for(":failover");
+    t.type_text("aws -> azure 10%");
+    t.keys(&["Enter"]);
+    t.wait_for("Type 'azure' and press Enter to run");
+    t.type_text("azure");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("in effect: confirmed by a fresh read");
+    assert!(s.contains("Share    40.0%"), "AWS and Azure both at 40 %: {s}");
+    assert!(!s.contains("Share    30.0%"), "{s}");
+
+    t.keys(&["7"]);
+    let s = t.wait_for("executed");
+    assert!(s.contains("failover aws -> azure 10%") && s.contains("e2e-operator"), "{s}");
+    t.keys(&["q"]);
+    t.wait_for("opsdeck-exit=0");
+
+    let log = t.path("state").join("opsdeck").join("audit.jsonl");
+    let text = read(&log);
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(text.contains("\"outcome\":\"executed\""), "{text}");
+    let mode = std::fs::metadata(&log).expect("audit log").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
 }

@@ -44,6 +44,7 @@ impl Actor {
         let user = ["USER", "LOGNAME"]
             .iter()
             .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+            .or_else(user_from_uid)
             .unwrap_or_else(|| "unknown".into());
         let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
             .ok()
@@ -58,6 +59,22 @@ impl Actor {
     pub fn label(&self) -> String {
         format!("{}@{}", self.user, self.host)
     }
+}
+
+/// The login name of this process's real uid, from /proc and /etc/passwd (for
+/// sessions without USER, such as cron or a bare `ssh host cmd`).
+fn user_from_uid() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let uid = status.lines().find_map(|l| l.strip_prefix("Uid:"))?.split_whitespace().next()?.to_string();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok();
+    let name = passwd.as_deref().and_then(|p| {
+        p.lines().find_map(|l| {
+            let mut f = l.split(':');
+            let name = f.next()?;
+            (f.nth(1)? == uid).then(|| name.to_string())
+        })
+    });
+    Some(name.unwrap_or_else(|| format!("uid:{uid}")))
 }
 
 /// One line of the audit log. Plans and guard results are kept as JSON values so
@@ -174,6 +191,13 @@ mod tests {
         assert_eq!(mode, 0o600);
         let back = log.tail(10);
         assert_eq!(back, vec![record(Outcome::Refused), record(Outcome::Executed)]);
+    }
+
+    #[test]
+    fn the_user_is_found_without_environment_variables() {
+        let id = std::process::Command::new("id").arg("-un").output().expect("id");
+        let expected = String::from_utf8_lossy(&id.stdout).trim().to_string();
+        assert_eq!(user_from_uid().as_deref(), Some(expected.as_str()));
     }
 
     #[test]

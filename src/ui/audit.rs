@@ -24,7 +24,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         return;
     }
     let visible = usize::from(area.height.saturating_sub(3));
-    let detail_w = usize::from(area.width.saturating_sub(70)).max(10);
+    let detail_w = usize::from(area.width.saturating_sub(82)).max(10);
     let rows: Vec<Row> = v
         .app
         .audit
@@ -46,7 +46,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
             };
             Row::new(vec![
                 Cell::from(r.time.format("%m-%d %H:%M:%S").to_string()),
-                Cell::from(sanitize(&r.actor.user).into_owned()),
+                Cell::from(fit(&sanitize(&r.actor.label()), 22)),
                 Cell::from(Span::styled(r.outcome.label(), style)),
                 Cell::from(fit(&sanitize(&r.action), 28)),
                 Cell::from(fit(&sanitize(&detail), detail_w)),
@@ -55,12 +55,12 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         .collect();
     let widths = [
         Constraint::Length(14),
-        Constraint::Length(10),
+        Constraint::Length(22),
         Constraint::Length(9),
         Constraint::Length(28),
         Constraint::Min(10),
     ];
-    let header = Row::new(["Time (UTC)", "User", "Outcome", "Action", "Request / reason"]).style(t.muted);
+    let header = Row::new(["Time (UTC)", "Who", "Outcome", "Action", "Request / reason"]).style(t.muted);
     frame.render_widget(
         Table::new(rows, widths)
             .header(header)

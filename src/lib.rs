@@ -9,6 +9,7 @@ pub mod collector;
 pub mod config;
 pub mod model;
 pub mod providers;
+pub mod runbook;
 pub mod runtime;
 pub mod startup;
 pub mod terminal;

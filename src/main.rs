@@ -12,8 +12,8 @@ use opsdeck::actions::{Actor, AuditLog, Executor};
 use opsdeck::clock::SystemClock;
 use opsdeck::config::{Config, SAMPLE};
 use opsdeck::runtime::{self, Session};
-use opsdeck::startup;
 use opsdeck::theme::{ColorMode, Theme};
+use opsdeck::{runbook, startup};
 
 #[derive(Parser, Debug)]
 #[command(name = "opsdeck", version, about = "Terminal operations console for one shop on several clouds")]
@@ -58,10 +58,70 @@ enum Cmd {
         #[arg(long)]
         force: bool,
     },
+    /// Shift DNS traffic between clouds: all of FROM's weight, or --percent points.
+    Failover {
+        from: String,
+        to: String,
+        /// Move this many points of traffic share instead of all of it.
+        #[arg(long)]
+        percent: Option<f64>,
+        #[command(flatten)]
+        act: ActArgs,
+    },
+    /// Take a cloud out of DNS (its weight to 0).
+    Drain {
+        cloud: String,
+        #[command(flatten)]
+        act: ActArgs,
+    },
+    /// Set the desired capacity of a scaling group (CLOUD/GROUP).
+    Scale {
+        target: String,
+        desired: u32,
+        #[command(flatten)]
+        act: ActArgs,
+    },
+    /// Acknowledge an alert in its source, with a comment.
+    Ack {
+        id: String,
+        #[arg(required = true)]
+        comment: Vec<String>,
+        /// Acknowledge for this many minutes (where the source supports it).
+        #[arg(long)]
+        minutes: Option<u32>,
+        #[command(flatten)]
+        act: ActArgs,
+    },
+}
+
+/// How a command-line action runs: a dry run unless --yes.
+#[derive(clap::Args, Debug)]
+struct ActArgs {
+    /// Execute (without it: print the plan and guardrails and exit).
+    #[arg(long)]
+    yes: bool,
+    /// A failover runs only when this names its target (the cloud gaining traffic).
+    #[arg(long, value_name = "TARGET")]
+    confirm: Option<String>,
+    /// Break glass: run despite failing guardrails, for this reason (audited).
+    #[arg(long, value_name = "REASON")]
+    force: Option<String>,
+    /// Print the report as JSON (schema in README).
+    #[arg(long)]
+    json: bool,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if matches!(cli.command, Some(Cmd::Failover { .. } | Cmd::Drain { .. } | Cmd::Scale { .. } | Cmd::Ack { .. })) {
+        return match action(cli) {
+            Ok(code) => ExitCode::from(code),
+            Err(e) => {
+                eprintln!("opsdeck: {e:#}");
+                ExitCode::from(2)
+            }
+        };
+    }
     match real_main(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -75,7 +135,52 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Some(Cmd::Init { force }) => init(cli.config, force),
         Some(Cmd::Run) | None => run(cli),
+        Some(_) => unreachable!("actions are dispatched in main"),
     }
+}
+
+/// `opsdeck failover|drain|scale|ack`: the console's action path, without the console.
+fn action(cli: Cli) -> anyhow::Result<u8> {
+    let (words, act): (Vec<String>, ActArgs) = match cli.command {
+        Some(Cmd::Failover { from, to, percent, act }) => {
+            let mut w = vec!["failover".to_string(), from, to];
+            w.extend(percent.map(|p| format!("{p}%")));
+            (w, act)
+        }
+        Some(Cmd::Drain { cloud, act }) => (vec!["drain".into(), cloud], act),
+        Some(Cmd::Scale { target, desired, act }) => (vec!["scale".into(), target, desired.to_string()], act),
+        Some(Cmd::Ack { id, comment, minutes, act }) => {
+            let mut w = vec!["ack".to_string(), id];
+            w.extend(minutes.map(|m| format!("{m}m")));
+            w.extend(comment);
+            (w, act)
+        }
+        _ => anyhow::bail!("not an action"),
+    };
+    let args: Vec<&str> = words[1..].iter().map(String::as_str).collect();
+    let intent = opsdeck::actions::intent::parse(&words[0], &args).map_err(anyhow::Error::msg)?;
+    let (config, _path) = startup::load_config(cli.config.as_deref())?;
+    let built = startup::build(&config, cli.demo.as_deref())?;
+    let read_only = cli.read_only || config.read_only;
+    let executor = (!read_only).then(|| Executor::new(built.sources.iter().map(|s| s.provider.clone())));
+    let audit = AuditLog::default_path().map(AuditLog::new);
+    let request = runbook::Request {
+        intent,
+        yes: act.yes,
+        confirm: act.confirm,
+        force: act.force,
+        rpo_secs: built.estate.as_ref().map_or(30.0, |e| e.rpo_secs),
+        confirm_timeout: std::time::Duration::from_secs(60),
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let report =
+        rt.block_on(runbook::run(request, &built.sources, executor.as_ref(), audit.as_ref(), &Actor::current()));
+    if act.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.to_text());
+    }
+    Ok(report.exit_code)
 }
 
 fn init(path: Option<PathBuf>, force: bool) -> anyhow::Result<()> {

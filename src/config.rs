@@ -29,6 +29,7 @@ pub struct Config {
 #[serde(rename_all = "lowercase")]
 pub enum SourceKind {
     Demo,
+    Aws,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -43,6 +44,59 @@ pub struct SourceConfig {
     /// Demo only: an estate file to load instead of the embedded one.
     #[serde(default)]
     pub estate: Option<PathBuf>,
+    /// Required for kind = "aws": what to read and where.
+    #[serde(default)]
+    pub aws: Option<AwsConfig>,
+}
+
+/// `[sources.aws]`: an AWS account. Credentials are never here: they come from the
+/// standard chain (environment, shared files and profiles, SSO, assume-role, IMDS).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AwsConfig {
+    /// Label shown for the account ("prod", "123456789012").
+    pub account: String,
+    pub regions: Vec<String>,
+    /// A profile of the shared config files; the default chain otherwise.
+    #[serde(default)]
+    pub profile: Option<String>,
+    /// Send every call here instead of AWS (a VPC endpoint, or moto in tests).
+    #[serde(default)]
+    pub endpoint_url: Option<String>,
+    /// Only Auto Scaling groups with this tag, as "Key=Value".
+    #[serde(default)]
+    pub asg_tag: Option<String>,
+    /// Alarm severity: a tag holding P0..P3 (checked first), then name prefixes.
+    #[serde(default = "default_severity_tag")]
+    pub severity_tag: String,
+    /// Route 53 record sets with weighted or failover routing to show and steer.
+    #[serde(default)]
+    pub records: Vec<AwsRecordConfig>,
+    /// Load balancer per region (the `app/NAME/ID` dimension) for requests, p95 and 5xx.
+    #[serde(default)]
+    pub load_balancers: std::collections::BTreeMap<String, String>,
+    /// Cost Explorer is billed per call: poll it this rarely.
+    #[serde(default = "default_cost_interval")]
+    pub cost_interval_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AwsRecordConfig {
+    /// Hosted zone id, with or without the `/hostedzone/` prefix.
+    pub zone_id: String,
+    /// Record name, e.g. "shop.example.com".
+    pub name: String,
+    /// Which cloud each answer (set identifier) serves; guessed from its target otherwise.
+    #[serde(default)]
+    pub clouds: std::collections::BTreeMap<String, crate::model::CloudKind>,
+}
+
+fn default_severity_tag() -> String {
+    "Severity".into()
+}
+fn default_cost_interval() -> u64 {
+    3600
 }
 
 fn default_interval() -> u64 {
@@ -116,6 +170,29 @@ impl Config {
                     Some(&near),
                     "estate is only for kind = \"demo\"",
                 ));
+            }
+            match (&s.kind, &s.aws) {
+                (SourceKind::Aws, None) => {
+                    let msg = format!("source '{}' of kind \"aws\" needs a [sources.aws] table", s.name);
+                    return Err(toml_file::invalid(path, text, "kind", Some(&near), msg));
+                }
+                (SourceKind::Aws, Some(a)) => {
+                    let bad = |key: &str, msg: &str| Err(toml_file::invalid(path, text, key, Some(&near), msg));
+                    if a.regions.is_empty() {
+                        return bad("regions", "regions needs at least one region");
+                    }
+                    if a.asg_tag.as_deref().is_some_and(|t| !t.contains('=')) {
+                        return bad("asg_tag", "asg_tag must look like Key=Value");
+                    }
+                    if a.cost_interval_secs < 60 {
+                        return bad("cost_interval_secs", "cost_interval_secs must be at least 60");
+                    }
+                }
+                (_, Some(_)) => {
+                    let msg = "[sources.aws] is only for kind = \"aws\"";
+                    return Err(toml_file::invalid(path, text, "aws", Some(&near), msg));
+                }
+                _ => {}
             }
         }
         Ok(config)

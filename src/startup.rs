@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::collector::SourceSchedule;
 use crate::config::{Config, SourceConfig, SourceKind};
 use crate::model::SourceId;
+use crate::providers::aws::SdkSource;
 use crate::providers::demo::{DemoHandle, DemoProvider, EstateSpec};
 use crate::toml_file::TomlError;
 
@@ -52,6 +53,7 @@ pub fn build(config: &Config, demo_file: Option<&Path>) -> Result<Estate, Startu
             interval_secs: 5,
             timeout_secs: 4,
             estate: None,
+            aws: None,
         });
     }
     let demos = sources_cfg.iter().filter(|s| s.kind == SourceKind::Demo).count();
@@ -60,7 +62,7 @@ pub fn build(config: &Config, demo_file: Option<&Path>) -> Result<Estate, Startu
     }
     let mut out = Estate { sources: Vec::new(), demo: config.is_demo(), estate: None, demo_state: None };
     for s in &sources_cfg {
-        let provider: Arc<dyn crate::providers::Provider> = match s.kind {
+        let providers: Vec<Arc<dyn crate::providers::Provider>> = match s.kind {
             SourceKind::Demo => {
                 let spec = match demo_file.or(s.estate.as_deref()) {
                     Some(p) => EstateSpec::load(p),
@@ -71,14 +73,20 @@ pub fn build(config: &Config, demo_file: Option<&Path>) -> Result<Estate, Startu
                 let drills = DemoHandle::default();
                 out.estate = Some(spec.clone());
                 out.demo_state = Some(drills.clone());
-                Arc::new(DemoProvider::new(SourceId::new(&s.name), spec, drills))
+                vec![Arc::new(DemoProvider::new(SourceId::new(&s.name), spec, drills))]
+            }
+            SourceKind::Aws => {
+                let aws = s.aws.as_ref().ok_or_else(|| StartupError::Other(format!("source {} has no [sources.aws]", s.name)))?;
+                crate::providers::aws::providers(&s.name, aws, Duration::from_secs(s.timeout_secs), SdkSource::StandardChain)
             }
         };
-        out.sources.push(SourceSchedule {
-            provider,
-            interval: Duration::from_secs(s.interval_secs),
-            timeout: Duration::from_secs(s.timeout_secs),
-        });
+        for provider in providers {
+            out.sources.push(SourceSchedule {
+                provider,
+                interval: Duration::from_secs(s.interval_secs),
+                timeout: Duration::from_secs(s.timeout_secs),
+            });
+        }
     }
     Ok(out)
 }

@@ -1,0 +1,168 @@
+//! CloudWatch alarms → alerts. Severity from a tag (P0..P3) or a name prefix
+//! ("P1-…"), P2 otherwise. An acknowledgement is recorded on the alarm itself
+//! (tags: who, when, why, until) with its actions disabled, so every other
+//! console and the AWS console see it.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_cloudwatch::Client;
+use aws_sdk_cloudwatch::operation::RequestId;
+use aws_sdk_cloudwatch::types::{StateValue, Tag};
+use chrono::{DateTime, Duration, Utc};
+
+use super::{sdk_error, to_chrono};
+use crate::actions::Actor;
+use crate::model::{Alert, AlertState, CloudKind, Severity, SourceId};
+use crate::providers::{ProviderError, Receipt};
+
+pub const TAG_BY: &str = "opsdeck:ack-by";
+pub const TAG_AT: &str = "opsdeck:ack-at";
+pub const TAG_COMMENT: &str = "opsdeck:ack-comment";
+pub const TAG_UNTIL: &str = "opsdeck:ack-until";
+
+/// Severity from a name like "P0-checkout-5xx" or "p1 api latency".
+pub fn severity_from_name(name: &str) -> Option<Severity> {
+    let head: String = name.chars().take(3).collect::<String>().to_ascii_uppercase();
+    let sev = match head.get(..2)? {
+        "P0" => Severity::P0,
+        "P1" => Severity::P1,
+        "P2" => Severity::P2,
+        "P3" => Severity::P3,
+        _ => return None,
+    };
+    // "P0-x", "P0 x", "P0_x", "P0:x" or just "P0"; not "P0wer".
+    match head.chars().nth(2) {
+        None | Some('-' | ' ' | '_' | ':' | '.') => Some(sev),
+        _ => None,
+    }
+}
+
+fn severity_from_tag(v: &str) -> Option<Severity> {
+    match v.trim().to_ascii_uppercase().as_str() {
+        "P0" | "CRITICAL" | "SEV0" => Some(Severity::P0),
+        "P1" | "HIGH" | "SEV1" => Some(Severity::P1),
+        "P2" | "MEDIUM" | "SEV2" => Some(Severity::P2),
+        "P3" | "LOW" | "SEV3" | "INFO" => Some(Severity::P3),
+        _ => None,
+    }
+}
+
+/// Alarms in ALARM state as alerts, and the name → ARN map of every alarm.
+pub async fn alerts(
+    client: &Client,
+    source: &SourceId,
+    region: &str,
+    severity_tag: &str,
+    now: DateTime<Utc>,
+) -> Result<(Vec<Alert>, BTreeMap<String, String>), ProviderError> {
+    let mut out = Vec::new();
+    let mut arns = BTreeMap::new();
+    let mut pages = client.describe_alarms().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| sdk_error("DescribeAlarms", e))?;
+        for a in page.metric_alarms() {
+            let Some(name) = a.alarm_name() else { continue };
+            if let Some(arn) = a.alarm_arn() {
+                arns.insert(name.to_string(), arn.to_string());
+            }
+            if a.state_value() != Some(&StateValue::Alarm) {
+                continue;
+            }
+            // Tags are read for firing alarms only: one call each, and there are few.
+            let tags: BTreeMap<String, String> = match a.alarm_arn() {
+                Some(arn) => client
+                    .list_tags_for_resource()
+                    .resource_arn(arn)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("ListTagsForResource", e))?
+                    .tags()
+                    .iter()
+                    .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+                    .collect(),
+                None => BTreeMap::new(),
+            };
+            let severity = tags
+                .get(severity_tag)
+                .and_then(|v| severity_from_tag(v))
+                .or_else(|| severity_from_name(name))
+                .unwrap_or(Severity::P2);
+            let until = tags.get(TAG_UNTIL).and_then(|u| DateTime::parse_from_rfc3339(u).ok()).map(|u| u.with_timezone(&Utc));
+            let state = match (tags.get(TAG_BY), tags.get(TAG_AT)) {
+                (Some(by), Some(at)) if until.is_none_or(|u| now < u) => AlertState::Acknowledged {
+                    by: by.clone(),
+                    at: DateTime::parse_from_rfc3339(at).map(|t| t.with_timezone(&Utc)).unwrap_or(now),
+                    comment: tags.get(TAG_COMMENT).cloned().unwrap_or_default(),
+                },
+                _ => AlertState::Firing,
+            };
+            let resource = a
+                .dimensions()
+                .iter()
+                .filter_map(|d| Some(format!("{}={}", d.name()?, d.value()?)))
+                .collect::<Vec<_>>()
+                .join(",");
+            out.push(Alert {
+                id: name.to_string(),
+                source: source.clone(),
+                cloud: Some(CloudKind::Aws),
+                severity,
+                title: match a.state_reason() {
+                    Some(reason) => format!("{name}: {reason}"),
+                    None => name.to_string(),
+                },
+                resource: if resource.is_empty() { a.namespace().unwrap_or(region).to_string() } else { resource },
+                started_at: a.state_updated_timestamp().and_then(to_chrono).unwrap_or(now),
+                state,
+                route: a.alarm_actions().first().cloned().unwrap_or_default(),
+            });
+        }
+    }
+    Ok((out, arns))
+}
+
+/// Record the acknowledgement on the alarm and silence its actions.
+pub async fn acknowledge(
+    client: &Client,
+    name: &str,
+    arn: &str,
+    actor: &Actor,
+    comment: &str,
+    minutes: Option<u32>,
+    now: DateTime<Utc>,
+) -> Result<Receipt, ProviderError> {
+    let tag = |k: &str, v: String| Tag::builder().key(k).value(v).build();
+    let mut tags = vec![
+        tag(TAG_BY, actor.label()),
+        tag(TAG_AT, now.to_rfc3339()),
+        // Tag values are limited to 256 characters.
+        tag(TAG_COMMENT, comment.chars().take(256).collect()),
+    ];
+    if let Some(m) = minutes {
+        tags.push(tag(TAG_UNTIL, (now + Duration::minutes(i64::from(m))).to_rfc3339()));
+    }
+    let tagged = client
+        .tag_resource()
+        .resource_arn(arn)
+        .set_tags(Some(tags))
+        .send()
+        .await
+        .map_err(|e| sdk_error("TagResource", e))?;
+    client.disable_alarm_actions().alarm_names(name).send().await.map_err(|e| sdk_error("DisableAlarmActions", e))?;
+    Ok(Receipt { request_id: tagged.request_id().unwrap_or("unknown").to_string() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn severity_prefixes() {
+        assert_eq!(severity_from_name("P0-checkout-5xx"), Some(Severity::P0));
+        assert_eq!(severity_from_name("p1 api latency"), Some(Severity::P1));
+        assert_eq!(severity_from_name("P3"), Some(Severity::P3));
+        assert_eq!(severity_from_name("P0wer-supply"), None);
+        assert_eq!(severity_from_name("cpu-high"), None);
+        assert_eq!(severity_from_tag(" critical "), Some(Severity::P0));
+    }
+}

@@ -1,0 +1,86 @@
+//! Cost Explorer: month-to-date by service and the forecast to month end.
+
+use aws_sdk_costexplorer::Client;
+use aws_sdk_costexplorer::types::{DateInterval, Granularity, GroupDefinition, GroupDefinitionType, Metric};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+
+use super::sdk_error;
+use crate::model::{CloudKind, CostSnapshot};
+use crate::providers::ProviderError;
+
+fn interval(start: NaiveDate, end: NaiveDate) -> Result<DateInterval, ProviderError> {
+    DateInterval::builder()
+        .start(start.format("%Y-%m-%d").to_string())
+        .end(end.format("%Y-%m-%d").to_string())
+        .build()
+        .map_err(|e| ProviderError::BadResponse(format!("date interval: {e}")))
+}
+
+pub async fn month_to_date(client: &Client, now: DateTime<Utc>) -> Result<CostSnapshot, ProviderError> {
+    let today = now.date_naive();
+    let first = today.with_day(1).unwrap_or(today);
+    let next_month = if today.month() == 12 {
+        NaiveDate::from_ymd_opt(today.year() + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(today.year(), today.month() + 1, 1)
+    }
+    .unwrap_or(today);
+    // Cost Explorer's end date is exclusive: up to and including today.
+    let tomorrow = today + Duration::days(1);
+    let resp = client
+        .get_cost_and_usage()
+        .time_period(interval(first, tomorrow)?)
+        .granularity(Granularity::Monthly)
+        .metrics("UnblendedCost")
+        .group_by(GroupDefinition::builder().r#type(GroupDefinitionType::Dimension).key("SERVICE").build())
+        .send()
+        .await
+        .map_err(|e| sdk_error("GetCostAndUsage", e))?;
+    let mut currency = String::from("USD");
+    let mut by_service: Vec<(String, f64)> = Vec::new();
+    for r in resp.results_by_time() {
+        for g in r.groups() {
+            let service = g.keys().first().cloned().unwrap_or_else(|| "unknown".into());
+            let Some(m) = g.metrics().and_then(|m| m.get("UnblendedCost")) else { continue };
+            let amount: f64 = m.amount().and_then(|a| a.parse().ok()).unwrap_or(0.0);
+            if let Some(u) = m.unit() {
+                currency = u.to_string();
+            }
+            match by_service.iter_mut().find(|(s, _)| *s == service) {
+                Some((_, v)) => *v += amount,
+                None => by_service.push((service, amount)),
+            }
+        }
+    }
+    by_service.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let mtd: f64 = by_service.iter().map(|(_, v)| v).sum();
+    // The forecast needs a future interval; on the last day of the month there is none.
+    let forecast = if tomorrow < next_month {
+        match client
+            .get_cost_forecast()
+            .time_period(interval(tomorrow, next_month)?)
+            .metric(Metric::UnblendedCost)
+            .granularity(Granularity::Monthly)
+            .send()
+            .await
+        {
+            Ok(f) => f.total().and_then(|t| t.amount()).and_then(|a| a.parse::<f64>().ok()).map(|rest| mtd + rest),
+            Err(e) => {
+                log::warn!("{}", sdk_error("GetCostForecast", e));
+                None
+            }
+        }
+    } else {
+        Some(mtd)
+    };
+    // Without a forecast, extrapolate the month-to-date run rate.
+    let elapsed = f64::from(today.day());
+    let days = (next_month - first).num_days() as f64;
+    Ok(CostSnapshot {
+        cloud: CloudKind::Aws,
+        currency,
+        month_to_date: mtd,
+        forecast: forecast.unwrap_or(mtd / elapsed.max(1.0) * days),
+        by_service,
+    })
+}

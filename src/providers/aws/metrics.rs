@@ -1,0 +1,133 @@
+//! CloudWatch metrics through GetMetricData, up to 500 queries per call — never
+//! one call per metric (each metric requested is billed, and calls are throttled).
+
+use std::collections::BTreeMap;
+
+use aws_sdk_cloudwatch::Client;
+use aws_sdk_cloudwatch::primitives::DateTime as AwsTime;
+use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
+use chrono::{DateTime, Duration, Utc};
+
+use super::sdk_error;
+use crate::model::{CloudKind, CloudMetrics, ScalingGroup};
+use crate::providers::ProviderError;
+
+/// The API's limit of queries per GetMetricData call.
+pub const MAX_QUERIES_PER_CALL: usize = 500;
+/// Period of every query, seconds; the newest complete datapoint is used.
+const PERIOD: i32 = 60;
+
+/// One metric to read: a CloudWatch id (unique per call), and what it is.
+#[derive(Debug, Clone)]
+pub struct Query {
+    pub id: String,
+    pub namespace: String,
+    pub metric: String,
+    pub dimensions: Vec<(String, String)>,
+    /// "Average", "Sum" or an extended statistic such as "p95".
+    pub stat: String,
+}
+
+impl Query {
+    fn to_sdk(&self) -> MetricDataQuery {
+        let dims: Vec<Dimension> =
+            self.dimensions.iter().map(|(n, v)| Dimension::builder().name(n).value(v).build()).collect();
+        let metric =
+            Metric::builder().namespace(&self.namespace).metric_name(&self.metric).set_dimensions(Some(dims)).build();
+        MetricDataQuery::builder()
+            .id(&self.id)
+            .metric_stat(MetricStat::builder().metric(metric).period(PERIOD).stat(&self.stat).build())
+            .return_data(true)
+            .build()
+    }
+}
+
+/// Newest value of each query, by id. Queries go out in batches of 500, and
+/// every page of each batch is read.
+pub async fn latest(
+    client: &Client,
+    queries: &[Query],
+    now: DateTime<Utc>,
+) -> Result<BTreeMap<String, f64>, ProviderError> {
+    let mut out = BTreeMap::new();
+    let start = AwsTime::from_secs((now - Duration::minutes(15)).timestamp());
+    let end = AwsTime::from_secs(now.timestamp());
+    for batch in queries.chunks(MAX_QUERIES_PER_CALL) {
+        let mut token: Option<String> = None;
+        loop {
+            let resp = client
+                .get_metric_data()
+                .set_metric_data_queries(Some(batch.iter().map(Query::to_sdk).collect()))
+                .start_time(start)
+                .end_time(end)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| sdk_error("GetMetricData", e))?;
+            for r in resp.metric_data_results() {
+                let (Some(id), Some(v)) = (r.id(), newest(r.timestamps(), r.values())) else { continue };
+                out.insert(id.to_string(), v);
+            }
+            token = resp.next_token().map(str::to_string);
+            if token.is_none() {
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The value with the newest timestamp (the API's order is not relied on).
+fn newest(times: &[AwsTime], values: &[f64]) -> Option<f64> {
+    times.iter().zip(values).max_by_key(|(t, _)| (t.secs(), t.subsec_nanos())).map(|(_, v)| *v)
+}
+
+/// The region's front-door figures: CPU of its groups and, when a load balancer is
+/// configured, its request rate, p95 response time and 5xx rate.
+pub async fn front_door(
+    client: &Client,
+    region: &str,
+    groups: &[ScalingGroup],
+    load_balancer: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Option<CloudMetrics>, ProviderError> {
+    let mut queries: Vec<Query> = groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| Query {
+            id: format!("cpu{i}"),
+            namespace: "AWS/EC2".into(),
+            metric: "CPUUtilization".into(),
+            dimensions: vec![("AutoScalingGroupName".into(), g.name.clone())],
+            stat: "Average".into(),
+        })
+        .collect();
+    if let Some(lb) = load_balancer {
+        let q = |id: &str, metric: &str, stat: &str| Query {
+            id: id.into(),
+            namespace: "AWS/ApplicationELB".into(),
+            metric: metric.into(),
+            dimensions: vec![("LoadBalancer".into(), lb.to_string())],
+            stat: stat.into(),
+        };
+        queries.push(q("lbreq", "RequestCount", "Sum"));
+        queries.push(q("lbp95", "TargetResponseTime", "p95"));
+        queries.push(q("lb5xx", "HTTPCode_Target_5XX_Count", "Sum"));
+    }
+    if queries.is_empty() {
+        return Ok(None);
+    }
+    let v = latest(client, &queries, now).await?;
+    let cpus: Vec<f64> = (0..groups.len()).filter_map(|i| v.get(&format!("cpu{i}")).copied()).collect();
+    let cpu = if cpus.is_empty() { 0.0 } else { cpus.iter().sum::<f64>() / cpus.len() as f64 / 100.0 };
+    let requests = v.get("lbreq").copied().unwrap_or(0.0);
+    let errors = v.get("lb5xx").copied().unwrap_or(0.0);
+    Ok(Some(CloudMetrics {
+        cloud: CloudKind::Aws,
+        region: region.to_string(),
+        rps: requests / f64::from(PERIOD),
+        p95_ms: v.get("lbp95").copied().unwrap_or(0.0) * 1000.0,
+        error_rate: if requests > 0.0 { (errors / requests).clamp(0.0, 1.0) } else { 0.0 },
+        cpu,
+    }))
+}

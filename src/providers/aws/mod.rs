@@ -1,0 +1,272 @@
+//! AWS through the AWS SDK for Rust: Auto Scaling, CloudWatch (alarms and metrics),
+//! Route 53 and Cost Explorer.
+//!
+//! One configured account becomes several sources: one per region (groups, alarms,
+//! metrics), so a failing region is marked stale alone while the others go on, and
+//! one global (Route 53 records and Cost Explorer), which are not regional.
+
+mod alarms;
+mod autoscaling;
+mod cost;
+mod metrics;
+mod route53;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use chrono::{DateTime, Utc};
+use tokio::sync::OnceCell;
+
+use super::{Capabilities, Provider, ProviderError, Receipt};
+use crate::actions::{Actor, Change, Plan};
+use crate::config::AwsConfig;
+use crate::model::{SourceId, SourceReport};
+
+/// Route 53 and Cost Explorer live in us-east-1 whatever the estate's regions.
+const GLOBAL_REGION: &str = "us-east-1";
+
+/// How the SDK is configured: from the standard chain, or given (tests).
+#[derive(Clone)]
+pub enum SdkSource {
+    /// aws-config's default chain: environment, profiles, SSO, assume-role, IMDS.
+    StandardChain,
+    /// A ready SdkConfig (tests hand in static credentials and moto's endpoint).
+    Given(SdkConfig),
+}
+
+/// Build the providers of one configured account: one per region, one global.
+pub fn providers(name: &str, cfg: &AwsConfig, timeout: Duration, sdk: SdkSource) -> Vec<Arc<dyn Provider>> {
+    let cfg = Arc::new(cfg.clone());
+    let mut out: Vec<Arc<dyn Provider>> = cfg
+        .regions
+        .iter()
+        .map(|r| {
+            Arc::new(AwsRegion {
+                id: SourceId::new(format!("{name}/{r}")),
+                region: r.clone(),
+                cfg: cfg.clone(),
+                clients: Clients::new(sdk.clone(), cfg.clone(), r.clone(), timeout),
+                alarm_arns: Mutex::new(BTreeMap::new()),
+            }) as Arc<dyn Provider>
+        })
+        .collect();
+    out.push(Arc::new(AwsGlobal {
+        id: SourceId::new(format!("{name}/global")),
+        cfg: cfg.clone(),
+        clients: Clients::new(sdk, cfg, GLOBAL_REGION.into(), timeout),
+        records: Mutex::new(BTreeMap::new()),
+        cost: Mutex::new(None),
+    }));
+    out
+}
+
+/// SDK clients of one region, made on first use (loading credentials may do I/O).
+struct Clients {
+    sdk: SdkSource,
+    cfg: Arc<AwsConfig>,
+    region: String,
+    timeout: Duration,
+    loaded: OnceCell<Loaded>,
+}
+
+struct Loaded {
+    autoscaling: aws_sdk_autoscaling::Client,
+    cloudwatch: aws_sdk_cloudwatch::Client,
+    route53: aws_sdk_route53::Client,
+    costexplorer: aws_sdk_costexplorer::Client,
+    /// Writes are sent once: a lost answer is re-read by the next poll, never retried blindly.
+    autoscaling_write: aws_sdk_autoscaling::Client,
+    cloudwatch_write: aws_sdk_cloudwatch::Client,
+    route53_write: aws_sdk_route53::Client,
+}
+
+impl Clients {
+    fn new(sdk: SdkSource, cfg: Arc<AwsConfig>, region: String, timeout: Duration) -> Clients {
+        Clients { sdk, cfg, region, timeout, loaded: OnceCell::new() }
+    }
+
+    async fn get(&self) -> &Loaded {
+        self.loaded
+            .get_or_init(|| async {
+                let timeouts = TimeoutConfig::builder().operation_timeout(self.timeout).build();
+                let base = match &self.sdk {
+                    SdkSource::Given(c) => c.to_builder().region(Region::new(self.region.clone())).build(),
+                    SdkSource::StandardChain => {
+                        let mut loader =
+                            aws_config::defaults(BehaviorVersion::latest()).region(Region::new(self.region.clone()));
+                        if let Some(p) = &self.cfg.profile {
+                            loader = loader.profile_name(p);
+                        }
+                        if let Some(url) = &self.cfg.endpoint_url {
+                            loader = loader.endpoint_url(url);
+                        }
+                        loader.load().await
+                    }
+                };
+                let read = base.to_builder().timeout_config(timeouts.clone()).build();
+                let write = base.to_builder().timeout_config(timeouts).retry_config(RetryConfig::disabled()).build();
+                Loaded {
+                    autoscaling: aws_sdk_autoscaling::Client::new(&read),
+                    cloudwatch: aws_sdk_cloudwatch::Client::new(&read),
+                    route53: aws_sdk_route53::Client::new(&read),
+                    costexplorer: aws_sdk_costexplorer::Client::new(&read),
+                    autoscaling_write: aws_sdk_autoscaling::Client::new(&write),
+                    cloudwatch_write: aws_sdk_cloudwatch::Client::new(&write),
+                    route53_write: aws_sdk_route53::Client::new(&write),
+                }
+            })
+            .await
+    }
+}
+
+/// One region of an account: scaling groups, alarms and their metrics.
+pub struct AwsRegion {
+    id: SourceId,
+    region: String,
+    cfg: Arc<AwsConfig>,
+    clients: Clients,
+    /// Alarm name → ARN from the last read, for tagging an acknowledgement.
+    alarm_arns: Mutex<BTreeMap<String, String>>,
+}
+
+#[async_trait]
+impl Provider for AwsRegion {
+    fn id(&self) -> &SourceId {
+        &self.id
+    }
+    fn kind(&self) -> &'static str {
+        "aws"
+    }
+    fn capabilities(&self) -> Capabilities {
+        Capabilities { drills: false, failover: false, scale: true, acknowledge: true }
+    }
+    async fn poll(&self, now: DateTime<Utc>) -> Result<SourceReport, ProviderError> {
+        let c = self.clients.get().await;
+        let groups = autoscaling::groups(&c.autoscaling, &self.id, &self.region, self.cfg.asg_tag.as_deref()).await?;
+        let (alerts, arns) = alarms::alerts(&c.cloudwatch, &self.id, &self.region, &self.cfg.severity_tag, now).await?;
+        *self.alarm_arns.lock().unwrap_or_else(|e| e.into_inner()) = arns;
+        let lb = self.cfg.load_balancers.get(&self.region).map(String::as_str);
+        let figures = metrics::front_door(&c.cloudwatch, &self.region, &groups, lb, now).await?;
+        Ok(SourceReport { groups, alerts, metrics: figures.into_iter().collect(), ..SourceReport::default() })
+    }
+    async fn execute(&self, plan: &Plan, actor: &Actor, now: DateTime<Utc>) -> Result<Receipt, ProviderError> {
+        let c = self.clients.get().await;
+        match plan.changes.as_slice() {
+            [Change::Capacity { group, after, .. }] => {
+                autoscaling::set_desired(&c.autoscaling_write, group, *after).await
+            }
+            [Change::AlertState { id, comment, minutes, .. }] => {
+                let arn = self.alarm_arns.lock().unwrap_or_else(|e| e.into_inner()).get(id).cloned();
+                let arn = arn.ok_or_else(|| ProviderError::BadResponse(format!("alarm {id} is not in the last read")))?;
+                alarms::acknowledge(&c.cloudwatch_write, id, &arn, actor, comment, *minutes, now).await
+            }
+            _ => Err(ProviderError::Unsupported(format!("{} in {}", plan.intent, self.id))),
+        }
+    }
+}
+
+/// The account's global services: Route 53 traffic policies and Cost Explorer.
+pub struct AwsGlobal {
+    id: SourceId,
+    cfg: Arc<AwsConfig>,
+    clients: Clients,
+    /// Record sets from the last read by (record name, set identifier), for UPSERTs.
+    records: Mutex<BTreeMap<(String, String), (String, aws_sdk_route53::types::ResourceRecordSet)>>,
+    /// Cost Explorer is billed per call: one read per `cost_interval_secs`.
+    cost: Mutex<Option<(DateTime<Utc>, crate::model::CostSnapshot)>>,
+}
+
+#[async_trait]
+impl Provider for AwsGlobal {
+    fn id(&self) -> &SourceId {
+        &self.id
+    }
+    fn kind(&self) -> &'static str {
+        "aws"
+    }
+    fn capabilities(&self) -> Capabilities {
+        Capabilities { drills: false, failover: true, scale: false, acknowledge: false }
+    }
+    async fn poll(&self, now: DateTime<Utc>) -> Result<SourceReport, ProviderError> {
+        let c = self.clients.get().await;
+        let mut report = SourceReport::default();
+        let mut seen = BTreeMap::new();
+        for rec in &self.cfg.records {
+            let (policy, sets) = route53::policy(&c.route53, &self.id, rec).await?;
+            for (set_id, rs) in sets {
+                seen.insert((policy.name.clone(), set_id), (rec.zone_id.clone(), rs));
+            }
+            report.policies.push(policy);
+        }
+        *self.records.lock().unwrap_or_else(|e| e.into_inner()) = seen;
+
+        let cached = self.cost.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let due = cached.as_ref().is_none_or(|(at, _)| (now - *at).num_seconds() >= self.cfg.cost_interval_secs as i64);
+        let cost = if due {
+            let fresh = cost::month_to_date(&c.costexplorer, now).await?;
+            *self.cost.lock().unwrap_or_else(|e| e.into_inner()) = Some((now, fresh.clone()));
+            Some(fresh)
+        } else {
+            cached.map(|(_, c)| c)
+        };
+        report.costs.extend(cost);
+        Ok(report)
+    }
+    async fn execute(&self, plan: &Plan, actor: &Actor, _now: DateTime<Utc>) -> Result<Receipt, ProviderError> {
+        let c = self.clients.get().await;
+        let mut updates = Vec::new();
+        for change in &plan.changes {
+            let Change::Weight { policy, endpoint, before, after, .. } = change else {
+                return Err(ProviderError::Unsupported(format!("{} in {}", plan.intent, self.id)));
+            };
+            let known = self.records.lock().unwrap_or_else(|e| e.into_inner()).get(&(policy.clone(), endpoint.clone())).cloned();
+            let (zone, rs) =
+                known.ok_or_else(|| ProviderError::BadResponse(format!("record {policy} / {endpoint} is not in the last read")))?;
+            if rs.weight != Some(i64::from(*before)) {
+                // The estate moved since the plan was made: refuse rather than overwrite.
+                return Err(ProviderError::BadResponse(format!(
+                    "{endpoint} weight is {:?} now, not {before} as planned; re-plan",
+                    rs.weight
+                )));
+            }
+            updates.push((zone, rs, *after));
+        }
+        route53::set_weights(&c.route53_write, updates, &format!("opsdeck: {} by {}", plan.intent, actor.label())).await
+    }
+}
+
+/// Words for an SDK error; throttling is told apart so the collector backs off.
+pub(crate) fn sdk_error<E, R>(what: &str, e: aws_sdk_autoscaling::error::SdkError<E, R>) -> ProviderError
+where
+    E: aws_sdk_autoscaling::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    use aws_sdk_autoscaling::error::SdkError;
+    match &e {
+        SdkError::TimeoutError(_) => ProviderError::Unreachable(format!("{what}: timed out")),
+        SdkError::DispatchFailure(d) => ProviderError::Unreachable(format!("{what}: {d:?}")),
+        SdkError::ServiceError(s) => {
+            let code = s.err().code().unwrap_or("unknown");
+            let msg = s.err().message().unwrap_or("");
+            if matches!(code, "Throttling" | "ThrottlingException" | "TooManyRequestsException" | "RequestLimitExceeded") {
+                ProviderError::Throttled(format!("{what}: {code} {msg}"))
+            } else if code.contains("AccessDenied") || code.contains("UnrecognizedClient") || code.contains("InvalidClientTokenId") || code.contains("ExpiredToken") {
+                ProviderError::Auth(format!("{what}: {code} {msg}"))
+            } else {
+                ProviderError::BadResponse(format!("{what}: {code} {msg}"))
+            }
+        }
+        SdkError::ResponseError(_) => ProviderError::BadResponse(format!("{what}: malformed response")),
+        _ => ProviderError::BadResponse(format!("{what}: {e}")),
+    }
+}
+
+/// An AWS timestamp as chrono's.
+pub(crate) fn to_chrono(t: &aws_sdk_cloudwatch::primitives::DateTime) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp(t.secs(), t.subsec_nanos())
+}

@@ -1,0 +1,174 @@
+//! Route 53 weighted / failover record sets as a traffic policy, with their
+//! health checks; weights changed with one UPSERT batch per hosted zone.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_route53::Client;
+use aws_sdk_route53::types::{Change as R53Change, ChangeAction, ChangeBatch, ResourceRecordSet};
+
+use super::sdk_error;
+use crate::config::AwsRecordConfig;
+use crate::model::{CloudKind, Endpoint, Health, PolicyKind, SourceId, TrafficPolicy};
+use crate::providers::{ProviderError, Receipt};
+
+fn normal(name: &str) -> String {
+    name.trim_end_matches('.').to_ascii_lowercase()
+}
+
+fn zone_id(z: &str) -> String {
+    z.trim_start_matches("/hostedzone/").to_string()
+}
+
+/// Which cloud an answer serves: configured, else guessed from where it points.
+pub fn cloud_of(set_id: &str, target: &str, configured: &BTreeMap<String, CloudKind>) -> CloudKind {
+    if let Some(c) = configured.get(set_id) {
+        return *c;
+    }
+    let t = target.to_ascii_lowercase();
+    if t.contains("azure") || t.contains("trafficmanager.net") || t.contains("azurefd.net") {
+        CloudKind::Azure
+    } else if t.contains("aliyun") || t.contains("alibaba") || t.contains("alicdn") {
+        CloudKind::Aliyun
+    } else {
+        CloudKind::Aws
+    }
+}
+
+/// The configured record as a policy, and its record sets by set identifier.
+pub async fn policy(
+    client: &Client,
+    source: &SourceId,
+    rec: &AwsRecordConfig,
+) -> Result<(TrafficPolicy, Vec<(String, ResourceRecordSet)>), ProviderError> {
+    let wanted = normal(&rec.name);
+    let mut sets: Vec<ResourceRecordSet> = Vec::new();
+    let mut start: Option<(String, Option<String>)> = Some((rec.name.clone(), None));
+    // Pages are read until the record's name is passed.
+    while let Some((name, ident)) = start.take() {
+        let resp = client
+            .list_resource_record_sets()
+            .hosted_zone_id(zone_id(&rec.zone_id))
+            .start_record_name(name)
+            .set_start_record_identifier(ident)
+            .send()
+            .await
+            .map_err(|e| sdk_error("ListResourceRecordSets", e))?;
+        let mut passed = false;
+        for rs in resp.resource_record_sets() {
+            if normal(rs.name()) == wanted {
+                sets.push(rs.clone());
+            } else if !sets.is_empty() {
+                passed = true;
+            }
+        }
+        if resp.is_truncated() && !passed {
+            start = resp.next_record_name().map(|n| (n.to_string(), resp.next_record_identifier().map(String::from)));
+        }
+    }
+    let sets: Vec<ResourceRecordSet> =
+        sets.into_iter().filter(|rs| rs.set_identifier().is_some() && (rs.weight().is_some() || rs.failover().is_some())).collect();
+    if sets.is_empty() {
+        return Err(ProviderError::BadResponse(format!(
+            "no weighted or failover record sets named {} in zone {}",
+            rec.name, rec.zone_id
+        )));
+    }
+    let mut endpoints = Vec::new();
+    let mut out = Vec::new();
+    let mut ttl = 0;
+    for rs in sets {
+        let set_id = rs.set_identifier().unwrap_or_default().to_string();
+        let target = rs
+            .alias_target()
+            .map(|a| a.dns_name().to_string())
+            .or_else(|| rs.resource_records().first().map(|r| r.value().to_string()))
+            .unwrap_or_default();
+        let (health, check) = match rs.health_check_id() {
+            Some(id) => health_of(client, id).await?,
+            None => (Health::Ok, "no health check".to_string()),
+        };
+        ttl = ttl.max(rs.ttl().unwrap_or(60));
+        endpoints.push(Endpoint {
+            name: set_id.clone(),
+            cloud: cloud_of(&set_id, &target, &rec.clouds),
+            target,
+            // Failover records: the primary takes everything while healthy.
+            weight: match (rs.weight(), rs.failover()) {
+                (Some(w), _) => u32::try_from(w).unwrap_or(0),
+                (None, Some(f)) if f.as_str() == "PRIMARY" => 1,
+                _ => 0,
+            },
+            health,
+            check,
+        });
+        out.push((set_id, rs));
+    }
+    let policy = TrafficPolicy {
+        source: source.clone(),
+        name: normal(&rec.name),
+        kind: PolicyKind::Route53,
+        ttl_secs: u32::try_from(ttl).unwrap_or(60),
+        endpoints,
+    };
+    Ok((policy, out))
+}
+
+/// Healthy when most Route 53 checkers report success.
+async fn health_of(client: &Client, id: &str) -> Result<(Health, String), ProviderError> {
+    let resp = client
+        .get_health_check_status()
+        .health_check_id(id)
+        .send()
+        .await
+        .map_err(|e| sdk_error("GetHealthCheckStatus", e))?;
+    let obs = resp.health_check_observations();
+    let ok = obs
+        .iter()
+        .filter(|o| o.status_report().and_then(|r| r.status()).is_some_and(|s| s.starts_with("Success")))
+        .count();
+    let health = if obs.is_empty() {
+        Health::Unknown
+    } else if ok * 2 > obs.len() {
+        Health::Ok
+    } else if ok > 0 {
+        Health::Degraded
+    } else {
+        Health::Down
+    };
+    Ok((health, format!("health check {id}: {ok}/{} checkers healthy", obs.len())))
+}
+
+/// UPSERT the given record sets with new weights, one change batch per zone.
+pub async fn set_weights(
+    client: &Client,
+    updates: Vec<(String, ResourceRecordSet, u32)>,
+    comment: &str,
+) -> Result<Receipt, ProviderError> {
+    let mut by_zone: BTreeMap<String, Vec<R53Change>> = BTreeMap::new();
+    for (zone, mut rs, weight) in updates {
+        rs.weight = Some(i64::from(weight));
+        let change = R53Change::builder()
+            .action(ChangeAction::Upsert)
+            .resource_record_set(rs)
+            .build()
+            .map_err(|e| ProviderError::BadResponse(format!("building the change: {e}")))?;
+        by_zone.entry(zone_id(&zone)).or_default().push(change);
+    }
+    let mut ids = Vec::new();
+    for (zone, changes) in by_zone {
+        let batch = ChangeBatch::builder()
+            .comment(comment.chars().take(256).collect::<String>())
+            .set_changes(Some(changes))
+            .build()
+            .map_err(|e| ProviderError::BadResponse(format!("building the change batch: {e}")))?;
+        let resp = client
+            .change_resource_record_sets()
+            .hosted_zone_id(zone)
+            .change_batch(batch)
+            .send()
+            .await
+            .map_err(|e| sdk_error("ChangeResourceRecordSets", e))?;
+        ids.extend(resp.change_info().map(|c| c.id().to_string()));
+    }
+    Ok(Receipt { request_id: ids.join(",") })
+}

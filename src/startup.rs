@@ -76,8 +76,16 @@ pub fn build(config: &Config, demo_file: Option<&Path>) -> Result<Estate, Startu
                 vec![Arc::new(DemoProvider::new(SourceId::new(&s.name), spec, drills))]
             }
             SourceKind::Aws => {
-                let aws = s.aws.as_ref().ok_or_else(|| StartupError::Other(format!("source {} has no [sources.aws]", s.name)))?;
-                crate::providers::aws::providers(&s.name, aws, Duration::from_secs(s.timeout_secs), SdkSource::StandardChain)
+                let aws = s
+                    .aws
+                    .as_ref()
+                    .ok_or_else(|| StartupError::Other(format!("source {} has no [sources.aws]", s.name)))?;
+                crate::providers::aws::providers(
+                    &s.name,
+                    aws,
+                    Duration::from_secs(s.timeout_secs),
+                    SdkSource::StandardChain,
+                )
             }
         };
         for provider in providers {

@@ -87,7 +87,8 @@ pub async fn alerts(
                 .and_then(|v| severity_from_tag(v))
                 .or_else(|| severity_from_name(name))
                 .unwrap_or(Severity::P2);
-            let until = tags.get(TAG_UNTIL).and_then(|u| DateTime::parse_from_rfc3339(u).ok()).map(|u| u.with_timezone(&Utc));
+            let until =
+                tags.get(TAG_UNTIL).and_then(|u| DateTime::parse_from_rfc3339(u).ok()).map(|u| u.with_timezone(&Utc));
             let state = match (tags.get(TAG_BY), tags.get(TAG_AT)) {
                 (Some(by), Some(at)) if until.is_none_or(|u| now < u) => AlertState::Acknowledged {
                     by: by.clone(),

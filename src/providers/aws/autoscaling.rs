@@ -37,8 +37,7 @@ pub async fn groups(
                 .collect();
             for i in g.instances() {
                 let zone = i.availability_zone().unwrap_or("unknown").to_string();
-                let entry =
-                    zones.entry(zone.clone()).or_insert(ZoneCapacity { zone, in_service: 0, healthy: 0 });
+                let entry = zones.entry(zone.clone()).or_insert(ZoneCapacity { zone, in_service: 0, healthy: 0 });
                 if i.lifecycle_state() == Some(&LifecycleState::InService) {
                     entry.in_service += 1;
                     if i.health_status().is_some_and(|h| h.eq_ignore_ascii_case("healthy")) {

@@ -36,7 +36,7 @@ pub enum SdkSource {
     /// aws-config's default chain: environment, profiles, SSO, assume-role, IMDS.
     StandardChain,
     /// A ready SdkConfig (tests hand in static credentials and moto's endpoint).
-    Given(SdkConfig),
+    Given(Box<SdkConfig>),
 }
 
 /// Build the providers of one configured account: one per region, one global.
@@ -162,7 +162,8 @@ impl Provider for AwsRegion {
             }
             [Change::AlertState { id, comment, minutes, .. }] => {
                 let arn = self.alarm_arns.lock().unwrap_or_else(|e| e.into_inner()).get(id).cloned();
-                let arn = arn.ok_or_else(|| ProviderError::BadResponse(format!("alarm {id} is not in the last read")))?;
+                let arn =
+                    arn.ok_or_else(|| ProviderError::BadResponse(format!("alarm {id} is not in the last read")))?;
                 alarms::acknowledge(&c.cloudwatch_write, id, &arn, actor, comment, *minutes, now).await
             }
             _ => Err(ProviderError::Unsupported(format!("{} in {}", plan.intent, self.id))),
@@ -224,9 +225,15 @@ impl Provider for AwsGlobal {
             let Change::Weight { policy, endpoint, before, after, .. } = change else {
                 return Err(ProviderError::Unsupported(format!("{} in {}", plan.intent, self.id)));
             };
-            let known = self.records.lock().unwrap_or_else(|e| e.into_inner()).get(&(policy.clone(), endpoint.clone())).cloned();
-            let (zone, rs) =
-                known.ok_or_else(|| ProviderError::BadResponse(format!("record {policy} / {endpoint} is not in the last read")))?;
+            let known = self
+                .records
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&(policy.clone(), endpoint.clone()))
+                .cloned();
+            let (zone, rs) = known.ok_or_else(|| {
+                ProviderError::BadResponse(format!("record {policy} / {endpoint} is not in the last read"))
+            })?;
             if rs.weight != Some(i64::from(*before)) {
                 // The estate moved since the plan was made: refuse rather than overwrite.
                 return Err(ProviderError::BadResponse(format!(
@@ -241,28 +248,48 @@ impl Provider for AwsGlobal {
 }
 
 /// Words for an SDK error; throttling is told apart so the collector backs off.
-pub(crate) fn sdk_error<E, R>(what: &str, e: aws_sdk_autoscaling::error::SdkError<E, R>) -> ProviderError
+pub(crate) fn sdk_error<E>(
+    what: &str,
+    e: aws_sdk_autoscaling::error::SdkError<E, aws_sdk_autoscaling::config::http::HttpResponse>,
+) -> ProviderError
 where
     E: aws_sdk_autoscaling::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
-    use aws_sdk_autoscaling::error::SdkError;
+    use aws_sdk_autoscaling::error::{DisplayErrorContext, SdkError};
     match &e {
         SdkError::TimeoutError(_) => ProviderError::Unreachable(format!("{what}: timed out")),
         SdkError::DispatchFailure(d) => ProviderError::Unreachable(format!("{what}: {d:?}")),
         SdkError::ServiceError(s) => {
-            let code = s.err().code().unwrap_or("unknown");
+            let Some(code) = s.err().code() else {
+                let status = s.raw().status().as_u16();
+                let kind = if status == 429 { "throttled" } else { "unreadable error" };
+                let detail = format!("{what}: HTTP {status} ({kind}): {}", DisplayErrorContext(&e));
+                return if status == 429 {
+                    ProviderError::Throttled(detail)
+                } else {
+                    ProviderError::BadResponse(detail)
+                };
+            };
             let msg = s.err().message().unwrap_or("");
-            if matches!(code, "Throttling" | "ThrottlingException" | "TooManyRequestsException" | "RequestLimitExceeded") {
+            if matches!(
+                code,
+                "Throttling" | "ThrottlingException" | "TooManyRequestsException" | "RequestLimitExceeded"
+            ) {
                 ProviderError::Throttled(format!("{what}: {code} {msg}"))
-            } else if code.contains("AccessDenied") || code.contains("UnrecognizedClient") || code.contains("InvalidClientTokenId") || code.contains("ExpiredToken") {
+            } else if code.contains("AccessDenied")
+                || code.contains("UnrecognizedClient")
+                || code.contains("InvalidClientTokenId")
+                || code.contains("ExpiredToken")
+            {
                 ProviderError::Auth(format!("{what}: {code} {msg}"))
             } else {
                 ProviderError::BadResponse(format!("{what}: {code} {msg}"))
             }
         }
-        SdkError::ResponseError(_) => ProviderError::BadResponse(format!("{what}: malformed response")),
-        _ => ProviderError::BadResponse(format!("{what}: {e}")),
+        SdkError::ResponseError(_) => {
+            ProviderError::BadResponse(format!("{what}: malformed response: {}", DisplayErrorContext(&e)))
+        }
+        _ => ProviderError::BadResponse(format!("{what}: {}", DisplayErrorContext(&e))),
     }
 }
 

@@ -65,8 +65,10 @@ pub async fn policy(
             start = resp.next_record_name().map(|n| (n.to_string(), resp.next_record_identifier().map(String::from)));
         }
     }
-    let sets: Vec<ResourceRecordSet> =
-        sets.into_iter().filter(|rs| rs.set_identifier().is_some() && (rs.weight().is_some() || rs.failover().is_some())).collect();
+    let sets: Vec<ResourceRecordSet> = sets
+        .into_iter()
+        .filter(|rs| rs.set_identifier().is_some() && (rs.weight().is_some() || rs.failover().is_some()))
+        .collect();
     if sets.is_empty() {
         return Err(ProviderError::BadResponse(format!(
             "no weighted or failover record sets named {} in zone {}",

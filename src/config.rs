@@ -233,6 +233,26 @@ mod tests {
     }
 
     #[test]
+    fn the_aws_example_parses() {
+        let p = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/aws.toml"));
+        let c = Config::load(p).expect("example parses");
+        let aws = c.sources[0].aws.as_ref().expect("aws table");
+        assert_eq!(aws.regions, vec!["us-west-1", "us-east-1"]);
+        assert_eq!(aws.records[0].clouds.get("azure-weu"), Some(&crate::model::CloudKind::Azure));
+        assert!(!c.is_demo());
+    }
+
+    #[test]
+    fn an_aws_source_needs_its_table_and_regions() {
+        let err =
+            Config::parse(Path::new("c.toml"), "[[sources]]\nname = \"a\"\nkind = \"aws\"\n").expect_err("no table");
+        assert!(err.message.contains("[sources.aws]"), "{err}");
+        let text = "[[sources]]\nname = \"a\"\nkind = \"aws\"\n[sources.aws]\naccount = \"x\"\nregions = []\n";
+        let err = Config::parse(Path::new("c.toml"), text).expect_err("no regions");
+        assert_eq!(err.line, 6, "{err}");
+    }
+
+    #[test]
     fn unknown_kind_is_refused() {
         let err = Config::parse(Path::new("c.toml"), "[[sources]]\nname = \"x\"\nkind = \"gcp\"\n").expect_err("kind");
         assert_eq!(err.line, 3, "{err}");

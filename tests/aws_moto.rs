@@ -211,7 +211,8 @@ async fn a_seeded_account_reaches_the_fleet() {
     let moto = Moto::start();
     let sdk = moto.sdk(REGION).await;
     let seeded = seed(&sdk, &moto).await;
-    let providers = aws::providers("aws-test", &config(&seeded.zone), Duration::from_secs(20), SdkSource::Given(Box::new(sdk)));
+    let providers =
+        aws::providers("aws-test", &config(&seeded.zone), Duration::from_secs(20), SdkSource::Given(Box::new(sdk)));
     let ids: Vec<String> = providers.iter().map(|p| p.id().to_string()).collect();
     assert_eq!(ids, vec!["aws-test/us-east-1", "aws-test/global"]);
     let fleet = read(&schedules(&providers)).await;
@@ -263,8 +264,12 @@ async fn actions_change_exactly_what_was_planned() {
     let moto = Moto::start();
     let sdk = moto.sdk(REGION).await;
     let seeded = seed(&sdk, &moto).await;
-    let providers =
-        aws::providers("aws-test", &config(&seeded.zone), Duration::from_secs(20), SdkSource::Given(Box::new(sdk.clone())));
+    let providers = aws::providers(
+        "aws-test",
+        &config(&seeded.zone),
+        Duration::from_secs(20),
+        SdkSource::Given(Box::new(sdk.clone())),
+    );
     let sources = schedules(&providers);
     let executor = Executor::new(providers.clone());
     let actor = Actor { user: "oncall".into(), host: "bastion".into(), ssh_client: None };

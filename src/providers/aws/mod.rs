@@ -8,7 +8,7 @@
 mod alarms;
 mod autoscaling;
 mod cost;
-mod metrics;
+pub mod metrics;
 mod route53;
 
 use std::collections::BTreeMap;

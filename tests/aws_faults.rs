@@ -1,0 +1,88 @@
+//! The AWS provider when the API misbehaves (a local misbehaving front for moto):
+//! refused, hung, 500, throttled, malformed. Each marks the source stale with a
+//! reason; it recovers by itself when the fault ends. And metric reads are batched.
+
+mod support;
+
+use std::time::Duration;
+
+use chrono::Utc;
+use opsdeck::collector::{SourceSchedule, collect_once};
+use opsdeck::config::AwsConfig;
+use opsdeck::model::Freshness;
+use opsdeck::providers::aws::metrics::{Query, latest};
+use opsdeck::providers::aws::{self, SdkSource};
+use support::faulty::{Faulty, Mode};
+use support::moto::{Moto, sdk_for};
+
+fn config() -> AwsConfig {
+    AwsConfig {
+        account: "test".into(),
+        regions: vec!["us-east-1".into()],
+        profile: None,
+        endpoint_url: None,
+        asg_tag: None,
+        severity_tag: "Severity".into(),
+        records: vec![],
+        load_balancers: Default::default(),
+        cost_interval_secs: 3600,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_are_read_500_to_a_call() {
+    let moto = Moto::start();
+    let front = Faulty::start(moto.port);
+    let sdk = sdk_for(&front.url(), "us-east-1").await;
+    let cw = aws_sdk_cloudwatch::Client::new(&sdk);
+    let queries: Vec<Query> = (0..1200)
+        .map(|i| Query {
+            id: format!("m{i}"),
+            namespace: "AWS/EC2".into(),
+            metric: "CPUUtilization".into(),
+            dimensions: vec![("AutoScalingGroupName".into(), format!("group-{i}"))],
+            stat: "Average".into(),
+        })
+        .collect();
+    latest(&cw, &queries, Utc::now()).await.expect("metric data");
+    assert_eq!(front.count("GetMetricData"), 3, "1,200 metrics in 3 calls");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_fault_marks_the_source_stale_with_a_reason_and_it_recovers() {
+    let moto = Moto::start();
+    let front = Faulty::start(moto.port);
+    let sdk = sdk_for(&front.url(), "us-east-1").await;
+    let providers = aws::providers("aws-test", &config(), Duration::from_secs(3), SdkSource::Given(Box::new(sdk)));
+    let region: Vec<SourceSchedule> = providers
+        .into_iter()
+        .take(1)
+        .map(|provider| SourceSchedule { provider, interval: Duration::from_secs(5), timeout: Duration::from_secs(4) })
+        .collect();
+    let reason_for = |mode| {
+        let region = region.clone();
+        let front = front.clone();
+        async move {
+            front.set(mode);
+            let fleet = collect_once(&region, Utc::now(), false).await;
+            match &fleet.sources[0].freshness {
+                Freshness::Stale { reason } => reason.clone(),
+                other => format!("not stale: {other:?}"),
+            }
+        }
+    };
+    assert_eq!(reason_for(Mode::Forward).await, "not stale: Fresh");
+    let cases = [
+        (Mode::Refuse, "unreachable"),
+        (Mode::Hang, "timed out"),
+        (Mode::Status500, "HTTP 500"),
+        (Mode::Throttle, "throttled"),
+        (Mode::Malformed, "bad response"),
+    ];
+    for (mode, expected) in cases {
+        let reason = reason_for(mode).await;
+        assert!(reason.contains(expected), "{mode:?}: {reason}");
+        assert!(!reason.contains('\n'), "one line: {reason}");
+    }
+    assert_eq!(reason_for(Mode::Forward).await, "not stale: Fresh", "recovers when the fault ends");
+}

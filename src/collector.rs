@@ -53,8 +53,13 @@ pub struct Collector {
 impl Collector {
     /// Start one polling task per source and the merge task.
     pub fn spawn(sources: Vec<SourceSchedule>, clock: Arc<dyn Clock>, demo: bool) -> Collector {
-        let statuses: Vec<SourceStatus> =
-            sources.iter().map(|s| SourceStatus::new(s.provider.id().clone(), s.provider.kind())).collect();
+        let statuses: Vec<SourceStatus> = sources
+            .iter()
+            .map(|s| SourceStatus {
+                interval_secs: s.interval.as_secs(),
+                ..SourceStatus::new(s.provider.id().clone(), s.provider.kind())
+            })
+            .collect();
         let initial = Fleet::merge(
             0,
             clock.now(),
@@ -210,6 +215,7 @@ pub async fn collect_once(sources: &[SourceSchedule], now: DateTime<Utc>, demo: 
         .zip(results)
         .map(|(s, r)| {
             let mut status = SourceStatus::new(s.provider.id().clone(), s.provider.kind());
+            status.interval_secs = s.interval.as_secs();
             status.last_attempt = Some(now);
             match r {
                 Some(Ok(report)) => {

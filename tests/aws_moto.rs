@@ -220,6 +220,17 @@ async fn a_seeded_account_reaches_the_fleet() {
         assert!(s.last_ok.is_some(), "{} failed: {:?}", s.id, s.freshness);
     }
 
+    // What the polls cost: every request counted, one billed metric (the group's CPU).
+    let region = fleet.sources.iter().find(|s| s.id.as_str() == "aws-test/us-east-1").expect("region");
+    let cost = region.poll_cost.as_ref().expect("poll cost");
+    // DescribeAutoScalingGroups, DescribeAlarms, 3 ListTagsForResource (firing alarms), GetMetricData.
+    assert_eq!((cost.api_calls, cost.billed_metrics), (6, 1), "{cost:?}");
+    let global = fleet.sources.iter().find(|s| s.id.as_str() == "aws-test/global").expect("global");
+    assert!(
+        global.poll_cost.as_ref().is_some_and(|c| c.fixed_monthly_usd > 14.0),
+        "hourly Cost Explorer ≈ $14.40/month"
+    );
+
     // Groups: only the tagged one, with its zones and instances.
     assert_eq!(fleet.groups.len(), 1, "{:?}", fleet.groups);
     let g = &fleet.groups[0];

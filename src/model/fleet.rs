@@ -27,11 +27,23 @@ pub struct SourceStatus {
     pub freshness: Freshness,
     pub last_ok: Option<DateTime<Utc>>,
     pub last_attempt: Option<DateTime<Utc>>,
+    /// How often it is polled (0 when unknown).
+    pub interval_secs: u64,
+    /// What its last good poll cost at the API.
+    pub poll_cost: Option<super::PollCost>,
 }
 
 impl SourceStatus {
     pub fn new(id: SourceId, kind: impl Into<String>) -> Self {
-        SourceStatus { id, kind: kind.into(), freshness: Freshness::Pending, last_ok: None, last_attempt: None }
+        SourceStatus {
+            id,
+            kind: kind.into(),
+            freshness: Freshness::Pending,
+            last_ok: None,
+            last_attempt: None,
+            interval_secs: 0,
+            poll_cost: None,
+        }
     }
 
     /// Seconds since the last good poll, if any.
@@ -129,9 +141,14 @@ impl Fleet {
     ) -> Fleet {
         let mut fleet = Fleet { generation, built_at: Some(now), demo, history, ..Fleet::default() };
         for (status, report) in sources {
-            fleet.sources.push(status.clone());
+            let mut status = status.clone();
+            if let Some(r) = report {
+                status.poll_cost.clone_from(&r.poll_cost);
+            }
+            let id = status.id.clone();
+            fleet.sources.push(status);
             let Some(r) = report else { continue };
-            fleet.metrics.extend(r.metrics.iter().cloned().map(|m| (status.id.clone(), m)));
+            fleet.metrics.extend(r.metrics.iter().cloned().map(|m| (id.clone(), m)));
             fleet.groups.extend(r.groups.iter().cloned());
             fleet.policies.extend(r.policies.iter().cloned());
             fleet.replication.extend(r.replication.iter().cloned());

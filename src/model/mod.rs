@@ -36,4 +36,28 @@ pub struct SourceReport {
     pub arbiter: Option<Arbiter>,
     /// Chaos drills in force (demo only), so every view can say the data is drilled.
     pub drills: Vec<String>,
+    /// What this poll cost at the cloud's API, when the provider can tell.
+    pub poll_cost: Option<PollCost>,
+}
+
+/// What polling a source costs, so an operator can see the bill a console runs up.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PollCost {
+    /// HTTP requests the last poll made (retries included).
+    pub api_calls: u32,
+    /// Metrics requested per poll from an API billed per metric (CloudWatch GetMetricData).
+    pub billed_metrics: u32,
+    /// Monthly cost that does not depend on the poll interval (e.g. hourly Cost Explorer reads), USD.
+    pub fixed_monthly_usd: f64,
+}
+
+impl PollCost {
+    /// CloudWatch: $0.01 per 1,000 metrics requested through GetMetricData.
+    pub const USD_PER_1000_METRICS: f64 = 0.01;
+
+    /// Estimated monthly bill at a poll every `interval_secs`.
+    pub fn monthly_usd(&self, interval_secs: u64) -> f64 {
+        let polls = 30.0 * 86_400.0 / interval_secs.max(1) as f64;
+        f64::from(self.billed_metrics) * polls / 1000.0 * Self::USD_PER_1000_METRICS + self.fixed_monthly_usd
+    }
 }

@@ -1,13 +1,20 @@
-//! Logs: opsdeck's own log records (tui-logger), e.g. a source that failed and why.
+//! Logs: every source with its state, when it was last good, why it is stale and
+//! what its polling costs; under it opsdeck's own log records (tui-logger).
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Span;
+use ratatui::widgets::{Cell, Row, Table};
 use tui_logger::{TuiLoggerLevelOutput, TuiLoggerWidget};
 
-use super::View;
-use super::widgets::block;
+use super::widgets::{block, fit};
+use super::{View, format, sanitize};
+use crate::model::Freshness;
 
 pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
+    let sources_h = (v.fleet.sources.len() as u16 + 3).min(area.height / 2).max(3);
+    let [sources, logs] = Layout::vertical([Constraint::Length(sources_h), Constraint::Min(3)]).areas(area);
+    draw_sources(frame, sources, v);
     let t = v.theme;
     let widget = TuiLoggerWidget::default()
         .block(block("Logs", t))
@@ -23,5 +30,53 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         .output_target(true)
         .output_file(false)
         .output_line(false);
-    frame.render_widget(widget, area);
+    frame.render_widget(widget, logs);
+}
+
+fn draw_sources(frame: &mut Frame, area: Rect, v: &View) {
+    let t = v.theme;
+    let reason_w = usize::from(area.width.saturating_sub(78)).max(12);
+    let rows: Vec<Row> = v
+        .fleet
+        .sources
+        .iter()
+        .map(|s| {
+            let (glyph, state, style, reason) = match &s.freshness {
+                Freshness::Fresh => ("●", "fresh", t.ok, String::new()),
+                Freshness::Pending => ("…", "waiting", t.muted, String::new()),
+                Freshness::Stale { reason } => ("✖", "STALE", t.crit, sanitize(reason).into_owned()),
+            };
+            let last_good = match s.last_ok {
+                Some(at) => format!("{} ago", format::age((v.now - at).num_seconds())),
+                None => "never".into(),
+            };
+            let (calls, monthly) = match &s.poll_cost {
+                Some(c) => (c.api_calls.to_string(), format!("${:.2}", c.monthly_usd(s.interval_secs))),
+                None => ("–".into(), "–".into()),
+            };
+            Row::new(vec![
+                Cell::from(Span::styled(format!("{glyph} {state}"), style)),
+                Cell::from(sanitize(s.id.as_str()).into_owned()),
+                Cell::from(s.kind.clone()),
+                Cell::from(if s.interval_secs > 0 { format!("{}s", s.interval_secs) } else { "–".into() }),
+                Cell::from(last_good),
+                Cell::from(calls),
+                Cell::from(monthly),
+                Cell::from(Span::styled(fit(&reason, reason_w), t.crit)),
+            ])
+        })
+        .collect();
+    let header =
+        Row::new(["State", "Source", "Kind", "Every", "Last good", "Calls", "≈ /month", "Why stale"]).style(t.muted);
+    let widths = [
+        Constraint::Length(8),
+        Constraint::Length(22),
+        Constraint::Length(6),
+        Constraint::Length(6),
+        Constraint::Length(10),
+        Constraint::Length(5),
+        Constraint::Length(9),
+        Constraint::Min(12),
+    ];
+    frame.render_widget(Table::new(rows, widths).header(header).style(t.base).block(block("Sources", t)), area);
 }

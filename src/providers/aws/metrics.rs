@@ -83,14 +83,15 @@ fn newest(times: &[AwsTime], values: &[f64]) -> Option<f64> {
 }
 
 /// The region's front-door figures: CPU of its groups and, when a load balancer is
-/// configured, its request rate, p95 response time and 5xx rate.
+/// configured, its request rate, p95 response time and 5xx rate; and how many
+/// metrics were requested (GetMetricData is billed per metric).
 pub async fn front_door(
     client: &Client,
     region: &str,
     groups: &[ScalingGroup],
     load_balancer: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<Option<CloudMetrics>, ProviderError> {
+) -> Result<(Option<CloudMetrics>, u32), ProviderError> {
     let mut queries: Vec<Query> = groups
         .iter()
         .enumerate()
@@ -115,19 +116,23 @@ pub async fn front_door(
         queries.push(q("lb5xx", "HTTPCode_Target_5XX_Count", "Sum"));
     }
     if queries.is_empty() {
-        return Ok(None);
+        return Ok((None, 0));
     }
+    let billed = u32::try_from(queries.len()).unwrap_or(u32::MAX);
     let v = latest(client, &queries, now).await?;
     let cpus: Vec<f64> = (0..groups.len()).filter_map(|i| v.get(&format!("cpu{i}")).copied()).collect();
     let cpu = if cpus.is_empty() { 0.0 } else { cpus.iter().sum::<f64>() / cpus.len() as f64 / 100.0 };
     let requests = v.get("lbreq").copied().unwrap_or(0.0);
     let errors = v.get("lb5xx").copied().unwrap_or(0.0);
-    Ok(Some(CloudMetrics {
-        cloud: CloudKind::Aws,
-        region: region.to_string(),
-        rps: requests / f64::from(PERIOD),
-        p95_ms: v.get("lbp95").copied().unwrap_or(0.0) * 1000.0,
-        error_rate: if requests > 0.0 { (errors / requests).clamp(0.0, 1.0) } else { 0.0 },
-        cpu,
-    }))
+    Ok((
+        Some(CloudMetrics {
+            cloud: CloudKind::Aws,
+            region: region.to_string(),
+            rps: requests / f64::from(PERIOD),
+            p95_ms: v.get("lbp95").copied().unwrap_or(0.0) * 1000.0,
+            error_rate: if requests > 0.0 { (errors / requests).clamp(0.0, 1.0) } else { 0.0 },
+            cpu,
+        }),
+        billed,
+    ))
 }

@@ -12,6 +12,7 @@ pub mod metrics;
 mod route53;
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -25,7 +26,7 @@ use tokio::sync::OnceCell;
 use super::{Capabilities, Provider, ProviderError, Receipt};
 use crate::actions::{Actor, Change, Plan};
 use crate::config::AwsConfig;
-use crate::model::{SourceId, SourceReport};
+use crate::model::{PollCost, SourceId, SourceReport};
 
 /// Route 53 and Cost Explorer live in us-east-1 whatever the estate's regions.
 const GLOBAL_REGION: &str = "us-east-1";
@@ -75,6 +76,8 @@ struct Clients {
 }
 
 struct Loaded {
+    /// HTTP requests sent by the read clients (retries included), for the poll-cost figure.
+    calls: Arc<AtomicU32>,
     autoscaling: aws_sdk_autoscaling::Client,
     cloudwatch: aws_sdk_cloudwatch::Client,
     route53: aws_sdk_route53::Client,
@@ -110,17 +113,46 @@ impl Clients {
                 };
                 let read = base.to_builder().timeout_config(timeouts.clone()).build();
                 let write = base.to_builder().timeout_config(timeouts).retry_config(RetryConfig::disabled()).build();
+                let counter = CallCounter::default();
                 Loaded {
-                    autoscaling: aws_sdk_autoscaling::Client::new(&read),
-                    cloudwatch: aws_sdk_cloudwatch::Client::new(&read),
-                    route53: aws_sdk_route53::Client::new(&read),
-                    costexplorer: aws_sdk_costexplorer::Client::new(&read),
+                    calls: counter.0.clone(),
+                    autoscaling: aws_sdk_autoscaling::Client::from_conf(
+                        aws_sdk_autoscaling::config::Builder::from(&read).interceptor(counter.clone()).build(),
+                    ),
+                    cloudwatch: aws_sdk_cloudwatch::Client::from_conf(
+                        aws_sdk_cloudwatch::config::Builder::from(&read).interceptor(counter.clone()).build(),
+                    ),
+                    route53: aws_sdk_route53::Client::from_conf(
+                        aws_sdk_route53::config::Builder::from(&read).interceptor(counter.clone()).build(),
+                    ),
+                    costexplorer: aws_sdk_costexplorer::Client::from_conf(
+                        aws_sdk_costexplorer::config::Builder::from(&read).interceptor(counter).build(),
+                    ),
                     autoscaling_write: aws_sdk_autoscaling::Client::new(&write),
                     cloudwatch_write: aws_sdk_cloudwatch::Client::new(&write),
                     route53_write: aws_sdk_route53::Client::new(&write),
                 }
             })
             .await
+    }
+}
+
+/// Counts the HTTP requests a client sends.
+#[derive(Debug, Clone, Default)]
+struct CallCounter(Arc<AtomicU32>);
+
+impl aws_sdk_autoscaling::config::Intercept for CallCounter {
+    fn name(&self) -> &'static str {
+        "opsdeck-call-counter"
+    }
+    fn read_before_transmit(
+        &self,
+        _context: &aws_sdk_autoscaling::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _components: &aws_sdk_autoscaling::config::RuntimeComponents,
+        _cfg: &mut aws_sdk_autoscaling::config::ConfigBag,
+    ) -> Result<(), aws_sdk_autoscaling::error::BoxError> {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        Ok(())
     }
 }
 
@@ -147,12 +179,24 @@ impl Provider for AwsRegion {
     }
     async fn poll(&self, now: DateTime<Utc>) -> Result<SourceReport, ProviderError> {
         let c = self.clients.get().await;
+        let calls_before = c.calls.load(Ordering::Relaxed);
         let groups = autoscaling::groups(&c.autoscaling, &self.id, &self.region, self.cfg.asg_tag.as_deref()).await?;
         let (alerts, arns) = alarms::alerts(&c.cloudwatch, &self.id, &self.region, &self.cfg.severity_tag, now).await?;
         *self.alarm_arns.lock().unwrap_or_else(|e| e.into_inner()) = arns;
         let lb = self.cfg.load_balancers.get(&self.region).map(String::as_str);
-        let figures = metrics::front_door(&c.cloudwatch, &self.region, &groups, lb, now).await?;
-        Ok(SourceReport { groups, alerts, metrics: figures.into_iter().collect(), ..SourceReport::default() })
+        let (figures, billed_metrics) = metrics::front_door(&c.cloudwatch, &self.region, &groups, lb, now).await?;
+        let poll_cost = PollCost {
+            api_calls: c.calls.load(Ordering::Relaxed).wrapping_sub(calls_before),
+            billed_metrics,
+            fixed_monthly_usd: 0.0,
+        };
+        Ok(SourceReport {
+            groups,
+            alerts,
+            metrics: figures.into_iter().collect(),
+            poll_cost: Some(poll_cost),
+            ..SourceReport::default()
+        })
     }
     async fn execute(&self, plan: &Plan, actor: &Actor, now: DateTime<Utc>) -> Result<Receipt, ProviderError> {
         let c = self.clients.get().await;
@@ -195,6 +239,7 @@ impl Provider for AwsGlobal {
     }
     async fn poll(&self, now: DateTime<Utc>) -> Result<SourceReport, ProviderError> {
         let c = self.clients.get().await;
+        let calls_before = c.calls.load(Ordering::Relaxed);
         let mut report = SourceReport::default();
         let mut seen = BTreeMap::new();
         for rec in &self.cfg.records {
@@ -216,6 +261,13 @@ impl Provider for AwsGlobal {
             cached.map(|(_, c)| c)
         };
         report.costs.extend(cost);
+        // Cost Explorer bills $0.01 per request; two requests per read.
+        let ce_reads_per_month = 30.0 * 86_400.0 / self.cfg.cost_interval_secs.max(60) as f64;
+        report.poll_cost = Some(PollCost {
+            api_calls: c.calls.load(Ordering::Relaxed).wrapping_sub(calls_before),
+            billed_metrics: 0,
+            fixed_monthly_usd: ce_reads_per_month * 2.0 * 0.01,
+        });
         Ok(report)
     }
     async fn execute(&self, plan: &Plan, actor: &Actor, _now: DateTime<Utc>) -> Result<Receipt, ProviderError> {

@@ -81,6 +81,7 @@ pub fn fleet_with(
         last = Some(report);
     }
     let mut status = SourceStatus::new(id, "demo");
+    status.interval_secs = 5;
     status.freshness = Freshness::Fresh;
     status.last_ok = Some(now);
     status.last_attempt = Some(now);

@@ -123,6 +123,16 @@ fn draw_estate(frame: &mut Frame, area: Rect, v: &View) {
         }
         lines.push(Line::from(spans));
     }
+    // A stale source is the first thing to know: the figures above may be old.
+    for s in &f.sources {
+        if let crate::model::Freshness::Stale { reason } = &s.freshness {
+            let since = s.last_ok.map_or("never good".to_string(), |t| {
+                format!("last good {} ago", format::age((v.now - t).num_seconds()))
+            });
+            let text = format!("{} {since}: {}", sanitize(s.id.as_str()), sanitize(reason));
+            lines.push(Line::from(vec![label("STALE"), Span::styled(fit(&text, width.saturating_sub(12)), t.crit)]));
+        }
+    }
     if !f.drills.is_empty() {
         let drills: Vec<String> = f.drills.iter().map(|d| sanitize(d).into_owned()).collect();
         lines.push(Line::from(vec![

@@ -124,6 +124,8 @@ pub struct CloudSummary {
     pub p95_ms: f64,
     pub error_rate: f64,
     pub db_lag: Option<(f64, f64)>,
+    /// The cloud holds the primary of a replicated database.
+    pub db_primary: bool,
     pub month_to_date: Option<(f64, String)>,
     pub forecast: Option<f64>,
     pub age_secs: Option<i64>,
@@ -238,6 +240,7 @@ impl Fleet {
                 Some(a) if a.0 >= x.0 => Some(a),
                 _ => Some(x),
             });
+        let db_primary = self.replication.iter().any(|r| r.kind == ReplicationKind::Database && r.from == cloud);
         let cost = self.costs.iter().find(|c| c.cloud == cloud);
         CloudSummary {
             cloud,
@@ -248,6 +251,7 @@ impl Fleet {
             p95_ms: p95,
             error_rate: err,
             db_lag,
+            db_primary,
             month_to_date: cost.map(|c| (c.month_to_date, c.currency.clone())),
             forecast: cost.map(|c| c.forecast),
             age_secs: age,

@@ -72,12 +72,13 @@ fn draw_tile(frame: &mut Frame, area: Rect, s: &CloudSummary, v: &View) {
             ),
         ]),
     ];
-    lines.push(match s.db_lag {
-        Some((lag, rpo)) => Line::from(vec![
+    lines.push(match (s.db_lag, s.db_primary) {
+        (Some((lag, rpo)), _) => Line::from(vec![
             label("DB lag"),
             Span::styled(format!("{} / {}", format::secs(lag), format::secs(rpo)), target_style(lag / rpo, t)),
         ]),
-        None => Line::from(vec![label("DB"), Span::styled("primary", t.base)]),
+        (None, true) => Line::from(vec![label("DB"), Span::styled("primary", t.base)]),
+        (None, false) => Line::from(vec![label("DB"), Span::styled("–", t.muted)]),
     });
     let (mtd, forecast) = match &s.month_to_date {
         Some((m, cur)) => (format::money(*m, cur), s.forecast.map_or("–".into(), |f| format::money(f, cur))),

@@ -78,6 +78,46 @@ pub struct AwsConfig {
     /// Cost Explorer is billed per call: poll it this rarely.
     #[serde(default = "default_cost_interval")]
     pub cost_interval_secs: u64,
+    /// Aurora global database clusters per region (DBClusterIdentifier): replication lag.
+    #[serde(default)]
+    pub aurora_clusters: std::collections::BTreeMap<String, Vec<String>>,
+    /// ElastiCache cache clusters per region (CacheClusterId): replication lag.
+    #[serde(default)]
+    pub elasticache_clusters: std::collections::BTreeMap<String, Vec<String>>,
+    /// Recovery point objective for database replication lag, seconds.
+    #[serde(default = "default_rpo")]
+    pub rpo_secs: f64,
+    /// Target for cache replication lag, seconds.
+    #[serde(default = "default_cache_target")]
+    pub cache_lag_target_secs: f64,
+}
+
+impl AwsConfig {
+    /// An account with every optional setting at its default.
+    pub fn new(account: impl Into<String>, regions: Vec<String>) -> AwsConfig {
+        AwsConfig {
+            account: account.into(),
+            regions,
+            profile: None,
+            endpoint_url: None,
+            asg_tag: None,
+            severity_tag: default_severity_tag(),
+            records: vec![],
+            load_balancers: Default::default(),
+            cost_interval_secs: default_cost_interval(),
+            aurora_clusters: Default::default(),
+            elasticache_clusters: Default::default(),
+            rpo_secs: default_rpo(),
+            cache_lag_target_secs: default_cache_target(),
+        }
+    }
+}
+
+fn default_rpo() -> f64 {
+    30.0
+}
+fn default_cache_target() -> f64 {
+    2.0
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]

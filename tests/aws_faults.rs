@@ -16,17 +16,7 @@ use support::faulty::{Faulty, Mode};
 use support::moto::{Moto, sdk_for};
 
 fn config() -> AwsConfig {
-    AwsConfig {
-        account: "test".into(),
-        regions: vec!["us-east-1".into()],
-        profile: None,
-        endpoint_url: None,
-        asg_tag: None,
-        severity_tag: "Severity".into(),
-        records: vec![],
-        load_balancers: Default::default(),
-        cost_interval_secs: 3600,
-    }
+    AwsConfig::new("test", vec!["us-east-1".into()])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -53,11 +43,11 @@ async fn every_fault_marks_the_source_stale_with_a_reason_and_it_recovers() {
     let moto = Moto::start();
     let front = Faulty::start(moto.port);
     let sdk = sdk_for(&front.url(), "us-east-1").await;
-    let providers = aws::providers("aws-test", &config(), Duration::from_secs(3), SdkSource::Given(Box::new(sdk)));
+    let providers = aws::providers("aws-test", &config(), Duration::from_secs(8), SdkSource::Given(Box::new(sdk)));
     let region: Vec<SourceSchedule> = providers
         .into_iter()
         .take(1)
-        .map(|provider| SourceSchedule { provider, interval: Duration::from_secs(5), timeout: Duration::from_secs(4) })
+        .map(|provider| SourceSchedule { provider, interval: Duration::from_secs(5), timeout: Duration::from_secs(10) })
         .collect();
     let reason_for = |mode| {
         let region = region.clone();

@@ -97,6 +97,20 @@ async fn seed(sdk: &SdkConfig, moto: &Moto) -> Seeded {
         .send()
         .await
         .expect("metric");
+    cw.put_metric_data()
+        .namespace("AWS/RDS")
+        .metric_data(
+            MetricDatum::builder()
+                .metric_name("AuroraGlobalDBReplicationLag")
+                .dimensions(Dimension::builder().name("DBClusterIdentifier").value("shop-global").build())
+                .value(1200.0)
+                .unit(StandardUnit::Milliseconds)
+                .timestamp(AwsTime::from_secs(Utc::now().timestamp() - 90))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("metric");
 
     let r53 = aws_sdk_route53::Client::new(sdk);
     let zone = r53
@@ -175,19 +189,14 @@ async fn seed(sdk: &SdkConfig, moto: &Moto) -> Seeded {
 
 fn config(zone: &str) -> AwsConfig {
     AwsConfig {
-        account: "test".into(),
-        regions: vec![REGION.into()],
-        profile: None,
-        endpoint_url: None,
         asg_tag: Some("Env=Prod".into()),
-        severity_tag: "Severity".into(),
         records: vec![AwsRecordConfig {
             zone_id: zone.into(),
             name: "shop.example.com".into(),
             clouds: BTreeMap::new(),
         }],
-        load_balancers: BTreeMap::new(),
-        cost_interval_secs: 3600,
+        aurora_clusters: BTreeMap::from([(REGION.to_string(), vec!["shop-global".to_string()])]),
+        ..AwsConfig::new("test", vec![REGION.into()])
     }
 }
 
@@ -223,8 +232,9 @@ async fn a_seeded_account_reaches_the_fleet() {
     // What the polls cost: every request counted, one billed metric (the group's CPU).
     let region = fleet.sources.iter().find(|s| s.id.as_str() == "aws-test/us-east-1").expect("region");
     let cost = region.poll_cost.as_ref().expect("poll cost");
-    // DescribeAutoScalingGroups, DescribeAlarms, 3 ListTagsForResource (firing alarms), GetMetricData.
-    assert_eq!((cost.api_calls, cost.billed_metrics), (6, 1), "{cost:?}");
+    // DescribeAutoScalingGroups, DescribeAlarms, 3 ListTagsForResource (firing alarms), GetMetricData;
+    // billed: the group's CPU and the Aurora lag.
+    assert_eq!((cost.api_calls, cost.billed_metrics), (6, 2), "{cost:?}");
     let global = fleet.sources.iter().find(|s| s.id.as_str() == "aws-test/global").expect("global");
     assert!(
         global.poll_cost.as_ref().is_some_and(|c| c.fixed_monthly_usd > 14.0),
@@ -252,6 +262,10 @@ async fn a_seeded_account_reaches_the_fleet() {
     // CPU from GetMetricData.
     let m = fleet.metrics.iter().map(|(_, m)| m).find(|m| m.cloud == CloudKind::Aws).expect("metrics");
     assert!((m.cpu - 0.42).abs() < 1e-9, "cpu {}", m.cpu);
+
+    // Aurora global database lag, milliseconds → seconds, against the RPO.
+    let lag = fleet.replication.iter().find(|r| r.name.starts_with("shop-global")).expect("aurora lag");
+    assert_eq!((lag.value, lag.target), (1.2, 30.0));
 
     // Route 53: the weighted record as a policy, clouds from the targets, health from the check.
     let p = &fleet.policies[0];

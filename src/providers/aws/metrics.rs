@@ -9,7 +9,8 @@ use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
 use chrono::{DateTime, Duration, Utc};
 
 use super::sdk_error;
-use crate::model::{CloudKind, CloudMetrics, ScalingGroup};
+use crate::config::AwsConfig;
+use crate::model::{CloudKind, CloudMetrics, Replication, ReplicationKind, ScalingGroup};
 use crate::providers::ProviderError;
 
 /// The API's limit of queries per GetMetricData call.
@@ -85,13 +86,23 @@ fn newest(times: &[AwsTime], values: &[f64]) -> Option<f64> {
 /// The region's front-door figures: CPU of its groups and, when a load balancer is
 /// configured, its request rate, p95 response time and 5xx rate; and how many
 /// metrics were requested (GetMetricData is billed per metric).
-pub async fn front_door(
+pub struct RegionFigures {
+    pub front_door: Option<CloudMetrics>,
+    pub replication: Vec<Replication>,
+    /// Metrics requested (GetMetricData is billed per metric).
+    pub billed_metrics: u32,
+}
+
+/// Every metric of the region in one batched read: group CPU, the load balancer's
+/// requests, p95 and 5xx, and Aurora / ElastiCache replication lag where configured.
+pub async fn region_figures(
     client: &Client,
     region: &str,
     groups: &[ScalingGroup],
-    load_balancer: Option<&str>,
+    cfg: &AwsConfig,
     now: DateTime<Utc>,
-) -> Result<(Option<CloudMetrics>, u32), ProviderError> {
+) -> Result<RegionFigures, ProviderError> {
+    let load_balancer = cfg.load_balancers.get(region).map(String::as_str);
     let mut queries: Vec<Query> = groups
         .iter()
         .enumerate()
@@ -115,24 +126,62 @@ pub async fn front_door(
         queries.push(q("lbp95", "TargetResponseTime", "p95"));
         queries.push(q("lb5xx", "HTTPCode_Target_5XX_Count", "Sum"));
     }
+    let aurora = cfg.aurora_clusters.get(region).cloned().unwrap_or_default();
+    let caches = cfg.elasticache_clusters.get(region).cloned().unwrap_or_default();
+    for (i, id) in aurora.iter().enumerate() {
+        queries.push(Query {
+            id: format!("aurora{i}"),
+            namespace: "AWS/RDS".into(),
+            metric: "AuroraGlobalDBReplicationLag".into(),
+            dimensions: vec![("DBClusterIdentifier".into(), id.clone())],
+            stat: "Maximum".into(),
+        });
+    }
+    for (i, id) in caches.iter().enumerate() {
+        queries.push(Query {
+            id: format!("cache{i}"),
+            namespace: "AWS/ElastiCache".into(),
+            metric: "ReplicationLag".into(),
+            dimensions: vec![("CacheClusterId".into(), id.clone())],
+            stat: "Maximum".into(),
+        });
+    }
     if queries.is_empty() {
-        return Ok((None, 0));
+        return Ok(RegionFigures { front_door: None, replication: vec![], billed_metrics: 0 });
     }
     let billed = u32::try_from(queries.len()).unwrap_or(u32::MAX);
     let v = latest(client, &queries, now).await?;
+    let mut replication = Vec::new();
+    let lag = |kind, name: &str, value: f64, target: f64| Replication {
+        kind,
+        name: format!("{name} ({region})"),
+        from: CloudKind::Aws,
+        to: CloudKind::Aws,
+        value,
+        target,
+    };
+    for (i, id) in aurora.iter().enumerate() {
+        // Aurora reports milliseconds.
+        if let Some(ms) = v.get(&format!("aurora{i}")) {
+            replication.push(lag(ReplicationKind::Database, id, ms / 1000.0, cfg.rpo_secs));
+        }
+    }
+    for (i, id) in caches.iter().enumerate() {
+        if let Some(s) = v.get(&format!("cache{i}")) {
+            replication.push(lag(ReplicationKind::Cache, id, *s, cfg.cache_lag_target_secs));
+        }
+    }
     let cpus: Vec<f64> = (0..groups.len()).filter_map(|i| v.get(&format!("cpu{i}")).copied()).collect();
     let cpu = if cpus.is_empty() { 0.0 } else { cpus.iter().sum::<f64>() / cpus.len() as f64 / 100.0 };
     let requests = v.get("lbreq").copied().unwrap_or(0.0);
     let errors = v.get("lb5xx").copied().unwrap_or(0.0);
-    Ok((
-        Some(CloudMetrics {
-            cloud: CloudKind::Aws,
-            region: region.to_string(),
-            rps: requests / f64::from(PERIOD),
-            p95_ms: v.get("lbp95").copied().unwrap_or(0.0) * 1000.0,
-            error_rate: if requests > 0.0 { (errors / requests).clamp(0.0, 1.0) } else { 0.0 },
-            cpu,
-        }),
-        billed,
-    ))
+    let front_door = (!groups.is_empty() || load_balancer.is_some()).then(|| CloudMetrics {
+        cloud: CloudKind::Aws,
+        region: region.to_string(),
+        rps: requests / f64::from(PERIOD),
+        p95_ms: v.get("lbp95").copied().unwrap_or(0.0) * 1000.0,
+        error_rate: if requests > 0.0 { (errors / requests).clamp(0.0, 1.0) } else { 0.0 },
+        cpu,
+    });
+    Ok(RegionFigures { front_door, replication, billed_metrics: billed })
 }

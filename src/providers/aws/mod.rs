@@ -183,17 +183,17 @@ impl Provider for AwsRegion {
         let groups = autoscaling::groups(&c.autoscaling, &self.id, &self.region, self.cfg.asg_tag.as_deref()).await?;
         let (alerts, arns) = alarms::alerts(&c.cloudwatch, &self.id, &self.region, &self.cfg.severity_tag, now).await?;
         *self.alarm_arns.lock().unwrap_or_else(|e| e.into_inner()) = arns;
-        let lb = self.cfg.load_balancers.get(&self.region).map(String::as_str);
-        let (figures, billed_metrics) = metrics::front_door(&c.cloudwatch, &self.region, &groups, lb, now).await?;
+        let figures = metrics::region_figures(&c.cloudwatch, &self.region, &groups, &self.cfg, now).await?;
         let poll_cost = PollCost {
             api_calls: c.calls.load(Ordering::Relaxed).wrapping_sub(calls_before),
-            billed_metrics,
+            billed_metrics: figures.billed_metrics,
             fixed_monthly_usd: 0.0,
         };
         Ok(SourceReport {
             groups,
             alerts,
-            metrics: figures.into_iter().collect(),
+            metrics: figures.front_door.into_iter().collect(),
+            replication: figures.replication,
             poll_cost: Some(poll_cost),
             ..SourceReport::default()
         })

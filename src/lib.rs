@@ -11,6 +11,7 @@ pub mod model;
 pub mod providers;
 pub mod runbook;
 pub mod runtime;
+pub mod snapshot;
 pub mod startup;
 pub mod terminal;
 pub mod theme;

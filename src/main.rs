@@ -48,6 +48,12 @@ enum ColorChoice {
     Truecolor,
 }
 
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum SnapshotFormat {
+    Table,
+    Json,
+}
+
 #[derive(Subcommand, Debug)]
 enum Cmd {
     /// Start the console (the default).
@@ -57,6 +63,15 @@ enum Cmd {
         /// Overwrite an existing config file.
         #[arg(long)]
         force: bool,
+    },
+    /// Poll every source once, print the estate and exit: 0 OK, 1 WARNING,
+    /// 2 CRITICAL, 3 UNKNOWN (a source could not be read, or a bad config).
+    Snapshot {
+        #[arg(long, value_enum, default_value_t = SnapshotFormat::Table)]
+        format: SnapshotFormat,
+        /// Only this source (its name, or NAME/region for one region of an account).
+        #[arg(long, value_name = "NAME")]
+        source: Option<String>,
     },
     /// Shift DNS traffic between clouds: all of FROM's weight, or --percent points.
     Failover {
@@ -113,6 +128,17 @@ struct ActArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Cmd::Snapshot { format, source }) = &cli.command {
+        let (format, source) = (*format, source.clone());
+        return match snapshot(&cli, format, source) {
+            Ok(code) => ExitCode::from(code),
+            Err(e) => {
+                // Monitoring-plugin convention: cannot tell → UNKNOWN.
+                println!("opsdeck UNKNOWN — {e:#}");
+                ExitCode::from(3)
+            }
+        };
+    }
     if matches!(cli.command, Some(Cmd::Failover { .. } | Cmd::Drain { .. } | Cmd::Scale { .. } | Cmd::Ack { .. })) {
         return match action(cli) {
             Ok(code) => ExitCode::from(code),
@@ -135,8 +161,35 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Some(Cmd::Init { force }) => init(cli.config, force),
         Some(Cmd::Run) | None => run(cli),
-        Some(_) => unreachable!("actions are dispatched in main"),
+        Some(_) => unreachable!("snapshot and actions are dispatched in main"),
     }
+}
+
+/// `opsdeck snapshot`: one poll of every (or one) source, printed.
+fn snapshot(cli: &Cli, format: SnapshotFormat, only: Option<String>) -> anyhow::Result<u8> {
+    let (config, _path) = startup::load_config(cli.config.as_deref())?;
+    let built = startup::build(&config, cli.demo.as_deref())?;
+    let sources: Vec<_> = built
+        .sources
+        .into_iter()
+        .filter(|s| {
+            only.as_deref().is_none_or(|n| {
+                let id = s.provider.id().as_str();
+                id == n || id.strip_prefix(n).is_some_and(|rest| rest.starts_with('/'))
+            })
+        })
+        .collect();
+    if sources.is_empty() {
+        anyhow::bail!("no source named {}", only.unwrap_or_default());
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let now = chrono::Utc::now();
+    let fleet = rt.block_on(opsdeck::collector::collect_once(&sources, now, built.demo));
+    match format {
+        SnapshotFormat::Json => println!("{}", serde_json::to_string_pretty(&opsdeck::snapshot::to_json(&fleet, now))?),
+        SnapshotFormat::Table => print!("{}", opsdeck::snapshot::to_table(&fleet, now)),
+    }
+    Ok(opsdeck::snapshot::evaluate(&fleet, now).0 as u8)
 }
 
 /// `opsdeck failover|drain|scale|ack`: the console's action path, without the console.

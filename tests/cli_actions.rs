@@ -108,3 +108,27 @@ fn forcing_past_a_guardrail_is_audited_with_its_reason() {
     assert_eq!(audit[1]["forced"], "bridge call decided: AWS region is gone");
     assert_eq!(audit[0]["forced"], serde_json::Value::Null);
 }
+
+#[test]
+fn snapshot_follows_the_monitoring_plugin_convention() {
+    let home = tempfile::tempdir().expect("tempdir");
+    // The quiet demo has a standing P2: WARNING.
+    let out = opsdeck(home.path(), &["snapshot"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("opsdeck WARNING"), "{text}");
+    assert!(text.contains("AWS") && text.contains("web-asg") && text.contains("shop.example.com"));
+
+    let out = opsdeck(home.path(), &["snapshot", "--format", "json", "--source", "demo"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["status"], "WARNING");
+    assert_eq!(v["clouds"].as_array().map(Vec::len), Some(3));
+
+    let out = opsdeck(home.path(), &["snapshot", "--source", "nope"]);
+    assert_eq!(out.status.code(), Some(3), "unknown source is UNKNOWN");
+    let out = opsdeck(home.path(), &["snapshot", "--config", "/nonexistent.toml"]);
+    assert_eq!(out.status.code(), Some(3), "unreadable config is UNKNOWN");
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("opsdeck UNKNOWN"));
+}

@@ -1,0 +1,265 @@
+//! `opsdeck snapshot`: poll every source once, print the estate, exit with the
+//! monitoring-plugin convention (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN), for
+//! scripts, cron, chat-ops and monitoring systems.
+
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use crate::model::{AlertState, Fleet, Freshness, Health, Severity};
+use crate::ui::format;
+use crate::ui::sanitize;
+
+/// Bump when the JSON changes incompatibly (documented in README).
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Status {
+    Ok = 0,
+    Warning = 1,
+    Critical = 2,
+    Unknown = 3,
+}
+
+impl Status {
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Ok => "OK",
+            Status::Warning => "WARNING",
+            Status::Critical => "CRITICAL",
+            Status::Unknown => "UNKNOWN",
+        }
+    }
+}
+
+/// The estate's status and why. CRITICAL wins over UNKNOWN (what can be read is
+/// already bad), UNKNOWN over WARNING (a source could not be read at all).
+pub fn evaluate(fleet: &Fleet, now: DateTime<Utc>) -> (Status, Vec<String>) {
+    let mut critical = Vec::new();
+    let mut warning = Vec::new();
+    let mut unknown = Vec::new();
+    for s in &fleet.sources {
+        if let Freshness::Stale { reason } = &s.freshness {
+            unknown.push(format!("source {} could not be read: {reason}", s.id));
+        }
+    }
+    for a in fleet.alerts.iter().filter(|a| a.state == AlertState::Firing) {
+        let line = format!("{} {}", a.severity.label(), a.title);
+        match a.severity {
+            Severity::P0 => critical.push(line),
+            Severity::P1 | Severity::P2 => warning.push(line),
+            Severity::P3 => {}
+        }
+    }
+    for cloud in fleet.clouds() {
+        let s = fleet.summary(cloud, now);
+        match s.health {
+            Health::Down => critical.push(format!("{} is DOWN", cloud.label())),
+            Health::Degraded => warning.push(format!("{} is DEGRADED", cloud.label())),
+            _ => {}
+        }
+    }
+    for r in &fleet.replication {
+        if r.ratio() > 1.0 {
+            critical.push(format!("{} {} at {:.1} over target {:.1}", r.kind.label(), r.name, r.value, r.target));
+        }
+    }
+    let status = if !critical.is_empty() {
+        Status::Critical
+    } else if !unknown.is_empty() {
+        Status::Unknown
+    } else if !warning.is_empty() {
+        Status::Warning
+    } else {
+        Status::Ok
+    };
+    (status, critical.into_iter().chain(unknown).chain(warning).collect())
+}
+
+pub fn to_json(fleet: &Fleet, now: DateTime<Utc>) -> Value {
+    let (status, reasons) = evaluate(fleet, now);
+    let clouds: Vec<Value> = fleet
+        .clouds()
+        .into_iter()
+        .map(|c| {
+            let s = fleet.summary(c, now);
+            json!({
+                "cloud": c.slug(), "region": s.region, "health": s.health.label(),
+                "traffic_share": s.traffic_share, "rps": s.rps, "p95_ms": s.p95_ms, "error_rate": s.error_rate,
+                "db_lag_secs": s.db_lag.map(|l| l.0), "rpo_secs": s.db_lag.map(|l| l.1),
+                "month_to_date": s.month_to_date.as_ref().map(|m| m.0), "currency": s.month_to_date.as_ref().map(|m| m.1.clone()),
+                "forecast": s.forecast, "data_age_secs": s.age_secs,
+            })
+        })
+        .collect();
+    json!({
+        "schema_version": SCHEMA_VERSION,
+        "generated_at": now.to_rfc3339(),
+        "status": status.label(),
+        "reasons": reasons,
+        "sources": fleet.sources.iter().map(|s| json!({
+            "id": s.id.as_str(), "kind": s.kind,
+            "state": match &s.freshness { Freshness::Fresh => "fresh", Freshness::Pending => "pending", Freshness::Stale { .. } => "stale" },
+            "reason": match &s.freshness { Freshness::Stale { reason } => Some(reason.clone()), _ => None },
+            "last_ok": s.last_ok.map(|t| t.to_rfc3339()),
+        })).collect::<Vec<_>>(),
+        "clouds": clouds,
+        "groups": fleet.groups.iter().map(|g| json!({
+            "cloud": g.cloud.slug(), "region": g.region, "name": g.name, "min": g.min, "max": g.max,
+            "desired": g.desired, "in_service": g.in_service(), "healthy": g.healthy(),
+            "zones": g.zones.iter().map(|z| json!({"zone": z.zone, "in_service": z.in_service, "healthy": z.healthy})).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "traffic_policies": fleet.policies.iter().map(|p| json!({
+            "name": p.name, "kind": p.kind.label(), "ttl_secs": p.ttl_secs,
+            "endpoints": p.endpoints.iter().zip(p.shares()).map(|(e, share)| json!({
+                "name": e.name, "cloud": e.cloud.slug(), "target": e.target, "weight": e.weight,
+                "share": share, "health": e.health.label(),
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "replication": fleet.replication.iter().map(|r| json!({
+            "kind": r.kind.label(), "name": r.name, "from": r.from.slug(), "to": r.to.slug(),
+            "value": r.value, "target": r.target, "unit": r.kind.unit(),
+        })).collect::<Vec<_>>(),
+        "costs": fleet.costs.iter().map(|c| json!({
+            "cloud": c.cloud.slug(), "currency": c.currency, "month_to_date": c.month_to_date,
+            "forecast": c.forecast, "by_service": c.by_service.iter().map(|(s, v)| json!({"service": s, "amount": v})).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "alerts": fleet.alerts.iter().map(|a| json!({
+            "id": a.id, "source": a.source.as_str(), "cloud": a.cloud.map(|c| c.slug()), "severity": a.severity.label(),
+            "title": a.title, "resource": a.resource, "started_at": a.started_at.to_rfc3339(),
+            "state": a.state.label(), "acknowledged_by": match &a.state { AlertState::Acknowledged { by, .. } => Some(by.clone()), _ => None },
+            "route": a.route,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// Plain text for a terminal or a chat message. Remote text is sanitised.
+pub fn to_table(fleet: &Fleet, now: DateTime<Utc>) -> String {
+    let (status, reasons) = evaluate(fleet, now);
+    let mut out = String::new();
+    let _ = writeln!(out, "opsdeck {} — {}", status.label(), now.format("%Y-%m-%d %H:%M:%SZ"));
+    for r in &reasons {
+        let _ = writeln!(out, "  {}", sanitize(r));
+    }
+    let _ = writeln!(
+        out,
+        "\n{:<9} {:<14} {:<9} {:>7} {:>9} {:>8} {:>7} {:>12} {:>12}",
+        "CLOUD", "REGION", "HEALTH", "SHARE", "REQ/S", "P95", "5XX", "MTD", "FORECAST"
+    );
+    for c in fleet.clouds() {
+        let s = fleet.summary(c, now);
+        let (mtd, fc) = match &s.month_to_date {
+            Some((m, cur)) => (format::money(*m, cur), s.forecast.map_or("–".into(), |f| format::money(f, cur))),
+            None => ("–".into(), "–".into()),
+        };
+        let _ = writeln!(
+            out,
+            "{:<9} {:<14} {:<9} {:>7} {:>9} {:>5} ms {:>7} {:>12} {:>12}",
+            c.label(),
+            sanitize(&s.region),
+            s.health.label(),
+            format::pct(s.traffic_share),
+            format::int(s.rps),
+            format::int(s.p95_ms),
+            format::pct(s.error_rate),
+            mtd,
+            fc
+        );
+    }
+    if !fleet.groups.is_empty() {
+        let _ = writeln!(out, "\nGROUPS");
+        for g in &fleet.groups {
+            let _ = writeln!(
+                out,
+                "  {:<8} {:<24} desired {:>3}  healthy {:>3}/{:<3} min {} max {}",
+                g.cloud.label(),
+                sanitize(&g.name),
+                g.desired,
+                g.healthy(),
+                g.in_service(),
+                g.min,
+                g.max
+            );
+        }
+    }
+    for p in &fleet.policies {
+        let _ = writeln!(out, "\nDNS {} ({}, ttl {}s)", sanitize(&p.name), p.kind.label(), p.ttl_secs);
+        for (e, share) in p.endpoints.iter().zip(p.shares()) {
+            let _ = writeln!(
+                out,
+                "  {:<24} {:<8} weight {:>3}  share {:>6}  {}",
+                sanitize(&e.name),
+                e.cloud.label(),
+                e.weight,
+                format::pct(share),
+                e.health.label()
+            );
+        }
+    }
+    let firing: Vec<_> = fleet.alerts.iter().filter(|a| a.state.is_open()).collect();
+    if !firing.is_empty() {
+        let _ = writeln!(out, "\nALERTS");
+        let mut firing = firing;
+        firing.sort_by(|a, b| a.severity.cmp(&b.severity).then(b.started_at.cmp(&a.started_at)));
+        for a in firing {
+            let _ = writeln!(
+                out,
+                "  {} {:<8} {:<8} {}",
+                a.severity.label(),
+                a.cloud.map_or("–", |c| c.label()),
+                a.state.label(),
+                sanitize(&a.title)
+            );
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::reference_instant;
+    use crate::model::CloudKind;
+    use crate::providers::demo::{Drill, DrillBook, DrillCommand, EstateSpec, fleet_at};
+
+    #[test]
+    fn the_quiet_demo_is_a_warning_because_of_its_standing_p2() {
+        let e = EstateSpec::embedded().expect("estate");
+        let f = fleet_at(&e, &DrillBook::default(), reference_instant(), 1);
+        let (status, reasons) = evaluate(&f, reference_instant());
+        assert_eq!(status, Status::Warning, "{reasons:?}");
+        assert!(reasons[0].starts_with("P2 Month forecast"));
+    }
+
+    #[test]
+    fn an_rpo_breach_is_critical_and_a_stale_source_unknown() {
+        let e = EstateSpec::embedded().expect("estate");
+        let t = reference_instant();
+        let mut book = DrillBook::default();
+        book.apply(
+            DrillCommand::Start(Drill::DbPrimaryDown { cloud: CloudKind::Aws }),
+            t - chrono::Duration::seconds(60),
+        )
+        .expect("drill");
+        let f = fleet_at(&e, &book, t, 1);
+        assert_eq!(evaluate(&f, t).0, Status::Critical);
+        let mut f = fleet_at(&e, &DrillBook::default(), t, 1);
+        f.sources[0].freshness = Freshness::Stale { reason: "timed out".into() };
+        let (status, reasons) = evaluate(&f, t);
+        assert_eq!(status, Status::Unknown);
+        assert!(reasons[0].contains("could not be read: timed out"));
+    }
+
+    #[test]
+    fn json_carries_its_schema_version_and_every_section() {
+        let e = EstateSpec::embedded().expect("estate");
+        let f = fleet_at(&e, &DrillBook::default(), reference_instant(), 1);
+        let v = to_json(&f, reference_instant());
+        assert_eq!(v["schema_version"], 1);
+        for key in ["sources", "clouds", "groups", "traffic_policies", "replication", "costs", "alerts"] {
+            assert!(v[key].as_array().is_some_and(|a| !a.is_empty()), "{key}");
+        }
+        assert_eq!(v["clouds"][0]["cloud"], "aws");
+    }
+}

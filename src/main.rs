@@ -73,6 +73,12 @@ enum Cmd {
         #[arg(long, value_name = "NAME")]
         source: Option<String>,
     },
+    /// Print shell completions (used by install.sh).
+    #[command(hide = true)]
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page, in roff (used by install.sh).
+    #[command(hide = true)]
+    Man,
     /// Shift DNS traffic between clouds: all of FROM's weight, or --percent points.
     Failover {
         from: String,
@@ -159,6 +165,19 @@ fn main() -> ExitCode {
 
 fn real_main(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Some(Cmd::Completions { shell }) => {
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "opsdeck",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
+        Some(Cmd::Man) => {
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut std::io::stdout())?;
+            Ok(())
+        }
         Some(Cmd::Init { force }) => init(cli.config, force),
         Some(Cmd::Run) | None => run(cli),
         Some(_) => unreachable!("snapshot and actions are dispatched in main"),

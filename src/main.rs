@@ -30,6 +30,12 @@ struct Cli {
     /// Colour depth; auto reads COLORTERM and TERM. NO_COLOR is always honoured.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
+    /// Draw with ASCII only: no box drawing or block glyphs (poor fonts, serial consoles).
+    #[arg(long, global = true)]
+    ascii: bool,
+    /// For slow links: at most 4 frames a second and a clock that ticks once a minute.
+    #[arg(long, global = true)]
+    low_bandwidth: bool,
     /// Never change anything: no failover, scale or acknowledgement can run. Wins
     /// over the config, which can only make a session stricter.
     #[arg(long, global = true)]
@@ -58,6 +64,15 @@ enum SnapshotFormat {
 enum Cmd {
     /// Start the console (the default).
     Run,
+    /// A read-only wallboard for a big screen: large tiles, rotating pages.
+    Wallboard {
+        /// Seconds each page stays up.
+        #[arg(long, default_value_t = 20)]
+        rotate_secs: u32,
+        /// Show STALE when no source has reported for this many poll intervals.
+        #[arg(long, default_value_t = 3)]
+        stale_after: u32,
+    },
     /// Write a commented sample config that selects the demo.
     Init {
         /// Overwrite an existing config file.
@@ -72,6 +87,10 @@ enum Cmd {
         /// Only this source (its name, or NAME/region for one region of an account).
         #[arg(long, value_name = "NAME")]
         source: Option<String>,
+        /// Demo only: run a chaos drill first, as if started a minute ago
+        /// (e.g. "db-primary-down aws"); repeatable.
+        #[arg(long, value_name = "DRILL")]
+        drill: Vec<String>,
     },
     /// Print shell completions (used by install.sh).
     #[command(hide = true)]
@@ -134,9 +153,9 @@ struct ActArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Some(Cmd::Snapshot { format, source }) = &cli.command {
-        let (format, source) = (*format, source.clone());
-        return match snapshot(&cli, format, source) {
+    if let Some(Cmd::Snapshot { format, source, drill }) = &cli.command {
+        let (format, source, drills) = (*format, source.clone(), drill.clone());
+        return match snapshot(&cli, format, source, &drills) {
             Ok(code) => ExitCode::from(code),
             Err(e) => {
                 // Monitoring-plugin convention: cannot tell → UNKNOWN.
@@ -179,15 +198,45 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Some(Cmd::Init { force }) => init(cli.config, force),
+        Some(Cmd::Wallboard { rotate_secs, stale_after }) => wallboard(&cli, rotate_secs, stale_after),
         Some(Cmd::Run) | None => run(cli),
         Some(_) => unreachable!("snapshot and actions are dispatched in main"),
     }
 }
 
-/// `opsdeck snapshot`: one poll of every (or one) source, printed.
-fn snapshot(cli: &Cli, format: SnapshotFormat, only: Option<String>) -> anyhow::Result<u8> {
+/// `opsdeck wallboard`: no executor is made; the session type has no place for one.
+fn wallboard(cli: &Cli, rotate_secs: u32, stale_after: u32) -> anyhow::Result<()> {
     let (config, _path) = startup::load_config(cli.config.as_deref())?;
     let built = startup::build(&config, cli.demo.as_deref())?;
+    let theme_name = cli.theme.clone().or(config.theme.clone()).unwrap_or_else(|| "default".into());
+    let theme = Theme::load(&theme_name, Config::themes_dir().as_deref(), color_mode(cli.color))?.with_ascii(cli.ascii);
+    tui_logger::init_logger(log::LevelFilter::Info).context("starting the logger")?;
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    rt.block_on(runtime::run_wallboard(runtime::WallboardSession {
+        sources: built.sources,
+        clock: Arc::new(SystemClock),
+        theme,
+        demo: built.demo,
+        rotate_every: chrono::Duration::seconds(i64::from(rotate_secs.max(1))),
+        stale_after_intervals: stale_after,
+    }))?;
+    rt.shutdown_background();
+    Ok(())
+}
+
+/// `opsdeck snapshot`: one poll of every (or one) source, printed.
+fn snapshot(cli: &Cli, format: SnapshotFormat, only: Option<String>, drills: &[String]) -> anyhow::Result<u8> {
+    let (config, _path) = startup::load_config(cli.config.as_deref())?;
+    let built = startup::build(&config, cli.demo.as_deref())?;
+    let now = chrono::Utc::now();
+    for d in drills {
+        let (Some(estate), Some(state)) = (&built.estate, &built.demo_state) else {
+            anyhow::bail!("--drill needs the demo estate");
+        };
+        let words: Vec<&str> = d.split_whitespace().collect();
+        let cmd = opsdeck::providers::demo::DrillCommand::parse(&words, estate).map_err(anyhow::Error::msg)?;
+        state.apply(cmd, now - chrono::Duration::seconds(60)).map_err(anyhow::Error::msg)?;
+    }
     let sources: Vec<_> = built
         .sources
         .into_iter()
@@ -202,7 +251,6 @@ fn snapshot(cli: &Cli, format: SnapshotFormat, only: Option<String>) -> anyhow::
         anyhow::bail!("no source named {}", only.unwrap_or_default());
     }
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let now = chrono::Utc::now();
     let fleet = rt.block_on(opsdeck::collector::collect_once(&sources, now, built.demo));
     match format {
         SnapshotFormat::Json => println!("{}", serde_json::to_string_pretty(&opsdeck::snapshot::to_json(&fleet, now))?),
@@ -285,7 +333,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let (config, _path) = startup::load_config(cli.config.as_deref())?;
     let built = startup::build(&config, cli.demo.as_deref())?;
     let theme_name = cli.theme.or(config.theme.clone()).unwrap_or_else(|| "default".into());
-    let theme = Theme::load(&theme_name, Config::themes_dir().as_deref(), color_mode(cli.color))?;
+    let theme = Theme::load(&theme_name, Config::themes_dir().as_deref(), color_mode(cli.color))?.with_ascii(cli.ascii);
 
     tui_logger::init_logger(log::LevelFilter::Debug).context("starting the log pane")?;
     tui_logger::set_default_level(log::LevelFilter::Info);
@@ -313,6 +361,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         executor,
         audit,
         actor: Actor::current(),
+        low_bandwidth: cli.low_bandwidth,
     }))?;
     // The input thread may be blocked in read(); don't wait for it.
     rt.shutdown_background();

@@ -20,8 +20,10 @@ use crate::providers::demo::{DemoHandle, EstateSpec};
 use crate::theme::Theme;
 use crate::{terminal, ui};
 
-/// Frames closer together than this are coalesced into one.
+/// Frames closer together than this are coalesced into one (at most ~30 a second,
+/// 4 in low-bandwidth mode).
 const FRAME_INTERVAL: Duration = Duration::from_millis(33);
+const FRAME_INTERVAL_LOW_BANDWIDTH: Duration = Duration::from_millis(250);
 
 pub struct Session {
     pub sources: Vec<SourceSchedule>,
@@ -35,6 +37,8 @@ pub struct Session {
     pub executor: Option<Executor>,
     pub audit: Option<AuditLog>,
     pub actor: Actor,
+    /// Fewer frames and a minute clock, for slow links.
+    pub low_bandwidth: bool,
 }
 
 pub async fn run(s: Session) -> anyhow::Result<()> {
@@ -63,10 +67,71 @@ pub async fn run(s: Session) -> anyhow::Result<()> {
     };
     let read_only = lp.executor.is_none();
     let mut app = App::new(s.estate).with_read_only(read_only);
+    app.low_bandwidth = s.low_bandwidth;
     for r in history {
         app.update(Msg::Audited(Box::new(r)), &Fleet::default());
     }
     let result = lp.run(&mut term, &mut app, &s.theme, spawn_input_reader(), done_rx, hangup, terminate).await;
+    terminal::restore();
+    result
+}
+
+/// A wallboard session. It has no executor field: nothing built from it can act.
+pub struct WallboardSession {
+    pub sources: Vec<SourceSchedule>,
+    pub clock: Arc<dyn Clock>,
+    pub theme: Theme,
+    pub demo: bool,
+    pub rotate_every: chrono::Duration,
+    /// STALE after this many of the longest poll interval without any report.
+    pub stale_after_intervals: u32,
+}
+
+pub async fn run_wallboard(s: WallboardSession) -> anyhow::Result<()> {
+    use crate::app::wallboard::{WallCommand, WallMsg, Wallboard};
+    let longest = s.sources.iter().map(|x| x.interval.as_secs()).max().unwrap_or(5);
+    let stale_after_secs =
+        i64::try_from(longest.saturating_mul(u64::from(s.stale_after_intervals.max(1)))).unwrap_or(i64::MAX);
+    let collector = Collector::spawn(s.sources, s.clock.clone(), s.demo);
+    let mut fleet_rx = collector.fleet.clone();
+    let mut hangup = signal(SignalKind::hangup()).context("installing SIGHUP handler")?;
+    let mut terminate = signal(SignalKind::terminate()).context("installing SIGTERM handler")?;
+    let mut term = terminal::enter().context("cannot set up the terminal")?;
+    let mut input = spawn_input_reader();
+    let mut board = Wallboard::new(s.rotate_every);
+    let mut fleet = fleet_rx.borrow_and_update().clone();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let result: anyhow::Result<()> = async {
+        loop {
+            let now = s.clock.now();
+            let view = ui::wallboard::WallView { board: &board, fleet: &fleet, theme: &s.theme, now, stale_after_secs };
+            terminal::draw_synchronized(&mut term, |f| ui::wallboard::draw(f, &view))?;
+            tokio::select! {
+                ev = input.recv() => match ev {
+                    Some(Event::Key(k)) => {
+                        if board.update(WallMsg::Key(k)) == Some(WallCommand::Quit) {
+                            return Ok(());
+                        }
+                    }
+                    Some(_) => {}
+                    None => anyhow::bail!("terminal input closed"),
+                },
+                changed = fleet_rx.changed() => {
+                    if changed.is_err() {
+                        anyhow::bail!("collector stopped");
+                    }
+                    fleet = fleet_rx.borrow_and_update().clone();
+                }
+                _ = tick.tick() => {
+                    board.update(WallMsg::Tick(s.clock.now()));
+                }
+                _ = hangup.recv() => return Ok(()),
+                _ = terminate.recv() => return Ok(()),
+            }
+        }
+    }
+    .await;
     terminal::restore();
     result
 }
@@ -117,14 +182,20 @@ impl Loop {
         app.update(Msg::Resize { width: size.width, height: size.height }, &fleet);
         app.update(Msg::FleetChanged, &fleet);
 
-        // The header clock shows seconds, so the view changes once a second.
-        let mut clock_tick = tokio::time::interval(Duration::from_secs(1));
+        // The header clock shows seconds, so the view changes once a second (once a
+        // minute in low-bandwidth mode, where it shows minutes).
+        let (frame_interval, tick_every) = if app.low_bandwidth {
+            (FRAME_INTERVAL_LOW_BANDWIDTH, Duration::from_secs(60))
+        } else {
+            (FRAME_INTERVAL, Duration::from_secs(1))
+        };
+        let mut clock_tick = tokio::time::interval(tick_every);
         clock_tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
         let mut dirty = true;
-        let mut last_draw = Instant::now() - FRAME_INTERVAL;
+        let mut last_draw = Instant::now() - frame_interval;
 
         loop {
-            let draw_at = last_draw + FRAME_INTERVAL;
+            let draw_at = last_draw + frame_interval;
             tokio::select! {
                 _ = tokio::time::sleep_until(draw_at), if dirty => {
                     let now = self.clock.now();

@@ -105,6 +105,8 @@ pub struct Theme {
     pub unknown: Style,
     pub severity: [Style; 4],
     pub badge: Style,
+    /// Draw with ASCII only (`--ascii`): box drawing and glyphs get stand-ins.
+    pub ascii: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -139,6 +141,12 @@ impl Theme {
         Ok(Self::resolve(&path, file, mode)?)
     }
 
+    /// The same theme, drawn with ASCII only.
+    pub fn with_ascii(mut self, ascii: bool) -> Theme {
+        self.ascii = ascii;
+        self
+    }
+
     /// The default theme; always available.
     pub fn fallback(mode: ColorMode) -> Theme {
         Self::load("default", None, mode).unwrap_or_else(|_| Self::monochrome())
@@ -166,6 +174,7 @@ impl Theme {
                 s.add_modifier(Modifier::DIM),
             ],
             badge: s.add_modifier(Modifier::REVERSED | Modifier::BOLD),
+            ascii: false,
         }
     }
 
@@ -219,6 +228,7 @@ impl Theme {
                 .fg(color("badge_fg", &c.badge_fg)?)
                 .bg(color("badge_bg", &c.badge_bg)?)
                 .add_modifier(Modifier::BOLD),
+            ascii: false,
         })
     }
 }

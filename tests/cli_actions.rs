@@ -132,3 +132,24 @@ fn snapshot_follows_the_monitoring_plugin_convention() {
     assert_eq!(out.status.code(), Some(3), "unreadable config is UNKNOWN");
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("opsdeck UNKNOWN"));
 }
+
+#[test]
+fn snapshot_exit_code_moves_from_ok_to_critical_under_a_drill() {
+    let home = tempfile::tempdir().expect("tempdir");
+    // The demo estate without its standing alerts is quiet: OK.
+    let text = include_str!("../assets/demo-estate.toml");
+    let quiet = text.split("[[standing_alerts]]").next().expect("estate");
+    let estate = home.path().join("quiet.toml");
+    std::fs::write(&estate, quiet).expect("write");
+    let estate = estate.to_str().expect("utf-8");
+    let out = opsdeck(home.path(), &["--demo", estate, "snapshot"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("opsdeck OK"));
+
+    let out =
+        opsdeck(home.path(), &["--demo", estate, "snapshot", "--drill", "db-primary-down aws", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stdout));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["status"], "CRITICAL");
+    assert!(v["reasons"].as_array().is_some_and(|r| r.iter().any(|r| r.as_str().is_some_and(|s| s.contains("RPO")))));
+}

@@ -258,3 +258,39 @@ fn failover_by_keys_moves_the_shares_and_is_audited() {
     let mode = std::fs::metadata(&log).expect("audit log").permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
 }
+
+#[test]
+fn wallboard_starts_rotates_and_q_restores_the_terminal() {
+    let t = Tmux::start(100, 30);
+    let before = t.path("stty.before");
+    let after = t.path("stty.after");
+    t.type_text(&format!(
+        "stty -g > {}; {BIN} wallboard --rotate-secs 1; echo opsdeck-exit=$?; stty -g > {}",
+        before.display(),
+        after.display()
+    ));
+    t.keys(&["Enter"]);
+    let s = t.wait_for("page 1/2");
+    assert!(s.contains("traffic share"), "{s}");
+    t.wait_for("Worst open alerts");
+    // Keys that act in the console do nothing here.
+    t.keys(&["F"]);
+    t.keys(&[":"]);
+    t.keys(&["q"]);
+    t.wait_for("opsdeck-exit=0");
+    sleep(Duration::from_millis(200));
+    assert!(!t.alternate_screen_on());
+    assert_eq!(read(&before), read(&after));
+}
+
+#[test]
+fn ascii_mode_draws_plain_ascii_in_a_real_terminal() {
+    let t = Tmux::start(100, 30);
+    t.type_text(&format!("clear; {BIN} --ascii; echo opsdeck-exit=$?"));
+    t.keys(&["Enter"]);
+    let s = t.wait_for("AWS us-west-1");
+    assert!(s.is_ascii(), "{s}");
+    assert!(s.contains("+ AWS us-west-1 -"), "{s}");
+    t.keys(&["q"]);
+    t.wait_for("opsdeck-exit=0");
+}

@@ -5,6 +5,7 @@ pub mod dialog;
 pub mod keymap;
 pub mod palette;
 pub mod views;
+pub mod wallboard;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -200,6 +201,8 @@ pub struct App {
     pub undo: Option<Intent>,
     /// Recent audit lines, oldest first.
     pub audit: VecDeque<AuditRecord>,
+    /// `--low-bandwidth`: the clock shows minutes and frames are rarer.
+    pub low_bandwidth: bool,
 }
 
 impl App {
@@ -226,6 +229,7 @@ impl App {
             in_flight: Vec::new(),
             undo: None,
             audit: VecDeque::new(),
+            low_bandwidth: false,
         }
     }
 

@@ -2,6 +2,7 @@
 //! Fleet, the theme and the time. No pane calls a provider or changes state.
 
 pub mod alerts;
+pub mod ascii;
 pub mod audit;
 pub mod cost;
 pub mod dialog;
@@ -12,6 +13,7 @@ pub mod logs;
 pub mod overview;
 pub mod sanitize;
 pub mod traffic;
+pub mod wallboard;
 mod widgets;
 
 use chrono::{DateTime, Utc};
@@ -66,6 +68,9 @@ pub fn draw(frame: &mut Frame, v: &View) {
         Mode::Confirm(d) => dialog::draw(frame, body, d, v),
         _ => {}
     }
+    if v.theme.ascii {
+        ascii::asciify(frame.buffer_mut());
+    }
 }
 
 fn draw_header(frame: &mut Frame, area: Rect, v: &View) {
@@ -99,7 +104,9 @@ fn draw_header(frame: &mut Frame, area: Rect, v: &View) {
     }
     let (age_text, age_style) = data_age(v);
     right.push(Span::styled(age_text, age_style));
-    right.push(Span::styled(format!(" {} ", v.now.format("%H:%M:%SZ")), t.accent));
+    // In low-bandwidth mode the clock shows minutes, so an idle screen changes once a minute.
+    let clock = if v.app.low_bandwidth { v.now.format("%H:%MZ") } else { v.now.format("%H:%M:%SZ") };
+    right.push(Span::styled(format!(" {clock} "), t.accent));
     let right_width: usize = right.iter().map(|s| s.width()).sum();
     let left_width: usize = left.iter().map(|s| s.width()).sum();
 

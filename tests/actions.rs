@@ -234,7 +234,7 @@ async fn a_target_that_cannot_absorb_the_traffic_is_refused() {
     let mut h = Harness::with_estate(spec).await;
     h.command("failover aws -> aliyun").await;
     let g = h.dialog().guards.iter().find(|g| g.name == "target capacity").expect("guard").clone();
-    assert!(!g.passed && g.detail.contains("at max"), "{g:?}");
+    assert!(!g.passed && g.detail.contains("max serve"), "{g:?}");
 }
 
 #[tokio::test]

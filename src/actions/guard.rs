@@ -143,11 +143,11 @@ fn target_capacity(cloud: CloudKind, before: f64, after: f64, fleet: &Fleet) -> 
     let now_cap = f64::from(healthy) * per * MAX_UTILISATION;
     let max_cap = f64::from(max) * per * MAX_UTILISATION;
     let detail = format!(
-        "{} needs {} req/s ({:.0}% → {:.0}%); {healthy} healthy serve {}, {max} at max {}",
+        "{}: {} req/s at {:.0}% (from {:.0}%); {healthy} up serve {}, {max} max serve {}",
         cloud.label(),
         int(need),
-        before * 100.0,
         after * 100.0,
+        before * 100.0,
         int(now_cap),
         int(max_cap)
     );

@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
+use crate::format;
 use crate::model::{AlertState, Fleet, Freshness, Health, Severity};
-use crate::ui::format;
 use crate::ui::sanitize;
 
 /// Bump when the JSON changes incompatibly (documented in README).

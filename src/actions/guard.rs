@@ -6,8 +6,8 @@ use serde::Serialize;
 
 use super::intent::ActionKind;
 use super::plan::{Change, Plan, shares_after};
+use crate::format::int;
 use crate::model::{AlertState, CloudKind, Fleet, Freshness, Health, ReplicationKind};
-use crate::ui::format::int;
 
 /// Share of a group's full capacity we plan to use; the rest is headroom.
 pub const MAX_UTILISATION: f64 = 0.85;

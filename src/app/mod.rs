@@ -579,12 +579,11 @@ impl App {
     }
 
     fn run_palette(&mut self, line: &str, fleet: &Fleet) -> Vec<Command> {
-        let error = |app: &mut App, text: String| {
-            app.status = Some(Status { level: Level::Error, text });
-            vec![]
-        };
         match palette::parse(line) {
-            Err(e) => error(self, e),
+            Err(e) => {
+                self.error(e);
+                vec![]
+            }
             Ok(PaletteCommand::Quit) => vec![Command::Quit],
             Ok(PaletteCommand::GoTo(p)) => {
                 self.pane = p;
@@ -596,7 +595,8 @@ impl App {
             }
             Ok(PaletteCommand::Filter(f)) => {
                 if !self.pane.has_list() {
-                    return error(self, format!("the {} pane has no list to filter", self.pane.title()));
+                    self.error(format!("the {} pane has no list to filter", self.pane.title()));
+                    return vec![];
                 }
                 self.set_filter(f, fleet);
                 vec![]
@@ -605,16 +605,23 @@ impl App {
             Ok(PaletteCommand::Action(intent)) => self.begin(intent, fleet),
             Ok(PaletteCommand::Undo) => match self.undo.clone() {
                 Some(intent) => self.begin(intent, fleet),
-                None => error(self, "nothing to undo: no failover or scale has run in this session".into()),
+                None => {
+                    self.error("nothing to undo: no failover or scale has run in this session");
+                    vec![]
+                }
             },
             Ok(PaletteCommand::Drill(args)) => {
                 let Some(estate) = self.estate.clone() else {
-                    return error(self, "drills run only on the demo estate".into());
+                    self.error("drills run only on the demo estate");
+                    return vec![];
                 };
                 let args: Vec<&str> = args.iter().map(String::as_str).collect();
                 match DrillCommand::parse(&args, &estate) {
                     Ok(cmd) => vec![Command::Drill(cmd)],
-                    Err(e) => error(self, e),
+                    Err(e) => {
+                        self.error(e);
+                        vec![]
+                    }
                 }
             }
         }

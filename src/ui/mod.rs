@@ -6,7 +6,7 @@ pub mod ascii;
 pub mod audit;
 pub mod cost;
 pub mod dialog;
-pub mod format;
+pub use crate::format;
 pub mod health;
 pub mod help;
 pub mod logs;

@@ -7,6 +7,7 @@ pub mod app;
 pub mod clock;
 pub mod collector;
 pub mod config;
+pub mod credentials;
 pub mod format;
 pub mod model;
 pub mod providers;

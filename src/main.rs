@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use opsdeck::actions::{Actor, AuditLog, Executor};
 use opsdeck::clock::SystemClock;
 use opsdeck::config::{Config, SAMPLE};
+use opsdeck::credentials::{Keyring, Secret};
 use opsdeck::runtime::{self, Session};
 use opsdeck::theme::{ColorMode, Theme};
 use opsdeck::{runbook, startup};
@@ -92,6 +93,13 @@ enum Cmd {
         #[arg(long, value_name = "DRILL")]
         drill: Vec<String>,
     },
+    /// Secrets opsdeck keeps in the OS keyring (service "opsdeck", entry SOURCE/FIELD).
+    Creds {
+        #[command(subcommand)]
+        action: CredsCmd,
+    },
+    /// Check each source: where its credentials come from, and one real poll.
+    Doctor,
     /// Print shell completions (used by install.sh).
     #[command(hide = true)]
     Completions { shell: clap_complete::Shell },
@@ -132,6 +140,24 @@ enum Cmd {
         #[command(flatten)]
         act: ActArgs,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum CredsCmd {
+    /// Store a secret, read from a no-echo prompt or from standard input (never the command line).
+    Set { source: String, field: String },
+    /// Say whether a secret exists and where it resolves from.
+    Get {
+        source: String,
+        field: String,
+        /// Print the secret itself (only to a terminal).
+        #[arg(long)]
+        reveal: bool,
+    },
+    /// Every configured source with where its credentials resolve from.
+    List,
+    /// Remove a secret.
+    Rm { source: String, field: String },
 }
 
 /// How a command-line action runs: a dry run unless --yes.
@@ -199,9 +225,105 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
         }
         Some(Cmd::Init { force }) => init(cli.config, force),
         Some(Cmd::Wallboard { rotate_secs, stale_after }) => wallboard(&cli, rotate_secs, stale_after),
+        Some(Cmd::Creds { ref action }) => creds(&cli, action),
+        Some(Cmd::Doctor) => doctor(&cli),
         Some(Cmd::Run) | None => run(cli),
         Some(_) => unreachable!("snapshot and actions are dispatched in main"),
     }
+}
+
+/// `opsdeck creds ...`. Keyring calls block; this runs outside any async runtime.
+fn creds(cli: &Cli, action: &CredsCmd) -> anyhow::Result<()> {
+    use std::io::{IsTerminal, Read};
+    let keyring = Keyring::detect();
+    match action {
+        CredsCmd::Set { source, field } => {
+            let value = if std::io::stdin().is_terminal() {
+                rpassword::prompt_password(format!("secret for {source}/{field} (not echoed): "))?
+            } else {
+                let mut s = String::new();
+                std::io::stdin().read_to_string(&mut s)?;
+                s.trim_end_matches(['\r', '\n']).to_string()
+            };
+            anyhow::ensure!(!value.is_empty(), "empty secret: nothing stored");
+            keyring.set(source, field, &Secret::new(value))?;
+            println!("stored {source}/{field} in the {}", keyring.backend.label());
+        }
+        CredsCmd::Get { source, field, reveal } => match keyring.get(source, field)? {
+            Some(secret) if *reveal => {
+                anyhow::ensure!(std::io::stdout().is_terminal(), "--reveal prints only to a terminal");
+                println!("{}", secret.expose());
+            }
+            Some(_) => println!(
+                "{source}/{field}: set, in the {} (service {})",
+                keyring.backend.label(),
+                opsdeck::credentials::SERVICE
+            ),
+            None => anyhow::bail!("{source}/{field}: not in the {}", keyring.backend.label()),
+        },
+        CredsCmd::Rm { source, field } => {
+            if keyring.remove(source, field)? {
+                println!("removed {source}/{field}");
+            } else {
+                anyhow::bail!("{source}/{field}: not in the {}", keyring.backend.label());
+            }
+        }
+        CredsCmd::List => {
+            let (config, _) = startup::load_config(cli.config.as_deref())?;
+            println!("keyring backend: {}", keyring.backend.label());
+            for line in credential_lines(&config) {
+                println!("{line}");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One line per configured source: where its credentials resolve from.
+fn credential_lines(config: &Config) -> Vec<String> {
+    use opsdeck::config::SourceKind;
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let home = directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf());
+    if config.sources.is_empty() {
+        return vec!["demo: no credentials needed (embedded demo estate)".into()];
+    }
+    config
+        .sources
+        .iter()
+        .map(|s| match (&s.kind, &s.aws) {
+            (SourceKind::Aws, Some(a)) => {
+                let r = opsdeck::credentials::aws_chain(&env, a.profile.as_deref(), home.as_deref());
+                format!("{}: aws account {}: {r}", s.name, a.account)
+            }
+            _ => format!("{}: {:?}: no credentials needed", s.name, s.kind),
+        })
+        .collect()
+}
+
+/// `opsdeck doctor`: credentials and one real poll per source; non-zero if any fails.
+fn doctor(cli: &Cli) -> anyhow::Result<()> {
+    let (config, path) = startup::load_config(cli.config.as_deref())?;
+    println!("config: {}", path.map_or("none (embedded demo)".to_string(), |p| p.display().to_string()));
+    let keyring = Keyring::detect();
+    println!("keyring backend: {}", keyring.backend.label());
+    for line in credential_lines(&config) {
+        println!("credentials  {line}");
+    }
+    let built = startup::build(&config, cli.demo.as_deref())?;
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let fleet = rt.block_on(opsdeck::collector::collect_once(&built.sources, chrono::Utc::now(), built.demo));
+    let mut failed = 0;
+    for s in &fleet.sources {
+        match &s.freshness {
+            opsdeck::model::Freshness::Stale { reason } => {
+                failed += 1;
+                println!("✗ {} ({}): {reason}", s.id, s.kind);
+            }
+            _ => println!("✓ {} ({}): reachable and permitted", s.id, s.kind),
+        }
+    }
+    anyhow::ensure!(failed == 0, "{failed} source(s) failed");
+    Ok(())
 }
 
 /// `opsdeck wallboard`: no executor is made; the session type has no place for one.

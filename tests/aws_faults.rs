@@ -76,3 +76,46 @@ async fn every_fault_marks_the_source_stale_with_a_reason_and_it_recovers() {
     }
     assert_eq!(reason_for(Mode::Forward).await, "not stale: Fresh", "recovers when the fault ends");
 }
+
+#[test]
+fn doctor_says_which_source_fails_and_why() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let closed = support::moto::free_port();
+    let cfg = home.path().join("aws.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[[sources]]\nname = \"closed\"\nkind = \"aws\"\ntimeout_secs = 5\n[sources.aws]\naccount = \"x\"\nregions = [\"us-east-1\"]\nendpoint_url = \"http://127.0.0.1:{closed}\"\n"
+        ),
+    )
+    .expect("config");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args(["--config", cfg.to_str().expect("utf-8"), "doctor"])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("HOME", home.path())
+        .output()
+        .expect("doctor");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("credentials  closed: aws account x: cloud chain: environment"), "{text}");
+    assert!(text.contains("✗ closed/us-east-1 (aws): unreachable"), "{text}");
+
+    // The same against a real moto: reachable and permitted.
+    let moto = Moto::start();
+    std::fs::write(&cfg, format!(
+        "[[sources]]\nname = \"moto\"\nkind = \"aws\"\ntimeout_secs = 20\n[sources.aws]\naccount = \"x\"\nregions = [\"us-east-1\"]\nendpoint_url = \"{}\"\n",
+        moto.url()
+    ))
+    .expect("config");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args(["--config", cfg.to_str().expect("utf-8"), "doctor"])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("HOME", home.path())
+        .output()
+        .expect("doctor");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("✓ moto/us-east-1 (aws): reachable and permitted"), "{text}");
+}

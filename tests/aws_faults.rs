@@ -89,15 +89,8 @@ fn doctor_says_which_source_fails_and_why() {
         ),
     )
     .expect("config");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_opsdeck"))
-        .args(["--config", cfg.to_str().expect("utf-8"), "doctor"])
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("HOME", home.path())
-        .output()
-        .expect("doctor");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(2), "{text}");
+    let (code, text) = doctor(&cfg, home.path());
+    assert_eq!(code, Some(2), "{text}");
     assert!(text.contains("credentials  closed: aws account x: cloud chain: environment"), "{text}");
     assert!(text.contains("✗ closed/us-east-1 (aws): unreachable"), "{text}");
 
@@ -108,14 +101,19 @@ fn doctor_says_which_source_fails_and_why() {
         moto.url()
     ))
     .expect("config");
+    let (code, text) = doctor(&cfg, home.path());
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("✓ moto/us-east-1 (aws): reachable and permitted"), "{text}");
+}
+
+/// `opsdeck doctor` with test credentials: exit code and what it printed.
+fn doctor(cfg: &std::path::Path, home: &std::path::Path) -> (Option<i32>, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_opsdeck"))
         .args(["--config", cfg.to_str().expect("utf-8"), "doctor"])
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("HOME", home.path())
+        .env("HOME", home)
         .output()
         .expect("doctor");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{text}");
-    assert!(text.contains("✓ moto/us-east-1 (aws): reachable and permitted"), "{text}");
+    (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
 }

@@ -3,7 +3,10 @@
 //! the prefix empty.
 
 use std::path::Path;
+mod support;
+
 use std::process::Command;
+use support::files_under;
 
 const BIN: &str = env!("CARGO_BIN_EXE_opsdeck");
 
@@ -14,19 +17,6 @@ fn install(prefix: &Path, extra: &[&str]) -> std::process::Output {
         .args(extra)
         .output()
         .expect("run install.sh")
-}
-
-fn files_under(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(files_under(&p));
-        } else {
-            out.push(p.display().to_string());
-        }
-    }
-    out
 }
 
 #[test]

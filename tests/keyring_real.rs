@@ -3,7 +3,10 @@
 //! session), each with a round trip through a second, independent tool. And a
 //! planted secret that must appear in no output of a whole session.
 
+mod support;
+
 use std::process::{Command, Output};
+use support::files_under;
 
 const BIN: &str = env!("CARGO_BIN_EXE_opsdeck");
 
@@ -103,21 +106,8 @@ fn no_usable_backend_is_a_clear_error_not_a_file() {
     assert_eq!(out.status.code(), Some(2));
     let t = text(&out);
     assert!(t.contains("Secret Service is not usable here") && t.contains("D-Bus"), "{t}");
-    let files: Vec<_> = walk(home.path());
+    let files: Vec<_> = files_under(home.path());
     assert!(files.is_empty(), "nothing written to disk: {files:?}");
-}
-
-fn walk(dir: &std::path::Path) -> Vec<String> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p.display().to_string());
-        }
-    }
-    out
 }
 
 /// A secret planted in the keyring and in the environment appears in no output of
@@ -146,7 +136,7 @@ fn a_planted_secret_appears_in_no_output() {
     assert!(t.contains("session-done"), "the session ran: {t}");
     assert!(t.contains("executed") && t.contains("scale aws/web-asg 2"), "the action ran and was audited: {t}");
     assert!(!t.contains(secret), "the secret leaked into the output:\n{t}");
-    for f in walk(home.path()) {
+    for f in files_under(home.path()) {
         if let Ok(content) = std::fs::read(&f) {
             assert!(!String::from_utf8_lossy(&content).contains(secret), "the secret is in {f}");
         }

@@ -2,9 +2,9 @@
 //! the man page are there, a second run upgrades in place, and --uninstall leaves
 //! the prefix empty.
 
-use std::path::Path;
 mod support;
 
+use std::path::Path;
 use std::process::Command;
 use support::files_under;
 

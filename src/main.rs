@@ -311,15 +311,26 @@ fn doctor(cli: &Cli) -> anyhow::Result<()> {
     }
     let built = startup::build(&config, cli.demo.as_deref())?;
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let fleet = rt.block_on(opsdeck::collector::collect_once(&built.sources, chrono::Utc::now(), built.demo));
     let mut failed = 0;
-    for s in &fleet.sources {
-        match &s.freshness {
-            opsdeck::model::Freshness::Stale { reason } => {
-                failed += 1;
-                println!("✗ {} ({}): {reason}", s.id, s.kind);
+    for s in &built.sources {
+        let (id, kind) = (s.provider.id().clone(), s.provider.kind());
+        let checks = rt.block_on(async {
+            match tokio::time::timeout(s.timeout * 4, s.provider.preflight(chrono::Utc::now())).await {
+                Ok(c) => c,
+                Err(_) => vec![opsdeck::providers::Check {
+                    what: "preflight".into(),
+                    result: Err(format!("timed out after {:?}", s.timeout * 4)),
+                }],
             }
-            _ => println!("✓ {} ({}): reachable and permitted", s.id, s.kind),
+        });
+        for c in checks {
+            match c.result {
+                Ok(found) => println!("✓ {id} ({kind}) {}: {found}", c.what),
+                Err(why) => {
+                    failed += 1;
+                    println!("✗ {id} ({kind}) {}: {why}", c.what);
+                }
+            }
         }
     }
     anyhow::ensure!(failed == 0, "{failed} source(s) failed");

@@ -92,7 +92,7 @@ fn doctor_says_which_source_fails_and_why() {
     let (code, text) = doctor(&cfg, home.path());
     assert_eq!(code, Some(2), "{text}");
     assert!(text.contains("credentials  closed: aws account x: cloud chain: environment"), "{text}");
-    assert!(text.contains("✗ closed/us-east-1 (aws): unreachable"), "{text}");
+    assert!(text.contains("✗ closed/us-east-1 (aws) autoscaling:DescribeAutoScalingGroups: unreachable"), "{text}");
 
     // The same against a real moto: reachable and permitted.
     let moto = Moto::start();
@@ -103,7 +103,10 @@ fn doctor_says_which_source_fails_and_why() {
     .expect("config");
     let (code, text) = doctor(&cfg, home.path());
     assert_eq!(code, Some(0), "{text}");
-    assert!(text.contains("✓ moto/us-east-1 (aws): reachable and permitted"), "{text}");
+    for api in ["autoscaling:DescribeAutoScalingGroups", "cloudwatch:DescribeAlarms", "cloudwatch:ListMetrics"] {
+        assert!(text.contains(&format!("✓ moto/us-east-1 (aws) {api}: permitted")), "{api}: {text}");
+    }
+    assert!(text.contains("ce:GetCostAndUsage: not probed"), "{text}");
 }
 
 /// `opsdeck doctor` with test credentials: exit code and what it printed.

@@ -17,6 +17,14 @@ pub struct Receipt {
     pub request_id: String,
 }
 
+/// One preflight check of `opsdeck doctor`: an API call and its outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    pub what: String,
+    /// What was found, or why it failed (with the fix where there is one).
+    pub result: Result<String, String>,
+}
+
 /// What a provider can do beyond reading. Execution arrives with the actions issue.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Capabilities {
@@ -50,6 +58,14 @@ pub trait Provider: Send + Sync {
     fn capabilities(&self) -> Capabilities;
     /// Read the estate as it is now. Must not block the executor.
     async fn poll(&self, now: DateTime<Utc>) -> Result<SourceReport, ProviderError>;
+    /// `opsdeck doctor`: one cheap call per API the source uses. The default is a
+    /// single poll.
+    async fn preflight(&self, now: DateTime<Utc>) -> Vec<Check> {
+        vec![Check {
+            what: "poll".into(),
+            result: self.poll(now).await.map(|_| "reachable and permitted".into()).map_err(|e| e.to_string()),
+        }]
+    }
     /// Carry out a planned change, once. Sources that cannot change anything keep
     /// this default. Only `actions::Executor` calls it.
     async fn execute(&self, plan: &Plan, _actor: &Actor, _now: DateTime<Utc>) -> Result<Receipt, ProviderError> {

@@ -23,7 +23,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use chrono::{DateTime, Utc};
 use tokio::sync::OnceCell;
 
-use super::{Capabilities, Provider, ProviderError, Receipt};
+use super::{Capabilities, Check, Provider, ProviderError, Receipt};
 use crate::actions::{Actor, Change, Plan};
 use crate::config::AwsConfig;
 use crate::model::{PollCost, SourceId, SourceReport};
@@ -198,6 +198,45 @@ impl Provider for AwsRegion {
             ..SourceReport::default()
         })
     }
+    async fn preflight(&self, _now: DateTime<Utc>) -> Vec<Check> {
+        let c = self.clients.get().await;
+        let check = |what: &str, r: Result<String, ProviderError>| Check {
+            what: what.into(),
+            result: r.map_err(|e| e.to_string()),
+        };
+        vec![
+            check(
+                "autoscaling:DescribeAutoScalingGroups",
+                c.autoscaling
+                    .describe_auto_scaling_groups()
+                    .max_records(1)
+                    .send()
+                    .await
+                    .map(|_| "permitted".into())
+                    .map_err(|e| sdk_error("DescribeAutoScalingGroups", e)),
+            ),
+            check(
+                "cloudwatch:DescribeAlarms",
+                c.cloudwatch
+                    .describe_alarms()
+                    .max_records(1)
+                    .send()
+                    .await
+                    .map(|_| "permitted".into())
+                    .map_err(|e| sdk_error("DescribeAlarms", e)),
+            ),
+            check(
+                "cloudwatch:ListMetrics",
+                c.cloudwatch
+                    .list_metrics()
+                    .namespace("AWS/EC2")
+                    .send()
+                    .await
+                    .map(|_| "permitted (GetMetricData is not probed: billed per metric)".into())
+                    .map_err(|e| sdk_error("ListMetrics", e)),
+            ),
+        ]
+    }
     async fn execute(&self, plan: &Plan, actor: &Actor, now: DateTime<Utc>) -> Result<Receipt, ProviderError> {
         let c = self.clients.get().await;
         match plan.changes.as_slice() {
@@ -269,6 +308,27 @@ impl Provider for AwsGlobal {
             fixed_monthly_usd: ce_reads_per_month * 2.0 * 0.01,
         });
         Ok(report)
+    }
+    async fn preflight(&self, _now: DateTime<Utc>) -> Vec<Check> {
+        let c = self.clients.get().await;
+        let mut out = Vec::new();
+        for rec in &self.cfg.records {
+            let r = c
+                .route53
+                .list_resource_record_sets()
+                .hosted_zone_id(rec.zone_id.trim_start_matches("/hostedzone/"))
+                .max_items(1)
+                .send()
+                .await
+                .map(|_| format!("zone {} readable", rec.zone_id))
+                .map_err(|e| sdk_error("ListResourceRecordSets", e).to_string());
+            out.push(Check { what: format!("route53:ListResourceRecordSets {}", rec.name), result: r });
+        }
+        out.push(Check {
+            what: "ce:GetCostAndUsage".into(),
+            result: Ok(format!("not probed (billed per call); read every {} s", self.cfg.cost_interval_secs)),
+        });
+        out
     }
     async fn execute(&self, plan: &Plan, actor: &Actor, _now: DateTime<Utc>) -> Result<Receipt, ProviderError> {
         let c = self.clients.get().await;

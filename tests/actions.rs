@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use opsdeck::actions::{Actor, Checked, Executor, Outcome};
-use opsdeck::app::{App, Command, Mode, Msg, Pane};
+use opsdeck::app::{App, Command, Mode, Msg};
 use opsdeck::clock::reference_instant;
 use opsdeck::collector::SourceSchedule;
 use opsdeck::collector::collect_once;
@@ -27,6 +27,8 @@ struct Harness {
     now: DateTime<Utc>,
     /// What the app asked to audit or run, in order.
     outcomes: Vec<Outcome>,
+    /// The break-glass reason of each execution.
+    forced: Vec<Option<String>>,
 }
 
 fn actor() -> Actor {
@@ -53,7 +55,7 @@ impl Harness {
         let mut app = App::new(Some(estate.clone()));
         app.update(Msg::Clock(now), &fleet);
         app.update(Msg::FleetChanged, &fleet);
-        Harness { estate, demo, sources, executor, app, fleet, now, outcomes: vec![] }
+        Harness { estate, demo, sources, executor, app, fleet, now, outcomes: vec![], forced: vec![] }
     }
 
     /// Poll the demo again, `secs` later, as the collector would.
@@ -88,7 +90,7 @@ impl Harness {
                 Command::Execute { checked, forced } => {
                     let r = self.executor.execute(&checked.plan, &actor(), self.now).await;
                     self.outcomes.push(if r.is_ok() { Outcome::Executed } else { Outcome::Failed });
-                    let _ = forced;
+                    self.forced.push(forced);
                     let result = r.map(|r| r.request_id).map_err(|e| e.to_string());
                     self.app.update(Msg::ActionFinished { checked, result }, &self.fleet);
                 }
@@ -215,6 +217,7 @@ async fn failing_guardrails_refuse_and_force_needs_a_reason() {
     h.text("aliyun").await;
     h.keys(&[KeyCode::Enter]).await;
     assert_eq!(h.outcomes, vec![Outcome::Refused, Outcome::Executed]);
+    assert_eq!(h.forced, vec![Some("health checks are wrong, confirmed by phone".to_string())]);
 }
 
 #[tokio::test]
@@ -325,5 +328,4 @@ async fn a_read_only_session_cannot_reach_an_executor() {
     h.keys(&[KeyCode::Enter, KeyCode::Enter, KeyCode::Char('y')]).await;
     assert!(h.outcomes.is_empty(), "nothing was executed or even offered");
     assert!(h.screen(80, 24).contains("READ-ONLY"));
-    let _ = Pane::Audit;
 }

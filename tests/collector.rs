@@ -11,7 +11,7 @@ use opsdeck::clock::SystemClock;
 use opsdeck::collector::{Collector, SourceSchedule};
 use opsdeck::model::{Fleet, Freshness, SourceId, SourceReport};
 use opsdeck::providers::demo::{DemoHandle, DemoProvider, EstateSpec};
-use opsdeck::providers::{Capabilities, Provider, ProviderError};
+use opsdeck::providers::{Provider, ProviderError};
 
 /// Succeeds on its first poll, then fails (or hangs) on every later one.
 struct GoesBad {
@@ -27,9 +27,6 @@ impl Provider for GoesBad {
     }
     fn kind(&self) -> &'static str {
         "test"
-    }
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::default()
     }
     async fn poll(&self, _now: DateTime<Utc>) -> Result<SourceReport, ProviderError> {
         if self.polls.fetch_add(1, Ordering::SeqCst) == 0 {

@@ -25,15 +25,6 @@ pub struct Check {
     pub result: Result<String, String>,
 }
 
-/// What a provider can do beyond reading. Execution arrives with the actions issue.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Capabilities {
-    pub drills: bool,
-    pub failover: bool,
-    pub scale: bool,
-    pub acknowledge: bool,
-}
-
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
 pub enum ProviderError {
     #[error("timed out after {0:?}")]
@@ -55,7 +46,6 @@ pub trait Provider: Send + Sync {
     fn id(&self) -> &SourceId;
     /// Short kind name shown in the source list (`demo`, `aws`, ...).
     fn kind(&self) -> &'static str;
-    fn capabilities(&self) -> Capabilities;
     /// Read the estate as it is now. Must not block the executor.
     async fn poll(&self, now: DateTime<Utc>) -> Result<SourceReport, ProviderError>;
     /// `opsdeck doctor`: one cheap call per API the source uses. The default is a

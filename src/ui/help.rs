@@ -52,11 +52,24 @@ fn lines(t: &Theme) -> Vec<Line<'static>> {
 
 /// How many lines the help has, for scrolling.
 pub fn line_count() -> usize {
-    lines(&Theme::fallback(crate::theme::ColorMode::None)).len()
+    // Title, the pane-digits line, one per other binding, a blank, title, one per command.
+    let bindings = BINDINGS.iter().filter(|b| !matches!(b.action, Action::GoTo(_))).count();
+    2 + bindings + 2 + COMMANDS.len()
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     let t = v.theme;
     let p = Paragraph::new(lines(t)).style(t.base).scroll((v.app.help_scroll, 0)).block(block("Help (↑↓ scroll)", t));
     frame.render_widget(p, area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_count_matches_the_lines() {
+        let t = Theme::fallback(crate::theme::ColorMode::None);
+        assert_eq!(line_count(), lines(&t).len());
+    }
 }

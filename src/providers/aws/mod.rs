@@ -23,7 +23,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use chrono::{DateTime, Utc};
 use tokio::sync::OnceCell;
 
-use super::{Capabilities, Check, Provider, ProviderError, Receipt};
+use super::{Check, Provider, ProviderError, Receipt};
 use crate::actions::{Actor, Change, Plan};
 use crate::config::AwsConfig;
 use crate::model::{PollCost, SourceId, SourceReport};
@@ -174,9 +174,6 @@ impl Provider for AwsRegion {
     fn kind(&self) -> &'static str {
         "aws"
     }
-    fn capabilities(&self) -> Capabilities {
-        Capabilities { drills: false, failover: false, scale: true, acknowledge: true }
-    }
     async fn poll(&self, now: DateTime<Utc>) -> Result<SourceReport, ProviderError> {
         let c = self.clients.get().await;
         let calls_before = c.calls.load(Ordering::Relaxed);
@@ -272,9 +269,6 @@ impl Provider for AwsGlobal {
     }
     fn kind(&self) -> &'static str {
         "aws"
-    }
-    fn capabilities(&self) -> Capabilities {
-        Capabilities { drills: false, failover: true, scale: false, acknowledge: false }
     }
     async fn poll(&self, now: DateTime<Utc>) -> Result<SourceReport, ProviderError> {
         let c = self.clients.get().await;

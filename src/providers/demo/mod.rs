@@ -16,7 +16,7 @@ pub use estate::EstateSpec;
 pub use sim::simulate;
 pub use state::{DemoHandle, DemoState, Overrides};
 
-use super::{Capabilities, Provider, ProviderError, Receipt};
+use super::{Provider, ProviderError, Receipt};
 use crate::actions::{Actor, Plan};
 use std::collections::BTreeMap;
 
@@ -42,9 +42,6 @@ impl Provider for DemoProvider {
     }
     fn kind(&self) -> &'static str {
         "demo"
-    }
-    fn capabilities(&self) -> Capabilities {
-        Capabilities { drills: true, failover: true, scale: true, acknowledge: true }
     }
     async fn poll(&self, now: DateTime<Utc>) -> Result<SourceReport, ProviderError> {
         let state = self.state.snapshot();

@@ -267,8 +267,7 @@ pub fn simulate(
         });
 
         // Alerts from the figures, as a rule set would raise them.
-        for (zone, k, _) in fx.zones_out.iter().filter(|(_, k, _)| *k > 0.5) {
-            let _ = k;
+        for (zone, _, _) in fx.zones_out.iter().filter(|(_, k, _)| *k > 0.5) {
             let since =
                 drill_start(&|d| matches!(d, Drill::AzOutage { cloud, zone: z } if *cloud == kind && z == zone));
             alerts.push(alert(
@@ -310,8 +309,7 @@ pub fn simulate(
                 drill_start(&|_| true),
             ));
         }
-        if let Some((k, _)) = fx.db_down.filter(|(k, _)| *k > 0.5) {
-            let _ = k;
+        if fx.db_down.is_some_and(|(k, _)| k > 0.5) {
             let what = if db_primary_down.is_some() { "primary" } else { "replica" };
             alerts.push(alert(
                 format!("demo:{}:db", kind.slug()),

@@ -140,6 +140,12 @@ enum Cmd {
         #[command(flatten)]
         act: ActArgs,
     },
+    /// Withdraw an acknowledgement (expires the silence, drops the ack tags).
+    Unack {
+        id: String,
+        #[command(flatten)]
+        act: ActArgs,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -190,7 +196,10 @@ fn main() -> ExitCode {
             }
         };
     }
-    if matches!(cli.command, Some(Cmd::Failover { .. } | Cmd::Drain { .. } | Cmd::Scale { .. } | Cmd::Ack { .. })) {
+    if matches!(
+        cli.command,
+        Some(Cmd::Failover { .. } | Cmd::Drain { .. } | Cmd::Scale { .. } | Cmd::Ack { .. } | Cmd::Unack { .. })
+    ) {
         return match action(cli) {
             Ok(code) => ExitCode::from(code),
             Err(e) => {
@@ -408,6 +417,7 @@ fn action(cli: Cli) -> anyhow::Result<u8> {
             w.extend(comment);
             (w, act)
         }
+        Some(Cmd::Unack { id, act }) => (vec!["unack".to_string(), id], act),
         _ => anyhow::bail!("not an action"),
     };
     let args: Vec<&str> = words[1..].iter().map(String::as_str).collect();

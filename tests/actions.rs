@@ -308,9 +308,41 @@ async fn ack_from_the_alerts_pane_is_visible_in_the_source_with_who_and_comment(
         other => panic!("{other:?}"),
     }
     assert!(h.screen(160, 30).contains("ack oncall@bastion-1"));
+    assert_eq!(h.app.undo.as_ref().map(|u| u.to_string()), Some(format!("unack {id}")));
     // An hour later the acknowledgement has lapsed.
     h.poll(3600).await;
     assert_eq!(h.fleet.alerts.iter().find(|a| a.id == id).expect("alert").state, AlertState::Firing);
+}
+
+#[tokio::test]
+async fn the_ack_key_on_an_acked_alert_withdraws_the_ack() {
+    let mut h = Harness::new().await;
+    h.keys(&[KeyCode::Char('5'), KeyCode::Char('A')]).await;
+    let Mode::Palette(p) = &h.app.mode else { panic!("palette") };
+    let id = p.input.trim_start_matches("ack ").trim().to_string();
+    h.text("investigating").await;
+    h.keys(&[KeyCode::Enter, KeyCode::Enter]).await;
+    h.poll(5).await;
+    assert!(matches!(
+        h.fleet.alerts.iter().find(|a| a.id == id).expect("alert").state,
+        AlertState::Acknowledged { .. }
+    ));
+
+    // Unack on an alert nobody acknowledged is refused by its guard.
+    let other = h.fleet.alerts.iter().find(|a| a.state == AlertState::Firing).expect("a firing alert").id.clone();
+    h.command(&format!("unack {other}")).await;
+    assert_eq!(h.failed_guards(), vec!["alert acknowledged"]);
+    h.keys(&[KeyCode::Esc]).await;
+
+    // The same key on the acked alert offers the unack, and it lands in the source.
+    h.keys(&[KeyCode::Char('A')]).await;
+    let Mode::Palette(p) = &h.app.mode else { panic!("palette") };
+    assert_eq!(p.input, format!("unack {id}"));
+    h.keys(&[KeyCode::Enter, KeyCode::Enter]).await;
+    h.poll(5).await;
+    assert_eq!(h.fleet.alerts.iter().find(|a| a.id == id).expect("alert").state, AlertState::Firing);
+    assert_eq!(h.outcomes.last(), Some(&Outcome::Executed));
+    assert_eq!(h.app.undo, None, "withdrawing an ack leaves nothing to undo");
 }
 
 #[tokio::test]

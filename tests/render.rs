@@ -104,11 +104,21 @@ fn remote_text_is_sanitised_before_it_reaches_the_screen() {
         title: "pwn\u{1b}]0;owned\u{7}\u{1b}[2J\u{1b}[31mRED\u{202e}gnp.exe\r\nnext".into(),
         resource: "\u{9b}6nres".into(),
         started_at: reference_instant(),
-        state: AlertState::Firing,
+        state: AlertState::Acknowledged {
+            by: "mallory\u{1b}[8m".into(),
+            at: reference_instant(),
+            comment: "hidden\u{1b}]52;c;cm0gLXJmIC8=\u{7}".into(),
+        },
         route: "x\u{1b}[?1049lroute".into(),
+        labels: [("team\u{1b}[5m".to_string(), "pay\u{202e}ments\u{0}".to_string())].into(),
     });
+    // Only the selected alert's labels and ack are drawn in full: select the hostile one.
+    let evil = fleet.alerts.len() - 1;
+    fleet.alerts.swap(0, evil);
     let term = render(&fleet, Pane::Alerts, 160, 30);
     let s = screen(&term);
+    assert!(s.contains("acked by mallory"), "{s}");
+    assert!(s.contains("team=pay"), "{s}");
     assert!(s.contains("pwnRED\u{fffd}gnp.exe  next"), "{s}");
     assert!(s.contains("xroute"));
     for cell in term.backend().buffer().content() {

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::intent::ActionKind;
+use super::intent::{ActionKind, Intent};
 use super::plan::{Change, Plan, shares_after};
 use crate::format::int;
 use crate::model::{AlertState, CloudKind, Fleet, Freshness, Health, ReplicationKind};
@@ -63,6 +63,7 @@ pub fn check(plan: &Plan, fleet: &Fleet, ctx: &GuardContext) -> Vec<GuardResult>
             out.push(arbiter(fleet));
         }
         ActionKind::Scale => out.push(within_bounds(plan)),
+        ActionKind::Ack if matches!(plan.intent, Intent::Unack { .. }) => out.push(alert_acked(plan, fleet)),
         ActionKind::Ack => out.push(alert_open(plan, fleet)),
     }
     out
@@ -206,12 +207,26 @@ fn within_bounds(plan: &Plan) -> GuardResult {
     }
 }
 
+fn alert_acked(plan: &Plan, fleet: &Fleet) -> GuardResult {
+    let state = fleet.alerts.iter().find(|a| a.id == plan.target).map(|a| &a.state);
+    match state {
+        Some(AlertState::Acknowledged { by, .. }) => {
+            GuardResult::new("alert acknowledged", true, format!("acknowledged by {by}"))
+        }
+        Some(other) => GuardResult::new("alert acknowledged", false, format!("the alert is {}", other.label())),
+        None => GuardResult::new("alert acknowledged", false, "the alert is gone"),
+    }
+}
+
 fn alert_open(plan: &Plan, fleet: &Fleet) -> GuardResult {
     let state = fleet.alerts.iter().find(|a| a.id == plan.target).map(|a| &a.state);
     match state {
         Some(AlertState::Firing) => GuardResult::new("alert firing", true, "the alert is firing and unacknowledged"),
         Some(AlertState::Acknowledged { by, .. }) => {
             GuardResult::new("alert firing", false, format!("already acknowledged by {by}"))
+        }
+        Some(AlertState::Inhibited { by }) => {
+            GuardResult::new("alert firing", false, format!("inhibited by {by}: acknowledge that one"))
         }
         Some(AlertState::Resolved) => GuardResult::new("alert firing", false, "the alert has resolved"),
         None => GuardResult::new("alert firing", false, "the alert is gone"),

@@ -19,6 +19,8 @@ pub enum Intent {
     Scale { cloud: CloudKind, group: String, desired: u32 },
     /// Acknowledge an alert in its source, optionally for a while.
     Ack { alert_id: String, comment: String, minutes: Option<u32> },
+    /// Withdraw an acknowledgement: the alert notifies again.
+    Unack { alert_id: String },
 }
 
 /// The three kinds of action, for confirmation rules and the audit log.
@@ -35,7 +37,7 @@ impl Intent {
         match self {
             Intent::Shift { .. } | Intent::Drain { .. } | Intent::SetWeights { .. } => ActionKind::Failover,
             Intent::Scale { .. } => ActionKind::Scale,
-            Intent::Ack { .. } => ActionKind::Ack,
+            Intent::Ack { .. } | Intent::Unack { .. } => ActionKind::Ack,
         }
     }
 }
@@ -55,6 +57,7 @@ impl fmt::Display for Intent {
             Intent::Scale { cloud, group, desired } => write!(f, "scale {}/{group} {desired}", cloud.slug()),
             Intent::Ack { alert_id, minutes: Some(m), .. } => write!(f, "ack {alert_id} for {m}m"),
             Intent::Ack { alert_id, .. } => write!(f, "ack {alert_id}"),
+            Intent::Unack { alert_id } => write!(f, "unack {alert_id}"),
         }
     }
 }
@@ -110,6 +113,10 @@ pub fn parse(command: &str, args: &[&str]) -> Result<Intent, String> {
             }
             Ok(Intent::Ack { alert_id: id.to_string(), comment, minutes })
         }
+        "unack" => match args {
+            [id] => Ok(Intent::Unack { alert_id: id.to_string() }),
+            _ => Err("usage: unack <alert-id>".into()),
+        },
         other => Err(format!("'{other}' is not an action")),
     }
 }
@@ -157,5 +164,7 @@ mod tests {
         assert!(parse("failover", &["aws", "azure", "150%"]).is_err());
         assert!(parse("scale", &["aws/web-asg", "-1"]).is_err());
         assert!(parse("ack", &["id"]).expect_err("comment").contains("comment"));
+        assert_eq!(parse("unack", &["am:1f2e"]), Ok(Intent::Unack { alert_id: "am:1f2e".into() }));
+        assert!(parse("unack", &[]).expect_err("id").contains("usage"));
     }
 }

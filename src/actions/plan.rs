@@ -80,7 +80,10 @@ impl Plan {
                 }
                 _ => None,
             }),
-            ActionKind::Ack => None,
+            ActionKind::Ack => match &self.intent {
+                Intent::Ack { alert_id, .. } => Some(Intent::Unack { alert_id: alert_id.clone() }),
+                _ => None,
+            },
         }
     }
 
@@ -97,8 +100,13 @@ impl Plan {
             Change::Capacity { cloud, group, after, .. } => {
                 fleet.groups.iter().any(|g| g.cloud == *cloud && &g.name == group && g.desired == *after)
             }
-            Change::AlertState { id, .. } => {
-                fleet.alerts.iter().filter(|a| &a.id == id).all(|a| matches!(a.state, AlertState::Acknowledged { .. }))
+            Change::AlertState { id, after, .. } => {
+                let want_acked = after == ACKED;
+                fleet
+                    .alerts
+                    .iter()
+                    .filter(|a| &a.id == id)
+                    .all(|a| matches!(a.state, AlertState::Acknowledged { .. }) == want_acked)
             }
         })
     }
@@ -218,28 +226,40 @@ pub fn plan(intent: &Intent, fleet: &Fleet) -> Result<Plan, String> {
             })
         }
         Intent::Ack { alert_id, comment, minutes } => {
-            let a = fleet
-                .alerts
-                .iter()
-                .find(|a| &a.id == alert_id)
-                .ok_or_else(|| format!("no alert with id {alert_id}"))?;
-            Ok(Plan {
-                intent: intent.clone(),
-                source: a.source.clone(),
-                target: alert_id.clone(),
-                changes: vec![Change::AlertState {
-                    id: alert_id.clone(),
-                    title: a.title.clone(),
-                    before: a.state.label().to_string(),
-                    after: "acked".into(),
-                    comment: comment.clone(),
-                    minutes: *minutes,
-                }],
-                based_on: fleet.built_at,
-                time_to_effect_secs: None,
-            })
+            alert_plan(intent, fleet, alert_id, ACKED, comment.clone(), *minutes)
         }
+        Intent::Unack { alert_id } => alert_plan(intent, fleet, alert_id, FIRING, String::new(), None),
     }
+}
+
+/// The state names an alert change moves between.
+pub const ACKED: &str = "acked";
+pub const FIRING: &str = "firing";
+
+fn alert_plan(
+    intent: &Intent,
+    fleet: &Fleet,
+    alert_id: &str,
+    after: &str,
+    comment: String,
+    minutes: Option<u32>,
+) -> Result<Plan, String> {
+    let a = fleet.alerts.iter().find(|a| a.id == alert_id).ok_or_else(|| format!("no alert with id {alert_id}"))?;
+    Ok(Plan {
+        intent: intent.clone(),
+        source: a.source.clone(),
+        target: alert_id.to_string(),
+        changes: vec![Change::AlertState {
+            id: alert_id.to_string(),
+            title: a.title.clone(),
+            before: a.state.label().to_string(),
+            after: after.to_string(),
+            comment,
+            minutes,
+        }],
+        based_on: fleet.built_at,
+        time_to_effect_secs: None,
+    })
 }
 
 fn policy_with<'f>(fleet: &'f Fleet, clouds: &[CloudKind]) -> Result<&'f TrafficPolicy, String> {

@@ -89,7 +89,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(&[ch('F')], Action::Failover, Scope::Pane(Pane::Overview), "failover: shift DNS traffic (confirm)"),
     bind(&[ch('F')], Action::Failover, Scope::Pane(Pane::Traffic), "failover: shift DNS traffic (confirm)"),
     bind(&[ch('S')], Action::Scale, Scope::Pane(Pane::Health), "scale the selected group (confirm)"),
-    bind(&[ch('A')], Action::Ack, Scope::Pane(Pane::Alerts), "acknowledge the selected alert (confirm)"),
+    bind(&[ch('A')], Action::Ack, Scope::Pane(Pane::Alerts), "ack or unack the selected alert (confirm)"),
     bind(&[ch(':')], Action::Palette, Scope::Everywhere, "command palette (Tab completes)"),
     bind(&[ch('r')], Action::Refresh, Scope::Everywhere, "poll every source now"),
     bind(&[ch('q'), ctrl('c')], Action::Quit, Scope::Everywhere, "quit"),

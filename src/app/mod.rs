@@ -18,7 +18,7 @@ pub use keymap::Action;
 pub use views::AlertSort;
 
 use crate::actions::{self, AuditRecord, Checked, GuardContext, Intent, Outcome, Plan};
-use crate::model::Fleet;
+use crate::model::{AlertState, Fleet};
 use crate::providers::demo::{DrillCommand, EstateSpec};
 use dialog::{Decision, Dialog};
 use palette::PaletteCommand;
@@ -333,9 +333,9 @@ impl App {
                 if let Some(f) = self.in_flight.iter_mut().find(|f| f.plan.target == target) {
                     f.request_id = Some(request_id.clone());
                 }
-                if let Some(inverse) = checked.plan.inverse() {
-                    self.undo = Some(inverse);
-                }
+                // The last action is what undo reverses; one without an inverse clears it,
+                // so undo never replays an older, now meaningless, inverse.
+                self.undo = checked.plan.inverse();
                 self.info(format!(
                     "{} sent (request {request_id}); waiting for a fresh read to confirm",
                     checked.plan.intent
@@ -468,6 +468,10 @@ impl App {
             Action::Ack => {
                 let target = self.alert_rows.get(self.alerts.selected).and_then(|&i| fleet.alerts.get(i));
                 match target {
+                    // On an acknowledged alert the same key offers to withdraw the ack.
+                    Some(a) if matches!(a.state, AlertState::Acknowledged { .. }) => {
+                        self.open_palette(format!("unack {}", a.id), fleet)
+                    }
                     Some(a) => self.open_palette(format!("ack {} ", a.id), fleet),
                     None => self.error("select an alert first"),
                 }
@@ -606,7 +610,7 @@ impl App {
             Ok(PaletteCommand::Undo) => match self.undo.clone() {
                 Some(intent) => self.begin(intent, fleet),
                 None => {
-                    self.error("nothing to undo: no failover or scale has run in this session");
+                    self.error("nothing to undo: no failover, scale or ack has run in this session");
                     vec![]
                 }
             },

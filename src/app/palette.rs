@@ -2,7 +2,7 @@
 
 use super::{AlertSort, Pane};
 use crate::actions::{Intent, intent};
-use crate::model::{CloudKind, Fleet};
+use crate::model::{AlertState, CloudKind, Fleet};
 use crate::providers::demo::{DRILL_KINDS, EstateSpec};
 
 /// Every palette command with a one-line description (shown in Help).
@@ -23,6 +23,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("drain", "take a cloud out of DNS: drain <cloud>"),
     ("scale", "set desired capacity: scale <cloud>/<group> <n>"),
     ("ack", "acknowledge an alert in its source: ack <id> [2h] <comment>"),
+    ("unack", "withdraw an acknowledgement: unack <id>"),
     ("undo", "plan the inverse of the last failover or scale"),
     ("sort", "sort alerts: severity | age | cloud"),
     ("filter", "filter the current list: filter <text>"),
@@ -67,7 +68,7 @@ pub fn parse(input: &str) -> Result<PaletteCommand, String> {
         "filter" => Ok(PaletteCommand::Filter(rest.join(" "))),
         "refresh" => Ok(PaletteCommand::Refresh),
         "undo" => Ok(PaletteCommand::Undo),
-        "failover" | "drain" | "scale" | "ack" => intent::parse(&head, rest).map(PaletteCommand::Action),
+        "failover" | "drain" | "scale" | "ack" | "unack" => intent::parse(&head, rest).map(PaletteCommand::Action),
         other => Err(format!("unknown command '{other}' (Tab lists commands)")),
     }
 }
@@ -110,6 +111,13 @@ pub fn complete(input: &str, estate: Option<&EstateSpec>, fleet: &Fleet) -> Vec<
         ["failover", _, "->", _] => ["10%", "25%", "50%"].iter().map(|s| s.to_string()).collect(),
         ["scale"] => fleet.groups.iter().map(|g| format!("{}/{}", g.cloud.slug(), g.name)).collect(),
         ["ack"] => fleet.alerts.iter().filter(|a| a.state.is_open()).take(50).map(|a| a.id.clone()).collect(),
+        ["unack"] => fleet
+            .alerts
+            .iter()
+            .filter(|a| matches!(a.state, AlertState::Acknowledged { .. }))
+            .take(50)
+            .map(|a| a.id.clone())
+            .collect(),
         _ => vec![],
     };
     let prefix = if done.is_empty() { String::new() } else { format!("{} ", done.join(" ")) };
@@ -118,21 +126,24 @@ pub fn complete(input: &str, estate: Option<&EstateSpec>, fleet: &Fleet) -> Vec<
         .filter(|o| o.starts_with(partial))
         .map(|o| {
             // A complete command word gets a trailing space so the next Tab moves on.
-            let takes_more =
-                matches!(
-                    o.as_str(),
-                    "drill"
-                        | "sort"
-                        | "filter"
-                        | "az-outage"
-                        | "db-primary-down"
-                        | "link-latency"
-                        | "failover"
-                        | "drain"
-                        | "scale"
-                        | "ack"
-                        | "->"
-                ) || matches!(done.as_slice(), ["drill", "link-latency"] | ["failover"] | ["scale"] | ["ack"]);
+            let takes_more = matches!(
+                o.as_str(),
+                "drill"
+                    | "sort"
+                    | "filter"
+                    | "az-outage"
+                    | "db-primary-down"
+                    | "link-latency"
+                    | "failover"
+                    | "drain"
+                    | "scale"
+                    | "ack"
+                    | "unack"
+                    | "->"
+            ) || matches!(
+                done.as_slice(),
+                ["drill", "link-latency"] | ["failover"] | ["scale"] | ["ack"] | ["unack"]
+            );
             format!("{prefix}{o}{}", if takes_more { " " } else { "" })
         })
         .collect()

@@ -44,7 +44,7 @@ pub fn matches(filter: &str, haystack: &str) -> bool {
 }
 
 fn alert_text(a: &Alert) -> String {
-    format!(
+    let mut text = format!(
         "{} {} {} {} {} {}",
         a.severity.label(),
         a.cloud.map_or("", |c| c.slug()),
@@ -52,7 +52,12 @@ fn alert_text(a: &Alert) -> String {
         a.resource,
         a.state.label(),
         a.route
-    )
+    );
+    // "severity=critical" or "team=payments" typed in the filter finds labelled alerts.
+    for (k, v) in &a.labels {
+        text.push_str(&format!(" {k}={v}"));
+    }
+    text
 }
 
 /// Indices into `fleet.alerts`, filtered and sorted.

@@ -32,7 +32,16 @@ impl Severity {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum AlertState {
     Firing,
-    Acknowledged { by: String, at: DateTime<Utc>, comment: String },
+    Acknowledged {
+        by: String,
+        at: DateTime<Utc>,
+        comment: String,
+    },
+    /// Muted by another alert that covers it (an Alertmanager inhibition rule):
+    /// still true, but someone is already being told about the cause.
+    Inhibited {
+        by: String,
+    },
     Resolved,
 }
 
@@ -41,6 +50,7 @@ impl AlertState {
         match self {
             AlertState::Firing => "firing",
             AlertState::Acknowledged { .. } => "acked",
+            AlertState::Inhibited { .. } => "inhibited",
             AlertState::Resolved => "resolved",
         }
     }
@@ -63,4 +73,6 @@ pub struct Alert {
     pub state: AlertState,
     /// Where notifications for this alert go (pager rota, chat channel).
     pub route: String,
+    /// The alert's own labels where its source has them (Alertmanager), else empty.
+    pub labels: std::collections::BTreeMap<String, String>,
 }

@@ -2,16 +2,65 @@
 //! rows are built, so 100,000 alerts draw as fast as 100.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
-use ratatui::text::Span;
-use ratatui::widgets::{Cell, Row, Table};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use super::widgets::{block, fit};
 use super::{View, format, sanitize};
 use crate::app::views::scroll_offset;
-use crate::model::AlertState;
+use crate::model::{Alert, AlertState};
+
+/// Rows the detail box under the table takes (two lines and its border).
+const DETAIL_HEIGHT: u16 = 4;
 
 pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
+    // The selected alert's labels and who silenced it need more room than a row has;
+    // on a short terminal the table keeps every line.
+    let (area, detail) = if area.height >= 14 {
+        let [table, detail] = Layout::vertical([Constraint::Min(6), Constraint::Length(DETAIL_HEIGHT)]).areas(area);
+        (table, Some(detail))
+    } else {
+        (area, None)
+    };
+    draw_table(frame, area, v);
+    if let Some(detail) = detail {
+        draw_detail(frame, detail, v);
+    }
+}
+
+fn draw_detail(frame: &mut Frame, area: Rect, v: &View) {
+    let t = v.theme;
+    let selected = v.app.alert_rows.get(v.app.alerts.selected).and_then(|&i| v.fleet.alerts.get(i));
+    let lines = match selected {
+        Some(a) => detail_lines(a, v, usize::from(area.width.saturating_sub(2))),
+        None => vec![Line::from(Span::styled("no alert selected", t.muted))],
+    };
+    frame.render_widget(Paragraph::new(lines).style(t.base).block(block("Selected alert", t)), area);
+}
+
+fn detail_lines<'a>(a: &Alert, v: &View, width: usize) -> Vec<Line<'a>> {
+    let t = v.theme;
+    let state = match &a.state {
+        AlertState::Acknowledged { by, at, comment } => format!(
+            "acked by {} {} ago: {}",
+            sanitize(by),
+            format::age((v.now - *at).num_seconds()),
+            if comment.is_empty() { "(no comment)".into() } else { sanitize(comment) }
+        ),
+        AlertState::Inhibited { by } => format!("inhibited by {}", sanitize(by)),
+        s => format!("{} since {} · {} · {}", s.label(), a.started_at.format("%H:%M:%S UTC"), a.source, a.id),
+    };
+    let labels = if a.labels.is_empty() {
+        "no labels".to_string()
+    } else {
+        let pairs: Vec<String> = a.labels.iter().map(|(k, v)| format!("{}={}", sanitize(k), sanitize(v))).collect();
+        pairs.join("  ")
+    };
+    vec![Line::from(Span::raw(fit(&state, width))), Line::from(Span::styled(fit(&labels, width), t.muted))]
+}
+
+fn draw_table(frame: &mut Frame, area: Rect, v: &View) {
     let t = v.theme;
     let f = v.fleet;
     let rows = &v.app.alert_rows;

@@ -116,6 +116,8 @@ pub async fn alerts(
                 started_at: a.state_updated_timestamp().and_then(to_chrono).unwrap_or(now),
                 state,
                 route: a.alarm_actions().first().cloned().unwrap_or_default(),
+                // The alarm's tags are its labels; opsdeck's own ack bookkeeping is shown as the state.
+                labels: tags.into_iter().filter(|(k, _)| !k.starts_with("opsdeck:")).collect(),
             });
         }
     }
@@ -151,6 +153,19 @@ pub async fn acknowledge(
         .map_err(|e| sdk_error("TagResource", e))?;
     client.disable_alarm_actions().alarm_names(name).send().await.map_err(|e| sdk_error("DisableAlarmActions", e))?;
     Ok(Receipt { request_id: tagged.request_id().unwrap_or("unknown").to_string() })
+}
+
+/// Withdraw an acknowledgement: drop opsdeck's tags and turn the alarm's actions back on.
+pub async fn unacknowledge(client: &Client, name: &str, arn: &str) -> Result<Receipt, ProviderError> {
+    let untagged = client
+        .untag_resource()
+        .resource_arn(arn)
+        .set_tag_keys(Some([TAG_BY, TAG_AT, TAG_COMMENT, TAG_UNTIL].map(String::from).to_vec()))
+        .send()
+        .await
+        .map_err(|e| sdk_error("UntagResource", e))?;
+    client.enable_alarm_actions().alarm_names(name).send().await.map_err(|e| sdk_error("EnableAlarmActions", e))?;
+    Ok(Receipt { request_id: untagged.request_id().unwrap_or("unknown").to_string() })
 }
 
 #[cfg(test)]

@@ -240,11 +240,15 @@ impl Provider for AwsRegion {
             [Change::Capacity { group, after, .. }] => {
                 autoscaling::set_desired(&c.autoscaling_write, group, *after).await
             }
-            [Change::AlertState { id, comment, minutes, .. }] => {
+            [Change::AlertState { id, comment, minutes, after, .. }] => {
                 let arn = self.alarm_arns.lock().unwrap_or_else(|e| e.into_inner()).get(id).cloned();
                 let arn =
                     arn.ok_or_else(|| ProviderError::BadResponse(format!("alarm {id} is not in the last read")))?;
-                alarms::acknowledge(&c.cloudwatch_write, id, &arn, actor, comment, *minutes, now).await
+                if after == crate::actions::plan::ACKED {
+                    alarms::acknowledge(&c.cloudwatch_write, id, &arn, actor, comment, *minutes, now).await
+                } else {
+                    alarms::unacknowledge(&c.cloudwatch_write, id, &arn).await
+                }
             }
             _ => Err(ProviderError::Unsupported(format!("{} in {}", plan.intent, self.id))),
         }

@@ -210,6 +210,8 @@ pub fn simulate(
                 started_at: since,
                 state: AlertState::Firing,
                 route: spec.cloud(cloud).map(|c| c.route.clone()).unwrap_or_default(),
+                labels: [("cloud".to_string(), cloud.slug().to_string()), ("severity".into(), severity.label().into())]
+                    .into(),
             }
         };
     let drill_start = |pred: &dyn Fn(&Drill) -> bool| {

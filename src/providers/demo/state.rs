@@ -72,6 +72,9 @@ impl DemoHandle {
                 Change::Capacity { cloud, after, .. } => {
                     state.overrides.desired.insert(*cloud, *after);
                 }
+                Change::AlertState { id, after, .. } if after != crate::actions::plan::ACKED => {
+                    state.overrides.acks.remove(id);
+                }
                 Change::AlertState { id, comment, minutes, .. } => {
                     let ack = Ack {
                         by: actor.label(),

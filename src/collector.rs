@@ -180,6 +180,13 @@ async fn merge_loop(
 
 /// Append one point per cloud in the report to the bounded history.
 pub fn record_history(history: &mut BTreeMap<CloudKind, TrafficHistory>, report: &SourceReport, at: DateTime<Utc>) {
+    // Backfilled points only extend a series forward: older ones than it holds are dropped.
+    for (cloud, p) in &report.history {
+        let series = history.entry(*cloud).or_default();
+        if p.at < at && series.points().next_back().is_none_or(|last| last.at < p.at) {
+            series.push(*p);
+        }
+    }
     for m in &report.metrics {
         history.entry(m.cloud).or_default().push(TrafficPoint {
             at,

@@ -30,6 +30,8 @@ pub struct Config {
 pub enum SourceKind {
     Demo,
     Aws,
+    Prometheus,
+    Alertmanager,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -47,6 +49,203 @@ pub struct SourceConfig {
     /// Required for kind = "aws": what to read and where.
     #[serde(default)]
     pub aws: Option<AwsConfig>,
+    /// Required for kind = "prometheus".
+    #[serde(default)]
+    pub prometheus: Option<PrometheusConfig>,
+    /// Required for kind = "alertmanager".
+    #[serde(default)]
+    pub alertmanager: Option<AlertmanagerConfig>,
+}
+
+impl SourceConfig {
+    /// A source of `kind` with default timings and no kind table yet.
+    pub fn new(name: impl Into<String>, kind: SourceKind) -> SourceConfig {
+        SourceConfig {
+            name: name.into(),
+            kind,
+            interval_secs: default_interval(),
+            timeout_secs: default_timeout(),
+            estate: None,
+            aws: None,
+            prometheus: None,
+            alertmanager: None,
+        }
+    }
+}
+
+/// How to reach an HTTP source that sits behind authentication. Secrets are
+/// named by keyring entry (`<source>/<field>`, stored with `opsdeck creds set`).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HttpAuthConfig {
+    /// Keyring entry holding a bearer token, e.g. "prom/bearer_token".
+    #[serde(default)]
+    pub bearer_token_entry: Option<String>,
+    #[serde(default)]
+    pub basic_auth_user: Option<String>,
+    /// Keyring entry holding the basic-auth password, e.g. "prom/password".
+    #[serde(default)]
+    pub basic_auth_password_entry: Option<String>,
+    /// PEM file of certificate authorities to trust besides the system's.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+}
+
+impl HttpAuthConfig {
+    /// Every keyring entry this auth names, as (source, field).
+    pub fn entries(&self) -> Vec<(&str, &str)> {
+        [&self.bearer_token_entry, &self.basic_auth_password_entry]
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.split_once('/'))
+            .collect()
+    }
+}
+
+/// `[sources.prometheus]`: figures from PromQL, one query per figure.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PrometheusConfig {
+    /// Base URL, e.g. "http://prometheus:9090" (a path prefix is kept).
+    pub url: String,
+    #[serde(default)]
+    pub auth: HttpAuthConfig,
+    /// The label that says which cloud a series is from (values aws, azure, aliyun).
+    #[serde(default = "default_cloud_label")]
+    pub cloud_label: String,
+    #[serde(default = "default_region_label")]
+    pub region_label: String,
+    /// PromQL per figure; unset figures use the defaults for the common exporters.
+    #[serde(default)]
+    pub queries: FigureQueries,
+    #[serde(default)]
+    pub replication: Vec<PromReplicationConfig>,
+    /// On the first poll, fill the traffic history this far back with query_range (0: off).
+    #[serde(default = "default_backfill")]
+    pub backfill_minutes: u32,
+    /// How long Prometheus may spend evaluating one query (its `timeout` parameter);
+    /// the source's timeout_secs when unset.
+    #[serde(default)]
+    pub query_timeout_secs: Option<f64>,
+}
+
+/// One PromQL expression per figure. Each must return series labelled with the
+/// cloud (and region) labels.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FigureQueries {
+    /// Requests per second.
+    #[serde(default)]
+    pub rps: Option<String>,
+    /// 95th percentile latency, milliseconds.
+    #[serde(default)]
+    pub p95_ms: Option<String>,
+    /// Share of requests failing, 0..1.
+    #[serde(default)]
+    pub error_rate: Option<String>,
+    /// CPU utilisation, percent.
+    #[serde(default)]
+    pub cpu: Option<String>,
+}
+
+/// A replication figure: a query returning the lag (seconds, or objects for storage).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PromReplicationConfig {
+    pub kind: crate::model::ReplicationKind,
+    pub name: String,
+    pub from: crate::model::CloudKind,
+    pub to: crate::model::CloudKind,
+    pub query: String,
+    /// The target (the RPO for a database), in the figure's unit.
+    pub target: f64,
+}
+
+/// `[sources.alertmanager]`: one Alertmanager, or the peers of an HA cluster.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AlertmanagerConfig {
+    /// Each peer of the cluster; read from the first that answers.
+    pub urls: Vec<String>,
+    #[serde(default)]
+    pub auth: HttpAuthConfig,
+    /// The label holding the severity, mapped to P0..P3 by `severity_map`.
+    #[serde(default = "default_severity_label")]
+    pub severity_label: String,
+    #[serde(default = "default_severity_map")]
+    pub severity_map: std::collections::BTreeMap<String, crate::model::Severity>,
+    /// The label that says which cloud an alert is about.
+    #[serde(default = "default_cloud_label")]
+    pub cloud_label: String,
+    /// Matchers passed to Alertmanager to narrow the alerts shown, e.g. 'team="shop"'.
+    #[serde(default)]
+    pub filter: Vec<String>,
+    /// How long an acknowledgement (a silence) lasts when none is given, minutes.
+    #[serde(default = "default_ack_minutes")]
+    pub ack_minutes: u32,
+}
+
+impl AlertmanagerConfig {
+    pub fn new(urls: Vec<String>) -> AlertmanagerConfig {
+        AlertmanagerConfig {
+            urls,
+            auth: HttpAuthConfig::default(),
+            severity_label: default_severity_label(),
+            severity_map: default_severity_map(),
+            cloud_label: default_cloud_label(),
+            filter: vec![],
+            ack_minutes: default_ack_minutes(),
+        }
+    }
+}
+
+impl PrometheusConfig {
+    pub fn new(url: impl Into<String>) -> PrometheusConfig {
+        PrometheusConfig {
+            url: url.into(),
+            auth: HttpAuthConfig::default(),
+            cloud_label: default_cloud_label(),
+            region_label: default_region_label(),
+            queries: FigureQueries::default(),
+            replication: vec![],
+            backfill_minutes: default_backfill(),
+            query_timeout_secs: None,
+        }
+    }
+}
+
+fn default_cloud_label() -> String {
+    "cloud".into()
+}
+fn default_region_label() -> String {
+    "region".into()
+}
+fn default_backfill() -> u32 {
+    30
+}
+fn default_severity_label() -> String {
+    "severity".into()
+}
+fn default_ack_minutes() -> u32 {
+    120
+}
+/// The severity words in common use (Prometheus mixins, PagerDuty) to P0..P3.
+fn default_severity_map() -> std::collections::BTreeMap<String, crate::model::Severity> {
+    use crate::model::Severity::*;
+    [
+        ("critical", P0),
+        ("page", P0),
+        ("error", P1),
+        ("high", P1),
+        ("warning", P2),
+        ("medium", P2),
+        ("info", P3),
+        ("low", P3),
+        ("none", P3),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
 }
 
 /// `[sources.aws]`: an AWS account. Credentials are never here: they come from the
@@ -234,8 +433,93 @@ impl Config {
                 }
                 _ => {}
             }
+            Self::check_http_sources(path, text, s, &near)?;
         }
         Ok(config)
+    }
+
+    /// The `[sources.prometheus]` / `[sources.alertmanager]` tables: present for their
+    /// kind only, with URLs that parse and keyring entries that name `<source>/<field>`.
+    fn check_http_sources(path: &Path, text: &str, s: &SourceConfig, near: &str) -> Result<(), TomlError> {
+        let bad = |key: &str, msg: String| Err(toml_file::invalid(path, text, key, Some(near), msg));
+        let table_for = |present: bool, kind: SourceKind, key: &str| -> Result<(), TomlError> {
+            if present && s.kind != kind {
+                return bad(key, format!("[sources.{key}] is only for kind = \"{key}\""));
+            }
+            if !present && s.kind == kind {
+                return bad("kind", format!("source '{}' of kind \"{key}\" needs a [sources.{key}] table", s.name));
+            }
+            Ok(())
+        };
+        table_for(s.prometheus.is_some(), SourceKind::Prometheus, "prometheus")?;
+        table_for(s.alertmanager.is_some(), SourceKind::Alertmanager, "alertmanager")?;
+        let check_url = |key: &str, url: &str| -> Result<(), TomlError> {
+            match reqwest::Url::parse(url) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(()),
+                Ok(u) => bad(key, format!("{url}: the scheme must be http or https, not {}", u.scheme())),
+                Err(e) => bad(key, format!("'{url}' is not a URL: {e}")),
+            }
+        };
+        let check_auth = |auth: &HttpAuthConfig| -> Result<(), TomlError> {
+            for (key, entry) in [
+                ("bearer_token_entry", &auth.bearer_token_entry),
+                ("basic_auth_password_entry", &auth.basic_auth_password_entry),
+            ] {
+                if let Some(e) = entry
+                    && !e.split_once('/').is_some_and(|(a, b)| !a.is_empty() && !b.is_empty() && !b.contains('/'))
+                {
+                    return bad(key, format!("'{e}' must name a keyring entry as <source>/<field>"));
+                }
+            }
+            if auth.basic_auth_user.is_some() != auth.basic_auth_password_entry.is_some() {
+                return bad(
+                    "basic_auth_user",
+                    "basic auth needs both basic_auth_user and basic_auth_password_entry".into(),
+                );
+            }
+            if auth.bearer_token_entry.is_some() && auth.basic_auth_user.is_some() {
+                return bad("bearer_token_entry", "choose a bearer token or basic auth, not both".into());
+            }
+            Ok(())
+        };
+        if let Some(p) = &s.prometheus {
+            check_url("url", &p.url)?;
+            check_auth(&p.auth)?;
+            for (key, q) in [
+                ("rps", &p.queries.rps),
+                ("p95_ms", &p.queries.p95_ms),
+                ("error_rate", &p.queries.error_rate),
+                ("cpu", &p.queries.cpu),
+            ] {
+                if q.as_deref().is_some_and(|q| q.trim().is_empty()) {
+                    return bad(key, format!("the {key} query is empty: remove it to use the default"));
+                }
+            }
+            for r in &p.replication {
+                if !(r.target.is_finite() && r.target > 0.0) {
+                    return bad("target", format!("replication '{}': target must be a positive number", r.name));
+                }
+            }
+            if p.query_timeout_secs.is_some_and(|t| !(t > 0.0 && t <= s.timeout_secs as f64)) {
+                return bad("query_timeout_secs", "query_timeout_secs must be above 0 and at most timeout_secs".into());
+            }
+            if p.backfill_minutes > 24 * 60 {
+                return bad("backfill_minutes", "backfill_minutes must be at most 1440 (a day)".into());
+            }
+        }
+        if let Some(a) = &s.alertmanager {
+            if a.urls.is_empty() {
+                return bad("urls", "urls needs at least one Alertmanager".into());
+            }
+            for u in &a.urls {
+                check_url("urls", u)?;
+            }
+            check_auth(&a.auth)?;
+            if a.ack_minutes == 0 || a.ack_minutes > 30 * 24 * 60 {
+                return bad("ack_minutes", "ack_minutes must be between 1 and 43200 (30 days)".into());
+            }
+        }
+        Ok(())
     }
 
     /// No sources configured means: run the embedded demo.

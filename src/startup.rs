@@ -11,6 +11,8 @@ use crate::config::{Config, SourceConfig, SourceKind};
 use crate::model::SourceId;
 use crate::providers::aws::SdkSource;
 use crate::providers::demo::{DemoHandle, DemoProvider, EstateSpec};
+use crate::providers::prometheus::PrometheusSource;
+use crate::providers::prometheus::alertmanager::AlertmanagerSource;
 use crate::toml_file::TomlError;
 
 pub struct Estate {
@@ -47,14 +49,7 @@ pub fn load_config(given: Option<&Path>) -> Result<(Config, Option<PathBuf>), St
 pub fn build(config: &Config, demo_file: Option<&Path>) -> Result<Estate, StartupError> {
     let mut sources_cfg = config.sources.clone();
     if sources_cfg.is_empty() {
-        sources_cfg.push(SourceConfig {
-            name: "demo".into(),
-            kind: SourceKind::Demo,
-            interval_secs: 5,
-            timeout_secs: 4,
-            estate: None,
-            aws: None,
-        });
+        sources_cfg.push(SourceConfig::new("demo", SourceKind::Demo));
     }
     let demos = sources_cfg.iter().filter(|s| s.kind == SourceKind::Demo).count();
     if demos > 1 {
@@ -87,6 +82,18 @@ pub fn build(config: &Config, demo_file: Option<&Path>) -> Result<Estate, Startu
                     SdkSource::StandardChain,
                 )
             }
+            SourceKind::Prometheus => {
+                let p = s.prometheus.as_ref().ok_or_else(|| missing_table(s, "prometheus"))?;
+                let src = PrometheusSource::new(&s.name, p, Duration::from_secs(s.timeout_secs))
+                    .map_err(|e| StartupError::Other(format!("source {}: {e}", s.name)))?;
+                vec![Arc::new(src)]
+            }
+            SourceKind::Alertmanager => {
+                let a = s.alertmanager.as_ref().ok_or_else(|| missing_table(s, "alertmanager"))?;
+                let src = AlertmanagerSource::new(&s.name, a, Duration::from_secs(s.timeout_secs))
+                    .map_err(|e| StartupError::Other(format!("source {}: {e}", s.name)))?;
+                vec![Arc::new(src)]
+            }
         };
         for provider in providers {
             out.sources.push(SourceSchedule {
@@ -97,6 +104,10 @@ pub fn build(config: &Config, demo_file: Option<&Path>) -> Result<Estate, Startu
         }
     }
     Ok(out)
+}
+
+fn missing_table(s: &SourceConfig, kind: &str) -> StartupError {
+    StartupError::Other(format!("source {} has no [sources.{kind}]", s.name))
 }
 
 #[cfg(test)]

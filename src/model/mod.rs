@@ -38,6 +38,9 @@ pub struct SourceReport {
     pub drills: Vec<String>,
     /// What this poll cost at the cloud's API, when the provider can tell.
     pub poll_cost: Option<PollCost>,
+    /// Past traffic points (oldest first) a source can read back, e.g. Prometheus'
+    /// query_range on its first poll, so the traffic pane has a series at once.
+    pub history: Vec<(CloudKind, TrafficPoint)>,
 }
 
 /// What polling a source costs, so an operator can see the bill a console runs up.

@@ -3,6 +3,8 @@
 
 pub mod aws;
 pub mod demo;
+pub mod http;
+pub mod prometheus;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

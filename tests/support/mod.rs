@@ -3,6 +3,7 @@
 
 pub mod faulty;
 pub mod moto;
+pub mod promstack;
 
 /// Every file under `dir`, recursively.
 pub fn files_under(dir: &std::path::Path) -> Vec<String> {

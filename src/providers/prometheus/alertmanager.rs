@@ -1,0 +1,417 @@
+//! Alertmanager's v2 API: alerts with their labels and silenced / inhibited state,
+//! and acknowledgement as a silence on the alert's exact label set, so every other
+//! console, amtool and the Alertmanager UI see the same acknowledgement.
+//!
+//! An HA cluster is given as several URLs: reads go to the first peer that answers
+//! (the peers gossip alerts and silences), writes likewise.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::actions::plan::ACKED;
+use crate::actions::{Actor, Change, Plan};
+use crate::config::AlertmanagerConfig;
+use crate::model::{Alert, AlertState, CloudKind, PollCost, Severity, SourceId, SourceReport};
+use crate::providers::http::{self, HttpSource};
+use crate::providers::{Check, Provider, ProviderError, Receipt};
+
+/// `GET /api/v2/alerts` item (the fields opsdeck uses).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GettableAlert {
+    pub fingerprint: String,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+    pub starts_at: DateTime<Utc>,
+    #[serde(default)]
+    pub receivers: Vec<Receiver>,
+    pub status: AlertStatus,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Receiver {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AlertStatus {
+    /// "active", "suppressed" or "unprocessed".
+    pub state: String,
+    #[serde(default)]
+    pub silenced_by: Vec<String>,
+    #[serde(default)]
+    pub inhibited_by: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Matcher {
+    pub name: String,
+    pub value: String,
+    pub is_regex: bool,
+    /// Absent in Alertmanager before 0.22: equality then.
+    #[serde(default = "yes")]
+    pub is_equal: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `GET /api/v2/silence/{id}` and list items.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GettableSilence {
+    pub id: String,
+    pub matchers: Vec<Matcher>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    #[serde(default)]
+    pub created_by: String,
+    #[serde(default)]
+    pub comment: String,
+    pub status: SilenceStatus,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SilenceStatus {
+    /// "active", "pending" or "expired".
+    pub state: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PostableSilence<'a> {
+    matchers: Vec<Matcher>,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    created_by: &'a str,
+    comment: &'a str,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SilenceCreated {
+    #[serde(rename = "silenceID")]
+    silence_id: String,
+}
+
+/// The matchers that select exactly this label set.
+pub fn exact_matchers(labels: &BTreeMap<String, String>) -> Vec<Matcher> {
+    labels.iter().map(|(k, v)| Matcher { name: k.clone(), value: v.clone(), is_regex: false, is_equal: true }).collect()
+}
+
+/// Whether a silence targets exactly this alert (an acknowledgement), rather than a
+/// wider set (a maintenance window) that happens to cover it.
+pub fn is_exact(silence: &GettableSilence, labels: &BTreeMap<String, String>) -> bool {
+    let mut want = exact_matchers(labels);
+    let mut have = silence.matchers.clone();
+    want.sort_by(|a, b| a.name.cmp(&b.name));
+    have.sort_by(|a, b| a.name.cmp(&b.name));
+    want == have
+}
+
+/// Map Alertmanager's alerts to opsdeck's, with silences for who acknowledged.
+pub fn to_alerts(
+    cfg: &AlertmanagerConfig,
+    source: &SourceId,
+    alerts: &[GettableAlert],
+    silences: &BTreeMap<String, GettableSilence>,
+) -> Vec<Alert> {
+    let names: BTreeMap<&str, &str> = alerts
+        .iter()
+        .map(|a| (a.fingerprint.as_str(), a.labels.get("alertname").map_or(a.fingerprint.as_str(), String::as_str)))
+        .collect();
+    alerts
+        .iter()
+        .map(|a| {
+            let severity = a
+                .labels
+                .get(&cfg.severity_label)
+                .and_then(|v| cfg.severity_map.get(&v.to_ascii_lowercase()).copied())
+                .unwrap_or(Severity::P2);
+            let state = if let Some(s) = a.status.silenced_by.iter().find_map(|id| silences.get(id)) {
+                AlertState::Acknowledged { by: s.created_by.clone(), at: s.starts_at, comment: s.comment.clone() }
+            } else if let Some(id) = a.status.silenced_by.first() {
+                // Silenced by a silence the read did not return (expired since): still muted.
+                AlertState::Acknowledged { by: format!("silence {id}"), at: a.starts_at, comment: String::new() }
+            } else if !a.status.inhibited_by.is_empty() {
+                let by: Vec<&str> =
+                    a.status.inhibited_by.iter().map(|f| names.get(f.as_str()).copied().unwrap_or(f)).collect();
+                AlertState::Inhibited { by: by.join(", ") }
+            } else {
+                AlertState::Firing
+            };
+            let alertname = a.labels.get("alertname").map_or("(unnamed alert)", String::as_str);
+            let title = match a.annotations.get("summary").or_else(|| a.annotations.get("description")) {
+                Some(s) => format!("{alertname}: {s}"),
+                None => alertname.to_string(),
+            };
+            let resource = ["instance", "service", "job", "namespace"]
+                .iter()
+                .find_map(|k| a.labels.get(*k))
+                .cloned()
+                .unwrap_or_default();
+            Alert {
+                id: a.fingerprint.clone(),
+                source: source.clone(),
+                cloud: a.labels.get(&cfg.cloud_label).and_then(|c| CloudKind::from_slug(c)),
+                severity,
+                title,
+                resource,
+                started_at: a.starts_at,
+                state,
+                route: a.receivers.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", "),
+                labels: a.labels.clone(),
+            }
+        })
+        .collect()
+}
+
+pub struct AlertmanagerSource {
+    id: SourceId,
+    cfg: AlertmanagerConfig,
+    http: HttpSource,
+    calls: AtomicU32,
+}
+
+impl AlertmanagerSource {
+    pub fn new(name: &str, cfg: &AlertmanagerConfig, timeout: Duration) -> Result<AlertmanagerSource, String> {
+        Ok(AlertmanagerSource {
+            id: SourceId::new(name),
+            cfg: cfg.clone(),
+            http: HttpSource::new(&cfg.auth, timeout)?,
+            calls: AtomicU32::new(0),
+        })
+    }
+
+    /// Send a request built by `make` to each peer in turn until one answers with
+    /// a status that is not a server failure. Returns the status and body.
+    async fn call(
+        &self,
+        what: &str,
+        make: impl Fn(&reqwest::Client, &str) -> reqwest::RequestBuilder,
+    ) -> Result<(reqwest::StatusCode, Vec<u8>), ProviderError> {
+        self.call_peers(&self.cfg.urls, what, make).await
+    }
+
+    async fn call_peers(
+        &self,
+        peers: &[String],
+        what: &str,
+        make: impl Fn(&reqwest::Client, &str) -> reqwest::RequestBuilder,
+    ) -> Result<(reqwest::StatusCode, Vec<u8>), ProviderError> {
+        let mut failures = Vec::new();
+        for base in peers {
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            let req = self.http.authorised(make(self.http.client(), base)).await?;
+            match req.send().await {
+                Ok(resp) if resp.status().is_server_error() => {
+                    let status = resp.status();
+                    let body = http::read_body(what, resp).await.unwrap_or_default();
+                    failures.push(http::status_error(&format!("{what} at {base}"), status, &body));
+                }
+                Ok(resp) => {
+                    let status = resp.status();
+                    return Ok((status, http::read_body(what, resp).await?));
+                }
+                Err(e) => failures.push(http::transport_error(&format!("{what} at {base}"), &e)),
+            }
+        }
+        // Every peer failed: one line naming each, the kind of the first.
+        let lines: Vec<String> = failures.iter().map(|f| f.to_string()).collect();
+        Err(match failures.into_iter().next() {
+            Some(ProviderError::BadResponse(_)) => ProviderError::BadResponse(lines.join("; ")),
+            _ => ProviderError::Unreachable(lines.join("; ")),
+        })
+    }
+
+    async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        what: &str,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T, ProviderError> {
+        self.get_json_from(&self.cfg.urls, what, path, query).await
+    }
+
+    async fn get_json_from<T: serde::de::DeserializeOwned>(
+        &self,
+        peers: &[String],
+        what: &str,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T, ProviderError> {
+        let (status, body) = self.call_peers(peers, what, |c, base| c.get(http::join(base, path)).query(query)).await?;
+        if !status.is_success() {
+            return Err(http::status_error(what, status, &body));
+        }
+        http::decode(what, &body)
+    }
+
+    async fn alerts(&self) -> Result<Vec<GettableAlert>, ProviderError> {
+        let mut query: Vec<(&str, String)> = vec![
+            ("active", "true".into()),
+            ("silenced", "true".into()),
+            ("inhibited", "true".into()),
+            ("unprocessed", "true".into()),
+        ];
+        query.extend(self.cfg.filter.iter().map(|f| ("filter", f.clone())));
+        self.get_json("GET /api/v2/alerts", "api/v2/alerts", &query).await
+    }
+
+    async fn silences(&self) -> Result<BTreeMap<String, GettableSilence>, ProviderError> {
+        let list: Vec<GettableSilence> = self.get_json("GET /api/v2/silences", "api/v2/silences", &[]).await?;
+        Ok(list.into_iter().filter(|s| s.status.state == "active").map(|s| (s.id.clone(), s)).collect())
+    }
+
+    async fn current(&self, fingerprint: &str) -> Result<GettableAlert, ProviderError> {
+        self.alerts().await?.into_iter().find(|a| a.fingerprint == fingerprint).ok_or_else(|| {
+            ProviderError::BadResponse(format!("alert {fingerprint} is no longer in Alertmanager (resolved?)"))
+        })
+    }
+
+    async fn acknowledge(
+        &self,
+        id: &str,
+        actor: &Actor,
+        comment: &str,
+        minutes: Option<u32>,
+        now: DateTime<Utc>,
+    ) -> Result<Receipt, ProviderError> {
+        let alert = self.current(id).await?;
+        let minutes = minutes.unwrap_or(self.cfg.ack_minutes);
+        let by = actor.label();
+        let body = PostableSilence {
+            matchers: exact_matchers(&alert.labels),
+            starts_at: now,
+            ends_at: now + chrono::Duration::minutes(i64::from(minutes)),
+            created_by: &by,
+            comment,
+        };
+        let what = "POST /api/v2/silences";
+        let (status, resp) = self.call(what, |c, base| c.post(http::join(base, "api/v2/silences")).json(&body)).await?;
+        if !status.is_success() {
+            return Err(http::status_error(what, status, &resp));
+        }
+        let created: SilenceCreated = http::decode(what, &resp)?;
+        Ok(Receipt { request_id: created.silence_id })
+    }
+
+    /// Expire the silences that acknowledge exactly this alert. A wider silence
+    /// (a maintenance window) is left alone and named, since it is someone else's.
+    async fn unacknowledge(&self, id: &str) -> Result<Receipt, ProviderError> {
+        let alert = self.current(id).await?;
+        let mut expired = Vec::new();
+        let mut wider = Vec::new();
+        for sid in &alert.status.silenced_by {
+            let what = format!("GET /api/v2/silence/{sid}");
+            let silence: GettableSilence = self.get_json(&what, &format!("api/v2/silence/{sid}"), &[]).await?;
+            if !is_exact(&silence, &alert.labels) {
+                wider.push(format!("{sid} by {} ({})", silence.created_by, silence.comment));
+                continue;
+            }
+            let what = format!("DELETE /api/v2/silence/{sid}");
+            let (status, body) =
+                self.call(&what, |c, base| c.delete(http::join(base, &format!("api/v2/silence/{sid}")))).await?;
+            if !status.is_success() {
+                return Err(http::status_error(&what, status, &body));
+            }
+            expired.push(sid.clone());
+        }
+        match (expired.is_empty(), wider.is_empty()) {
+            (true, true) => Err(ProviderError::BadResponse(format!("alert {id} is not silenced"))),
+            (true, false) => Err(ProviderError::BadResponse(format!(
+                "alert {id} is muted only by wider silences, left alone: {}",
+                wider.join("; ")
+            ))),
+            (false, true) => Ok(Receipt { request_id: expired.join(",") }),
+            (false, false) => {
+                log::warn!("{}: {id} stays muted by wider silences: {}", self.id, wider.join("; "));
+                Ok(Receipt { request_id: expired.join(",") })
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Provider for AlertmanagerSource {
+    fn id(&self) -> &SourceId {
+        &self.id
+    }
+    fn kind(&self) -> &'static str {
+        "alertmanager"
+    }
+
+    async fn poll(&self, _now: DateTime<Utc>) -> Result<SourceReport, ProviderError> {
+        self.calls.store(0, Ordering::Relaxed);
+        let alerts = self.alerts().await?;
+        // Silences are read only when something is silenced: most polls make one call.
+        let silences = if alerts.iter().any(|a| !a.status.silenced_by.is_empty()) {
+            self.silences().await?
+        } else {
+            BTreeMap::new()
+        };
+        Ok(SourceReport {
+            alerts: to_alerts(&self.cfg, &self.id, &alerts, &silences),
+            poll_cost: Some(PollCost { api_calls: self.calls.load(Ordering::Relaxed), ..PollCost::default() }),
+            ..SourceReport::default()
+        })
+    }
+
+    async fn preflight(&self, _now: DateTime<Utc>) -> Vec<Check> {
+        #[derive(Deserialize)]
+        struct Status {
+            cluster: Cluster,
+            #[serde(rename = "versionInfo")]
+            version_info: BTreeMap<String, String>,
+        }
+        #[derive(Deserialize)]
+        struct Cluster {
+            status: String,
+            #[serde(default)]
+            peers: Vec<serde_json::Value>,
+        }
+        let mut out = Vec::new();
+        // Each peer on its own line: a dead peer in an HA pair is worth knowing about.
+        for base in &self.cfg.urls {
+            let what = "GET /api/v2/status";
+            let peer = std::slice::from_ref(base);
+            let result = self.get_json_from::<Status>(peer, what, "api/v2/status", &[]).await.map(|s| {
+                format!(
+                    "Alertmanager {}, cluster {} with {} peer(s)",
+                    s.version_info.get("version").map_or("?", String::as_str),
+                    s.cluster.status,
+                    s.cluster.peers.len()
+                )
+            });
+            out.push(Check { what: format!("reach {base}"), result: result.map_err(|e| e.to_string()) });
+        }
+        let alerts = self.alerts().await.map(|a| format!("{} alert(s) readable", a.len()));
+        out.push(Check { what: "read alerts".into(), result: alerts.map_err(|e| e.to_string()) });
+        let silences = self.silences().await.map(|s| format!("{} active silence(s) readable", s.len()));
+        out.push(Check { what: "read silences".into(), result: silences.map_err(|e| e.to_string()) });
+        out
+    }
+
+    async fn execute(&self, plan: &Plan, actor: &Actor, now: DateTime<Utc>) -> Result<Receipt, ProviderError> {
+        match plan.changes.as_slice() {
+            [Change::AlertState { id, after, comment, minutes, .. }] if after == ACKED => {
+                self.acknowledge(id, actor, comment, *minutes, now).await
+            }
+            [Change::AlertState { id, .. }] => self.unacknowledge(id).await,
+            _ => Err(ProviderError::Unsupported(format!(
+                "{} in {}: Alertmanager only acknowledges",
+                plan.intent, self.id
+            ))),
+        }
+    }
+}

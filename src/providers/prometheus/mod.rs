@@ -1,0 +1,323 @@
+//! Prometheus and Alertmanager as sources: the unified monitoring plane many shops
+//! already run. Figures come from PromQL (one query per figure, with defaults for
+//! the common exporters); alerts, silences and acknowledgements from Alertmanager.
+//!
+//! Pointing N consoles at one Prometheus instead of at the clouds keeps the cloud
+//! API bill and throttling budget flat however many people are watching.
+
+pub mod alertmanager;
+pub mod api;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use self::api::Sample;
+use super::http::HttpSource;
+use super::{Check, Provider, ProviderError};
+use crate::config::PrometheusConfig;
+use crate::model::{CloudKind, CloudMetrics, PollCost, Replication, SourceId, SourceReport, TrafficPoint};
+
+/// The four traffic figures, in the order they are queried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Figure {
+    Rps,
+    P95Ms,
+    ErrorRate,
+    Cpu,
+}
+
+impl Figure {
+    pub const ALL: [Figure; 4] = [Figure::Rps, Figure::P95Ms, Figure::ErrorRate, Figure::Cpu];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Figure::Rps => "rps",
+            Figure::P95Ms => "p95_ms",
+            Figure::ErrorRate => "error_rate",
+            Figure::Cpu => "cpu",
+        }
+    }
+}
+
+/// The PromQL each figure runs: the configured one, or the default for the common
+/// exporters (HTTP request counters and histograms, node_exporter), grouped by the
+/// cloud and region labels. The defaults drop series that would be NaN for a
+/// legitimate reason (no traffic), so a NaN that does arrive means a broken query.
+pub fn query_for(cfg: &PrometheusConfig, f: Figure) -> String {
+    let configured = match f {
+        Figure::Rps => &cfg.queries.rps,
+        Figure::P95Ms => &cfg.queries.p95_ms,
+        Figure::ErrorRate => &cfg.queries.error_rate,
+        Figure::Cpu => &cfg.queries.cpu,
+    };
+    if let Some(q) = configured {
+        return q.clone();
+    }
+    let by = format!("{}, {}", cfg.cloud_label, cfg.region_label);
+    match f {
+        Figure::Rps => format!("sum by ({by}) (rate(http_requests_total[5m]))"),
+        Figure::P95Ms => format!(
+            "1000 * histogram_quantile(0.95, sum by ({by}, le) (rate(http_request_duration_seconds_bucket[5m]))) >= 0"
+        ),
+        Figure::ErrorRate => format!(
+            "sum by ({by}) (rate(http_requests_total{{code=~\"5..\"}}[5m])) / (sum by ({by}) (rate(http_requests_total[5m])) > 0)"
+        ),
+        Figure::Cpu => format!("100 * (1 - avg by ({by}) (rate(node_cpu_seconds_total{{mode=\"idle\"}}[5m])))"),
+    }
+}
+
+/// Where a series is from: its cloud and region labels.
+type Place = (CloudKind, String);
+
+pub struct PrometheusSource {
+    id: SourceId,
+    cfg: PrometheusConfig,
+    http: HttpSource,
+    timeout: Duration,
+    /// The traffic history is backfilled once, on the first poll that succeeds.
+    backfilled: AtomicBool,
+    calls: AtomicU32,
+}
+
+impl PrometheusSource {
+    pub fn new(name: &str, cfg: &PrometheusConfig, timeout: Duration) -> Result<PrometheusSource, String> {
+        Ok(PrometheusSource {
+            id: SourceId::new(name),
+            cfg: cfg.clone(),
+            http: HttpSource::new(&cfg.auth, timeout)?,
+            timeout,
+            backfilled: AtomicBool::new(false),
+            calls: AtomicU32::new(0),
+        })
+    }
+
+    async fn query(&self, name: &str, expr: &str) -> Result<Vec<Sample>, ProviderError> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        api::query(&self.http, &self.cfg.url, name, expr, self.query_timeout()).await
+    }
+
+    /// Seconds Prometheus may spend on one query (fractions allowed).
+    fn query_timeout(&self) -> f64 {
+        self.cfg.query_timeout_secs.unwrap_or(self.timeout.as_secs_f64())
+    }
+
+    fn cloud_of(&self, labels: &BTreeMap<String, String>) -> Option<CloudKind> {
+        labels.get(&self.cfg.cloud_label).and_then(|v| CloudKind::from_slug(v))
+    }
+
+    /// Samples of one figure by (cloud, region). NaN or ±Inf fails the poll with the
+    /// series named, as does a non-empty answer in which no series names a cloud.
+    fn by_place(&self, f: Figure, samples: Vec<Sample>) -> Result<Vec<(Place, f64)>, ProviderError> {
+        let total = samples.len();
+        let mut out = Vec::new();
+        for s in samples {
+            let Some(cloud) = self.cloud_of(&s.labels) else { continue };
+            let region = s.labels.get(&self.cfg.region_label).cloned().unwrap_or_else(|| "all".into());
+            if !s.value.is_finite() {
+                return Err(ProviderError::BadResponse(format!(
+                    "query {} returned {} for {}/{region}",
+                    f.name(),
+                    s.value,
+                    cloud.slug()
+                )));
+            }
+            out.push(((cloud, region), s.value));
+        }
+        if total > 0 && out.is_empty() {
+            return Err(ProviderError::BadResponse(format!(
+                "query {}: {total} series, none with a {} label of aws, azure or aliyun",
+                f.name(),
+                self.cfg.cloud_label
+            )));
+        }
+        Ok(out)
+    }
+
+    async fn metrics(&self) -> Result<Vec<CloudMetrics>, ProviderError> {
+        let mut places: BTreeMap<Place, CloudMetrics> = BTreeMap::new();
+        for f in Figure::ALL {
+            let samples = self.query(f.name(), &query_for(&self.cfg, f)).await?;
+            for ((cloud, region), v) in self.by_place(f, samples)? {
+                let m = places.entry((cloud, region.clone())).or_insert_with(|| CloudMetrics {
+                    cloud,
+                    region,
+                    rps: 0.0,
+                    p95_ms: 0.0,
+                    error_rate: 0.0,
+                    cpu: 0.0,
+                });
+                match f {
+                    Figure::Rps => m.rps = v,
+                    Figure::P95Ms => m.p95_ms = v,
+                    Figure::ErrorRate => m.error_rate = v,
+                    Figure::Cpu => m.cpu = v,
+                }
+            }
+        }
+        Ok(places.into_values().collect())
+    }
+
+    async fn replication(&self) -> Result<Vec<Replication>, ProviderError> {
+        let mut out = Vec::new();
+        for r in &self.cfg.replication {
+            let name = format!("replication {}", r.name);
+            let samples = self.query(&name, &r.query).await?;
+            if let Some(bad) = samples.iter().find(|s| !s.value.is_finite()) {
+                return Err(ProviderError::BadResponse(format!("query {name} returned {}", bad.value)));
+            }
+            // Several series (one per replica): the worst is the figure that matters.
+            let Some(value) = samples.iter().map(|s| s.value).reduce(f64::max) else {
+                log::warn!("{}: query {name} returned no series; is its exporter up?", self.id);
+                continue;
+            };
+            out.push(Replication {
+                kind: r.kind,
+                name: r.name.clone(),
+                from: r.from,
+                to: r.to,
+                value,
+                target: r.target,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The last `backfill_minutes` of traffic per cloud, from query_range: requests
+    /// summed over regions, latency and error rate the worst region's.
+    async fn history(&self, now: DateTime<Utc>) -> Result<Vec<(CloudKind, TrafficPoint)>, ProviderError> {
+        let minutes = i64::from(self.cfg.backfill_minutes);
+        let start = now - chrono::Duration::minutes(minutes);
+        // The history holds TrafficHistory::CAPACITY points; no finer step is of use.
+        let step = (minutes as u64 * 60).div_ceil(crate::model::TrafficHistory::CAPACITY as u64).max(5);
+        let mut points: BTreeMap<(CloudKind, DateTime<Utc>), TrafficPoint> = BTreeMap::new();
+        for f in [Figure::Rps, Figure::P95Ms, Figure::ErrorRate] {
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            let expr = query_for(&self.cfg, f);
+            let timeout = self.query_timeout();
+            let series =
+                api::query_range(&self.http, &self.cfg.url, f.name(), &expr, (start, now), step, timeout).await?;
+            for s in series {
+                let Some(cloud) = self.cloud_of(&s.labels) else { continue };
+                for (at, v) in s.points {
+                    let p = points.entry((cloud, at)).or_insert(TrafficPoint {
+                        at,
+                        rps: 0.0,
+                        p95_ms: 0.0,
+                        error_rate: 0.0,
+                    });
+                    match f {
+                        Figure::Rps => p.rps += v,
+                        Figure::P95Ms => p.p95_ms = p.p95_ms.max(v),
+                        _ => p.error_rate = p.error_rate.max(v),
+                    }
+                }
+            }
+        }
+        let mut out: Vec<(CloudKind, TrafficPoint)> = points.into_iter().map(|((c, _), p)| (c, p)).collect();
+        out.sort_by_key(|(_, p)| p.at);
+        Ok(out)
+    }
+}
+
+#[async_trait]
+impl Provider for PrometheusSource {
+    fn id(&self) -> &SourceId {
+        &self.id
+    }
+    fn kind(&self) -> &'static str {
+        "prometheus"
+    }
+
+    async fn poll(&self, now: DateTime<Utc>) -> Result<SourceReport, ProviderError> {
+        self.calls.store(0, Ordering::Relaxed);
+        let mut report = SourceReport { metrics: self.metrics().await?, ..SourceReport::default() };
+        report.replication = self.replication().await?;
+        if self.cfg.backfill_minutes > 0 && !self.backfilled.load(Ordering::Relaxed) {
+            // A failed backfill costs the sparkline its past, not the poll its figures.
+            match self.history(now).await {
+                Ok(h) => {
+                    report.history = h;
+                    self.backfilled.store(true, Ordering::Relaxed);
+                }
+                Err(e) => log::warn!("{}: traffic history not backfilled: {e}", self.id),
+            }
+        }
+        report.poll_cost = Some(PollCost { api_calls: self.calls.load(Ordering::Relaxed), ..PollCost::default() });
+        Ok(report)
+    }
+
+    async fn preflight(&self, _now: DateTime<Utc>) -> Vec<Check> {
+        let mut out = vec![Check {
+            what: format!("reach {}", self.cfg.url),
+            result: api::build_version(&self.http, &self.cfg.url)
+                .await
+                .map(|v| format!("Prometheus {v}"))
+                .map_err(|e| e.to_string()),
+        }];
+        // Reaching the server says nothing about the queries: run each once.
+        for f in Figure::ALL {
+            let result = match self.query(f.name(), &query_for(&self.cfg, f)).await {
+                Ok(s) => self.by_place(f, s).map(|places| match places.len() {
+                    0 => "no series (no data for this figure yet?)".to_string(),
+                    n => format!("{n} series"),
+                }),
+                Err(e) => Err(e),
+            };
+            out.push(Check { what: format!("query {}", f.name()), result: result.map_err(|e| e.to_string()) });
+        }
+        for r in &self.cfg.replication {
+            let result = self.query(&r.name, &r.query).await.map(|s| format!("{} series", s.len()));
+            out.push(Check {
+                what: format!("query replication {}", r.name),
+                result: result.map_err(|e| e.to_string()),
+            });
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_queries_group_by_the_configured_labels() {
+        let mut cfg = PrometheusConfig::new("http://p:9090");
+        cfg.cloud_label = "provider".into();
+        assert_eq!(query_for(&cfg, Figure::Rps), "sum by (provider, region) (rate(http_requests_total[5m]))");
+        assert!(query_for(&cfg, Figure::ErrorRate).contains("code=~\"5..\""));
+        cfg.queries.cpu = Some("avg by (provider, region) (cpu_pct)".into());
+        assert_eq!(query_for(&cfg, Figure::Cpu), "avg by (provider, region) (cpu_pct)");
+    }
+
+    fn source() -> PrometheusSource {
+        PrometheusSource::new("prom", &PrometheusConfig::new("http://127.0.0.1:1"), Duration::from_secs(1))
+            .expect("source")
+    }
+
+    fn sample(cloud: &str, value: f64) -> Sample {
+        Sample { labels: [("cloud".to_string(), cloud.to_string())].into(), value }
+    }
+
+    #[test]
+    fn non_finite_values_fail_with_the_series_named() {
+        let err = source().by_place(Figure::ErrorRate, vec![sample("aws", 0.1), sample("azure", f64::NAN)]);
+        assert_eq!(err.expect_err("NaN").to_string(), "bad response: query error_rate returned NaN for azure/all");
+        let err = source().by_place(Figure::Rps, vec![sample("aws", f64::INFINITY)]).expect_err("Inf");
+        assert!(err.to_string().contains("returned inf for aws/all"), "{err}");
+    }
+
+    #[test]
+    fn series_without_a_cloud_are_skipped_unless_none_has_one() {
+        let s = source();
+        let ok = s.by_place(Figure::Rps, vec![sample("aws", 3.0), sample("gcp", 9.0)]).expect("one usable");
+        assert_eq!(ok, vec![((CloudKind::Aws, "all".to_string()), 3.0)]);
+        let err = s.by_place(Figure::Rps, vec![sample("gcp", 9.0)]).expect_err("none usable");
+        assert!(err.to_string().contains("none with a cloud label"), "{err}");
+        assert_eq!(s.by_place(Figure::Rps, vec![]).expect("empty is fine"), vec![]);
+    }
+}

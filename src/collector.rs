@@ -250,6 +250,39 @@ mod tests {
     use super::*;
 
     #[test]
+    fn backfilled_points_extend_a_series_forward_only() {
+        use crate::model::{CloudMetrics, TrafficPoint};
+        let t0 = DateTime::from_timestamp(1_800_000_000, 0).expect("time");
+        let point = |secs: i64, rps: f64| TrafficPoint {
+            at: t0 + chrono::Duration::seconds(secs),
+            rps,
+            p95_ms: 0.0,
+            error_rate: 0.0,
+        };
+        let metrics = |rps: f64| CloudMetrics {
+            cloud: CloudKind::Aws,
+            region: "r".into(),
+            rps,
+            p95_ms: 0.0,
+            error_rate: 0.0,
+            cpu: 0.0,
+        };
+        let mut history = BTreeMap::new();
+        let report = SourceReport {
+            metrics: vec![metrics(9.0)],
+            history: vec![(CloudKind::Aws, point(-60, 1.0)), (CloudKind::Aws, point(-30, 2.0))],
+            ..SourceReport::default()
+        };
+        record_history(&mut history, &report, t0);
+        let rps: Vec<f64> = history[&CloudKind::Aws].points().map(|p| p.rps).collect();
+        assert_eq!(rps, vec![1.0, 2.0, 9.0]);
+        // A later report carrying the same backfill again adds only the live point.
+        record_history(&mut history, &report, t0 + chrono::Duration::seconds(5));
+        let rps: Vec<f64> = history[&CloudKind::Aws].points().map(|p| p.rps).collect();
+        assert_eq!(rps, vec![1.0, 2.0, 9.0, 9.0]);
+    }
+
+    #[test]
     fn backoff_doubles_and_is_capped() {
         let i = Duration::from_secs(5);
         assert_eq!(next_delay(i, 0, 0.0), i);

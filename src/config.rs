@@ -577,6 +577,51 @@ mod tests {
     }
 
     #[test]
+    fn the_prometheus_example_parses() {
+        let p = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/prometheus.toml"));
+        let c = Config::load(p).expect("example parses");
+        let prom = c.sources[0].prometheus.as_ref().expect("prometheus table");
+        assert_eq!(prom.replication.len(), 2);
+        assert_eq!(prom.replication[0].kind, crate::model::ReplicationKind::Database);
+        let am = c.sources[1].alertmanager.as_ref().expect("alertmanager table");
+        assert_eq!(am.urls.len(), 2);
+        assert_eq!(am.severity_map.get("critical"), Some(&crate::model::Severity::P0));
+        assert!(!c.is_demo());
+    }
+
+    #[test]
+    fn http_sources_are_checked_with_the_line_at_fault() {
+        let prom =
+            |body: &str| format!("[[sources]]\nname = \"p\"\nkind = \"prometheus\"\n[sources.prometheus]\n{body}");
+        let am =
+            |body: &str| format!("[[sources]]\nname = \"a\"\nkind = \"alertmanager\"\n[sources.alertmanager]\n{body}");
+        let err = |text: String| Config::parse(Path::new("c.toml"), &text).expect_err("refused");
+        let e = err(prom("url = \"ftp://x\"\n"));
+        assert!(e.message.contains("scheme must be http or https"), "{e}");
+        assert_eq!(e.line, 5, "{e}");
+        assert!(err(prom("url = \"not a url\"\n")).message.contains("is not a URL"));
+        let e = err(prom("url = \"http://p\"\n[sources.prometheus.auth]\nbearer_token_entry = \"token\"\n"));
+        assert!(e.message.contains("<source>/<field>"), "{e}");
+        let e = err(prom("url = \"http://p\"\n[sources.prometheus.auth]\nbasic_auth_user = \"me\"\n"));
+        assert!(e.message.contains("needs both"), "{e}");
+        let e = err(prom("url = \"http://p\"\nquery_timeout_secs = 9.0\n"));
+        assert!(e.message.contains("at most timeout_secs"), "{e}");
+        let e = err(prom("url = \"http://p\"\n[sources.prometheus.queries]\nrps = \" \"\n"));
+        assert!(e.message.contains("rps query is empty"), "{e}");
+        let e = err(prom("url = \"http://p\"\npassword = \"hunter2\"\n"));
+        assert!(e.message.contains("unknown field `password`"), "{e}");
+        let e = err(am("urls = []\n"));
+        assert!(e.message.contains("at least one Alertmanager"), "{e}");
+        let e = err(am("urls = [\"http://a\"]\nseverity_map = { critical = \"P9\" }\n"));
+        assert_eq!(e.line, 6, "{e}");
+        let e = err("[[sources]]\nname = \"p\"\nkind = \"prometheus\"\n".into());
+        assert!(e.message.contains("needs a [sources.prometheus] table"), "{e}");
+        let e =
+            err("[[sources]]\nname = \"d\"\nkind = \"demo\"\n[sources.alertmanager]\nurls = [\"http://a\"]\n".into());
+        assert!(e.message.contains("only for kind = \"alertmanager\""), "{e}");
+    }
+
+    #[test]
     fn unknown_kind_is_refused() {
         let err = Config::parse(Path::new("c.toml"), "[[sources]]\nname = \"x\"\nkind = \"gcp\"\n").expect_err("kind");
         assert_eq!(err.line, 3, "{err}");

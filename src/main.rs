@@ -304,9 +304,27 @@ fn credential_lines(config: &Config) -> Vec<String> {
                 let r = opsdeck::credentials::aws_chain(&env, a.profile.as_deref(), home.as_deref());
                 format!("{}: aws account {}: {r}", s.name, a.account)
             }
+            (SourceKind::Prometheus | SourceKind::Alertmanager, _) => {
+                let auth = s.prometheus.as_ref().map(|p| &p.auth).or(s.alertmanager.as_ref().map(|a| &a.auth));
+                http_auth_line(&s.name, auth)
+            }
             _ => format!("{}: {:?}: no credentials needed", s.name, s.kind),
         })
         .collect()
+}
+
+/// Where an HTTP source's secret comes from: the keyring entry the config names.
+fn http_auth_line(name: &str, auth: Option<&opsdeck::config::HttpAuthConfig>) -> String {
+    let Some((source, field)) = auth.and_then(|a| a.entries().first().copied()) else {
+        return format!("{name}: no credentials configured (plain HTTP access)");
+    };
+    let keyring = Keyring::detect();
+    let found = match keyring.get(source, field) {
+        Ok(Some(_)) => "found".to_string(),
+        Ok(None) => format!("MISSING: store it with `opsdeck creds set {source} {field}`"),
+        Err(e) => format!("unreadable: {e}"),
+    };
+    format!("{name}: keyring ({}) entry {source}/{field}: {found}", keyring.backend.label())
 }
 
 /// `opsdeck doctor`: credentials and one real poll per source; non-zero if any fails.

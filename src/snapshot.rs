@@ -129,7 +129,8 @@ pub fn to_json(fleet: &Fleet, now: DateTime<Utc>) -> Value {
             "id": a.id, "source": a.source.as_str(), "cloud": a.cloud.map(|c| c.slug()), "severity": a.severity.label(),
             "title": a.title, "resource": a.resource, "started_at": a.started_at.to_rfc3339(),
             "state": a.state.label(), "acknowledged_by": match &a.state { AlertState::Acknowledged { by, .. } => Some(by.clone()), _ => None },
-            "route": a.route,
+            "inhibited_by": match &a.state { AlertState::Inhibited { by } => Some(by.clone()), _ => None },
+            "route": a.route, "labels": a.labels,
         })).collect::<Vec<_>>(),
     })
 }

@@ -111,10 +111,18 @@ pub struct Theme {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ThemeError {
+    // Not #[from]: that would also make it the error's source, and a reporter that
+    // prints the chain would say the same file:line:column twice.
     #[error("theme {0}")]
-    File(#[from] TomlError),
+    File(TomlError),
     #[error("no theme named '{name}' (built in: {builtin}; or give a path to a .toml file)")]
     Unknown { name: String, builtin: String },
+}
+
+impl From<TomlError> for ThemeError {
+    fn from(e: TomlError) -> Self {
+        ThemeError::File(e)
+    }
 }
 
 impl Theme {
@@ -180,7 +188,11 @@ impl Theme {
 
     fn resolve(path: &Path, file: ThemeFile, mode: ColorMode) -> Result<Theme, TomlError> {
         if mode == ColorMode::None {
-            return Ok(Theme { name: file.name, ..Self::monochrome() });
+            // Still check every colour: a broken theme must fail alike on every
+            // terminal, not only once NO_COLOR is unset.
+            let name = file.name.clone();
+            Self::resolve(path, file, ColorMode::TrueColor)?;
+            return Ok(Theme { name, ..Self::monochrome() });
         }
         let text = std::fs::read_to_string(path).unwrap_or_default();
         let color = |key: &str, pair: &Pair| -> Result<Color, TomlError> {

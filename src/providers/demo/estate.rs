@@ -234,6 +234,19 @@ impl EstateSpec {
                 format!("exactly one database must have role = \"primary\", found {primaries}"),
             ));
         }
+        for a in &self.standing_alerts {
+            if self.cloud(a.cloud).is_none() {
+                return Err(Invalid::new(
+                    "cloud",
+                    format!("standing alert for {}, which is not in the estate", a.cloud.slug()),
+                )
+                .near(format!("\"{}\"", a.title)));
+            }
+            if a.age_minutes < 0 {
+                return Err(Invalid::new("age_minutes", "a standing alert's age_minutes cannot be negative")
+                    .near(format!("\"{}\"", a.title)));
+            }
+        }
         Ok(())
     }
 }

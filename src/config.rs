@@ -30,6 +30,8 @@ pub struct Config {
 pub enum SourceKind {
     Demo,
     Aws,
+    #[serde(alias = "alibaba")]
+    Aliyun,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -47,6 +49,9 @@ pub struct SourceConfig {
     /// Required for kind = "aws": what to read and where.
     #[serde(default)]
     pub aws: Option<AwsConfig>,
+    /// Required for kind = "aliyun": what to read and where.
+    #[serde(default)]
+    pub aliyun: Option<crate::providers::aliyun::config::AliyunConfig>,
 }
 
 /// `[sources.aws]`: an AWS account. Credentials are never here: they come from the
@@ -231,6 +236,22 @@ impl Config {
                 (_, Some(_)) => {
                     let msg = "[sources.aws] is only for kind = \"aws\"";
                     return Err(toml_file::invalid(path, text, "aws", Some(&near), msg));
+                }
+                _ => {}
+            }
+            match (&s.kind, &s.aliyun) {
+                (SourceKind::Aliyun, None) => {
+                    let msg = format!("source '{}' of kind \"aliyun\" needs a [sources.aliyun] table", s.name);
+                    return Err(toml_file::invalid(path, text, "kind", Some(&near), msg));
+                }
+                (SourceKind::Aliyun, Some(a)) => {
+                    if let Err((key, msg)) = a.validate() {
+                        return Err(toml_file::invalid(path, text, key, Some(&near), msg));
+                    }
+                }
+                (_, Some(_)) => {
+                    let msg = "[sources.aliyun] is only for kind = \"aliyun\"";
+                    return Err(toml_file::invalid(path, text, "aliyun", Some(&near), msg));
                 }
                 _ => {}
             }

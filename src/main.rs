@@ -295,9 +295,29 @@ fn credential_lines(config: &Config) -> Vec<String> {
                 let r = opsdeck::credentials::aws_chain(&env, a.profile.as_deref(), home.as_deref());
                 format!("{}: aws account {}: {r}", s.name, a.account)
             }
+            (SourceKind::Aliyun, _) => aliyun_credential_line(s, home.as_deref()),
             _ => format!("{}: {:?}: no credentials needed", s.name, s.kind),
         })
         .collect()
+}
+
+/// Where an Alibaba Cloud source's AccessKey resolves from (env, aliyun CLI profile, keyring).
+fn aliyun_credential_line(s: &opsdeck::config::SourceConfig, home: Option<&std::path::Path>) -> String {
+    use opsdeck::providers::aliyun::creds;
+    let Some(a) = &s.aliyun else { return format!("{}: aliyun: no [sources.aliyun] table", s.name) };
+    let env = |k: &str| std::env::var(k).ok();
+    let keyring = Keyring::detect();
+    let kr = |field: &str| keyring.get(&s.name, field).map_err(|e| e.to_string());
+    let inputs = creds::Inputs {
+        env: &env,
+        cli_config: creds::read_cli_config(home),
+        profile: a.profile.as_deref(),
+        keyring: &kr,
+    };
+    match creds::resolve(&inputs) {
+        Ok((_, origin)) => format!("{}: aliyun {}: {origin}", s.name, a.region),
+        Err(why) => format!("{}: aliyun {}: {why}", s.name, a.region),
+    }
 }
 
 /// `opsdeck doctor`: credentials and one real poll per source; non-zero if any fails.

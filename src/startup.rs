@@ -54,6 +54,7 @@ pub fn build(config: &Config, demo_file: Option<&Path>) -> Result<Estate, Startu
             timeout_secs: 4,
             estate: None,
             aws: None,
+            aliyun: None,
         });
     }
     let demos = sources_cfg.iter().filter(|s| s.kind == SourceKind::Demo).count();
@@ -86,6 +87,14 @@ pub fn build(config: &Config, demo_file: Option<&Path>) -> Result<Estate, Startu
                     Duration::from_secs(s.timeout_secs),
                     SdkSource::StandardChain,
                 )
+            }
+            SourceKind::Aliyun => {
+                let cfg = s
+                    .aliyun
+                    .as_ref()
+                    .ok_or_else(|| StartupError::Other(format!("source {} has no [sources.aliyun]", s.name)))?;
+                crate::providers::aliyun::providers(&s.name, cfg, Duration::from_secs(s.timeout_secs))
+                    .map_err(|e| StartupError::Other(format!("source {}: {e}", s.name)))?
             }
         };
         for provider in providers {

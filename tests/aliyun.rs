@@ -498,3 +498,96 @@ fn the_example_config_parses() {
     assert!(built.sources.iter().all(|s| s.provider.kind() == "aliyun"));
     assert!(!built.demo);
 }
+
+/// A server that remembers writes, so a fresh read shows them as Alibaba Cloud
+/// would: the fixture with `DesiredCapacity` added after a ModifyScalingGroup, and
+/// the strategy's `EffectiveAddrPoolGroupType` following SetDnsGtmAccessMode
+/// (both derived from the fixtures).
+fn stateful() -> Server {
+    let state: Arc<std::sync::Mutex<(Option<String>, Option<String>)>> = Arc::default();
+    Server::start(Arc::new(move |req: &Seen| {
+        let mut st = state.lock().expect("state");
+        match req.action.as_str() {
+            "ModifyScalingGroup" => st.0 = req.param("DesiredCapacity").map(String::from),
+            "SetDnsGtmAccessMode" => st.1 = req.param("AccessMode").map(String::from),
+            "DescribeScalingGroups" => {
+                let body = fixture("ess-2014-08-28-DescribeScalingGroups.doc.json");
+                return match &st.0 {
+                    Some(n) => {
+                        (200, body.replace("\"MinSize\": 1,", &format!("\"MinSize\": 1, \"DesiredCapacity\": {n},")))
+                    }
+                    None => (200, body),
+                };
+            }
+            "DescribeDnsGtmAccessStrategy" => {
+                let body = fixture("alidns-2015-01-09-DescribeDnsGtmAccessStrategy.sdk.json");
+                return match st.1.as_deref() {
+                    Some("FAILOVER") => (
+                        200,
+                        body.replace("\"AccessMode\": \"AUTO\"", "\"AccessMode\": \"FAILOVER\"").replace(
+                            "\"EffectiveAddrPoolGroupType\": \"DEFAULT\"",
+                            "\"EffectiveAddrPoolGroupType\": \"FAILOVER\"",
+                        ),
+                    ),
+                    _ => (200, body),
+                };
+            }
+            _ => {}
+        }
+        replay(req)
+    }))
+}
+
+fn schedules(server: &Server) -> Vec<opsdeck::collector::SourceSchedule> {
+    let (region, global) = sources(server, &full_config(&server.url), KEY_SECRET);
+    [region, global]
+        .into_iter()
+        .map(|provider| opsdeck::collector::SourceSchedule {
+            provider,
+            interval: Duration::from_secs(60),
+            timeout: Duration::from_secs(5),
+        })
+        .collect()
+}
+
+fn request(intent: Intent, confirm: Option<&str>, force: Option<&str>) -> opsdeck::runbook::Request {
+    opsdeck::runbook::Request {
+        intent,
+        yes: true,
+        confirm: confirm.map(String::from),
+        force: force.map(String::from),
+        rpo_secs: 1000.0,
+        confirm_timeout: Duration::from_secs(10),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_action_path_scales_and_confirms_by_a_fresh_read() {
+    let server = stateful();
+    let sources = schedules(&server);
+    let executor = opsdeck::actions::Executor::new(sources.iter().map(|s| s.provider.clone()));
+    let intent = opsdeck::actions::intent::parse("scale", &["aliyun/scalinggroup****", "2"]).expect("intent");
+    let report =
+        opsdeck::runbook::run(request(intent, None, None), &sources, Some(&executor), None, &Actor::current()).await;
+    assert_eq!((report.outcome, report.exit_code), ("executed", 0), "{report:?}");
+    assert_eq!(report.request_id.as_deref(), Some("473469C7-AA6F-4DC5-B3DB-A3DC0DE3C83E"));
+    let m = server.seen_action("ModifyScalingGroup");
+    assert_eq!(m.len(), 1, "sent once");
+    assert_eq!((m[0].param("ScalingGroupId"), m[0].param("DesiredCapacity")), (Some(GROUP_ID), Some("2")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_action_path_fails_over_gtm_and_confirms_by_a_fresh_read() {
+    let server = stateful();
+    let sources = schedules(&server);
+    let executor = opsdeck::actions::Executor::new(sources.iter().map(|s| s.provider.clone()));
+    let intent = opsdeck::actions::intent::parse("failover", &["aliyun", "aws"]).expect("intent");
+    // No AWS source reports here, so the target-health guard fails: forced, as audited.
+    let req = request(intent, Some("aws"), Some("test: no AWS source in this estate"));
+    let report = opsdeck::runbook::run(req, &sources, Some(&executor), None, &Actor::current()).await;
+    assert_eq!((report.outcome, report.exit_code), ("executed", 0), "{report:?}");
+    assert_eq!(report.request_id.as_deref(), Some("29D0F8F8-5499-4F6C-9FDC-1EE13BF55925"));
+    let m = server.seen_action("SetDnsGtmAccessMode");
+    assert_eq!(m.len(), 1, "sent once");
+    assert_eq!((m[0].param("StrategyId"), m[0].param("AccessMode")), (Some("hr***"), Some("FAILOVER")));
+}

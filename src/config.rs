@@ -32,6 +32,8 @@ pub enum SourceKind {
     Aws,
     Prometheus,
     Alertmanager,
+    #[serde(alias = "alibaba")]
+    Aliyun,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -55,6 +57,9 @@ pub struct SourceConfig {
     /// Required for kind = "alertmanager".
     #[serde(default)]
     pub alertmanager: Option<AlertmanagerConfig>,
+    /// Required for kind = "aliyun": what to read and where.
+    #[serde(default)]
+    pub aliyun: Option<crate::providers::aliyun::config::AliyunConfig>,
 }
 
 impl SourceConfig {
@@ -69,6 +74,7 @@ impl SourceConfig {
             aws: None,
             prometheus: None,
             alertmanager: None,
+            aliyun: None,
         }
     }
 }
@@ -434,6 +440,22 @@ impl Config {
                 _ => {}
             }
             Self::check_http_sources(path, text, s, &near)?;
+            match (&s.kind, &s.aliyun) {
+                (SourceKind::Aliyun, None) => {
+                    let msg = format!("source '{}' of kind \"aliyun\" needs a [sources.aliyun] table", s.name);
+                    return Err(toml_file::invalid(path, text, "kind", Some(&near), msg));
+                }
+                (SourceKind::Aliyun, Some(a)) => {
+                    if let Err((key, msg)) = a.validate() {
+                        return Err(toml_file::invalid(path, text, key, Some(&near), msg));
+                    }
+                }
+                (_, Some(_)) => {
+                    let msg = "[sources.aliyun] is only for kind = \"aliyun\"";
+                    return Err(toml_file::invalid(path, text, "aliyun", Some(&near), msg));
+                }
+                _ => {}
+            }
         }
         Ok(config)
     }

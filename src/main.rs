@@ -308,6 +308,7 @@ fn credential_lines(config: &Config) -> Vec<String> {
                 let auth = s.prometheus.as_ref().map(|p| &p.auth).or(s.alertmanager.as_ref().map(|a| &a.auth));
                 http_auth_line(&s.name, auth)
             }
+            (SourceKind::Aliyun, _) => aliyun_credential_line(s, home.as_deref()),
             _ => format!("{}: {:?}: no credentials needed", s.name, s.kind),
         })
         .collect()
@@ -325,6 +326,25 @@ fn http_auth_line(name: &str, auth: Option<&opsdeck::config::HttpAuthConfig>) ->
         Err(e) => format!("unreadable: {e}"),
     };
     format!("{name}: keyring ({}) entry {source}/{field}: {found}", keyring.backend.label())
+}
+
+/// Where an Alibaba Cloud source's AccessKey resolves from (env, aliyun CLI profile, keyring).
+fn aliyun_credential_line(s: &opsdeck::config::SourceConfig, home: Option<&std::path::Path>) -> String {
+    use opsdeck::providers::aliyun::creds;
+    let Some(a) = &s.aliyun else { return format!("{}: aliyun: no [sources.aliyun] table", s.name) };
+    let env = |k: &str| std::env::var(k).ok();
+    let keyring = Keyring::detect();
+    let kr = |field: &str| keyring.get(&s.name, field).map_err(|e| e.to_string());
+    let inputs = creds::Inputs {
+        env: &env,
+        cli_config: creds::read_cli_config(home),
+        profile: a.profile.as_deref(),
+        keyring: &kr,
+    };
+    match creds::resolve(&inputs) {
+        Ok((_, origin)) => format!("{}: aliyun {}: {origin}", s.name, a.region),
+        Err(why) => format!("{}: aliyun {}: {why}", s.name, a.region),
+    }
 }
 
 /// `opsdeck doctor`: credentials and one real poll per source; non-zero if any fails.

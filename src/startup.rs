@@ -94,6 +94,14 @@ pub fn build(config: &Config, demo_file: Option<&Path>) -> Result<Estate, Startu
                     .map_err(|e| StartupError::Other(format!("source {}: {e}", s.name)))?;
                 vec![Arc::new(src)]
             }
+            SourceKind::Aliyun => {
+                let cfg = s
+                    .aliyun
+                    .as_ref()
+                    .ok_or_else(|| StartupError::Other(format!("source {} has no [sources.aliyun]", s.name)))?;
+                crate::providers::aliyun::providers(&s.name, cfg, Duration::from_secs(s.timeout_secs))
+                    .map_err(|e| StartupError::Other(format!("source {}: {e}", s.name)))?
+            }
         };
         for provider in providers {
             out.sources.push(SourceSchedule {

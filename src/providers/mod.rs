@@ -1,6 +1,7 @@
 //! Sources of estate data. Each source is one `impl Provider`; the collector polls it.
 //! Providers never touch the terminal and never block the UI.
 
+pub mod aliyun;
 pub mod aws;
 pub mod demo;
 pub mod http;

@@ -1,6 +1,7 @@
 //! Test servers shared by the integration tests.
 #![allow(dead_code)] // each test binary uses a different part
 
+pub mod aliyun;
 pub mod faulty;
 pub mod moto;
 pub mod promstack;

@@ -1,0 +1,106 @@
+//! Auto Scaling (ESS 2014-08-28): DescribeScalingGroups, every page, and
+//! ModifyScalingGroup for the desired capacity.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::client::{Client, Product};
+use super::json;
+use crate::model::{CloudKind, ScalingGroup, SourceId, ZoneCapacity};
+use crate::providers::{ProviderError, Receipt};
+
+/// Groups per page: the API's maximum.
+pub const PAGE_SIZE: u32 = 50;
+/// The API takes at most 20 `ScalingGroupId.N` filters per call.
+const MAX_IDS: usize = 20;
+/// A bound on pages, so a server that never says "last page" cannot loop us.
+const MAX_PAGES: u32 = 200;
+
+/// Groups of the region as read, and each group's name → id (actions name groups
+/// by name, the API by id).
+pub struct Groups {
+    pub groups: Vec<ScalingGroup>,
+    pub ids: BTreeMap<String, String>,
+}
+
+/// Every group of the region, or only `wanted` ids.
+pub async fn groups(
+    client: &Client,
+    source: &SourceId,
+    region: &str,
+    wanted: &[String],
+) -> Result<Groups, ProviderError> {
+    let mut filter: Vec<(String, String)> = Vec::new();
+    // Up to 20 ids are filtered by the API; beyond that every group is read and
+    // filtered here, which costs pages but never misses one.
+    if !wanted.is_empty() && wanted.len() <= MAX_IDS {
+        filter = wanted.iter().enumerate().map(|(i, id)| (format!("ScalingGroupId.{}", i + 1), id.clone())).collect();
+    }
+    let mut out = Groups { groups: Vec::new(), ids: BTreeMap::new() };
+    let mut seen = 0u64;
+    for page in 1..=MAX_PAGES {
+        let mut params: Vec<(&str, String)> = vec![
+            ("RegionId", region.to_string()),
+            ("PageNumber", page.to_string()),
+            ("PageSize", PAGE_SIZE.to_string()),
+        ];
+        params.extend(filter.iter().map(|(k, v)| (k.as_str(), v.clone())));
+        let v = client.read(Product::Ess, "DescribeScalingGroups", &params).await?;
+        // 2014-08-28 wraps the list (ScalingGroups.ScalingGroup[]); 2022-02-22 does not.
+        let items = json::list(&v, "ScalingGroups", "ScalingGroup");
+        seen += items.len() as u64;
+        for g in items {
+            let Some(id) = json::text(g, "ScalingGroupId") else { continue };
+            if !wanted.is_empty() && !wanted.contains(&id) {
+                continue;
+            }
+            let group = parse_group(g, source, region, &id);
+            out.ids.insert(group.name.clone(), id.clone());
+            out.groups.push(group);
+        }
+        let total = json::num(&v, "TotalCount").map_or(0, |n| n.max(0.0) as u64);
+        if items.is_empty() || seen >= total {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// One group. ESS has no per-zone breakdown in this answer: the group's instances
+/// in service (ActiveCapacity) are shown as one line for the region. ESS replaces
+/// unhealthy instances, so those in service are counted healthy.
+pub fn parse_group(g: &Value, source: &SourceId, region: &str, id: &str) -> ScalingGroup {
+    let n = |k: &str| json::count(g, k).unwrap_or(0);
+    let active = n("ActiveCapacity");
+    // DesiredCapacity exists only on groups with expected capacity enabled;
+    // otherwise the group aims at what it has (TotalCapacity).
+    let desired = json::count(g, "DesiredCapacity").unwrap_or_else(|| n("TotalCapacity"));
+    // Groups mixing spot and on-demand say what share above the base is on-demand.
+    let spot =
+        json::num(g, "OnDemandPercentageAboveBaseCapacity").map_or(0.0, |pct| (1.0 - pct / 100.0).clamp(0.0, 1.0));
+    ScalingGroup {
+        source: source.clone(),
+        cloud: CloudKind::Aliyun,
+        region: json::text(g, "RegionId").unwrap_or_else(|| region.to_string()),
+        name: json::text(g, "ScalingGroupName").filter(|s| !s.is_empty()).unwrap_or_else(|| id.to_string()),
+        min: n("MinSize"),
+        max: n("MaxSize"),
+        desired,
+        zones: vec![ZoneCapacity { zone: region.to_string(), in_service: active, healthy: active }],
+        spot_share: spot,
+        rps_per_instance: None,
+    }
+}
+
+/// Set the desired capacity (only groups with expected capacity enabled accept it).
+pub async fn set_desired(client: &Client, group_id: &str, desired: u32) -> Result<Receipt, ProviderError> {
+    let v = client
+        .write(
+            Product::Ess,
+            "ModifyScalingGroup",
+            &[("ScalingGroupId", group_id.to_string()), ("DesiredCapacity", desired.to_string())],
+        )
+        .await?;
+    Ok(Receipt { request_id: json::text(&v, "RequestId").unwrap_or_else(|| "unknown".into()) })
+}

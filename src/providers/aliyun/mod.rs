@@ -1,0 +1,287 @@
+//! Alibaba Cloud through its OpenAPI, signed here (there is no maintained Rust
+//! SDK): CloudMonitor (metrics and alert logs), Auto Scaling (ESS), DNS/GTM
+//! (alidns) and Billing (BssOpenApi).
+//!
+//! One configured account becomes two sources, as for AWS: the region (scaling
+//! groups, alerts, metrics) and the account's global services (GTM strategies and
+//! the bill), so a failing one is marked stale alone.
+
+mod bss;
+pub mod client;
+mod cms;
+pub mod config;
+pub mod creds;
+mod ess;
+mod gtm;
+mod json;
+pub mod sign;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use self::client::{Client, KeySource, Product, RetryPolicy};
+use self::config::AliyunConfig;
+use super::{Check, Provider, ProviderError, Receipt};
+use crate::actions::{Actor, Change, Plan};
+use crate::credentials::Keyring;
+use crate::model::{CostSnapshot, PollCost, SourceId, SourceReport};
+
+/// The standard credential chain of a source (see [`creds`]), resolved on first use.
+pub fn standard_keys(source: &str, profile: Option<String>) -> KeySource {
+    let source = source.to_string();
+    KeySource::Resolve(Arc::new(move || {
+        let env = |k: &str| std::env::var(k).ok();
+        let home = directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf());
+        let keyring = Keyring::detect();
+        let kr = |field: &str| keyring.get(&source, field).map_err(|e| e.to_string());
+        let inputs = creds::Inputs {
+            env: &env,
+            cli_config: creds::read_cli_config(home.as_deref()),
+            profile: profile.as_deref(),
+            keyring: &kr,
+        };
+        creds::resolve(&inputs).map(|(key, _)| key)
+    }))
+}
+
+/// Build the sources of one configured account with the standard credential chain.
+pub fn providers(name: &str, cfg: &AliyunConfig, timeout: Duration) -> Result<Vec<Arc<dyn Provider>>, ProviderError> {
+    providers_with(name, cfg, timeout, standard_keys(name, cfg.profile.clone()), RetryPolicy::default())
+}
+
+/// Build the sources with given keys and retry policy (tests).
+pub fn providers_with(
+    name: &str,
+    cfg: &AliyunConfig,
+    timeout: Duration,
+    keys: KeySource,
+    retry: RetryPolicy,
+) -> Result<Vec<Arc<dyn Provider>>, ProviderError> {
+    let cfg = Arc::new(cfg.clone());
+    let endpoints = client::endpoints(&cfg.region, &cfg.endpoints);
+    let make = || Client::new(timeout, endpoints.clone(), cfg.signature, keys.clone(), retry);
+    let mut out: Vec<Arc<dyn Provider>> = vec![Arc::new(AliyunRegion {
+        id: SourceId::new(format!("{name}/{}", cfg.region)),
+        cfg: cfg.clone(),
+        client: make()?,
+        group_ids: Mutex::new(BTreeMap::new()),
+    })];
+    if !cfg.gtm.is_empty() || cfg.billing {
+        out.push(Arc::new(AliyunGlobal {
+            id: SourceId::new(format!("{name}/global")),
+            cfg: cfg.clone(),
+            client: make()?,
+            strategies: Mutex::new(BTreeMap::new()),
+            cost: Mutex::new(None),
+        }));
+    }
+    Ok(out)
+}
+
+fn check(what: &str, r: Result<String, ProviderError>) -> Check {
+    Check { what: what.into(), result: r.map_err(|e| e.to_string()) }
+}
+
+/// One region: ESS scaling groups, CloudMonitor alert logs and metrics.
+pub struct AliyunRegion {
+    id: SourceId,
+    cfg: Arc<AliyunConfig>,
+    client: Client,
+    /// Group name → ScalingGroupId from the last read, for a scale.
+    group_ids: Mutex<BTreeMap<String, String>>,
+}
+
+#[async_trait]
+impl Provider for AliyunRegion {
+    fn id(&self) -> &SourceId {
+        &self.id
+    }
+    fn kind(&self) -> &'static str {
+        "aliyun"
+    }
+    async fn poll(&self, now: DateTime<Utc>) -> Result<SourceReport, ProviderError> {
+        let before = self.client.calls();
+        let groups = ess::groups(&self.client, &self.id, &self.cfg.region, &self.cfg.scaling_groups).await?;
+        *self.group_ids.lock().unwrap_or_else(|e| e.into_inner()) = groups.ids;
+        let alerts = cms::alerts(&self.client, &self.id, &self.cfg, now).await?;
+        let figures = cms::region_figures(&self.client, &self.cfg, now).await?;
+        Ok(SourceReport {
+            groups: groups.groups,
+            alerts,
+            metrics: figures.front_door.into_iter().collect(),
+            replication: figures.replication,
+            // CloudMonitor reads are not billed per metric; calls are what count.
+            poll_cost: Some(PollCost {
+                api_calls: self.client.calls().wrapping_sub(before),
+                billed_metrics: 0,
+                fixed_monthly_usd: 0.0,
+            }),
+            ..SourceReport::default()
+        })
+    }
+    async fn preflight(&self, now: DateTime<Utc>) -> Vec<Check> {
+        let region = self.cfg.region.clone();
+        let c = &self.client;
+        let groups = c
+            .read(Product::Ess, "DescribeScalingGroups", &[("RegionId", region.clone()), ("PageSize", "1".into())])
+            .await
+            .map(|v| format!("permitted; {} group(s) in {region}", json::count(&v, "TotalCount").unwrap_or(0)));
+        let from = (now - chrono::Duration::minutes(5)).timestamp_millis().to_string();
+        let logs = c
+            .read(
+                Product::Cms,
+                "DescribeAlertLogList",
+                &[
+                    ("StartTime", from),
+                    ("EndTime", now.timestamp_millis().to_string()),
+                    ("PageNumber", "1".into()),
+                    ("PageSize", "1".into()),
+                ],
+            )
+            .await
+            .map(|_| "permitted".to_string());
+        let metric = c
+            .read(
+                Product::Cms,
+                "DescribeMetricLast",
+                &[
+                    ("Namespace", "acs_ecs_dashboard".into()),
+                    ("MetricName", "CPUUtilization".into()),
+                    ("Length", "1".into()),
+                ],
+            )
+            .await
+            .map(|_| "permitted".to_string());
+        vec![
+            check("ess:DescribeScalingGroups", groups),
+            check("cms:DescribeAlertLogList", logs),
+            check("cms:DescribeMetricLast", metric),
+        ]
+    }
+    async fn execute(&self, plan: &Plan, _actor: &Actor, _now: DateTime<Utc>) -> Result<Receipt, ProviderError> {
+        match plan.changes.as_slice() {
+            [Change::Capacity { group, after, .. }] => {
+                let known = self.group_ids.lock().unwrap_or_else(|e| e.into_inner()).get(group).cloned();
+                let id = known
+                    .ok_or_else(|| ProviderError::BadResponse(format!("group {group} is not in the last read")))?;
+                ess::set_desired(&self.client, &id, *after).await
+            }
+            [Change::AlertState { .. }] => Err(ProviderError::Unsupported(
+                "CloudMonitor has no API to acknowledge an alert log; mute the rule in the CloudMonitor console".into(),
+            )),
+            _ => Err(ProviderError::Unsupported(format!("{} in {}", plan.intent, self.id))),
+        }
+    }
+}
+
+/// A GTM strategy as last read: its id and each endpoint's weight.
+type Strategy = (String, BTreeMap<String, u32>);
+
+/// The account's global services: GTM strategies and the month's bill.
+pub struct AliyunGlobal {
+    id: SourceId,
+    cfg: Arc<AliyunConfig>,
+    client: Client,
+    /// Policy name → (strategy id, endpoint → weight) from the last read.
+    strategies: Mutex<BTreeMap<String, Strategy>>,
+    /// The bill changes slowly: read once per `cost_interval_secs`.
+    cost: Mutex<Option<(DateTime<Utc>, CostSnapshot)>>,
+}
+
+#[async_trait]
+impl Provider for AliyunGlobal {
+    fn id(&self) -> &SourceId {
+        &self.id
+    }
+    fn kind(&self) -> &'static str {
+        "aliyun"
+    }
+    async fn poll(&self, now: DateTime<Utc>) -> Result<SourceReport, ProviderError> {
+        let before = self.client.calls();
+        let mut report = SourceReport::default();
+        let mut seen = BTreeMap::new();
+        for g in &self.cfg.gtm {
+            let p = gtm::read(&self.client, &self.id, g).await?;
+            let weights = p.endpoints.iter().map(|e| (e.name.clone(), e.weight)).collect();
+            seen.insert(p.name.clone(), (g.strategy_id.clone(), weights));
+            report.policies.push(p);
+        }
+        *self.strategies.lock().unwrap_or_else(|e| e.into_inner()) = seen;
+        if self.cfg.billing {
+            let cached = self.cost.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            let due =
+                cached.as_ref().is_none_or(|(at, _)| (now - *at).num_seconds() >= self.cfg.cost_interval_secs as i64);
+            let cost = if due {
+                let fresh = bss::month_to_date(&self.client, now).await?;
+                *self.cost.lock().unwrap_or_else(|e| e.into_inner()) = Some((now, fresh.clone()));
+                Some(fresh)
+            } else {
+                cached.map(|(_, c)| c)
+            };
+            report.costs.extend(cost);
+        }
+        report.poll_cost = Some(PollCost {
+            api_calls: self.client.calls().wrapping_sub(before),
+            billed_metrics: 0,
+            fixed_monthly_usd: 0.0,
+        });
+        Ok(report)
+    }
+    async fn preflight(&self, now: DateTime<Utc>) -> Vec<Check> {
+        let c = &self.client;
+        let mut out = Vec::new();
+        for g in &self.cfg.gtm {
+            let r = c
+                .read(Product::Alidns, "DescribeDnsGtmInstanceStatus", &[("InstanceId", g.instance_id.clone())])
+                .await
+                .map(|_| format!("instance {} readable", g.instance_id));
+            out.push(check(&format!("alidns:DescribeDnsGtmInstanceStatus {}", g.instance_id), r));
+            let r = c
+                .read(Product::Alidns, "DescribeDnsGtmAccessStrategy", &[("StrategyId", g.strategy_id.clone())])
+                .await
+                .map(|v| format!("access mode {}", json::text(&v, "AccessMode").unwrap_or_else(|| "?".into())));
+            out.push(check(&format!("alidns:DescribeDnsGtmAccessStrategy {}", g.strategy_id), r));
+        }
+        if self.cfg.billing {
+            let r =
+                bss::month_to_date(c, now).await.map(|s| format!("{} products billed this month", s.by_service.len()));
+            out.push(check("bss:QueryBillOverview", r));
+        }
+        out
+    }
+    async fn execute(&self, plan: &Plan, _actor: &Actor, _now: DateTime<Utc>) -> Result<Receipt, ProviderError> {
+        let mut target: Option<(String, String, BTreeMap<String, u32>)> = None;
+        for change in &plan.changes {
+            let Change::Weight { policy, endpoint, before, after, .. } = change else {
+                return Err(ProviderError::Unsupported(format!("{} in {}", plan.intent, self.id)));
+            };
+            if target.is_none() {
+                let known = self.strategies.lock().unwrap_or_else(|e| e.into_inner()).get(policy).cloned();
+                let (sid, weights) = known.ok_or_else(|| {
+                    ProviderError::BadResponse(format!("GTM policy {policy} is not in the last read"))
+                })?;
+                target = Some((policy.clone(), sid, weights));
+            }
+            let Some((name, _, weights)) = target.as_mut() else { continue };
+            if name != policy {
+                return Err(ProviderError::Unsupported("one failover changes one GTM strategy".into()));
+            }
+            let now_w = weights.get(endpoint).copied();
+            if now_w != Some(*before) {
+                // The estate moved since the plan was made: refuse rather than overwrite.
+                return Err(ProviderError::BadResponse(format!(
+                    "{endpoint} of {policy} is {now_w:?} now, not {before} as planned; re-plan"
+                )));
+            }
+            weights.insert(endpoint.clone(), *after);
+        }
+        let (_, strategy_id, weights) = target.ok_or_else(|| ProviderError::BadResponse("nothing to change".into()))?;
+        let w = |e: &str| weights.get(e).copied().unwrap_or(0);
+        let mode = gtm::access_mode(w(gtm::DEFAULT), w(gtm::FAILOVER))?;
+        gtm::set_access_mode(&self.client, &strategy_id, mode).await
+    }
+}

@@ -54,6 +54,7 @@ pub fn build(config: &Config, demo_file: Option<&Path>) -> Result<Estate, Startu
             timeout_secs: 4,
             estate: None,
             aws: None,
+            azure: None,
         });
     }
     let demos = sources_cfg.iter().filter(|s| s.kind == SourceKind::Demo).count();
@@ -86,6 +87,14 @@ pub fn build(config: &Config, demo_file: Option<&Path>) -> Result<Estate, Startu
                     Duration::from_secs(s.timeout_secs),
                     SdkSource::StandardChain,
                 )
+            }
+            SourceKind::Azure => {
+                let azure = s
+                    .azure
+                    .as_ref()
+                    .ok_or_else(|| StartupError::Other(format!("source {} has no [sources.azure]", s.name)))?;
+                crate::providers::azure::providers(&s.name, azure, crate::providers::azure::AzureOptions::standard())
+                    .map_err(|e| StartupError::Other(format!("source {}: {e}", s.name)))?
             }
         };
         for provider in providers {

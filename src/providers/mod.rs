@@ -2,6 +2,7 @@
 //! Providers never touch the terminal and never block the UI.
 
 pub mod aws;
+pub mod azure;
 pub mod demo;
 
 use async_trait::async_trait;

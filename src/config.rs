@@ -429,6 +429,38 @@ mod tests {
     }
 
     #[test]
+    fn the_azure_example_parses() {
+        let p = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/azure.toml"));
+        let c = Config::load(p).expect("example parses");
+        let az = c.sources[0].azure.as_ref().expect("azure table");
+        assert_eq!(az.subscriptions.len(), 1);
+        assert_eq!(az.severity_map.get("Sev4"), Some(&crate::model::Severity::P3));
+        assert_eq!(az.arm_endpoint, "https://management.azure.com");
+        assert!(!c.is_demo());
+    }
+
+    #[test]
+    fn azure_validation_points_at_the_key() {
+        let head = "[[sources]]\nname = \"a\"\nkind = \"azure\"\n";
+        let err = Config::parse(Path::new("c.toml"), head).expect_err("no table");
+        assert!(err.message.contains("[sources.azure]"), "{err}");
+        let text = format!(
+            "{head}[sources.azure]\nsubscriptions = [\"s1\"]\nscale_sets = [\"/subscriptions/s2/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/x\"]\n"
+        );
+        let err = Config::parse(Path::new("c.toml"), &text).expect_err("foreign subscription");
+        assert_eq!(err.line, 6, "{err}");
+        assert!(err.message.contains("subscription s2"), "{err}");
+        let text = format!("{head}[sources.azure]\nsubscriptions = [\"s1\"]\narm_endpoint = \"http://127.0.0.1:1\"\n");
+        let err = Config::parse(Path::new("c.toml"), &text).expect_err("plain http");
+        assert!(err.message.contains("https://"), "{err}");
+        let text = format!("{head}[sources.azure]\nsubscriptions = [\"s1\"]\nseverity_map = {{ Sev0 = \"P9\" }}\n");
+        assert!(Config::parse(Path::new("c.toml"), &text).is_err(), "unknown severity");
+        let text =
+            format!("{head}[sources.azure]\nsubscriptions = [\"s1\"]\n[[sources]]\nname = \"b\"\nkind = \"demo\"\n");
+        assert!(Config::parse(Path::new("c.toml"), &text).is_ok());
+    }
+
+    #[test]
     fn unknown_kind_is_refused() {
         let err = Config::parse(Path::new("c.toml"), "[[sources]]\nname = \"x\"\nkind = \"gcp\"\n").expect_err("kind");
         assert_eq!(err.line, 3, "{err}");

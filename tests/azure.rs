@@ -70,6 +70,13 @@ struct Peer {
 }
 
 impl Peer {
+    /// A server with no token endpoint mounted.
+    async fn bare() -> Peer {
+        let server = MockServer::start().await;
+        let base = server.uri().replace("http://", "https://");
+        Peer { server, base }
+    }
+
     async fn start() -> Peer {
         let server = MockServer::start().await;
         let base = server.uri().replace("http://", "https://");
@@ -682,4 +689,110 @@ async fn a_next_link_off_the_arm_endpoint_is_not_followed() {
         .await;
     let err = peer.provider(&peer.config()).poll(Utc::now()).await.expect_err("foreign link");
     assert!(err.to_string().contains("refusing to follow a link off the ARM endpoint: management.azure.com"), "{err}");
+}
+
+#[tokio::test]
+async fn front_door_figures_come_from_its_metrics() {
+    let peer = Peer::start().await;
+    let fd = format!("/subscriptions/{SUB}/resourceGroups/rg-edge/providers/Microsoft.Cdn/profiles/shop-fd");
+    // Derived from GetMetric: BlobCount renamed Percentage5XX, BlobCapacity renamed
+    // TotalLatency, and a RequestCount series made from BlobCount's with its
+    // `average` values given as `total` (the MetricValue field for sums).
+    let mut m = fixture("monitor-2024-02-01-GetMetric.json", "200");
+    let mut requests = m["value"][0].clone();
+    m["value"][0]["name"]["value"] = json!("Percentage5XX");
+    m["value"][1]["name"]["value"] = json!("TotalLatency");
+    requests["name"]["value"] = json!("RequestCount");
+    for ts in requests["timeseries"].as_array_mut().expect("series") {
+        for point in ts["data"].as_array_mut().expect("data") {
+            let avg = point["average"].take();
+            point["total"] = avg;
+        }
+    }
+    m["value"].as_array_mut().expect("value").push(requests);
+    peer.get(&format!("{fd}/providers/Microsoft.Insights/metrics"), "2024-02-01")
+        .and(query_param("metricnames", "RequestCount,TotalLatency,Percentage5XX"))
+        .and(query_param("aggregation", "total,average"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(m))
+        .expect(1)
+        .mount(&peer.server)
+        .await;
+    let mut empty = fixture("alertsmanagement-2019-03-01-Alerts_List.json", "200");
+    empty["value"] = json!([]);
+    empty.as_object_mut().expect("object").remove("nextLink");
+    peer.get(&alerts_path(), "2019-03-01")
+        .respond_with(ResponseTemplate::new(200).set_body_json(empty))
+        .mount(&peer.server)
+        .await;
+    mount_cost(&peer, ResponseTemplate::new(204)).await;
+    let mut cfg = peer.config();
+    cfg.front_doors = vec![fd];
+    let r = peer.provider(&cfg).poll(Utc::now()).await.expect("poll");
+    let f = &r.metrics[0];
+    assert_eq!(f.region, "westus2");
+    // RequestCount: newest totals 7 + 2 + 0 + 0 + 0 = 9 per minute.
+    assert!((f.rps - 9.0 / 60.0).abs() < 1e-9, "{f:?}");
+    // TotalLatency: mean of the newest BlobCapacity points (621492, 4733, 0, 0, 0).
+    assert!((f.p95_ms - 626225.0 / 5.0).abs() < 1e-6, "{f:?}");
+    // Percentage5XX 1.8 % → 0.018.
+    assert!((f.error_rate - 0.018).abs() < 1e-9, "{f:?}");
+    peer.server.verify().await;
+}
+
+#[tokio::test]
+async fn doctor_gets_a_token_and_probes_each_api() {
+    let peer = Peer::start().await;
+    let mut empty = fixture("alertsmanagement-2019-03-01-Alerts_List.json", "200");
+    empty["value"] = json!([]);
+    empty.as_object_mut().expect("object").remove("nextLink");
+    peer.get(&alerts_path(), "2019-03-01")
+        .and(query_param("pageCount", "1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(empty))
+        .expect(1)
+        .mount(&peer.server)
+        .await;
+    mount_vmss(&peer).await;
+    // metricDefinitions is only checked for permission; its body is not read.
+    peer.get(&format!("{}/providers/Microsoft.Insights/metricDefinitions", vmss_id()), "2018-01-01")
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": []})))
+        .expect(1)
+        .mount(&peer.server)
+        .await;
+    mount_cost(&peer, ResponseTemplate::new(200).set_body_json(cost_by_service())).await;
+    let mut cfg = peer.config();
+    cfg.scale_sets = vec![vmss_id()];
+    let checks = peer.provider(&cfg).preflight(Utc::now()).await;
+    let lines: Vec<String> = checks.iter().map(|c| format!("{}: {:?}", c.what, c.result)).collect();
+    assert_eq!(checks.len(), 5, "{lines:#?}");
+    assert!(checks.iter().all(|c| c.result.is_ok()), "{lines:#?}");
+    assert!(checks[0].what.starts_with("token for https://127.0.0.1:"), "{lines:#?}");
+    peer.server.verify().await;
+}
+
+#[tokio::test]
+async fn a_refused_token_is_an_auth_error_in_words() {
+    let peer = Peer::bare().await;
+    // An OAuth 2.0 error response (RFC 6749 §5.2) with Entra ID's error_codes.
+    Mock::given(method("POST"))
+        .and(path(format!("/{TENANT}/oauth2/v2.0/token")))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({
+            "error": "invalid_client",
+            "error_description": "AADSTS7000215: Invalid client secret provided.",
+            "error_codes": [7000215]
+        })))
+        .mount(&peer.server)
+        .await;
+    let p = peer.provider(&peer.config());
+    let err = p.poll(Utc::now()).await.expect_err("no token");
+    assert!(matches!(err, ProviderError::Auth(_)), "{err:?}");
+    assert!(err.to_string().ends_with("AADSTS7000215: Invalid client secret provided."), "{err}");
+    assert!(!err.to_string().contains('\n'), "one line: {err}");
+    assert!(!err.to_string().contains("s3cr3t"), "{err}");
+    let checks = p.preflight(Utc::now()).await;
+    assert_eq!(checks.len(), 1);
+    let why = checks[0].result.as_ref().expect_err("token refused");
+    assert!(why.contains("ClientSecretCredential authentication failed. AADSTS7000215"), "{why}");
+    // No ARM request was made without a token.
+    let all = peer.server.received_requests().await.unwrap_or_default();
+    assert!(all.iter().all(|r| r.url.path().contains("oauth2")));
 }

@@ -796,3 +796,32 @@ async fn a_refused_token_is_an_auth_error_in_words() {
     let all = peer.server.received_requests().await.unwrap_or_default();
     assert!(all.iter().all(|r| r.url.path().contains("oauth2")));
 }
+
+#[test]
+fn the_logs_pane_shows_the_remaining_read_budget() {
+    use opsdeck::app::{App, Msg, Pane};
+    use opsdeck::model::{Fleet, Freshness, PollCost, SourceStatus};
+    use opsdeck::theme::{ColorMode, Theme};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    let now = opsdeck::clock::reference_instant();
+    let mut status = SourceStatus::new(SourceId::new(format!("az/{SUB}")), "azure");
+    status.freshness = Freshness::Fresh;
+    status.last_ok = Some(now);
+    status.interval_secs = 30;
+    status.poll_cost = Some(PollCost { api_calls: 7, remaining_reads: Some(11998), ..PollCost::default() });
+    let fleet = Fleet { sources: vec![status], ..Fleet::default() };
+    let mut app = App::new(None);
+    app.update(Msg::Resize { width: 160, height: 30 }, &fleet);
+    app.update(Msg::FleetChanged, &fleet);
+    app.pane = Pane::Logs;
+    let theme = Theme::load("default", None, ColorMode::TrueColor).expect("theme");
+    let mut term = Terminal::new(TestBackend::new(160, 30)).expect("terminal");
+    term.draw(|f| opsdeck::ui::draw(f, &opsdeck::ui::View { app: &app, fleet: &fleet, theme: &theme, now }))
+        .expect("draw");
+    let screen = term.backend().to_string();
+    let row = screen.lines().find(|l| l.contains("az/3b540246")).expect("source row");
+    assert!(row.contains("reads left 11998"), "{row}");
+    assert!(row.contains(" 7 "), "{row}");
+}

@@ -825,3 +825,53 @@ fn the_logs_pane_shows_the_remaining_read_budget() {
     assert!(row.contains("reads left 11998"), "{row}");
     assert!(row.contains(" 7 "), "{row}");
 }
+
+#[tokio::test]
+async fn scale_follows_a_location_header_until_it_stops_answering_202() {
+    let peer = Peer::start().await;
+    mount_vmss(&peer).await;
+    mount_alerts(&peer).await;
+    mount_cost(&peer, ResponseTemplate::new(204)).await;
+    let mut cfg = peer.config();
+    cfg.scale_sets = vec![vmss_id()];
+    let p = peer.provider(&cfg);
+    p.poll(Utc::now()).await.expect("poll");
+    let op = "/subscriptions/x/providers/Microsoft.Compute/locations/westus/operations/op-2";
+    // ARM's 202 + Location pattern (no example file has one): poll until not 202.
+    Mock::given(method("PATCH"))
+        .and(path(vmss_id()))
+        .and(body_json(json!({"sku": {"capacity": 5}})))
+        .respond_with(
+            ResponseTemplate::new(202)
+                .insert_header("location", format!("{}{op}?api-version=2024-11-01", peer.base).as_str())
+                .insert_header("retry-after", "0"),
+        )
+        .expect(1)
+        .mount(&peer.server)
+        .await;
+    peer.get(op, "2024-11-01")
+        .respond_with(ResponseTemplate::new(202).insert_header("retry-after", "0"))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&peer.server)
+        .await;
+    peer.get(op, "2024-11-01")
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(fixture("compute-2024-11-01-VirtualMachineScaleSet_Get_WithUserData.json", "200")),
+        )
+        .mount(&peer.server)
+        .await;
+    let change = Change::Capacity {
+        cloud: CloudKind::Azure,
+        group: "myVirtualMachineScaleSet".into(),
+        before: 4,
+        after: 5,
+        min: 0,
+        max: 1000,
+    };
+    let intent = Intent::Scale { cloud: CloudKind::Azure, group: "myVirtualMachineScaleSet".into(), desired: 5 };
+    p.execute(&plan(intent, vec![change]), &actor(), Utc::now()).await.expect("scale");
+    assert_eq!(peer.requests("GET", op).await.len(), 3);
+    peer.server.verify().await;
+}

@@ -34,6 +34,7 @@ pub enum SourceKind {
     Alertmanager,
     #[serde(alias = "alibaba")]
     Aliyun,
+    Azure,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -60,6 +61,9 @@ pub struct SourceConfig {
     /// Required for kind = "aliyun": what to read and where.
     #[serde(default)]
     pub aliyun: Option<crate::providers::aliyun::config::AliyunConfig>,
+    /// Required for kind = "azure": subscriptions and resources to read.
+    #[serde(default)]
+    pub azure: Option<AzureConfig>,
 }
 
 impl SourceConfig {
@@ -75,6 +79,7 @@ impl SourceConfig {
             prometheus: None,
             alertmanager: None,
             aliyun: None,
+            azure: None,
         }
     }
 }
@@ -337,6 +342,92 @@ pub struct AwsRecordConfig {
     pub clouds: std::collections::BTreeMap<String, crate::model::CloudKind>,
 }
 
+/// `[sources.azure]`: Azure subscriptions. Credentials are never here: the
+/// environment's service principal, the Azure CLI login, managed identity, or a
+/// client secret in the keyring (entry `<source>/client_secret`) for the
+/// tenant_id / client_id named here.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AzureConfig {
+    /// Subscription ids; one source each (alerts and cost are per subscription).
+    pub subscriptions: Vec<String>,
+    /// Only alerts of these resource groups; the whole subscription when empty.
+    #[serde(default)]
+    pub resource_groups: Vec<String>,
+    /// VM Scale Set resource ids (`/subscriptions/../virtualMachineScaleSets/NAME`).
+    #[serde(default)]
+    pub scale_sets: Vec<String>,
+    /// Traffic Manager profile resource ids.
+    #[serde(default)]
+    pub traffic_manager_profiles: Vec<String>,
+    /// Front Door (Standard/Premium, `Microsoft.Cdn/profiles`) resource ids for requests, latency, 5xx.
+    #[serde(default)]
+    pub front_doors: Vec<String>,
+    /// Application Gateway resource ids for requests, latency, failed requests.
+    #[serde(default)]
+    pub app_gateways: Vec<String>,
+    /// A service principal whose secret is in the keyring as `<source>/client_secret`.
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// Entra ID authority (sovereign clouds); AZURE_AUTHORITY_HOST or the public cloud otherwise.
+    #[serde(default)]
+    pub authority_host: Option<String>,
+    /// Resource Manager endpoint; also the token audience.
+    #[serde(default = "default_arm_endpoint")]
+    pub arm_endpoint: String,
+    /// Alert severity (Sev0..Sev4) to P0..P3.
+    #[serde(default = "crate::providers::azure::default_severity_map")]
+    pub severity_map: std::collections::BTreeMap<String, crate::model::Severity>,
+    /// Cost Management is throttled hard: query it this rarely.
+    #[serde(default = "default_cost_interval")]
+    pub cost_interval_secs: u64,
+}
+
+impl AzureConfig {
+    /// Subscriptions with every optional setting at its default.
+    pub fn new(subscriptions: Vec<String>) -> AzureConfig {
+        AzureConfig {
+            subscriptions,
+            resource_groups: vec![],
+            scale_sets: vec![],
+            traffic_manager_profiles: vec![],
+            front_doors: vec![],
+            app_gateways: vec![],
+            tenant_id: None,
+            client_id: None,
+            authority_host: None,
+            arm_endpoint: default_arm_endpoint(),
+            severity_map: crate::providers::azure::default_severity_map(),
+            cost_interval_secs: default_cost_interval(),
+        }
+    }
+
+    /// Every configured resource id with the key it came from.
+    pub fn resources(&self) -> impl Iterator<Item = (&'static str, &String)> {
+        self.scale_sets
+            .iter()
+            .map(|r| ("scale_sets", r))
+            .chain(self.traffic_manager_profiles.iter().map(|r| ("traffic_manager_profiles", r)))
+            .chain(self.front_doors.iter().map(|r| ("front_doors", r)))
+            .chain(self.app_gateways.iter().map(|r| ("app_gateways", r)))
+    }
+}
+
+/// The subscription of an ARM resource id, if it is one.
+pub fn subscription_of(resource_id: &str) -> Option<&str> {
+    let mut parts = resource_id.trim_start_matches('/').split('/');
+    match (parts.next(), parts.next()) {
+        (Some(s), Some(id)) if s.eq_ignore_ascii_case("subscriptions") && !id.is_empty() => Some(id),
+        _ => None,
+    }
+}
+
+fn default_arm_endpoint() -> String {
+    "https://management.azure.com".into()
+}
+
 fn default_severity_tag() -> String {
     "Severity".into()
 }
@@ -456,6 +547,22 @@ impl Config {
                 }
                 _ => {}
             }
+            match (&s.kind, &s.azure) {
+                (SourceKind::Azure, None) => {
+                    let msg = format!("source '{}' of kind \"azure\" needs a [sources.azure] table", s.name);
+                    return Err(toml_file::invalid(path, text, "kind", Some(&near), msg));
+                }
+                (SourceKind::Azure, Some(a)) => {
+                    if let Err((key, msg)) = validate_azure(a) {
+                        return Err(toml_file::invalid(path, text, key, Some(&near), msg));
+                    }
+                }
+                (_, Some(_)) => {
+                    let msg = "[sources.azure] is only for kind = \"azure\"";
+                    return Err(toml_file::invalid(path, text, "azure", Some(&near), msg));
+                }
+                _ => {}
+            }
         }
         Ok(config)
     }
@@ -550,6 +657,36 @@ impl Config {
     }
 }
 
+/// `[sources.azure]` checks: the key to point at and what is wrong.
+fn validate_azure(a: &AzureConfig) -> Result<(), (&'static str, String)> {
+    if a.subscriptions.is_empty() {
+        return Err(("subscriptions", "subscriptions needs at least one subscription id".into()));
+    }
+    for (key, id) in a.resources() {
+        match subscription_of(id) {
+            None => return Err((key, format!("{id:?} is not a resource id (/subscriptions/SUB/resourceGroups/...)"))),
+            Some(sub) if !a.subscriptions.iter().any(|s| s.eq_ignore_ascii_case(sub)) => {
+                return Err((key, format!("{id:?} is in subscription {sub}, which is not in subscriptions")));
+            }
+            _ => {}
+        }
+    }
+    for (key, url) in [("arm_endpoint", Some(&a.arm_endpoint)), ("authority_host", a.authority_host.as_ref())] {
+        if let Some(u) = url
+            && !u.starts_with("https://")
+        {
+            return Err((key, format!("{key} must be an https:// URL (tokens are only sent over TLS)")));
+        }
+    }
+    if a.tenant_id.is_some() != a.client_id.is_some() {
+        return Err(("tenant_id", "tenant_id and client_id go together (the secret is in the keyring)".into()));
+    }
+    if a.cost_interval_secs < 60 {
+        return Err(("cost_interval_secs", "cost_interval_secs must be at least 60".into()));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -612,6 +749,17 @@ mod tests {
     }
 
     #[test]
+    fn the_azure_example_parses() {
+        let p = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/azure.toml"));
+        let c = Config::load(p).expect("example parses");
+        let az = c.sources[0].azure.as_ref().expect("azure table");
+        assert_eq!(az.subscriptions.len(), 1);
+        assert_eq!(az.severity_map.get("Sev4"), Some(&crate::model::Severity::P3));
+        assert_eq!(az.arm_endpoint, "https://management.azure.com");
+        assert!(!c.is_demo());
+    }
+
+    #[test]
     fn http_sources_are_checked_with_the_line_at_fault() {
         let prom =
             |body: &str| format!("[[sources]]\nname = \"p\"\nkind = \"prometheus\"\n[sources.prometheus]\n{body}");
@@ -641,6 +789,27 @@ mod tests {
         let e =
             err("[[sources]]\nname = \"d\"\nkind = \"demo\"\n[sources.alertmanager]\nurls = [\"http://a\"]\n".into());
         assert!(e.message.contains("only for kind = \"alertmanager\""), "{e}");
+    }
+
+    #[test]
+    fn azure_validation_points_at_the_key() {
+        let head = "[[sources]]\nname = \"a\"\nkind = \"azure\"\n";
+        let err = Config::parse(Path::new("c.toml"), head).expect_err("no table");
+        assert!(err.message.contains("[sources.azure]"), "{err}");
+        let text = format!(
+            "{head}[sources.azure]\nsubscriptions = [\"s1\"]\nscale_sets = [\"/subscriptions/s2/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/x\"]\n"
+        );
+        let err = Config::parse(Path::new("c.toml"), &text).expect_err("foreign subscription");
+        assert_eq!(err.line, 6, "{err}");
+        assert!(err.message.contains("subscription s2"), "{err}");
+        let text = format!("{head}[sources.azure]\nsubscriptions = [\"s1\"]\narm_endpoint = \"http://127.0.0.1:1\"\n");
+        let err = Config::parse(Path::new("c.toml"), &text).expect_err("plain http");
+        assert!(err.message.contains("https://"), "{err}");
+        let text = format!("{head}[sources.azure]\nsubscriptions = [\"s1\"]\nseverity_map = {{ Sev0 = \"P9\" }}\n");
+        assert!(Config::parse(Path::new("c.toml"), &text).is_err(), "unknown severity");
+        let text =
+            format!("{head}[sources.azure]\nsubscriptions = [\"s1\"]\n[[sources]]\nname = \"b\"\nkind = \"demo\"\n");
+        assert!(Config::parse(Path::new("c.toml"), &text).is_ok());
     }
 
     #[test]

@@ -299,16 +299,23 @@ fn credential_lines(config: &Config) -> Vec<String> {
     config
         .sources
         .iter()
-        .map(|s| match (&s.kind, &s.aws) {
-            (SourceKind::Aws, Some(a)) => {
+        .map(|s| match (&s.kind, &s.aws, &s.azure) {
+            (SourceKind::Aws, Some(a), _) => {
                 let r = opsdeck::credentials::aws_chain(&env, a.profile.as_deref(), home.as_deref());
                 format!("{}: aws account {}: {r}", s.name, a.account)
             }
-            (SourceKind::Prometheus | SourceKind::Alertmanager, _) => {
+            (SourceKind::Prometheus | SourceKind::Alertmanager, _, _) => {
                 let auth = s.prometheus.as_ref().map(|p| &p.auth).or(s.alertmanager.as_ref().map(|a| &a.auth));
                 http_auth_line(&s.name, auth)
             }
-            (SourceKind::Aliyun, _) => aliyun_credential_line(s, home.as_deref()),
+            (SourceKind::Aliyun, _, _) => aliyun_credential_line(s, home.as_deref()),
+            (SourceKind::Azure, _, Some(a)) => {
+                use opsdeck::providers::azure::creds;
+                let keyring = opsdeck::credentials::Keyring::detect();
+                let (facts, _secret) = creds::gather_blocking(&s.name, a, Some(&keyring));
+                let how = creds::describe(creds::choose(&facts), &facts, &s.name);
+                format!("{}: azure subscriptions {}: {how}", s.name, a.subscriptions.join(", "))
+            }
             _ => format!("{}: {:?}: no credentials needed", s.name, s.kind),
         })
         .collect()

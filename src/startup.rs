@@ -102,6 +102,14 @@ pub fn build(config: &Config, demo_file: Option<&Path>) -> Result<Estate, Startu
                 crate::providers::aliyun::providers(&s.name, cfg, Duration::from_secs(s.timeout_secs))
                     .map_err(|e| StartupError::Other(format!("source {}: {e}", s.name)))?
             }
+            SourceKind::Azure => {
+                let azure = s
+                    .azure
+                    .as_ref()
+                    .ok_or_else(|| StartupError::Other(format!("source {} has no [sources.azure]", s.name)))?;
+                crate::providers::azure::providers(&s.name, azure, crate::providers::azure::AzureOptions::standard())
+                    .map_err(|e| StartupError::Other(format!("source {}: {e}", s.name)))?
+            }
         };
         for provider in providers {
             out.sources.push(SourceSchedule {

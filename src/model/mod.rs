@@ -52,6 +52,9 @@ pub struct PollCost {
     pub billed_metrics: u32,
     /// Monthly cost that does not depend on the poll interval (e.g. hourly Cost Explorer reads), USD.
     pub fixed_monthly_usd: f64,
+    /// Read requests the cloud says are left in its throttling window (Azure's
+    /// `x-ms-ratelimit-remaining-subscription-reads`), when it says.
+    pub remaining_reads: Option<u32>,
 }
 
 impl PollCost {

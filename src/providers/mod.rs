@@ -3,6 +3,7 @@
 
 pub mod aliyun;
 pub mod aws;
+pub mod azure;
 pub mod demo;
 pub mod http;
 pub mod prometheus;

@@ -62,7 +62,13 @@ fn draw_sources(frame: &mut Frame, area: Rect, v: &View) {
                 Cell::from(last_good),
                 Cell::from(calls),
                 Cell::from(monthly),
-                Cell::from(Span::styled(fit(&reason, reason_w), t.crit)),
+                match (&s.freshness, s.poll_cost.as_ref().and_then(|c| c.remaining_reads)) {
+                    // A fresh source has no reason to show: its read budget goes here.
+                    (Freshness::Fresh, Some(left)) => {
+                        Cell::from(Span::styled(fit(&format!("reads left {left}"), reason_w), t.muted))
+                    }
+                    _ => Cell::from(Span::styled(fit(&reason, reason_w), t.crit)),
+                },
             ])
         })
         .collect();

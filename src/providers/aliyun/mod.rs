@@ -115,11 +115,7 @@ impl Provider for AliyunRegion {
             metrics: figures.front_door.into_iter().collect(),
             replication: figures.replication,
             // CloudMonitor reads are not billed per metric; calls are what count.
-            poll_cost: Some(PollCost {
-                api_calls: self.client.calls().wrapping_sub(before),
-                billed_metrics: 0,
-                fixed_monthly_usd: 0.0,
-            }),
+            poll_cost: Some(PollCost { api_calls: self.client.calls().wrapping_sub(before), ..PollCost::default() }),
             ..SourceReport::default()
         })
     }
@@ -224,11 +220,8 @@ impl Provider for AliyunGlobal {
             };
             report.costs.extend(cost);
         }
-        report.poll_cost = Some(PollCost {
-            api_calls: self.client.calls().wrapping_sub(before),
-            billed_metrics: 0,
-            fixed_monthly_usd: 0.0,
-        });
+        report.poll_cost =
+            Some(PollCost { api_calls: self.client.calls().wrapping_sub(before), ..PollCost::default() });
         Ok(report)
     }
     async fn preflight(&self, now: DateTime<Utc>) -> Vec<Check> {

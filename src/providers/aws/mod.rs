@@ -185,6 +185,7 @@ impl Provider for AwsRegion {
             api_calls: c.calls.load(Ordering::Relaxed).wrapping_sub(calls_before),
             billed_metrics: figures.billed_metrics,
             fixed_monthly_usd: 0.0,
+            remaining_reads: None,
         };
         Ok(SourceReport {
             groups,
@@ -304,6 +305,7 @@ impl Provider for AwsGlobal {
             api_calls: c.calls.load(Ordering::Relaxed).wrapping_sub(calls_before),
             billed_metrics: 0,
             fixed_monthly_usd: ce_reads_per_month * 2.0 * 0.01,
+            remaining_reads: None,
         });
         Ok(report)
     }

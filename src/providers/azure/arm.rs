@@ -1,0 +1,287 @@
+//! A small Azure Resource Manager client over azure_core's HTTP pipeline: bearer
+//! token per try, plain JSON in and out, ARM error bodies in words, 429s waited out
+//! when the server asks for a short wait, and every request counted.
+//!
+//! azure_core's own retry policy is switched off: it honours `Retry-After` without a
+//! bound (a throttled subscription can answer "retry after 3600 s"), and writes must
+//! be sent once. [`Throttle`] retries 429 alone, and only for a bounded wait.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use azure_core::credentials::TokenCredential;
+use azure_core::http::headers::{HeaderName, Headers};
+use azure_core::http::policies::auth::BearerTokenAuthorizationPolicy;
+use azure_core::http::policies::{Policy, PolicyResult};
+use azure_core::http::{
+    ClientOptions, Context, Method, Pipeline, PipelineSendOptions, Request, RetryOptions, StatusCode, Transport, Url,
+};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::providers::ProviderError;
+
+/// The remaining read budget ARM reports for the subscription on every response.
+pub const REMAINING_READS: HeaderName = HeaderName::from_static("x-ms-ratelimit-remaining-subscription-reads");
+const RETRY_AFTER: HeaderName = HeaderName::from_static("retry-after");
+pub const AZURE_ASYNC_OPERATION: HeaderName = HeaderName::from_static("azure-asyncoperation");
+pub const LOCATION: HeaderName = HeaderName::from_static("location");
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-ms-request-id");
+
+/// The longest `Retry-After` a read waits out before giving up as throttled.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
+const MAX_THROTTLE_RETRIES: u32 = 3;
+
+/// How one source talks to ARM.
+#[derive(Clone)]
+pub struct ArmSettings {
+    /// `https://management.azure.com` or a sovereign cloud's ARM endpoint.
+    pub endpoint: Url,
+    /// The HTTP client; `None` is azure_core's default (reqwest, the crate's one TLS stack).
+    pub transport: Option<Transport>,
+}
+
+/// Counters one source reads after each poll.
+#[derive(Debug, Default)]
+pub struct Meter {
+    /// HTTP requests sent (every try).
+    pub calls: AtomicU32,
+    /// Last `x-ms-ratelimit-remaining-subscription-reads` seen.
+    pub remaining_reads: Mutex<Option<u32>>,
+}
+
+impl Meter {
+    pub fn calls(&self) -> u32 {
+        self.calls.load(Ordering::Relaxed)
+    }
+    pub fn remaining_reads(&self) -> Option<u32> {
+        *self.remaining_reads.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A response that came back 2xx.
+#[derive(Debug)]
+pub struct ArmResponse {
+    pub status: u16,
+    pub headers: Headers,
+    pub body: Vec<u8>,
+}
+
+impl ArmResponse {
+    pub fn json<T: DeserializeOwned>(&self, what: &str) -> Result<T, ProviderError> {
+        serde_json::from_slice(&self.body).map_err(|e| ProviderError::BadResponse(format!("{what}: {}", one_line(&e))))
+    }
+    pub fn header(&self, name: &HeaderName) -> Option<&str> {
+        self.headers.get_optional_str(name)
+    }
+}
+
+pub struct Arm {
+    pipeline: Pipeline,
+    endpoint: Url,
+    pub meter: Arc<Meter>,
+}
+
+impl Arm {
+    pub fn new(settings: &ArmSettings, credential: Arc<dyn TokenCredential>) -> Arm {
+        let meter = Arc::new(Meter::default());
+        let scope = format!("{}/.default", settings.endpoint.as_str().trim_end_matches('/'));
+        let options =
+            ClientOptions { retry: RetryOptions::none(), transport: settings.transport.clone(), ..Default::default() };
+        let per_call: Vec<Arc<dyn Policy>> =
+            vec![Arc::new(Throttle { max_wait: MAX_RETRY_AFTER, max_retries: MAX_THROTTLE_RETRIES })];
+        let per_try: Vec<Arc<dyn Policy>> =
+            vec![Arc::new(BearerTokenAuthorizationPolicy::new(credential, [scope])), Arc::new(Counter(meter.clone()))];
+        let pipeline =
+            Pipeline::new(Some("opsdeck"), Some(env!("CARGO_PKG_VERSION")), options, per_call, per_try, None);
+        Arm { pipeline, endpoint: settings.endpoint.clone(), meter }
+    }
+
+    /// `{endpoint}{path}?api-version=..&extra..`; the path is percent-encoded as needed
+    /// (endpoint names may hold spaces).
+    pub fn url(&self, path: &str, api_version: &str, extra: &[(&str, &str)]) -> Url {
+        let mut url = self.endpoint.clone();
+        url.set_path(&format!("/{}", path.trim_start_matches('/')));
+        {
+            let mut q = url.query_pairs_mut();
+            q.clear();
+            q.append_pair("api-version", api_version);
+            for (k, v) in extra {
+                q.append_pair(k, v);
+            }
+        }
+        url
+    }
+
+    /// A link the server handed back (nextLink, async operation): followed only when
+    /// it points at the same ARM endpoint, so the bearer token never goes elsewhere.
+    pub fn same_origin(&self, link: &str) -> Result<Url, ProviderError> {
+        let url = Url::parse(link).map_err(|e| ProviderError::BadResponse(format!("link {link}: {e}")))?;
+        if url.origin() != self.endpoint.origin() {
+            return Err(ProviderError::BadResponse(format!(
+                "refusing to follow a link off the ARM endpoint: {}",
+                url.host_str().unwrap_or("?")
+            )));
+        }
+        Ok(url)
+    }
+
+    pub async fn send(
+        &self,
+        what: &str,
+        method: Method,
+        url: Url,
+        body: Option<&serde_json::Value>,
+    ) -> Result<ArmResponse, ProviderError> {
+        let mut req = Request::new(url, method);
+        req.insert_header("accept", "application/json");
+        if let Some(b) = body {
+            req.insert_header("content-type", "application/json");
+            req.set_body(serde_json::to_vec(b).map_err(|e| ProviderError::BadResponse(e.to_string()))?);
+        }
+        let ctx = Context::new();
+        let opts = PipelineSendOptions { skip_checks: true, ..Default::default() };
+        let resp = self.pipeline.send(&ctx, &mut req, Some(opts)).await.map_err(|e| core_error(what, &e))?;
+        let (status, headers, body) = resp.deconstruct();
+        let code = u16::from(status);
+        let body: Vec<u8> = body.to_vec();
+        if (200..300).contains(&code) {
+            return Ok(ArmResponse { status: code, headers, body });
+        }
+        Err(arm_error(what, code, headers.get_optional_str(&RETRY_AFTER), &body))
+    }
+
+    pub async fn get<T: DeserializeOwned>(&self, what: &str, url: Url) -> Result<T, ProviderError> {
+        self.send(what, Method::Get, url, None).await?.json(what)
+    }
+}
+
+#[derive(Deserialize)]
+struct ErrorEnvelope {
+    error: Option<ErrorBody>,
+    code: Option<String>,
+    message: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    code: Option<String>,
+    message: Option<String>,
+}
+
+/// An ARM error response in words: `{"error":{"code","message"}}` (or the bare
+/// `{"code","message"}` some resource providers send), else the status alone.
+pub fn arm_error(what: &str, status: u16, retry_after: Option<&str>, body: &[u8]) -> ProviderError {
+    let (code, message) = match serde_json::from_slice::<ErrorEnvelope>(body) {
+        Ok(ErrorEnvelope { error: Some(e), .. }) => (e.code, e.message),
+        Ok(e) => (e.code, e.message),
+        Err(_) => (None, None),
+    };
+    let code = code.unwrap_or_else(|| format!("HTTP {status}"));
+    let detail = match message {
+        Some(m) if !m.trim().is_empty() => format!("{what}: {code}: {}", one_line(&m)),
+        _ => format!("{what}: {code}"),
+    };
+    match status {
+        429 => ProviderError::Throttled(match retry_after {
+            Some(s) => format!("{detail} (retry after {s} s)"),
+            None => detail,
+        }),
+        401 | 403 => ProviderError::Auth(detail),
+        _ => ProviderError::BadResponse(detail),
+    }
+}
+
+/// An error from the pipeline itself: token, connection, timeout.
+fn core_error(what: &str, e: &azure_core::Error) -> ProviderError {
+    use azure_core::error::ErrorKind;
+    let text = one_line(e);
+    match e.kind() {
+        ErrorKind::Credential => ProviderError::Auth(format!("{what}: {text}")),
+        ErrorKind::Io | ErrorKind::Connection => ProviderError::Unreachable(format!("{what}: {text}")),
+        _ => ProviderError::BadResponse(format!("{what}: {text}")),
+    }
+}
+
+/// First line of an error, at most 200 characters: error text must stay one short line.
+pub fn one_line(e: &dyn std::fmt::Display) -> String {
+    let s = e.to_string();
+    let first = s.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    let mut out: String = first.chars().take(200).collect();
+    if first.chars().count() > 200 {
+        out.push('…');
+    }
+    out
+}
+
+/// Seconds from `Retry-After` (ARM sends delta-seconds).
+pub fn retry_after(headers: &Headers) -> Option<Duration> {
+    headers.get_optional_str(&RETRY_AFTER).and_then(|v| v.trim().parse::<u64>().ok()).map(Duration::from_secs)
+}
+
+/// Waits out a 429 when the server's `Retry-After` is short; otherwise hands the
+/// 429 back so the poll fails as throttled and the collector backs off.
+#[derive(Debug)]
+struct Throttle {
+    max_wait: Duration,
+    max_retries: u32,
+}
+
+#[async_trait]
+impl Policy for Throttle {
+    async fn send(&self, ctx: &Context, request: &mut Request, next: &[Arc<dyn Policy>]) -> PolicyResult {
+        let mut tries = 0;
+        loop {
+            let resp = next[0].send(ctx, request, &next[1..]).await?;
+            if resp.status() != StatusCode::TooManyRequests || tries >= self.max_retries {
+                return Ok(resp);
+            }
+            match retry_after(resp.headers()) {
+                Some(wait) if wait <= self.max_wait => {
+                    tries += 1;
+                    log::info!("ARM throttled ({}); retrying in {} s", request.url().path(), wait.as_secs());
+                    tokio::time::sleep(wait).await;
+                    request.body_mut().reset().await?;
+                }
+                _ => return Ok(resp),
+            }
+        }
+    }
+}
+
+/// Counts every try and keeps the remaining read budget ARM reports.
+#[derive(Debug)]
+struct Counter(Arc<Meter>);
+
+#[async_trait]
+impl Policy for Counter {
+    async fn send(&self, ctx: &Context, request: &mut Request, next: &[Arc<dyn Policy>]) -> PolicyResult {
+        self.0.calls.fetch_add(1, Ordering::Relaxed);
+        let resp = next[0].send(ctx, request, &next[1..]).await?;
+        if let Some(n) = resp.headers().get_optional_str(&REMAINING_READS).and_then(|v| v.trim().parse().ok()) {
+            *self.0.remaining_reads.lock().unwrap_or_else(|e| e.into_inner()) = Some(n);
+        }
+        Ok(resp)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arm_error_bodies_in_words() {
+        let body = br#"{"error":{"code":"AuthorizationFailed","message":"The client 'x' does not have authorization\nto perform action."}}"#;
+        let e = arm_error("GET vmss", 403, None, body);
+        assert_eq!(
+            e,
+            ProviderError::Auth("GET vmss: AuthorizationFailed: The client 'x' does not have authorization".into())
+        );
+        let e = arm_error("GET vmss", 429, Some("30"), br#"{"code":"TooManyRequests","message":"slow down"}"#);
+        assert_eq!(e, ProviderError::Throttled("GET vmss: TooManyRequests: slow down (retry after 30 s)".into()));
+        let e = arm_error("GET vmss", 502, None, b"<html>bad gateway</html>");
+        assert_eq!(e, ProviderError::BadResponse("GET vmss: HTTP 502".into()));
+    }
+}

@@ -1,0 +1,403 @@
+//! Azure through azure_core's HTTP pipeline and azure_identity's credentials: VM
+//! Scale Sets, Azure Monitor metrics, Alerts Management, Traffic Manager and Cost
+//! Management, as plain ARM JSON (there are no current typed ARM crates).
+//!
+//! One configured source becomes one opsdeck source per subscription: alerts, cost
+//! and the ARM read budget are per subscription, so a throttled or forbidden
+//! subscription is marked stale alone.
+
+mod alerts;
+pub mod arm;
+mod cost;
+pub mod creds;
+pub mod metrics;
+mod traffic;
+mod vmss;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use azure_core::credentials::TokenCredential;
+use azure_core::http::{Transport, Url};
+use chrono::{DateTime, Utc};
+use tokio::sync::OnceCell;
+
+pub use alerts::default_severity_map;
+pub use traffic::recovery_estimate_secs;
+pub use vmss::LroLimits;
+
+use self::arm::{Arm, ArmSettings};
+use self::traffic::EndpointRef;
+use super::{Check, Provider, ProviderError, Receipt};
+use crate::actions::{Actor, Change, Plan};
+use crate::config::{AzureConfig, subscription_of};
+use crate::model::{CloudKind, CloudMetrics, CostSnapshot, PollCost, SourceId, SourceReport};
+
+/// Where the credential comes from.
+#[derive(Clone)]
+pub enum AzureAuth {
+    /// The chain of [`creds`]: environment, keyring, Azure CLI, managed identity.
+    StandardChain,
+    /// A ready credential (tests: a client-secret credential on a local authority).
+    Given(Arc<dyn TokenCredential>),
+}
+
+#[derive(Clone)]
+pub struct AzureOptions {
+    pub auth: AzureAuth,
+    /// HTTP client for ARM; azure_core's default (reqwest) when `None`.
+    pub transport: Option<Transport>,
+    pub lro: LroLimits,
+}
+
+impl AzureOptions {
+    pub fn standard() -> AzureOptions {
+        AzureOptions {
+            auth: AzureAuth::StandardChain,
+            transport: None,
+            lro: LroLimits { timeout: Duration::from_secs(300), interval: Duration::from_secs(5) },
+        }
+    }
+}
+
+/// The providers of one configured source: one per subscription.
+pub fn providers(name: &str, cfg: &AzureConfig, opts: AzureOptions) -> Result<Vec<Arc<dyn Provider>>, String> {
+    let endpoint = Url::parse(&cfg.arm_endpoint).map_err(|e| format!("arm_endpoint {}: {e}", cfg.arm_endpoint))?;
+    let settings = ArmSettings { endpoint, transport: opts.transport.clone() };
+    let cfg = Arc::new(cfg.clone());
+    let cred =
+        Arc::new(CredCell { source: name.to_string(), cfg: cfg.clone(), auth: opts.auth, cell: OnceCell::new() });
+    Ok(cfg
+        .subscriptions
+        .iter()
+        .map(|sub| {
+            Arc::new(AzureSubscription {
+                id: SourceId::new(format!("{name}/{sub}")),
+                subscription: sub.clone(),
+                cfg: cfg.clone(),
+                cred: cred.clone(),
+                settings: settings.clone(),
+                arm: OnceCell::new(),
+                lro: opts.lro,
+                endpoints: Mutex::new(BTreeMap::new()),
+                alert_ids: Mutex::new(BTreeSet::new()),
+                scale_sets: Mutex::new(BTreeMap::new()),
+                cost: Mutex::new(None),
+            }) as Arc<dyn Provider>
+        })
+        .collect())
+}
+
+/// The credential, shared by the subscriptions of one source and made on first use
+/// (the keyring read blocks, so it runs on the blocking pool).
+struct CredCell {
+    source: String,
+    cfg: Arc<AzureConfig>,
+    auth: AzureAuth,
+    cell: OnceCell<Arc<dyn TokenCredential>>,
+}
+
+impl CredCell {
+    async fn get(&self) -> Result<Arc<dyn TokenCredential>, ProviderError> {
+        self.cell
+            .get_or_try_init(|| async {
+                match &self.auth {
+                    AzureAuth::Given(c) => Ok(c.clone()),
+                    AzureAuth::StandardChain => {
+                        let (source, cfg) = (self.source.clone(), self.cfg.clone());
+                        let (facts, secret) = tokio::task::spawn_blocking(move || {
+                            let keyring = crate::credentials::Keyring::detect();
+                            creds::gather_blocking(&source, &cfg, Some(&keyring))
+                        })
+                        .await
+                        .map_err(|e| ProviderError::Auth(format!("credential lookup: {e}")))?;
+                        let choice = creds::choose(&facts);
+                        log::info!(
+                            "{}: Azure credential: {}",
+                            self.source,
+                            creds::describe(choice, &facts, &self.source)
+                        );
+                        creds::build(choice, &self.cfg, secret)
+                    }
+                }
+            })
+            .await
+            .cloned()
+    }
+}
+
+/// One subscription: its scale sets, metrics, alerts, Traffic Manager profiles, cost.
+pub struct AzureSubscription {
+    id: SourceId,
+    subscription: String,
+    cfg: Arc<AzureConfig>,
+    cred: Arc<CredCell>,
+    settings: ArmSettings,
+    arm: OnceCell<Arm>,
+    lro: LroLimits,
+    /// (policy, endpoint) → what a PATCH needs, from the last read.
+    endpoints: Mutex<BTreeMap<(String, String), EndpointRef>>,
+    /// Alert GUIDs of the last read: only those can be acknowledged.
+    alert_ids: Mutex<BTreeSet<String>>,
+    /// Scale set name → resource id, from the last read.
+    scale_sets: Mutex<BTreeMap<String, String>>,
+    /// Cost Management is throttled per tenant: one query per `cost_interval_secs`.
+    cost: Mutex<Option<(DateTime<Utc>, Option<CostSnapshot>)>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl AzureSubscription {
+    async fn arm(&self) -> Result<&Arm, ProviderError> {
+        let cred = self.cred.get().await?;
+        Ok(self.arm.get_or_init(|| async { Arm::new(&self.settings, cred) }).await)
+    }
+
+    fn mine<'a>(&'a self, ids: &'a [String]) -> impl Iterator<Item = &'a String> + 'a {
+        ids.iter().filter(|id| subscription_of(id).is_some_and(|s| s.eq_ignore_ascii_case(&self.subscription)))
+    }
+
+    /// Newest values of one resource's metrics; a metric failing inside the 200 is
+    /// logged with its own error and left out.
+    async fn metrics(
+        &self,
+        arm: &Arm,
+        id: &str,
+        names: &[&str],
+        aggregation: &str,
+        now: DateTime<Utc>,
+    ) -> Result<metrics::Values, ProviderError> {
+        let v = metrics::read(arm, id, names, aggregation, now).await?;
+        for (metric, why) in &v.errors {
+            log::warn!("{}: metric {metric} of {}: {why}", self.id, short_name(id));
+        }
+        Ok(v)
+    }
+
+    async fn front_door(&self, arm: &Arm, now: DateTime<Utc>, cpu: f64) -> Result<Vec<CloudMetrics>, ProviderError> {
+        let mut out = Vec::new();
+        // Front Door: requests per minute bucket, mean total latency, 5xx percentage.
+        for id in self.mine(&self.cfg.front_doors) {
+            let v =
+                self.metrics(arm, id, &["RequestCount", "TotalLatency", "Percentage5XX"], "total,average", now).await?;
+            out.push(CloudMetrics {
+                cloud: CloudKind::Azure,
+                region: v.region.clone().unwrap_or_else(|| "global".into()),
+                rps: v.total.get("RequestCount").copied().unwrap_or(0.0) / 60.0,
+                // Azure Monitor has no p95 for these: the mean is shown.
+                p95_ms: v.average.get("TotalLatency").copied().unwrap_or(0.0),
+                error_rate: (v.average.get("Percentage5XX").copied().unwrap_or(0.0) / 100.0).clamp(0.0, 1.0),
+                cpu,
+            });
+        }
+        // Application Gateway: FailedRequests counts the 5xx the gateway itself returned.
+        for id in self.mine(&self.cfg.app_gateways) {
+            let names = ["TotalRequests", "ApplicationGatewayTotalTime", "FailedRequests"];
+            let v = self.metrics(arm, id, &names, "total,average", now).await?;
+            let total = v.total.get("TotalRequests").copied().unwrap_or(0.0);
+            let failed = v.total.get("FailedRequests").copied().unwrap_or(0.0);
+            out.push(CloudMetrics {
+                cloud: CloudKind::Azure,
+                region: v.region.clone().unwrap_or_default(),
+                rps: total / 60.0,
+                p95_ms: v.average.get("ApplicationGatewayTotalTime").copied().unwrap_or(0.0),
+                error_rate: if total > 0.0 { (failed / total).clamp(0.0, 1.0) } else { 0.0 },
+                cpu,
+            });
+        }
+        Ok(out)
+    }
+}
+
+fn short_name(id: &str) -> &str {
+    id.trim_end_matches('/').rsplit('/').next().unwrap_or(id)
+}
+
+#[async_trait]
+impl Provider for AzureSubscription {
+    fn id(&self) -> &SourceId {
+        &self.id
+    }
+    fn kind(&self) -> &'static str {
+        "azure"
+    }
+    async fn poll(&self, now: DateTime<Utc>) -> Result<SourceReport, ProviderError> {
+        let arm = self.arm().await?;
+        let calls_before = arm.meter.calls();
+        let mut report = SourceReport::default();
+
+        let mut names = BTreeMap::new();
+        let mut cpus = Vec::new();
+        for id in self.mine(&self.cfg.scale_sets) {
+            let g = vmss::read(arm, &self.id, id).await?;
+            names.insert(g.name.clone(), id.clone());
+            let v = self.metrics(arm, id, &["Percentage CPU"], "average", now).await?;
+            cpus.extend(v.average.get("Percentage CPU").copied());
+            report.groups.push(g);
+        }
+        *lock(&self.scale_sets) = names;
+        let cpu = if cpus.is_empty() { 0.0 } else { cpus.iter().sum::<f64>() / cpus.len() as f64 / 100.0 };
+        report.metrics = self.front_door(arm, now, cpu).await?;
+        if report.metrics.is_empty()
+            && let Some(g) = report.groups.first()
+        {
+            report.metrics.push(CloudMetrics {
+                cloud: CloudKind::Azure,
+                region: g.region.clone(),
+                rps: 0.0,
+                p95_ms: 0.0,
+                error_rate: 0.0,
+                cpu,
+            });
+        }
+
+        let mut seen = BTreeMap::new();
+        for id in self.mine(&self.cfg.traffic_manager_profiles) {
+            let (policy, refs) = traffic::read(arm, &self.id, id).await?;
+            for (endpoint, r) in refs {
+                seen.insert((policy.name.clone(), endpoint), r);
+            }
+            report.policies.push(policy);
+        }
+        *lock(&self.endpoints) = seen;
+
+        let alerts =
+            alerts::list(arm, &self.id, &self.subscription, &self.cfg.resource_groups, &self.cfg.severity_map, now)
+                .await?;
+        *lock(&self.alert_ids) = alerts.iter().map(|a| a.id.clone()).collect();
+        report.alerts = alerts;
+
+        let cached = lock(&self.cost).clone();
+        let due = cached.as_ref().is_none_or(|(at, _)| (now - *at).num_seconds() >= self.cfg.cost_interval_secs as i64);
+        let cost = if due {
+            let fresh = cost::month_to_date(arm, &self.subscription, now).await?;
+            if fresh.is_none() {
+                log::info!("{}: Cost Management has no data for this month yet (204)", self.id);
+            }
+            *lock(&self.cost) = Some((now, fresh.clone()));
+            fresh
+        } else {
+            cached.and_then(|(_, c)| c)
+        };
+        report.costs.extend(cost);
+
+        report.poll_cost = Some(PollCost {
+            api_calls: arm.meter.calls().wrapping_sub(calls_before),
+            remaining_reads: arm.meter.remaining_reads(),
+            ..PollCost::default()
+        });
+        Ok(report)
+    }
+
+    async fn preflight(&self, _now: DateTime<Utc>) -> Vec<Check> {
+        let check =
+            |what: String, r: Result<String, ProviderError>| Check { what, result: r.map_err(|e| e.to_string()) };
+        let cred = match self.cred.get().await {
+            Ok(c) => c,
+            Err(e) => return vec![check("credential".into(), Err(e))],
+        };
+        let scope = format!("{}/.default", self.cfg.arm_endpoint.trim_end_matches('/'));
+        let token = cred.get_token(&[&scope], None).await;
+        let token_ok = token.is_ok();
+        let mut out = vec![check(
+            format!("token for {scope}"),
+            token
+                .map(|t| format!("acquired, expires {}", t.expires_on))
+                .map_err(|e| ProviderError::Auth(arm::one_line(&e))),
+        )];
+        if !token_ok {
+            return out;
+        }
+        let arm = match self.arm().await {
+            Ok(a) => a,
+            Err(e) => {
+                out.push(check("ARM client".into(), Err(e)));
+                return out;
+            }
+        };
+        let sub = &self.subscription;
+        let path = format!("/subscriptions/{sub}/providers/Microsoft.AlertsManagement/alerts");
+        let url = arm.url(&path, alerts::API, &[("pageCount", "1")]);
+        let r = arm.send("Alerts Management list", azure_core::http::Method::Get, url, None).await;
+        out.push(check("Microsoft.AlertsManagement/alerts read".into(), r.map(|_| "permitted".into())));
+        for id in self.mine(&self.cfg.scale_sets) {
+            let r = arm.send("VMSS GET", azure_core::http::Method::Get, arm.url(id, vmss::API, &[]), None).await;
+            out.push(check(format!("VMSS {}", short_name(id)), r.map(|_| "readable".into())));
+        }
+        for id in self.mine(&self.cfg.traffic_manager_profiles) {
+            let r = arm
+                .send("Traffic Manager GET", azure_core::http::Method::Get, arm.url(id, traffic::API, &[]), None)
+                .await;
+            out.push(check(format!("Traffic Manager {}", short_name(id)), r.map(|_| "readable".into())));
+        }
+        let metric_ids: Vec<&String> = self
+            .mine(&self.cfg.scale_sets)
+            .chain(self.mine(&self.cfg.front_doors))
+            .chain(self.mine(&self.cfg.app_gateways))
+            .collect();
+        if let Some(id) = metric_ids.first() {
+            // Metric definitions: the cheapest Monitor call that needs the same read permission.
+            let url = arm.url(&format!("{id}/providers/Microsoft.Insights/metricDefinitions"), "2018-01-01", &[]);
+            let r = arm.send("Monitor metricDefinitions", azure_core::http::Method::Get, url, None).await;
+            out.push(check("Microsoft.Insights/metrics read".into(), r.map(|_| "permitted".into())));
+        }
+        let r = cost::month_to_date(arm, sub, Utc::now()).await;
+        out.push(check(
+            "Microsoft.CostManagement/query".into(),
+            r.map(|c| if c.is_some() { "permitted".into() } else { "permitted (no data yet)".into() }),
+        ));
+        out
+    }
+
+    async fn execute(&self, plan: &Plan, actor: &Actor, _now: DateTime<Utc>) -> Result<Receipt, ProviderError> {
+        let arm = self.arm().await?;
+        match plan.changes.as_slice() {
+            [Change::Capacity { group, after, .. }] => {
+                let id = lock(&self.scale_sets).get(group).cloned();
+                let id =
+                    id.ok_or_else(|| ProviderError::BadResponse(format!("scale set {group} is not in the last read")))?;
+                vmss::set_capacity(arm, &id, *after, self.lro).await
+            }
+            [Change::AlertState { id, comment, .. }] => {
+                if !lock(&self.alert_ids).contains(id) {
+                    return Err(ProviderError::BadResponse(format!("alert {id} is not in the last read")));
+                }
+                let text = format!("{comment} (by {} via opsdeck)", actor.label());
+                alerts::acknowledge(arm, &self.subscription, id, &text).await
+            }
+            changes if !changes.is_empty() && changes.iter().all(|c| matches!(c, Change::Weight { .. })) => {
+                // Check every endpoint against the last read before changing any.
+                let mut todo = Vec::new();
+                for c in changes {
+                    let Change::Weight { policy, endpoint, before, after, .. } = c else { continue };
+                    let known = lock(&self.endpoints).get(&(policy.clone(), endpoint.clone())).cloned();
+                    let r = known.ok_or_else(|| {
+                        ProviderError::BadResponse(format!("endpoint {policy} / {endpoint} is not in the last read"))
+                    })?;
+                    if r.shown_weight != *before {
+                        return Err(ProviderError::BadResponse(format!(
+                            "{endpoint} weight is {} now, not {before} as planned; re-plan",
+                            r.shown_weight
+                        )));
+                    }
+                    todo.push((r, *after));
+                }
+                // Raise weights before lowering them, so no moment has every endpoint off.
+                todo.sort_by_key(|(r, after)| *after < r.shown_weight);
+                let mut ids = Vec::new();
+                for (r, after) in todo {
+                    if r.shown_weight == after {
+                        continue;
+                    }
+                    ids.push(traffic::set_endpoint(arm, &r, after).await?.request_id);
+                }
+                Ok(Receipt { request_id: ids.join(",") })
+            }
+            _ => Err(ProviderError::Unsupported(format!("{} in {}", plan.intent, self.id))),
+        }
+    }
+}

@@ -172,13 +172,32 @@ impl Keyring {
     }
 }
 
+/// Where opsdeck's own stored secrets are read from: the OS keyring in the
+/// program, keyring's mock store in tests. Every resolver takes this, so the
+/// resolution order is tested against the same calls the program makes.
+pub trait SecretStore: Send + Sync {
+    /// The secret of `<source>/<field>`, `None` when there is no such entry.
+    fn get(&self, source: &str, field: &str) -> Result<Option<Secret>, CredError>;
+    /// What the store is, for messages ("Secret Service", ...).
+    fn label(&self) -> &'static str;
+}
+
+impl SecretStore for Keyring {
+    fn get(&self, source: &str, field: &str) -> Result<Option<Secret>, CredError> {
+        Keyring::get(self, source, field)
+    }
+    fn label(&self) -> &'static str {
+        self.backend.label()
+    }
+}
+
 /// Where a credential of a source comes from, first match wins.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resolution {
     /// The cloud's own chain has it (environment variable, profile, CLI login...).
     Chain(String),
-    /// opsdeck's keyring entry.
-    Keyring(Backend),
+    /// opsdeck's keyring entry (the store's label).
+    Keyring(&'static str),
     /// Nothing found.
     Missing,
 }
@@ -187,7 +206,7 @@ impl fmt::Display for Resolution {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Resolution::Chain(how) => write!(f, "cloud chain: {how}"),
-            Resolution::Keyring(b) => write!(f, "keyring ({}): {SERVICE} / entry", b.label()),
+            Resolution::Keyring(store) => write!(f, "keyring ({store}): {SERVICE} / entry"),
             Resolution::Missing => f.write_str("not found"),
         }
     }
@@ -218,12 +237,12 @@ pub fn aws_chain(
 }
 
 /// Resolve one secret field: the chain's answer if it has one, else the keyring.
-pub fn resolve(chain: Option<Resolution>, keyring: Option<&Keyring>, source: &str, field: &str) -> Resolution {
+pub fn resolve(chain: Option<Resolution>, store: Option<&dyn SecretStore>, source: &str, field: &str) -> Resolution {
     if let Some(r @ Resolution::Chain(_)) = chain {
         return r;
     }
-    match keyring.map(|k| (k.backend, k.get(source, field))) {
-        Some((backend, Ok(Some(_)))) => Resolution::Keyring(backend),
+    match store.map(|s| (s.label(), s.get(source, field))) {
+        Some((label, Ok(Some(_)))) => Resolution::Keyring(label),
         _ => Resolution::Missing,
     }
 }

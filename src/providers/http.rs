@@ -9,7 +9,7 @@ use tokio::sync::OnceCell;
 
 use super::ProviderError;
 use crate::config::HttpAuthConfig;
-use crate::credentials::{Keyring, Secret};
+use crate::credentials::{Keyring, Secret, SecretStore};
 
 /// Bodies larger than this are refused: no legitimate answer opsdeck asks for is
 /// near it, and a runaway one must not eat the bastion's memory.
@@ -60,7 +60,7 @@ impl HttpSource {
         self.auth
             .get_or_try_init(|| async {
                 let cfg = self.auth_cfg.clone();
-                tokio::task::spawn_blocking(move || resolve_auth(&cfg, &|s, f| Keyring::detect().get(s, f)))
+                tokio::task::spawn_blocking(move || resolve_auth(&cfg, &Keyring::detect()))
                     .await
                     .map_err(|e| ProviderError::Auth(format!("keyring read failed: {e}")))?
             })
@@ -77,15 +77,13 @@ impl HttpSource {
     }
 }
 
-type KeyringGet<'a> = dyn Fn(&str, &str) -> Result<Option<Secret>, crate::credentials::CredError> + 'a;
-
 /// Turn the auth config into credentials, reading the named keyring entries.
-pub fn resolve_auth(cfg: &HttpAuthConfig, get: &KeyringGet) -> Result<Auth, ProviderError> {
+pub fn resolve_auth(cfg: &HttpAuthConfig, store: &dyn SecretStore) -> Result<Auth, ProviderError> {
     let read = |entry: &str| -> Result<Secret, ProviderError> {
         let (source, field) = entry
             .split_once('/')
             .ok_or_else(|| ProviderError::Auth(format!("keyring entry '{entry}' is not <source>/<field>")))?;
-        match get(source, field) {
+        match store.get(source, field) {
             Ok(Some(s)) => Ok(s),
             Ok(None) => Err(ProviderError::Auth(format!(
                 "keyring entry {entry} is missing: store it with `opsdeck creds set {source} {field}`"
@@ -172,11 +170,23 @@ mod tests {
         }
     }
 
+    /// A store answering from a closure (the keyring's mock store is exercised in
+    /// tests/credential_order.rs).
+    struct Fixed<F>(F);
+    impl<F: Fn(&str, &str) -> Result<Option<Secret>, CredError> + Send + Sync> SecretStore for Fixed<F> {
+        fn get(&self, source: &str, field: &str) -> Result<Option<Secret>, CredError> {
+            (self.0)(source, field)
+        }
+        fn label(&self) -> &'static str {
+            "fixed"
+        }
+    }
+
     #[test]
     fn keyring_entries_resolve_to_credentials_and_missing_ones_say_how_to_fix() {
-        let store = |s: &str, f: &str| -> Result<Option<Secret>, CredError> {
+        let store = Fixed(|s: &str, f: &str| -> Result<Option<Secret>, CredError> {
             Ok((s == "prom" && f == "bearer_token").then(|| Secret::new("tok-123")))
-        };
+        });
         match resolve_auth(&cfg(Some("prom/bearer_token"), None, None), &store) {
             Ok(Auth::Bearer(t)) => assert_eq!(t.expose(), "tok-123"),
             other => panic!("{other:?}"),
@@ -192,7 +202,7 @@ mod tests {
     #[test]
     fn a_keyring_failure_is_an_auth_error_that_names_the_entry() {
         let broken =
-            |_: &str, _: &str| -> Result<Option<Secret>, CredError> { Err(CredError::Keyring("locked".into())) };
+            Fixed(|_: &str, _: &str| -> Result<Option<Secret>, CredError> { Err(CredError::Keyring("locked".into())) });
         let err = resolve_auth(&cfg(Some("am/bearer_token"), None, None), &broken).expect_err("fails");
         assert!(err.to_string().contains("am/bearer_token"), "{err}");
     }

@@ -21,7 +21,7 @@ use azure_identity::{
 
 use super::arm::one_line;
 use crate::config::AzureConfig;
-use crate::credentials::{Keyring, Secret};
+use crate::credentials::{Secret, SecretStore};
 use crate::providers::ProviderError;
 
 /// The keyring field holding a service principal's secret.
@@ -92,9 +92,19 @@ pub fn env_facts(env: &dyn Fn(&str) -> Option<String>, cfg: &AzureConfig) -> Fac
 
 /// Facts of this process, reading the keyring only when the config names a
 /// service principal. Blocking: call from a plain thread or `spawn_blocking`.
-pub fn gather_blocking(source: &str, cfg: &AzureConfig, keyring: Option<&Keyring>) -> (Facts, Option<Secret>) {
+pub fn gather_blocking(source: &str, cfg: &AzureConfig, keyring: Option<&dyn SecretStore>) -> (Facts, Option<Secret>) {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    let mut facts = env_facts(&env, cfg);
+    gather(source, cfg, &env, keyring)
+}
+
+/// [`gather_blocking`] with the environment and the store given.
+pub fn gather(
+    source: &str,
+    cfg: &AzureConfig,
+    env: &dyn Fn(&str) -> Option<String>,
+    keyring: Option<&dyn SecretStore>,
+) -> (Facts, Option<Secret>) {
+    let mut facts = env_facts(env, cfg);
     let mut secret = None;
     if facts.config_service_principal && !facts.env_service_principal {
         match keyring.map(|k| k.get(source, SECRET_FIELD)) {

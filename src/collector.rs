@@ -165,8 +165,10 @@ async fn merge_loop(
                 reports[index] = Some(Arc::new(report));
             }
             Err(e) => {
-                log::warn!("source {} failed: {e}", status.id);
-                status.freshness = Freshness::Stale { reason: e.to_string() };
+                // Remote error text can echo what was sent: scrub held secrets first.
+                let reason = crate::credentials::redact(&e.to_string()).into_owned();
+                log::warn!("source {} failed: {reason}", status.id);
+                status.freshness = Freshness::Stale { reason };
             }
         }
         generation += 1;
@@ -232,7 +234,8 @@ pub async fn collect_once(sources: &[SourceSchedule], now: DateTime<Utc>, demo: 
                     (status, Some(Arc::new(report)))
                 }
                 Some(Err(e)) => {
-                    status.freshness = Freshness::Stale { reason: e.to_string() };
+                    status.freshness =
+                        Freshness::Stale { reason: crate::credentials::redact(&e.to_string()).into_owned() };
                     (status, None)
                 }
                 None => {

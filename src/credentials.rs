@@ -18,12 +18,45 @@ pub struct Secret(String);
 
 impl Secret {
     pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
+        let value = value.into();
+        remember(&value);
+        Secret(value)
     }
     /// The value, for the one place that must send it (an HTTP header, a signer).
     pub fn expose(&self) -> &str {
         &self.0
     }
+}
+
+/// Every secret value this process has held, so text that came back from a remote
+/// server (an error body echoing an Authorization header) can be scrubbed of them
+/// before it is shown, logged or written to the audit log.
+static KNOWN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Shorter values are not scrubbed: they would blank ordinary words.
+const MIN_SCRUBBED_LEN: usize = 6;
+
+fn remember(value: &str) {
+    if value.len() < MIN_SCRUBBED_LEN {
+        return;
+    }
+    let mut known = KNOWN.lock().unwrap_or_else(|e| e.into_inner());
+    if !known.iter().any(|k| k == value) {
+        known.push(value.to_string());
+    }
+}
+
+/// `text` with every secret this process holds replaced by `***`.
+pub fn redact(text: &str) -> std::borrow::Cow<'_, str> {
+    let known = KNOWN.lock().unwrap_or_else(|e| e.into_inner());
+    if !known.iter().any(|k| text.contains(k.as_str())) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = text.to_string();
+    for k in known.iter() {
+        out = out.replace(k.as_str(), "***");
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 impl fmt::Debug for Secret {
@@ -250,6 +283,15 @@ pub fn resolve(chain: Option<Resolution>, store: Option<&dyn SecretStore>, sourc
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_echoing_a_held_secret_is_scrubbed() {
+        let _held = Secret::new("echoed-t0ken-91f3");
+        assert_eq!(redact("401: bad header Bearer echoed-t0ken-91f3 (x)"), "401: bad header Bearer *** (x)");
+        assert!(matches!(redact("nothing secret here"), std::borrow::Cow::Borrowed(_)));
+        let _short = Secret::new("abc");
+        assert_eq!(redact("abc"), "abc", "too short to scrub safely");
+    }
 
     #[test]
     fn secrets_never_print() {

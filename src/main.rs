@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use opsdeck::actions::{Actor, AuditLog, Executor};
 use opsdeck::clock::SystemClock;
 use opsdeck::config::{Config, SAMPLE};
-use opsdeck::credentials::{Keyring, Secret};
+use opsdeck::credentials::{Keyring, Secret, redact};
 use opsdeck::runtime::{self, Session};
 use opsdeck::theme::{ColorMode, Theme};
 use opsdeck::{runbook, startup};
@@ -379,10 +379,10 @@ fn doctor(cli: &Cli) -> anyhow::Result<()> {
         });
         for c in checks {
             match c.result {
-                Ok(found) => println!("✓ {id} ({kind}) {}: {found}", c.what),
+                Ok(found) => println!("✓ {id} ({kind}) {}: {}", c.what, redact(&found)),
                 Err(why) => {
                     failed += 1;
-                    println!("✗ {id} ({kind}) {}: {why}", c.what);
+                    println!("✗ {id} ({kind}) {}: {}", c.what, redact(&why));
                 }
             }
         }
@@ -440,8 +440,10 @@ fn snapshot(cli: &Cli, format: SnapshotFormat, only: Option<String>, drills: &[S
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let fleet = rt.block_on(opsdeck::collector::collect_once(&sources, now, built.demo));
     match format {
-        SnapshotFormat::Json => println!("{}", serde_json::to_string_pretty(&opsdeck::snapshot::to_json(&fleet, now))?),
-        SnapshotFormat::Table => print!("{}", opsdeck::snapshot::to_table(&fleet, now)),
+        SnapshotFormat::Json => {
+            println!("{}", redact(&serde_json::to_string_pretty(&opsdeck::snapshot::to_json(&fleet, now))?))
+        }
+        SnapshotFormat::Table => print!("{}", redact(&opsdeck::snapshot::to_table(&fleet, now))),
     }
     Ok(opsdeck::snapshot::evaluate(&fleet, now).0 as u8)
 }
@@ -484,9 +486,9 @@ fn action(cli: Cli) -> anyhow::Result<u8> {
     let report =
         rt.block_on(runbook::run(request, &built.sources, executor.as_ref(), audit.as_ref(), &Actor::current()));
     if act.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        println!("{}", redact(&serde_json::to_string_pretty(&report)?));
     } else {
-        print!("{}", report.to_text());
+        print!("{}", redact(&report.to_text()));
     }
     Ok(report.exit_code)
 }

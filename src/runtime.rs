@@ -296,11 +296,12 @@ impl Loop {
             };
             match &result {
                 Ok(r) => log::info!("executed {} (request {})", checked.plan.intent, r.request_id),
-                Err(e) => log::error!("{} failed: {e}", checked.plan.intent),
+                Err(e) => log::error!("{} failed: {}", checked.plan.intent, crate::credentials::redact(&e.to_string())),
             }
             let record = checked.record(&actor, clock.now(), outcome, forced, request_id, error);
             append_audit(audit, record, done.clone()).await;
-            let result = result.map(|r| r.request_id).map_err(|e| e.to_string());
+            let result =
+                result.map(|r| r.request_id).map_err(|e| crate::credentials::redact(&e.to_string()).into_owned());
             let _ = done.send(Msg::ActionFinished { checked, result }).await;
             refresh.notify_waiters();
         });

@@ -142,3 +142,118 @@ fn a_planted_secret_appears_in_no_output() {
         }
     }
 }
+
+/// A server that answers every request 401 and echoes the request back in the
+/// body, headers included: the worst case of a remote error message.
+fn echo_server() -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for mut conn in listener.incoming().flatten() {
+            let _ = conn.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+            let mut buf = [0u8; 8192];
+            let n = conn.read(&mut buf).unwrap_or(0);
+            let echoed = String::from_utf8_lossy(&buf[..n]).replace(['\r', '\n'], " ");
+            let body = format!(
+                "{{\"Code\":\"Unauthorized\",\"Message\":\"you sent: {}\",\"error\":\"{}\"}}",
+                echoed.replace('"', "'"),
+                echoed.replace('"', "'")
+            );
+            let _ = write!(
+                conn,
+                "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    port
+}
+
+/// A recognisable secret in every credential slot opsdeck has — the AWS chain
+/// (environment), a Prometheus bearer token, an Alertmanager basic-auth password,
+/// an Alibaba AccessKey and an Azure client secret (all in the real keyring) —
+/// while every HTTP source talks to a server that echoes the request back in its
+/// 401: creds list, doctor, snapshot (table and JSON) and a dry-run action print
+/// no secret, and no file under HOME holds one.
+#[test]
+fn secrets_in_every_slot_stay_out_of_every_output_even_when_a_server_echoes_them() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let port = echo_server();
+    let secret = "PLANTED-every-slot-7c2d94";
+    let config = home.path().join("opsdeck.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"[[sources]]
+name = "prom"
+kind = "prometheus"
+timeout_secs = 3
+[sources.prometheus]
+url = "http://127.0.0.1:{port}"
+backfill_minutes = 0
+[sources.prometheus.auth]
+bearer_token_entry = "prom/bearer_token"
+
+[[sources]]
+name = "am"
+kind = "alertmanager"
+timeout_secs = 3
+[sources.alertmanager]
+urls = ["http://127.0.0.1:{port}"]
+[sources.alertmanager.auth]
+basic_auth_user = "opsdeck"
+basic_auth_password_entry = "am/password"
+
+[[sources]]
+name = "ali"
+kind = "aliyun"
+timeout_secs = 3
+[sources.aliyun]
+account = "test"
+region = "cn-hangzhou"
+[sources.aliyun.endpoints]
+cms = "http://127.0.0.1:{port}"
+ess = "http://127.0.0.1:{port}"
+alidns = "http://127.0.0.1:{port}"
+bss = "http://127.0.0.1:{port}"
+
+[[sources]]
+name = "az"
+kind = "azure"
+timeout_secs = 3
+[sources.azure]
+subscriptions = ["00000000-0000-0000-0000-000000000000"]
+tenant_id = "11111111-1111-1111-1111-111111111111"
+client_id = "22222222-2222-2222-2222-222222222222"
+authority_host = "https://127.0.0.1:{port}"
+arm_endpoint = "https://127.0.0.1:{port}"
+"#
+        ),
+    )
+    .expect("config");
+    let script = format!(
+        r#"for e in "prom bearer_token" "am password" "ali access_key_secret" "az client_secret"; do
+          printf '{secret}' | "$OPSDECK" creds set $e || exit 10
+        done
+        printf 'LTAItestkeyid' | "$OPSDECK" creds set ali access_key_id || exit 11
+        export AWS_SECRET_ACCESS_KEY='{secret}' AWS_ACCESS_KEY_ID=AKIATEST
+        C="--config {cfg}"
+        "$OPSDECK" $C creds list; "$OPSDECK" $C doctor; "$OPSDECK" $C snapshot; "$OPSDECK" $C snapshot --format json
+        "$OPSDECK" $C ack some-alert looking into it --json
+        echo session-done"#,
+        cfg = config.display()
+    );
+    let out = in_secret_service(&script, home.path());
+    let t = text(&out);
+    assert!(t.contains("session-done"), "the session ran: {t}");
+    // The echo reached opsdeck and was shown — scrubbed.
+    assert!(t.contains("Bearer ***"), "the echoed header is shown with the token scrubbed: {t}");
+    assert!(t.contains("prom") && t.contains("✗"), "doctor reported the failing sources: {t}");
+    assert!(!t.contains(secret), "the secret leaked into the output:\n{t}");
+    for f in files_under(home.path()) {
+        if let Ok(content) = std::fs::read(&f) {
+            assert!(!String::from_utf8_lossy(&content).contains(secret), "the secret is in {f}");
+        }
+    }
+}

@@ -131,7 +131,9 @@ impl AuditLog {
         if let Some(dir) = self.path.parent() {
             std::fs::create_dir_all(dir).map_err(err)?;
         }
-        let mut line = serde_json::to_vec(record).map_err(|e| err(std::io::Error::other(e)))?;
+        let json = serde_json::to_string(record).map_err(|e| err(std::io::Error::other(e)))?;
+        // An error message from a provider may echo a credential; none reaches the log.
+        let mut line = crate::credentials::redact(&json).into_owned().into_bytes();
         line.push(b'\n');
         let mut f = OpenOptions::new().create(true).append(true).mode(0o600).open(&self.path).map_err(err)?;
         // A file created by someone else (or earlier, looser) is tightened too.

@@ -142,7 +142,11 @@ pub fn decode<T: DeserializeOwned>(what: &str, body: &[u8]) -> Result<T, Provide
 
 /// The status line as a provider error, for answers that are not the API's own error shape.
 pub fn status_error(what: &str, status: reqwest::StatusCode, body: &[u8]) -> ProviderError {
-    let text: String = String::from_utf8_lossy(body).chars().filter(|c| !c.is_control()).take(200).collect();
+    let text: String = crate::credentials::redact(&String::from_utf8_lossy(body))
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect();
     let detail = if text.trim().is_empty() { String::new() } else { format!(": {}", text.trim()) };
     match status.as_u16() {
         401 | 403 => ProviderError::Auth(format!("{what}: HTTP {status}{detail}")),

@@ -111,9 +111,21 @@ async fn poll_loop(
     let mut jitter = JitterSeq::new(index as u64);
     loop {
         let at = clock.now();
-        let result = match tokio::time::timeout(s.timeout, s.provider.poll(at)).await {
+        // Each poll runs in a task of its own, so a provider that panics fails this
+        // poll (the source goes stale with the reason) instead of ending its polling.
+        let provider = s.provider.clone();
+        let timeout = s.timeout;
+        let poll = tokio::spawn(async move {
+            crate::fault_injection::maybe_panic("provider");
+            match tokio::time::timeout(timeout, provider.poll(at)).await {
+                Ok(r) => r,
+                Err(_) => Err(ProviderError::Timeout(timeout)),
+            }
+        });
+        let result = match poll.await {
             Ok(r) => r,
-            Err(_) => Err(ProviderError::Timeout(s.timeout)),
+            Err(e) if e.is_panic() => Err(ProviderError::BadResponse(format!("the poll panicked: {}", panic_text(e)))),
+            Err(_) => return, // cancelled: we are shutting down
         };
         failures = if result.is_ok() { 0 } else { failures.saturating_add(1) };
         if out.send(PollResult { index, at, result }).await.is_err() {
@@ -125,6 +137,16 @@ async fn poll_loop(
             _ = refresh.notified() => {}
         }
     }
+}
+
+/// The message of a panicked task, for the source's stale reason.
+fn panic_text(e: tokio::task::JoinError) -> String {
+    let payload = e.into_panic();
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".into())
 }
 
 /// Cheap per-task jitter source; randomness quality does not matter here.

@@ -43,8 +43,7 @@ pub struct Session {
 
 pub async fn run(s: Session) -> anyhow::Result<()> {
     let collector = Collector::spawn(s.sources.clone(), s.clock.clone(), s.demo);
-    let hangup = signal(SignalKind::hangup()).context("installing SIGHUP handler")?;
-    let terminate = signal(SignalKind::terminate()).context("installing SIGTERM handler")?;
+    let exits = ExitSignals::install()?;
     let history = match &s.audit {
         Some(log) => {
             let log = log.clone();
@@ -71,7 +70,7 @@ pub async fn run(s: Session) -> anyhow::Result<()> {
     for r in history {
         app.update(Msg::Audited(Box::new(r)), &Fleet::default());
     }
-    let result = lp.run(&mut term, &mut app, &s.theme, spawn_input_reader(), done_rx, hangup, terminate).await;
+    let result = lp.run(&mut term, &mut app, &s.theme, spawn_input_reader(), done_rx, exits).await;
     terminal::restore();
     result
 }
@@ -94,8 +93,7 @@ pub async fn run_wallboard(s: WallboardSession) -> anyhow::Result<()> {
         i64::try_from(longest.saturating_mul(u64::from(s.stale_after_intervals.max(1)))).unwrap_or(i64::MAX);
     let collector = Collector::spawn(s.sources, s.clock.clone(), s.demo);
     let mut fleet_rx = collector.fleet.clone();
-    let mut hangup = signal(SignalKind::hangup()).context("installing SIGHUP handler")?;
-    let mut terminate = signal(SignalKind::terminate()).context("installing SIGTERM handler")?;
+    let mut exits = ExitSignals::install()?;
     let mut term = terminal::enter().context("cannot set up the terminal")?;
     let mut input = spawn_input_reader();
     let mut board = Wallboard::new(s.rotate_every);
@@ -126,8 +124,7 @@ pub async fn run_wallboard(s: WallboardSession) -> anyhow::Result<()> {
                 _ = tick.tick() => {
                     board.update(WallMsg::Tick(s.clock.now()));
                 }
-                _ = hangup.recv() => return Ok(()),
-                _ = terminate.recv() => return Ok(()),
+                _ = exits.recv() => return Ok(()),
             }
         }
     }
@@ -152,6 +149,34 @@ fn spawn_input_reader() -> mpsc::Receiver<Event> {
     rx
 }
 
+/// The signals that end a session, each restoring the terminal on the way out:
+/// SIGHUP (the SSH session dropped), SIGTERM, and SIGINT sent with `kill -INT`
+/// (in raw mode Ctrl-C arrives as a key, which the app handles itself).
+struct ExitSignals {
+    hangup: Signal,
+    terminate: Signal,
+    interrupt: Signal,
+}
+
+impl ExitSignals {
+    fn install() -> anyhow::Result<ExitSignals> {
+        Ok(ExitSignals {
+            hangup: signal(SignalKind::hangup()).context("installing SIGHUP handler")?,
+            terminate: signal(SignalKind::terminate()).context("installing SIGTERM handler")?,
+            interrupt: signal(SignalKind::interrupt()).context("installing SIGINT handler")?,
+        })
+    }
+
+    /// Wait for the first of them; its name, for the log.
+    async fn recv(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.hangup.recv() => "SIGHUP: terminal gone",
+            _ = self.terminate.recv() => "SIGTERM",
+            _ = self.interrupt.recv() => "SIGINT",
+        }
+    }
+}
+
 struct Loop {
     collector: Collector,
     fleet_rx: watch::Receiver<Arc<Fleet>>,
@@ -173,8 +198,7 @@ impl Loop {
         theme: &Theme,
         mut input: mpsc::Receiver<Event>,
         mut done: mpsc::Receiver<Msg>,
-        mut hangup: Signal,
-        mut terminate: Signal,
+        mut exits: ExitSignals,
     ) -> anyhow::Result<()> {
         let mut fleet = self.fleet_rx.borrow_and_update().clone();
         let size = term.size()?;
@@ -199,7 +223,10 @@ impl Loop {
             tokio::select! {
                 _ = tokio::time::sleep_until(draw_at), if dirty => {
                     let now = self.clock.now();
-                    terminal::draw_synchronized(term, |f| ui::draw(f, &ui::View { app, fleet: &fleet, theme, now }))?;
+                    terminal::draw_synchronized(term, |f| {
+                        crate::fault_injection::maybe_panic("render");
+                        ui::draw(f, &ui::View { app, fleet: &fleet, theme, now })
+                    })?;
                     dirty = false;
                     last_draw = Instant::now();
                 }
@@ -233,12 +260,8 @@ impl Loop {
                     app.update(Msg::Clock(self.clock.now()), &fleet);
                     dirty = true;
                 }
-                _ = hangup.recv() => {
-                    log::info!("SIGHUP: terminal gone, exiting");
-                    return Ok(());
-                }
-                _ = terminate.recv() => {
-                    log::info!("SIGTERM: exiting");
+                sig = exits.recv() => {
+                    log::info!("{sig}: exiting");
                     return Ok(());
                 }
             }

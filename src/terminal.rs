@@ -16,6 +16,7 @@ pub type Term = Terminal<CrosstermBackend<Stdout>>;
 
 /// Enter raw mode and the alternate screen; restore on panic too.
 pub fn enter() -> io::Result<Term> {
+    let _ = UI_THREAD.set(std::thread::current().id());
     install_panic_hook();
     terminal::enable_raw_mode()?;
     ACTIVE.store(true, Ordering::SeqCst);
@@ -37,6 +38,9 @@ pub fn restore() {
     }
 }
 
+/// The thread that draws: a panic there ends the session, so the hook restores.
+static UI_THREAD: std::sync::OnceLock<std::thread::ThreadId> = std::sync::OnceLock::new();
+
 fn install_panic_hook() {
     static INSTALLED: AtomicBool = AtomicBool::new(false);
     if INSTALLED.swap(true, Ordering::SeqCst) {
@@ -44,6 +48,14 @@ fn install_panic_hook() {
     }
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        // A panic in a background task (a provider's poll) is caught by its task
+        // and reported as that source failing; the screen stays up. Printing it
+        // over the alternate screen would garble the frame, so it goes to the log.
+        let on_ui_thread = UI_THREAD.get().is_none_or(|id| *id == std::thread::current().id());
+        if ACTIVE.load(Ordering::SeqCst) && !on_ui_thread {
+            log::error!("a background task panicked: {info}");
+            return;
+        }
         restore();
         previous(info);
     }));

@@ -294,3 +294,66 @@ fn ascii_mode_draws_plain_ascii_in_a_real_terminal() {
     t.keys(&["q"]);
     t.wait_for("opsdeck-exit=0");
 }
+
+/// Run opsdeck in the pane with `env`, record the terminal modes before and after.
+fn run_recording_modes(t: &Tmux, env: &str, args: &str) -> (PathBuf, PathBuf) {
+    let before = t.path("stty.before");
+    let after = t.path("stty.after");
+    t.type_text(&format!(
+        "clear; stty -g > {}; {env} {BIN} {args}; echo opsdeck-exit=$?; stty -g > {}",
+        before.display(),
+        after.display()
+    ));
+    t.keys(&["Enter"]);
+    (before, after)
+}
+
+#[test]
+fn sigint_from_outside_restores_the_terminal() {
+    let t = Tmux::start(100, 30);
+    let cfg = t.path("sigint-unique.toml");
+    let init = Command::new(BIN).args(["init", "--config"]).arg(&cfg).output().expect("init");
+    assert!(init.status.success());
+    let (before, after) = run_recording_modes(&t, "", &format!("--config {}", cfg.display()));
+    t.wait_for("AWS us-west-1");
+    let kill = Command::new("pkill")
+        .args(["-INT", "-f"])
+        .arg(format!("opsdeck --config {}", cfg.display()))
+        .status()
+        .expect("pkill");
+    assert!(kill.success(), "found the process");
+    t.wait_for("opsdeck-exit=0");
+    sleep(Duration::from_millis(200));
+    assert!(!t.alternate_screen_on(), "left the alternate screen");
+    assert_eq!(read(&before), read(&after), "terminal modes restored (stty -g)");
+}
+
+#[test]
+fn a_panic_in_the_render_path_restores_the_terminal_and_says_why() {
+    let t = Tmux::start(100, 30);
+    let (before, after) = run_recording_modes(&t, "RUST_BACKTRACE=0 OPSDECK_INJECT_PANIC=render", "");
+    let screen = t.wait_for("opsdeck-exit=101");
+    assert!(screen.contains("injected render panic"), "the panic message is readable after restore:\n{screen}");
+    sleep(Duration::from_millis(200));
+    assert!(!t.alternate_screen_on(), "left the alternate screen");
+    assert_eq!(read(&before), read(&after), "terminal modes restored (stty -g)");
+}
+
+#[test]
+fn a_panic_in_a_provider_marks_the_source_stale_and_the_console_keeps_running() {
+    let t = Tmux::start(160, 40);
+    let (before, after) = run_recording_modes(&t, "OPSDECK_INJECT_PANIC=provider", "");
+    // The poll panics every time: the demo source is stale with the reason, the
+    // screen is still up and answers keys.
+    t.keys(&["6"]);
+    let screen = t.wait_for("the poll panicked");
+    assert!(t.alternate_screen_on(), "still on the alternate screen:\n{screen}");
+    assert!(!screen.contains("panicked at"), "no panic text printed over the frame:\n{screen}");
+    t.keys(&["1"]);
+    t.wait_for("Overview");
+    t.keys(&["q"]);
+    t.wait_for("opsdeck-exit=0");
+    sleep(Duration::from_millis(200));
+    assert!(!t.alternate_screen_on());
+    assert_eq!(read(&before), read(&after), "terminal modes restored (stty -g)");
+}

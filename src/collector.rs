@@ -111,7 +111,7 @@ async fn poll_loop(
     let mut jitter = JitterSeq::new(index as u64);
     loop {
         let at = clock.now();
-        let result = match tokio::time::timeout(s.timeout, s.provider.poll(at)).await {
+        let result = match tokio::time::timeout(s.timeout, poll_caught(s.provider.as_ref(), at)).await {
             Ok(r) => r,
             Err(_) => Err(ProviderError::Timeout(s.timeout)),
         };
@@ -125,6 +125,20 @@ async fn poll_loop(
             _ = refresh.notified() => {}
         }
     }
+}
+
+/// One poll, with a panic inside the provider turned into an error: a buggy
+/// source goes stale and is polled again, rather than its task dying silently.
+async fn poll_caught(provider: &dyn Provider, at: DateTime<Utc>) -> Result<SourceReport, ProviderError> {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    use std::task::Poll;
+    let mut poll = provider.poll(at);
+    std::future::poll_fn(move |cx| match catch_unwind(AssertUnwindSafe(|| poll.as_mut().poll(cx))) {
+        Ok(p) => p,
+        // The future is dropped unpolled after this: a panicked future must not be resumed.
+        Err(_) => Poll::Ready(Err(ProviderError::BadResponse("the source panicked while polling".into()))),
+    })
+    .await
 }
 
 /// Cheap per-task jitter source; randomness quality does not matter here.

@@ -342,7 +342,12 @@ impl App {
             }
             Decision::Run { checked, forced } => {
                 self.info(format!("running: {} …", checked.plan.intent));
-                self.in_flight.push(InFlight { plan: checked.plan.clone(), since: self.now, request_id: None, unknown_since: None });
+                self.in_flight.push(InFlight {
+                    plan: checked.plan.clone(),
+                    since: self.now,
+                    request_id: None,
+                    unknown_since: None,
+                });
                 vec![Command::Execute { checked, forced }]
             }
         }
@@ -409,7 +414,10 @@ impl App {
         for (f, landed) in settled {
             if landed {
                 self.undo = f.plan.inverse();
-                self.info(format!("{} landed: a fresh read after the lost answer shows it (not re-sent)", f.plan.intent));
+                self.info(format!(
+                    "{} landed: a fresh read after the lost answer shows it (not re-sent)",
+                    f.plan.intent
+                ));
             } else {
                 self.error(format!(
                     "{} did not land: a fresh read after the lost answer shows no change; nothing was re-sent",

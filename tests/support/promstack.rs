@@ -71,13 +71,9 @@ impl Server {
 
 fn start_process(bin: &str, args: &[String], dir: &Path) -> Child {
     let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("server.log")).expect("log file");
-    Command::new(bin)
-        .args(args)
-        .current_dir(dir)
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {bin} ({e}): run ./scripts/test, which installs Debian's {bin} package"))
+    Command::new(bin).args(args).current_dir(dir).stdout(Stdio::null()).stderr(log).spawn().unwrap_or_else(|e| {
+        panic!("cannot start {bin} ({e}): run ./scripts/test, which installs Debian's {bin} package")
+    })
 }
 
 /// A bare HTTP/1.1 GET status, so readiness checks need no client library.

@@ -176,11 +176,8 @@ pub async fn run(
     }
 
     let started = std::time::Instant::now();
-    let result = executor.execute(&checked.plan, actor, Utc::now()).await;
-    let (outcome, request_id, error) = match &result {
-        Ok(r) => (Outcome::Executed, Some(r.request_id.clone()), None),
-        Err(e) => (Outcome::Failed, None, Some(e.to_string())),
-    };
+    let sent = actions::Sent::of(executor.execute(&checked.plan, actor, Utc::now()).await);
+    let (outcome, request_id, error) = sent.audit();
     if let Some(log) = audit
         && let Err(e) = log.append(&checked.record(
             actor,
@@ -194,7 +191,10 @@ pub async fn run(
         eprintln!("opsdeck: AUDIT NOT WRITTEN: {e}");
     }
     report.request_id = request_id;
-    if let Some(e) = error {
+    // A lost answer is not a failure: the re-read below says whether it landed.
+    if outcome == Outcome::Unknown {
+        report.reason = error;
+    } else if let Some(e) = error {
         report.outcome = "failed";
         report.reason = Some(e);
         report.exit_code = exit::FAILED;

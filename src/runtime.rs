@@ -11,7 +11,7 @@ use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 
-use crate::actions::{Actor, AuditLog, AuditRecord, Checked, Executor, Outcome};
+use crate::actions::{self, Actor, AuditLog, AuditRecord, Checked, Executor};
 use crate::app::{App, Command, Msg};
 use crate::clock::Clock;
 use crate::collector::{Collector, SourceSchedule};
@@ -312,20 +312,21 @@ impl Loop {
         let refresh = self.collector.refresher();
         log::info!("executing: {}{}", checked.plan.intent, if forced.is_some() { " (FORCED)" } else { "" });
         tokio::spawn(async move {
-            let result = executor.execute(&checked.plan, &actor, clock.now()).await;
-            let (outcome, request_id, error) = match &result {
-                Ok(r) => (Outcome::Executed, Some(r.request_id.clone()), None),
-                Err(e) => (Outcome::Failed, None, Some(e.to_string())),
-            };
-            match &result {
-                Ok(r) => log::info!("executed {} (request {})", checked.plan.intent, r.request_id),
-                Err(e) => log::error!("{} failed: {}", checked.plan.intent, crate::credentials::redact(&e.to_string())),
+            // A lost answer is "unknown" (re-read, never re-sent), not a failure.
+            let sent = actions::Sent::of(executor.execute(&checked.plan, &actor, clock.now()).await);
+            let (outcome, request_id, error) = sent.audit();
+            match (&request_id, &error) {
+                (Some(r), _) => log::info!("executed {} (request {r})", checked.plan.intent),
+                (_, e) => log::error!(
+                    "{} {}: {}",
+                    checked.plan.intent,
+                    outcome.label(),
+                    crate::credentials::redact(e.as_deref().unwrap_or(""))
+                ),
             }
             let record = checked.record(&actor, clock.now(), outcome, forced, request_id, error);
             append_audit(audit, record, done.clone()).await;
-            let result =
-                result.map(|r| r.request_id).map_err(|e| crate::credentials::redact(&e.to_string()).into_owned());
-            let _ = done.send(Msg::ActionFinished { checked, result }).await;
+            let _ = done.send(Msg::sent(checked, sent, clock.now())).await;
             refresh.notify_waiters();
         });
     }
@@ -356,6 +357,7 @@ async fn append_audit(audit: Option<AuditLog>, record: AuditRecord, done: mpsc::
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::actions::Outcome;
     use crate::actions::{Checked, Intent};
     use crate::clock::{ManualClock, reference_instant};
     use crate::model::SourceId;

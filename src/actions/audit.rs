@@ -16,6 +16,9 @@ pub enum Outcome {
     Cancelled,
     Executed,
     Failed,
+    /// Sent, but the answer was lost: it may or may not have landed. A fresh read
+    /// decides; it is never re-sent.
+    Unknown,
 }
 
 impl Outcome {
@@ -25,6 +28,7 @@ impl Outcome {
             Outcome::Cancelled => "cancelled",
             Outcome::Executed => "executed",
             Outcome::Failed => "failed",
+            Outcome::Unknown => "unknown",
         }
     }
 }

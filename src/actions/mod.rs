@@ -8,7 +8,7 @@ pub mod intent;
 pub mod plan;
 
 pub use audit::{Actor, AuditLog, AuditRecord, Outcome};
-pub use executor::Executor;
+pub use executor::{Executor, Sent};
 pub use guard::{GuardContext, GuardResult};
 pub use intent::{ActionKind, Intent};
 pub use plan::{Change, Plan, plan};

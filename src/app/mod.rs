@@ -135,6 +135,29 @@ pub enum Msg {
     },
     /// A line was written to the audit log.
     Audited(Box<AuditRecord>),
+    /// An action was sent but its answer was lost (`at`: when that was known): a
+    /// fresh read must tell whether it landed. It is never re-sent.
+    ActionUnknown {
+        checked: Checked,
+        error: String,
+        at: DateTime<Utc>,
+    },
+}
+
+impl Msg {
+    /// The message for what came of sending `checked` once, known at `at`.
+    pub fn sent(checked: Checked, sent: actions::Sent, at: DateTime<Utc>) -> Msg {
+        match sent {
+            actions::Sent::Done(r) => Msg::ActionFinished { checked, result: Ok(r.request_id) },
+            // Provider errors can echo what was sent: scrub held secrets before they are shown.
+            actions::Sent::Failed(e) => {
+                Msg::ActionFinished { checked, result: Err(crate::credentials::redact(&e.to_string()).into_owned()) }
+            }
+            actions::Sent::Unknown(e) => {
+                Msg::ActionUnknown { checked, error: crate::credentials::redact(&e.to_string()).into_owned(), at }
+            }
+        }
+    }
 }
 
 /// Output of the state machine: work for the runtime (which does the I/O).
@@ -162,6 +185,9 @@ pub struct InFlight {
     pub plan: Plan,
     pub since: DateTime<Utc>,
     pub request_id: Option<String>,
+    /// Set when the answer was lost: from then, the first fresh read of the plan's
+    /// source says whether it landed.
+    pub unknown_since: Option<DateTime<Utc>>,
 }
 
 /// How long an executed change may take to show in a fresh read before the
@@ -263,6 +289,7 @@ impl App {
                 self.on_action_finished(checked, result, fleet);
                 vec![]
             }
+            Msg::ActionUnknown { checked, error, at } => self.on_action_unknown(checked, error, at),
             Msg::Audited(record) => {
                 if self.audit.len() == AUDIT_KEPT {
                     self.audit.pop_front();
@@ -320,7 +347,12 @@ impl App {
             }
             Decision::Run { checked, forced } => {
                 self.info(format!("running: {} …", checked.plan.intent));
-                self.in_flight.push(InFlight { plan: checked.plan.clone(), since: self.now, request_id: None });
+                self.in_flight.push(InFlight {
+                    plan: checked.plan.clone(),
+                    since: self.now,
+                    request_id: None,
+                    unknown_since: None,
+                });
                 vec![Command::Execute { checked, forced }]
             }
         }
@@ -349,17 +381,55 @@ impl App {
         }
     }
 
-    /// In-flight actions that a fresh read now shows are done.
+    /// The answer was lost: say so, keep it in flight, and ask for a fresh read.
+    fn on_action_unknown(&mut self, checked: Checked, error: String, at: DateTime<Utc>) -> Vec<Command> {
+        let target = checked.plan.target.clone();
+        if let Some(f) = self.in_flight.iter_mut().find(|f| f.plan.target == target) {
+            f.unknown_since = Some(at);
+        }
+        self.error(format!(
+            "unknown: {} — answer lost ({error}); re-reading {} (not re-sent)",
+            checked.plan.intent, checked.plan.source
+        ));
+        vec![Command::RefreshNow]
+    }
+
+    /// In-flight actions that a fresh read now shows are done; lost answers that a
+    /// fresh read of their source settles either way.
     fn confirm_in_flight(&mut self, fleet: &Fleet) {
         let now = self.now;
         let mut done = Vec::new();
+        let mut settled = Vec::new();
         self.in_flight.retain(|f| {
+            if let Some(lost_at) = f.unknown_since {
+                let read_after = fleet.source(&f.plan.source).is_some_and(|s| {
+                    s.freshness == crate::model::Freshness::Fresh && s.last_ok.is_some_and(|ok| ok >= lost_at)
+                });
+                if read_after {
+                    settled.push((f.clone(), f.plan.is_reflected_in(fleet)));
+                }
+                return !read_after;
+            }
             let seen = f.request_id.is_some() && f.plan.is_reflected_in(fleet);
             if seen {
                 done.push(f.clone());
             }
             !seen
         });
+        for (f, landed) in settled {
+            if landed {
+                self.undo = f.plan.inverse();
+                self.info(format!(
+                    "{} landed: a fresh read after the lost answer shows it (not re-sent)",
+                    f.plan.intent
+                ));
+            } else {
+                self.error(format!(
+                    "{} did not land: a fresh read after the lost answer shows no change; nothing was re-sent",
+                    f.plan.intent
+                ));
+            }
+        }
         for f in done {
             let took = (now - f.since).num_seconds().max(0);
             let effect = f

@@ -34,7 +34,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         .map(|r| {
             let style = match r.outcome {
                 Outcome::Executed => t.ok,
-                Outcome::Failed => t.crit,
+                Outcome::Failed | Outcome::Unknown => t.crit,
                 Outcome::Refused => t.warn,
                 Outcome::Cancelled => t.muted,
             };

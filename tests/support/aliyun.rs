@@ -54,21 +54,53 @@ pub type Handler = Arc<dyn Fn(&Seen) -> (u16, String) + Send + Sync>;
 pub struct Server {
     pub url: String,
     seen: Arc<Mutex<Vec<Seen>>>,
+    stopped: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Server {
     pub fn start(handler: Handler) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        Server::start_on(TcpListener::bind("127.0.0.1:0").expect("bind"), handler)
+    }
+
+    /// Serve on `port` (e.g. the port of a stopped server, to bring it back).
+    pub fn start_on_port(port: u16, handler: Handler) -> Server {
+        // The old accept loop may take a moment to let go of the port.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            match TcpListener::bind(("127.0.0.1", port)) {
+                Ok(l) => return Server::start_on(l, handler),
+                Err(e) if std::time::Instant::now() > deadline => panic!("rebind {port}: {e}"),
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(20)),
+            }
+        }
+    }
+
+    fn start_on(listener: TcpListener, handler: Handler) -> Server {
         let url = format!("http://127.0.0.1:{}", listener.local_addr().expect("addr").port());
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let s = Server { url, seen: seen.clone() };
+        let stopped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let s = Server { url, seen: seen.clone(), stopped: stopped.clone() };
         std::thread::spawn(move || {
             for conn in listener.incoming().flatten() {
+                if stopped.load(std::sync::atomic::Ordering::SeqCst) {
+                    return; // drops the listener: the port refuses connections
+                }
                 let (handler, seen) = (handler.clone(), seen.clone());
                 std::thread::spawn(move || serve(conn, &handler, &seen));
             }
         });
         s
+    }
+
+    /// Stop listening (connections are refused from then on).
+    pub fn stop(&self) {
+        self.stopped.store(true, std::sync::atomic::Ordering::SeqCst);
+        // Wake the accept loop so it sees the flag and closes the port.
+        let _ = TcpStream::connect(self.url.trim_start_matches("http://"));
+    }
+
+    pub fn port(&self) -> u16 {
+        self.url.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port")
     }
 
     pub fn seen(&self) -> Vec<Seen> {

@@ -1,11 +1,15 @@
 //! A misbehaving HTTP front for a real server: forwards, or refuses, hangs,
-//! answers 500, throttles, or sends garbage, as told. Counts requests by API
-//! action. Listens on 127.0.0.1 only; threads end with the test process.
+//! trickles, answers 5xx, throttles in each cloud's dialect, cuts or garbles the
+//! body, as told. Counts requests by API action. Listens on 127.0.0.1 only;
+//! threads end with the test process.
 
-use std::io::{Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+/// Alibaba Cloud's user flow-control error, as in tests/fixtures/aliyun/error-Throttling.User.json.
+pub const ALIYUN_THROTTLING_USER: &str = r#"{"RequestId":"540CFF28-407A-40B5-B6A5-74Bxxxxxxxxx","HostId":"ess.aliyuncs.com","Code":"Throttling.User","Message":"Request was denied due to user flow control."}"#;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -19,6 +23,24 @@ pub enum Mode {
     Throttle,
     /// HTTP 200 with a body that is not XML.
     Malformed,
+    /// Nothing listens on the port: connections are refused (ECONNREFUSED).
+    Down,
+    /// Forward, but dribble the answer back a few bytes at a time.
+    Trickle,
+    Status502,
+    Status503,
+    /// HTTP 429 with `Retry-After: 120` and ARM's JSON error envelope.
+    Throttle429,
+    /// AWS Query-protocol error with code `ThrottlingException` (HTTP 400).
+    ThrottlingException,
+    /// Alibaba Cloud `Throttling.User` (HTTP 400, its JSON error envelope).
+    ThrottlingUser,
+    /// Forward, but send only the head and half the body, then close.
+    Truncated,
+    /// HTTP 200 with the body given to [`Faulty::set_wrong`] (well-formed, wrong shape).
+    Wrong,
+    /// Forward (the upstream acts on it), then close without a word: the answer is lost.
+    LoseResponse,
 }
 
 #[derive(Clone)]
@@ -26,21 +48,73 @@ pub struct Faulty {
     pub port: u16,
     mode: Arc<Mutex<Mode>>,
     seen: Arc<Mutex<Vec<String>>>,
+    wrong: Arc<Mutex<(String, String)>>,
+    /// When set, the mode applies only to requests containing this; others are forwarded.
+    only: Arc<Mutex<Option<String>>>,
 }
 
 impl Faulty {
     pub fn start(upstream: u16) -> Faulty {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
-        let f = Faulty { port, mode: Arc::new(Mutex::new(Mode::Forward)), seen: Arc::new(Mutex::new(Vec::new())) };
+        let f = Faulty {
+            port,
+            mode: Arc::new(Mutex::new(Mode::Forward)),
+            seen: Arc::new(Mutex::new(Vec::new())),
+            wrong: Arc::new(Mutex::new((String::new(), "application/json".into()))),
+            only: Arc::new(Mutex::new(None)),
+        };
         let me = f.clone();
+        // Non-blocking accepts, so that `Down` can close the port and reopen it later.
+        listener.set_nonblocking(true).expect("nonblocking");
         std::thread::spawn(move || {
-            for conn in listener.incoming().flatten() {
-                let me = me.clone();
-                std::thread::spawn(move || me.serve(conn, upstream));
+            let mut listener = Some(listener);
+            loop {
+                let down = me.mode() == Mode::Down;
+                if down && listener.is_some() {
+                    listener = None;
+                } else if !down && listener.is_none() {
+                    listener = TcpListener::bind(("127.0.0.1", port)).ok();
+                    if let Some(l) = &listener {
+                        l.set_nonblocking(true).expect("nonblocking");
+                    }
+                }
+                match listener.as_ref().map(|l| l.accept()) {
+                    Some(Ok((conn, _))) => {
+                        let _ = conn.set_nonblocking(false);
+                        let me = me.clone();
+                        std::thread::spawn(move || me.serve(conn, upstream));
+                    }
+                    Some(Err(e)) if e.kind() != ErrorKind::WouldBlock => {}
+                    _ => std::thread::sleep(Duration::from_millis(3)),
+                }
             }
         });
         f
+    }
+
+    fn mode(&self) -> Mode {
+        *self.mode.lock().expect("lock")
+    }
+
+    /// Apply the mode only to requests containing `needle` (None: to all).
+    pub fn only(&self, needle: Option<&str>) {
+        *self.only.lock().expect("lock") = needle.map(String::from);
+    }
+
+    /// The body (and its content type) `Mode::Wrong` answers with.
+    pub fn set_wrong(&self, body: &str, content_type: &str) {
+        *self.wrong.lock().expect("lock") = (body.to_string(), content_type.to_string());
+    }
+
+    /// How many requests (head and body) contained `needle`.
+    pub fn count_containing(&self, needle: &str) -> usize {
+        self.seen.lock().expect("lock").iter().filter(|r| r.contains(needle)).count()
+    }
+
+    /// How many requests arrived at all.
+    pub fn total(&self) -> usize {
+        self.seen.lock().expect("lock").len()
     }
 
     pub fn url(&self) -> String {
@@ -59,17 +133,65 @@ impl Faulty {
 
     fn serve(&self, mut client: TcpStream, upstream: u16) {
         let Some(request) = read_request(&mut client) else { return };
-        let body = String::from_utf8_lossy(&request[head_len(&request)..]).into_owned();
-        self.seen.lock().expect("lock").push(body);
-        let mode = *self.mode.lock().expect("lock");
-        let reply = |status: &str, body: &str| {
+        let text = String::from_utf8_lossy(&request).into_owned();
+        let mode = match self.only.lock().expect("lock").as_deref() {
+            Some(needle) if !text.contains(needle) => Mode::Forward,
+            _ => self.mode(),
+        };
+        self.seen.lock().expect("lock").push(text);
+        let reply_as = |status: &str, content_type: &str, extra: &str, body: &str| {
             format!(
-                "HTTP/1.1 {status}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
                 body.len()
             )
         };
+        let reply = |status: &str, body: &str| reply_as(status, "text/xml", "", body);
         let answer = match mode {
-            Mode::Refuse => return,
+            Mode::Refuse | Mode::Down => return,
+            Mode::Status502 => reply("502 Bad Gateway", "<html>bad gateway</html>").into_bytes(),
+            Mode::Status503 => reply("503 Service Unavailable", "<html>unavailable</html>").into_bytes(),
+            // ARM's error envelope ({"error":{"code","message"}}) with the code ARM uses for 429.
+            Mode::Throttle429 => reply_as(
+                "429 Too Many Requests",
+                "application/json",
+                "Retry-After: 120\r\n",
+                r#"{"error":{"code":"TooManyRequests","message":"The request is being throttled."}}"#,
+            )
+            .into_bytes(),
+            // The Query-protocol envelope of `Throttle`, with the JSON-protocol services' code.
+            Mode::ThrottlingException => reply(
+                "400 Bad Request",
+                "<ErrorResponse><Error><Type>Sender</Type><Code>ThrottlingException</Code><Message>Rate exceeded</Message></Error><RequestId>r1</RequestId></ErrorResponse>",
+            )
+            .into_bytes(),
+            Mode::ThrottlingUser => {
+                reply_as("400 Bad Request", "application/json", "", ALIYUN_THROTTLING_USER).into_bytes()
+            }
+            Mode::Wrong => {
+                let (body, content_type) = self.wrong.lock().expect("lock").clone();
+                reply_as("200 OK", &content_type, "", &body).into_bytes()
+            }
+            Mode::LoseResponse => {
+                let _ = forward(&request, upstream);
+                return;
+            }
+            Mode::Truncated => {
+                let Some(r) = forward(&request, upstream) else { return };
+                let h = head_len(&r);
+                let keep = h + (r.len() - h) / 2;
+                let _ = client.write_all(&r[..keep]);
+                return;
+            }
+            Mode::Trickle => {
+                let Some(r) = forward(&request, upstream) else { return };
+                for chunk in r.chunks(4) {
+                    if client.write_all(chunk).is_err() {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                return;
+            }
             Mode::Hang => {
                 std::thread::sleep(Duration::from_secs(120));
                 return;

@@ -32,7 +32,26 @@ pub fn free_port() -> u16 {
 
 impl Moto {
     pub fn start() -> Moto {
-        let port = free_port();
+        Moto::start_on(free_port())
+    }
+
+    /// Kill the server process and start a fresh one on the same port (moto keeps
+    /// no state across restarts).
+    pub fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let port = self.port;
+        // Replacing the value drops the old (already dead) child harmlessly.
+        *self = Moto::start_on(port);
+    }
+
+    /// Kill the server process only; [`Moto::start_on`] brings it back.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    pub fn start_on(port: u16) -> Moto {
         let bin = moto_server();
         let child = Command::new(&bin)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])

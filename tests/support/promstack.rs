@@ -14,6 +14,8 @@ pub struct Server {
     /// Storage and config; removed on drop, after the process is gone.
     pub dir: tempfile::TempDir,
     name: &'static str,
+    bin: String,
+    args: Vec<String>,
 }
 
 impl Drop for Server {
@@ -29,19 +31,22 @@ impl Server {
     }
 
     fn spawn(name: &'static str, bin: &str, args: Vec<String>, dir: tempfile::TempDir, port: u16) -> Server {
-        let log = std::fs::File::create(dir.path().join("server.log")).expect("log file");
-        let child = Command::new(bin)
-            .args(&args)
-            .current_dir(dir.path())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot start {bin} ({e}): run ./scripts/test, which installs Debian's {bin} package")
-            });
-        let server = Server { child, port, dir, name };
+        let child = start_process(bin, &args, dir.path());
+        let server = Server { child, port, dir, name, bin: bin.to_string(), args };
         server.wait_ready();
         server
+    }
+
+    /// Kill the server process (SIGKILL: no goodbye to its clients).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Start it again on the same port with the same storage, and wait until ready.
+    pub fn revive(&mut self) {
+        self.child = start_process(&self.bin, &self.args, self.dir.path());
+        self.wait_ready();
     }
 
     /// Wait for `/-/ready` to answer 200 (Prometheus replays its WAL first).
@@ -62,6 +67,13 @@ impl Server {
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
     }
+}
+
+fn start_process(bin: &str, args: &[String], dir: &Path) -> Child {
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("server.log")).expect("log file");
+    Command::new(bin).args(args).current_dir(dir).stdout(Stdio::null()).stderr(log).spawn().unwrap_or_else(|e| {
+        panic!("cannot start {bin} ({e}): run ./scripts/test, which installs Debian's {bin} package")
+    })
 }
 
 /// A bare HTTP/1.1 GET status, so readiness checks need no client library.

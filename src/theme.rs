@@ -149,6 +149,13 @@ impl Theme {
         Ok(Self::resolve(&path, file, mode)?)
     }
 
+    /// A theme from TOML text already read (`path` names it in errors): the
+    /// parse-and-resolve step of [`Theme::load`] without the file system lookup.
+    pub fn parse(path: &Path, text: &str, mode: ColorMode) -> Result<Theme, ThemeError> {
+        let file: ThemeFile = toml_file::parse(path, text)?;
+        Ok(Self::resolve(path, file, mode)?)
+    }
+
     /// The same theme, drawn with ASCII only.
     pub fn with_ascii(mut self, ascii: bool) -> Theme {
         self.ascii = ascii;

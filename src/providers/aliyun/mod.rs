@@ -11,6 +11,7 @@ pub mod client;
 mod cms;
 pub mod config;
 pub mod creds;
+pub mod decode;
 mod ess;
 mod gtm;
 mod json;

@@ -112,6 +112,19 @@ fn to_alert(a: AzAlert, source: &SourceId, sev: &BTreeMap<String, Severity>, now
 }
 
 /// Every alert of the subscription (or of the given resource groups), all pages.
+/// One page of the alerts list as a poll reads it: the alerts, and whether a
+/// `nextLink` follows (for the fuzz targets via `azure::decode`).
+pub(super) fn decode_page(
+    body: &[u8],
+    source: &SourceId,
+    sev: &BTreeMap<String, Severity>,
+    now: DateTime<Utc>,
+) -> Result<(Vec<Alert>, bool), ProviderError> {
+    let page: Page = super::arm::decode("Alerts Management list", body)?;
+    let more = page.next_link.as_deref().is_some_and(|l| !l.is_empty());
+    Ok((page.value.into_iter().map(|a| to_alert(a, source, sev, now)).collect(), more))
+}
+
 pub async fn list(
     arm: &Arm,
     source: &SourceId,

@@ -71,7 +71,7 @@ pub struct ArmResponse {
 
 impl ArmResponse {
     pub fn json<T: DeserializeOwned>(&self, what: &str) -> Result<T, ProviderError> {
-        serde_json::from_slice(&self.body).map_err(|e| ProviderError::BadResponse(format!("{what}: {}", one_line(&e))))
+        decode(what, &self.body)
     }
     pub fn header(&self, name: &HeaderName) -> Option<&str> {
         self.headers.get_optional_str(name)
@@ -169,6 +169,11 @@ struct ErrorEnvelope {
 struct ErrorBody {
     code: Option<String>,
     message: Option<String>,
+}
+
+/// Decode an ARM JSON body; the error is one short line.
+pub fn decode<T: DeserializeOwned>(what: &str, body: &[u8]) -> Result<T, ProviderError> {
+    serde_json::from_slice(body).map_err(|e| ProviderError::BadResponse(format!("{what}: {}", one_line(&e))))
 }
 
 /// An ARM error response in words: `{"error":{"code","message"}}` (or the bare

@@ -10,6 +10,7 @@ mod alerts;
 pub mod arm;
 mod cost;
 pub mod creds;
+pub mod decode;
 pub mod metrics;
 mod traffic;
 mod vmss;

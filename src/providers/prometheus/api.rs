@@ -121,24 +121,7 @@ pub async fn query(
 ) -> Result<Vec<Sample>, ProviderError> {
     let what = format!("query {name}");
     let params = [("query", expr.to_string()), ("timeout", timeout_secs.to_string())];
-    match get(src, base, "api/v1/query", &what, &params).await? {
-        Data::Vector(items) => items
-            .into_iter()
-            .map(|i| {
-                let value = parse_value(&i.value.1)
-                    .ok_or_else(|| ProviderError::BadResponse(format!("{what}: '{}' is not a number", i.value.1)))?;
-                Ok(Sample { labels: i.metric, value })
-            })
-            .collect(),
-        Data::Scalar(p) => {
-            let value = parse_value(&p.1)
-                .ok_or_else(|| ProviderError::BadResponse(format!("{what}: '{}' is not a number", p.1)))?;
-            Ok(vec![Sample { labels: BTreeMap::new(), value }])
-        }
-        Data::Matrix(_) | Data::String(_) => {
-            Err(ProviderError::BadResponse(format!("{what}: expected an instant vector; is the query a range?")))
-        }
-    }
+    instant(&what, get(src, base, "api/v1/query", &what, &params).await?)
 }
 
 /// Evaluate `expr` over `[start, end]` every `step_secs`.
@@ -159,7 +142,45 @@ pub async fn query_range(
         ("step", format!("{}s", step_secs.max(1))),
         ("timeout", timeout_secs.to_string()),
     ];
-    match get(src, base, "api/v1/query_range", &what, &params).await? {
+    range(&what, get(src, base, "api/v1/query_range", &what, &params).await?)
+}
+
+/// An instant-query answer (status and body) as samples: what [`query`] does
+/// with the HTTP answer, for the fuzz targets (fuzz/) and tests.
+pub fn decode_instant(what: &str, status: u16, body: &[u8]) -> Result<Vec<Sample>, ProviderError> {
+    let status = reqwest::StatusCode::from_u16(status).unwrap_or(reqwest::StatusCode::BAD_GATEWAY);
+    instant(what, decode(what, status, body)?)
+}
+
+/// A range-query answer (status and body) as series: what [`query_range`] does.
+pub fn decode_range(what: &str, status: u16, body: &[u8]) -> Result<Vec<Series>, ProviderError> {
+    let status = reqwest::StatusCode::from_u16(status).unwrap_or(reqwest::StatusCode::BAD_GATEWAY);
+    range(what, decode(what, status, body)?)
+}
+
+fn instant(what: &str, data: Data) -> Result<Vec<Sample>, ProviderError> {
+    match data {
+        Data::Vector(items) => items
+            .into_iter()
+            .map(|i| {
+                let value = parse_value(&i.value.1)
+                    .ok_or_else(|| ProviderError::BadResponse(format!("{what}: '{}' is not a number", i.value.1)))?;
+                Ok(Sample { labels: i.metric, value })
+            })
+            .collect(),
+        Data::Scalar(p) => {
+            let value = parse_value(&p.1)
+                .ok_or_else(|| ProviderError::BadResponse(format!("{what}: '{}' is not a number", p.1)))?;
+            Ok(vec![Sample { labels: BTreeMap::new(), value }])
+        }
+        Data::Matrix(_) | Data::String(_) => {
+            Err(ProviderError::BadResponse(format!("{what}: expected an instant vector; is the query a range?")))
+        }
+    }
+}
+
+fn range(what: &str, data: Data) -> Result<Vec<Series>, ProviderError> {
+    match data {
         Data::Matrix(items) => Ok(items
             .into_iter()
             .map(|i| Series {

@@ -139,6 +139,19 @@ async fn poll_loop(
     }
 }
 
+/// Why a source is stale, as shown and logged: held secrets scrubbed, one line,
+/// no control characters (remote error bodies carry anything), and bounded.
+fn stale_reason(e: &ProviderError) -> String {
+    const MAX_CHARS: usize = 400;
+    let text = crate::credentials::redact(&e.to_string()).into_owned();
+    let clean: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let mut out: String = clean.split_whitespace().collect::<Vec<_>>().join(" ");
+    if out.chars().count() > MAX_CHARS {
+        out = out.chars().take(MAX_CHARS - 1).collect::<String>() + "…";
+    }
+    out
+}
+
 /// The message of a panicked task, for the source's stale reason.
 fn panic_text(e: tokio::task::JoinError) -> String {
     let payload = e.into_panic();
@@ -188,7 +201,7 @@ async fn merge_loop(
             }
             Err(e) => {
                 // Remote error text can echo what was sent: scrub held secrets first.
-                let reason = crate::credentials::redact(&e.to_string()).into_owned();
+                let reason = stale_reason(&e);
                 log::warn!("source {} failed: {reason}", status.id);
                 status.freshness = Freshness::Stale { reason };
             }
@@ -256,8 +269,7 @@ pub async fn collect_once(sources: &[SourceSchedule], now: DateTime<Utc>, demo: 
                     (status, Some(Arc::new(report)))
                 }
                 Some(Err(e)) => {
-                    status.freshness =
-                        Freshness::Stale { reason: crate::credentials::redact(&e.to_string()).into_owned() };
+                    status.freshness = Freshness::Stale { reason: stale_reason(&e) };
                     (status, None)
                 }
                 None => {
@@ -273,6 +285,14 @@ pub async fn collect_once(sources: &[SourceSchedule], now: DateTime<Utc>, demo: 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stale_reason_is_one_clean_bounded_line() {
+        let e = ProviderError::BadResponse(format!("bad\n\u{1b}[31mred\r\n{}", "x".repeat(1000)));
+        let r = stale_reason(&e);
+        assert!(r.starts_with("bad response: bad [31mred xxx"), "{r}");
+        assert!(!r.chars().any(char::is_control) && r.chars().count() == 400, "{r}");
+    }
 
     #[test]
     fn backfilled_points_extend_a_series_forward_only() {

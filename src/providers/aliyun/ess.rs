@@ -48,7 +48,9 @@ pub async fn groups(
         params.extend(filter.iter().map(|(k, v)| (k.as_str(), v.clone())));
         let v = client.read(Product::Ess, "DescribeScalingGroups", &params).await?;
         // 2014-08-28 wraps the list (ScalingGroups.ScalingGroup[]); 2022-02-22 does not.
-        let items = json::list(&v, "ScalingGroups", "ScalingGroup");
+        // A wrongly typed list is an error: reading it as "no groups" would hide the estate.
+        let items = json::strict_list(&v, "ScalingGroups", "ScalingGroup")
+            .map_err(|e| ProviderError::BadResponse(format!("DescribeScalingGroups: {e}")))?;
         seen += items.len() as u64;
         for g in items {
             let Some(id) = json::text(g, "ScalingGroupId") else { continue };

@@ -52,6 +52,32 @@ pub fn list<'a>(v: &'a Value, key: &str, inner: &str) -> &'a [Value] {
     }
 }
 
+/// [`list`] for data that must not vanish silently: absent, null or an empty
+/// wrapper is an empty list, but any other shape is an error, not "none".
+pub fn strict_list<'a>(v: &'a Value, key: &str, inner: &str) -> Result<&'a [Value], String> {
+    match v.get(key) {
+        None | Some(Value::Null) => Ok(&[]),
+        Some(Value::Array(a)) => Ok(a),
+        Some(Value::Object(o)) => match o.get(inner) {
+            Some(Value::Array(a)) => Ok(a),
+            None | Some(Value::Null) if o.len() <= 1 => Ok(&[]),
+            _ => Err(format!("{key}.{inner} is not a list")),
+        },
+        Some(other) => Err(format!("{key} is {}, not a list", kind(other))),
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
 /// A list that may arrive as an array or as a string holding the array's JSON.
 pub fn embedded_list(v: &Value, key: &str) -> Result<Vec<Value>, String> {
     match v.get(key) {
@@ -70,6 +96,17 @@ pub fn embedded_list(v: &Value, key: &str) -> Result<Vec<Value>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_wrongly_typed_list_is_an_error_not_an_empty_one() {
+        let v: Value = serde_json::json!({"A": "none", "B": {"Item": 3}, "C": {}, "D": null, "E": {"Item": [1]}});
+        assert_eq!(strict_list(&v, "A", "Item").expect_err("string"), "A is a string, not a list");
+        assert_eq!(strict_list(&v, "B", "Item").expect_err("number"), "B.Item is not a list");
+        assert!(strict_list(&v, "C", "Item").expect("empty wrapper").is_empty());
+        assert!(strict_list(&v, "D", "Item").expect("null").is_empty());
+        assert!(strict_list(&v, "Z", "Item").expect("absent").is_empty());
+        assert_eq!(strict_list(&v, "E", "Item").expect("wrapped").len(), 1);
+    }
     use serde_json::json;
 
     #[test]

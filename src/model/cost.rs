@@ -33,3 +33,39 @@ impl SpotPrice {
         1.0 - self.spot_hourly / self.on_demand_hourly
     }
 }
+
+/// The first day of `today`'s month and the first day of the next.
+pub fn month_bounds(today: chrono::NaiveDate) -> (chrono::NaiveDate, chrono::NaiveDate) {
+    use chrono::{Datelike, NaiveDate};
+    let first = today.with_day(1).unwrap_or(today);
+    let next = if today.month() == 12 {
+        NaiveDate::from_ymd_opt(today.year() + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(today.year(), today.month() + 1, 1)
+    }
+    .unwrap_or(today);
+    (first, next)
+}
+
+/// Month-end forecast at the month-to-date daily run rate (clouds whose API
+/// gives no forecast of its own).
+pub fn run_rate_forecast(month_to_date: f64, today: chrono::NaiveDate) -> f64 {
+    use chrono::Datelike;
+    let (first, next) = month_bounds(today);
+    let days = (next - first).num_days().max(1) as f64;
+    month_to_date / f64::from(today.day()).max(1.0) * days
+}
+
+#[cfg(test)]
+mod month_tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn run_rate_spans_the_whole_month_including_december() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).expect("date");
+        assert_eq!(month_bounds(d(2026, 12, 5)), (d(2026, 12, 1), d(2027, 1, 1)));
+        assert_eq!(run_rate_forecast(100.0, d(2026, 2, 14)), 200.0);
+        assert_eq!(run_rate_forecast(31.0, d(2026, 1, 1)), 961.0);
+    }
+}

@@ -5,7 +5,7 @@
 
 mod alert;
 mod cloud;
-mod cost;
+pub mod cost;
 mod fleet;
 mod health;
 mod replication;

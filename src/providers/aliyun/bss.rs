@@ -2,7 +2,7 @@
 //! month-to-date spend by product. There is no forecast API: the month-to-date
 //! run rate is extrapolated to the month's end.
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::client::{Client, Product};
@@ -39,20 +39,11 @@ pub fn snapshot(v: &Value, now: DateTime<Utc>) -> CostSnapshot {
     }
     by_service.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     let mtd: f64 = by_service.iter().map(|(_, a)| a).sum();
-    let today = now.date_naive();
-    let first = today.with_day(1).unwrap_or(today);
-    let next = if today.month() == 12 {
-        NaiveDate::from_ymd_opt(today.year() + 1, 1, 1)
-    } else {
-        NaiveDate::from_ymd_opt(today.year(), today.month() + 1, 1)
-    }
-    .unwrap_or(today);
-    let days = (next - first).num_days().max(1) as f64;
     CostSnapshot {
         cloud: CloudKind::Aliyun,
         currency: currency.unwrap_or_else(|| "CNY".into()),
         month_to_date: mtd,
-        forecast: mtd / f64::from(today.day()).max(1.0) * days,
+        forecast: crate::model::cost::run_rate_forecast(mtd, now.date_naive()),
         by_service,
     }
 }

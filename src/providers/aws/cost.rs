@@ -18,13 +18,7 @@ fn interval(start: NaiveDate, end: NaiveDate) -> Result<DateInterval, ProviderEr
 
 pub async fn month_to_date(client: &Client, now: DateTime<Utc>) -> Result<CostSnapshot, ProviderError> {
     let today = now.date_naive();
-    let first = today.with_day(1).unwrap_or(today);
-    let next_month = if today.month() == 12 {
-        NaiveDate::from_ymd_opt(today.year() + 1, 1, 1)
-    } else {
-        NaiveDate::from_ymd_opt(today.year(), today.month() + 1, 1)
-    }
-    .unwrap_or(today);
+    let (first, next_month) = crate::model::cost::month_bounds(today);
     // Cost Explorer's end date is exclusive: up to and including today.
     let tomorrow = today + Duration::days(1);
     let resp = client

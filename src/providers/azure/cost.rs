@@ -3,7 +3,7 @@
 //! A 204 (no data yet for the period) is an empty month, not an error.
 
 use azure_core::http::Method;
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::arm::Arm;
@@ -75,16 +75,7 @@ pub fn to_snapshot(q: &QueryProps, now: DateTime<Utc>) -> Result<CostSnapshot, P
 }
 
 fn run_rate(mtd: f64, now: DateTime<Utc>) -> f64 {
-    let today = now.date_naive();
-    let first = today.with_day(1).unwrap_or(today);
-    let next = if today.month() == 12 {
-        NaiveDate::from_ymd_opt(today.year() + 1, 1, 1)
-    } else {
-        NaiveDate::from_ymd_opt(today.year(), today.month() + 1, 1)
-    }
-    .unwrap_or(today);
-    let days = (next - first).num_days().max(1) as f64;
-    mtd / f64::from(today.day()).max(1.0) * days
+    crate::model::cost::run_rate_forecast(mtd, now.date_naive())
 }
 
 /// `None` when Cost Management answers 204 (nothing for the period yet).

@@ -142,14 +142,7 @@ async fn poll_loop(
 /// Why a source is stale, as shown and logged: held secrets scrubbed, one line,
 /// no control characters (remote error bodies carry anything), and bounded.
 fn stale_reason(e: &ProviderError) -> String {
-    const MAX_CHARS: usize = 400;
-    let text = crate::credentials::redact(&e.to_string()).into_owned();
-    let clean: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-    let mut out: String = clean.split_whitespace().collect::<Vec<_>>().join(" ");
-    if out.chars().count() > MAX_CHARS {
-        out = out.chars().take(MAX_CHARS - 1).collect::<String>() + "…";
-    }
-    out
+    crate::format::one_line(&crate::credentials::redact(&e.to_string()), 400)
 }
 
 /// The message of a panicked task, for the source's stale reason.

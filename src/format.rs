@@ -1,4 +1,41 @@
-//! Number and time formatting shared by the panes.
+//! Number, time and text formatting shared by the panes and the error paths.
+
+/// Remote text as one short line, for status lines, stale reasons and logs:
+/// control characters (line breaks, ESC, NUL, C1) become spaces, runs of
+/// whitespace one space, and text longer than `max_chars` is cut to that many
+/// characters ending in "…". Escape sequences lose their ESC, so what is left of
+/// them is inert text; the UI's sanitiser still guards every cell.
+pub fn one_line(s: &str, max_chars: usize) -> String {
+    if max_chars == 0 {
+        return String::new();
+    }
+    let spaced = s.chars().map(|c| if c.is_control() { ' ' } else { c });
+    let mut out = String::with_capacity(s.len().min(max_chars.saturating_mul(4)));
+    let mut count = 0;
+    let mut pending_space = false;
+    for c in spaced {
+        if c.is_whitespace() {
+            pending_space = count > 0;
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+            count += 1;
+            pending_space = false;
+        }
+        out.push(c);
+        count += 1;
+        if count > max_chars {
+            break;
+        }
+    }
+    if count > max_chars {
+        let keep = max_chars.saturating_sub(1);
+        out = out.chars().take(keep).collect::<String>();
+        out.push('…');
+    }
+    out
+}
 
 /// 1234567.8 → "1,234,568".
 pub fn int(v: f64) -> String {
@@ -67,6 +104,20 @@ pub fn secs(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_line_flattens_strips_controls_and_bounds() {
+        assert_eq!(one_line("  a\n\tb\r\n  c  ", 100), "a b c");
+        assert_eq!(one_line("red \u{1b}[31mX\u{7}\u{0}\u{9b}y", 100), "red [31mX y");
+        assert_eq!(one_line("abcdef", 6), "abcdef");
+        assert_eq!(one_line("abcdefg", 6), "abcde…");
+        assert_eq!(one_line("ab cd ef", 5), "ab c…");
+        assert_eq!(one_line("\n\n", 10), "");
+        assert_eq!(one_line("x", 0), "");
+        let long = one_line(&"é ".repeat(10_000), 400);
+        assert_eq!(long.chars().count(), 400);
+        assert!(!long.chars().any(char::is_control));
+    }
 
     #[test]
     fn formats() {

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use opsdeck::app::{AUDIT_KEPT, App, Msg, Pane};
+use opsdeck::app::{AUDIT_KEPT, App, Command, Msg, Pane};
 use opsdeck::clock::SystemClock;
 use opsdeck::collector::{Collector, SourceSchedule};
 use opsdeck::model::{Fleet, Freshness, SourceId, SourceReport, SourceStatus, TrafficHistory};
@@ -98,6 +98,8 @@ struct Rig {
     /// Record and bound key-to-frame times (from the first good poll on: start-up,
     /// with servers launching beside it, is not what the issue measures).
     measuring: bool,
+    /// Commands the App asked for on fresh reads (audit lines for settled actions).
+    commands: Vec<Command>,
 }
 
 const KEYS: [KeyCode; 8] = [
@@ -137,6 +139,7 @@ impl Rig {
             latencies: Vec::new(),
             quiet: false,
             measuring: false,
+            commands: Vec::new(),
         }
     }
 
@@ -169,7 +172,8 @@ impl Rig {
         let fleet = self.fleet();
         if fleet.generation != self.seen_generation {
             self.seen_generation = fleet.generation;
-            self.app.update(Msg::FleetChanged, &fleet);
+            let asked = self.app.update(Msg::FleetChanged, &fleet);
+            self.commands.extend(asked);
         }
         self.app.update(Msg::Clock(Utc::now()), &fleet);
         let code = if self.quiet { KeyCode::Char('z') } else { KEYS[self.keys % KEYS.len()] };
@@ -932,7 +936,7 @@ mod actions_kind {
     use super::support::promstack;
     use super::*;
     use opsdeck::actions::{Actor, Executor, Sent};
-    use opsdeck::app::{Command, Level};
+    use opsdeck::app::Level;
     use opsdeck::config::AlertmanagerConfig;
     use opsdeck::model::AlertState;
     use opsdeck::providers::prometheus::alertmanager::AlertmanagerSource;
@@ -954,6 +958,17 @@ mod actions_kind {
         assert!(opened.is_empty(), "{opened:?}");
         assert!(matches!(rig.app.mode, opsdeck::app::Mode::Confirm(_)), "no dialog: {:?}", rig.app.status);
         rig.app.update(key(KeyCode::Char(answer)), &fleet)
+    }
+
+    /// The audit lines the App asked for since the last call: the verdicts on lost answers.
+    fn verdicts(rig: &mut Rig) -> Vec<(opsdeck::actions::Outcome, String)> {
+        rig.commands
+            .drain(..)
+            .filter_map(|c| match c {
+                Command::Record { checked, outcome, .. } => Some((outcome, checked.plan.target)),
+                _ => None,
+            })
+            .collect()
     }
 
     fn status(rig: &Rig) -> String {
@@ -1027,6 +1042,7 @@ mod actions_kind {
         let s = status(&rig);
         assert!(s.contains("landed") && !s.contains("did not"), "{s}");
         assert_eq!(rig.app.status.as_ref().map(|s| s.level), Some(Level::Info));
+        assert_eq!(verdicts(&mut rig), vec![(opsdeck::actions::Outcome::Landed, checked.plan.target.clone())]);
         assert_eq!(writes(&front), 1, "exactly one write: never re-sent");
         let f = rig.fleet();
         let now = f.alerts.iter().find(|a| a.id == alert.id).expect("alert");
@@ -1050,10 +1066,61 @@ mod actions_kind {
         rig.until("the fresh read settles it", |_, r| r.app.in_flight.is_empty()).await;
         let s = status(&rig);
         assert!(s.contains("did not land") && s.contains("nothing was re-sent"), "{s}");
+        assert_eq!(verdicts(&mut rig), vec![(opsdeck::actions::Outcome::NotLanded, checked.plan.target.clone())]);
         assert_eq!(deletes(&front), 1, "exactly one write: never re-sent");
         let f = rig.fleet();
         let now = f.alerts.iter().find(|a| a.id == alert.id).expect("alert");
         assert!(matches!(now.state, AlertState::Acknowledged { .. }), "still acknowledged: {:?}", now.state);
         eprintln!("faults: actions: {}", rig.latency_report("actions"));
+    }
+    /// The command-line path (`opsdeck ack … --yes`): a lost answer is audited as
+    /// `unknown`, re-read, and the read's verdict is a second audit line.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_cli_audits_the_verdict_on_a_lost_answer() {
+        let am = promstack::alertmanager(None);
+        promstack::post_alerts(
+            &am,
+            serde_json::json!([{
+                "labels": {"alertname": "QueueBacklog", "cloud": "azure", "severity": "warning"},
+                "annotations": {"summary": "backlog growing"},
+                "startsAt": Utc::now().to_rfc3339(),
+            }]),
+        )
+        .await;
+        let front = Faulty::start(am.port);
+        let provider: Arc<dyn Provider> = Arc::new(
+            AlertmanagerSource::new("am", &AlertmanagerConfig::new(vec![front.url()]), Duration::from_secs(2))
+                .expect("am"),
+        );
+        let sources =
+            vec![SourceSchedule { provider: provider.clone(), interval: INTERVAL, timeout: Duration::from_secs(3) }];
+        let deadline = Instant::now() + Duration::from_secs(WAIT_SECS);
+        let alert_id = loop {
+            let f = opsdeck::collector::collect_once(&sources, Utc::now(), false).await;
+            if let Some(a) = f.alerts.iter().find(|a| a.title.contains("QueueBacklog")) {
+                break a.id.clone();
+            }
+            assert!(Instant::now() < deadline, "the alert never showed: {:?}", f.sources);
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        let executor = Executor::new([provider]);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let audit = opsdeck::actions::AuditLog::new(dir.path().join("audit.jsonl"));
+        front.only(Some("POST /api/v2/silences"));
+        front.set(Mode::LoseResponse);
+        let request = opsdeck::runbook::Request {
+            intent: opsdeck::actions::Intent::Ack { alert_id, comment: "draining".into(), minutes: Some(30) },
+            yes: true,
+            confirm: None,
+            force: None,
+            rpo_secs: 30.0,
+            confirm_timeout: Duration::from_secs(20),
+        };
+        let report = opsdeck::runbook::run(request, &sources, Some(&executor), Some(&audit), &actor()).await;
+        assert_eq!(report.outcome, "executed", "{report:?}");
+        assert_eq!(front.count_containing("POST /api/v2/silences"), 1, "exactly one write: never re-sent");
+        let outcomes: Vec<_> = audit.tail(10).into_iter().map(|r| r.outcome).collect();
+        use opsdeck::actions::Outcome;
+        assert_eq!(outcomes, vec![Outcome::Unknown, Outcome::Landed]);
     }
 }

@@ -148,13 +148,25 @@ async fn pushed_metrics_become_figures_and_a_fired_rule_becomes_an_alert() {
     );
 
     // A fresh source: the first poll also backfills history (3 range queries), later ones do not.
+    // (Two seconds on, so the range's whole-second end is past the scrape that made the rates.)
+    tokio::time::sleep(Duration::from_secs(2)).await;
     let fresh = PrometheusSource::new("prom", &cfg, TIMEOUT).expect("source");
     let first = poll(&fresh).await.expect("first poll");
     let second = poll(&fresh).await.expect("second poll");
     assert_eq!(first.poll_cost.as_ref().map(|c| c.api_calls), Some(4 + 1 + 3));
     assert_eq!(second.poll_cost.as_ref().map(|c| c.api_calls), Some(4 + 1));
-    assert!(first.history.iter().all(|(_, p)| p.at <= Utc::now()));
     assert!(second.history.is_empty());
+    // The backfill ends now and the instant queries above already saw rates, so it holds
+    // points with the pushed traffic for every cloud (error ratios exact); points from
+    // before the second push are rate 0, which is true of them.
+    let window = Utc::now() - chrono::Duration::minutes(i64::from(cfg.backfill_minutes)) - chrono::Duration::seconds(5);
+    assert!(first.history.iter().all(|(_, p)| p.at > window && p.at <= Utc::now()), "{:?}", first.history);
+    assert!(first.history.windows(2).all(|w| w[0].1.at <= w[1].1.at), "oldest first");
+    for (cloud, ratio) in [(CloudKind::Aws, 0.05), (CloudKind::Azure, 0.01), (CloudKind::Aliyun, 0.20)] {
+        let busy = first.history.iter().filter(|(c, p)| *c == cloud && p.rps > 0.0).map(|(_, p)| p).next_back();
+        let busy = busy.unwrap_or_else(|| panic!("no backfilled traffic for {cloud:?}: {:?}", first.history));
+        assert!((busy.error_rate - ratio).abs() < 1e-9, "{cloud:?}: {busy:?}");
+    }
 
     // The rule fires for aliyun only (20 % > 5 %) and Alertmanager has it.
     let am_src = AlertmanagerSource::new("am", &AlertmanagerConfig::new(vec![am.url()]), TIMEOUT).expect("am");

@@ -19,6 +19,10 @@ pub enum Outcome {
     /// Sent, but the answer was lost: it may or may not have landed. A fresh read
     /// decides; it is never re-sent.
     Unknown,
+    /// The verdict on an earlier `unknown`: a fresh read shows the change.
+    Landed,
+    /// The verdict on an earlier `unknown`: a fresh read shows no change.
+    NotLanded,
 }
 
 impl Outcome {
@@ -29,6 +33,8 @@ impl Outcome {
             Outcome::Executed => "executed",
             Outcome::Failed => "failed",
             Outcome::Unknown => "unknown",
+            Outcome::Landed => "landed",
+            Outcome::NotLanded => "not landed",
         }
     }
 }

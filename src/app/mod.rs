@@ -186,8 +186,16 @@ pub struct InFlight {
     pub since: DateTime<Utc>,
     pub request_id: Option<String>,
     /// Set when the answer was lost: from then, the first fresh read of the plan's
-    /// source says whether it landed.
-    pub unknown_since: Option<DateTime<Utc>>,
+    /// source says whether it landed, and that verdict is audited too.
+    pub lost: Option<LostAnswer>,
+}
+
+/// An action whose answer never came back, waiting for a fresh read to settle it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LostAnswer {
+    pub at: DateTime<Utc>,
+    /// Kept so the verdict's audit line carries the same plan and guards.
+    pub checked: Checked,
 }
 
 /// How long an executed change may take to show in a fresh read before the
@@ -266,8 +274,7 @@ impl App {
             Msg::Key(k) => self.on_key(k, fleet),
             Msg::FleetChanged => {
                 self.rebuild_rows(fleet);
-                self.confirm_in_flight(fleet);
-                vec![]
+                self.confirm_in_flight(fleet)
             }
             Msg::Resize { width, height } => {
                 self.size = (width, height);
@@ -285,10 +292,7 @@ impl App {
                 self.expire_in_flight();
                 vec![]
             }
-            Msg::ActionFinished { checked, result } => {
-                self.on_action_finished(checked, result, fleet);
-                vec![]
-            }
+            Msg::ActionFinished { checked, result } => self.on_action_finished(checked, result, fleet),
             Msg::ActionUnknown { checked, error, at } => self.on_action_unknown(checked, error, at),
             Msg::Audited(record) => {
                 if self.audit.len() == AUDIT_KEPT {
@@ -351,14 +355,14 @@ impl App {
                     plan: checked.plan.clone(),
                     since: self.now,
                     request_id: None,
-                    unknown_since: None,
+                    lost: None,
                 });
                 vec![Command::Execute { checked, forced }]
             }
         }
     }
 
-    fn on_action_finished(&mut self, checked: Checked, result: Result<String, String>, fleet: &Fleet) {
+    fn on_action_finished(&mut self, checked: Checked, result: Result<String, String>, fleet: &Fleet) -> Vec<Command> {
         let target = checked.plan.target.clone();
         match result {
             Ok(request_id) => {
@@ -372,11 +376,12 @@ impl App {
                     "{} sent (request {request_id}); waiting for a fresh read to confirm",
                     checked.plan.intent
                 ));
-                self.confirm_in_flight(fleet);
+                self.confirm_in_flight(fleet)
             }
             Err(e) => {
                 self.in_flight.retain(|f| f.plan.target != target);
                 self.error(format!("{} failed: {e}", checked.plan.intent));
+                vec![]
             }
         }
     }
@@ -385,7 +390,7 @@ impl App {
     fn on_action_unknown(&mut self, checked: Checked, error: String, at: DateTime<Utc>) -> Vec<Command> {
         let target = checked.plan.target.clone();
         if let Some(f) = self.in_flight.iter_mut().find(|f| f.plan.target == target) {
-            f.unknown_since = Some(at);
+            f.lost = Some(LostAnswer { at, checked: checked.clone() });
         }
         self.error(format!(
             "unknown: {} — answer lost ({error}); re-reading {} (not re-sent)",
@@ -395,18 +400,18 @@ impl App {
     }
 
     /// In-flight actions that a fresh read now shows are done; lost answers that a
-    /// fresh read of their source settles either way.
-    fn confirm_in_flight(&mut self, fleet: &Fleet) {
+    /// fresh read of their source settles either way (and the verdict is audited).
+    fn confirm_in_flight(&mut self, fleet: &Fleet) -> Vec<Command> {
         let now = self.now;
         let mut done = Vec::new();
         let mut settled = Vec::new();
         self.in_flight.retain(|f| {
-            if let Some(lost_at) = f.unknown_since {
+            if let Some(lost) = &f.lost {
                 let read_after = fleet.source(&f.plan.source).is_some_and(|s| {
-                    s.freshness == crate::model::Freshness::Fresh && s.last_ok.is_some_and(|ok| ok >= lost_at)
+                    s.freshness == crate::model::Freshness::Fresh && s.last_ok.is_some_and(|ok| ok >= lost.at)
                 });
                 if read_after {
-                    settled.push((f.clone(), f.plan.is_reflected_in(fleet)));
+                    settled.push((lost.checked.clone(), f.plan.is_reflected_in(fleet)));
                 }
                 return !read_after;
             }
@@ -416,19 +421,23 @@ impl App {
             }
             !seen
         });
-        for (f, landed) in settled {
-            if landed {
-                self.undo = f.plan.inverse();
+        let mut commands = Vec::new();
+        for (checked, landed) in settled {
+            let outcome = if landed {
+                self.undo = checked.plan.inverse();
                 self.info(format!(
                     "{} landed: a fresh read after the lost answer shows it (not re-sent)",
-                    f.plan.intent
+                    checked.plan.intent
                 ));
+                Outcome::Landed
             } else {
                 self.error(format!(
                     "{} did not land: a fresh read after the lost answer shows no change; nothing was re-sent",
-                    f.plan.intent
+                    checked.plan.intent
                 ));
-            }
+                Outcome::NotLanded
+            };
+            commands.push(Command::Record { checked, outcome, forced: None });
         }
         for f in done {
             let took = (now - f.since).num_seconds().max(0);
@@ -439,6 +448,7 @@ impl App {
                 .unwrap_or_default();
             self.info(format!("{} in effect: confirmed by a fresh read after {took}s{effect}", f.plan.intent));
         }
+        commands
     }
 
     fn expire_in_flight(&mut self) {

@@ -29,20 +29,30 @@ pub struct Check {
     pub result: Result<String, String>,
 }
 
+/// What went wrong with one call to a source. The text comes partly from the
+/// remote side (error bodies, messages), so it is shown flattened to one line
+/// without control characters, however it was built.
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
 pub enum ProviderError {
     #[error("timed out after {0:?}")]
     Timeout(std::time::Duration),
-    #[error("throttled: {0}")]
+    #[error("throttled: {}", shown(.0))]
     Throttled(String),
-    #[error("authentication failed: {0}")]
+    #[error("authentication failed: {}", shown(.0))]
     Auth(String),
-    #[error("unreachable: {0}")]
+    #[error("unreachable: {}", shown(.0))]
     Unreachable(String),
-    #[error("bad response: {0}")]
+    #[error("bad response: {}", shown(.0))]
     BadResponse(String),
-    #[error("not supported by this source: {0}")]
+    #[error("not supported by this source: {}", shown(.0))]
     Unsupported(String),
+}
+
+/// Long enough for any honest message; the collector cuts stale reasons shorter.
+const SHOWN_CHARS: usize = 2000;
+
+fn shown(s: &str) -> String {
+    crate::format::one_line(s, SHOWN_CHARS)
 }
 
 #[async_trait]

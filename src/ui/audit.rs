@@ -33,8 +33,8 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         .take(visible)
         .map(|r| {
             let style = match r.outcome {
-                Outcome::Executed => t.ok,
-                Outcome::Failed | Outcome::Unknown => t.crit,
+                Outcome::Executed | Outcome::Landed => t.ok,
+                Outcome::Failed | Outcome::Unknown | Outcome::NotLanded => t.crit,
                 Outcome::Refused => t.warn,
                 Outcome::Cancelled => t.muted,
             };

@@ -264,11 +264,8 @@ fn transport_error(action: &str, e: &reqwest::Error) -> ProviderError {
     }
 }
 
-/// Remote text on one short line.
-pub fn one_line(s: &str, max: usize) -> String {
-    let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() > max { format!("{}…", flat.chars().take(max).collect::<String>()) } else { flat }
-}
+/// Remote text on one short line, with no control characters.
+pub use crate::format::one_line;
 
 fn is_auth_code(code: &str) -> bool {
     code.contains("AccessKey")

@@ -210,15 +210,12 @@ fn core_error(what: &str, e: &azure_core::Error) -> ProviderError {
     }
 }
 
-/// First line of an error, at most 200 characters: error text must stay one short line.
+/// First line of an error, at most 200 characters and no control characters:
+/// error text must stay one short line.
 pub fn one_line(e: &dyn std::fmt::Display) -> String {
     let s = e.to_string();
     let first = s.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
-    let mut out: String = first.chars().take(200).collect();
-    if first.chars().count() > 200 {
-        out.push('…');
-    }
-    out
+    crate::format::one_line(first, 200)
 }
 
 /// Seconds from `Retry-After` (ARM sends delta-seconds).

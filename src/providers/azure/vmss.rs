@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use azure_core::http::Method;
+use azure_core::http::{Method, Url};
 use serde::Deserialize;
 
 use super::arm::{AZURE_ASYNC_OPERATION, Arm, ArmResponse, LOCATION, retry_after};
@@ -132,45 +132,31 @@ async fn follow(arm: &Arm, id: &str, first: &ArmResponse, lro: LroLimits) -> Res
     let expired = || ProviderError::Timeout(lro.timeout);
     if let Some(link) = first.header(&AZURE_ASYNC_OPERATION) {
         let url = arm.same_origin(link)?;
-        let mut pause = wait_for(first, lro);
-        loop {
-            if Instant::now() + pause > deadline {
-                return Err(expired());
-            }
-            tokio::time::sleep(pause).await;
-            let resp = arm.send("VMSS operation status", Method::Get, url.clone(), None).await?;
+        return poll_until(arm, "VMSS operation status", url, first, lro, deadline, |resp| {
             let op: OperationStatus = resp.json("VMSS operation status")?;
             match op.status.to_ascii_lowercase().as_str() {
-                "succeeded" => return Ok(()),
+                "succeeded" => Ok(true),
                 "failed" | "canceled" | "cancelled" => {
                     let e = op.error.unwrap_or(OperationError { code: None, message: None });
-                    return Err(ProviderError::BadResponse(format!(
+                    Err(ProviderError::BadResponse(format!(
                         "VMSS update {}: {} {}",
                         op.status,
                         e.code.unwrap_or_default(),
                         super::arm::one_line(&e.message.unwrap_or_default())
-                    )));
+                    )))
                 }
-                _ => pause = wait_for(&resp, lro),
+                _ => Ok(false),
             }
-        }
+        })
+        .await;
     }
     if first.status == 202
         && let Some(link) = first.header(&LOCATION)
     {
         let url = arm.same_origin(link)?;
-        let mut pause = wait_for(first, lro);
-        loop {
-            if Instant::now() + pause > deadline {
-                return Err(expired());
-            }
-            tokio::time::sleep(pause).await;
-            let resp = arm.send("VMSS operation location", Method::Get, url.clone(), None).await?;
-            if resp.status != 202 {
-                return Ok(());
-            }
-            pause = wait_for(&resp, lro);
-        }
+        // The Location URL answers 202 while the operation runs.
+        return poll_until(arm, "VMSS operation location", url, first, lro, deadline, |resp| Ok(resp.status != 202))
+            .await;
     }
     // Neither header: the PATCH answer's provisioningState, then the resource's.
     let mut state = first
@@ -193,6 +179,31 @@ async fn follow(arm: &Arm, id: &str, first: &ArmResponse, lro: LroLimits) -> Res
         }
         let v: Vmss = arm.get("VMSS GET", arm.url(id, API, &[])).await?;
         state = Some(v.properties.and_then(|p| p.provisioning_state).unwrap_or_default());
+    }
+}
+
+/// GET `url` until `settled` says the operation has ended (or fails it), waiting
+/// between polls as the previous answer's `Retry-After` asks.
+async fn poll_until(
+    arm: &Arm,
+    what: &str,
+    url: Url,
+    first: &ArmResponse,
+    lro: LroLimits,
+    deadline: Instant,
+    settled: impl Fn(&ArmResponse) -> Result<bool, ProviderError>,
+) -> Result<(), ProviderError> {
+    let mut pause = wait_for(first, lro);
+    loop {
+        if Instant::now() + pause > deadline {
+            return Err(ProviderError::Timeout(lro.timeout));
+        }
+        tokio::time::sleep(pause).await;
+        let resp = arm.send(what, Method::Get, url.clone(), None).await?;
+        if settled(&resp)? {
+            return Ok(());
+        }
+        pause = wait_for(&resp, lro);
     }
 }
 

@@ -22,18 +22,23 @@ pub struct SourceSchedule {
     pub timeout: Duration,
 }
 
-/// Longest wait between attempts while a source keeps failing.
+/// While a source keeps failing, the wait between attempts doubles up to eight of
+/// its intervals (so it comes back within a few of its own polls once the fault
+/// ends: an operator mid-incident should not stare at a stale pane for minutes after
+/// the API is back), and never beyond five minutes.
+const MAX_BACKOFF_INTERVALS: u32 = 8;
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
 /// The delay before the next attempt: the interval while healthy, doubling per
-/// consecutive failure up to [`MAX_BACKOFF`], with up to 10 % jitter so that many
+/// consecutive failure up to the cap above, with up to 10 % jitter so that many
 /// consoles do not poll an API in lockstep.
 pub fn next_delay(interval: Duration, failures: u32, jitter_unit: f64) -> Duration {
     let base = if failures == 0 {
         interval
     } else {
+        let cap = interval.saturating_mul(MAX_BACKOFF_INTERVALS).min(MAX_BACKOFF).max(interval);
         let factor = 2u32.saturating_pow(failures.min(16));
-        interval.saturating_mul(factor).min(MAX_BACKOFF.max(interval))
+        interval.saturating_mul(factor).min(cap)
     };
     base.mul_f64(1.0 + 0.1 * jitter_unit.clamp(0.0, 1.0))
 }
@@ -326,7 +331,12 @@ mod tests {
         assert_eq!(next_delay(i, 0, 0.0), i);
         assert_eq!(next_delay(i, 1, 0.0), Duration::from_secs(10));
         assert_eq!(next_delay(i, 3, 0.0), Duration::from_secs(40));
-        assert_eq!(next_delay(i, 30, 0.0), MAX_BACKOFF);
+        // Capped at eight intervals...
+        assert_eq!(next_delay(i, 4, 0.0), Duration::from_secs(40));
+        assert_eq!(next_delay(i, 30, 0.0), Duration::from_secs(40));
+        // ...and five minutes, for slow sources (a cost API read hourly waits its hour).
+        assert_eq!(next_delay(Duration::from_secs(60), 30, 0.0), MAX_BACKOFF);
+        assert_eq!(next_delay(Duration::from_secs(3600), 30, 0.0), Duration::from_secs(3600));
         assert_eq!(next_delay(i, 0, 1.0), Duration::from_millis(5500));
     }
 }

@@ -934,6 +934,7 @@ mod actions_kind {
     use opsdeck::config::AlertmanagerConfig;
     use opsdeck::model::AlertState;
     use opsdeck::providers::prometheus::alertmanager::AlertmanagerSource;
+    use serde_json::json;
 
     fn actor() -> Actor {
         Actor { user: "oncall".into(), host: "bastion-1".into(), ssh_client: None }
@@ -954,6 +955,19 @@ mod actions_kind {
         rig.app.update(key(KeyCode::Char(answer)), &fleet)
     }
 
+    /// An Alertmanager source behind a misbehaving front, with one firing alert.
+    async fn alertmanager_with_alert(am: &promstack::Server, labels: serde_json::Value) -> (Faulty, Arc<dyn Provider>) {
+        let alert =
+            json!([{"labels": labels, "annotations": {"summary": "firing"}, "startsAt": Utc::now().to_rfc3339()}]);
+        promstack::post_alerts(am, alert).await;
+        let front = Faulty::start(am.port);
+        let provider: Arc<dyn Provider> = Arc::new(
+            AlertmanagerSource::new("am", &AlertmanagerConfig::new(vec![front.url()]), Duration::from_secs(2))
+                .expect("am"),
+        );
+        (front, provider)
+    }
+
     /// The audit lines the App asked for since the last call: the verdicts on lost answers.
     fn verdicts(rig: &mut Rig) -> Vec<(opsdeck::actions::Outcome, String)> {
         rig.commands
@@ -972,20 +986,11 @@ mod actions_kind {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn stale_plans_are_refused_and_lost_answers_are_re_read_never_re_sent() {
         let am = promstack::alertmanager(None);
-        promstack::post_alerts(
+        let (front, provider) = alertmanager_with_alert(
             &am,
-            serde_json::json!([{
-                "labels": {"alertname": "DiskFull", "cloud": "aws", "severity": "warning", "instance": "db-1"},
-                "annotations": {"summary": "disk 95% full"},
-                "startsAt": Utc::now().to_rfc3339(),
-            }]),
+            json!({"alertname": "DiskFull", "cloud": "aws", "severity": "warning", "instance": "db-1"}),
         )
         .await;
-        let front = Faulty::start(am.port);
-        let provider: Arc<dyn Provider> = Arc::new(
-            AlertmanagerSource::new("am", &AlertmanagerConfig::new(vec![front.url()]), Duration::from_secs(2))
-                .expect("am"),
-        );
         let executor = Executor::new([provider.clone()]);
         let mut rig = Rig::new(provider, Duration::from_secs(3));
         rig.warm_up();
@@ -1072,20 +1077,9 @@ mod actions_kind {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_cli_audits_the_verdict_on_a_lost_answer() {
         let am = promstack::alertmanager(None);
-        promstack::post_alerts(
-            &am,
-            serde_json::json!([{
-                "labels": {"alertname": "QueueBacklog", "cloud": "azure", "severity": "warning"},
-                "annotations": {"summary": "backlog growing"},
-                "startsAt": Utc::now().to_rfc3339(),
-            }]),
-        )
-        .await;
-        let front = Faulty::start(am.port);
-        let provider: Arc<dyn Provider> = Arc::new(
-            AlertmanagerSource::new("am", &AlertmanagerConfig::new(vec![front.url()]), Duration::from_secs(2))
-                .expect("am"),
-        );
+        let (front, provider) =
+            alertmanager_with_alert(&am, json!({"alertname": "QueueBacklog", "cloud": "azure", "severity": "warning"}))
+                .await;
         let sources =
             vec![SourceSchedule { provider: provider.clone(), interval: INTERVAL, timeout: Duration::from_secs(3) }];
         let deadline = Instant::now() + Duration::from_secs(WAIT_SECS);

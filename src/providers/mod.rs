@@ -76,3 +76,32 @@ pub trait Provider: Send + Sync {
         Err(ProviderError::Unsupported(format!("{} cannot {}", self.kind(), plan.intent)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Error text is built from remote bodies in many places; however it was built,
+    /// it is shown as one line with no control characters (what the fuzz targets'
+    /// property checks on every decoder).
+    #[test]
+    fn errors_show_as_one_clean_line_whatever_they_carry() {
+        let hostile = "Throttling.User\r\nX-Injected: 1\u{1b}]0;pwned\u{7}\u{1b}[2J\u{0}\u{9b}31m end";
+        for e in [
+            ProviderError::Throttled(hostile.into()),
+            ProviderError::Auth(hostile.into()),
+            ProviderError::Unreachable(hostile.into()),
+            ProviderError::BadResponse(hostile.into()),
+            ProviderError::Unsupported(hostile.into()),
+        ] {
+            let shown = e.to_string();
+            assert!(!shown.chars().any(char::is_control), "{shown:?}");
+            assert!(shown.ends_with("Throttling.User X-Injected: 1 ]0;pwned [2J 31m end"), "{shown:?}");
+        }
+        // Alibaba's decoder, with a message that tries to start a new log line.
+        let body = r#"{"Code":"Forbidden.RAM","Message":"denied\n2026-01-01 INFO all good\u001b[0m","RequestId":"r-1"}"#;
+        let e = aliyun::decode::answer("DescribeScalingGroups", 403, body).expect_err("an error");
+        let shown = e.to_string();
+        assert!(!shown.chars().any(char::is_control) && shown.contains("denied 2026-01-01 INFO all good"), "{shown:?}");
+    }
+}

@@ -10,6 +10,7 @@ pub mod config;
 pub mod credentials;
 pub mod fault_injection;
 pub mod format;
+pub mod logging;
 pub mod model;
 pub mod providers;
 pub mod runbook;

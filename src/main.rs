@@ -37,6 +37,13 @@ struct Cli {
     /// For slow links: at most 4 frames a second and a clock that ticks once a minute.
     #[arg(long, global = true)]
     low_bandwidth: bool,
+    /// How much to log (to the Logs pane and --log-file). trace includes the HTTP
+    /// clients' and SDKs' own records; secrets are scrubbed from every line.
+    #[arg(long, global = true, value_enum, default_value_t = LogLevel::Info, env = "OPSDECK_LOG_LEVEL")]
+    log_level: LogLevel,
+    /// Also append the log to this file (created owner-only), to read after a session.
+    #[arg(long, global = true, value_name = "PATH", env = "OPSDECK_LOG_FILE")]
+    log_file: Option<PathBuf>,
     /// Never change anything: no failover, scale or acknowledgement can run. Wins
     /// over the config, which can only make a session stricter.
     #[arg(long, global = true)]
@@ -53,6 +60,27 @@ enum ColorChoice {
     #[value(name = "256")]
     Ansi256,
     Truecolor,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum LogLevel {
+    Error,
+    Warn,
+    Info,
+    Debug,
+    Trace,
+}
+
+impl From<LogLevel> for log::LevelFilter {
+    fn from(l: LogLevel) -> Self {
+        match l {
+            LogLevel::Error => log::LevelFilter::Error,
+            LogLevel::Warn => log::LevelFilter::Warn,
+            LogLevel::Info => log::LevelFilter::Info,
+            LogLevel::Debug => log::LevelFilter::Debug,
+            LogLevel::Trace => log::LevelFilter::Trace,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -185,6 +213,12 @@ struct ActArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Before anything can log: every record goes through the one gate.
+    let logging = opsdeck::logging::LogOptions { level: cli.log_level.into(), file: cli.log_file.clone() };
+    if let Err(e) = opsdeck::logging::init(&logging) {
+        eprintln!("opsdeck: {e}");
+        return ExitCode::from(2);
+    }
     if let Some(Cmd::Snapshot { format, source, drill }) = &cli.command {
         let (format, source, drills) = (*format, source.clone(), drill.clone());
         return match snapshot(&cli, format, source, &drills) {
@@ -397,7 +431,6 @@ fn wallboard(cli: &Cli, rotate_secs: u32, stale_after: u32) -> anyhow::Result<()
     let built = startup::build(&config, cli.demo.as_deref())?;
     let theme_name = cli.theme.clone().or(config.theme.clone()).unwrap_or_else(|| "default".into());
     let theme = Theme::load(&theme_name, Config::themes_dir().as_deref(), color_mode(cli.color))?.with_ascii(cli.ascii);
-    tui_logger::init_logger(log::LevelFilter::Info).context("starting the logger")?;
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     rt.block_on(runtime::run_wallboard(runtime::WallboardSession {
         sources: built.sources,
@@ -525,8 +558,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let theme_name = cli.theme.or(config.theme.clone()).unwrap_or_else(|| "default".into());
     let theme = Theme::load(&theme_name, Config::themes_dir().as_deref(), color_mode(cli.color))?.with_ascii(cli.ascii);
 
-    tui_logger::init_logger(log::LevelFilter::Debug).context("starting the log pane")?;
-    tui_logger::set_default_level(log::LevelFilter::Info);
     log::info!("opsdeck {} started with {} source(s)", env!("CARGO_PKG_VERSION"), built.sources.len());
 
     let rt = tokio::runtime::Builder::new_multi_thread()

@@ -123,7 +123,7 @@ fn a_planted_secret_appears_in_no_output() {
         export AWS_SECRET_ACCESS_KEY='{secret}' AWS_ACCESS_KEY_ID=AKIATEST
         "$OPSDECK" creds list; "$OPSDECK" creds get demo token; "$OPSDECK" doctor; "$OPSDECK" snapshot --format json
         sock=opsdeck-hygiene-$$
-        tmux -L $sock new-session -d -s h -x 120 -y 30 "$OPSDECK 2>$HOME/stderr.txt"
+        tmux -L $sock new-session -d -s h -x 120 -y 30 "$OPSDECK --log-level trace --log-file $HOME/trace.log 2>$HOME/stderr.txt"
         sleep 1.5
         tmux -L $sock send-keys -t h -l ':scale aws/web-asg 2'; tmux -L $sock send-keys -t h Enter; sleep 0.3
         tmux -L $sock send-keys -t h y; sleep 1
@@ -136,6 +136,11 @@ fn a_planted_secret_appears_in_no_output() {
     assert!(t.contains("session-done"), "the session ran: {t}");
     assert!(t.contains("executed") && t.contains("scale aws/web-asg 2"), "the action ran and was audited: {t}");
     assert!(!t.contains(secret), "the secret leaked into the output:\n{t}");
+    let trace = std::fs::read_to_string(home.path().join("trace.log")).expect("the session's trace log");
+    assert!(
+        trace.contains(" TRACE ") && trace.contains("scale aws/web-asg 2"),
+        "a trace-level log of the session: {trace}"
+    );
     for f in files_under(home.path()) {
         if let Ok(content) = std::fs::read(&f) {
             assert!(!String::from_utf8_lossy(&content).contains(secret), "the secret is in {f}");
@@ -174,10 +179,12 @@ fn echo_server() -> u16 {
 /// (environment), a Prometheus bearer token, an Alertmanager basic-auth password,
 /// an Alibaba AccessKey and an Azure client secret (all in the real keyring) —
 /// while every HTTP source talks to a server that echoes the request back in its
-/// 401: creds list, doctor, snapshot (table and JSON) and a dry-run action print
-/// no secret, and no file under HOME holds one.
+/// 401: creds list, doctor, snapshot (table and JSON), an action and a console
+/// session that polls and fails, all logging at trace level to a file, print no
+/// secret, and no file under HOME (the trace log and audit log among them) holds one.
 #[test]
 fn secrets_in_every_slot_stay_out_of_every_output_even_when_a_server_echoes_them() {
+    need("tmux");
     let home = tempfile::tempdir().expect("tempdir");
     let port = echo_server();
     let secret = "PLANTED-every-slot-7c2d94";
@@ -238,9 +245,16 @@ arm_endpoint = "https://127.0.0.1:{port}"
         done
         printf 'LTAItestkeyid' | "$OPSDECK" creds set ali access_key_id || exit 11
         export AWS_SECRET_ACCESS_KEY='{secret}' AWS_ACCESS_KEY_ID=AKIATEST
-        C="--config {cfg}"
+        C="--config {cfg} --log-level trace --log-file $HOME/trace.log"
         "$OPSDECK" $C creds list; "$OPSDECK" $C doctor; "$OPSDECK" $C snapshot; "$OPSDECK" $C snapshot --format json
         "$OPSDECK" $C ack some-alert looking into it --json
+        # The console: every source polls, fails on the echo and goes stale, logged.
+        sock=opsdeck-echo-$$
+        tmux -L $sock new-session -d -s h -x 160 -y 40 "$OPSDECK $C 2>$HOME/console-stderr.txt"
+        sleep 5
+        tmux -L $sock send-keys -t h 6; sleep 0.5; tmux -L $sock capture-pane -p -t h
+        tmux -L $sock send-keys -t h q; sleep 0.5; tmux -L $sock kill-server 2>/dev/null
+        cat $HOME/console-stderr.txt
         echo session-done"#,
         cfg = config.display()
     );
@@ -251,6 +265,12 @@ arm_endpoint = "https://127.0.0.1:{port}"
     assert!(t.contains("Bearer ***"), "the echoed header is shown with the token scrubbed: {t}");
     assert!(t.contains("prom") && t.contains("✗"), "doctor reported the failing sources: {t}");
     assert!(!t.contains(secret), "the secret leaked into the output:\n{t}");
+    // The HTTP clients' own trace records went through the gate into the file too.
+    let trace = std::fs::read_to_string(home.path().join("trace.log")).expect("the trace log");
+    assert!(trace.contains(" TRACE ") && trace.contains("hyper"), "dependency records at trace level: {trace}");
+    // The console logged each source's failure, echo included, scrubbed by the gate.
+    let failed = trace.lines().filter(|l| l.contains("WARN") && l.contains("failed:")).collect::<Vec<_>>();
+    assert!(failed.iter().any(|l| l.contains("Bearer ***")), "the echoed header, scrubbed, in the log: {failed:#?}");
     for f in files_under(home.path()) {
         if let Ok(content) = std::fs::read(&f) {
             assert!(!String::from_utf8_lossy(&content).contains(secret), "the secret is in {f}");

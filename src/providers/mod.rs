@@ -99,7 +99,8 @@ mod tests {
             assert!(shown.ends_with("Throttling.User X-Injected: 1 ]0;pwned [2J 31m end"), "{shown:?}");
         }
         // Alibaba's decoder, with a message that tries to start a new log line.
-        let body = r#"{"Code":"Forbidden.RAM","Message":"denied\n2026-01-01 INFO all good\u001b[0m","RequestId":"r-1"}"#;
+        let body =
+            r#"{"Code":"Forbidden.RAM","Message":"denied\n2026-01-01 INFO all good\u001b[0m","RequestId":"r-1"}"#;
         let e = aliyun::decode::answer("DescribeScalingGroups", 403, body).expect_err("an error");
         let shown = e.to_string();
         assert!(!shown.chars().any(char::is_control) && shown.contains("denied 2026-01-01 INFO all good"), "{shown:?}");

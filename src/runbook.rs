@@ -178,15 +178,14 @@ pub async fn run(
     let started = std::time::Instant::now();
     let sent = actions::Sent::of(executor.execute(&checked.plan, actor, Utc::now()).await);
     let (outcome, request_id, error) = sent.audit();
-    let forced = report.forced.clone();
-    let write_audit = |outcome: Outcome, request_id: Option<String>, error: Option<String>| {
+    let write_audit = |outcome: Outcome, forced: Option<String>, request_id: Option<String>, error: Option<String>| {
         if let Some(log) = audit
-            && let Err(e) = log.append(&checked.record(actor, Utc::now(), outcome, forced.clone(), request_id, error))
+            && let Err(e) = log.append(&checked.record(actor, Utc::now(), outcome, forced, request_id, error))
         {
             eprintln!("opsdeck: AUDIT NOT WRITTEN: {e}");
         }
     };
-    write_audit(outcome, request_id.clone(), error.clone());
+    write_audit(outcome, report.forced.clone(), request_id.clone(), error.clone());
     report.request_id = request_id;
     // A lost answer is not a failure: the re-read below says whether it landed.
     if outcome == Outcome::Unknown {
@@ -203,8 +202,9 @@ pub async fn run(
         let fleet = collect_once(sources, Utc::now(), false).await;
         if checked.plan.is_reflected_in(&fleet) {
             if outcome == Outcome::Unknown {
-                // The verdict on the lost answer is audited too, next to the "unknown" line.
-                write_audit(Outcome::Landed, None, None);
+                // The verdict on the lost answer is audited too, after the "unknown" line
+                // (which carries the force reason, as in the console).
+                write_audit(Outcome::Landed, None, None, None);
             }
             report.outcome = "executed";
             report.exit_code = exit::OK;
@@ -213,7 +213,7 @@ pub async fn run(
         }
         if std::time::Instant::now() >= deadline {
             if outcome == Outcome::Unknown {
-                write_audit(Outcome::NotLanded, None, Some("no fresh read showed the change".into()));
+                write_audit(Outcome::NotLanded, None, None, Some("no fresh read showed the change".into()));
             }
             report.outcome = "unconfirmed";
             report.reason = Some(format!("a fresh read did not show the change within {:?}", req.confirm_timeout));

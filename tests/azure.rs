@@ -8,12 +8,13 @@
 //! `https://127.0.0.1:PORT` and given a transport that sends the same request over
 //! HTTP to the test server: everything above the socket is the production path.
 
+mod support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
 use azure_core::credentials::TokenCredential;
-use azure_core::http::{AsyncRawResponse, HttpClient, Request, Transport};
+use azure_core::http::Transport;
 use chrono::Utc;
 use opsdeck::actions::{Actor, Change, Intent, Plan};
 use opsdeck::config::AzureConfig;
@@ -47,20 +48,6 @@ fn fixture(name: &str, status: &str) -> Value {
     let p = format!("{}/tests/fixtures/azure/{name}", env!("CARGO_MANIFEST_DIR"));
     let v: Value = serde_json::from_str(&std::fs::read_to_string(p).expect("fixture")).expect("json");
     v["responses"][status]["body"].clone()
-}
-
-/// Sends the request over plain HTTP to the same host and port.
-#[derive(Debug)]
-struct PlainHttp(reqwest::Client);
-
-#[async_trait]
-impl HttpClient for PlainHttp {
-    async fn execute_request(&self, request: &Request) -> azure_core::Result<AsyncRawResponse> {
-        let mut r = request.clone();
-        assert_eq!(r.url().host_str(), Some("127.0.0.1"), "only loopback in tests");
-        r.url_mut().set_scheme("http").expect("http");
-        self.0.execute_request(&r).await
-    }
 }
 
 struct Peer {
@@ -100,7 +87,7 @@ impl Peer {
     }
 
     fn transport() -> Transport {
-        Transport::new(Arc::new(PlainHttp(reqwest::Client::new())))
+        support::azure_http::plain_http()
     }
 
     fn config(&self) -> AzureConfig {
@@ -263,6 +250,20 @@ fn cost_by_service() -> Value {
     let mut c = fixture("costmanagement-2023-11-01-SubscriptionQueryGrouping.json", "200");
     c["properties"]["columns"][1]["name"] = json!("ServiceName");
     c
+}
+
+/// A peer serving one scale set (plus empty alerts and cost), and a provider that
+/// has read it once: where every scale test starts.
+async fn scale_set_read_once() -> (Peer, Arc<dyn Provider>) {
+    let peer = Peer::start().await;
+    mount_vmss(&peer).await;
+    mount_alerts(&peer).await;
+    mount_cost(&peer, ResponseTemplate::new(204)).await;
+    let mut cfg = peer.config();
+    cfg.scale_sets = vec![vmss_id()];
+    let p = peer.provider(&cfg);
+    p.poll(Utc::now()).await.expect("poll");
+    (peer, p)
 }
 
 fn full_config(peer: &Peer) -> AzureConfig {
@@ -466,14 +467,7 @@ fn actor() -> Actor {
 
 #[tokio::test]
 async fn scale_patches_capacity_and_follows_the_operation() {
-    let peer = Peer::start().await;
-    mount_vmss(&peer).await;
-    mount_alerts(&peer).await;
-    mount_cost(&peer, ResponseTemplate::new(204)).await;
-    let mut cfg = peer.config();
-    cfg.scale_sets = vec![vmss_id()];
-    let p = peer.provider(&cfg);
-    p.poll(Utc::now()).await.expect("poll");
+    let (peer, p) = scale_set_read_once().await;
     let gets_before = peer.requests("GET", &vmss_id()).await.len();
 
     Mock::given(method("PATCH"))
@@ -517,14 +511,7 @@ async fn scale_patches_capacity_and_follows_the_operation() {
 
 #[tokio::test]
 async fn scale_follows_an_azure_async_operation() {
-    let peer = Peer::start().await;
-    mount_vmss(&peer).await;
-    mount_alerts(&peer).await;
-    mount_cost(&peer, ResponseTemplate::new(204)).await;
-    let mut cfg = peer.config();
-    cfg.scale_sets = vec![vmss_id()];
-    let p = peer.provider(&cfg);
-    p.poll(Utc::now()).await.expect("poll");
+    let (peer, p) = scale_set_read_once().await;
     let op = "/subscriptions/x/providers/Microsoft.Compute/locations/westus/operations/op-1";
     Mock::given(method("PATCH"))
         .and(path(vmss_id()))
@@ -828,14 +815,7 @@ fn the_logs_pane_shows_the_remaining_read_budget() {
 
 #[tokio::test]
 async fn scale_follows_a_location_header_until_it_stops_answering_202() {
-    let peer = Peer::start().await;
-    mount_vmss(&peer).await;
-    mount_alerts(&peer).await;
-    mount_cost(&peer, ResponseTemplate::new(204)).await;
-    let mut cfg = peer.config();
-    cfg.scale_sets = vec![vmss_id()];
-    let p = peer.provider(&cfg);
-    p.poll(Utc::now()).await.expect("poll");
+    let (peer, p) = scale_set_read_once().await;
     let op = "/subscriptions/x/providers/Microsoft.Compute/locations/westus/operations/op-2";
     // ARM's 202 + Location pattern (no example file has one): poll until not 202.
     Mock::given(method("PATCH"))

@@ -492,6 +492,30 @@ struct HttpTarget {
     expect: fn(Fault) -> Vec<&'static str>,
 }
 
+/// The words a stale reason must hold (one of them), per fault: for the
+/// Prometheus and Alertmanager sources (opsdeck's own HTTP client).
+fn prometheus_words(f: Fault) -> Vec<&'static str> {
+    match f {
+        Fault::Refused | Fault::Killed => vec!["unreachable", "cannot connect"],
+        Fault::Hang | Fault::Trickle => vec!["timed out"],
+        Fault::Http(_) => vec![],
+        Fault::Throttle => vec!["throttled"],
+        Fault::Truncated | Fault::Malformed | Fault::WrongShape => vec!["unreadable", "bad response"],
+    }
+}
+
+/// ...and for the sources read through a cloud SDK (AWS, Azure), whose transport
+/// errors on a cut body may surface either way.
+fn sdk_words(f: Fault) -> Vec<&'static str> {
+    match f {
+        Fault::Refused | Fault::Killed => vec!["unreachable"],
+        Fault::Hang | Fault::Trickle => vec!["timed out"],
+        Fault::Http(_) => vec![],
+        Fault::Throttle => vec!["throttled"],
+        Fault::Truncated | Fault::Malformed | Fault::WrongShape => vec!["bad response", "unreachable"],
+    }
+}
+
 impl Target for HttpTarget {
     fn kind(&self) -> &'static str {
         self.kind
@@ -600,13 +624,7 @@ mod prom {
             timeout: Duration::from_secs(2),
             throttle: Mode::Throttle429,
             upstream: Box::new(Up(prom)),
-            expect: |f| match f {
-                Fault::Refused | Fault::Killed => vec!["unreachable", "cannot connect"],
-                Fault::Hang | Fault::Trickle => vec!["timed out"],
-                Fault::Http(_) => vec![],
-                Fault::Throttle => vec!["throttled"],
-                Fault::Truncated | Fault::Malformed | Fault::WrongShape => vec!["unreadable", "bad response"],
-            },
+            expect: prometheus_words,
         };
         (t, pg)
     }
@@ -628,13 +646,7 @@ mod prom {
             timeout: Duration::from_secs(2),
             throttle: Mode::Throttle429,
             upstream: Box::new(Up(am)),
-            expect: |f| match f {
-                Fault::Refused | Fault::Killed => vec!["unreachable", "cannot connect"],
-                Fault::Hang | Fault::Trickle => vec!["timed out"],
-                Fault::Http(_) => vec![],
-                Fault::Throttle => vec!["throttled"],
-                Fault::Truncated | Fault::Malformed | Fault::WrongShape => vec!["unreadable", "bad response"],
-            },
+            expect: prometheus_words,
         }
     }
 }
@@ -694,13 +706,7 @@ mod aws_kind {
             timeout: Duration::from_secs(4),
             throttle: Mode::ThrottlingException,
             upstream: Box::new(Up(Some(moto), port)),
-            expect: |f| match f {
-                Fault::Refused | Fault::Killed => vec!["unreachable"],
-                Fault::Hang | Fault::Trickle => vec!["timed out"],
-                Fault::Http(_) => vec![],
-                Fault::Throttle => vec!["throttled"],
-                Fault::Truncated | Fault::Malformed | Fault::WrongShape => vec!["bad response", "unreachable"],
-            },
+            expect: sdk_words,
         }
     }
 }
@@ -715,7 +721,6 @@ async fn aws_source_survives_every_fault() {
 
 mod azure_kind {
     use super::*;
-    use azure_core::http::{AsyncRawResponse, HttpClient, Request, Transport};
     use opsdeck::config::AzureConfig;
     use opsdeck::credentials::Secret;
     use opsdeck::providers::azure::{self, AzureAuth, AzureOptions, LroLimits, creds};
@@ -726,20 +731,6 @@ mod azure_kind {
     const SUB: &str = "3b540246-808d-4331-99aa-917b808a9166";
     const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
     const CLIENT: &str = "0f3b7c1e-1111-2222-3333-444455556666";
-
-    /// Sends the request over plain HTTP to the same host and port (as tests/azure.rs).
-    #[derive(Debug)]
-    struct PlainHttp(reqwest::Client);
-
-    #[async_trait]
-    impl HttpClient for PlainHttp {
-        async fn execute_request(&self, request: &Request) -> azure_core::Result<AsyncRawResponse> {
-            let mut r = request.clone();
-            assert_eq!(r.url().host_str(), Some("127.0.0.1"), "only loopback in tests");
-            r.url_mut().set_scheme("http").expect("http");
-            self.0.execute_request(&r).await
-        }
-    }
 
     fn fixture(name: &str, status: &str) -> Value {
         let p = format!("{}/tests/fixtures/azure/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -810,7 +801,7 @@ mod azure_kind {
         cfg.authority_host = Some(base);
         cfg.tenant_id = Some(TENANT.into());
         cfg.client_id = Some(CLIENT.into());
-        let transport = || Transport::new(Arc::new(PlainHttp(reqwest::Client::new())));
+        let transport = support::azure_http::plain_http;
         let cred =
             creds::client_secret(TENANT, CLIENT, &Secret::new("s3cr3t"), &cfg, Some(transport())).expect("credential");
         let opts = AzureOptions {
@@ -828,13 +819,7 @@ mod azure_kind {
             timeout: Duration::from_secs(3),
             throttle: Mode::Throttle429,
             upstream: Box::new(Up(Some(server), port)),
-            expect: |f| match f {
-                Fault::Refused | Fault::Killed => vec!["unreachable"],
-                Fault::Hang | Fault::Trickle => vec!["timed out"],
-                Fault::Http(_) => vec![],
-                Fault::Throttle => vec!["throttled"],
-                Fault::Truncated | Fault::Malformed | Fault::WrongShape => vec!["bad response", "unreachable"],
-            },
+            expect: sdk_words,
         }
     }
 }

@@ -144,30 +144,7 @@ fn demo_session_switches_panes_runs_a_drill_and_restores_the_terminal() {
 
 #[test]
 fn sigterm_restores_the_terminal() {
-    let t = Tmux::start(80, 24);
-    let cfg = t.path("sigterm-unique.toml");
-    let init = Command::new(BIN).args(["init", "--config"]).arg(&cfg).output().expect("init");
-    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
-    let before = t.path("stty.before");
-    let after = t.path("stty.after");
-    t.type_text(&format!(
-        "stty -g > {}; {BIN} --config {}; echo opsdeck-exit=$?; stty -g > {}",
-        before.display(),
-        cfg.display(),
-        after.display()
-    ));
-    t.keys(&["Enter"]);
-    t.wait_for("AWS us-west-1");
-    let kill = Command::new("pkill")
-        .args(["-TERM", "-f"])
-        .arg(format!("opsdeck --config {}", cfg.display()))
-        .status()
-        .expect("pkill");
-    assert!(kill.success(), "found the process");
-    t.wait_for("opsdeck-exit=0");
-    sleep(Duration::from_millis(200));
-    assert!(!t.alternate_screen_on());
-    assert_eq!(read(&before), read(&after));
+    signal_from_outside_restores_the_terminal("TERM");
 }
 
 #[test]
@@ -310,14 +287,21 @@ fn run_recording_modes(t: &Tmux, env: &str, args: &str) -> (PathBuf, PathBuf) {
 
 #[test]
 fn sigint_from_outside_restores_the_terminal() {
+    signal_from_outside_restores_the_terminal("INT");
+}
+
+/// The console, sent `signal` by another process (an operator's `kill`, a process
+/// supervisor), exits 0 with the alternate screen left and the terminal modes as
+/// they were before it started.
+fn signal_from_outside_restores_the_terminal(signal: &str) {
     let t = Tmux::start(100, 30);
-    let cfg = t.path("sigint-unique.toml");
+    let cfg = t.path(&format!("sig{signal}-unique.toml"));
     let init = Command::new(BIN).args(["init", "--config"]).arg(&cfg).output().expect("init");
-    assert!(init.status.success());
+    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
     let (before, after) = run_recording_modes(&t, "", &format!("--config {}", cfg.display()));
     t.wait_for("AWS us-west-1");
     let kill = Command::new("pkill")
-        .args(["-INT", "-f"])
+        .args([&format!("-{signal}"), "-f"])
         .arg(format!("opsdeck --config {}", cfg.display()))
         .status()
         .expect("pkill");

@@ -47,6 +47,28 @@ pub fn month_bounds(today: chrono::NaiveDate) -> (chrono::NaiveDate, chrono::Nai
     (first, next)
 }
 
+/// Spend per service, summed as a bill's lines are read (a service may come in
+/// several lines), for every cloud's cost reader.
+#[derive(Debug, Default)]
+pub struct ServiceTotals(Vec<(String, f64)>);
+
+impl ServiceTotals {
+    pub fn add(&mut self, service: String, amount: f64) {
+        match self.0.iter_mut().find(|(s, _)| *s == service) {
+            Some((_, v)) => *v += amount,
+            None => self.0.push((service, amount)),
+        }
+    }
+
+    /// The services by spend, largest first (ties by name, so the order is stable),
+    /// and their sum: the month to date.
+    pub fn finish(mut self) -> (Vec<(String, f64)>, f64) {
+        self.0.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let total = self.0.iter().map(|(_, v)| v).sum();
+        (self.0, total)
+    }
+}
+
 /// Month-end forecast at the month-to-date daily run rate (clouds whose API
 /// gives no forecast of its own).
 pub fn run_rate_forecast(month_to_date: f64, today: chrono::NaiveDate) -> f64 {
@@ -54,6 +76,22 @@ pub fn run_rate_forecast(month_to_date: f64, today: chrono::NaiveDate) -> f64 {
     let (first, next) = month_bounds(today);
     let days = (next - first).num_days().max(1) as f64;
     month_to_date / f64::from(today.day()).max(1.0) * days
+}
+
+#[cfg(test)]
+mod totals_tests {
+    use super::ServiceTotals;
+
+    #[test]
+    fn lines_of_one_service_add_up_and_the_largest_comes_first() {
+        let mut t = ServiceTotals::default();
+        for (s, v) in [("EC2", 10.0), ("S3", 4.0), ("EC2", 5.5), ("RDS", 4.0)] {
+            t.add(s.into(), v);
+        }
+        let (by_service, total) = t.finish();
+        assert_eq!(by_service, vec![("EC2".into(), 15.5), ("RDS".into(), 4.0), ("S3".into(), 4.0)]);
+        assert_eq!(total, 23.5);
+    }
 }
 
 #[cfg(test)]

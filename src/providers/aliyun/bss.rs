@@ -21,7 +21,7 @@ pub fn snapshot(v: &Value, now: DateTime<Utc>) -> CostSnapshot {
     let empty = Value::Null;
     let data = v.get("Data").unwrap_or(&empty);
     let items = json::list(data, "Items", "Item");
-    let mut by_service: Vec<(String, f64)> = Vec::new();
+    let mut totals = crate::model::cost::ServiceTotals::default();
     let mut currency = None;
     for i in items {
         let product = json::text(i, "ProductName")
@@ -32,13 +32,9 @@ pub fn snapshot(v: &Value, now: DateTime<Utc>) -> CostSnapshot {
         if currency.is_none() {
             currency = json::text(i, "Currency").filter(|c| !c.is_empty());
         }
-        match by_service.iter_mut().find(|(p, _)| *p == product) {
-            Some((_, a)) => *a += amount,
-            None => by_service.push((product, amount)),
-        }
+        totals.add(product, amount);
     }
-    by_service.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    let mtd: f64 = by_service.iter().map(|(_, a)| a).sum();
+    let (by_service, mtd) = totals.finish();
     CostSnapshot {
         cloud: CloudKind::Aliyun,
         currency: currency.unwrap_or_else(|| "CNY".into()),

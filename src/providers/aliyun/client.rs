@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use super::json;
 use super::sign::{self, AccessKey, SignatureVersion};
+use crate::format::one_line;
 use crate::providers::ProviderError;
 
 /// The OpenAPI products a source calls, each with the API version it speaks.
@@ -263,9 +264,6 @@ fn transport_error(action: &str, e: &reqwest::Error) -> ProviderError {
         ProviderError::Unreachable(format!("{action}: {}", one_line(&e.to_string(), 160)))
     }
 }
-
-/// Remote text on one short line, with no control characters.
-pub use crate::format::one_line;
 
 fn is_auth_code(code: &str) -> bool {
     code.contains("AccessKey")

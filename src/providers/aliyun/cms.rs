@@ -7,9 +7,10 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 
-use super::client::{Client, Product, one_line};
+use super::client::{Client, Product};
 use super::config::AliyunConfig;
 use super::json;
+use crate::format::one_line;
 use crate::model::{Alert, AlertState, CloudKind, CloudMetrics, Replication, ReplicationKind, Severity, SourceId};
 use crate::providers::ProviderError;
 

@@ -31,7 +31,7 @@ pub async fn month_to_date(client: &Client, now: DateTime<Utc>) -> Result<CostSn
         .await
         .map_err(|e| sdk_error("GetCostAndUsage", e))?;
     let mut currency = String::from("USD");
-    let mut by_service: Vec<(String, f64)> = Vec::new();
+    let mut totals = crate::model::cost::ServiceTotals::default();
     for r in resp.results_by_time() {
         for g in r.groups() {
             let service = g.keys().first().cloned().unwrap_or_else(|| "unknown".into());
@@ -40,14 +40,10 @@ pub async fn month_to_date(client: &Client, now: DateTime<Utc>) -> Result<CostSn
             if let Some(u) = m.unit() {
                 currency = u.to_string();
             }
-            match by_service.iter_mut().find(|(s, _)| *s == service) {
-                Some((_, v)) => *v += amount,
-                None => by_service.push((service, amount)),
-            }
+            totals.add(service, amount);
         }
     }
-    by_service.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let mtd: f64 = by_service.iter().map(|(_, v)| v).sum();
+    let (by_service, mtd) = totals.finish();
     // The forecast needs a future interval; on the last day of the month there is none.
     let forecast = if tomorrow < next_month {
         match client

@@ -52,7 +52,7 @@ pub fn to_snapshot(q: &QueryProps, now: DateTime<Utc>) -> Result<CostSnapshot, P
     let service = col(SERVICE);
     let currency_col = col(CURRENCY);
     let mut currency = String::from("USD");
-    let mut by_service: Vec<(String, f64)> = Vec::new();
+    let mut totals = crate::model::cost::ServiceTotals::default();
     for row in &q.rows {
         let amount = row.get(cost).and_then(serde_json::Value::as_f64).unwrap_or(0.0);
         let name = service
@@ -64,13 +64,9 @@ pub fn to_snapshot(q: &QueryProps, now: DateTime<Utc>) -> Result<CostSnapshot, P
         if let Some(c) = currency_col.and_then(|i| row.get(i)).and_then(|v| v.as_str()) {
             currency = c.to_string();
         }
-        match by_service.iter_mut().find(|(s, _)| *s == name) {
-            Some((_, v)) => *v += amount,
-            None => by_service.push((name, amount)),
-        }
+        totals.add(name, amount);
     }
-    by_service.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let mtd: f64 = by_service.iter().map(|(_, v)| v).sum();
+    let (by_service, mtd) = totals.finish();
     Ok(CostSnapshot { cloud: CloudKind::Azure, currency, month_to_date: mtd, forecast: run_rate(mtd, now), by_service })
 }
 

@@ -25,6 +25,9 @@ pub struct ScalingGroup {
     pub spot_share: f64,
     /// Requests/s one instance serves at full load, when known (sizing data).
     pub rps_per_instance: Option<f64>,
+    /// The cloud reports the group switched off (an ESS group in `Inactive` state):
+    /// it is not expected to serve, so its empty zones are not an outage.
+    pub inactive: bool,
 }
 
 impl ScalingGroup {

@@ -92,6 +92,7 @@ pub fn parse_group(g: &Value, source: &SourceId, region: &str, id: &str) -> Scal
         zones: vec![ZoneCapacity { zone: region.to_string(), in_service: active, healthy: active }],
         spot_share: spot,
         rps_per_instance: None,
+        inactive: false,
     }
 }
 

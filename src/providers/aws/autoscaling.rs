@@ -62,6 +62,7 @@ pub async fn groups(
                 zones: zones.into_values().collect(),
                 spot_share: spot,
                 rps_per_instance: None,
+                inactive: false,
             });
         }
     }

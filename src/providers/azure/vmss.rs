@@ -82,6 +82,7 @@ pub fn to_group(source: &SourceId, v: &Vmss, view: &InstanceView) -> ScalingGrou
         }],
         spot_share: 0.0,
         rps_per_instance: None,
+        inactive: false,
     }
 }
 

@@ -140,6 +140,7 @@ fn scaling_group(
         zones,
         spot_share: g.spot_share,
         rps_per_instance: Some(g.rps_per_instance),
+        inactive: false,
     }
 }
 

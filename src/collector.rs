@@ -62,6 +62,7 @@ impl Collector {
             .iter()
             .map(|s| SourceStatus {
                 interval_secs: s.interval.as_secs(),
+                timeout_secs: s.timeout.as_secs(),
                 ..SourceStatus::new(s.provider.id().clone(), s.provider.kind())
             })
             .collect();
@@ -258,6 +259,7 @@ pub async fn collect_once(sources: &[SourceSchedule], now: DateTime<Utc>, demo: 
         .map(|(s, r)| {
             let mut status = SourceStatus::new(s.provider.id().clone(), s.provider.kind());
             status.interval_secs = s.interval.as_secs();
+            status.timeout_secs = s.timeout.as_secs();
             status.last_attempt = Some(now);
             match r {
                 Some(Ok(report)) => {

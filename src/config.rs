@@ -23,6 +23,12 @@ pub struct Config {
     pub read_only: bool,
     #[serde(default)]
     pub sources: Vec<SourceConfig>,
+    /// `[guards]`: which guardrails must be judged (unknown refuses).
+    #[serde(default)]
+    pub guards: crate::actions::guard::GuardsConfig,
+    /// `[[arbiters]]`: split-brain witnesses opsdeck probes itself.
+    #[serde(default)]
+    pub arbiters: Vec<crate::providers::arbiter::ArbiterConfig>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -49,6 +55,10 @@ pub struct SourceConfig {
     /// Demo only: an estate file to load instead of the embedded one.
     #[serde(default)]
     pub estate: Option<PathBuf>,
+    /// Requests/s one instance of a group serves at full load, for the capacity
+    /// guardrail: a number for every group of the source, or a table by group name.
+    #[serde(default)]
+    pub rps_per_instance: Option<crate::providers::sizing::RpsPerInstance>,
     /// Required for kind = "aws": what to read and where.
     #[serde(default)]
     pub aws: Option<AwsConfig>,
@@ -75,6 +85,7 @@ impl SourceConfig {
             interval_secs: default_interval(),
             timeout_secs: default_timeout(),
             estate: None,
+            rps_per_instance: None,
             aws: None,
             prometheus: None,
             alertmanager: None,
@@ -498,6 +509,9 @@ impl Config {
                     "timeout_secs must be between 1 and 600",
                 ));
             }
+            if let Some(Err(msg)) = s.rps_per_instance.as_ref().map(|r| r.validate()) {
+                return Err(toml_file::invalid(path, text, "rps_per_instance", Some(&near), msg));
+            }
             if s.estate.is_some() && s.kind != SourceKind::Demo {
                 return Err(toml_file::invalid(
                     path,
@@ -562,6 +576,17 @@ impl Config {
                     return Err(toml_file::invalid(path, text, "azure", Some(&near), msg));
                 }
                 _ => {}
+            }
+        }
+        let mut arbiters = BTreeSet::new();
+        for a in &config.arbiters {
+            let near = format!("\"{}\"", a.name);
+            if let Err((key, msg)) = a.validate() {
+                return Err(toml_file::invalid(path, text, key, Some(&near), msg));
+            }
+            if !arbiters.insert(a.name.as_str()) {
+                let msg = format!("arbiter name '{}' is used twice", a.name);
+                return Err(toml_file::invalid(path, text, "name", Some(&near), msg));
             }
         }
         Ok(config)

@@ -512,7 +512,7 @@ fn action(cli: Cli) -> anyhow::Result<u8> {
         yes: act.yes,
         confirm: act.confirm,
         force: act.force,
-        rpo_secs: built.estate.as_ref().map_or(30.0, |e| e.rpo_secs),
+        require: config.guards.require.clone(),
         confirm_timeout: std::time::Duration::from_secs(60),
     };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
@@ -583,6 +583,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         audit,
         actor: Actor::current(),
         low_bandwidth: cli.low_bandwidth,
+        require: config.guards.require.clone(),
     }))?;
     // The input thread may be blocked in read(); don't wait for it.
     rt.shutdown_background();

@@ -31,7 +31,8 @@ pub struct Request {
     pub yes: bool,
     pub confirm: Option<String>,
     pub force: Option<String>,
-    pub rpo_secs: f64,
+    /// `[guards] require`: guardrails whose unknown refuses.
+    pub require: Vec<actions::guard::GuardKey>,
     /// How long to wait for a fresh read to show the change.
     pub confirm_timeout: Duration,
 }
@@ -85,10 +86,15 @@ impl Report {
         if let Some(guards) = self.guards.as_array() {
             out.push_str("guardrails:\n");
             for g in guards {
-                let ok = g["passed"].as_bool().unwrap_or(false);
+                let state = match (g["state"].as_str(), g["required"].as_bool()) {
+                    (Some("passed"), _) => "ok  ",
+                    (Some("unknown"), Some(true)) => "UNKN",
+                    (Some("unknown"), _) => "unkn",
+                    _ => "FAIL",
+                };
                 out.push_str(&format!(
                     "  {} {:<24} {}\n",
-                    if ok { "ok  " } else { "FAIL" },
+                    state,
                     g["name"].as_str().unwrap_or(""),
                     g["detail"].as_str().unwrap_or("")
                 ));
@@ -127,11 +133,7 @@ pub async fn run(
             return report;
         }
     };
-    let guards = actions::guard::check(
-        &plan,
-        &fleet,
-        &GuardContext { now, rpo_secs: req.rpo_secs, max_data_age_secs: 30, in_flight: &[] },
-    );
+    let guards = actions::guard::check(&plan, &fleet, &GuardContext { now, in_flight: &[], require: &req.require });
     let checked = Checked { plan, guards };
     report.target = Some(checked.plan.target.clone());
     report.plan = checked.plan.describe();

@@ -39,6 +39,8 @@ pub struct Session {
     pub actor: Actor,
     /// Fewer frames and a minute clock, for slow links.
     pub low_bandwidth: bool,
+    /// `[guards] require`: guardrails whose unknown refuses.
+    pub require: Vec<crate::actions::guard::GuardKey>,
 }
 
 pub async fn run(s: Session) -> anyhow::Result<()> {
@@ -67,6 +69,7 @@ pub async fn run(s: Session) -> anyhow::Result<()> {
     let read_only = lp.executor.is_none();
     let mut app = App::new(s.estate).with_read_only(read_only);
     app.low_bandwidth = s.low_bandwidth;
+    app.require = s.require;
     for r in history {
         app.update(Msg::Audited(Box::new(r)), &Fleet::default());
     }

@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::collector::SourceSchedule;
 use crate::config::{Config, SourceConfig, SourceKind};
 use crate::model::SourceId;
+use crate::providers::arbiter::{self, ArbiterSource};
 use crate::providers::aws::SdkSource;
 use crate::providers::demo::{DemoHandle, DemoProvider, EstateSpec};
 use crate::providers::prometheus::PrometheusSource;
@@ -113,11 +114,16 @@ pub fn build(config: &Config, demo_file: Option<&Path>) -> Result<Estate, Startu
         };
         for provider in providers {
             out.sources.push(SourceSchedule {
-                provider,
+                provider: crate::providers::sizing::SizedSource::wrap(provider, s.rps_per_instance.as_ref()),
                 interval: Duration::from_secs(s.interval_secs),
                 timeout: Duration::from_secs(s.timeout_secs),
             });
         }
+    }
+    if !config.arbiters.is_empty() {
+        let probes = ArbiterSource::new(&config.arbiters).map_err(StartupError::Other)?;
+        let timeout = probes.timeout();
+        out.sources.push(SourceSchedule { provider: Arc::new(probes), interval: arbiter::INTERVAL, timeout });
     }
     Ok(out)
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use opsdeck::actions::guard::GuardState;
 use opsdeck::actions::{Actor, Checked, Executor, Outcome};
 use opsdeck::app::{App, Command, Mode, Msg};
 use opsdeck::clock::reference_instant;
@@ -111,7 +112,7 @@ impl Harness {
     }
 
     fn failed_guards(&self) -> Vec<&'static str> {
-        self.dialog().guards.iter().filter(|g| !g.passed).map(|g| g.name).collect()
+        self.dialog().guards.iter().filter(|g| g.refuses()).map(|g| g.name).collect()
     }
 
     fn share(&self, cloud: CloudKind) -> f64 {
@@ -237,14 +238,14 @@ async fn a_target_that_cannot_absorb_the_traffic_is_refused() {
     let mut h = Harness::with_estate(spec).await;
     h.command("failover aws -> aliyun").await;
     let g = h.dialog().guards.iter().find(|g| g.name == "target capacity").expect("guard").clone();
-    assert!(!g.passed && g.detail.contains("max serve"), "{g:?}");
+    assert!(g.state == GuardState::Failed && g.detail.contains("max serve"), "{g:?}");
 }
 
 #[tokio::test]
 async fn stale_data_and_an_unreachable_arbiter_are_refused() {
     let mut h = Harness::new().await;
     h.fleet.sources[0].freshness = Freshness::Stale { reason: "timed out".into() };
-    if let Some(a) = h.fleet.arbiter.as_mut() {
+    for a in &mut h.fleet.arbiters {
         a.reachable = false;
     }
     h.command("failover aws -> azure").await;

@@ -557,7 +557,7 @@ fn request(intent: Intent, confirm: Option<&str>, force: Option<&str>) -> opsdec
         yes: true,
         confirm: confirm.map(String::from),
         force: force.map(String::from),
-        rpo_secs: 1000.0,
+        require: vec![],
         confirm_timeout: Duration::from_secs(10),
     }
 }

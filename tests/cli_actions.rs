@@ -35,7 +35,7 @@ fn dry_run_prints_plan_and_guardrails_and_changes_nothing() {
     assert_eq!(report["outcome"], "dry_run");
     assert_eq!(report["target"], "azure");
     assert_eq!(report["changes"].as_array().map(Vec::len), Some(2));
-    assert!(report["guards"].as_array().is_some_and(|g| g.iter().all(|g| g["passed"] == true)));
+    assert!(report["guards"].as_array().is_some_and(|g| g.iter().all(|g| g["state"] == "passed")));
     assert!(audit_lines(home.path()).is_empty(), "a dry run is not an attempt");
 }
 

@@ -1086,7 +1086,7 @@ mod actions_kind {
             yes: true,
             confirm: None,
             force: None,
-            rpo_secs: 30.0,
+            require: vec![],
             confirm_timeout: Duration::from_secs(20),
         };
         let report = opsdeck::runbook::run(request, &sources, Some(&executor), Some(&audit), &actor()).await;

@@ -1,27 +1,122 @@
-//! Guardrails: the preflight checks every plan passes before it may run. Each
-//! result is shown; a refusal names its reasons. Pure: Fleet + plan + context.
+//! Guardrails: the preflight checks every plan passes before it may run. Pure:
+//! Fleet + plan + context.
+//!
+//! Each guard is three-valued. **Passed** and **failed** are judged from data the
+//! clouds (or opsdeck's own probes) reported; **unknown** means there is nothing to
+//! judge with, and the detail says what data would settle it. A failed guard
+//! refuses (break glass with a reason); an unknown one warns and does not refuse,
+//! unless the config names it in `[guards] require`. A guard that always fails
+//! teaches operators to force; one that passes on missing data lies.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::intent::{ActionKind, Intent};
 use super::plan::{Change, Plan, shares_after};
 use crate::format::int;
-use crate::model::{AlertState, CloudKind, Fleet, Freshness, Health, ReplicationKind};
+use crate::model::{AlertState, CloudKind, Fleet, Freshness, Health, ReplicationKind, ScalingGroup, SourceId};
 
 /// Share of a group's full capacity we plan to use; the rest is headroom.
 pub const MAX_UTILISATION: f64 = 0.85;
 
+/// Poll interval assumed for a source whose interval is not known.
+const DEFAULT_INTERVAL_SECS: u64 = 30;
+
+/// The guards by the short name `[guards] require` uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GuardKey {
+    Fresh,
+    InFlight,
+    Healthy,
+    Capacity,
+    Rpo,
+    Arbiter,
+    Bounds,
+    AlertFiring,
+    AlertAcked,
+}
+
+impl GuardKey {
+    /// The name shown in the dialog, the CLI report and the audit line.
+    pub fn name(self) -> &'static str {
+        match self {
+            GuardKey::Fresh => "data fresh",
+            GuardKey::InFlight => "nothing in flight",
+            GuardKey::Healthy => "target healthy",
+            GuardKey::Capacity => "target capacity",
+            GuardKey::Rpo => "replication within RPO",
+            GuardKey::Arbiter => "arbiter reachable",
+            GuardKey::Bounds => "within min/max",
+            GuardKey::AlertFiring => "alert firing",
+            GuardKey::AlertAcked => "alert acknowledged",
+        }
+    }
+}
+
+/// `[guards]` in the config.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GuardsConfig {
+    /// Guards whose "unknown" refuses like a failure, e.g. `["arbiter", "capacity"]`.
+    #[serde(default)]
+    pub require: Vec<GuardKey>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GuardState {
+    Passed,
+    Failed,
+    /// No data to judge by; the detail says what would settle it.
+    Unknown,
+}
+
+impl GuardState {
+    pub fn label(self) -> &'static str {
+        match self {
+            GuardState::Passed => "passed",
+            GuardState::Failed => "failed",
+            GuardState::Unknown => "unknown",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GuardResult {
+    pub key: GuardKey,
     pub name: &'static str,
-    pub passed: bool,
+    pub state: GuardState,
     pub detail: String,
+    /// The config requires this guard: unknown refuses too.
+    pub required: bool,
 }
 
 impl GuardResult {
-    fn new(name: &'static str, passed: bool, detail: impl Into<String>) -> Self {
-        GuardResult { name, passed, detail: detail.into() }
+    fn new(key: GuardKey, state: GuardState, detail: impl Into<String>) -> Self {
+        GuardResult { key, name: key.name(), state, detail: detail.into(), required: false }
+    }
+    fn passed(key: GuardKey, detail: impl Into<String>) -> Self {
+        Self::new(key, GuardState::Passed, detail)
+    }
+    fn failed(key: GuardKey, detail: impl Into<String>) -> Self {
+        Self::new(key, GuardState::Failed, detail)
+    }
+    fn unknown(key: GuardKey, detail: impl Into<String>) -> Self {
+        Self::new(key, GuardState::Unknown, detail)
+    }
+
+    pub fn is_passed(&self) -> bool {
+        self.state == GuardState::Passed
+    }
+
+    /// Does this result refuse the action (unless forced)?
+    pub fn refuses(&self) -> bool {
+        match self.state {
+            GuardState::Passed => false,
+            GuardState::Failed => true,
+            GuardState::Unknown => self.required,
+        }
     }
 }
 
@@ -29,36 +124,20 @@ impl GuardResult {
 #[derive(Debug, Clone)]
 pub struct GuardContext<'a> {
     pub now: DateTime<Utc>,
-    /// Recovery point objective for replication lag, seconds.
-    pub rpo_secs: f64,
-    /// Older data than this is not fresh enough to act on.
-    pub max_data_age_secs: i64,
     /// Targets with an action already in flight.
     pub in_flight: &'a [String],
+    /// Guards whose unknown refuses (`[guards] require`).
+    pub require: &'a [GuardKey],
 }
 
 pub fn check(plan: &Plan, fleet: &Fleet, ctx: &GuardContext) -> Vec<GuardResult> {
-    let mut out = vec![fresh(fleet, ctx), not_in_flight(plan, ctx)];
+    let mut out = vec![fresh(plan, fleet, ctx), not_in_flight(plan, ctx)];
     match plan.kind() {
         ActionKind::Failover => {
-            // A cloud gains when its weight rises (even if its answer is withheld as
-            // unhealthy, which is exactly what must be caught) or its share rises.
-            let weight_up: Vec<CloudKind> = plan
-                .changes
-                .iter()
-                .filter_map(|c| match c {
-                    Change::Weight { cloud, before, after, .. } if after > before => Some(*cloud),
-                    _ => None,
-                })
-                .collect();
-            let gaining: Vec<(CloudKind, f64, f64)> = shares_after(plan, fleet)
-                .into_iter()
-                .filter(|(cloud, before, after)| after > before || weight_up.contains(cloud))
-                .collect();
-            for (cloud, before, after) in &gaining {
-                out.push(target_healthy(*cloud, fleet));
-                out.push(target_capacity(*cloud, *before, *after, fleet));
-                out.push(replication_within_rpo(*cloud, fleet, ctx));
+            for (cloud, before, after) in gaining(plan, fleet) {
+                out.push(target_healthy(cloud, fleet));
+                out.push(target_capacity(cloud, before, after, fleet));
+                out.push(replication_within_rpo(cloud, fleet));
             }
             out.push(arbiter(fleet));
         }
@@ -66,169 +145,516 @@ pub fn check(plan: &Plan, fleet: &Fleet, ctx: &GuardContext) -> Vec<GuardResult>
         ActionKind::Ack if matches!(plan.intent, Intent::Unack { .. }) => out.push(alert_acked(plan, fleet)),
         ActionKind::Ack => out.push(alert_open(plan, fleet)),
     }
+    for g in &mut out {
+        g.required = ctx.require.contains(&g.key);
+    }
     out
 }
 
+/// The clouds a failover sends more traffic to, with their share before and after.
+/// A cloud gains when its weight rises (even if its answer is withheld as unhealthy,
+/// which is exactly what must be caught) or its share rises.
+fn gaining(plan: &Plan, fleet: &Fleet) -> Vec<(CloudKind, f64, f64)> {
+    let weight_up: Vec<CloudKind> = plan
+        .changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Weight { cloud, before, after, .. } if after > before => Some(*cloud),
+            _ => None,
+        })
+        .collect();
+    shares_after(plan, fleet)
+        .into_iter()
+        .filter(|(cloud, before, after)| after > before || weight_up.contains(cloud))
+        .collect()
+}
+
+/// No guard refuses.
 pub fn all_passed(results: &[GuardResult]) -> bool {
-    results.iter().all(|g| g.passed)
+    !results.iter().any(GuardResult::refuses)
 }
 
 /// The reasons of a refusal, for one line of text.
 pub fn reasons(results: &[GuardResult]) -> String {
-    results.iter().filter(|g| !g.passed).map(|g| g.detail.clone()).collect::<Vec<_>>().join("; ")
+    results
+        .iter()
+        .filter(|g| g.refuses())
+        .map(|g| match g.state {
+            GuardState::Unknown => format!("{} is unknown and required ({})", g.name, g.detail),
+            _ => g.detail.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
-fn fresh(fleet: &Fleet, ctx: &GuardContext) -> GuardResult {
-    let mut problems = Vec::new();
-    for s in &fleet.sources {
-        match (&s.freshness, s.age_secs(ctx.now)) {
-            (Freshness::Stale { reason }, _) => problems.push(format!("{} is stale ({reason})", s.id)),
-            (Freshness::Pending, _) | (_, None) => problems.push(format!("{} has not reported yet", s.id)),
-            (Freshness::Fresh, Some(age)) if age > ctx.max_data_age_secs => {
-                problems.push(format!("{} data is {age}s old", s.id))
-            }
-            _ => {}
+/// The sources whose data the plan is built on or which carry it out: the writer,
+/// and for a failover whatever reports on the clouds that gain traffic, plus the
+/// arbiter probes. A stale source elsewhere in the estate does not block.
+fn sources_touched(plan: &Plan, fleet: &Fleet) -> Vec<SourceId> {
+    let mut ids = vec![plan.source.clone()];
+    if plan.kind() == ActionKind::Failover {
+        let clouds: Vec<CloudKind> = gaining(plan, fleet).into_iter().map(|(c, _, _)| c).collect();
+        ids.extend(fleet.metrics.iter().filter(|(_, m)| clouds.contains(&m.cloud)).map(|(s, _)| s.clone()));
+        ids.extend(fleet.groups.iter().filter(|g| clouds.contains(&g.cloud)).map(|g| g.source.clone()));
+        ids.extend(fleet.policies.iter().map(|p| p.source.clone()));
+        ids.extend(fleet.sources.iter().filter(|s| s.kind == crate::providers::arbiter::KIND).map(|s| s.id.clone()));
+    }
+    let mut seen = Vec::new();
+    for id in ids {
+        if !seen.contains(&id) {
+            seen.push(id);
         }
     }
-    if problems.is_empty() {
-        GuardResult::new("data fresh", true, format!("every source read within {}s", ctx.max_data_age_secs))
+    seen
+}
+
+/// Each touched source against its own schedule: older than two intervals plus a
+/// timeout means at least one poll was missed.
+fn fresh(plan: &Plan, fleet: &Fleet, ctx: &GuardContext) -> GuardResult {
+    let (mut failed, mut pending, mut ok) = (Vec::new(), Vec::new(), Vec::new());
+    for id in sources_touched(plan, fleet) {
+        let Some(s) = fleet.source(&id) else { continue };
+        let interval = if s.interval_secs == 0 { DEFAULT_INTERVAL_SECS } else { s.interval_secs };
+        let budget = (2 * interval + s.timeout_secs) as i64;
+        match (&s.freshness, s.age_secs(ctx.now)) {
+            (Freshness::Stale { reason }, _) => failed.push(format!("{} is stale ({reason})", s.id)),
+            (Freshness::Pending, _) | (_, None) => pending.push(format!("{} has not reported yet", s.id)),
+            (Freshness::Fresh, Some(age)) if age > budget => {
+                failed.push(format!("{} data is {age}s old (polled every {interval}s)", s.id))
+            }
+            (Freshness::Fresh, Some(age)) => ok.push(format!("{} {age}s", s.id)),
+        }
+    }
+    if !failed.is_empty() {
+        GuardResult::failed(GuardKey::Fresh, failed.join(", "))
+    } else if !pending.is_empty() {
+        GuardResult::unknown(GuardKey::Fresh, format!("{}: wait for its first poll", pending.join(", ")))
     } else {
-        GuardResult::new("data fresh", false, problems.join(", "))
+        GuardResult::passed(GuardKey::Fresh, format!("read within their intervals: {}", ok.join(", ")))
     }
 }
 
 fn not_in_flight(plan: &Plan, ctx: &GuardContext) -> GuardResult {
     if ctx.in_flight.iter().any(|t| t == &plan.target) {
-        GuardResult::new(
-            "nothing in flight",
-            false,
-            format!("another action on {} has not taken effect yet", plan.target),
-        )
+        GuardResult::failed(GuardKey::InFlight, format!("another action on {} has not taken effect yet", plan.target))
     } else {
-        GuardResult::new("nothing in flight", true, format!("no other action on {}", plan.target))
+        GuardResult::passed(GuardKey::InFlight, format!("no other action on {}", plan.target))
     }
 }
 
 fn target_healthy(cloud: CloudKind, fleet: &Fleet) -> GuardResult {
-    let bad: Vec<String> = fleet
-        .policies
+    let endpoints: Vec<_> =
+        fleet.policies.iter().flat_map(|p| p.endpoints.iter()).filter(|e| e.cloud == cloud).collect();
+    if endpoints.is_empty() {
+        return GuardResult::unknown(
+            GuardKey::Healthy,
+            format!("{} has no DNS answer with a health check to judge by", cloud.label()),
+        );
+    }
+    let bad: Vec<String> = endpoints
         .iter()
-        .flat_map(|p| p.endpoints.iter())
-        .filter(|e| e.cloud == cloud && e.health != Health::Ok)
+        .filter(|e| matches!(e.health, Health::Down | Health::Degraded))
         .map(|e| format!("{} is {}", e.name, e.health.label()))
         .collect();
-    if bad.is_empty() {
-        GuardResult::new("target healthy", true, format!("{} endpoints pass their health checks", cloud.label()))
+    let unknown: Vec<&str> =
+        endpoints.iter().filter(|e| e.health == Health::Unknown).map(|e| e.name.as_str()).collect();
+    if !bad.is_empty() {
+        GuardResult::failed(GuardKey::Healthy, format!("{}: {}", cloud.label(), bad.join(", ")))
+    } else if !unknown.is_empty() {
+        GuardResult::unknown(
+            GuardKey::Healthy,
+            format!("{}: no health check result for {} (attach a health check)", cloud.label(), unknown.join(", ")),
+        )
     } else {
-        GuardResult::new("target healthy", false, format!("{}: {}", cloud.label(), bad.join(", ")))
+        GuardResult::passed(GuardKey::Healthy, format!("{} endpoints pass their health checks", cloud.label()))
     }
 }
 
-/// Can `cloud` serve its new share? From the current total request rate and the
+/// Requests/s one instance of `g` can serve at the utilisation ceiling, and where
+/// the figure comes from: the config's sizing, else the cloud's live load per
+/// in-service instance scaled by its CPU headroom.
+fn per_instance_capacity(g: &ScalingGroup, fleet: &Fleet) -> Option<(f64, &'static str)> {
+    if let Some(configured) = g.rps_per_instance.filter(|r| r.is_finite() && *r > 0.0) {
+        return Some((configured * MAX_UTILISATION, "configured"));
+    }
+    let live: Vec<_> = fleet.metrics.iter().map(|(_, m)| m).filter(|m| m.cloud == g.cloud).collect();
+    let rps: f64 = live.iter().map(|m| m.rps).sum();
+    let in_service: u32 =
+        fleet.groups.iter().filter(|o| o.cloud == g.cloud && !o.inactive).map(|o| o.in_service()).sum();
+    // Traffic-weighted CPU of the cloud's web tier.
+    let cpu = if rps > 0.0 { live.iter().map(|m| m.cpu * m.rps).sum::<f64>() / rps } else { 0.0 };
+    if !(rps.is_finite() && rps > 0.0 && in_service > 0 && cpu.is_finite() && cpu > 0.0) {
+        return None;
+    }
+    let per_instance_now = rps / f64::from(in_service);
+    Some((per_instance_now * (MAX_UTILISATION / cpu.min(1.0)), "derived from live load"))
+}
+
+/// Can `cloud` serve its new share? From the current total request rate and each
 /// group's per-instance capacity, scaled out as far as its max allows.
 fn target_capacity(cloud: CloudKind, before: f64, after: f64, fleet: &Fleet) -> GuardResult {
+    let key = GuardKey::Capacity;
+    if fleet.metrics.is_empty() {
+        return GuardResult::unknown(key, "no source reports a request rate to size the new share against");
+    }
     let total_rps: f64 = fleet.metrics.iter().map(|(_, m)| m.rps).sum();
     let need = total_rps * after;
-    let groups: Vec<_> = fleet.groups.iter().filter(|g| g.cloud == cloud).collect();
-    let per_instance: Option<f64> = groups.iter().map(|g| g.rps_per_instance).sum();
-    let Some(per_instance) = per_instance.filter(|p| *p > 0.0) else {
-        return GuardResult::new(
-            "target capacity",
-            false,
-            format!("{} has no known per-instance capacity to size {:.0} req/s against", cloud.label(), need),
-        );
-    };
-    let healthy: u32 = groups.iter().map(|g| g.healthy()).sum();
-    let max: u32 = groups.iter().map(|g| g.max).sum();
-    let per = per_instance / groups.len().max(1) as f64;
-    let now_cap = f64::from(healthy) * per * MAX_UTILISATION;
-    let max_cap = f64::from(max) * per * MAX_UTILISATION;
+    let groups: Vec<&ScalingGroup> = fleet.groups.iter().filter(|g| g.cloud == cloud && !g.inactive).collect();
+    if groups.is_empty() {
+        return GuardResult::unknown(key, format!("{} reports no active scaling group to serve from", cloud.label()));
+    }
+    let (mut now_cap, mut max_cap, mut healthy, mut max) = (0.0, 0.0, 0u32, 0u32);
+    let mut sources: Vec<&str> = Vec::new();
+    let mut unknown_size: Vec<&str> = Vec::new();
+    for g in &groups {
+        match per_instance_capacity(g, fleet) {
+            Some((per, from)) => {
+                now_cap += f64::from(g.healthy()) * per;
+                max_cap += f64::from(g.max) * per;
+                healthy += g.healthy();
+                max += g.max;
+                if !sources.contains(&from) {
+                    sources.push(from);
+                }
+            }
+            None => unknown_size.push(&g.name),
+        }
+    }
     let detail = format!(
-        "{}: {} req/s at {:.0}% (from {:.0}%); {healthy} up serve {}, {max} max serve {}",
+        "{}: {} req/s at {:.0}% (from {:.0}%); {healthy} up serve {}, {max} max serve {} ({})",
         cloud.label(),
         int(need),
         after * 100.0,
         before * 100.0,
         int(now_cap),
-        int(max_cap)
+        int(max_cap),
+        sources.join(", ")
     );
-    GuardResult::new("target capacity", need <= max_cap, detail)
+    if need <= max_cap && !sources.is_empty() {
+        // Groups of unknown size only add capacity: what is known already suffices.
+        return GuardResult::passed(key, detail);
+    }
+    if !unknown_size.is_empty() {
+        return GuardResult::unknown(
+            key,
+            format!(
+                "{}: no per-instance capacity for {} (set rps_per_instance on the source, or wait for live \
+                 requests/s and CPU from the cloud) to size {} req/s against",
+                cloud.label(),
+                unknown_size.join(", "),
+                int(need)
+            ),
+        );
+    }
+    GuardResult::failed(key, detail)
 }
 
-fn replication_within_rpo(cloud: CloudKind, fleet: &Fleet, ctx: &GuardContext) -> GuardResult {
-    let worst = fleet
-        .replication
-        .iter()
-        .filter(|r| r.kind == ReplicationKind::Database && r.to == cloud)
-        .map(|r| r.value)
-        .fold(None, |acc: Option<f64>, v| Some(acc.map_or(v, |a| a.max(v))));
+/// The cloud's replicas against their own targets (each figure carries the RPO its
+/// source was configured with).
+fn replication_within_rpo(cloud: CloudKind, fleet: &Fleet) -> GuardResult {
+    let key = GuardKey::Rpo;
+    let db = || fleet.replication.iter().filter(|r| r.kind == ReplicationKind::Database);
+    let worst = db().filter(|r| r.to == cloud).max_by(|a, b| {
+        (a.value / a.target.max(f64::MIN_POSITIVE)).total_cmp(&(b.value / b.target.max(f64::MIN_POSITIVE)))
+    });
     match worst {
-        None => {
-            GuardResult::new("replication within RPO", true, format!("{} holds the primary database", cloud.label()))
+        Some(r) if !(r.value.is_finite() && r.target.is_finite()) => {
+            GuardResult::unknown(key, format!("{}: {} reports no usable lag", cloud.label(), r.name))
         }
-        Some(lag) if lag <= ctx.rpo_secs => GuardResult::new(
-            "replication within RPO",
-            true,
-            format!("{} lag {lag:.1}s ≤ RPO {:.0}s", cloud.label(), ctx.rpo_secs),
+        Some(r) if r.value <= r.target => {
+            GuardResult::passed(key, format!("{} {} lag {:.1}s ≤ RPO {:.0}s", cloud.label(), r.name, r.value, r.target))
+        }
+        Some(r) => GuardResult::failed(
+            key,
+            format!(
+                "{} {} replica is {:.0}s behind, RPO is {:.0}s: writes would be lost",
+                cloud.label(),
+                r.name,
+                r.value,
+                r.target
+            ),
         ),
-        Some(lag) => GuardResult::new(
-            "replication within RPO",
-            false,
-            format!("{} replica is {lag:.0}s behind, RPO is {:.0}s: writes would be lost", cloud.label(), ctx.rpo_secs),
-        ),
+        None => match db().find(|r| r.from == cloud) {
+            Some(r) => GuardResult::passed(
+                key,
+                format!("{} holds the primary of {} (replicating to {})", cloud.label(), r.name, r.to.label()),
+            ),
+            None => GuardResult::unknown(
+                key,
+                format!(
+                    "no database replication figure for {}: configure its replication lag on a source \
+                     (e.g. aurora_clusters, or a Prometheus replication query)",
+                    cloud.label()
+                ),
+            ),
+        },
     }
 }
 
+/// A majority of the configured witnesses must answer opsdeck's own probe.
 fn arbiter(fleet: &Fleet) -> GuardResult {
-    match &fleet.arbiter {
-        Some(a) if a.reachable => GuardResult::new("arbiter reachable", true, format!("{} answers", a.name)),
-        Some(a) => {
-            GuardResult::new("arbiter reachable", false, format!("{} is unreachable: risk of split brain", a.name))
+    let key = GuardKey::Arbiter;
+    let all = &fleet.arbiters;
+    if all.is_empty() {
+        return GuardResult::unknown(
+            key,
+            "no arbiter is configured: add [[arbiters]] (a witness outside the clouds) to check for split brain",
+        );
+    }
+    let up: Vec<String> = all
+        .iter()
+        .filter(|a| a.reachable)
+        .map(|a| match a.rtt_ms {
+            Some(ms) => format!("{} {} ms", a.name, int(ms)),
+            None => a.name.clone(),
+        })
+        .collect();
+    let down: Vec<String> = all
+        .iter()
+        .filter(|a| !a.reachable)
+        .map(|a| format!("{} ({})", a.name, a.error.as_deref().unwrap_or("no answer")))
+        .collect();
+    if up.len() * 2 > all.len() {
+        let mut detail = format!("{} of {} answer: {}", up.len(), all.len(), up.join(", "));
+        if !down.is_empty() {
+            detail.push_str(&format!("; down: {}", down.join(", ")));
         }
-        None => GuardResult::new("arbiter reachable", false, "no arbiter is reporting: risk of split brain"),
+        GuardResult::passed(key, detail)
+    } else {
+        GuardResult::failed(
+            key,
+            format!(
+                "{} of {} arbiters answer, a majority is needed: risk of split brain; down: {}",
+                up.len(),
+                all.len(),
+                down.join(", ")
+            ),
+        )
     }
 }
 
 fn within_bounds(plan: &Plan) -> GuardResult {
+    let key = GuardKey::Bounds;
     match plan.changes.first() {
         Some(Change::Capacity { after, min, max, group, .. }) => {
-            let ok = (*min..=*max).contains(after);
-            GuardResult::new(
-                "within min/max",
-                ok,
-                if ok {
-                    format!("{after} is within {min}–{max}")
-                } else {
-                    format!("{group}: {after} is outside min {min} / max {max}")
-                },
-            )
+            if (*min..=*max).contains(after) {
+                GuardResult::passed(key, format!("{after} is within {min}–{max}"))
+            } else {
+                GuardResult::failed(key, format!("{group}: {after} is outside min {min} / max {max}"))
+            }
         }
-        _ => GuardResult::new("within min/max", false, "the plan changes no capacity"),
+        _ => GuardResult::failed(key, "the plan changes no capacity"),
     }
 }
 
+fn alert_state(plan: &Plan, fleet: &Fleet) -> Option<AlertState> {
+    fleet.alerts.iter().find(|a| a.id == plan.target).map(|a| a.state.clone())
+}
+
 fn alert_acked(plan: &Plan, fleet: &Fleet) -> GuardResult {
-    let state = fleet.alerts.iter().find(|a| a.id == plan.target).map(|a| &a.state);
-    match state {
-        Some(AlertState::Acknowledged { by, .. }) => {
-            GuardResult::new("alert acknowledged", true, format!("acknowledged by {by}"))
-        }
-        Some(other) => GuardResult::new("alert acknowledged", false, format!("the alert is {}", other.label())),
-        None => GuardResult::new("alert acknowledged", false, "the alert is gone"),
+    let key = GuardKey::AlertAcked;
+    match alert_state(plan, fleet) {
+        Some(AlertState::Acknowledged { by, .. }) => GuardResult::passed(key, format!("acknowledged by {by}")),
+        Some(other) => GuardResult::failed(key, format!("the alert is {}", other.label())),
+        None => GuardResult::failed(key, "the alert is gone"),
     }
 }
 
 fn alert_open(plan: &Plan, fleet: &Fleet) -> GuardResult {
-    let state = fleet.alerts.iter().find(|a| a.id == plan.target).map(|a| &a.state);
-    match state {
-        Some(AlertState::Firing) => GuardResult::new("alert firing", true, "the alert is firing and unacknowledged"),
-        Some(AlertState::Acknowledged { by, .. }) => {
-            GuardResult::new("alert firing", false, format!("already acknowledged by {by}"))
-        }
+    let key = GuardKey::AlertFiring;
+    match alert_state(plan, fleet) {
+        Some(AlertState::Firing) => GuardResult::passed(key, "the alert is firing and unacknowledged"),
+        Some(AlertState::Acknowledged { by, .. }) => GuardResult::failed(key, format!("already acknowledged by {by}")),
         Some(AlertState::Inhibited { by }) => {
-            GuardResult::new("alert firing", false, format!("inhibited by {by}: acknowledge that one"))
+            GuardResult::failed(key, format!("inhibited by {by}: acknowledge that one"))
         }
-        Some(AlertState::Resolved) => GuardResult::new("alert firing", false, "the alert has resolved"),
-        None => GuardResult::new("alert firing", false, "the alert is gone"),
+        Some(AlertState::Resolved) => GuardResult::failed(key, "the alert has resolved"),
+        None => GuardResult::failed(key, "the alert is gone"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+
+    use super::*;
+    use crate::actions::plan;
+    use crate::model::{
+        Arbiter, CloudMetrics, Endpoint, PolicyKind, Replication, SourceStatus, TrafficPolicy, ZoneCapacity,
+    };
+
+    fn t0() -> DateTime<Utc> {
+        crate::clock::reference_instant()
+    }
+
+    fn status(id: &str, kind: &str, interval: u64, age: i64) -> SourceStatus {
+        SourceStatus {
+            freshness: Freshness::Fresh,
+            last_ok: Some(t0() - Duration::seconds(age)),
+            interval_secs: interval,
+            timeout_secs: 10,
+            ..SourceStatus::new(SourceId::new(id), kind)
+        }
+    }
+
+    fn group(cloud: CloudKind, source: &str, healthy: u32, max: u32) -> ScalingGroup {
+        ScalingGroup {
+            source: SourceId::new(source),
+            cloud,
+            region: "r1".into(),
+            name: format!("web-{}", cloud.slug()),
+            min: 0,
+            max,
+            desired: healthy,
+            zones: vec![ZoneCapacity { zone: "z1".into(), in_service: healthy, healthy }],
+            spot_share: 0.0,
+            rps_per_instance: None,
+            inactive: false,
+        }
+    }
+
+    fn metrics(cloud: CloudKind, rps: f64, cpu: f64) -> CloudMetrics {
+        CloudMetrics { cloud, region: "r1".into(), rps, p95_ms: 100.0, error_rate: 0.0, cpu }
+    }
+
+    /// A healthy two-cloud estate as real sources report it: no sizing, no arbiter,
+    /// no replication figure, AWS polled every 60 s.
+    fn estate() -> Fleet {
+        let endpoint = |cloud: CloudKind, weight| Endpoint {
+            name: cloud.slug().into(),
+            cloud,
+            target: String::new(),
+            weight,
+            health: Health::Ok,
+            check: String::new(),
+        };
+        Fleet {
+            sources: vec![status("aws", "aws", 60, 50), status("azure", "azure", 30, 5)],
+            metrics: vec![
+                (SourceId::new("aws"), metrics(CloudKind::Aws, 900.0, 0.45)),
+                (SourceId::new("azure"), metrics(CloudKind::Azure, 100.0, 0.30)),
+            ],
+            groups: vec![group(CloudKind::Aws, "aws", 9, 20), group(CloudKind::Azure, "azure", 2, 10)],
+            policies: vec![TrafficPolicy {
+                source: SourceId::new("aws"),
+                name: "shop".into(),
+                kind: PolicyKind::Route53,
+                ttl_secs: 60,
+                endpoints: vec![endpoint(CloudKind::Aws, 90), endpoint(CloudKind::Azure, 10)],
+            }],
+            ..Fleet::default()
+        }
+    }
+
+    fn shift(fleet: &Fleet, percent: f64, require: &[GuardKey]) -> Vec<GuardResult> {
+        let intent = Intent::Shift { from: CloudKind::Aws, to: CloudKind::Azure, percent: Some(percent) };
+        let p = plan(&intent, fleet).expect("plan");
+        check(&p, fleet, &GuardContext { now: t0(), in_flight: &[], require })
+    }
+
+    fn state(results: &[GuardResult], key: GuardKey) -> GuardState {
+        results.iter().find(|g| g.key == key).map(|g| g.state).unwrap_or_else(|| panic!("no {key:?}: {results:?}"))
+    }
+
+    #[test]
+    fn a_healthy_real_estate_is_not_refused_and_says_what_it_cannot_judge() {
+        let r = shift(&estate(), 10.0, &[]);
+        assert!(all_passed(&r), "{r:?}");
+        // AWS's 50 s old data is within its own 60 s interval.
+        assert_eq!(state(&r, GuardKey::Fresh), GuardState::Passed);
+        assert_eq!(state(&r, GuardKey::Arbiter), GuardState::Unknown);
+        assert_eq!(state(&r, GuardKey::Rpo), GuardState::Unknown);
+        let rpo = r.iter().find(|g| g.key == GuardKey::Rpo).expect("rpo");
+        assert!(rpo.detail.contains("no database replication figure for Azure"), "{rpo:?}");
+        // Capacity from live load: Azure serves 100 req/s on 2 instances at 30 % CPU,
+        // so one instance serves 50 × 0.85 / 0.30 ≈ 142 at the ceiling; 10 max ≈ 1,417.
+        let cap = r.iter().find(|g| g.key == GuardKey::Capacity).expect("capacity");
+        assert_eq!(cap.state, GuardState::Passed, "{cap:?}");
+        assert!(cap.detail.contains("derived from live load") && cap.detail.contains("1,417"), "{cap:?}");
+    }
+
+    #[test]
+    fn required_unknowns_refuse_and_say_why() {
+        let r = shift(&estate(), 10.0, &[GuardKey::Arbiter]);
+        assert!(!all_passed(&r));
+        assert!(reasons(&r).starts_with("arbiter reachable is unknown and required"), "{}", reasons(&r));
+        assert_eq!(r.iter().filter(|g| g.refuses()).count(), 1);
+    }
+
+    #[test]
+    fn arbiters_need_a_majority() {
+        let mut f = estate();
+        let witness = |name: &str, up: bool| Arbiter {
+            name: name.into(),
+            location: "on-prem".into(),
+            reachable: up,
+            rtt_ms: up.then_some(12.0),
+            error: (!up).then(|| "connection refused".into()),
+        };
+        f.arbiters = vec![witness("a", true), witness("b", true), witness("c", false)];
+        assert_eq!(state(&shift(&f, 10.0, &[]), GuardKey::Arbiter), GuardState::Passed);
+        f.arbiters[1].reachable = false;
+        let r = shift(&f, 10.0, &[]);
+        assert_eq!(state(&r, GuardKey::Arbiter), GuardState::Failed);
+        assert!(reasons(&r).contains("1 of 3 arbiters answer") && reasons(&r).contains("connection refused"));
+    }
+
+    #[test]
+    fn capacity_prefers_configured_sizing_and_is_unknown_without_any() {
+        let mut f = estate();
+        // 60 % of 1,000 req/s on Azure: 600 needed.
+        f.groups[1].rps_per_instance = Some(50.0);
+        let r = shift(&f, 50.0, &[]);
+        let cap = r.iter().find(|g| g.key == GuardKey::Capacity).expect("capacity");
+        // 10 max × 50 × 0.85 = 425 < 600.
+        assert_eq!(cap.state, GuardState::Failed, "{cap:?}");
+        assert!(cap.detail.contains("configured"), "{cap:?}");
+        f.groups[1].rps_per_instance = None;
+        // No CPU figure: nothing to derive from.
+        f.metrics[1].1.cpu = 0.0;
+        let cap = shift(&f, 50.0, &[]).into_iter().find(|g| g.key == GuardKey::Capacity).expect("capacity");
+        assert_eq!(cap.state, GuardState::Unknown, "{cap:?}");
+        assert!(cap.detail.contains("rps_per_instance"), "{cap:?}");
+    }
+
+    #[test]
+    fn freshness_judges_only_touched_sources_each_by_its_own_interval() {
+        let mut f = estate();
+        f.sources.push(SourceStatus {
+            freshness: Freshness::Stale { reason: "timed out".into() },
+            ..status("aliyun", "aliyun", 60, 900)
+        });
+        assert_eq!(state(&shift(&f, 10.0, &[]), GuardKey::Fresh), GuardState::Passed, "an unrelated stale source");
+        // Azure polled every 30 s with a 10 s timeout: 71 s old is two polls missed.
+        f.sources[1].last_ok = Some(t0() - Duration::seconds(71));
+        let r = shift(&f, 10.0, &[]);
+        assert_eq!(state(&r, GuardKey::Fresh), GuardState::Failed);
+        assert!(reasons(&r).contains("azure data is 71s old (polled every 30s)"), "{}", reasons(&r));
+    }
+
+    #[test]
+    fn replication_is_judged_against_each_figures_own_target() {
+        let mut f = estate();
+        let lag = |value: f64, target: f64| Replication {
+            kind: ReplicationKind::Database,
+            name: "orders".into(),
+            from: CloudKind::Aws,
+            to: CloudKind::Azure,
+            value,
+            target,
+        };
+        f.replication = vec![lag(45.0, 60.0)];
+        assert_eq!(state(&shift(&f, 10.0, &[]), GuardKey::Rpo), GuardState::Passed, "45 s within a 60 s RPO");
+        f.replication = vec![lag(12.0, 10.0)];
+        assert_eq!(state(&shift(&f, 10.0, &[]), GuardKey::Rpo), GuardState::Failed, "12 s beyond a 10 s RPO");
+        // Traffic moving back to the primary's cloud: it holds the writes.
+        f.policies[0].endpoints[0].weight = 10;
+        f.policies[0].endpoints[1].weight = 90;
+        let intent = Intent::Shift { from: CloudKind::Azure, to: CloudKind::Aws, percent: Some(10.0) };
+        let p = plan(&intent, &f).expect("plan");
+        let r = check(&p, &f, &GuardContext { now: t0(), in_flight: &[], require: &[] });
+        let rpo = r.iter().find(|g| g.key == GuardKey::Rpo).expect("rpo");
+        assert_eq!(rpo.state, GuardState::Passed, "{rpo:?}");
+        assert!(rpo.detail.contains("holds the primary of orders"), "{rpo:?}");
     }
 }

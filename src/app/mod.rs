@@ -227,9 +227,8 @@ pub struct App {
     /// No executor exists in a read-only session; the app refuses actions early too.
     pub read_only: bool,
     pub now: DateTime<Utc>,
-    /// Recovery point objective the replication guardrail checks against.
-    pub rpo_secs: f64,
-    pub max_data_age_secs: i64,
+    /// Guardrails whose unknown refuses (`[guards] require`).
+    pub require: Vec<actions::guard::GuardKey>,
     pub in_flight: Vec<InFlight>,
     /// The inverse of the last executed failover or scale.
     pub undo: Option<Intent>,
@@ -241,7 +240,6 @@ pub struct App {
 
 impl App {
     pub fn new(estate: Option<Arc<EstateSpec>>) -> App {
-        let rpo_secs = estate.as_ref().map_or(30.0, |e| e.rpo_secs);
         App {
             pane: Pane::Overview,
             mode: Mode::Normal,
@@ -258,8 +256,7 @@ impl App {
             worst_alerts: Vec::new(),
             read_only: false,
             now: DateTime::<Utc>::default(),
-            rpo_secs,
-            max_data_age_secs: 30,
+            require: Vec::new(),
             in_flight: Vec::new(),
             undo: None,
             audit: VecDeque::new(),
@@ -324,12 +321,7 @@ impl App {
             }
         };
         let in_flight: Vec<String> = self.in_flight.iter().map(|f| f.plan.target.clone()).collect();
-        let ctx = GuardContext {
-            now: self.now,
-            rpo_secs: self.rpo_secs,
-            max_data_age_secs: self.max_data_age_secs,
-            in_flight: &in_flight,
-        };
+        let ctx = GuardContext { now: self.now, in_flight: &in_flight, require: &self.require };
         let guards = actions::guard::check(&plan, fleet, &ctx);
         self.mode = Mode::Confirm(Box::new(Dialog::new(Checked { plan, guards })));
         vec![]

@@ -29,6 +29,8 @@ pub struct SourceStatus {
     pub last_attempt: Option<DateTime<Utc>>,
     /// How often it is polled (0 when unknown).
     pub interval_secs: u64,
+    /// How long one poll may take (0 when unknown).
+    pub timeout_secs: u64,
     /// What its last good poll cost at the API.
     pub poll_cost: Option<super::PollCost>,
 }
@@ -42,6 +44,7 @@ impl SourceStatus {
             last_ok: None,
             last_attempt: None,
             interval_secs: 0,
+            timeout_secs: 0,
             poll_cost: None,
         }
     }
@@ -107,7 +110,7 @@ pub struct Fleet {
     pub spot_prices: Vec<SpotPrice>,
     pub alerts: Vec<Alert>,
     pub routes: Vec<NotificationRoute>,
-    pub arbiter: Option<Arbiter>,
+    pub arbiters: Vec<Arbiter>,
     pub history: BTreeMap<CloudKind, TrafficHistory>,
     /// Chaos drills in force, as reported by the demo.
     pub drills: Vec<String>,
@@ -159,9 +162,7 @@ impl Fleet {
             fleet.alerts.extend(r.alerts.iter().cloned());
             fleet.routes.extend(r.routes.iter().cloned());
             fleet.drills.extend(r.drills.iter().cloned());
-            if fleet.arbiter.is_none() {
-                fleet.arbiter = r.arbiter.clone();
-            }
+            fleet.arbiters.extend(r.arbiters.iter().cloned());
         }
         fleet
     }

@@ -33,7 +33,8 @@ pub struct SourceReport {
     pub spot_prices: Vec<SpotPrice>,
     pub alerts: Vec<Alert>,
     pub routes: Vec<NotificationRoute>,
-    pub arbiter: Option<Arbiter>,
+    /// Split-brain witnesses this source probed (the arbiter source, or the demo).
+    pub arbiters: Vec<Arbiter>,
     /// Chaos drills in force (demo only), so every view can say the data is drilled.
     pub drills: Vec<String>,
     /// What this poll cost at the cloud's API, when the provider can tell.

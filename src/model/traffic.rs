@@ -84,13 +84,16 @@ impl TrafficPolicy {
     }
 }
 
-/// The split-brain arbiter in a fourth location.
+/// A split-brain witness in a fourth location, as last probed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Arbiter {
     pub name: String,
     pub location: String,
     pub reachable: bool,
-    pub rtt_ms: f64,
+    /// Round trip of the last probe that answered; None when it did not.
+    pub rtt_ms: Option<f64>,
+    /// Why the last probe failed, in words (one line, from the probe itself).
+    pub error: Option<String>,
 }
 
 /// Where one cloud's alerts are sent.

@@ -2,11 +2,13 @@
 //! Providers never touch the terminal and never block the UI.
 
 pub mod aliyun;
+pub mod arbiter;
 pub mod aws;
 pub mod azure;
 pub mod demo;
 pub mod http;
 pub mod prometheus;
+pub mod sizing;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -9,6 +9,7 @@ use ratatui::widgets::{Clear, Paragraph};
 use super::widgets::{block, fit};
 use super::{View, sanitize};
 use crate::actions::ActionKind;
+use crate::actions::guard::GuardState;
 use crate::app::dialog::{Dialog, Force};
 
 pub fn draw(frame: &mut Frame, area: Rect, d: &Dialog, v: &View) {
@@ -30,7 +31,13 @@ pub fn draw(frame: &mut Frame, area: Rect, d: &Dialog, v: &View) {
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled("Guardrails", t.accent)));
     for g in &d.checked.guards {
-        let (mark, style) = if g.passed { ("✔", t.ok) } else { ("✖", t.crit) };
+        // Unknown is amber: nothing to judge by. Required, it refuses like a failure.
+        let (mark, style) = match g.state {
+            GuardState::Passed => ("✔", t.ok),
+            GuardState::Unknown if g.required => ("?", t.crit),
+            GuardState::Unknown => ("?", t.warn),
+            GuardState::Failed => ("✖", t.crit),
+        };
         lines.push(Line::from(vec![
             Span::styled(format!("  {mark} {:<24}", g.name), style),
             Span::styled(fit(&sanitize(&g.detail), text_w.saturating_sub(28)), t.base),
@@ -45,6 +52,10 @@ pub fn draw(frame: &mut Frame, area: Rect, d: &Dialog, v: &View) {
         _ if !d.checked.passed() => lines.push(Line::from(Span::styled(
             "Refused unless forced: press F and give a reason (it is audited).",
             t.crit,
+        ))),
+        _ if d.checked.guards.iter().any(|g| g.state == GuardState::Unknown) => lines.push(Line::from(Span::styled(
+            "? unknown: no data to judge by (not refused; [guards] require makes it refuse)",
+            t.warn,
         ))),
         _ => {}
     }

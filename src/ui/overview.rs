@@ -103,17 +103,20 @@ fn draw_estate(frame: &mut Frame, area: Rect, v: &View) {
     let width = usize::from(area.width.saturating_sub(2));
     let label = |l: &str| Span::styled(format!("{l:<12}"), t.muted);
     let mut lines = Vec::new();
-    if let Some(a) = &f.arbiter {
+    for a in &f.arbiters {
+        let rtt = match (a.rtt_ms, &a.error) {
+            (Some(ms), _) => format!("rtt {} ms", format::int(ms)),
+            (None, Some(e)) => sanitize(e).into_owned(),
+            (None, None) => "rtt –".into(),
+        };
+        let place = if a.location.is_empty() { String::new() } else { format!(" ({})", sanitize(&a.location)) };
         lines.push(Line::from(vec![
             label("Arbiter"),
             Span::styled(
                 if a.reachable { "● reachable".to_string() } else { "✖ UNREACHABLE".to_string() },
                 if a.reachable { t.ok } else { t.crit },
             ),
-            Span::styled(
-                format!("  {} ({}) rtt {} ms", sanitize(&a.name), sanitize(&a.location), format::int(a.rtt_ms)),
-                t.base,
-            ),
+            Span::styled(format!("  {}{place} {rtt}", sanitize(&a.name)), t.base),
         ]));
     }
     for p in &f.policies {

@@ -489,12 +489,13 @@ pub fn simulate(
     }
     report.alerts = alerts;
     report.drills = book.active().map(|e| e.drill.to_string()).collect();
-    report.arbiter = Some(Arbiter {
+    report.arbiters = vec![Arbiter {
         name: spec.arbiter.name.clone(),
         location: spec.arbiter.location.clone(),
         reachable: true,
-        rtt_ms: spec.arbiter.rtt_ms * (1.0 + 0.1 * noise(seed, 9, bucket)),
-    });
+        rtt_ms: Some(spec.arbiter.rtt_ms * (1.0 + 0.1 * noise(seed, 9, bucket))),
+        error: None,
+    }];
     report
 }
 

@@ -1,0 +1,113 @@
+//! Per-instance capacity from the config (`rps_per_instance` on a source), for the
+//! capacity guardrail: no cloud API reports how many requests/s one instance of a
+//! group can serve, so the operator's sizing is attached to the groups a source
+//! reports, by group name or for every group of the source.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use super::{Check, Provider, ProviderError, Receipt};
+use crate::actions::{Actor, Plan};
+use crate::model::{SourceId, SourceReport};
+
+/// `rps_per_instance = 120` (every group of the source) or
+/// `rps_per_instance = { "web-eu" = 120, "*" = 80 }` (by group name; `*` for the rest).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum RpsPerInstance {
+    All(f64),
+    ByGroup(BTreeMap<String, f64>),
+}
+
+impl RpsPerInstance {
+    /// The sizing for a group of this name, if any.
+    pub fn for_group(&self, name: &str) -> Option<f64> {
+        match self {
+            RpsPerInstance::All(v) => Some(*v),
+            RpsPerInstance::ByGroup(m) => m.get(name).or_else(|| m.get("*")).copied(),
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        let ok = |v: f64| v.is_finite() && v > 0.0;
+        match self {
+            RpsPerInstance::All(v) if !ok(*v) => Err(format!("rps_per_instance must be above 0, not {v}")),
+            RpsPerInstance::ByGroup(m) => match m.iter().find(|(_, v)| !ok(**v)) {
+                Some((k, v)) => Err(format!("rps_per_instance.\"{k}\" must be above 0, not {v}")),
+                None if m.is_empty() => Err("rps_per_instance names no group".into()),
+                None => Ok(()),
+            },
+            RpsPerInstance::All(_) => Ok(()),
+        }
+    }
+}
+
+/// A source whose groups carry the configured sizing (a figure the provider itself
+/// reports, e.g. the demo's, is kept).
+pub struct SizedSource {
+    inner: Arc<dyn Provider>,
+    sizing: RpsPerInstance,
+}
+
+impl SizedSource {
+    pub fn wrap(inner: Arc<dyn Provider>, sizing: Option<&RpsPerInstance>) -> Arc<dyn Provider> {
+        match sizing {
+            Some(s) => Arc::new(SizedSource { inner, sizing: s.clone() }),
+            None => inner,
+        }
+    }
+}
+
+pub fn apply(report: &mut SourceReport, sizing: &RpsPerInstance) {
+    for g in &mut report.groups {
+        if g.rps_per_instance.is_none() {
+            g.rps_per_instance = sizing.for_group(&g.name);
+        }
+    }
+}
+
+#[async_trait]
+impl Provider for SizedSource {
+    fn id(&self) -> &SourceId {
+        self.inner.id()
+    }
+    fn kind(&self) -> &'static str {
+        self.inner.kind()
+    }
+    async fn poll(&self, now: DateTime<Utc>) -> Result<SourceReport, ProviderError> {
+        let mut report = self.inner.poll(now).await?;
+        apply(&mut report, &self.sizing);
+        Ok(report)
+    }
+    async fn preflight(&self, now: DateTime<Utc>) -> Vec<Check> {
+        self.inner.preflight(now).await
+    }
+    async fn execute(&self, plan: &Plan, actor: &Actor, now: DateTime<Utc>) -> Result<Receipt, ProviderError> {
+        self.inner.execute(plan, actor, now).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizing_by_name_falls_back_to_star() {
+        let s: RpsPerInstance = toml::from_str::<BTreeMap<String, RpsPerInstance>>("r = { web = 120.0, \"*\" = 80 }")
+            .expect("parse")
+            .remove("r")
+            .expect("r");
+        assert_eq!(s.for_group("web"), Some(120.0));
+        assert_eq!(s.for_group("batch"), Some(80.0));
+        let all: RpsPerInstance =
+            toml::from_str::<BTreeMap<String, RpsPerInstance>>("r = 150").expect("parse").remove("r").expect("r");
+        assert_eq!(all.for_group("anything"), Some(150.0));
+        assert!(RpsPerInstance::All(0.0).validate().is_err());
+        assert!(RpsPerInstance::ByGroup(BTreeMap::from([("web".into(), -1.0)])).validate().is_err());
+        assert!(RpsPerInstance::ByGroup(BTreeMap::new()).validate().is_err());
+    }
+}

@@ -11,7 +11,10 @@ use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::clock::Clock;
-use crate::model::{CloudKind, Fleet, Freshness, SourceReport, SourceStatus, TrafficHistory, TrafficPoint};
+use crate::model::{
+    CloudKind, Fleet, Freshness, PartialSection, Section, SourceId, SourceReport, SourceStatus, TrafficHistory,
+    TrafficPoint,
+};
 use crate::providers::{Provider, ProviderError};
 
 /// How one source is polled.
@@ -184,6 +187,7 @@ async fn merge_loop(
     out: watch::Sender<Arc<Fleet>>,
 ) {
     let mut reports: Vec<Option<Arc<SourceReport>>> = vec![None; statuses.len()];
+    let mut section_ok: Vec<BTreeMap<Section, DateTime<Utc>>> = vec![BTreeMap::new(); statuses.len()];
     let mut history: BTreeMap<CloudKind, TrafficHistory> = BTreeMap::new();
     let mut generation = 0u64;
     while let Some(PollResult { index, at, result }) = results.recv().await {
@@ -196,6 +200,9 @@ async fn merge_loop(
                 status.last_ok = Some(at);
                 status.freshness = Freshness::Fresh;
                 record_history(&mut history, &report, at);
+                let (report, partial) =
+                    absorb(&status.id, reports[index].as_deref(), report, at, &mut section_ok[index]);
+                status.partial = partial;
                 reports[index] = Some(Arc::new(report));
             }
             Err(e) => {
@@ -212,6 +219,35 @@ async fn merge_loop(
             return;
         }
     }
+}
+
+/// Fold a poll with failed sections into the source's last report: each failed
+/// section keeps its last good data (marked with its reason and when it was read),
+/// everything else is this poll's. `section_ok` remembers when each section last
+/// read well.
+pub fn absorb(
+    id: &SourceId,
+    previous: Option<&SourceReport>,
+    mut report: SourceReport,
+    at: DateTime<Utc>,
+    section_ok: &mut BTreeMap<Section, DateTime<Utc>>,
+) -> (SourceReport, Vec<PartialSection>) {
+    let failed = std::mem::take(&mut report.failed);
+    let mut partial = Vec::with_capacity(failed.len());
+    for f in &failed {
+        if let Some(prev) = previous {
+            f.section.carry(prev, &mut report);
+        }
+        let reason = crate::format::one_line(&crate::credentials::redact(&f.reason), 400);
+        log::warn!("source {id}: {} could not be read, showing the last good data: {reason}", f.section.label());
+        partial.push(PartialSection { section: f.section, reason, last_ok: section_ok.get(&f.section).copied() });
+    }
+    for s in Section::ALL {
+        if !failed.iter().any(|f| f.section == s) {
+            section_ok.insert(s, at);
+        }
+    }
+    (report, partial)
 }
 
 /// Append one point per cloud in the report to the bounded history.
@@ -266,6 +302,8 @@ pub async fn collect_once(sources: &[SourceSchedule], now: DateTime<Utc>, demo: 
                     status.freshness = Freshness::Fresh;
                     status.last_ok = Some(now);
                     record_history(&mut history, &report, now);
+                    let (report, partial) = absorb(&status.id, None, report, now, &mut BTreeMap::new());
+                    status.partial = partial;
                     (status, Some(Arc::new(report)))
                 }
                 Some(Err(e)) => {

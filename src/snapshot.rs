@@ -43,6 +43,10 @@ pub fn evaluate(fleet: &Fleet, now: DateTime<Utc>) -> (Status, Vec<String>) {
         if let Freshness::Stale { reason } = &s.freshness {
             unknown.push(format!("source {} could not be read: {reason}", s.id));
         }
+        // A partial source: only what could not be read is unknown.
+        for p in &s.partial {
+            unknown.push(format!("source {} could not read its {}: {}", s.id, p.section.label(), p.reason));
+        }
     }
     for a in fleet.alerts.iter().filter(|a| a.state == AlertState::Firing) {
         let line = format!("{} {}", a.severity.label(), a.title);
@@ -100,9 +104,17 @@ pub fn to_json(fleet: &Fleet, now: DateTime<Utc>) -> Value {
         "reasons": reasons,
         "sources": fleet.sources.iter().map(|s| json!({
             "id": s.id.as_str(), "kind": s.kind,
-            "state": match &s.freshness { Freshness::Fresh => "fresh", Freshness::Pending => "pending", Freshness::Stale { .. } => "stale" },
+            "state": match &s.freshness {
+                Freshness::Fresh if !s.partial.is_empty() => "partial",
+                Freshness::Fresh => "fresh",
+                Freshness::Pending => "pending",
+                Freshness::Stale { .. } => "stale",
+            },
             "reason": match &s.freshness { Freshness::Stale { reason } => Some(reason.clone()), _ => None },
             "last_ok": s.last_ok.map(|t| t.to_rfc3339()),
+            "stale_sections": s.partial.iter().map(|p| json!({
+                "section": p.section.label(), "reason": p.reason, "last_ok": p.last_ok.map(|t| t.to_rfc3339()),
+            })).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "clouds": clouds,
         "groups": fleet.groups.iter().map(|g| json!({

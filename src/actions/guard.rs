@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::intent::{ActionKind, Intent};
 use super::plan::{Change, Plan, shares_after};
 use crate::format::int;
-use crate::model::{AlertState, CloudKind, Fleet, Freshness, Health, ReplicationKind, ScalingGroup, SourceId};
+use crate::model::{AlertState, CloudKind, Fleet, Freshness, Health, ReplicationKind, ScalingGroup, Section, SourceId};
 
 /// Share of a group's full capacity we plan to use; the rest is headroom.
 pub const MAX_UTILISATION: f64 = 0.85;
@@ -212,8 +212,17 @@ fn sources_touched(plan: &Plan, fleet: &Fleet) -> Vec<SourceId> {
 /// timeout means at least one poll was missed.
 fn fresh(plan: &Plan, fleet: &Fleet, ctx: &GuardContext) -> GuardResult {
     let (mut failed, mut pending, mut ok) = (Vec::new(), Vec::new(), Vec::new());
+    // The sections of a partial source that this kind of plan is judged on.
+    let relevant: &[Section] = match plan.kind() {
+        ActionKind::Failover => &[Section::Groups, Section::Metrics, Section::Records, Section::Replication],
+        ActionKind::Scale => &[Section::Groups],
+        ActionKind::Ack => &[Section::Alerts],
+    };
     for id in sources_touched(plan, fleet) {
         let Some(s) = fleet.source(&id) else { continue };
+        for p in s.partial.iter().filter(|p| relevant.contains(&p.section)) {
+            failed.push(format!("{}'s {} could not be read ({})", s.id, p.section.label(), p.reason));
+        }
         let interval = if s.interval_secs == 0 { DEFAULT_INTERVAL_SECS } else { s.interval_secs };
         let budget = (2 * interval + s.timeout_secs) as i64;
         match (&s.freshness, s.age_secs(ctx.now)) {

@@ -33,6 +33,9 @@ pub struct SourceStatus {
     pub timeout_secs: u64,
     /// What its last good poll cost at the API.
     pub poll_cost: Option<super::PollCost>,
+    /// Sections the last poll could not read (their last good data is shown): the
+    /// source is partial while this is not empty.
+    pub partial: Vec<super::PartialSection>,
 }
 
 impl SourceStatus {
@@ -46,6 +49,7 @@ impl SourceStatus {
             interval_secs: 0,
             timeout_secs: 0,
             poll_cost: None,
+            partial: Vec::new(),
         }
     }
 

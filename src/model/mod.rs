@@ -10,6 +10,7 @@ mod fleet;
 mod health;
 mod replication;
 mod scaling;
+mod section;
 mod traffic;
 
 pub use alert::{Alert, AlertState, Severity};
@@ -19,6 +20,7 @@ pub use fleet::{CloudSummary, Fleet, Freshness, SourceStatus, TrafficHistory, Tr
 pub use health::Health;
 pub use replication::{Replication, ReplicationKind};
 pub use scaling::{ScalingGroup, ZoneCapacity};
+pub use section::{PartialSection, Section, SectionFailure};
 pub use traffic::{Arbiter, CloudMetrics, Endpoint, NotificationRoute, PolicyKind, TrafficPolicy};
 
 /// Everything one source saw in one poll. Every item carries its cloud so a
@@ -42,6 +44,8 @@ pub struct SourceReport {
     /// Past traffic points (oldest first) a source can read back, e.g. Prometheus'
     /// query_range on its first poll, so the traffic pane has a series at once.
     pub history: Vec<(CloudKind, TrafficPoint)>,
+    /// Sections this poll could not read; the collector keeps their last good data.
+    pub failed: Vec<SectionFailure>,
 }
 
 /// What polling a source costs, so an operator can see the bill a console runs up.

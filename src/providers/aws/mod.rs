@@ -26,7 +26,7 @@ use tokio::sync::OnceCell;
 use super::{Check, Provider, ProviderError, Receipt};
 use crate::actions::{Actor, Change, Plan};
 use crate::config::AwsConfig;
-use crate::model::{PollCost, SourceId, SourceReport};
+use crate::model::{PollCost, Section, SectionFailure, SourceId, SourceReport};
 
 /// Route 53 and Cost Explorer live in us-east-1 whatever the estate's regions.
 const GLOBAL_REGION: &str = "us-east-1";
@@ -177,24 +177,53 @@ impl Provider for AwsRegion {
     async fn poll(&self, now: DateTime<Utc>) -> Result<SourceReport, ProviderError> {
         let c = self.clients.get().await;
         let calls_before = c.calls.load(Ordering::Relaxed);
-        let groups = autoscaling::groups(&c.autoscaling, &self.id, &self.region, self.cfg.asg_tag.as_deref()).await?;
-        let (alerts, arns) = alarms::alerts(&c.cloudwatch, &self.id, &self.region, &self.cfg.severity_tag, now).await?;
-        *self.alarm_arns.lock().unwrap_or_else(|e| e.into_inner()) = arns;
-        let figures = metrics::region_figures(&c.cloudwatch, &self.region, &groups, &self.cfg, now).await?;
-        let poll_cost = PollCost {
-            api_calls: c.calls.load(Ordering::Relaxed).wrapping_sub(calls_before),
-            billed_metrics: figures.billed_metrics,
-            fixed_monthly_usd: 0.0,
-            remaining_reads: None,
+        // Each section stands alone: one alarm the SDK cannot parse must not hide
+        // the region's groups and metrics. Groups and alarms are read together.
+        let (groups, alarms) = tokio::join!(
+            autoscaling::groups(&c.autoscaling, &self.id, &self.region, self.cfg.asg_tag.as_deref()),
+            alarms::alerts(&c.cloudwatch, &self.id, &self.region, &self.cfg.severity_tag, now),
+        );
+        let mut report = SourceReport::default();
+        let mut errors = Vec::new();
+        let mut fail = |report: &mut SourceReport, sections: &[Section], e: ProviderError| {
+            for s in sections {
+                report.failed.push(SectionFailure { section: *s, reason: e.to_string() });
+            }
+            errors.push(e);
         };
-        Ok(SourceReport {
-            groups,
-            alerts,
-            metrics: figures.front_door.into_iter().collect(),
-            replication: figures.replication,
-            poll_cost: Some(poll_cost),
-            ..SourceReport::default()
-        })
+        match alarms {
+            Ok((alerts, arns)) => {
+                *self.alarm_arns.lock().unwrap_or_else(|e| e.into_inner()) = arns;
+                report.alerts = alerts;
+            }
+            Err(e) => fail(&mut report, &[Section::Alerts], e),
+        }
+        match groups {
+            Ok(groups) => {
+                // The front-door CPU is per group: without the groups there is nothing to ask for.
+                match metrics::region_figures(&c.cloudwatch, &self.region, &groups, &self.cfg, now).await {
+                    Ok(figures) => {
+                        report.metrics = figures.front_door.into_iter().collect();
+                        report.replication = figures.replication;
+                        report.poll_cost =
+                            Some(PollCost { billed_metrics: figures.billed_metrics, ..PollCost::default() });
+                    }
+                    Err(e) => fail(&mut report, &[Section::Metrics, Section::Replication], e),
+                }
+                report.groups = groups;
+            }
+            Err(e) => fail(&mut report, &[Section::Groups, Section::Metrics, Section::Replication], e),
+        }
+        // Nothing read at all: the source is stale, not partial.
+        if report.failed.len() == 4
+            && let Some(e) = errors.into_iter().next()
+        {
+            return Err(e);
+        }
+        let mut cost = report.poll_cost.take().unwrap_or_default();
+        cost.api_calls = c.calls.load(Ordering::Relaxed).wrapping_sub(calls_before);
+        report.poll_cost = Some(cost);
+        Ok(report)
     }
     async fn preflight(&self, _now: DateTime<Utc>) -> Vec<Check> {
         let c = self.clients.get().await;
@@ -280,24 +309,54 @@ impl Provider for AwsGlobal {
         let calls_before = c.calls.load(Ordering::Relaxed);
         let mut report = SourceReport::default();
         let mut seen = BTreeMap::new();
+        let mut records_error = None;
         for rec in &self.cfg.records {
-            let (policy, sets) = route53::policy(&c.route53, &self.id, rec).await?;
-            for (set_id, rs) in sets {
-                seen.insert((policy.name.clone(), set_id), (rec.zone_id.clone(), rs));
+            match route53::policy(&c.route53, &self.id, rec).await {
+                Ok((policy, sets)) => {
+                    for (set_id, rs) in sets {
+                        seen.insert((policy.name.clone(), set_id), (rec.zone_id.clone(), rs));
+                    }
+                    report.policies.push(policy);
+                }
+                Err(e) => {
+                    records_error = Some(e);
+                    break;
+                }
             }
-            report.policies.push(policy);
         }
-        *self.records.lock().unwrap_or_else(|e| e.into_inner()) = seen;
+        if let Some(e) = &records_error {
+            // All or none of the records: a policy missing from the list would read as gone.
+            report.policies.clear();
+            report.failed.push(SectionFailure { section: Section::Records, reason: e.to_string() });
+        } else {
+            *self.records.lock().unwrap_or_else(|e| e.into_inner()) = seen;
+        }
 
         let cached = self.cost.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let due = cached.as_ref().is_none_or(|(at, _)| (now - *at).num_seconds() >= self.cfg.cost_interval_secs as i64);
         let cost = if due {
-            let fresh = cost::month_to_date(&c.costexplorer, now).await?;
-            *self.cost.lock().unwrap_or_else(|e| e.into_inner()) = Some((now, fresh.clone()));
-            Some(fresh)
+            match cost::month_to_date(&c.costexplorer, now).await {
+                Ok(fresh) => {
+                    *self.cost.lock().unwrap_or_else(|e| e.into_inner()) = Some((now, fresh.clone()));
+                    Some(fresh)
+                }
+                Err(e) => {
+                    report.failed.push(SectionFailure { section: Section::Cost, reason: e.to_string() });
+                    // Neither records nor cost could be read: stale, not partial.
+                    if self.cfg.records.is_empty() || records_error.is_some() {
+                        return Err(records_error.unwrap_or(e));
+                    }
+                    None
+                }
+            }
         } else {
             cached.map(|(_, c)| c)
         };
+        if let Some(e) = records_error
+            && !due
+        {
+            return Err(e);
+        }
         report.costs.extend(cost);
         // Cost Explorer bills $0.01 per request; two requests per read.
         let ce_reads_per_month = 30.0 * 86_400.0 / self.cfg.cost_interval_secs.max(60) as f64;

@@ -1,0 +1,77 @@
+//! The sections of one poll. Each succeeds or fails on its own: a source whose
+//! alarms cannot be read still shows its groups and metrics, and the failed
+//! section keeps its last good data, marked stale with the reason.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::SourceReport;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Section {
+    Groups,
+    Alerts,
+    Metrics,
+    Records,
+    Cost,
+    Replication,
+    Prices,
+}
+
+impl Section {
+    pub const ALL: [Section; 7] = [
+        Section::Groups,
+        Section::Alerts,
+        Section::Metrics,
+        Section::Records,
+        Section::Cost,
+        Section::Replication,
+        Section::Prices,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Section::Groups => "groups",
+            Section::Alerts => "alerts",
+            Section::Metrics => "metrics",
+            Section::Records => "records",
+            Section::Cost => "cost",
+            Section::Replication => "replication",
+            Section::Prices => "prices",
+        }
+    }
+
+    /// Copy this section's data from `from` into `to` (the last good data of a
+    /// section that failed this time).
+    pub fn carry(self, from: &SourceReport, to: &mut SourceReport) {
+        match self {
+            Section::Groups => to.groups.clone_from(&from.groups),
+            Section::Alerts => {
+                to.alerts.clone_from(&from.alerts);
+                to.routes.clone_from(&from.routes);
+            }
+            Section::Metrics => to.metrics.clone_from(&from.metrics),
+            Section::Records => to.policies.clone_from(&from.policies),
+            Section::Cost => to.costs.clone_from(&from.costs),
+            Section::Replication => to.replication.clone_from(&from.replication),
+            Section::Prices => to.spot_prices.clone_from(&from.spot_prices),
+        }
+    }
+}
+
+/// A section the provider could not read this poll.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SectionFailure {
+    pub section: Section,
+    pub reason: String,
+}
+
+/// A section of a source that is stale while the rest is live.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PartialSection {
+    pub section: Section,
+    pub reason: String,
+    /// When the data shown for it was read; None if never.
+    pub last_ok: Option<DateTime<Utc>>,
+}

@@ -139,7 +139,8 @@ async fn a_full_poll_reads_every_api_into_the_report() {
             zones: vec![ZoneCapacity { zone: "cn-qingdao".into(), in_service: 0, healthy: 0 }],
             spot_share: 0.0,
             rps_per_instance: None,
-            inactive: false,
+            // The fixture's LifecycleState is Inactive.
+            inactive: true,
         }]
     );
     // The fixture's newest datapoint (1490153400000) has Average 99.35 and Maximum 100;

@@ -61,12 +61,28 @@ pub async fn groups(
             out.ids.insert(group.name.clone(), id.clone());
             out.groups.push(group);
         }
-        let total = json::num(&v, "TotalCount").map_or(0, |n| n.max(0.0) as u64);
-        if items.is_empty() || seen >= total {
-            break;
+        if last_page(&v, items.len(), seen) {
+            return Ok(out);
         }
     }
+    log::warn!("{source}: DescribeScalingGroups still had pages after {MAX_PAGES}; groups beyond are not shown");
     Ok(out)
+}
+
+/// Whether this answer was the last page. TotalCount says so when present (as a
+/// number or a string); without it a page shorter than its PageSize (the size the
+/// server used, which may be smaller than asked) is the last.
+fn last_page(v: &Value, items: usize, seen: u64) -> bool {
+    if items == 0 {
+        return true;
+    }
+    match json::num(v, "TotalCount") {
+        Some(total) => seen >= total.max(0.0) as u64,
+        None => {
+            let size = json::count(v, "PageSize").filter(|n| *n > 0).unwrap_or(PAGE_SIZE);
+            items < size as usize
+        }
+    }
 }
 
 /// One group. ESS has no per-zone breakdown in this answer: the group's instances
@@ -75,9 +91,20 @@ pub async fn groups(
 pub fn parse_group(g: &Value, source: &SourceId, region: &str, id: &str) -> ScalingGroup {
     let n = |k: &str| json::count(g, k).unwrap_or(0);
     let active = n("ActiveCapacity");
-    // DesiredCapacity exists only on groups with expected capacity enabled;
-    // otherwise the group aims at what it has (TotalCapacity).
-    let desired = json::count(g, "DesiredCapacity").unwrap_or_else(|| n("TotalCapacity"));
+    // DesiredCapacity is kept only by groups with expected capacity enabled (it may
+    // be absent, or stale with EnableDesiredCapacity false); otherwise the group aims
+    // at the instances it has: TotalInstanceCount (TotalCapacity is weighted
+    // capacity in weighted groups), else TotalCapacity, else those in service.
+    let expected = json::flag(g, "EnableDesiredCapacity") != Some(false);
+    let desired = json::count(g, "DesiredCapacity")
+        .filter(|_| expected)
+        .or_else(|| json::count(g, "TotalInstanceCount"))
+        .or_else(|| json::count(g, "TotalCapacity"))
+        .unwrap_or(active);
+    // Inactive (disabled, or still being created/enabled) and Deleting groups run no
+    // scaling activity: they are not expected to serve.
+    let inactive = json::text(g, "LifecycleState")
+        .is_some_and(|s| s.eq_ignore_ascii_case("Inactive") || s.eq_ignore_ascii_case("Deleting"));
     // Groups mixing spot and on-demand say what share above the base is on-demand.
     let spot =
         json::num(g, "OnDemandPercentageAboveBaseCapacity").map_or(0.0, |pct| (1.0 - pct / 100.0).clamp(0.0, 1.0));
@@ -92,7 +119,7 @@ pub fn parse_group(g: &Value, source: &SourceId, region: &str, id: &str) -> Scal
         zones: vec![ZoneCapacity { zone: region.to_string(), in_service: active, healthy: active }],
         spot_share: spot,
         rps_per_instance: None,
-        inactive: false,
+        inactive,
     }
 }
 

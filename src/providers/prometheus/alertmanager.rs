@@ -43,12 +43,16 @@ pub struct Receiver {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AlertStatus {
-    /// "active", "suppressed" or "unprocessed".
+    /// "active", "suppressed" or "unprocessed" (received, not yet run through
+    /// silences and inhibitions).
     pub state: String,
     #[serde(default)]
     pub silenced_by: Vec<String>,
     #[serde(default)]
     pub inhibited_by: Vec<String>,
+    /// Mute time intervals in effect (Alertmanager 0.27 and later).
+    #[serde(default)]
+    pub muted_by: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -147,7 +151,14 @@ pub fn to_alerts(
                 let by: Vec<&str> =
                     a.status.inhibited_by.iter().map(|f| names.get(f.as_str()).copied().unwrap_or(f)).collect();
                 AlertState::Inhibited { by: by.join(", ") }
+            } else if !a.status.muted_by.is_empty() {
+                AlertState::Inhibited { by: format!("mute time interval {}", a.status.muted_by.join(", ")) }
+            } else if a.status.state.eq_ignore_ascii_case("suppressed") {
+                // Muted, though the answer names neither silence nor inhibiting alert.
+                AlertState::Inhibited { by: "Alertmanager (suppressed, no reason given)".into() }
             } else {
+                // "active", and "unprocessed": received but not yet checked against
+                // silences and inhibitions, so as far as anyone knows it is firing.
                 AlertState::Firing
             };
             let alertname = a.labels.get("alertname").map_or("(unnamed alert)", String::as_str);

@@ -3,6 +3,7 @@
 
 pub mod aliyun;
 pub mod aliyun_estate;
+pub mod am_estate;
 pub mod azure_http;
 pub mod faulty;
 pub mod moto;

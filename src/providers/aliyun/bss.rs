@@ -70,3 +70,51 @@ pub fn snapshot(v: &Value, now: DateTime<Utc>) -> Vec<CostSnapshot> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn bill(items: Value) -> Vec<(String, f64, Vec<(String, f64)>)> {
+        let now = DateTime::from_timestamp(1_700_000_000, 0).expect("now");
+        snapshot(&json!({"Data": {"Items": {"Item": items}}}), now)
+            .into_iter()
+            .map(|c| (c.currency, c.month_to_date, c.by_service))
+            .collect()
+    }
+
+    #[test]
+    fn each_currency_is_its_own_total_and_nothing_is_assumed() {
+        let two = bill(json!([
+            {"ProductName": "ECS", "Currency": "USD", "PretaxAmount": 10.5},
+            {"ProductName": "云数据库 RDS", "Currency": "CNY", "PretaxAmount": "70"},
+            {"ProductName": "ECS", "Currency": "USD", "PretaxAmount": "4.5"},
+        ]));
+        assert_eq!(
+            two,
+            vec![
+                ("CNY".into(), 70.0, vec![("云数据库 RDS".into(), 70.0)]),
+                ("USD".into(), 15.0, vec![("ECS".into(), 15.0)]),
+            ]
+        );
+        assert!(bill(json!([])).is_empty(), "no lines name no currency");
+    }
+
+    #[test]
+    fn a_line_without_amount_or_currency_makes_the_total_unknown_not_short() {
+        let some = bill(json!([
+            {"ProductName": "ECS", "Currency": "USD", "PretaxAmount": 10},
+            {"ProductName": "OSS", "Currency": "USD", "PretaxAmount": null},
+            {"ProductName": "ECS", "Currency": "CNY", "PretaxAmount": 3},
+            {"ProductName": "SLB", "Currency": "CNY"},
+            {"ProductName": "NAT", "Currency": "EUR", "PretaxAmount": 1},
+        ]));
+        assert_eq!(some, vec![("EUR".into(), 1.0, vec![("NAT".into(), 1.0)])]);
+        let homeless = bill(json!([
+            {"ProductName": "ECS", "Currency": "USD", "PretaxAmount": 10},
+            {"ProductName": "OSS", "PretaxAmount": 2},
+        ]));
+        assert!(homeless.is_empty(), "a line of no currency could belong to any");
+    }
+}

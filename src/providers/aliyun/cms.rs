@@ -339,5 +339,29 @@ mod tests {
         }
         assert_eq!(severity("CRITICAL", &map), Some(Severity::P1));
         assert_eq!(severity("p1", &map), Some(Severity::P0));
+        assert_eq!(severity("Warning", &map), Some(Severity::P2));
+        assert_eq!(severity("info", &map), Some(Severity::P3));
+        assert_eq!(severity("OK", &map), None);
+    }
+
+    #[test]
+    fn a_clearing_log_is_resolved_with_the_level_it_cleared() {
+        let map = default_severity_map();
+        let now = DateTime::from_timestamp(1_700_000_000, 0).expect("now");
+        let log = |extra: Value| {
+            let mut l = serde_json::json!({"RuleId": "r", "RuleName": "商城-web 5xx", "AlertTime": "1"});
+            if let (Some(o), Some(e)) = (l.as_object_mut(), extra.as_object()) {
+                o.extend(e.clone());
+            }
+            let a = alerts_from_logs(&[l], &SourceId::new("ali/cn"), &map, now).remove(0);
+            (a.severity, a.state, a.title)
+        };
+        let (sev, state, title) = log(serde_json::json!({"Level": "OK", "LevelChange": "CRITICAL->OK"}));
+        assert_eq!((sev, state), (Severity::P1, AlertState::Resolved));
+        assert!(title.starts_with("商城-web 5xx"), "{title}");
+        let (sev, state, _) = log(serde_json::json!({"LevelChange": "P3->OK", "EventName": "AlertOk"}));
+        assert_eq!((sev, state), (Severity::P2, AlertState::Resolved), "no Level: the change says OK");
+        let (sev, state, _) = log(serde_json::json!({"Level": "WARN", "LevelChange": "OK->WARN"}));
+        assert_eq!((sev, state), (Severity::P2, AlertState::Firing));
     }
 }

@@ -134,3 +134,40 @@ pub async fn set_desired(client: &Client, group_id: &str, desired: u32) -> Resul
         .await?;
     Ok(Receipt { request_id: json::text(&v, "RequestId").unwrap_or_else(|| "unknown".into()) })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parsed(v: Value) -> ScalingGroup {
+        parse_group(&v, &SourceId::new("ali/cn"), "cn-hangzhou", "asg-1")
+    }
+
+    #[test]
+    fn lifecycle_state_inactive_or_deleting_is_inactive() {
+        for (state, inactive) in [("Active", false), ("Inactive", true), ("Deleting", true), ("inactive", true)] {
+            assert_eq!(parsed(json!({"LifecycleState": state})).inactive, inactive, "{state}");
+        }
+        assert!(!parsed(json!({})).inactive, "no state said: not claimed inactive");
+    }
+
+    #[test]
+    fn desired_is_the_expected_capacity_only_where_it_is_kept() {
+        let g = |v| parsed(v).desired;
+        assert_eq!(g(json!({"DesiredCapacity": "0", "TotalCapacity": 3})), 0, "scaled to zero on purpose");
+        assert_eq!(g(json!({"DesiredCapacity": 5, "EnableDesiredCapacity": true, "TotalCapacity": 3})), 5);
+        assert_eq!(g(json!({"DesiredCapacity": 9, "EnableDesiredCapacity": false, "TotalCapacity": "3"})), 3);
+        assert_eq!(g(json!({"TotalInstanceCount": 4, "TotalCapacity": 16})), 4, "weighted capacity is not a count");
+        assert_eq!(g(json!({"ActiveCapacity": 2})), 2);
+    }
+
+    #[test]
+    fn the_last_page_is_known_with_or_without_a_total() {
+        assert!(last_page(&json!({"TotalCount": "3"}), 1, 3));
+        assert!(!last_page(&json!({"TotalCount": 3}), 1, 2));
+        assert!(!last_page(&json!({"PageSize": "2"}), 2, 2), "a full page of the server's size");
+        assert!(last_page(&json!({"PageSize": 2}), 1, 3));
+        assert!(last_page(&json!({"TotalCount": 9}), 0, 4), "an empty page ends it whatever the total says");
+    }
+}

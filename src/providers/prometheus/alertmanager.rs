@@ -426,3 +426,48 @@ impl Provider for AlertmanagerSource {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alert(state: &str, extra: serde_json::Value) -> GettableAlert {
+        let mut status = serde_json::json!({"state": state, "silencedBy": [], "inhibitedBy": []});
+        if let (Some(s), Some(e)) = (status.as_object_mut(), extra.as_object()) {
+            s.extend(e.clone());
+        }
+        serde_json::from_value(serde_json::json!({
+            "fingerprint": format!("fp-{state}"),
+            "labels": {"alertname": "X", "severity": "warning"},
+            "startsAt": "2026-11-10T12:00:00Z",
+            "status": status,
+        }))
+        .expect("alert")
+    }
+
+    #[test]
+    fn each_state_the_v2_api_allows_is_shown_for_what_it_means() {
+        let cfg = AlertmanagerConfig::new(vec!["http://am".into()]);
+        let src = SourceId::new("am");
+        let shown = |a: GettableAlert| to_alerts(&cfg, &src, &[a], &BTreeMap::new()).remove(0).state;
+        assert_eq!(shown(alert("active", serde_json::json!({}))), AlertState::Firing);
+        // Received, not yet checked against silences and inhibitions: firing as far as known.
+        assert_eq!(shown(alert("unprocessed", serde_json::json!({}))), AlertState::Firing);
+        assert_eq!(
+            shown(alert("suppressed", serde_json::json!({"mutedBy": ["weekends"]}))),
+            AlertState::Inhibited { by: "mute time interval weekends".into() }
+        );
+        assert_eq!(
+            shown(alert("suppressed", serde_json::json!({}))),
+            AlertState::Inhibited { by: "Alertmanager (suppressed, no reason given)".into() }
+        );
+        assert_eq!(
+            shown(alert("suppressed", serde_json::json!({"inhibitedBy": ["fp-other"]}))),
+            AlertState::Inhibited { by: "fp-other".into() }
+        );
+        assert!(matches!(
+            shown(alert("suppressed", serde_json::json!({"silencedBy": ["s1"]}))),
+            AlertState::Acknowledged { .. }
+        ));
+    }
+}

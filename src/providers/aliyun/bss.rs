@@ -76,7 +76,10 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn bill(items: Value) -> Vec<(String, f64, Vec<(String, f64)>)> {
+    /// (currency, month to date, by service)
+    type Read = (String, f64, Vec<(String, f64)>);
+
+    fn bill(items: Value) -> Vec<Read> {
         let now = DateTime::from_timestamp(1_700_000_000, 0).expect("now");
         snapshot(&json!({"Data": {"Items": {"Item": items}}}), now)
             .into_iter()

@@ -238,6 +238,15 @@ impl RegionEstate {
         }
     }
 
+    /// DescribeScalingGroups calls a reader needs: every page once, and one more
+    /// (empty) when nothing says the last full page was the last (no TotalCount),
+    /// or the one empty page of a region without groups.
+    pub fn ess_calls_needed(&self) -> std::ops::RangeInclusive<usize> {
+        let pages = self.group_items.len().div_ceil(self.ess_page);
+        let extra = usize::from(self.total_count == 2 && self.group_items.len() % self.ess_page == 0);
+        pages.max(1)..=pages.max(1) + extra
+    }
+
     fn ess_page(&self, req: &Seen) -> Value {
         let (number, size) = page_of(req, self.ess_page);
         let items: Vec<Value> = self.group_items.iter().skip((number - 1) * size).take(size).cloned().collect();

@@ -243,7 +243,7 @@ impl RegionEstate {
     /// or the one empty page of a region without groups.
     pub fn ess_calls_needed(&self) -> std::ops::RangeInclusive<usize> {
         let pages = self.group_items.len().div_ceil(self.ess_page);
-        let extra = usize::from(self.total_count == 2 && self.group_items.len() % self.ess_page == 0);
+        let extra = usize::from(self.total_count == 2 && self.group_items.len().is_multiple_of(self.ess_page));
         pages.max(1)..=pages.max(1) + extra
     }
 

@@ -4,6 +4,7 @@
 
 mod support;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -139,7 +140,8 @@ async fn a_full_poll_reads_every_api_into_the_report() {
             zones: vec![ZoneCapacity { zone: "cn-qingdao".into(), in_service: 0, healthy: 0 }],
             spot_share: 0.0,
             rps_per_instance: None,
-            inactive: false,
+            // The fixture's LifecycleState is Inactive.
+            inactive: true,
         }]
     );
     // The fixture's newest datapoint (1490153400000) has Average 99.35 and Maximum 100;
@@ -591,4 +593,235 @@ async fn the_action_path_fails_over_gtm_and_confirms_by_a_fresh_read() {
     let m = server.seen_action("SetDnsGtmAccessMode");
     assert_eq!(m.len(), 1, "sent once");
     assert_eq!((m[0].param("StrategyId"), m[0].param("AccessMode")), (Some("hr***"), Some("FAILOVER")));
+}
+
+// ---- Seeded estates: the generator's truth against what opsdeck shows -------------
+
+use opsdeck::providers::aliyun::config::AliyunConfig as Cfg;
+use support::aliyun_estate::{Estate, GTM_INSTANCE, GTM_NAME, GTM_STRATEGY};
+
+const SEEDS: u64 = 60;
+
+/// One source per region (its endpoints on that region's server); the first also
+/// reads GTM and the bill.
+fn estate_configs(estate: &Estate, servers: &[Server]) -> Vec<(String, Cfg)> {
+    estate
+        .regions
+        .iter()
+        .zip(servers)
+        .enumerate()
+        .map(|(i, (r, s))| {
+            let mut c = Cfg::new(r.region.clone());
+            for k in ["cms", "ess", "alidns", "bss"] {
+                c.endpoints.insert(k.into(), s.url.clone());
+            }
+            c.billing = i == 0;
+            if i == 0 {
+                c.gtm = vec![GtmConfig {
+                    instance_id: GTM_INSTANCE.into(),
+                    strategy_id: GTM_STRATEGY.into(),
+                    name: Some(GTM_NAME.into()),
+                    default_cloud: CloudKind::Aliyun,
+                    failover_cloud: CloudKind::Aws,
+                    ttl_secs: 60,
+                }];
+            }
+            (format!("ali-{}", r.region), c)
+        })
+        .collect()
+}
+
+type GroupRow = (String, String, u64, u64, u64, u64, u64);
+
+/// The snapshot JSON (`opsdeck snapshot --format json`, or the same function in
+/// process) against the estate's truth: every source fresh; every group with its
+/// counts; every alert with its severity and state (and so the counts by both);
+/// the spend per currency; the GTM weights.
+fn assert_snapshot_is_the_truth(estate: &Estate, snap: &serde_json::Value) {
+    let seed = estate.seed;
+    let arr = |k: &str| snap[k].as_array().cloned().unwrap_or_else(|| panic!("seed {seed}: no {k} in {snap}"));
+    for s in arr("sources") {
+        assert_eq!(s["state"], "fresh", "seed {seed}: {s}");
+    }
+    let u = |v: &serde_json::Value| v.as_u64().unwrap_or_else(|| panic!("seed {seed}: {v} is not a count"));
+    let s = |v: &serde_json::Value| v.as_str().unwrap_or_else(|| panic!("seed {seed}: {v} is not text")).to_string();
+    let mut groups: Vec<GroupRow> = arr("groups")
+        .iter()
+        .map(|g| {
+            assert_eq!(g["cloud"], "aliyun");
+            (
+                s(&g["region"]),
+                s(&g["name"]),
+                u(&g["min"]),
+                u(&g["max"]),
+                u(&g["desired"]),
+                u(&g["in_service"]),
+                u(&g["healthy"]),
+            )
+        })
+        .collect();
+    groups.sort();
+    let want: Vec<GroupRow> = estate
+        .groups()
+        .into_iter()
+        .map(|g| {
+            let (d, i) = (u64::from(g.desired), u64::from(g.in_service));
+            (g.region, g.name, u64::from(g.min), u64::from(g.max), d, i, i)
+        })
+        .collect();
+    assert_eq!(groups, want, "seed {seed}: groups");
+
+    let alerts = arr("alerts");
+    let mut got: Vec<(String, String, String)> =
+        alerts.iter().map(|a| (s(&a["id"]), s(&a["severity"]), s(&a["state"]))).collect();
+    got.sort();
+    let truth = estate.alerts();
+    let want: Vec<(String, String, String)> =
+        truth.iter().map(|a| (a.id.clone(), a.severity.to_string(), a.state.to_string())).collect();
+    assert_eq!(got, want, "seed {seed}: alerts");
+    let counts = |rows: &[(String, String, String)]| {
+        let mut m: BTreeMap<(String, String), usize> = BTreeMap::new();
+        for (_, sev, state) in rows {
+            *m.entry((sev.clone(), state.clone())).or_default() += 1;
+        }
+        m
+    };
+    assert_eq!(counts(&got), counts(&want), "seed {seed}: alerts by severity and state");
+    for t in &truth {
+        let a = alerts.iter().find(|a| a["id"] == t.id.as_str()).expect("alert");
+        // Non-ASCII rule names arrive whole; sanitising is for drawing.
+        assert!(s(&a["title"]).starts_with(&t.rule_name), "seed {seed}: {} vs {}", a["title"], t.rule_name);
+        assert_eq!(a["cloud"], "aliyun");
+    }
+
+    let costs: Vec<serde_json::Value> = arr("costs").into_iter().filter(|c| c["cloud"] == "aliyun").collect();
+    let mut currencies: Vec<String> = costs.iter().map(|c| s(&c["currency"])).collect();
+    currencies.sort();
+    let want: Vec<String> = estate.costs.iter().map(|c| c.currency.clone()).collect();
+    assert_eq!(currencies, want, "seed {seed}: one cost per currency whose spend is known");
+    for t in &estate.costs {
+        let c = costs.iter().find(|c| c["currency"] == t.currency.as_str()).expect("currency");
+        let mtd = c["month_to_date"].as_f64().expect("mtd");
+        assert!((mtd - t.month_to_date).abs() < 1e-6, "seed {seed}: {} {mtd} vs {}", t.currency, t.month_to_date);
+        let by: Vec<(String, f64)> = c["by_service"]
+            .as_array()
+            .expect("by_service")
+            .iter()
+            .map(|r| (s(&r["service"]), r["amount"].as_f64().expect("amount")))
+            .collect();
+        assert_eq!(by.len(), t.by_service.len(), "seed {seed}: {by:?} vs {:?}", t.by_service);
+        for ((gs, ga), (ws, wa)) in by.iter().zip(&t.by_service) {
+            assert!(gs == ws && (ga - wa).abs() < 1e-6, "seed {seed}: {by:?} vs {:?}", t.by_service);
+        }
+    }
+
+    let policies = arr("traffic_policies");
+    assert_eq!(policies.len(), 1, "seed {seed}");
+    let weights: BTreeMap<String, u32> = policies[0]["endpoints"]
+        .as_array()
+        .expect("endpoints")
+        .iter()
+        .map(|e| (s(&e["name"]), u(&e["weight"]) as u32))
+        .collect();
+    assert_eq!(weights, estate.weights, "seed {seed}: GTM weights");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generated_estates_read_as_generated() {
+    let (mut inactive, mut zero, mut unknown_cost, mut both, mut paged) = (0, 0, 0, 0, 0);
+    for seed in 0..SEEDS {
+        let estate = Arc::new(Estate::generate(seed, now()));
+        let servers = estate.serve();
+        let mut schedules = Vec::new();
+        for (name, cfg) in estate_configs(&estate, &servers) {
+            for provider in
+                providers_with(&name, &cfg, Duration::from_secs(5), key(KEY_SECRET), fast_retry()).expect("providers")
+            {
+                schedules.push(opsdeck::collector::SourceSchedule {
+                    provider,
+                    interval: Duration::from_secs(60),
+                    timeout: Duration::from_secs(10),
+                });
+            }
+        }
+        let fleet = opsdeck::collector::collect_once(&schedules, now(), false).await;
+        assert_snapshot_is_the_truth(&estate, &opsdeck::snapshot::to_json(&fleet, now()));
+        // The inactive flag is in the model (the JSON shows the counts).
+        let mut flags: Vec<(String, String, bool)> =
+            fleet.groups.iter().map(|g| (g.region.clone(), g.name.clone(), g.inactive)).collect();
+        flags.sort();
+        let want: Vec<(String, String, bool)> =
+            estate.groups().into_iter().map(|g| (g.region, g.name, g.inactive)).collect();
+        assert_eq!(flags, want, "seed {seed}: inactive flags");
+        // Every region asked for pages until it had them all, and no more than one past.
+        for (r, server) in estate.regions.iter().zip(&servers) {
+            let pages = server.seen_action("DescribeScalingGroups").len();
+            paged += usize::from(pages > 1);
+            assert!(r.ess_calls_needed().contains(&pages), "seed {seed} {}: {pages} calls", r.region);
+        }
+        inactive += estate.groups().iter().filter(|g| g.inactive).count();
+        zero += estate.groups().iter().filter(|g| g.desired == 0).count();
+        unknown_cost += usize::from(estate.costs.is_empty());
+        both += usize::from(estate.costs.len() == 2);
+        for s in &servers {
+            s.stop();
+        }
+    }
+    // The seeds cover what they are meant to.
+    assert!(
+        inactive > 10 && zero > 10 && unknown_cost > 3 && both > 3 && paged > 20,
+        "{inactive} {zero} {unknown_cost} {both} {paged}"
+    );
+}
+
+/// `opsdeck snapshot --format json`, the real binary, on a few generated estates.
+#[test]
+fn the_snapshot_command_shows_generated_estates_as_generated() {
+    for seed in [3, 17, 29, 41] {
+        let estate = Arc::new(Estate::generate(seed, Utc::now()));
+        let servers = estate.serve();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut toml = String::new();
+        for (name, cfg) in estate_configs(&estate, &servers) {
+            toml += &format!(
+                "[[sources]]\nname = \"{name}\"\nkind = \"aliyun\"\ninterval_secs = 60\ntimeout_secs = 20\n\
+                 [sources.aliyun]\nregion = \"{}\"\nbilling = {}\n[sources.aliyun.endpoints]\n",
+                cfg.region, cfg.billing
+            );
+            for (k, v) in &cfg.endpoints {
+                toml += &format!("{k} = \"{v}\"\n");
+            }
+            for g in &cfg.gtm {
+                toml += &format!(
+                    "[[sources.aliyun.gtm]]\ninstance_id = \"{}\"\nstrategy_id = \"{}\"\nname = \"{GTM_NAME}\"\n\
+                     default_cloud = \"aliyun\"\nfailover_cloud = \"aws\"\n",
+                    g.instance_id, g.strategy_id
+                );
+            }
+        }
+        let path = dir.path().join("opsdeck.toml");
+        std::fs::write(&path, &toml).expect("config");
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+            .args(["--config", path.to_str().expect("utf-8"), "snapshot", "--format", "json"])
+            .env("ALIBABA_CLOUD_ACCESS_KEY_ID", KEY_ID)
+            .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", KEY_SECRET)
+            .env_remove("ALIBABA_CLOUD_SECURITY_TOKEN")
+            .env("HOME", dir.path())
+            .output()
+            .expect("snapshot");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            matches!(out.status.code(), Some(0..=3)),
+            "seed {seed}: {:?} {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let snap: serde_json::Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("seed {seed}: {e}: {text}"));
+        assert_snapshot_is_the_truth(&estate, &snap);
+        assert!(servers.iter().flat_map(|s| s.seen()).all(|s| s.signature_ok), "seed {seed}");
+        for s in &servers {
+            s.stop();
+        }
+    }
 }

@@ -5,6 +5,7 @@
 
 mod support;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -479,4 +480,78 @@ fn doctor_checks_each_query_and_peer_and_fails_on_a_dead_one() {
     let (code, text) = doctor();
     assert_ne!(code, Some(0), "{text}");
     assert!(text.contains(&format!("reach http://127.0.0.1:{dead}")) && text.contains("cannot connect"), "{text}");
+}
+
+/// Seeded alerts posted to a real Alertmanager (a fresh one per seed): what
+/// opsdeck shows equals the generator's truth — the alerts still held, each
+/// with its severity and state (firing, acked by a silence, inhibited by a
+/// RegionDown), and so the counts by both; resolved ones are gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generated_alerts_in_a_real_alertmanager_read_as_generated() {
+    use support::am_estate::{AmEstate, AmTruth};
+    let (mut states, mut resolved) = (BTreeMap::<&str, usize>::new(), 0);
+    for seed in 0..8u64 {
+        let am = promstack::alertmanager(None);
+        let now = Utc::now();
+        let estate = AmEstate::generate(seed, now);
+        post_alerts(&am, serde_json::Value::Array(estate.alerts.clone())).await;
+        let client = reqwest::Client::new();
+        for uid in &estate.silenced {
+            let resp = client
+                .post(format!("{}/api/v2/silences", am.url()))
+                .json(&estate.silence_body(uid, now))
+                .send()
+                .await
+                .expect("silence");
+            assert!(resp.status().is_success(), "seed {seed}: silence {uid}: {}", resp.status());
+        }
+        let src = AlertmanagerSource::new("am", &AlertmanagerConfig::new(vec![am.url()]), TIMEOUT).expect("am");
+        let shown = |r: &SourceReport| -> BTreeMap<String, AmTruth> {
+            r.alerts
+                .iter()
+                .map(|a| {
+                    let uid = a.labels.get("uid").cloned().unwrap_or_default();
+                    let name = a.labels.get("alertname").cloned().unwrap_or_default();
+                    (uid, AmTruth { severity: a.severity.label(), state: a.state.label(), alertname: name })
+                })
+                .collect()
+        };
+        // Inhibition follows the alerts Alertmanager has taken in, a moment after
+        // the POST: wait until it settles, then it must equal the truth.
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        let report = loop {
+            let r = poll(&src).await.expect("poll");
+            if shown(&r) == estate.truth || std::time::Instant::now() > deadline {
+                break r;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        let got = shown(&report);
+        assert_eq!(got, estate.truth, "seed {seed}");
+        let counts = |m: &BTreeMap<String, AmTruth>| {
+            let mut c: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+            for t in m.values() {
+                *c.entry((t.severity, t.state)).or_default() += 1;
+            }
+            c
+        };
+        assert_eq!(counts(&got), counts(&estate.truth), "seed {seed}: by severity and state");
+        for a in &report.alerts {
+            // Non-ASCII label and annotation values arrive whole (sanitised only to draw).
+            let name = a.labels.get("alertname").expect("alertname");
+            assert!(a.title.starts_with(name.as_str()), "seed {seed}: {}", a.title);
+            if let AlertState::Acknowledged { by, comment, .. } = &a.state {
+                assert_eq!((by.as_str(), comment.as_str()), (format!("gen-{seed}").as_str(), "mantenimiento 维护"));
+            }
+            if let AlertState::Inhibited { by } = &a.state {
+                assert_eq!(by, "RegionDown", "seed {seed}");
+            }
+        }
+        for t in estate.truth.values() {
+            *states.entry(t.state).or_default() += 1;
+        }
+        resolved += estate.resolved;
+    }
+    // The seeds cover every state, and resolved alerts were posted and not shown.
+    assert!(states.len() == 3 && states.values().all(|n| *n >= 3) && resolved >= 3, "{states:?} {resolved}");
 }

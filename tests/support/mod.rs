@@ -2,6 +2,8 @@
 #![allow(dead_code)] // each test binary uses a different part
 
 pub mod aliyun;
+pub mod aliyun_estate;
+pub mod am_estate;
 pub mod azure_http;
 pub mod faulty;
 pub mod moto;

@@ -157,15 +157,30 @@ pub async fn region_figures(
     Ok(RegionFigures { front_door, replication })
 }
 
-/// CloudMonitor's level ("P1".."P4"; older rules "CRITICAL", "WARN", "INFO") as ours.
+/// CloudMonitor's level as ours: "P1".."P4" through the configured map; the
+/// levels of metric rules ("CRITICAL", "WARN", "INFO", any case, also spelled
+/// "WARNING" / "INFORMATION") as P2, P3 and P4. "OK" and anything else: None.
 pub fn severity(level: &str, map: &BTreeMap<String, Severity>) -> Option<Severity> {
     let level = match level.trim().to_ascii_uppercase().as_str() {
         "CRITICAL" => "P2".to_string(),
-        "WARN" => "P3".to_string(),
-        "INFO" => "P4".to_string(),
+        "WARN" | "WARNING" => "P3".to_string(),
+        "INFO" | "INFORMATION" => "P4".to_string(),
         other => other.to_string(),
     };
     map.get(&level).copied()
+}
+
+/// Whether a log clears its alert: its level is OK, or, with no level, its level
+/// change ends at OK ("P4->OK") or its event is a recovery ("AlertOk").
+fn clears(l: &Value) -> bool {
+    let ok = |s: &str| s.trim().eq_ignore_ascii_case("OK");
+    match json::text(l, "Level").filter(|s| !s.trim().is_empty()) {
+        Some(level) => ok(&level),
+        None => {
+            json::text(l, "LevelChange").is_some_and(|c| c.rsplit("->").next().is_some_and(ok))
+                || json::text(l, "EventName").is_some_and(|e| e.eq_ignore_ascii_case("AlertOk"))
+        }
+    }
 }
 
 /// Alert logs of the last `alert_window_mins` as alerts: the newest log of each
@@ -193,10 +208,14 @@ pub async fn alerts(
             .await?;
         let items = json::list(&v, "AlertLogList", "Alarm");
         logs.extend(items.iter().cloned());
-        if (items.len() as u32) < ALERT_PAGE_SIZE {
-            break;
+        // The answer has no total: a page shorter than the size the server used
+        // (it may use less than asked) is the last.
+        let size = json::count(&v, "PageSize").filter(|n| *n > 0).unwrap_or(ALERT_PAGE_SIZE);
+        if items.is_empty() || (items.len() as u32) < size {
+            return Ok(alerts_from_logs(&logs, source, &cfg.severity_map, now));
         }
     }
+    log::warn!("{source}: DescribeAlertLogList still had pages after {MAX_PAGES}; older logs are not read");
     Ok(alerts_from_logs(&logs, source, &cfg.severity_map, now))
 }
 
@@ -219,9 +238,7 @@ pub fn alerts_from_logs(
         let at_ms = json::num(l, "AlertTime").map_or(0, |t| t as i64);
         let level = json::text(l, "Level").unwrap_or_default();
         // A log that resolves an alert (OK) still says which level it was at.
-        let raised = json::text(l, "LevelChange")
-            .and_then(|c| c.split("->").next().map(str::to_string))
-            .filter(|s| s.to_ascii_uppercase().starts_with('P'));
+        let raised = json::text(l, "LevelChange").and_then(|c| c.split("->").next().map(str::to_string));
         let escalation = l.get("Escalation").and_then(|e| json::text(e, "Level"));
         let sev = [Some(level.clone()), escalation.clone(), raised]
             .into_iter()
@@ -257,7 +274,7 @@ pub fn alerts_from_logs(
                 None => resource,
             },
             started_at: DateTime::from_timestamp_millis(at_ms).unwrap_or(now),
-            state: if level.eq_ignore_ascii_case("OK") { AlertState::Resolved } else { AlertState::Firing },
+            state: if clears(l) { AlertState::Resolved } else { AlertState::Firing },
             route: l
                 .get("ContactGroups")
                 .and_then(Value::as_array)
@@ -322,5 +339,29 @@ mod tests {
         }
         assert_eq!(severity("CRITICAL", &map), Some(Severity::P1));
         assert_eq!(severity("p1", &map), Some(Severity::P0));
+        assert_eq!(severity("Warning", &map), Some(Severity::P2));
+        assert_eq!(severity("info", &map), Some(Severity::P3));
+        assert_eq!(severity("OK", &map), None);
+    }
+
+    #[test]
+    fn a_clearing_log_is_resolved_with_the_level_it_cleared() {
+        let map = default_severity_map();
+        let now = DateTime::from_timestamp(1_700_000_000, 0).expect("now");
+        let log = |extra: Value| {
+            let mut l = serde_json::json!({"RuleId": "r", "RuleName": "商城-web 5xx", "AlertTime": "1"});
+            if let (Some(o), Some(e)) = (l.as_object_mut(), extra.as_object()) {
+                o.extend(e.clone());
+            }
+            let a = alerts_from_logs(&[l], &SourceId::new("ali/cn"), &map, now).remove(0);
+            (a.severity, a.state, a.title)
+        };
+        let (sev, state, title) = log(serde_json::json!({"Level": "OK", "LevelChange": "CRITICAL->OK"}));
+        assert_eq!((sev, state), (Severity::P1, AlertState::Resolved));
+        assert!(title.starts_with("商城-web 5xx"), "{title}");
+        let (sev, state, _) = log(serde_json::json!({"LevelChange": "P3->OK", "EventName": "AlertOk"}));
+        assert_eq!((sev, state), (Severity::P2, AlertState::Resolved), "no Level: the change says OK");
+        let (sev, state, _) = log(serde_json::json!({"Level": "WARN", "LevelChange": "OK->WARN"}));
+        assert_eq!((sev, state), (Severity::P2, AlertState::Firing));
     }
 }

@@ -23,8 +23,8 @@ pub fn answer(action: &str, status: u16, body: &str) -> Result<Value, ProviderEr
     }
 }
 
-/// QueryBillOverview.
-pub fn bill_overview(status: u16, body: &str, now: DateTime<Utc>) -> Result<CostSnapshot, ProviderError> {
+/// QueryBillOverview: one snapshot per currency whose spend is known.
+pub fn bill_overview(status: u16, body: &str, now: DateTime<Utc>) -> Result<Vec<CostSnapshot>, ProviderError> {
     Ok(bss::snapshot(&answer("QueryBillOverview", status, body)?, now))
 }
 

@@ -61,12 +61,28 @@ pub async fn groups(
             out.ids.insert(group.name.clone(), id.clone());
             out.groups.push(group);
         }
-        let total = json::num(&v, "TotalCount").map_or(0, |n| n.max(0.0) as u64);
-        if items.is_empty() || seen >= total {
-            break;
+        if last_page(&v, items.len(), seen) {
+            return Ok(out);
         }
     }
+    log::warn!("{source}: DescribeScalingGroups still had pages after {MAX_PAGES}; groups beyond are not shown");
     Ok(out)
+}
+
+/// Whether this answer was the last page. TotalCount says so when present (as a
+/// number or a string); without it a page shorter than its PageSize (the size the
+/// server used, which may be smaller than asked) is the last.
+fn last_page(v: &Value, items: usize, seen: u64) -> bool {
+    if items == 0 {
+        return true;
+    }
+    match json::num(v, "TotalCount") {
+        Some(total) => seen >= total.max(0.0) as u64,
+        None => {
+            let size = json::count(v, "PageSize").filter(|n| *n > 0).unwrap_or(PAGE_SIZE);
+            items < size as usize
+        }
+    }
 }
 
 /// One group. ESS has no per-zone breakdown in this answer: the group's instances
@@ -75,9 +91,20 @@ pub async fn groups(
 pub fn parse_group(g: &Value, source: &SourceId, region: &str, id: &str) -> ScalingGroup {
     let n = |k: &str| json::count(g, k).unwrap_or(0);
     let active = n("ActiveCapacity");
-    // DesiredCapacity exists only on groups with expected capacity enabled;
-    // otherwise the group aims at what it has (TotalCapacity).
-    let desired = json::count(g, "DesiredCapacity").unwrap_or_else(|| n("TotalCapacity"));
+    // DesiredCapacity is kept only by groups with expected capacity enabled (it may
+    // be absent, or stale with EnableDesiredCapacity false); otherwise the group aims
+    // at the instances it has: TotalInstanceCount (TotalCapacity is weighted
+    // capacity in weighted groups), else TotalCapacity, else those in service.
+    let expected = json::flag(g, "EnableDesiredCapacity") != Some(false);
+    let desired = json::count(g, "DesiredCapacity")
+        .filter(|_| expected)
+        .or_else(|| json::count(g, "TotalInstanceCount"))
+        .or_else(|| json::count(g, "TotalCapacity"))
+        .unwrap_or(active);
+    // Inactive (disabled, or still being created/enabled) and Deleting groups run no
+    // scaling activity: they are not expected to serve.
+    let inactive = json::text(g, "LifecycleState")
+        .is_some_and(|s| s.eq_ignore_ascii_case("Inactive") || s.eq_ignore_ascii_case("Deleting"));
     // Groups mixing spot and on-demand say what share above the base is on-demand.
     let spot =
         json::num(g, "OnDemandPercentageAboveBaseCapacity").map_or(0.0, |pct| (1.0 - pct / 100.0).clamp(0.0, 1.0));
@@ -92,7 +119,7 @@ pub fn parse_group(g: &Value, source: &SourceId, region: &str, id: &str) -> Scal
         zones: vec![ZoneCapacity { zone: region.to_string(), in_service: active, healthy: active }],
         spot_share: spot,
         rps_per_instance: None,
-        inactive: false,
+        inactive,
     }
 }
 
@@ -106,4 +133,41 @@ pub async fn set_desired(client: &Client, group_id: &str, desired: u32) -> Resul
         )
         .await?;
     Ok(Receipt { request_id: json::text(&v, "RequestId").unwrap_or_else(|| "unknown".into()) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parsed(v: Value) -> ScalingGroup {
+        parse_group(&v, &SourceId::new("ali/cn"), "cn-hangzhou", "asg-1")
+    }
+
+    #[test]
+    fn lifecycle_state_inactive_or_deleting_is_inactive() {
+        for (state, inactive) in [("Active", false), ("Inactive", true), ("Deleting", true), ("inactive", true)] {
+            assert_eq!(parsed(json!({"LifecycleState": state})).inactive, inactive, "{state}");
+        }
+        assert!(!parsed(json!({})).inactive, "no state said: not claimed inactive");
+    }
+
+    #[test]
+    fn desired_is_the_expected_capacity_only_where_it_is_kept() {
+        let g = |v| parsed(v).desired;
+        assert_eq!(g(json!({"DesiredCapacity": "0", "TotalCapacity": 3})), 0, "scaled to zero on purpose");
+        assert_eq!(g(json!({"DesiredCapacity": 5, "EnableDesiredCapacity": true, "TotalCapacity": 3})), 5);
+        assert_eq!(g(json!({"DesiredCapacity": 9, "EnableDesiredCapacity": false, "TotalCapacity": "3"})), 3);
+        assert_eq!(g(json!({"TotalInstanceCount": 4, "TotalCapacity": 16})), 4, "weighted capacity is not a count");
+        assert_eq!(g(json!({"ActiveCapacity": 2})), 2);
+    }
+
+    #[test]
+    fn the_last_page_is_known_with_or_without_a_total() {
+        assert!(last_page(&json!({"TotalCount": "3"}), 1, 3));
+        assert!(!last_page(&json!({"TotalCount": 3}), 1, 2));
+        assert!(!last_page(&json!({"PageSize": "2"}), 2, 2), "a full page of the server's size");
+        assert!(last_page(&json!({"PageSize": 2}), 1, 3));
+        assert!(last_page(&json!({"TotalCount": 9}), 0, 4), "an empty page ends it whatever the total says");
+    }
 }

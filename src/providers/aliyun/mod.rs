@@ -186,7 +186,7 @@ pub struct AliyunGlobal {
     /// Policy name → (strategy id, endpoint → weight) from the last read.
     strategies: Mutex<BTreeMap<String, Strategy>>,
     /// The bill changes slowly: read once per `cost_interval_secs`.
-    cost: Mutex<Option<(DateTime<Utc>, CostSnapshot)>>,
+    cost: Mutex<Option<(DateTime<Utc>, Vec<CostSnapshot>)>>,
 }
 
 #[async_trait]
@@ -215,9 +215,9 @@ impl Provider for AliyunGlobal {
             let cost = if due {
                 let fresh = bss::month_to_date(&self.client, now).await?;
                 *self.cost.lock().unwrap_or_else(|e| e.into_inner()) = Some((now, fresh.clone()));
-                Some(fresh)
+                fresh
             } else {
-                cached.map(|(_, c)| c)
+                cached.map(|(_, c)| c).unwrap_or_default()
             };
             report.costs.extend(cost);
         }
@@ -241,8 +241,11 @@ impl Provider for AliyunGlobal {
             out.push(check(&format!("alidns:DescribeDnsGtmAccessStrategy {}", g.strategy_id), r));
         }
         if self.cfg.billing {
-            let r =
-                bss::month_to_date(c, now).await.map(|s| format!("{} products billed this month", s.by_service.len()));
+            let r = bss::month_to_date(c, now).await.map(|s| {
+                let per: Vec<String> =
+                    s.iter().map(|c| format!("{} products billed in {}", c.by_service.len(), c.currency)).collect();
+                if per.is_empty() { "no spend readable this month".to_string() } else { per.join(", ") }
+            });
             out.push(check("bss:QueryBillOverview", r));
         }
         out

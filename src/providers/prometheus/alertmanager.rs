@@ -43,12 +43,16 @@ pub struct Receiver {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AlertStatus {
-    /// "active", "suppressed" or "unprocessed".
+    /// "active", "suppressed" or "unprocessed" (received, not yet run through
+    /// silences and inhibitions).
     pub state: String,
     #[serde(default)]
     pub silenced_by: Vec<String>,
     #[serde(default)]
     pub inhibited_by: Vec<String>,
+    /// Mute time intervals in effect (Alertmanager 0.27 and later).
+    #[serde(default)]
+    pub muted_by: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -147,7 +151,14 @@ pub fn to_alerts(
                 let by: Vec<&str> =
                     a.status.inhibited_by.iter().map(|f| names.get(f.as_str()).copied().unwrap_or(f)).collect();
                 AlertState::Inhibited { by: by.join(", ") }
+            } else if !a.status.muted_by.is_empty() {
+                AlertState::Inhibited { by: format!("mute time interval {}", a.status.muted_by.join(", ")) }
+            } else if a.status.state.eq_ignore_ascii_case("suppressed") {
+                // Muted, though the answer names neither silence nor inhibiting alert.
+                AlertState::Inhibited { by: "Alertmanager (suppressed, no reason given)".into() }
             } else {
+                // "active", and "unprocessed": received but not yet checked against
+                // silences and inhibitions, so as far as anyone knows it is firing.
                 AlertState::Firing
             };
             let alertname = a.labels.get("alertname").map_or("(unnamed alert)", String::as_str);
@@ -413,5 +424,50 @@ impl Provider for AlertmanagerSource {
                 plan.intent, self.id
             ))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alert(state: &str, extra: serde_json::Value) -> GettableAlert {
+        let mut status = serde_json::json!({"state": state, "silencedBy": [], "inhibitedBy": []});
+        if let (Some(s), Some(e)) = (status.as_object_mut(), extra.as_object()) {
+            s.extend(e.clone());
+        }
+        serde_json::from_value(serde_json::json!({
+            "fingerprint": format!("fp-{state}"),
+            "labels": {"alertname": "X", "severity": "warning"},
+            "startsAt": "2026-11-10T12:00:00Z",
+            "status": status,
+        }))
+        .expect("alert")
+    }
+
+    #[test]
+    fn each_state_the_v2_api_allows_is_shown_for_what_it_means() {
+        let cfg = AlertmanagerConfig::new(vec!["http://am".into()]);
+        let src = SourceId::new("am");
+        let shown = |a: GettableAlert| to_alerts(&cfg, &src, &[a], &BTreeMap::new()).remove(0).state;
+        assert_eq!(shown(alert("active", serde_json::json!({}))), AlertState::Firing);
+        // Received, not yet checked against silences and inhibitions: firing as far as known.
+        assert_eq!(shown(alert("unprocessed", serde_json::json!({}))), AlertState::Firing);
+        assert_eq!(
+            shown(alert("suppressed", serde_json::json!({"mutedBy": ["weekends"]}))),
+            AlertState::Inhibited { by: "mute time interval weekends".into() }
+        );
+        assert_eq!(
+            shown(alert("suppressed", serde_json::json!({}))),
+            AlertState::Inhibited { by: "Alertmanager (suppressed, no reason given)".into() }
+        );
+        assert_eq!(
+            shown(alert("suppressed", serde_json::json!({"inhibitedBy": ["fp-other"]}))),
+            AlertState::Inhibited { by: "fp-other".into() }
+        );
+        assert!(matches!(
+            shown(alert("suppressed", serde_json::json!({"silencedBy": ["s1"]}))),
+            AlertState::Acknowledged { .. }
+        ));
     }
 }

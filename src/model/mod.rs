@@ -14,11 +14,11 @@ mod traffic;
 
 pub use alert::{Alert, AlertState, Severity};
 pub use cloud::{CloudKind, SourceId};
-pub use cost::{CostSnapshot, SpotPrice};
-pub use fleet::{CloudSummary, Fleet, Freshness, SourceStatus, TrafficHistory, TrafficPoint};
+pub use cost::{CostSnapshot, CurrencyTotal, Forecast, SpotPrice};
+pub use fleet::{CloudSummary, DEMO_KIND, Fleet, Freshness, RegionSummary, SourceStatus, TrafficHistory, TrafficPoint};
 pub use health::Health;
 pub use replication::{Replication, ReplicationKind};
-pub use scaling::{ScalingGroup, ZoneCapacity};
+pub use scaling::{IdleReason, ScalingGroup, ZoneCapacity};
 pub use traffic::{Arbiter, CloudMetrics, Endpoint, NotificationRoute, PolicyKind, TrafficPolicy};
 
 /// Everything one source saw in one poll. Every item carries its cloud so a

@@ -37,9 +37,9 @@ fn draw_series(frame: &mut Frame, area: Rect, cloud: CloudKind, v: &View) {
         "{} {} · {} req/s · p95 {} ms · 5xx {} · share {}",
         cloud.label(),
         sanitize(&s.region),
-        format::int(s.rps),
-        format::int(s.p95_ms),
-        format::pct(s.error_rate),
+        super::overview::figure(s.rps, format::int),
+        super::overview::figure(s.p95_ms, format::int),
+        super::overview::figure(s.error_rate, format::pct),
         format::pct(s.traffic_share)
     );
     let inner_w = usize::from(area.width.saturating_sub(2));

@@ -113,6 +113,7 @@ fn draw_stale(frame: &mut Frame, area: Rect, v: &WallView, age: Option<i64>) {
 
 fn health_style(h: Health, t: &Theme) -> Style {
     let bg = match h {
+        Health::Idle => t.muted.fg,
         Health::Ok => t.ok.fg,
         Health::Degraded => t.warn.fg,
         Health::Down => t.crit.fg,
@@ -138,7 +139,13 @@ fn draw_cloud(frame: &mut Frame, area: Rect, cloud: CloudKind, counts: &AlertCou
     let t = v.theme;
     let s = v.fleet.summary(cloud, v.now);
     let inner_w = usize::from(area.width.saturating_sub(2));
-    let b = block(format!("{} {}", cloud.label(), sanitize(&s.region)), t);
+    let place = match s.regions.len() {
+        0 => String::new(),
+        1 => format!(" {}", sanitize(&s.region)),
+        n => format!(" · {n} regions"),
+    };
+    let demo = if v.fleet.mixes_demo() && s.demo { " · DEMO" } else { "" };
+    let b = block(format!("{}{place}{demo}", cloud.label()), t);
     let inner = b.inner(area);
     frame.render_widget(b, area);
     let status_h = (inner.height / 3).clamp(3, 7);
@@ -160,10 +167,18 @@ fn draw_cloud(frame: &mut Frame, area: Rect, cloud: CloudKind, counts: &AlertCou
     share_lines.extend(digits);
     frame.render_widget(Paragraph::new(share_lines).alignment(Alignment::Center).style(t.accent), share);
     let open = counts.cloud(cloud);
+    let figure = super::overview::figure;
     let mut lines = vec![
-        Line::from(format!("{} req/s   p95 {} ms", format::int(s.rps), format::int(s.p95_ms))),
-        Line::from(format!("5xx {}", format::pct(s.error_rate))),
+        Line::from(format!("{} req/s   p95 {} ms", figure(s.rps, format::int), figure(s.p95_ms, format::int))),
+        Line::from(format!("5xx {}", figure(s.error_rate, format::pct))),
     ];
+    // Several regions: each on a line of its own, so none disappears from the room.
+    if s.regions.len() > 1 {
+        for r in &s.regions {
+            let text = format!("{} {} {} req/s", sanitize(&r.region), r.health.label(), figure(r.rps, format::int));
+            lines.push(Line::from(Span::styled(fit(&text, inner_w), health_style(r.health, t))));
+        }
+    }
     if let Some((lag, rpo)) = s.db_lag {
         lines.push(Line::from(format!("DB lag {} / RPO {}", format::secs(lag), format::secs(rpo))));
     }

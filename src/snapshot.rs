@@ -99,7 +99,7 @@ pub fn to_json(fleet: &Fleet, now: DateTime<Utc>) -> Value {
         .map(|c| {
             let s = fleet.summary(c, now);
             json!({
-                "cloud": c.slug(), "region": s.region, "demo": s.demo, "health": s.health.label(),
+                "cloud": c.slug(), "region": s.region, "demo": s.demo, "partly_demo": s.partly_demo, "health": s.health.label(),
                 "traffic_share": s.traffic_share, "rps": s.rps, "p95_ms": s.p95_ms, "error_rate": s.error_rate,
                 "db_lag_secs": s.db_lag.map(|l| l.0), "rpo_secs": s.db_lag.map(|l| l.1),
                 "costs": s.costs.iter().map(|t| json!({
@@ -187,13 +187,19 @@ pub fn to_table(fleet: &Fleet, now: DateTime<Utc>) -> String {
             c.label(),
             sanitize(&region),
             s.health.label(),
-            format::pct(s.traffic_share),
+            figure(s.traffic_share, format::pct),
             figure(s.rps, format::int),
             figure(s.p95_ms, ms),
             figure(s.error_rate, format::pct),
             mtd,
             fc,
-            demo(s.demo)
+            if s.demo {
+                "  DEMO"
+            } else if s.partly_demo {
+                "  part DEMO"
+            } else {
+                ""
+            }
         );
         for r in s.regions.iter().filter(|_| s.regions.len() > 1) {
             let _ = writeln!(

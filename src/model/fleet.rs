@@ -152,8 +152,12 @@ pub struct CloudSummary {
     pub regions: Vec<RegionSummary>,
     /// Everything known about the cloud came from the demo.
     pub demo: bool,
+    /// Some of what is known about the cloud came from the demo (a region, an
+    /// account): the cloud cannot be shown unlabelled.
+    pub partly_demo: bool,
     pub health: Health,
-    pub traffic_share: f64,
+    /// Share of DNS answers; `None` when no traffic policy is read at all.
+    pub traffic_share: Option<f64>,
     /// Summed over regions; `None` when no region reports it.
     pub rps: Option<f64>,
     /// Worst region; `None` when no region reports it.
@@ -189,6 +193,9 @@ impl<'a> Provenance<'a> {
     }
     fn demo(&self, fleet: &Fleet) -> bool {
         !self.sources.is_empty() && self.sources.iter().all(|id| fleet.is_demo_source(id))
+    }
+    fn partly_demo(&self, fleet: &Fleet) -> bool {
+        self.sources.iter().any(|id| fleet.is_demo_source(id))
     }
 }
 
@@ -404,8 +411,9 @@ impl Fleet {
             cloud,
             region: regions.iter().map(|r| r.region.as_str()).collect::<Vec<_>>().join(", "),
             demo: from.demo(self),
+            partly_demo: from.partly_demo(self),
             health: known.unwrap_or(Health::Unknown),
-            traffic_share: self.traffic_share(cloud),
+            traffic_share: (!self.policies.is_empty()).then(|| self.traffic_share(cloud)),
             rps,
             p95_ms,
             error_rate,

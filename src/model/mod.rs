@@ -10,6 +10,8 @@ mod fleet;
 mod health;
 mod replication;
 mod scaling;
+#[cfg(test)]
+mod tests;
 mod traffic;
 
 pub use alert::{Alert, AlertState, Severity};

@@ -43,13 +43,15 @@ fn columns(v: &View) -> Vec<CostColumn> {
                     services.add(svc.clone(), *amount);
                 }
             }
-            let demo = f.mixes_demo() && mine.iter().all(|(src, _)| f.is_demo_source(src));
-            let mut title = format!("{} cost", cloud.label());
+            // With the demo beside real sources, say which money it made up.
+            let demo = match mine.iter().filter(|(src, _)| f.is_demo_source(src)).count() {
+                n if !f.mixes_demo() || n == 0 => "",
+                n if n == mine.len() => "DEMO ",
+                _ => "part DEMO ",
+            };
+            let mut title = format!("{demo}{} cost", cloud.label());
             if total.accounts > 1 {
                 title.push_str(&format!(" ({} accounts)", total.accounts));
-            }
-            if demo {
-                title.push_str(" · DEMO");
             }
             out.push(CostColumn { title, total, by_service: services.finish().0 });
         }
@@ -70,21 +72,18 @@ fn draw_costs(frame: &mut Frame, area: Rect, v: &View) {
         let name_w = usize::from(col.width.saturating_sub(14)).max(6);
         let currency = &c.total.currency;
         // Where the forecast came from: the cloud's own, or our run rate.
-        let (forecast_label, forecast) = match c.total.forecast {
-            Forecast::Cloud(f) => ("Forecast", format::money(f, currency)),
-            Forecast::RunRate(f) => ("Run-rate fcst", format::money(f, currency)),
-            Forecast::TooEarly => ("Forecast", "too early".to_string()),
+        let (forecast, note) = match c.total.forecast {
+            Forecast::Cloud(f) => (format::money(f, currency), ""),
+            Forecast::RunRate(f) => (format!("≈{}", format::money(f, currency)), "≈ run rate"),
+            Forecast::TooEarly => ("too early".to_string(), ""),
         };
         let mut rows = vec![
             Row::new(vec![
                 Cell::from(Span::styled("Month to date", t.muted)),
                 Cell::from(format::money(c.total.month_to_date, currency)),
             ]),
-            Row::new(vec![
-                Cell::from(Span::styled(forecast_label, t.muted)),
-                Cell::from(Span::styled(forecast, t.accent)),
-            ]),
-            Row::new(vec![Cell::from(""), Cell::from("")]),
+            Row::new(vec![Cell::from(Span::styled("Forecast", t.muted)), Cell::from(Span::styled(forecast, t.accent))]),
+            Row::new(vec![Cell::from(""), Cell::from(Span::styled(note, t.muted))]),
         ];
         let shown = c.by_service.len().min(service_rows);
         for (svc, amount) in c.by_service.iter().take(shown) {

@@ -20,7 +20,8 @@ pub fn figure(v: Option<f64>, show: fn(f64) -> String) -> String {
 
 /// Month to date and forecast of every currency a cloud is billed in, each in its
 /// own currency ("$1,234 + €560"): amounts in different currencies are never added.
-/// A forecast nobody can make yet reads "too early"; no cost data reads "–".
+/// A forecast opsdeck extrapolated from the run rate reads "≈$3,400" (the cloud's
+/// own has no mark); one nobody can make yet reads "too early"; no cost data "–".
 pub fn cost_text(costs: &[CurrencyTotal]) -> (String, String) {
     if costs.is_empty() {
         return ("–".into(), "–".into());
@@ -29,7 +30,8 @@ pub fn cost_text(costs: &[CurrencyTotal]) -> (String, String) {
     let forecast: Vec<String> = costs
         .iter()
         .map(|c| match c.forecast {
-            Forecast::Cloud(f) | Forecast::RunRate(f) => format::money(f, &c.currency),
+            Forecast::Cloud(f) => format::money(f, &c.currency),
+            Forecast::RunRate(f) => format!("≈{}", format::money(f, &c.currency)),
             Forecast::TooEarly if costs.len() == 1 => "too early".into(),
             Forecast::TooEarly => format!("{} too early", c.currency),
         })
@@ -99,7 +101,13 @@ fn draw_tile(frame: &mut Frame, area: Rect, s: &CloudSummary, v: &View) {
         1 => format!(" {}", sanitize(&s.region)),
         n => format!(" · {n} regions"),
     };
-    let title = format!("{}{place}{}", s.cloud.label(), if label_demo && s.demo { " · DEMO" } else { "" });
+    // The label leads the title, so a narrow tile cuts the region name, not the label.
+    let demo = match (label_demo, s.demo, s.partly_demo) {
+        (true, true, _) => "DEMO ",
+        (true, false, true) => "part DEMO ",
+        _ => "",
+    };
+    let title = format!("{demo}{}{place}", s.cloud.label());
     let label = |l: &str| Span::styled(format!("{l:<9}"), t.muted);
     let age = s.age_secs.map_or("–".to_string(), format::age);
     let mut lines = vec![
@@ -107,7 +115,7 @@ fn draw_tile(frame: &mut Frame, area: Rect, s: &CloudSummary, v: &View) {
             Span::styled(format!("{} {:<9}", health_glyph(s.health), s.health.label()), health_style(s.health, t)),
             Span::styled(format!(" age {age}"), if s.stale { t.crit } else { t.muted }),
         ]),
-        Line::from(vec![label("Share"), Span::styled(format::pct(s.traffic_share), t.base)]),
+        Line::from(vec![label("Share"), Span::styled(figure(s.traffic_share, format::pct), t.base)]),
         Line::from(vec![label("Req/s"), Span::styled(figure(s.rps, format::int), t.base)]),
         Line::from(vec![
             label("p95"),

@@ -40,7 +40,7 @@ fn draw_series(frame: &mut Frame, area: Rect, cloud: CloudKind, v: &View) {
         super::overview::figure(s.rps, format::int),
         super::overview::figure(s.p95_ms, format::int),
         super::overview::figure(s.error_rate, format::pct),
-        format::pct(s.traffic_share)
+        super::overview::figure(s.traffic_share, format::pct)
     );
     let inner_w = usize::from(area.width.saturating_sub(2));
     let data: Vec<u64> = v

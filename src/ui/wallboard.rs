@@ -39,6 +39,7 @@ fn glyph(c: char) -> [&'static str; 5] {
         '9' => ["███", "█ █", "███", "  █", "███"],
         '%' => ["█ █", "  █", " █ ", "█  ", "█ █"],
         '.' => ["   ", "   ", "   ", "   ", " █ "],
+        '–' => ["   ", "   ", "███", "   ", "   "],
         _ => ["   ", "   ", "   ", "   ", "   "],
     }
 }
@@ -144,8 +145,12 @@ fn draw_cloud(frame: &mut Frame, area: Rect, cloud: CloudKind, counts: &AlertCou
         1 => format!(" {}", sanitize(&s.region)),
         n => format!(" · {n} regions"),
     };
-    let demo = if v.fleet.mixes_demo() && s.demo { " · DEMO" } else { "" };
-    let b = block(format!("{}{place}{demo}", cloud.label()), t);
+    let demo = match (v.fleet.mixes_demo(), s.demo, s.partly_demo) {
+        (true, true, _) => "DEMO ",
+        (true, false, true) => "part DEMO ",
+        _ => "",
+    };
+    let b = block(format!("{demo}{}{place}", cloud.label()), t);
     let inner = b.inner(area);
     frame.render_widget(b, area);
     let status_h = (inner.height / 3).clamp(3, 7);
@@ -157,7 +162,8 @@ fn draw_cloud(frame: &mut Frame, area: Rect, cloud: CloudKind, counts: &AlertCou
         Paragraph::new(status_lines).alignment(Alignment::Center).style(health_style(s.health, t)),
         status,
     );
-    let share_text = format!("{:.0}%", s.traffic_share * 100.0);
+    // No DNS policy read: the share is unknown, shown as a dash, not a big 0 %.
+    let share_text = s.traffic_share.map_or_else(|| "–".to_string(), |share| format!("{:.0}%", share * 100.0));
     let digits: Vec<Line> = if big(&share_text)[0].chars().count() <= inner_w {
         big(&share_text).into_iter().map(Line::from).collect()
     } else {
@@ -219,10 +225,11 @@ fn draw_alerts(frame: &mut Frame, area: Rect, v: &WallView) {
     let bar_w = usize::from(bars.width.saturating_sub(24)).max(4);
     let mut lines = Vec::new();
     for c in clouds {
-        let share = v.fleet.traffic_share(c);
-        let filled = (share * bar_w as f64).round() as usize;
+        // No DNS policy read: no share to draw, rather than a row of empty bars at 0 %.
+        let share = (!v.fleet.policies.is_empty()).then(|| v.fleet.traffic_share(c));
+        let filled = (share.unwrap_or(0.0) * bar_w as f64).round() as usize;
         lines.push(Line::from(vec![
-            Span::styled(format!(" {:<8} {:>6} ", c.label(), format::pct(share)), t.base),
+            Span::styled(format!(" {:<8} {:>6} ", c.label(), super::overview::figure(share, format::pct)), t.base),
             Span::styled("█".repeat(filled), t.accent),
         ]));
         lines.push(Line::from(""));

@@ -265,12 +265,15 @@ struct RegionTruth {
     demo: bool,
 }
 
+/// Month to date and number of accounts per cloud and currency.
+type MoneyTruth = BTreeMap<(CloudKind, String), (f64, usize)>;
+
 /// Generate an estate (regions with an intended state, accounts in currencies),
 /// serve it as source reports, and return the truth beside the fleet.
-fn generate(seed: u64) -> (Fleet, Vec<RegionTruth>, BTreeMap<(CloudKind, String), (f64, usize)>) {
+fn generate(seed: u64) -> (Fleet, Vec<RegionTruth>, MoneyTruth) {
     let mut rng = Rng::new(seed);
     let mut truth = Vec::new();
-    let mut money: BTreeMap<(CloudKind, String), (f64, usize)> = BTreeMap::new();
+    let mut money = MoneyTruth::new();
     let mut sources: Vec<(SourceStatus, SourceReport)> = Vec::new();
     let pool = ["r-east", "r-west", "r-north", "r-south"];
     for cloud in CloudKind::ALL {

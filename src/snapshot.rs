@@ -8,11 +8,14 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use crate::format;
-use crate::model::{AlertState, Fleet, Freshness, Health, Severity};
+use crate::model::{AlertState, CloudSummary, Fleet, Freshness, Health, Severity};
+use crate::ui::overview::{cost_text, figure};
 use crate::ui::sanitize;
 
 /// Bump when the JSON changes incompatibly (documented in README).
-pub const SCHEMA_VERSION: u32 = 1;
+/// 2: figures no source reports are null; clouds list their `regions` and their
+/// `costs` per currency; groups, costs and clouds say whether the demo made them.
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Status {
@@ -58,9 +61,11 @@ pub fn evaluate(fleet: &Fleet, now: DateTime<Utc>) -> (Status, Vec<String>) {
     }
     for cloud in fleet.clouds() {
         let s = fleet.summary(cloud, now);
+        let line = |h: Health| format!("{} is {}{}", cloud.label(), h.label(), regions_at(&s, h));
         match s.health {
-            Health::Down => critical.push(format!("{} is DOWN", cloud.label())),
-            Health::Degraded => warning.push(format!("{} is DEGRADED", cloud.label())),
+            Health::Down => critical.push(line(Health::Down)),
+            Health::Degraded => warning.push(line(Health::Degraded)),
+            // Idle (scaled to zero, inactive) is a choice, not a fault.
             _ => {}
         }
     }
@@ -81,6 +86,15 @@ pub fn evaluate(fleet: &Fleet, now: DateTime<Utc>) -> (Status, Vec<String>) {
     (status, critical.into_iter().chain(unknown).chain(warning).collect())
 }
 
+/// " (us-east-1)": which of a cloud's several regions are at `h`.
+fn regions_at(s: &CloudSummary, h: Health) -> String {
+    if s.regions.len() < 2 {
+        return String::new();
+    }
+    let names: Vec<&str> = s.regions.iter().filter(|r| r.health == h).map(|r| r.region.as_str()).collect();
+    if names.is_empty() { String::new() } else { format!(" ({})", names.join(", ")) }
+}
+
 pub fn to_json(fleet: &Fleet, now: DateTime<Utc>) -> Value {
     let (status, reasons) = evaluate(fleet, now);
     let clouds: Vec<Value> = fleet
@@ -89,11 +103,19 @@ pub fn to_json(fleet: &Fleet, now: DateTime<Utc>) -> Value {
         .map(|c| {
             let s = fleet.summary(c, now);
             json!({
-                "cloud": c.slug(), "region": s.region, "health": s.health.label(),
+                "cloud": c.slug(), "region": s.region, "demo": s.demo, "partly_demo": s.partly_demo, "health": s.health.label(),
                 "traffic_share": s.traffic_share, "rps": s.rps, "p95_ms": s.p95_ms, "error_rate": s.error_rate,
                 "db_lag_secs": s.db_lag.map(|l| l.0), "rpo_secs": s.db_lag.map(|l| l.1),
-                "month_to_date": s.month_to_date.as_ref().map(|m| m.0), "currency": s.month_to_date.as_ref().map(|m| m.1.clone()),
-                "forecast": s.forecast, "data_age_secs": s.age_secs,
+                "costs": s.costs.iter().map(|t| json!({
+                    "currency": t.currency, "month_to_date": t.month_to_date, "forecast": t.forecast.amount(),
+                    "forecast_basis": t.forecast.basis(), "accounts": t.accounts,
+                })).collect::<Vec<_>>(),
+                "data_age_secs": s.age_secs,
+                "regions": s.regions.iter().map(|r| json!({
+                    "region": r.region, "demo": r.demo, "health": r.health.label(),
+                    "rps": r.rps, "p95_ms": r.p95_ms, "error_rate": r.error_rate,
+                    "groups": r.groups, "idle_groups": r.idle_groups, "data_age_secs": r.age_secs,
+                })).collect::<Vec<_>>(),
             })
         })
         .collect();
@@ -102,6 +124,7 @@ pub fn to_json(fleet: &Fleet, now: DateTime<Utc>) -> Value {
         "generated_at": now.to_rfc3339(),
         "status": status.label(),
         "reasons": reasons,
+        "demo": fleet.demo,
         "sources": fleet.sources.iter().map(|s| json!({
             "id": s.id.as_str(), "kind": s.kind,
             "state": match &s.freshness {
@@ -118,7 +141,9 @@ pub fn to_json(fleet: &Fleet, now: DateTime<Utc>) -> Value {
         })).collect::<Vec<_>>(),
         "clouds": clouds,
         "groups": fleet.groups.iter().map(|g| json!({
-            "cloud": g.cloud.slug(), "region": g.region, "name": g.name, "min": g.min, "max": g.max,
+            "cloud": g.cloud.slug(), "region": g.region, "name": g.name, "source": g.source.as_str(),
+            "demo": fleet.is_demo_source(&g.source), "health": g.health().label(),
+            "idle": g.idle().map(|i| i.label()), "min": g.min, "max": g.max,
             "desired": g.desired, "in_service": g.in_service(), "healthy": g.healthy(),
             "zones": g.zones.iter().map(|z| json!({"zone": z.zone, "in_service": z.in_service, "healthy": z.healthy})).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
@@ -133,9 +158,10 @@ pub fn to_json(fleet: &Fleet, now: DateTime<Utc>) -> Value {
             "kind": r.kind.label(), "name": r.name, "from": r.from.slug(), "to": r.to.slug(),
             "value": r.value, "target": r.target, "unit": r.kind.unit(),
         })).collect::<Vec<_>>(),
-        "costs": fleet.costs.iter().map(|c| json!({
-            "cloud": c.cloud.slug(), "currency": c.currency, "month_to_date": c.month_to_date,
-            "forecast": c.forecast, "by_service": c.by_service.iter().map(|(s, v)| json!({"service": s, "amount": v})).collect::<Vec<_>>(),
+        "costs": fleet.costs.iter().map(|(src, c)| json!({
+            "cloud": c.cloud.slug(), "source": src.as_str(), "demo": fleet.is_demo_source(src),
+            "currency": c.currency, "month_to_date": c.month_to_date,
+            "forecast": c.forecast.amount(), "forecast_basis": c.forecast.basis(), "by_service": c.by_service.iter().map(|(s, v)| json!({"service": s, "amount": v})).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "alerts": fleet.alerts.iter().map(|a| json!({
             "id": a.id, "source": a.source.as_str(), "cloud": a.cloud.map(|c| c.slug()), "severity": a.severity.label(),
@@ -160,39 +186,63 @@ pub fn to_table(fleet: &Fleet, now: DateTime<Utc>) -> String {
         "\n{:<9} {:<14} {:<9} {:>7} {:>9} {:>8} {:>7} {:>12} {:>12}",
         "CLOUD", "REGION", "HEALTH", "SHARE", "REQ/S", "P95", "5XX", "MTD", "FORECAST"
     );
+    let ms = |p: f64| format!("{} ms", format::int(p));
+    let demo = |d: bool| if d { "  DEMO" } else { "" };
     for c in fleet.clouds() {
         let s = fleet.summary(c, now);
-        let (mtd, fc) = match &s.month_to_date {
-            Some((m, cur)) => (format::money(*m, cur), s.forecast.map_or("–".into(), |f| format::money(f, cur))),
-            None => ("–".into(), "–".into()),
-        };
+        let (mtd, fc) = cost_text(&s.costs);
+        // A cloud in several regions: its totals, then each region on a row of its own.
+        let region = if s.regions.len() > 1 { format!("{} regions", s.regions.len()) } else { s.region.clone() };
         let _ = writeln!(
             out,
-            "{:<9} {:<14} {:<9} {:>7} {:>9} {:>5} ms {:>7} {:>12} {:>12}",
+            "{:<9} {:<14} {:<9} {:>7} {:>9} {:>8} {:>7} {:>12} {:>12}{}",
             c.label(),
-            sanitize(&s.region),
+            sanitize(&region),
             s.health.label(),
-            format::pct(s.traffic_share),
-            format::int(s.rps),
-            format::int(s.p95_ms),
-            format::pct(s.error_rate),
+            figure(s.traffic_share, format::pct),
+            figure(s.rps, format::int),
+            figure(s.p95_ms, ms),
+            figure(s.error_rate, format::pct),
             mtd,
-            fc
+            fc,
+            if s.demo {
+                "  DEMO"
+            } else if s.partly_demo {
+                "  part DEMO"
+            } else {
+                ""
+            }
         );
+        for r in s.regions.iter().filter(|_| s.regions.len() > 1) {
+            let _ = writeln!(
+                out,
+                "{:<9} {:<14} {:<9} {:>7} {:>9} {:>8} {:>7}{}",
+                "  └",
+                sanitize(&r.region),
+                r.health.label(),
+                "",
+                figure(r.rps, format::int),
+                figure(r.p95_ms, ms),
+                figure(r.error_rate, format::pct),
+                demo(r.demo)
+            );
+        }
     }
     if !fleet.groups.is_empty() {
         let _ = writeln!(out, "\nGROUPS");
         for g in &fleet.groups {
             let _ = writeln!(
                 out,
-                "  {:<8} {:<24} desired {:>3}  healthy {:>3}/{:<3} min {} max {}",
+                "  {:<8} {:<24} desired {:>3}  healthy {:>3}/{:<3} min {} max {}{}{}",
                 g.cloud.label(),
                 sanitize(&g.name),
                 g.desired,
                 g.healthy(),
                 g.in_service(),
                 g.min,
-                g.max
+                g.max,
+                g.idle().map_or(String::new(), |i| format!("  {}", i.label().to_uppercase())),
+                demo(fleet.is_demo_source(&g.source))
             );
         }
     }
@@ -269,7 +319,7 @@ mod tests {
         let e = EstateSpec::embedded().expect("estate");
         let f = fleet_at(&e, &DrillBook::default(), reference_instant(), 1);
         let v = to_json(&f, reference_instant());
-        assert_eq!(v["schema_version"], 1);
+        assert_eq!(v["schema_version"], SCHEMA_VERSION);
         for key in ["sources", "clouds", "groups", "traffic_policies", "replication", "costs", "alerts"] {
             assert!(v[key].as_array().is_some_and(|a| !a.is_empty()), "{key}");
         }

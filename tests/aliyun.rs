@@ -225,7 +225,8 @@ async fn a_full_poll_reads_every_api_into_the_report() {
     assert_eq!((c.cloud, c.currency.as_str(), c.month_to_date), (CloudKind::Aliyun, "CNY", 100.0));
     assert_eq!(c.by_service, vec![("NAT Gateway".to_string(), 100.0)]);
     // 100 by the 10th of a 30-day month: 300 at the run rate.
-    assert!((c.forecast - 300.0).abs() < 1e-9, "{}", c.forecast);
+    assert_eq!(c.forecast.basis(), "run_rate");
+    assert!(c.forecast.amount().is_some_and(|f| (f - 300.0).abs() < 1e-9), "{:?}", c.forecast);
     assert_eq!(server.seen_action("QueryBillOverview")[0].param("BillingCycle"), Some("2026-11"));
     assert_eq!(server.seen_action("DescribeDnsGtmInstanceStatus")[0].param("InstanceId"), Some("gtm-cn-wwo3a3hbz**"));
     assert_eq!(server.seen_action("DescribeDnsGtmAccessStrategy")[0].param("StrategyId"), Some("hr***"));
@@ -240,7 +241,7 @@ async fn a_full_poll_reads_every_api_into_the_report() {
 #[tokio::test]
 async fn scaling_groups_are_read_page_by_page() {
     // Page 2 is derived from the 2014-08-28 fixture: a second group (new id and
-    // name, 3 of 4 in service), PageNumber 2; both pages say TotalCount 2.
+    // name, 3 of 4 in service, Active), PageNumber 2; both pages say TotalCount 2.
     let page1 =
         fixture("ess-2014-08-28-DescribeScalingGroups.doc.json").replace("\"TotalCount\": 1", "\"TotalCount\": 2");
     let page2 = page1
@@ -249,7 +250,8 @@ async fn scaling_groups_are_read_page_by_page() {
         .replace("\"PageNumber\": 1", "\"PageNumber\": 2")
         .replace("\"MaxSize\": 2", "\"MaxSize\": 6")
         .replace("\"TotalCapacity\": 0", "\"TotalCapacity\": 4")
-        .replace("\"ActiveCapacity\": 0", "\"ActiveCapacity\": 3");
+        .replace("\"ActiveCapacity\": 0", "\"ActiveCapacity\": 3")
+        .replace("\"LifecycleState\": \"Inactive\"", "\"LifecycleState\": \"Active\"");
     let server = Server::start(Arc::new(move |req: &Seen| match (req.action.as_str(), req.param("PageNumber")) {
         ("DescribeScalingGroups", Some("1")) => (200, page1.clone()),
         ("DescribeScalingGroups", Some("2")) => (200, page2.clone()),

@@ -277,11 +277,12 @@ async fn a_seeded_account_reaches_the_fleet() {
     assert!((fleet.traffic_share(CloudKind::Azure) - 0.3).abs() < 1e-9);
 
     // Cost Explorer month to date by service.
-    let c = &fleet.costs[0];
+    let (_, c) = &fleet.costs[0];
     assert_eq!(c.currency, "USD");
     assert!((c.month_to_date - 1246.75).abs() < 1e-6, "{c:?}");
     assert_eq!(c.by_service[0].0, "Amazon Elastic Compute Cloud - Compute");
-    assert!(c.forecast >= c.month_to_date);
+    // moto has no GetCostForecast: the run rate, unknown on the first day of a month.
+    assert!(c.forecast.amount().is_none_or(|f| f >= c.month_to_date), "{c:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -122,7 +122,7 @@ fn snapshot_follows_the_monitoring_plugin_convention() {
     let out = opsdeck(home.path(), &["snapshot", "--format", "json", "--source", "demo"]);
     assert_eq!(out.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], 2);
     assert_eq!(v["status"], "WARNING");
     assert_eq!(v["clouds"].as_array().map(Vec::len), Some(3));
 

@@ -142,3 +142,202 @@ fn long_lists_draw_only_what_fits_and_follow_the_selection() {
     assert!(s.contains("alert number 09999"), "the selected last row is visible");
     assert!(!s.contains("alert number 00000"));
 }
+
+/// An estate unlike the demo, read from real sources (and the demo beside them):
+/// AWS in two regions (one with no front-door metrics), two AWS accounts; Alibaba
+/// with a group scaled to zero and an inactive one; Azure simulated by the demo,
+/// billed in EUR, beside a real Azure subscription billed in USD on a run rate
+/// it is too early to extrapolate. No DNS policy is read.
+fn real_estate() -> Fleet {
+    use opsdeck::model::{
+        CloudMetrics, CostSnapshot, Forecast, Freshness, ScalingGroup, SourceReport, SourceStatus, ZoneCapacity,
+    };
+    let now = reference_instant();
+    let status = |id: &str, kind: &str| SourceStatus {
+        freshness: Freshness::Fresh,
+        last_ok: Some(now - Duration::seconds(4)),
+        last_attempt: Some(now),
+        interval_secs: 30,
+        ..SourceStatus::new(SourceId::new(id), kind)
+    };
+    let group = |src: &str, cloud, region: &str, name: &str, desired: u32, healthy: u32| ScalingGroup {
+        source: SourceId::new(src),
+        cloud,
+        region: region.into(),
+        name: name.into(),
+        min: 0,
+        max: 8,
+        desired,
+        zones: vec![ZoneCapacity { zone: format!("{region}-a"), in_service: healthy, healthy }],
+        spot_share: 0.0,
+        rps_per_instance: None,
+        inactive: false,
+    };
+    let cost = |cloud, currency: &str, mtd: f64, forecast| SourceReport {
+        costs: vec![CostSnapshot {
+            cloud,
+            currency: currency.into(),
+            month_to_date: mtd,
+            forecast,
+            by_service: vec![("Compute".into(), mtd * 0.75), ("Storage".into(), mtd * 0.25)],
+        }],
+        ..SourceReport::default()
+    };
+    let metrics = |cloud, region: &str, rps, p95_ms, error_rate| CloudMetrics {
+        cloud,
+        region: region.into(),
+        rps,
+        p95_ms,
+        error_rate,
+        cpu: 0.4,
+    };
+    let mut east = cost(CloudKind::Aws, "USD", 1234.0, Forecast::Cloud(2500.0));
+    east.metrics.push(metrics(CloudKind::Aws, "us-east-1", 1200.0, 180.0, 0.004));
+    east.groups.push(group("aws-east", CloudKind::Aws, "us-east-1", "web-asg", 4, 4));
+    let mut west = cost(CloudKind::Aws, "USD", 500.0, Forecast::RunRate(900.0));
+    west.groups.push(group("aws-west", CloudKind::Aws, "us-west-2", "web-asg-w", 3, 3));
+    let mut ali = cost(CloudKind::Aliyun, "CNY", 3000.0, Forecast::RunRate(9000.0));
+    let mut inactive = group("ali", CloudKind::Aliyun, "cn-hangzhou", "batch-ess", 2, 0);
+    inactive.inactive = true;
+    ali.groups.push(group("ali", CloudKind::Aliyun, "cn-hangzhou", "web-ess", 0, 0));
+    ali.groups.push(inactive);
+    let mut sim = cost(CloudKind::Azure, "EUR", 560.0, Forecast::Cloud(1200.0));
+    sim.metrics.push(metrics(CloudKind::Azure, "westeurope", 300.0, 95.0, 0.0));
+    sim.groups.push(group("demo", CloudKind::Azure, "westeurope", "web-vmss", 3, 3));
+    let az = cost(CloudKind::Azure, "USD", 1000.0, Forecast::TooEarly);
+    let sources = [
+        (status("aws-east", "aws"), east),
+        (status("aws-west", "aws"), west),
+        (status("ali", "aliyun"), ali),
+        (status("demo", "demo"), sim),
+        (status("az-prod", "azure"), az),
+    ];
+    let pairs: Vec<_> = sources.into_iter().map(|(s, r)| (s, Some(Arc::new(r)))).collect();
+    Fleet::merge(1, now, false, &pairs, Default::default())
+}
+
+#[test]
+fn a_real_estate_on_the_overview_health_and_cost_panes() {
+    let fleet = real_estate();
+    for (pane, name) in [(Pane::Overview, "overview"), (Pane::Health, "health"), (Pane::Cost, "cost")] {
+        for (w, h) in [(80, 24), (160, 48)] {
+            let term = render(&fleet, pane, w, h);
+            insta::assert_snapshot!(format!("real_estate_{name}_{w}x{h}"), screen(&term));
+        }
+    }
+}
+
+#[test]
+fn every_region_idle_groups_unknown_figures_and_each_currency_are_on_the_overview() {
+    let s = screen(&render(&real_estate(), Pane::Overview, 160, 48));
+    // Both AWS regions, each with its own figures; the one nobody measures shows dashes.
+    assert!(s.contains("AWS · 2 regions"), "{s}");
+    assert!(s.contains("● us-east-1 1,200/s 180 ms 0.40%"), "{s}");
+    assert!(s.contains("● us-west-2 –/s – ms –"), "{s}");
+    assert!(s.contains("Req/s    1,200"), "the cloud's rate is what is reported: {s}");
+    // Alibaba: every group idle or inactive — IDLE, not DOWN, and no made-up figures.
+    assert!(s.contains("○ IDLE"), "{s}");
+    assert!(!s.contains("DOWN") && !s.contains("0 req/s") && !s.contains(" 0 ms"), "{s}");
+    // Two AWS accounts summed; Azure in two currencies, never added together.
+    assert!(s.contains("$1,734"), "{s}");
+    assert!(s.contains("$3,400"), "{s}");
+    assert!(s.contains("€560 + $1,000"), "{s}");
+    assert!(s.contains("€1,200 + USD too early"), "{s}");
+    // The demo beside real sources: only what it made is labelled. Azure's region
+    // is simulated, one of its accounts is real: "part DEMO".
+    assert!(s.contains("part DEMO Azure westeurope"), "{s}");
+    assert!(!s.contains("DEMO AWS") && !s.contains("DEMO Alibaba"), "{s}");
+    assert!(!s.lines().next().is_some_and(|header| header.contains("DEMO")), "no whole-screen badge: {s}");
+    let h = screen(&render(&real_estate(), Pane::Health, 160, 48));
+    assert!(h.contains("DEMO web-vmss") && !h.contains("DEMO web-asg"), "{h}");
+    assert!(h.contains("inactive") && h.contains("idle"), "{h}");
+}
+
+#[test]
+fn a_real_estate_on_the_wallboard() {
+    use opsdeck::app::wallboard::Wallboard;
+    use opsdeck::ui::wallboard::{WallView, draw};
+    let fleet = real_estate();
+    let theme = Theme::load("default", None, ColorMode::TrueColor).expect("theme");
+    let board = Wallboard::new(Duration::seconds(20));
+    let mut term = Terminal::new(TestBackend::new(160, 40)).expect("terminal");
+    let view = WallView { board: &board, fleet: &fleet, theme: &theme, now: reference_instant(), stale_after_secs: 60 };
+    term.draw(|f| draw(f, &view)).expect("draw");
+    let s = screen(&term);
+    insta::assert_snapshot!("real_estate_wallboard_160x40", s);
+    assert!(s.contains("us-west-2 OK – req/s") && s.contains("IDLE"), "{s}");
+}
+
+#[test]
+fn the_snapshot_of_a_real_estate_says_what_is_known_and_nothing_more() {
+    use opsdeck::snapshot::{Status, evaluate, to_json, to_table};
+    let fleet = real_estate();
+    let now = reference_instant();
+    // An idle Alibaba is not an outage: nothing here is CRITICAL or even WARNING.
+    assert_eq!(evaluate(&fleet, now), (Status::Ok, vec![]));
+    let v = to_json(&fleet, now);
+    assert_eq!(v["schema_version"], 2);
+    assert_eq!(v["demo"], false);
+    let cloud = |slug: &str| v["clouds"].as_array().and_then(|a| a.iter().find(|c| c["cloud"] == slug)).expect(slug);
+    let aws = cloud("aws");
+    assert_eq!(aws["rps"], 1200.0);
+    assert_eq!(aws["traffic_share"], serde_json::Value::Null, "no DNS policy read");
+    let regions: Vec<(&str, &serde_json::Value)> = aws["regions"]
+        .as_array()
+        .expect("regions")
+        .iter()
+        .map(|r| (r["region"].as_str().expect("name"), &r["rps"]))
+        .collect();
+    assert_eq!(regions, vec![("us-east-1", &serde_json::json!(1200.0)), ("us-west-2", &serde_json::Value::Null)]);
+    assert_eq!(
+        aws["costs"],
+        serde_json::json!([
+            {"currency": "USD", "month_to_date": 1734.0, "forecast": 3400.0, "forecast_basis": "run_rate", "accounts": 2}
+        ])
+    );
+    let ali = cloud("aliyun");
+    assert_eq!(
+        (&ali["health"], &ali["rps"], &ali["p95_ms"], &ali["error_rate"]),
+        (&serde_json::json!("IDLE"), &serde_json::Value::Null, &serde_json::Value::Null, &serde_json::Value::Null)
+    );
+    let azure = cloud("azure");
+    assert_eq!(azure["demo"], false, "half of Azure is a real subscription");
+    assert_eq!(azure["regions"][0]["demo"], true);
+    assert_eq!(
+        azure["costs"],
+        serde_json::json!([
+            {"currency": "EUR", "month_to_date": 560.0, "forecast": 1200.0, "forecast_basis": "cloud", "accounts": 1},
+            {"currency": "USD", "month_to_date": 1000.0, "forecast": null, "forecast_basis": "too_early", "accounts": 1}
+        ])
+    );
+    let groups: Vec<(&str, &str, &serde_json::Value, bool)> = v["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .map(|g| {
+            (g["name"].as_str().expect("name"), g["health"].as_str().expect("health"), &g["idle"], g["demo"] == true)
+        })
+        .collect();
+    assert_eq!(
+        groups,
+        vec![
+            ("web-asg", "OK", &serde_json::Value::Null, false),
+            ("web-asg-w", "OK", &serde_json::Value::Null, false),
+            ("web-ess", "IDLE", &serde_json::json!("idle"), false),
+            ("batch-ess", "IDLE", &serde_json::json!("inactive"), false),
+            ("web-vmss", "OK", &serde_json::Value::Null, true),
+        ]
+    );
+    let costs: Vec<(&str, bool)> = v["costs"]
+        .as_array()
+        .expect("costs")
+        .iter()
+        .map(|c| (c["source"].as_str().expect("source"), c["demo"] == true))
+        .collect();
+    assert_eq!(
+        costs,
+        vec![("aws-east", false), ("aws-west", false), ("ali", false), ("demo", true), ("az-prod", false)]
+    );
+    let table = to_table(&fleet, now);
+    insta::assert_snapshot!("real_estate_snapshot_table", table);
+}

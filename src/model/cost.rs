@@ -2,15 +2,103 @@ use serde::Serialize;
 
 use super::CloudKind;
 
-/// Month-to-date spend and the forecast to month end, in one currency.
+/// Month-to-date spend and the forecast to month end, in one currency, for one
+/// subscription / account / billing scope (a cloud may report several).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CostSnapshot {
     pub cloud: CloudKind,
     pub currency: String,
     pub month_to_date: f64,
-    pub forecast: f64,
+    pub forecast: Forecast,
     /// (service, month-to-date) sorted by spend, largest first.
     pub by_service: Vec<(String, f64)>,
+}
+
+/// A month-end forecast and where it came from.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Forecast {
+    /// The cloud's own forecast (Cost Explorer GetCostForecast, the demo's model).
+    Cloud(f64),
+    /// Computed here: the month-to-date daily run rate carried to month end.
+    RunRate(f64),
+    /// No forecast from the cloud, and too few days of the month have passed for a
+    /// run rate to mean anything.
+    TooEarly,
+}
+
+impl Forecast {
+    /// The cloud's forecast when it gave one, else the run rate (or too early).
+    pub fn cloud_or_run_rate(cloud: Option<f64>, month_to_date: f64, today: chrono::NaiveDate) -> Forecast {
+        match cloud {
+            Some(f) => Forecast::Cloud(f),
+            None => Forecast::at_run_rate(month_to_date, today),
+        }
+    }
+
+    pub fn at_run_rate(month_to_date: f64, today: chrono::NaiveDate) -> Forecast {
+        run_rate_forecast(month_to_date, today).map_or(Forecast::TooEarly, Forecast::RunRate)
+    }
+
+    pub fn amount(self) -> Option<f64> {
+        match self {
+            Forecast::Cloud(f) | Forecast::RunRate(f) => Some(f),
+            Forecast::TooEarly => None,
+        }
+    }
+
+    /// Where the figure came from, as the JSON and the Cost pane say it.
+    pub fn basis(self) -> &'static str {
+        match self {
+            Forecast::Cloud(_) => "cloud",
+            Forecast::RunRate(_) => "run_rate",
+            Forecast::TooEarly => "too_early",
+        }
+    }
+
+    /// The forecast of several accounts together: unknown if any is (a partial sum
+    /// would understate the month), and a run rate if any part is one.
+    fn plus(self, other: Forecast) -> Forecast {
+        match (self, other) {
+            (Forecast::TooEarly, _) | (_, Forecast::TooEarly) => Forecast::TooEarly,
+            (Forecast::Cloud(a), Forecast::Cloud(b)) => Forecast::Cloud(a + b),
+            (a, b) => Forecast::RunRate(a.amount().unwrap_or(0.0) + b.amount().unwrap_or(0.0)),
+        }
+    }
+}
+
+/// Spend of every account of a cloud in one currency. Amounts in different
+/// currencies are never added: a cloud billed in two has two of these.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CurrencyTotal {
+    pub currency: String,
+    pub month_to_date: f64,
+    pub forecast: Forecast,
+    /// How many cost snapshots (subscriptions, accounts) were summed.
+    pub accounts: usize,
+}
+
+/// Sum snapshots per currency, in currency-code order (amounts in different
+/// currencies have no order between them).
+pub fn totals_by_currency<'a>(costs: impl IntoIterator<Item = &'a CostSnapshot>) -> Vec<CurrencyTotal> {
+    let mut totals: Vec<CurrencyTotal> = Vec::new();
+    for c in costs {
+        match totals.iter_mut().find(|t| t.currency == c.currency) {
+            Some(t) => {
+                t.month_to_date += c.month_to_date;
+                t.forecast = t.forecast.plus(c.forecast);
+                t.accounts += 1;
+            }
+            None => totals.push(CurrencyTotal {
+                currency: c.currency.clone(),
+                month_to_date: c.month_to_date,
+                forecast: c.forecast,
+                accounts: 1,
+            }),
+        }
+    }
+    totals.sort_by(|a, b| a.currency.cmp(&b.currency));
+    totals
 }
 
 /// Price of the next instance a scale-out would add, on demand and spot/preemptible.
@@ -69,13 +157,21 @@ impl ServiceTotals {
     }
 }
 
+/// Days of the month that must have begun before a run rate is extrapolated. On
+/// the first day the month to date is a few hours of (often not yet billed) usage:
+/// multiplied by the month's length it claims a bill nobody will get.
+pub const MIN_RUN_RATE_DAY: u32 = 2;
+
 /// Month-end forecast at the month-to-date daily run rate (clouds whose API
-/// gives no forecast of its own).
-pub fn run_rate_forecast(month_to_date: f64, today: chrono::NaiveDate) -> f64 {
+/// gives no forecast of its own); `None` while it is too early to tell.
+pub fn run_rate_forecast(month_to_date: f64, today: chrono::NaiveDate) -> Option<f64> {
     use chrono::Datelike;
+    if today.day() < MIN_RUN_RATE_DAY {
+        return None;
+    }
     let (first, next) = month_bounds(today);
     let days = (next - first).num_days().max(1) as f64;
-    month_to_date / f64::from(today.day()).max(1.0) * days
+    Some(month_to_date / f64::from(today.day()) * days)
 }
 
 #[cfg(test)]
@@ -103,7 +199,69 @@ mod month_tests {
     fn run_rate_spans_the_whole_month_including_december() {
         let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).expect("date");
         assert_eq!(month_bounds(d(2026, 12, 5)), (d(2026, 12, 1), d(2027, 1, 1)));
-        assert_eq!(run_rate_forecast(100.0, d(2026, 2, 14)), 200.0);
-        assert_eq!(run_rate_forecast(31.0, d(2026, 1, 1)), 961.0);
+        assert_eq!(run_rate_forecast(100.0, d(2026, 2, 14)), Some(200.0));
+        assert_eq!(run_rate_forecast(20.0, d(2026, 1, 2)), Some(310.0));
+    }
+
+    #[test]
+    fn on_the_first_day_the_run_rate_is_too_early_but_a_cloud_forecast_stands() {
+        let day1 = NaiveDate::from_ymd_opt(2026, 3, 1).expect("date");
+        assert_eq!(run_rate_forecast(31.0, day1), None);
+        assert_eq!(Forecast::at_run_rate(31.0, day1), Forecast::TooEarly);
+        assert_eq!(Forecast::at_run_rate(31.0, day1).amount(), None);
+        assert_eq!(Forecast::cloud_or_run_rate(Some(900.0), 31.0, day1), Forecast::Cloud(900.0));
+        let day10 = NaiveDate::from_ymd_opt(2026, 3, 10).expect("date");
+        assert_eq!(Forecast::cloud_or_run_rate(None, 31.0, day10), Forecast::RunRate(31.0 / 10.0 * 31.0));
+    }
+}
+
+#[cfg(test)]
+mod currency_tests {
+    use super::*;
+
+    fn snap(currency: &str, mtd: f64, forecast: Forecast) -> CostSnapshot {
+        CostSnapshot {
+            cloud: CloudKind::Azure,
+            currency: currency.into(),
+            month_to_date: mtd,
+            forecast,
+            by_service: vec![],
+        }
+    }
+
+    #[test]
+    fn every_account_is_summed_per_currency_and_currencies_are_never_added() {
+        let costs = [
+            snap("USD", 1000.0, Forecast::Cloud(3000.0)),
+            snap("EUR", 500.0, Forecast::RunRate(1500.0)),
+            snap("USD", 234.0, Forecast::Cloud(700.0)),
+            snap("EUR", 60.0, Forecast::Cloud(100.0)),
+        ];
+        let t = totals_by_currency(&costs);
+        assert_eq!(
+            t,
+            vec![
+                CurrencyTotal {
+                    currency: "EUR".into(),
+                    month_to_date: 560.0,
+                    forecast: Forecast::RunRate(1600.0),
+                    accounts: 2
+                },
+                CurrencyTotal {
+                    currency: "USD".into(),
+                    month_to_date: 1234.0,
+                    forecast: Forecast::Cloud(3700.0),
+                    accounts: 2
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn one_account_too_early_makes_its_currency_forecast_unknown() {
+        let costs = [snap("USD", 10.0, Forecast::Cloud(300.0)), snap("USD", 5.0, Forecast::TooEarly)];
+        let t = totals_by_currency(&costs);
+        assert_eq!((t.len(), t[0].month_to_date, t[0].forecast), (1, 15.0, Forecast::TooEarly));
+        assert!(totals_by_currency(&[]).is_empty());
     }
 }

@@ -3,10 +3,14 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use super::cost::{CurrencyTotal, totals_by_currency};
 use super::{
     Alert, Arbiter, CloudKind, CloudMetrics, CostSnapshot, Health, NotificationRoute, Replication, ReplicationKind,
     ScalingGroup, SourceId, SourceReport, SpotPrice, TrafficPolicy,
 };
+
+/// The `kind` of the simulated source: what it reports is labelled DEMO.
+pub const DEMO_KIND: &str = "demo";
 
 /// How current one source's data is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,13 +108,17 @@ pub struct Fleet {
     /// Increases with every publish; lets views cache work derived from a fleet.
     pub generation: u64,
     pub built_at: Option<DateTime<Utc>>,
+    /// Every source is the demo (the header's DEMO badge). In a fleet that mixes
+    /// the demo with real sources this is false and each item the demo produced is
+    /// labelled instead: see [`Fleet::is_demo_source`] and the summaries' `demo`.
     pub demo: bool,
     pub sources: Vec<SourceStatus>,
     pub metrics: Vec<(SourceId, CloudMetrics)>,
     pub groups: Vec<ScalingGroup>,
     pub policies: Vec<TrafficPolicy>,
     pub replication: Vec<Replication>,
-    pub costs: Vec<CostSnapshot>,
+    /// One per subscription / account, with the source that reported it.
+    pub costs: Vec<(SourceId, CostSnapshot)>,
     pub spot_prices: Vec<SpotPrice>,
     pub alerts: Vec<Alert>,
     pub routes: Vec<NotificationRoute>,
@@ -120,23 +128,102 @@ pub struct Fleet {
     pub drills: Vec<String>,
 }
 
-/// One row of the Overview: everything about a cloud on one tile.
+/// One region of one cloud: what its metrics and scaling groups say.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegionSummary {
+    pub region: String,
+    /// Everything known about the region came from the demo.
+    pub demo: bool,
+    /// Judged from its groups and metrics; Unknown only when nothing is known
+    /// (or what is known comes from a stale source).
+    pub health: Health,
+    /// Front-door figures; `None` when no source reports them for the region.
+    pub rps: Option<f64>,
+    pub p95_ms: Option<f64>,
+    pub error_rate: Option<f64>,
+    pub groups: usize,
+    /// Groups idle or inactive on purpose (they do not count against health).
+    pub idle_groups: usize,
+    pub age_secs: Option<i64>,
+    pub stale: bool,
+}
+
+/// One cloud on the Overview: its regions and the figures that belong to the
+/// whole cloud (DNS share, replication, cost).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CloudSummary {
     pub cloud: CloudKind,
+    /// The cloud's regions, joined by ", " (one name for most clouds).
     pub region: String,
+    /// Every region, in name order; each is visible on its own.
+    pub regions: Vec<RegionSummary>,
+    /// Everything known about the cloud came from the demo.
+    pub demo: bool,
+    /// Some of what is known about the cloud came from the demo (a region, an
+    /// account): the cloud cannot be shown unlabelled.
+    pub partly_demo: bool,
     pub health: Health,
-    pub traffic_share: f64,
-    pub rps: f64,
-    pub p95_ms: f64,
-    pub error_rate: f64,
+    /// Share of DNS answers; `None` when no traffic policy is read at all.
+    pub traffic_share: Option<f64>,
+    /// Summed over regions; `None` when no region reports it.
+    pub rps: Option<f64>,
+    /// Worst region; `None` when no region reports it.
+    pub p95_ms: Option<f64>,
+    /// Worst region; `None` when no region reports it.
+    pub error_rate: Option<f64>,
     pub db_lag: Option<(f64, f64)>,
     /// The cloud holds the primary of a replicated database.
     pub db_primary: bool,
-    pub month_to_date: Option<(f64, String)>,
-    pub forecast: Option<f64>,
+    /// Every subscription / account summed, one entry per currency.
+    pub costs: Vec<CurrencyTotal>,
     pub age_secs: Option<i64>,
     pub stale: bool,
+}
+
+/// What a set of sources says about freshness: the oldest age and whether any is stale.
+#[derive(Default)]
+struct Provenance<'a> {
+    sources: Vec<&'a SourceId>,
+}
+
+impl<'a> Provenance<'a> {
+    fn add(&mut self, id: &'a SourceId) {
+        if !self.sources.contains(&id) {
+            self.sources.push(id);
+        }
+    }
+    fn age(&self, fleet: &Fleet, now: DateTime<Utc>) -> Option<i64> {
+        self.sources.iter().filter_map(|id| fleet.source(id)?.age_secs(now)).max()
+    }
+    fn stale(&self, fleet: &Fleet) -> bool {
+        self.sources.iter().any(|id| fleet.source(id).is_some_and(|s| matches!(s.freshness, Freshness::Stale { .. })))
+    }
+    fn demo(&self, fleet: &Fleet) -> bool {
+        !self.sources.is_empty() && self.sources.iter().all(|id| fleet.is_demo_source(id))
+    }
+    fn partly_demo(&self, fleet: &Fleet) -> bool {
+        self.sources.iter().any(|id| fleet.is_demo_source(id))
+    }
+}
+
+/// Fold one more judgement into what is known so far.
+fn judge(known: Option<Health>, h: Health) -> Option<Health> {
+    Some(known.map_or(h, |k| k.worst(h)))
+}
+
+/// Health implied by a front door's 5xx rate.
+fn error_health(rate: f64) -> Health {
+    if rate >= 0.05 {
+        Health::Down
+    } else if rate >= 0.01 {
+        Health::Degraded
+    } else {
+        Health::Ok
+    }
+}
+
+fn max_opt(a: Option<f64>, b: f64) -> Option<f64> {
+    Some(a.map_or(b, |a| a.max(b)))
 }
 
 impl Fleet {
@@ -161,7 +248,7 @@ impl Fleet {
             fleet.groups.extend(r.groups.iter().cloned());
             fleet.policies.extend(r.policies.iter().cloned());
             fleet.replication.extend(r.replication.iter().cloned());
-            fleet.costs.extend(r.costs.iter().cloned());
+            fleet.costs.extend(r.costs.iter().cloned().map(|c| (id.clone(), c)));
             fleet.spot_prices.extend(r.spot_prices.iter().cloned());
             fleet.alerts.extend(r.alerts.iter().cloned());
             fleet.routes.extend(r.routes.iter().cloned());
@@ -175,13 +262,47 @@ impl Fleet {
         self.sources.iter().find(|s| &s.id == id)
     }
 
-    /// Clouds that appear anywhere in the fleet, in display order.
+    /// Clouds that appear anywhere in the fleet (metrics, groups, costs, DNS
+    /// answers), in display order.
     pub fn clouds(&self) -> Vec<CloudKind> {
-        let mut clouds: Vec<CloudKind> =
-            self.metrics.iter().map(|(_, m)| m.cloud).chain(self.groups.iter().map(|g| g.cloud)).collect();
+        let mut clouds: Vec<CloudKind> = self
+            .metrics
+            .iter()
+            .map(|(_, m)| m.cloud)
+            .chain(self.groups.iter().map(|g| g.cloud))
+            .chain(self.costs.iter().map(|(_, c)| c.cloud))
+            .chain(self.policies.iter().flat_map(|p| p.endpoints.iter().map(|e| e.cloud)))
+            .collect();
         clouds.sort();
         clouds.dedup();
         clouds
+    }
+
+    /// The regions of `cloud` that metrics or groups are reported for, in name order.
+    pub fn regions(&self, cloud: CloudKind) -> Vec<String> {
+        let mut regions: Vec<String> = self
+            .metrics
+            .iter()
+            .map(|(_, m)| m)
+            .filter(|m| m.cloud == cloud)
+            .map(|m| m.region.clone())
+            .chain(self.groups.iter().filter(|g| g.cloud == cloud).map(|g| g.region.clone()))
+            .collect();
+        regions.sort();
+        regions.dedup();
+        regions
+    }
+
+    /// The source is the simulated estate: what it reports is labelled DEMO.
+    pub fn is_demo_source(&self, id: &SourceId) -> bool {
+        self.source(id).is_some_and(|s| s.kind == DEMO_KIND)
+    }
+
+    /// The demo runs beside real sources: the header cannot say DEMO for all, so
+    /// each row the demo produced says it.
+    pub fn mixes_demo(&self) -> bool {
+        let demo = self.sources.iter().filter(|s| s.kind == DEMO_KIND).count();
+        demo > 0 && demo < self.sources.len()
     }
 
     /// Traffic share per cloud from the DNS policies (weights among healthy answers).
@@ -195,45 +316,77 @@ impl Fleet {
         if policies > 0.0 { share / policies } else { 0.0 }
     }
 
-    pub fn summary(&self, cloud: CloudKind, now: DateTime<Utc>) -> CloudSummary {
-        let mut health = Health::Unknown;
-        let mut region = String::new();
-        let (mut rps, mut p95, mut err) = (0.0, 0.0, 0.0);
-        let mut age: Option<i64> = None;
-        let mut stale = false;
-        for (src, m) in self.metrics.iter().filter(|(_, m)| m.cloud == cloud) {
-            region.clone_from(&m.region);
-            rps += m.rps;
-            p95 = f64::max(p95, m.p95_ms);
-            err = f64::max(err, m.error_rate);
-            if let Some(s) = self.source(src) {
-                let a = s.age_secs(now);
-                age = match (age, a) {
-                    (Some(x), Some(y)) => Some(x.max(y)),
-                    (x, y) => x.or(y),
-                };
-                stale |= matches!(s.freshness, Freshness::Stale { .. });
-            }
-            health = Health::Ok;
+    /// One region of a cloud, judged from what is known about it: its groups
+    /// (idle ones do not count against it) and its front-door figures. Nothing
+    /// known, or only what a stale source said, is Unknown.
+    pub fn region_summary(&self, cloud: CloudKind, region: &str, now: DateTime<Utc>) -> RegionSummary {
+        let mut from = Provenance::default();
+        let mut known: Option<Health> = None;
+        let (mut rps, mut p95, mut err) = (None, None, None);
+        for (src, m) in self.metrics.iter().filter(|(_, m)| m.cloud == cloud && m.region == region) {
+            from.add(src);
+            rps = Some(rps.unwrap_or(0.0) + m.rps);
+            p95 = max_opt(p95, m.p95_ms);
+            err = max_opt(err, m.error_rate);
+            known = judge(known, error_health(m.error_rate));
         }
-        if health == Health::Ok {
-            for g in self.groups.iter().filter(|g| g.cloud == cloud) {
-                health = health.worst(g.health());
+        let (mut groups, mut idle_groups) = (0, 0);
+        for g in self.groups.iter().filter(|g| g.cloud == cloud && g.region == region) {
+            from.add(&g.source);
+            groups += 1;
+            if g.idle().is_some() {
+                idle_groups += 1;
             }
-            for p in &self.policies {
-                for e in p.endpoints.iter().filter(|e| e.cloud == cloud) {
-                    // A down DNS answer is a degraded cloud, not a dead one: other
-                    // answers may still route to it.
-                    health = health.worst(if e.health == Health::Ok { Health::Ok } else { Health::Degraded });
-                }
+            known = judge(known, g.health());
+        }
+        let stale = from.stale(self);
+        if stale {
+            known = judge(known, Health::Unknown);
+        }
+        RegionSummary {
+            region: region.to_string(),
+            demo: from.demo(self),
+            health: known.unwrap_or(Health::Unknown),
+            rps,
+            p95_ms: p95,
+            error_rate: err,
+            groups,
+            idle_groups,
+            age_secs: from.age(self, now),
+            stale,
+        }
+    }
+
+    /// A cloud: every region, the DNS answers that route to it, its replication
+    /// and every account's cost. Its health is the worst of its regions and DNS
+    /// answers; a cloud whose every group is idle is idle, not down.
+    pub fn summary(&self, cloud: CloudKind, now: DateTime<Utc>) -> CloudSummary {
+        let regions: Vec<RegionSummary> =
+            self.regions(cloud).iter().map(|r| self.region_summary(cloud, r, now)).collect();
+        let mut from = Provenance::default();
+        for (src, m) in &self.metrics {
+            if m.cloud == cloud {
+                from.add(src);
             }
-            if err >= 0.05 {
-                health = health.worst(Health::Down);
-            } else if err >= 0.01 {
-                health = health.worst(Health::Degraded);
-            }
-            if stale {
-                health = health.worst(Health::Unknown);
+        }
+        for g in self.groups.iter().filter(|g| g.cloud == cloud) {
+            from.add(&g.source);
+        }
+        let mut known: Option<Health> = None;
+        for r in &regions {
+            known = judge(known, r.health);
+        }
+        for p in &self.policies {
+            for e in p.endpoints.iter().filter(|e| e.cloud == cloud) {
+                from.add(&p.source);
+                // A down DNS answer is a degraded cloud, not a dead one: other
+                // answers may still route to it. An answer whose health nobody
+                // checks says nothing either way.
+                known = match e.health {
+                    Health::Ok => judge(known, Health::Ok),
+                    Health::Degraded | Health::Down => judge(known, Health::Degraded),
+                    Health::Idle | Health::Unknown => known,
+                };
             }
         }
         let db_lag = self
@@ -246,21 +399,35 @@ impl Fleet {
                 _ => Some(x),
             });
         let db_primary = self.replication.iter().any(|r| r.kind == ReplicationKind::Database && r.from == cloud);
-        let cost = self.costs.iter().find(|c| c.cloud == cloud);
+        let costs: Vec<&CostSnapshot> = self
+            .costs
+            .iter()
+            .filter(|(_, c)| c.cloud == cloud)
+            .map(|(src, c)| {
+                from.add(src);
+                c
+            })
+            .collect();
+        let reported = |f: fn(&RegionSummary) -> Option<f64>| regions.iter().filter_map(f);
+        let rps = reported(|r| r.rps).reduce(|a, b| a + b);
+        let p95_ms = reported(|r| r.p95_ms).reduce(f64::max);
+        let error_rate = reported(|r| r.error_rate).reduce(f64::max);
         CloudSummary {
             cloud,
-            region,
-            health,
-            traffic_share: self.traffic_share(cloud),
+            region: regions.iter().map(|r| r.region.as_str()).collect::<Vec<_>>().join(", "),
+            demo: from.demo(self),
+            partly_demo: from.partly_demo(self),
+            health: known.unwrap_or(Health::Unknown),
+            traffic_share: (!self.policies.is_empty()).then(|| self.traffic_share(cloud)),
             rps,
-            p95_ms: p95,
-            error_rate: err,
+            p95_ms,
+            error_rate,
             db_lag,
             db_primary,
-            month_to_date: cost.map(|c| (c.month_to_date, c.currency.clone())),
-            forecast: cost.map(|c| c.forecast),
-            age_secs: age,
-            stale,
+            costs: totals_by_currency(costs),
+            age_secs: regions.iter().filter_map(|r| r.age_secs).max(),
+            stale: regions.iter().any(|r| r.stale),
+            regions,
         }
     }
 

@@ -11,15 +11,17 @@ mod health;
 mod replication;
 mod scaling;
 mod section;
+#[cfg(test)]
+mod tests;
 mod traffic;
 
 pub use alert::{Alert, AlertState, Severity};
 pub use cloud::{CloudKind, SourceId};
-pub use cost::{CostSnapshot, SpotPrice};
-pub use fleet::{CloudSummary, Fleet, Freshness, SourceStatus, TrafficHistory, TrafficPoint};
+pub use cost::{CostSnapshot, CurrencyTotal, Forecast, SpotPrice};
+pub use fleet::{CloudSummary, DEMO_KIND, Fleet, Freshness, RegionSummary, SourceStatus, TrafficHistory, TrafficPoint};
 pub use health::Health;
 pub use replication::{Replication, ReplicationKind};
-pub use scaling::{ScalingGroup, ZoneCapacity};
+pub use scaling::{IdleReason, ScalingGroup, ZoneCapacity};
 pub use section::{PartialSection, Section, SectionFailure};
 pub use traffic::{Arbiter, CloudMetrics, Endpoint, NotificationRoute, PolicyKind, TrafficPolicy};
 

@@ -1,4 +1,5 @@
-//! Cost: month-to-date and forecast per cloud and by service, and the spot /
+//! Cost: month-to-date and forecast per cloud and currency (every account of a
+//! cloud summed) and by service, and the spot /
 //! preemptible price of the next instance each cloud would add.
 
 use ratatui::Frame;
@@ -8,6 +9,8 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use super::widgets::{block, fit};
 use super::{View, format, sanitize};
+use crate::model::cost::{ServiceTotals, totals_by_currency};
+use crate::model::{CloudKind, CostSnapshot, CurrencyTotal, Forecast, SourceId};
 
 pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     let spot_h = (v.fleet.spot_prices.len() as u16 + 3).min(area.height / 2);
@@ -16,47 +19,88 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     draw_spot(frame, spot, v);
 }
 
+/// One column of the Cost pane: a cloud's spend in one currency, every account summed.
+struct CostColumn {
+    title: String,
+    total: CurrencyTotal,
+    by_service: Vec<(String, f64)>,
+}
+
+/// Group the fleet's cost snapshots by cloud and currency: accounts of a cloud add
+/// up; currencies stay apart.
+fn columns(v: &View) -> Vec<CostColumn> {
+    let f = v.fleet;
+    let mut out = Vec::new();
+    for cloud in CloudKind::ALL {
+        let snaps: Vec<&(SourceId, CostSnapshot)> = f.costs.iter().filter(|(_, c)| c.cloud == cloud).collect();
+        let currencies = totals_by_currency(snaps.iter().map(|(_, c)| c));
+        for total in currencies {
+            let mine: Vec<&&(SourceId, CostSnapshot)> =
+                snaps.iter().filter(|(_, c)| c.currency == total.currency).collect();
+            let mut services = ServiceTotals::default();
+            for (_, c) in &mine {
+                for (svc, amount) in &c.by_service {
+                    services.add(svc.clone(), *amount);
+                }
+            }
+            // With the demo beside real sources, say which money it made up.
+            let demo = match mine.iter().filter(|(src, _)| f.is_demo_source(src)).count() {
+                n if !f.mixes_demo() || n == 0 => "",
+                n if n == mine.len() => "DEMO ",
+                _ => "part DEMO ",
+            };
+            let mut title = format!("{demo}{} cost", cloud.label());
+            if total.accounts > 1 {
+                title.push_str(&format!(" ({} accounts)", total.accounts));
+            }
+            out.push(CostColumn { title, total, by_service: services.finish().0 });
+        }
+    }
+    out
+}
+
 fn draw_costs(frame: &mut Frame, area: Rect, v: &View) {
     let t = v.theme;
-    let f = v.fleet;
-    if f.costs.is_empty() {
+    let costs = columns(v);
+    if costs.is_empty() {
         frame.render_widget(Paragraph::new("no cost data yet").style(t.muted).block(block("Cost", t)), area);
         return;
     }
-    let cols = Layout::horizontal(vec![Constraint::Ratio(1, f.costs.len() as u32); f.costs.len()]).split(area);
+    let cols = Layout::horizontal(vec![Constraint::Ratio(1, costs.len() as u32); costs.len()]).split(area);
     let service_rows = usize::from(area.height.saturating_sub(6));
-    for (c, col) in f.costs.iter().zip(cols.iter()) {
+    for (c, col) in costs.iter().zip(cols.iter()) {
         let name_w = usize::from(col.width.saturating_sub(14)).max(6);
+        let currency = &c.total.currency;
+        // Where the forecast came from: the cloud's own, or our run rate.
+        let (forecast, note) = match c.total.forecast {
+            Forecast::Cloud(f) => (format::money(f, currency), ""),
+            Forecast::RunRate(f) => (format!("≈{}", format::money(f, currency)), "≈ run rate"),
+            Forecast::TooEarly => ("too early".to_string(), ""),
+        };
         let mut rows = vec![
             Row::new(vec![
                 Cell::from(Span::styled("Month to date", t.muted)),
-                Cell::from(format::money(c.month_to_date, &c.currency)),
+                Cell::from(format::money(c.total.month_to_date, currency)),
             ]),
-            Row::new(vec![
-                Cell::from(Span::styled("Forecast", t.muted)),
-                Cell::from(Span::styled(format::money(c.forecast, &c.currency), t.accent)),
-            ]),
-            Row::new(vec![Cell::from(""), Cell::from("")]),
+            Row::new(vec![Cell::from(Span::styled("Forecast", t.muted)), Cell::from(Span::styled(forecast, t.accent))]),
+            Row::new(vec![Cell::from(""), Cell::from(Span::styled(note, t.muted))]),
         ];
         let shown = c.by_service.len().min(service_rows);
         for (svc, amount) in c.by_service.iter().take(shown) {
             rows.push(Row::new(vec![
                 Cell::from(fit(&sanitize(svc), name_w)),
-                Cell::from(format::money(*amount, &c.currency)),
+                Cell::from(format::money(*amount, currency)),
             ]));
         }
         if c.by_service.len() > shown {
             let rest: f64 = c.by_service.iter().skip(shown).map(|(_, a)| a).sum();
             rows.push(Row::new(vec![
                 Cell::from(Span::styled(format!("+{} more", c.by_service.len() - shown), t.muted)),
-                Cell::from(format::money(rest, &c.currency)),
+                Cell::from(format::money(rest, currency)),
             ]));
         }
         let widths = [Constraint::Min(6), Constraint::Length(10)];
-        frame.render_widget(
-            Table::new(rows, widths).style(t.base).block(block(format!("{} cost", c.cloud.label()), t)),
-            *col,
-        );
+        frame.render_widget(Table::new(rows, widths).style(t.base).block(block(c.title.clone(), t)), *col);
     }
 }
 

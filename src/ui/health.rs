@@ -43,6 +43,8 @@ fn draw_groups(frame: &mut Frame, area: Rect, v: &View) {
     let visible = usize::from(area.height.saturating_sub(3));
     let selected = v.app.health.selected.min(rows.len().saturating_sub(1));
     let offset = scroll_offset(selected, visible);
+    // With the demo beside real sources, the demo's groups say DEMO on their row.
+    let label_demo = f.mixes_demo();
     let body: Vec<Row> = rows
         .iter()
         .enumerate()
@@ -51,22 +53,34 @@ fn draw_groups(frame: &mut Frame, area: Rect, v: &View) {
         .filter_map(|(i, &(gi, zi))| {
             let g = f.groups.get(gi)?;
             let z = g.zones.get(zi)?;
-            let zone_health = if z.healthy == 0 && g.desired > 0 {
+            let zone_health = if g.idle().is_some() {
+                Health::Idle
+            } else if z.healthy == 0 && g.desired > 0 {
                 Health::Down
             } else if z.healthy < z.in_service {
                 Health::Degraded
             } else {
                 Health::Ok
             };
+            // An idle group says so where its counts would be; its own word, not DOWN.
+            let counts = match g.idle() {
+                Some(reason) => reason.label().to_string(),
+                None => format!("{:>3}/{:<3}", g.healthy(), g.desired),
+            };
+            let name = if label_demo && f.is_demo_source(&g.source) {
+                Line::from(vec![Span::styled("DEMO ", t.badge), Span::raw(sanitize(&g.name).into_owned())])
+            } else {
+                Line::from(sanitize(&g.name).into_owned())
+            };
             let row = Row::new(vec![
                 Cell::from(Span::styled(health_glyph(zone_health), health_style(zone_health, t))),
                 Cell::from(g.cloud.label()),
                 Cell::from(sanitize(&g.region).into_owned()),
-                Cell::from(sanitize(&g.name).into_owned()),
+                Cell::from(name),
                 Cell::from(sanitize(&z.zone).into_owned()),
                 Cell::from(format!("{:>3}", z.in_service)),
                 Cell::from(Span::styled(format!("{:>3}", z.healthy), health_style(zone_health, t))),
-                Cell::from(Span::styled(format!("{:>3}/{:<3}", g.healthy(), g.desired), health_style(g.health(), t))),
+                Cell::from(Span::styled(counts, health_style(g.health(), t))),
                 Cell::from(format!("{}–{}", g.min, g.max)),
                 Cell::from(format!("{:.0}%", g.spot_share * 100.0)),
             ]);
@@ -89,7 +103,8 @@ fn draw_groups(frame: &mut Frame, area: Rect, v: &View) {
         Constraint::Length(14),
         Constraint::Length(3),
         Constraint::Length(3),
-        Constraint::Length(7),
+        // Widened only while a group shows "inactive", the longest word here.
+        Constraint::Length(if f.groups.iter().any(|g| g.inactive) { 8 } else { 7 }),
         Constraint::Length(7),
         Constraint::Length(4),
     ];

@@ -1,4 +1,4 @@
-//! Overview: one tile per cloud, then the estate-wide facts an on-call engineer
+//! Overview: one tile per cloud (listing its regions when it has several), then the estate-wide facts an on-call engineer
 //! checks first (arbiter, traffic split, replication, cheapest scale-out, worst alerts).
 
 use ratatui::Frame;
@@ -8,9 +8,54 @@ use ratatui::widgets::Paragraph;
 
 use super::widgets::{block, fit, health_glyph, health_style, target_style};
 use super::{View, format, sanitize};
-use crate::model::{CloudKind, CloudSummary, ReplicationKind, Severity};
+use crate::model::{CloudSummary, CurrencyTotal, Forecast, RegionSummary, ReplicationKind, Severity};
 
+/// A tile's lines for a one-region cloud, plus borders.
 const TILE_HEIGHT: u16 = 11;
+
+/// A figure, or "–" when no source reports it (never a made-up 0).
+pub fn figure(v: Option<f64>, show: fn(f64) -> String) -> String {
+    v.map_or_else(|| "–".to_string(), show)
+}
+
+/// Month to date and forecast of every currency a cloud is billed in, each in its
+/// own currency ("$1,234 + €560"): amounts in different currencies are never added.
+/// A forecast opsdeck extrapolated from the run rate reads "≈$3,400" (the cloud's
+/// own has no mark); one nobody can make yet reads "too early"; no cost data "–".
+pub fn cost_text(costs: &[CurrencyTotal]) -> (String, String) {
+    if costs.is_empty() {
+        return ("–".into(), "–".into());
+    }
+    let mtd: Vec<String> = costs.iter().map(|c| format::money(c.month_to_date, &c.currency)).collect();
+    let forecast: Vec<String> = costs
+        .iter()
+        .map(|c| match c.forecast {
+            Forecast::Cloud(f) => format::money(f, &c.currency),
+            Forecast::RunRate(f) => format!("≈{}", format::money(f, &c.currency)),
+            Forecast::TooEarly if costs.len() == 1 => "too early".into(),
+            Forecast::TooEarly => format!("{} too early", c.currency),
+        })
+        .collect();
+    (mtd.join(" + "), forecast.join(" + "))
+}
+
+/// One region on one line: health, name and its figures.
+fn region_line(r: &RegionSummary, label_demo: bool, width: usize, v: &View) -> Line<'static> {
+    let t = v.theme;
+    let demo = if label_demo && r.demo { "DEMO " } else { "" };
+    let idle = if r.idle_groups > 0 && r.idle_groups == r.groups { " idle" } else { "" };
+    let text = format!(
+        "{demo}{}{idle} {}/s {} ms {}",
+        sanitize(&r.region),
+        figure(r.rps, format::int),
+        figure(r.p95_ms, format::int),
+        figure(r.error_rate, format::pct)
+    );
+    Line::from(vec![
+        Span::styled(format!("{} ", health_glyph(r.health)), health_style(r.health, t)),
+        Span::styled(fit(&text, width.saturating_sub(2)), t.base),
+    ])
+}
 
 pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     let clouds = v.fleet.clouds();
@@ -23,18 +68,23 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         );
         return;
     }
+    let summaries: Vec<CloudSummary> = clouds.iter().map(|&c| v.fleet.summary(c, v.now)).collect();
+    // A cloud with several regions lists each under its figures: the tiles grow by
+    // the longest list, so no region is ever left out.
+    let extra = summaries.iter().map(|s| if s.regions.len() > 1 { s.regions.len() } else { 0 }).max().unwrap_or(0);
+    let tile_height = TILE_HEIGHT + extra as u16;
     // Tiles side by side when each gets 24 columns, else stacked two to a row.
     let per_row = if area.width / clouds.len() as u16 >= 24 { clouds.len() } else { 2.min(clouds.len()) };
     let rows = clouds.len().div_ceil(per_row);
-    let tiles_height = (TILE_HEIGHT * rows as u16).min(area.height.saturating_sub(3).max(TILE_HEIGHT.min(area.height)));
+    let tiles_height = (tile_height * rows as u16).min(area.height.saturating_sub(3).max(tile_height.min(area.height)));
     let [tiles_area, estate_area] =
         Layout::vertical([Constraint::Length(tiles_height), Constraint::Min(0)]).areas(area);
-    let row_areas = Layout::vertical(vec![Constraint::Length(TILE_HEIGHT); rows]).split(tiles_area);
+    let row_areas = Layout::vertical(vec![Constraint::Length(tile_height); rows]).split(tiles_area);
     for (r, row_area) in row_areas.iter().enumerate() {
-        let chunk: Vec<CloudKind> = clouds.iter().copied().skip(r * per_row).take(per_row).collect();
+        let chunk = summaries.iter().skip(r * per_row).take(per_row);
         let cols = Layout::horizontal(vec![Constraint::Ratio(1, per_row as u32); per_row]).split(*row_area);
-        for (cloud, col) in chunk.into_iter().zip(cols.iter()) {
-            draw_tile(frame, *col, &v.fleet.summary(cloud, v.now), v);
+        for (summary, col) in chunk.zip(cols.iter()) {
+            draw_tile(frame, *col, summary, v);
         }
     }
     if estate_area.height > 2 {
@@ -44,7 +94,20 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
 
 fn draw_tile(frame: &mut Frame, area: Rect, s: &CloudSummary, v: &View) {
     let t = v.theme;
-    let title = format!("{} {}", s.cloud.label(), sanitize(&s.region));
+    // With the demo beside real sources the header cannot say DEMO: the tile does.
+    let label_demo = v.fleet.mixes_demo();
+    let place = match s.regions.len() {
+        0 => String::new(),
+        1 => format!(" {}", sanitize(&s.region)),
+        n => format!(" · {n} regions"),
+    };
+    // The label leads the title, so a narrow tile cuts the region name, not the label.
+    let demo = match (label_demo, s.demo, s.partly_demo) {
+        (true, true, _) => "DEMO ",
+        (true, false, true) => "part DEMO ",
+        _ => "",
+    };
+    let title = format!("{demo}{}{place}", s.cloud.label());
     let label = |l: &str| Span::styled(format!("{l:<9}"), t.muted);
     let age = s.age_secs.map_or("–".to_string(), format::age);
     let mut lines = vec![
@@ -52,26 +115,31 @@ fn draw_tile(frame: &mut Frame, area: Rect, s: &CloudSummary, v: &View) {
             Span::styled(format!("{} {:<9}", health_glyph(s.health), s.health.label()), health_style(s.health, t)),
             Span::styled(format!(" age {age}"), if s.stale { t.crit } else { t.muted }),
         ]),
-        Line::from(vec![label("Share"), Span::styled(format::pct(s.traffic_share), t.base)]),
-        Line::from(vec![label("Req/s"), Span::styled(format::int(s.rps), t.base)]),
+        Line::from(vec![label("Share"), Span::styled(figure(s.traffic_share, format::pct), t.base)]),
+        Line::from(vec![label("Req/s"), Span::styled(figure(s.rps, format::int), t.base)]),
         Line::from(vec![
             label("p95"),
-            Span::styled(format!("{} ms", format::int(s.p95_ms)), if s.p95_ms > 500.0 { t.warn } else { t.base }),
+            Span::styled(
+                figure(s.p95_ms, |p| format!("{} ms", format::int(p))),
+                if s.p95_ms.is_some_and(|p| p > 500.0) { t.warn } else { t.base },
+            ),
         ]),
         Line::from(vec![
             label("5xx"),
             Span::styled(
-                format::pct(s.error_rate),
-                if s.error_rate >= 0.05 {
-                    t.crit
-                } else if s.error_rate >= 0.01 {
-                    t.warn
-                } else {
-                    t.base
+                figure(s.error_rate, format::pct),
+                match s.error_rate {
+                    Some(e) if e >= 0.05 => t.crit,
+                    Some(e) if e >= 0.01 => t.warn,
+                    _ => t.base,
                 },
             ),
         ]),
     ];
+    if s.regions.len() > 1 {
+        let width = usize::from(area.width.saturating_sub(2));
+        lines.extend(s.regions.iter().map(|r| region_line(r, label_demo, width, v)));
+    }
     lines.push(match (s.db_lag, s.db_primary) {
         (Some((lag, rpo)), _) => Line::from(vec![
             label("DB lag"),
@@ -80,10 +148,7 @@ fn draw_tile(frame: &mut Frame, area: Rect, s: &CloudSummary, v: &View) {
         (None, true) => Line::from(vec![label("DB"), Span::styled("primary", t.base)]),
         (None, false) => Line::from(vec![label("DB"), Span::styled("–", t.muted)]),
     });
-    let (mtd, forecast) = match &s.month_to_date {
-        Some((m, cur)) => (format::money(*m, cur), s.forecast.map_or("–".into(), |f| format::money(f, cur))),
-        None => ("–".into(), "–".into()),
-    };
+    let (mtd, forecast) = cost_text(&s.costs);
     lines.push(Line::from(vec![label("MTD cost"), Span::styled(mtd, t.base)]));
     lines.push(Line::from(vec![label("Forecast"), Span::styled(forecast, t.base)]));
     let mut alerts = vec![];
@@ -93,7 +158,10 @@ fn draw_tile(frame: &mut Frame, area: Rect, s: &CloudSummary, v: &View) {
             .push(Span::styled(format!("{} {n} ", sev.label()), if n > 0 { t.severity[sev.index()] } else { t.muted }));
     }
     lines.push(Line::from(alerts));
-    let border = if s.health == crate::model::Health::Ok { t.border } else { health_style(s.health, t) };
+    let border = match s.health {
+        crate::model::Health::Ok | crate::model::Health::Idle => t.border,
+        h => health_style(h, t),
+    };
     frame.render_widget(Paragraph::new(lines).style(t.base).block(block(title, t).border_style(border)), area);
 }
 

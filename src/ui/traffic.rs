@@ -37,10 +37,10 @@ fn draw_series(frame: &mut Frame, area: Rect, cloud: CloudKind, v: &View) {
         "{} {} · {} req/s · p95 {} ms · 5xx {} · share {}",
         cloud.label(),
         sanitize(&s.region),
-        format::int(s.rps),
-        format::int(s.p95_ms),
-        format::pct(s.error_rate),
-        format::pct(s.traffic_share)
+        super::overview::figure(s.rps, format::int),
+        super::overview::figure(s.p95_ms, format::int),
+        super::overview::figure(s.error_rate, format::pct),
+        super::overview::figure(s.traffic_share, format::pct)
     );
     let inner_w = usize::from(area.width.saturating_sub(2));
     let data: Vec<u64> = v

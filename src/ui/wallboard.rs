@@ -39,6 +39,7 @@ fn glyph(c: char) -> [&'static str; 5] {
         '9' => ["███", "█ █", "███", "  █", "███"],
         '%' => ["█ █", "  █", " █ ", "█  ", "█ █"],
         '.' => ["   ", "   ", "   ", "   ", " █ "],
+        '–' => ["   ", "   ", "███", "   ", "   "],
         _ => ["   ", "   ", "   ", "   ", "   "],
     }
 }
@@ -113,6 +114,7 @@ fn draw_stale(frame: &mut Frame, area: Rect, v: &WallView, age: Option<i64>) {
 
 fn health_style(h: Health, t: &Theme) -> Style {
     let bg = match h {
+        Health::Idle => t.muted.fg,
         Health::Ok => t.ok.fg,
         Health::Degraded => t.warn.fg,
         Health::Down => t.crit.fg,
@@ -138,7 +140,17 @@ fn draw_cloud(frame: &mut Frame, area: Rect, cloud: CloudKind, counts: &AlertCou
     let t = v.theme;
     let s = v.fleet.summary(cloud, v.now);
     let inner_w = usize::from(area.width.saturating_sub(2));
-    let b = block(format!("{} {}", cloud.label(), sanitize(&s.region)), t);
+    let place = match s.regions.len() {
+        0 => String::new(),
+        1 => format!(" {}", sanitize(&s.region)),
+        n => format!(" · {n} regions"),
+    };
+    let demo = match (v.fleet.mixes_demo(), s.demo, s.partly_demo) {
+        (true, true, _) => "DEMO ",
+        (true, false, true) => "part DEMO ",
+        _ => "",
+    };
+    let b = block(format!("{demo}{}{place}", cloud.label()), t);
     let inner = b.inner(area);
     frame.render_widget(b, area);
     let status_h = (inner.height / 3).clamp(3, 7);
@@ -150,7 +162,8 @@ fn draw_cloud(frame: &mut Frame, area: Rect, cloud: CloudKind, counts: &AlertCou
         Paragraph::new(status_lines).alignment(Alignment::Center).style(health_style(s.health, t)),
         status,
     );
-    let share_text = format!("{:.0}%", s.traffic_share * 100.0);
+    // No DNS policy read: the share is unknown, shown as a dash, not a big 0 %.
+    let share_text = s.traffic_share.map_or_else(|| "–".to_string(), |share| format!("{:.0}%", share * 100.0));
     let digits: Vec<Line> = if big(&share_text)[0].chars().count() <= inner_w {
         big(&share_text).into_iter().map(Line::from).collect()
     } else {
@@ -160,10 +173,18 @@ fn draw_cloud(frame: &mut Frame, area: Rect, cloud: CloudKind, counts: &AlertCou
     share_lines.extend(digits);
     frame.render_widget(Paragraph::new(share_lines).alignment(Alignment::Center).style(t.accent), share);
     let open = counts.cloud(cloud);
+    let figure = super::overview::figure;
     let mut lines = vec![
-        Line::from(format!("{} req/s   p95 {} ms", format::int(s.rps), format::int(s.p95_ms))),
-        Line::from(format!("5xx {}", format::pct(s.error_rate))),
+        Line::from(format!("{} req/s   p95 {} ms", figure(s.rps, format::int), figure(s.p95_ms, format::int))),
+        Line::from(format!("5xx {}", figure(s.error_rate, format::pct))),
     ];
+    // Several regions: each on a line of its own, so none disappears from the room.
+    if s.regions.len() > 1 {
+        for r in &s.regions {
+            let text = format!("{} {} {} req/s", sanitize(&r.region), r.health.label(), figure(r.rps, format::int));
+            lines.push(Line::from(Span::styled(fit(&text, inner_w), health_style(r.health, t))));
+        }
+    }
     if let Some((lag, rpo)) = s.db_lag {
         lines.push(Line::from(format!("DB lag {} / RPO {}", format::secs(lag), format::secs(rpo))));
     }
@@ -204,10 +225,11 @@ fn draw_alerts(frame: &mut Frame, area: Rect, v: &WallView) {
     let bar_w = usize::from(bars.width.saturating_sub(24)).max(4);
     let mut lines = Vec::new();
     for c in clouds {
-        let share = v.fleet.traffic_share(c);
-        let filled = (share * bar_w as f64).round() as usize;
+        // No DNS policy read: no share to draw, rather than a row of empty bars at 0 %.
+        let share = (!v.fleet.policies.is_empty()).then(|| v.fleet.traffic_share(c));
+        let filled = (share.unwrap_or(0.0) * bar_w as f64).round() as usize;
         lines.push(Line::from(vec![
-            Span::styled(format!(" {:<8} {:>6} ", c.label(), format::pct(share)), t.base),
+            Span::styled(format!(" {:<8} {:>6} ", c.label(), super::overview::figure(share, format::pct)), t.base),
             Span::styled("█".repeat(filled), t.accent),
         ]));
         lines.push(Line::from(""));

@@ -16,6 +16,7 @@ pub fn block<'a>(title: impl Into<String>, t: &Theme) -> Block<'a> {
 
 pub fn health_style(h: Health, t: &Theme) -> Style {
     match h {
+        Health::Idle => t.muted,
         Health::Ok => t.ok,
         Health::Degraded => t.warn,
         Health::Down => t.crit,
@@ -26,6 +27,7 @@ pub fn health_style(h: Health, t: &Theme) -> Style {
 /// A status glyph that reads without colour too.
 pub fn health_glyph(h: Health) -> &'static str {
     match h {
+        Health::Idle => "○",
         Health::Ok => "●",
         Health::Degraded => "▲",
         Health::Down => "✖",

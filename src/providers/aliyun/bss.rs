@@ -64,7 +64,7 @@ pub fn snapshot(v: &Value, now: DateTime<Utc>) -> Vec<CostSnapshot> {
                 cloud: CloudKind::Aliyun,
                 currency,
                 month_to_date: mtd,
-                forecast: crate::model::cost::run_rate_forecast(mtd, now.date_naive()),
+                forecast: crate::model::Forecast::at_run_rate(mtd, now.date_naive()),
                 by_service,
             }
         })

@@ -2,10 +2,10 @@
 
 use aws_sdk_costexplorer::Client;
 use aws_sdk_costexplorer::types::{DateInterval, Granularity, GroupDefinition, GroupDefinitionType, Metric};
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use super::sdk_error;
-use crate::model::{CloudKind, CostSnapshot};
+use crate::model::{CloudKind, CostSnapshot, Forecast};
 use crate::providers::ProviderError;
 
 fn interval(start: NaiveDate, end: NaiveDate) -> Result<DateInterval, ProviderError> {
@@ -61,16 +61,15 @@ pub async fn month_to_date(client: &Client, now: DateTime<Utc>) -> Result<CostSn
             }
         }
     } else {
-        Some(mtd)
+        // The last day: the run rate below is the month to date itself.
+        None
     };
-    // Without a forecast, extrapolate the month-to-date run rate.
-    let elapsed = f64::from(today.day());
-    let days = (next_month - first).num_days() as f64;
+    // Without a forecast, extrapolate the month-to-date run rate (unknown on day 1).
     Ok(CostSnapshot {
         cloud: CloudKind::Aws,
         currency,
         month_to_date: mtd,
-        forecast: forecast.unwrap_or(mtd / elapsed.max(1.0) * days),
+        forecast: Forecast::cloud_or_run_rate(forecast, mtd, today),
         by_service,
     })
 }

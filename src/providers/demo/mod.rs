@@ -135,7 +135,9 @@ mod tests {
         assert!((shares - 1.0).abs() < 1e-9);
         // Only the standing alerts from the estate file are open.
         assert!(r.alerts.iter().all(|a| a.id.starts_with("demo:standing")), "{:#?}", r.alerts);
-        assert!(r.costs.iter().all(|c| c.forecast > c.month_to_date && c.month_to_date > 0.0));
+        assert!(
+            r.costs.iter().all(|c| c.forecast.amount().is_some_and(|f| f > c.month_to_date) && c.month_to_date > 0.0)
+        );
     }
 
     #[test]

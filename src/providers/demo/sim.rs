@@ -10,8 +10,8 @@ use super::drill::{Drill, DrillBook};
 use super::estate::{CloudSpec, DbRole, EstateSpec};
 use super::state::Overrides;
 use crate::model::{
-    Alert, AlertState, Arbiter, CloudKind, CloudMetrics, CostSnapshot, Endpoint, Health, NotificationRoute, PolicyKind,
-    Replication, ReplicationKind, ScalingGroup, Severity, SourceId, SourceReport, SpotPrice, TrafficPolicy,
+    Alert, AlertState, Arbiter, CloudKind, CloudMetrics, CostSnapshot, Endpoint, Forecast, Health, NotificationRoute,
+    PolicyKind, Replication, ReplicationKind, ScalingGroup, Severity, SourceId, SourceReport, SpotPrice, TrafficPolicy,
     ZoneCapacity,
 };
 
@@ -451,9 +451,11 @@ pub fn simulate(
             cloud: c.kind,
             currency: c.currency.clone(),
             month_to_date: mtd,
-            forecast: mtd
-                + run_rate * (month_len - elapsed) / month_len
+            // The simulated cloud's own forecast, as Cost Explorer would give one.
+            forecast: Forecast::Cloud(
+                mtd + run_rate * (month_len - elapsed) / month_len
                     * (1.0 + 0.03 * noise(seed, stream(c.kind, 7), now.timestamp().div_euclid(3600))),
+            ),
             by_service,
         });
         // Spot prices wander on a six-hour cycle, out of phase per cloud.

@@ -145,7 +145,7 @@ pub struct AzureSubscription {
     /// Scale set name → resource id, from the last read.
     scale_sets: Mutex<BTreeMap<String, String>>,
     /// Cost Management is throttled per tenant: one query per `cost_interval_secs`.
-    cost: Mutex<Option<(DateTime<Utc>, Option<CostSnapshot>)>>,
+    cost: Mutex<Option<(DateTime<Utc>, Vec<CostSnapshot>)>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -276,13 +276,13 @@ impl Provider for AzureSubscription {
         let due = cached.as_ref().is_none_or(|(at, _)| (now - *at).num_seconds() >= self.cfg.cost_interval_secs as i64);
         let cost = if due {
             let fresh = cost::month_to_date(arm, &self.subscription, now).await?;
-            if fresh.is_none() {
-                log::info!("{}: Cost Management has no data for this month yet (204)", self.id);
+            if fresh.is_empty() {
+                log::info!("{}: Cost Management has no data for this month yet", self.id);
             }
             *lock(&self.cost) = Some((now, fresh.clone()));
             fresh
         } else {
-            cached.and_then(|(_, c)| c)
+            cached.map(|(_, c)| c).unwrap_or_default()
         };
         report.costs.extend(cost);
 
@@ -349,7 +349,7 @@ impl Provider for AzureSubscription {
         let r = cost::month_to_date(arm, sub, Utc::now()).await;
         out.push(check(
             "Microsoft.CostManagement/query".into(),
-            r.map(|c| if c.is_some() { "permitted".into() } else { "permitted (no data yet)".into() }),
+            r.map(|c| if c.is_empty() { "permitted (no data yet)".into() } else { "permitted".into() }),
         ));
         out
     }

@@ -198,17 +198,46 @@ async fn mount_vmss(peer: &Peer) {
         .named("vmss get")
         .mount(&peer.server)
         .await;
-    // Derived from the GetInstanceView example: its generated codes ("aa") replaced
-    // by the status codes ARM reports (PowerState/running, ProvisioningState/succeeded).
+    // The set-level instance view as ARM really answers it: ProvisioningState counts
+    // only, no power states. Mounted so that reading it would be possible, and
+    // asserted unread: it cannot say how many instances run.
     let mut view = fixture("compute-2024-11-01-VirtualMachineScaleSet_GetInstanceView_MaximumSet_Gen.json", "200");
     view["virtualMachine"]["statusesSummary"] = json!([
         {"code": "ProvisioningState/succeeded", "count": 3},
-        {"code": "ProvisioningState/updating", "count": 1},
-        {"code": "PowerState/running", "count": 4}
+        {"code": "ProvisioningState/updating", "count": 1}
     ]);
     peer.get(&format!("{id}/instanceView"), "2024-11-01")
         .respond_with(ResponseTemplate::new(200).set_body_json(view))
-        .named("vmss instance view")
+        .expect(0)
+        .named("vmss set-level instance view")
+        .mount(&peer.server)
+        .await;
+    // The VMs with their instance views, two pages: derived from the MinimumSet list
+    // example's VM (id and location) with the fields the MaximumSet example shows
+    // (zones, instanceView.statuses) filled in: four running, one still updating.
+    let vm = |n: u32, provisioning: &str| {
+        json!({"id": format!("{id}/virtualMachines/{n}"), "location": "westus", "zones": [format!("{}", n % 2 + 1)],
+            "properties": {"instanceView": {"statuses": [
+                {"code": format!("ProvisioningState/{provisioning}"), "level": "Info"},
+                {"code": "PowerState/running", "level": "Info", "displayStatus": "VM running"}]}}})
+    };
+    let vms = format!("{id}/virtualMachines");
+    peer.get(&vms, "2024-11-01")
+        .and(query_param("$expand", "instanceView"))
+        .and(query_param("$skiptoken", "page2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": [vm(2, "succeeded"), vm(3, "updating")]})))
+        .with_priority(1)
+        .named("vmss VMs page 2")
+        .mount(&peer.server)
+        .await;
+    let next = format!("{}{vms}?api-version=2024-11-01&$expand=instanceView&$skiptoken=page2", peer.base);
+    peer.get(&vms, "2024-11-01")
+        .and(query_param("$expand", "instanceView"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"value": [vm(0, "succeeded"), vm(1, "succeeded")], "nextLink": next})),
+        )
+        .named("vmss VMs page 1")
         .mount(&peer.server)
         .await;
     // Derived from GetMetric: its BlobCount series renamed to the VMSS metric.
@@ -288,6 +317,8 @@ async fn a_full_poll_reads_every_api_with_the_issued_token() {
     let g = &r.groups[0];
     assert_eq!((g.name.as_str(), g.region.as_str(), g.desired), ("myVirtualMachineScaleSet", "westus", 4));
     assert_eq!((g.in_service(), g.healthy(), g.health()), (4, 3, Health::Degraded));
+    let zones: Vec<(&str, u32, u32)> = g.zones.iter().map(|z| (z.zone.as_str(), z.in_service, z.healthy)).collect();
+    assert_eq!(zones, vec![("1", 2, 2), ("2", 2, 1)]);
     assert_eq!(g.cloud, CloudKind::Azure);
 
     // CPU: mean of the newest points (7, 2, 0, 0, 0) = 1.8 % → 0.018.
@@ -314,8 +345,8 @@ async fn a_full_poll_reads_every_api_with_the_issued_token() {
     assert!((cost.month_to_date - 220.94500522462256).abs() < 1e-6, "{}", cost.month_to_date);
 
     let pc = r.poll_cost.expect("poll cost");
-    // token endpoint excluded: vmss, instance view, cpu, profile, alerts ×2, cost.
-    assert_eq!(pc.api_calls, 7);
+    // token endpoint excluded: vmss, VMs ×2 pages, cpu, profile, alerts ×2, cost.
+    assert_eq!(pc.api_calls, 8);
     assert_eq!(pc.remaining_reads, Some(11998));
 
     // Every ARM request carried the issued token; the token endpoint was asked once.

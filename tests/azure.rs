@@ -225,7 +225,9 @@ async fn mount_vmss(peer: &Peer) {
     peer.get(&vms, "2024-11-01")
         .and(query_param("$expand", "instanceView"))
         .and(query_param("$skiptoken", "page2"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": [vm(2, "succeeded"), vm(3, "updating")]})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"value": [vm(2, "succeeded"), vm(3, "updating")]})),
+        )
         .with_priority(1)
         .named("vmss VMs page 2")
         .mount(&peer.server)
@@ -885,4 +887,122 @@ async fn scale_follows_a_location_header_until_it_stops_answering_202() {
     p.execute(&plan(intent, vec![change]), &actor(), Utc::now()).await.expect("scale");
     assert_eq!(peer.requests("GET", op).await.len(), 3);
     peer.server.verify().await;
+}
+
+// ---- seeded estates ---------------------------------------------------------
+
+#[path = "support/azure_estate.rs"]
+mod azure_estate;
+
+use azure_estate::{CostView, Estate, GroupView, SubTruth};
+
+/// Seeds read through the library's poll (every API, every page).
+const LIBRARY_SEEDS: u64 = 60;
+
+fn estate_config(estate: &Estate, base: &str) -> AzureConfig {
+    let mut c = AzureConfig::new(estate.subs.iter().map(|s| s.id.clone()).collect());
+    c.arm_endpoint = base.to_string();
+    c.authority_host = Some(base.to_string());
+    c.scale_sets = estate.subs.iter().flat_map(|s| &s.sets).map(|s| s.id.clone()).collect();
+    c.traffic_manager_profiles = estate.subs.iter().flat_map(|s| &s.profiles).map(|p| p.id.clone()).collect();
+    c
+}
+
+fn seen_groups(r: &opsdeck::model::SourceReport) -> std::collections::BTreeMap<String, GroupView> {
+    r.groups
+        .iter()
+        .map(|g| {
+            let zones = g.zones.iter().map(|z| (z.zone.clone(), (z.in_service, z.healthy))).collect();
+            (g.name.clone(), GroupView { region: g.region.clone(), desired: g.desired, zones })
+        })
+        .collect()
+}
+
+fn seen_alerts(r: &opsdeck::model::SourceReport) -> std::collections::BTreeMap<(String, String), usize> {
+    let mut out = std::collections::BTreeMap::new();
+    for a in &r.alerts {
+        *out.entry((a.severity.label().to_string(), a.state.label().to_string())).or_insert(0) += 1;
+    }
+    out
+}
+
+fn seen_costs(r: &opsdeck::model::SourceReport) -> std::collections::BTreeMap<String, CostView> {
+    r.costs
+        .iter()
+        .map(|c| {
+            // Largest first, as every cost reader hands them over.
+            assert!(c.by_service.windows(2).all(|w| w[0].1 >= w[1].1), "{c:?}");
+            let view = CostView { month_to_date: c.month_to_date, by_service: c.by_service.iter().cloned().collect() };
+            (c.currency.clone(), view)
+        })
+        .collect()
+}
+
+fn seen_policies(r: &opsdeck::model::SourceReport) -> std::collections::BTreeMap<String, Vec<(String, u32)>> {
+    r.policies
+        .iter()
+        .map(|p| (p.name.clone(), p.endpoints.iter().map(|e| (e.name.clone(), e.weight)).collect()))
+        .collect()
+}
+
+/// ARM calls one poll of `sub` makes: per set its GET, every VM page and its CPU
+/// metric; each profile; every alerts page; every cost page (204: one).
+fn expected_calls(sub: &SubTruth) -> u32 {
+    let pages = |n: usize, size: usize| n.div_ceil(size).max(1) as u32;
+    let sets: u32 = sub.sets.iter().map(|s| 2 + pages(s.vms.len(), s.page)).sum();
+    let cost = sub.cost_rows.as_ref().map_or(1, |rows| pages(rows.len(), sub.cost_page));
+    sets + sub.profiles.len() as u32 + pages(sub.alerts.len(), sub.alerts_page) + cost
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generated_estates_read_as_generated() {
+    let (mut sets, mut vms, mut zero_sets, mut alerts, mut currencies) = (0, 0, 0, 0, 0);
+    for seed in 0..LIBRARY_SEEDS {
+        let estate = Estate::generate(seed);
+        let server = azure_estate::serve(&estate).await;
+        let base = server.uri().replace("http://", "https://");
+        let cfg = estate_config(&estate, &base);
+        let cred = creds::client_secret(
+            azure_estate::TENANT,
+            azure_estate::CLIENT,
+            &Secret::new(azure_estate::SECRET),
+            &cfg,
+            Some(support::azure_http::plain_http()),
+        )
+        .expect("credential");
+        let opts = AzureOptions {
+            auth: AzureAuth::Given(cred),
+            transport: Some(support::azure_http::plain_http()),
+            lro: LroLimits { timeout: Duration::from_secs(10), interval: Duration::from_millis(20) },
+        };
+        let providers = azure::providers("az", &cfg, opts).expect("providers");
+        assert_eq!(providers.len(), estate.subs.len());
+        for (p, sub) in providers.iter().zip(&estate.subs) {
+            let r = p.poll(Utc::now()).await.unwrap_or_else(|e| panic!("seed {seed}: poll {}: {e}", sub.id));
+            let ctx = format!("seed {seed}, subscription {}", sub.id);
+            assert_eq!(seen_groups(&r), Estate::expected_groups(sub), "{ctx}: groups");
+            assert_eq!(seen_alerts(&r), Estate::expected_alerts(sub), "{ctx}: alerts");
+            assert_eq!(seen_costs(&r), Estate::expected_costs(sub), "{ctx}: costs");
+            assert_eq!(seen_policies(&r), Estate::expected_policies(sub), "{ctx}: policies");
+            assert!(r.groups.iter().all(|g| g.source == *p.id()), "{ctx}");
+            let pc = r.poll_cost.expect("poll cost");
+            assert_eq!(pc.api_calls, expected_calls(sub), "{ctx}: ARM calls");
+            sets += sub.sets.len();
+            zero_sets += sub.sets.iter().filter(|s| s.capacity == 0).count();
+            vms += sub.sets.iter().map(|s| s.vms.len()).sum::<usize>();
+            alerts += sub.alerts.len();
+            currencies += Estate::expected_costs(sub).len();
+        }
+        // The set-level instance view has no power states: never the source of counts.
+        let all = server.received_requests().await.unwrap_or_default();
+        assert!(all.iter().all(|r| !r.url.path().ends_with("/instanceView")), "seed {seed}");
+    }
+    eprintln!(
+        "{LIBRARY_SEEDS} seeds: {sets} scale sets ({zero_sets} at capacity 0), {vms} VMs, {alerts} alerts, {currencies} currency totals"
+    );
+    // The generator covered what it is for.
+    assert!(
+        sets > 60 && zero_sets > 5 && vms > 200 && alerts > 200 && currencies > 80,
+        "{sets} {zero_sets} {vms} {alerts} {currencies}"
+    );
 }

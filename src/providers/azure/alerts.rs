@@ -223,6 +223,8 @@ mod tests {
         assert_eq!(state(Some("Fired"), Some("Closed")), AlertState::Resolved);
         assert_eq!(state(Some("Fired"), Some("New")), AlertState::Firing);
         assert_eq!(state(None, None), AlertState::Firing);
-        assert!(matches!(state(Some("Fired"), Some("Acknowledged")), AlertState::Acknowledged { by, .. } if by == "ana"));
+        assert!(
+            matches!(state(Some("Fired"), Some("Acknowledged")), AlertState::Acknowledged { by, .. } if by == "ana")
+        );
     }
 }

@@ -76,7 +76,11 @@ impl Totals {
         };
         let (service, currency) = (col(SERVICE), col(CURRENCY));
         let text = |row: &[serde_json::Value], i: Option<usize>| {
-            i.and_then(|i| row.get(i)).and_then(|v| v.as_str()).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+            i.and_then(|i| row.get(i))
+                .and_then(|v| v.as_str())
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
         };
         for row in rows {
             let Some(amount) = row.get(cost).and_then(serde_json::Value::as_f64).filter(|a| a.is_finite()) else {
@@ -196,7 +200,8 @@ mod tests {
             ]
         );
         // An answer with no rows and no columns is an empty month, not an error.
-        let empty: QueryProps = serde_json::from_value(serde_json::json!({"columns": null, "rows": []})).expect("shape");
+        let empty: QueryProps =
+            serde_json::from_value(serde_json::json!({"columns": null, "rows": []})).expect("shape");
         assert!(to_snapshots(&empty, now).expect("empty").is_empty());
     }
 }

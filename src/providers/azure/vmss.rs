@@ -362,7 +362,8 @@ mod tests {
         assert_eq!(s(up.clone(), Some("HealthState/initializing")), VmState { running: true, healthy: false });
         assert_eq!(s(up, Some("HealthState/unknown")), VmState { running: true, healthy: false });
         // Codes are compared case-blind; a failed provisioning carries a sub-code.
-        let failed = serde_json::json!([{"code": "provisioningstate/Failed/InternalError"}, {"code": "powerstate/RUNNING"}]);
+        let failed =
+            serde_json::json!([{"code": "provisioningstate/Failed/InternalError"}, {"code": "powerstate/RUNNING"}]);
         assert_eq!(s(failed, None), VmState { running: true, healthy: false });
         let off = serde_json::json!([{"code": "ProvisioningState/succeeded"}, {"code": "PowerState/deallocated"}]);
         assert_eq!(s(off, Some("HealthState/healthy")), VmState { running: false, healthy: false });
@@ -384,11 +385,14 @@ mod tests {
         let v: Vmss = serde_json::from_value(serde_json::json!({"name": "web-東京", "location": "japaneast",
             "sku": {"capacity": 5}, "zones": ["1", "2", "3"]}))
         .expect("vmss");
-        let up = serde_json::json!({"statuses": [{"code": "ProvisioningState/succeeded"}, {"code": "PowerState/running"}]});
+        let up =
+            serde_json::json!({"statuses": [{"code": "ProvisioningState/succeeded"}, {"code": "PowerState/running"}]});
         let vms = vec![
             vm(serde_json::json!({"zones": ["2"], "properties": {"instanceView": up}})),
             vm(serde_json::json!({"zones": ["1"], "properties": {"instanceView": up}})),
-            vm(serde_json::json!({"zones": ["1"], "properties": {"instanceView": {"statuses": [{"code": "PowerState/stopped"}]}}})),
+            vm(
+                serde_json::json!({"zones": ["1"], "properties": {"instanceView": {"statuses": [{"code": "PowerState/stopped"}]}}}),
+            ),
             vm(serde_json::json!({"zones": null, "properties": {"instanceView": up}})),
             vm(serde_json::json!({"properties": null})),
         ];

@@ -1006,3 +1006,165 @@ async fn generated_estates_read_as_generated() {
         "{sets} {zero_sets} {vms} {alerts} {currencies}"
     );
 }
+
+#[path = "support/tls_front.rs"]
+mod tls_front;
+
+/// Seeds read by the built binary (`opsdeck snapshot --format json`) over https.
+const BINARY_SEEDS: std::ops::Range<u64> = 1000..1040;
+
+/// `opsdeck snapshot --format json` on `estate`, served over TLS; (exit code, JSON).
+async fn snapshot_of(estate: &Estate) -> (Option<i32>, Value) {
+    let server = azure_estate::serve(estate).await;
+    let front = tls_front::start(*server.address()).await;
+    let base = format!("https://{front}");
+    let home = tempfile::tempdir().expect("tempdir");
+    let config = home.path().join("opsdeck.toml");
+    std::fs::write(&config, estate.config_toml(&base, "az")).expect("config");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_opsdeck"));
+    cmd.arg("--config").arg(&config).args(["snapshot", "--format", "json"]);
+    cmd.env("XDG_CONFIG_HOME", home.path())
+        .env("XDG_STATE_HOME", home.path().join("state"))
+        .env("SSL_CERT_FILE", tls_front::ca_file())
+        .env("AZURE_TENANT_ID", azure_estate::TENANT)
+        .env("AZURE_CLIENT_ID", azure_estate::CLIENT)
+        .env("AZURE_CLIENT_SECRET", azure_estate::SECRET)
+        .env_remove("SSL_CERT_DIR")
+        .env_remove("DBUS_SESSION_BUS_ADDRESS");
+    let out = tokio::task::spawn_blocking(move || cmd.output()).await.expect("join").expect("run opsdeck");
+    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "seed {}: not JSON ({e}): {}\n{}",
+            estate.seed,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code(), json)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_snapshot_equals_generated_estates() {
+    use std::collections::BTreeMap;
+    for seed in BINARY_SEEDS {
+        let estate = Estate::generate(seed);
+        let (code, snap) = snapshot_of(&estate).await;
+        let ctx = format!("seed {seed}");
+        // Every subscription is its own source, and each was read.
+        let sources: Vec<(String, String)> = snap["sources"]
+            .as_array()
+            .expect("sources")
+            .iter()
+            .map(|s| (s["id"].as_str().unwrap_or("").to_string(), s["state"].as_str().unwrap_or("").to_string()))
+            .collect();
+        let want: Vec<(String, String)> =
+            estate.subs.iter().map(|s| (format!("az/{}", s.id), "fresh".into())).collect();
+        assert_eq!(sources, want, "{ctx}: {snap:#}");
+
+        let groups: BTreeMap<String, GroupView> = snap["groups"]
+            .as_array()
+            .expect("groups")
+            .iter()
+            .map(|g| {
+                assert_eq!(g["cloud"], "azure", "{ctx}");
+                let zones = g["zones"]
+                    .as_array()
+                    .expect("zones")
+                    .iter()
+                    .map(|z| {
+                        let n = |k: &str| z[k].as_u64().expect("count") as u32;
+                        (z["zone"].as_str().expect("zone").to_string(), (n("in_service"), n("healthy")))
+                    })
+                    .collect();
+                let view = GroupView {
+                    region: g["region"].as_str().expect("region").to_string(),
+                    desired: g["desired"].as_u64().expect("desired") as u32,
+                    zones,
+                };
+                (g["name"].as_str().expect("name").to_string(), view)
+            })
+            .collect();
+        let want: BTreeMap<String, GroupView> = estate.subs.iter().flat_map(Estate::expected_groups).collect();
+        assert_eq!(groups, want, "{ctx}: groups");
+
+        // Alert counts per source, severity and state.
+        let mut alerts: BTreeMap<(String, String, String), usize> = BTreeMap::new();
+        for a in snap["alerts"].as_array().expect("alerts") {
+            let key = |k: &str| a[k].as_str().expect("alert field").to_string();
+            *alerts.entry((key("source"), key("severity"), key("state"))).or_insert(0) += 1;
+        }
+        let want: BTreeMap<(String, String, String), usize> = estate
+            .subs
+            .iter()
+            .flat_map(|s| {
+                Estate::expected_alerts(s).into_iter().map(move |((sev, st), n)| ((format!("az/{}", s.id), sev, st), n))
+            })
+            .collect();
+        assert_eq!(alerts, want, "{ctx}: alerts");
+
+        // Cost: one entry per subscription and currency, never summed across currencies.
+        let mut costs: Vec<(String, String)> = snap["costs"]
+            .as_array()
+            .expect("costs")
+            .iter()
+            .map(|c| {
+                let by: BTreeMap<String, f64> = c["by_service"]
+                    .as_array()
+                    .expect("by_service")
+                    .iter()
+                    .map(|s| {
+                        (s["service"].as_str().expect("service").to_string(), s["amount"].as_f64().expect("amount"))
+                    })
+                    .collect();
+                let view = CostView { month_to_date: c["month_to_date"].as_f64().expect("mtd"), by_service: by };
+                (c["currency"].as_str().expect("currency").to_string(), format!("{view:?}"))
+            })
+            .collect();
+        let mut want: Vec<(String, String)> = estate
+            .subs
+            .iter()
+            .flat_map(|s| Estate::expected_costs(s).into_iter().map(|(cur, v)| (cur, format!("{v:?}"))))
+            .collect();
+        costs.sort();
+        want.sort();
+        assert_eq!(costs, want, "{ctx}: costs");
+
+        let policies: BTreeMap<String, Vec<(String, u32)>> = snap["traffic_policies"]
+            .as_array()
+            .expect("policies")
+            .iter()
+            .map(|p| {
+                let eps = p["endpoints"]
+                    .as_array()
+                    .expect("endpoints")
+                    .iter()
+                    .map(|e| {
+                        (e["name"].as_str().expect("name").to_string(), e["weight"].as_u64().expect("weight") as u32)
+                    })
+                    .collect();
+                (p["name"].as_str().expect("name").to_string(), eps)
+            })
+            .collect();
+        let want: BTreeMap<String, Vec<(String, u32)>> =
+            estate.subs.iter().flat_map(Estate::expected_policies).collect();
+        assert_eq!(policies, want, "{ctx}: policies");
+
+        // Only firing alerts are reasons: resolved, closed and acknowledged ones are not.
+        let firing = |sevs: &[&str]| {
+            estate
+                .subs
+                .iter()
+                .flat_map(|s| &s.alerts)
+                .filter(|a| a.state_label() == "firing" && sevs.contains(&a.severity_label()))
+                .count()
+        };
+        let reasons: Vec<&str> =
+            snap["reasons"].as_array().expect("reasons").iter().filter_map(|r| r.as_str()).collect();
+        let count = |p: &[&str]| reasons.iter().filter(|r| p.iter().any(|p| r.starts_with(p))).count();
+        assert_eq!(count(&["P0 "]), firing(&["P0"]), "{ctx}: {reasons:#?}");
+        assert_eq!(count(&["P1 ", "P2 "]), firing(&["P1", "P2"]), "{ctx}: {reasons:#?}");
+        if firing(&["P0"]) > 0 {
+            assert_eq!((code, snap["status"].as_str()), (Some(2), Some("CRITICAL")), "{ctx}");
+        }
+    }
+}

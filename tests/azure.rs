@@ -783,7 +783,8 @@ async fn doctor_gets_a_token_and_probes_each_api() {
     cfg.scale_sets = vec![vmss_id()];
     let checks = peer.provider(&cfg).preflight(Utc::now()).await;
     let lines: Vec<String> = checks.iter().map(|c| format!("{}: {:?}", c.what, c.result)).collect();
-    assert_eq!(checks.len(), 5, "{lines:#?}");
+    assert_eq!(checks.len(), 6, "{lines:#?}");
+    assert!(lines.iter().any(|l| l.starts_with("VMSS myVirtualMachineScaleSet VMs: Ok(")), "{lines:#?}");
     assert!(checks.iter().all(|c| c.result.is_ok()), "{lines:#?}");
     assert!(checks[0].what.starts_with("token for https://127.0.0.1:"), "{lines:#?}");
     peer.server.verify().await;

@@ -328,6 +328,10 @@ impl Provider for AzureSubscription {
         for id in self.mine(&self.cfg.scale_sets) {
             let r = arm.send("VMSS GET", azure_core::http::Method::Get, arm.url(id, vmss::API, &[]), None).await;
             out.push(check(format!("VMSS {}", short_name(id)), r.map(|_| "readable".into())));
+            // Instance health comes from the VM list, a permission of its own
+            // (virtualMachineScaleSets/virtualMachines/read).
+            let r = arm.send("VMSS VMs list", azure_core::http::Method::Get, vmss::vms_url(arm, id), None).await;
+            out.push(check(format!("VMSS {} VMs", short_name(id)), r.map(|_| "readable".into())));
         }
         for id in self.mine(&self.cfg.traffic_manager_profiles) {
             let r = arm

@@ -172,11 +172,15 @@ pub fn decode_page(body: &[u8]) -> Result<(Vec<Vm>, Option<String>), ProviderErr
     Ok((page.value.unwrap_or_default(), page.next_link.filter(|l| !l.trim().is_empty())))
 }
 
+/// The first page of the set's VMs with their instance views.
+pub fn vms_url(arm: &Arm, id: &str) -> Url {
+    arm.url(&format!("{}/virtualMachines", id.trim_end_matches('/')), API, &[("$expand", "instanceView")])
+}
+
 /// Every VM of the set, every page. A chain longer than [`MAX_PAGES`] fails the
 /// read: a partial count would under-report the set.
 pub async fn list_vms(arm: &Arm, id: &str) -> Result<Vec<Vm>, ProviderError> {
-    let first = arm.url(&format!("{}/virtualMachines", id.trim_end_matches('/')), API, &[("$expand", "instanceView")]);
-    let mut next = Some(first);
+    let mut next = Some(vms_url(arm, id));
     let mut out = Vec::new();
     let mut pages = 0;
     while let Some(url) = next.take() {

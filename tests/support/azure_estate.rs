@@ -27,7 +27,7 @@ pub struct Rng(u64);
 
 impl Rng {
     pub fn new(seed: u64) -> Rng {
-        Rng(seed ^ 0x5eed_a2u64.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x005E_EDA2)
     }
     pub fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -193,6 +193,8 @@ const SERVICES: [&str; 5] = ["Virtual Machines", "Storage", "Bandwidth", "Almace
 const CURRENCIES: [&str; 4] = ["USD", "EUR", "JPY", "GBP"];
 const OTHER_POWER: [&str; 5] = ["deallocated", "stopped", "starting", "stopping", "deallocating"];
 const OTHER_PROVISIONING: [&str; 4] = ["failed/InternalError", "updating", "creating", "deleting"];
+/// New twice: most alerts nobody has touched yet.
+const ALERT_STATES: [&str; 4] = ["New", "New", "Acknowledged", "Closed"];
 const APP_HEALTH: [&str; 4] = ["healthy", "unhealthy", "unknown", "initializing"];
 const MONITOR: [&str; 7] = ["Online", "Degraded", "CheckingEndpoint", "Stopped", "Inactive", "Disabled", "Unmonitored"];
 
@@ -270,7 +272,7 @@ impl Estate {
                     running,
                     other_power: if r.chance(15) { None } else { Some(*r.pick(&OTHER_POWER)) },
                     provisioned,
-                    other_provisioning: *r.pick(&OTHER_PROVISIONING),
+                    other_provisioning: OTHER_PROVISIONING[r.usize(0, OTHER_PROVISIONING.len() - 1)],
                     app_health,
                     style: VmStyle {
                         provisioning_as_status: r.chance(70),
@@ -303,7 +305,7 @@ impl Estate {
             rule: r.pick(&RULES).to_string(),
             severity: r.range(0, 4) as u8,
             monitor_condition: if r.chance(40) { "Resolved" } else { "Fired" },
-            alert_state: *r.pick(&["New", "New", "Acknowledged", "Closed"]),
+            alert_state: ALERT_STATES[r.usize(0, ALERT_STATES.len() - 1)],
             target: if r.chance(20) { None } else { Some(format!("vm-{}", r.pick(&SET_NAMES))) },
             description: if r.chance(30) { None } else { Some("umbral superado — 閾値".into()) },
             by: if r.chance(30) { None } else { Some("oncall@contoso".into()) },

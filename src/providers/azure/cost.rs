@@ -186,17 +186,14 @@ mod tests {
         }))
         .expect("shape");
         let now = DateTime::parse_from_rfc3339("2026-11-10T12:00:00Z").expect("t").with_timezone(&Utc);
-        let got: Vec<(String, f64, Vec<(String, f64)>)> = to_snapshots(&q, now)
-            .expect("snapshots")
-            .into_iter()
-            .map(|c| (c.currency, c.month_to_date, c.by_service))
-            .collect();
+        let got = to_snapshots(&q, now).expect("snapshots");
+        let line = |c: &CostSnapshot| format!("{} {} {:?}", c.currency, c.month_to_date, c.by_service);
         assert_eq!(
-            got,
+            got.iter().map(line).collect::<Vec<_>>(),
             vec![
-                ("EUR".into(), 11.5, vec![("Virtual Machines".into(), 10.0), ("unknown".into(), 1.5)]),
-                ("USD".into(), 6.0, vec![("Virtual Machines".into(), 4.0), ("unknown".into(), 2.0)]),
-                ("unknown".into(), 10.0, vec![("Storage".into(), 7.0), ("Bandwidth".into(), 3.0)]),
+                r#"EUR 11.5 [("Virtual Machines", 10.0), ("unknown", 1.5)]"#,
+                r#"USD 6 [("Virtual Machines", 4.0), ("unknown", 2.0)]"#,
+                r#"unknown 10 [("Storage", 7.0), ("Bandwidth", 3.0)]"#,
             ]
         );
         // An answer with no rows and no columns is an empty month, not an error.

@@ -957,7 +957,7 @@ fn expected_calls(sub: &SubTruth) -> u32 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn generated_estates_read_as_generated() {
-    let (mut sets, mut vms, mut zero_sets, mut alerts, mut currencies) = (0, 0, 0, 0, 0);
+    let (mut sets, mut vms, mut zero_sets, mut flexible, mut alerts, mut currencies) = (0, 0, 0, 0, 0, 0);
     for seed in 0..LIBRARY_SEEDS {
         let estate = Estate::generate(seed);
         let server = azure_estate::serve(&estate).await;
@@ -990,6 +990,7 @@ async fn generated_estates_read_as_generated() {
             assert_eq!(pc.api_calls, expected_calls(sub), "{ctx}: ARM calls");
             sets += sub.sets.len();
             zero_sets += sub.sets.iter().filter(|s| s.capacity == 0).count();
+            flexible += sub.sets.iter().filter(|s| s.flexible).count();
             vms += sub.sets.iter().map(|s| s.vms.len()).sum::<usize>();
             alerts += sub.alerts.len();
             currencies += Estate::expected_costs(sub).len();
@@ -999,12 +1000,13 @@ async fn generated_estates_read_as_generated() {
         assert!(all.iter().all(|r| !r.url.path().ends_with("/instanceView")), "seed {seed}");
     }
     eprintln!(
-        "{LIBRARY_SEEDS} seeds: {sets} scale sets ({zero_sets} at capacity 0), {vms} VMs, {alerts} alerts, {currencies} currency totals"
+        "{LIBRARY_SEEDS} seeds: {sets} scale sets ({zero_sets} at capacity 0, {flexible} Flexible), {vms} VMs, \
+         {alerts} alerts, {currencies} currency totals"
     );
     // The generator covered what it is for.
     assert!(
-        sets > 60 && zero_sets > 5 && vms > 200 && alerts > 200 && currencies > 80,
-        "{sets} {zero_sets} {vms} {alerts} {currencies}"
+        sets > 60 && zero_sets > 5 && flexible > 10 && vms > 200 && alerts > 200 && currencies > 80,
+        "{sets} {zero_sets} {flexible} {vms} {alerts} {currencies}"
     );
 }
 

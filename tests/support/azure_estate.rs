@@ -107,6 +107,9 @@ pub struct SetTruth {
     pub vms: Vec<VmTruth>,
     /// VMs per page of the list.
     pub page: usize,
+    /// Flexible orchestration: the VMs are listed from the resource group, filtered
+    /// to the set; the set's own VM list is refused.
+    pub flexible: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -296,6 +299,7 @@ impl Estate {
             no_zones_as: r.range(0, 2) as u8,
             vms,
             page,
+            flexible: r.chance(25),
         }
     }
 
@@ -448,6 +452,8 @@ impl Estate {
                 out.insert(format!("{id}/virtualmachines"), Resource::Vms(si, k));
                 out.insert(format!("{id}/instanceview"), Resource::SetView(si, k));
                 out.insert(format!("{id}/providers/microsoft.insights/metrics"), Resource::Metrics(si, k));
+                let rg = id.split("/providers/").next().unwrap_or_default();
+                out.insert(format!("{rg}/providers/microsoft.compute/virtualmachines"), Resource::GroupVms(si));
             }
             for (k, p) in s.profiles.iter().enumerate() {
                 out.insert(p.id.to_lowercase(), Resource::Profile(si, k));
@@ -476,6 +482,8 @@ enum Resource {
     Cost(usize),
     Set(usize, usize),
     Vms(usize, usize),
+    /// A resource group's VMs (of subscription n), as Flexible sets are listed.
+    GroupVms(usize),
     SetView(usize, usize),
     Metrics(usize, usize),
     Profile(usize, usize),
@@ -497,7 +505,7 @@ fn vm_json(set: &SetTruth, n: usize, vm: &VmTruth) -> Value {
     let st = &vm.style;
     let mut v = json!({
         "name": format!("{}_{n}", set.name), "instanceId": n.to_string(), "location": set.location,
-        "id": format!("{}/virtualMachines/{n}", set.id), "type": "Microsoft.Compute/virtualMachines",
+        "id": vm_id(set, n), "type": "Microsoft.Compute/virtualMachines",
     });
     match (&vm.zone, st.no_zone_as) {
         (Some(z), _) => v["zones"] = json!([z]),
@@ -544,11 +552,21 @@ fn vm_json(set: &SetTruth, n: usize, vm: &VmTruth) -> Value {
     v
 }
 
+fn vm_id(set: &SetTruth, n: usize) -> String {
+    if set.flexible {
+        let rg = set.id.split("/providers/").next().unwrap_or_default();
+        format!("{rg}/providers/Microsoft.Compute/virtualMachines/{}_{n:08x}", set.name)
+    } else {
+        format!("{}/virtualMachines/{n}", set.id)
+    }
+}
+
 fn set_json(set: &SetTruth) -> Value {
     let mut v = json!({
         "name": set.name, "id": set.id, "type": "Microsoft.Compute/virtualMachineScaleSets", "location": set.location,
         "sku": {"tier": "Standard", "capacity": set.capacity, "name": "Standard_D2s_v3"},
-        "properties": {"provisioningState": "Succeeded", "overprovision": false, "upgradePolicy": {"mode": "Manual"}},
+        "properties": {"provisioningState": "Succeeded", "overprovision": false, "upgradePolicy": {"mode": "Manual"},
+            "orchestrationMode": if set.flexible { "Flexible" } else { "Uniform" }},
     });
     match set.no_zones_as {
         _ if !set.zones.is_empty() => v["zones"] = json!(set.zones),
@@ -661,6 +679,25 @@ impl EstateArm {
         u
     }
 
+    /// One page of `set`'s VMs (only with `$expand=instanceView`); the nextLink goes
+    /// back to `path` with `query` kept.
+    fn vm_page(req: &Request, set: &SetTruth, path: &str, query: &str) -> ResponseTemplate {
+        let expand = req.url.query_pairs().any(|(k, v)| k == "$expand" && v == "instanceView");
+        if !expand {
+            return arm_error(400, "InvalidParameter", "this stand-in only answers $expand=instanceView");
+        }
+        let page = Self::page_of(req, "$skiptoken");
+        let from = page * set.page;
+        let to = (from + set.page).min(set.vms.len());
+        let value: Vec<Value> = (from..to.max(from)).map(|n| vm_json(set, n, &set.vms[n])).collect();
+        let mut body = json!({"value": value});
+        if to < set.vms.len() {
+            let q = format!("api-version=2024-11-01&{query}%24expand=instanceView&%24skiptoken={}", page + 1);
+            body["nextLink"] = json!(Self::link(req, path, &q));
+        }
+        ok(body)
+    }
+
     fn token(&self, req: &Request) -> ResponseTemplate {
         let body = String::from_utf8_lossy(&req.body);
         if body.contains("grant_type=client_credentials")
@@ -695,23 +732,34 @@ impl EstateArm {
             ("GET", Resource::SetView(s, k)) if want("2024-11-01") => ok(set_view_json(&e.subs[s].sets[k])),
             ("GET", Resource::Vms(s, k)) if want("2024-11-01") => {
                 let set = &e.subs[s].sets[k];
-                let expand = req.url.query_pairs().any(|(k, v)| k == "$expand" && v == "instanceView");
-                if !expand {
-                    return arm_error(400, "InvalidParameter", "this stand-in only answers $expand=instanceView");
+                if set.flexible {
+                    return arm_error(
+                        409,
+                        "OperationNotAllowed",
+                        &format!(
+                            "Operation 'VirtualMachineScaleSets.virtualMachines.GET' is not allowed on Virtual Machine Scale Set '{}'.",
+                            set.name
+                        ),
+                    );
                 }
-                let page = Self::page_of(req, "$skiptoken");
-                let from = page * set.page;
-                let to = (from + set.page).min(set.vms.len());
-                let value: Vec<Value> = (from..to.max(from)).map(|n| vm_json(set, n, &set.vms[n])).collect();
-                let mut body = json!({"value": value});
-                if to < set.vms.len() {
-                    body["nextLink"] = json!(Self::link(
-                        req,
-                        &format!("{}/virtualMachines", set.id),
-                        &format!("api-version=2024-11-01&%24expand=instanceView&%24skiptoken={}", page + 1)
-                    ));
-                }
-                ok(body)
+                Self::vm_page(req, set, &format!("{}/virtualMachines", set.id), "")
+            }
+            ("GET", Resource::GroupVms(s)) if want("2024-11-01") => {
+                // `'virtualMachineScaleSet/id' eq '{id}'`: the only filter ARM allows here.
+                let filter = req.url.query_pairs().find(|(k, _)| k == "$filter").map(|(_, v)| v.into_owned());
+                let id = filter
+                    .as_deref()
+                    .and_then(|f| f.strip_prefix("'virtualMachineScaleSet/id' eq '"))
+                    .and_then(|f| f.strip_suffix('\''));
+                let Some(set) = id.and_then(|id| e.subs[s].sets.iter().find(|x| x.id.eq_ignore_ascii_case(id))) else {
+                    return arm_error(400, "InvalidParameter", &format!("$filter {filter:?}"));
+                };
+                let group = path.clone();
+                let query = format!(
+                    "%24filter={}&",
+                    percent_encoding::utf8_percent_encode(filter.as_deref().unwrap_or(""), PATH)
+                );
+                Self::vm_page(req, set, &group, &query)
             }
             ("GET", Resource::Metrics(s, k)) if want("2024-02-01") => ok(
                 json!({"cost": 0, "interval": "PT1M", "value": [], "namespace": "Microsoft.Compute/virtualMachineScaleSets",

@@ -326,12 +326,21 @@ impl Provider for AzureSubscription {
         let r = arm.send("Alerts Management list", azure_core::http::Method::Get, url, None).await;
         out.push(check("Microsoft.AlertsManagement/alerts read".into(), r.map(|_| "permitted".into())));
         for id in self.mine(&self.cfg.scale_sets) {
-            let r = arm.send("VMSS GET", azure_core::http::Method::Get, arm.url(id, vmss::API, &[]), None).await;
-            out.push(check(format!("VMSS {}", short_name(id)), r.map(|_| "readable".into())));
-            // Instance health comes from the VM list, a permission of its own
-            // (virtualMachineScaleSets/virtualMachines/read).
-            let r = arm.send("VMSS VMs list", azure_core::http::Method::Get, vmss::vms_url(arm, id), None).await;
-            out.push(check(format!("VMSS {} VMs", short_name(id)), r.map(|_| "readable".into())));
+            let v = arm.get::<vmss::Vmss>("VMSS GET", arm.url(id, vmss::API, &[])).await;
+            let vms = match &v {
+                // Instance health comes from the VM list, a permission of its own
+                // (virtualMachineScaleSets/virtualMachines/read, or virtualMachines/read
+                // for a Flexible set).
+                Ok(v) => match vmss::vms_url(arm, id, v) {
+                    Ok(url) => Some(arm.send("VMSS VMs list", azure_core::http::Method::Get, url, None).await),
+                    Err(e) => Some(Err(e)),
+                },
+                Err(_) => None,
+            };
+            out.push(check(format!("VMSS {}", short_name(id)), v.map(|_| "readable".into())));
+            if let Some(r) = vms {
+                out.push(check(format!("VMSS {} VMs", short_name(id)), r.map(|_| "readable".into())));
+            }
         }
         for id in self.mine(&self.cfg.traffic_manager_profiles) {
             let r = arm

@@ -42,6 +42,17 @@ pub struct Sku {
 #[serde(rename_all = "camelCase")]
 pub struct VmssProps {
     pub provisioning_state: Option<String>,
+    /// `Uniform` (the default) or `Flexible`.
+    pub orchestration_mode: Option<String>,
+}
+
+impl Vmss {
+    /// A Flexible scale set's VMs are ordinary VMs: ARM refuses the scale set's own
+    /// VM list for it (OperationNotAllowed), so they are listed from the resource
+    /// group, filtered to the set.
+    pub fn flexible(&self) -> bool {
+        self.properties.as_ref().and_then(|p| p.orchestration_mode.as_deref()).is_some_and(|m| eq(m, "Flexible"))
+    }
 }
 
 /// One page of `{id}/virtualMachines?$expand=instanceView`. Every field the list
@@ -172,15 +183,27 @@ pub fn decode_page(body: &[u8]) -> Result<(Vec<Vm>, Option<String>), ProviderErr
     Ok((page.value.unwrap_or_default(), page.next_link.filter(|l| !l.trim().is_empty())))
 }
 
-/// The first page of the set's VMs with their instance views.
-pub fn vms_url(arm: &Arm, id: &str) -> Url {
-    arm.url(&format!("{}/virtualMachines", id.trim_end_matches('/')), API, &[("$expand", "instanceView")])
+/// The first page of the set's VMs with their instance views: the scale set's VM
+/// list (Uniform), or the resource group's VMs filtered to the set (Flexible).
+pub fn vms_url(arm: &Arm, id: &str, v: &Vmss) -> Result<Url, ProviderError> {
+    let id = id.trim_end_matches('/');
+    if !v.flexible() {
+        return Ok(arm.url(&format!("{id}/virtualMachines"), API, &[("$expand", "instanceView")]));
+    }
+    // `/subscriptions/{sub}/resourceGroups/{rg}/providers/...`: the first four segments.
+    let group: Vec<&str> = id.trim_start_matches('/').splitn(5, '/').take(4).collect();
+    if group.len() < 4 || !group[2].eq_ignore_ascii_case("resourceGroups") {
+        return Err(ProviderError::BadResponse(format!("{id} is not a resource id")));
+    }
+    let filter = format!("'virtualMachineScaleSet/id' eq '{id}'");
+    let path = format!("/{}/providers/Microsoft.Compute/virtualMachines", group.join("/"));
+    Ok(arm.url(&path, API, &[("$filter", &filter), ("$expand", "instanceView")]))
 }
 
 /// Every VM of the set, every page. A chain longer than [`MAX_PAGES`] fails the
 /// read: a partial count would under-report the set.
-pub async fn list_vms(arm: &Arm, id: &str) -> Result<Vec<Vm>, ProviderError> {
-    let mut next = Some(vms_url(arm, id));
+pub async fn list_vms(arm: &Arm, id: &str, v: &Vmss) -> Result<Vec<Vm>, ProviderError> {
+    let mut next = Some(vms_url(arm, id, v)?);
     let mut out = Vec::new();
     let mut pages = 0;
     while let Some(url) = next.take() {
@@ -200,7 +223,7 @@ pub async fn list_vms(arm: &Arm, id: &str) -> Result<Vec<Vm>, ProviderError> {
 
 pub async fn read(arm: &Arm, source: &SourceId, id: &str) -> Result<ScalingGroup, ProviderError> {
     let v: Vmss = arm.get("VMSS GET", arm.url(id, API, &[])).await?;
-    let vms = list_vms(arm, id).await?;
+    let vms = list_vms(arm, id, &v).await?;
     Ok(to_group(source, &v, &vms))
 }
 

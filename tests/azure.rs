@@ -198,17 +198,48 @@ async fn mount_vmss(peer: &Peer) {
         .named("vmss get")
         .mount(&peer.server)
         .await;
-    // Derived from the GetInstanceView example: its generated codes ("aa") replaced
-    // by the status codes ARM reports (PowerState/running, ProvisioningState/succeeded).
+    // The set-level instance view as ARM really answers it: ProvisioningState counts
+    // only, no power states. Mounted so that reading it would be possible, and
+    // asserted unread: it cannot say how many instances run.
     let mut view = fixture("compute-2024-11-01-VirtualMachineScaleSet_GetInstanceView_MaximumSet_Gen.json", "200");
     view["virtualMachine"]["statusesSummary"] = json!([
         {"code": "ProvisioningState/succeeded", "count": 3},
-        {"code": "ProvisioningState/updating", "count": 1},
-        {"code": "PowerState/running", "count": 4}
+        {"code": "ProvisioningState/updating", "count": 1}
     ]);
     peer.get(&format!("{id}/instanceView"), "2024-11-01")
         .respond_with(ResponseTemplate::new(200).set_body_json(view))
-        .named("vmss instance view")
+        .expect(0)
+        .named("vmss set-level instance view")
+        .mount(&peer.server)
+        .await;
+    // The VMs with their instance views, two pages: derived from the MinimumSet list
+    // example's VM (id and location) with the fields the MaximumSet example shows
+    // (zones, instanceView.statuses) filled in: four running, one still updating.
+    let vm = |n: u32, provisioning: &str| {
+        json!({"id": format!("{id}/virtualMachines/{n}"), "location": "westus", "zones": [format!("{}", n % 2 + 1)],
+            "properties": {"instanceView": {"statuses": [
+                {"code": format!("ProvisioningState/{provisioning}"), "level": "Info"},
+                {"code": "PowerState/running", "level": "Info", "displayStatus": "VM running"}]}}})
+    };
+    let vms = format!("{id}/virtualMachines");
+    peer.get(&vms, "2024-11-01")
+        .and(query_param("$expand", "instanceView"))
+        .and(query_param("$skiptoken", "page2"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"value": [vm(2, "succeeded"), vm(3, "updating")]})),
+        )
+        .with_priority(1)
+        .named("vmss VMs page 2")
+        .mount(&peer.server)
+        .await;
+    let next = format!("{}{vms}?api-version=2024-11-01&$expand=instanceView&$skiptoken=page2", peer.base);
+    peer.get(&vms, "2024-11-01")
+        .and(query_param("$expand", "instanceView"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"value": [vm(0, "succeeded"), vm(1, "succeeded")], "nextLink": next})),
+        )
+        .named("vmss VMs page 1")
         .mount(&peer.server)
         .await;
     // Derived from GetMetric: its BlobCount series renamed to the VMSS metric.
@@ -288,6 +319,8 @@ async fn a_full_poll_reads_every_api_with_the_issued_token() {
     let g = &r.groups[0];
     assert_eq!((g.name.as_str(), g.region.as_str(), g.desired), ("myVirtualMachineScaleSet", "westus", 4));
     assert_eq!((g.in_service(), g.healthy(), g.health()), (4, 3, Health::Degraded));
+    let zones: Vec<(&str, u32, u32)> = g.zones.iter().map(|z| (z.zone.as_str(), z.in_service, z.healthy)).collect();
+    assert_eq!(zones, vec![("1", 2, 2), ("2", 2, 1)]);
     assert_eq!(g.cloud, CloudKind::Azure);
 
     // CPU: mean of the newest points (7, 2, 0, 0, 0) = 1.8 % → 0.018.
@@ -314,8 +347,8 @@ async fn a_full_poll_reads_every_api_with_the_issued_token() {
     assert!((cost.month_to_date - 220.94500522462256).abs() < 1e-6, "{}", cost.month_to_date);
 
     let pc = r.poll_cost.expect("poll cost");
-    // token endpoint excluded: vmss, instance view, cpu, profile, alerts ×2, cost.
-    assert_eq!(pc.api_calls, 7);
+    // token endpoint excluded: vmss, VMs ×2 pages, cpu, profile, alerts ×2, cost.
+    assert_eq!(pc.api_calls, 8);
     assert_eq!(pc.remaining_reads, Some(11998));
 
     // Every ARM request carried the issued token; the token endpoint was asked once.
@@ -750,7 +783,8 @@ async fn doctor_gets_a_token_and_probes_each_api() {
     cfg.scale_sets = vec![vmss_id()];
     let checks = peer.provider(&cfg).preflight(Utc::now()).await;
     let lines: Vec<String> = checks.iter().map(|c| format!("{}: {:?}", c.what, c.result)).collect();
-    assert_eq!(checks.len(), 5, "{lines:#?}");
+    assert_eq!(checks.len(), 6, "{lines:#?}");
+    assert!(lines.iter().any(|l| l.starts_with("VMSS myVirtualMachineScaleSet VMs: Ok(")), "{lines:#?}");
     assert!(checks.iter().all(|c| c.result.is_ok()), "{lines:#?}");
     assert!(checks[0].what.starts_with("token for https://127.0.0.1:"), "{lines:#?}");
     peer.server.verify().await;
@@ -854,4 +888,286 @@ async fn scale_follows_a_location_header_until_it_stops_answering_202() {
     p.execute(&plan(intent, vec![change]), &actor(), Utc::now()).await.expect("scale");
     assert_eq!(peer.requests("GET", op).await.len(), 3);
     peer.server.verify().await;
+}
+
+// ---- seeded estates ---------------------------------------------------------
+
+#[path = "support/azure_estate.rs"]
+mod azure_estate;
+
+use azure_estate::{CostView, Estate, GroupView, SubTruth};
+
+/// Seeds read through the library's poll (every API, every page).
+const LIBRARY_SEEDS: u64 = 60;
+
+fn estate_config(estate: &Estate, base: &str) -> AzureConfig {
+    let mut c = AzureConfig::new(estate.subs.iter().map(|s| s.id.clone()).collect());
+    c.arm_endpoint = base.to_string();
+    c.authority_host = Some(base.to_string());
+    c.scale_sets = estate.subs.iter().flat_map(|s| &s.sets).map(|s| s.id.clone()).collect();
+    c.traffic_manager_profiles = estate.subs.iter().flat_map(|s| &s.profiles).map(|p| p.id.clone()).collect();
+    c
+}
+
+fn seen_groups(r: &opsdeck::model::SourceReport) -> std::collections::BTreeMap<String, GroupView> {
+    r.groups
+        .iter()
+        .map(|g| {
+            let zones = g.zones.iter().map(|z| (z.zone.clone(), (z.in_service, z.healthy))).collect();
+            (g.name.clone(), GroupView { region: g.region.clone(), desired: g.desired, zones })
+        })
+        .collect()
+}
+
+fn seen_alerts(r: &opsdeck::model::SourceReport) -> std::collections::BTreeMap<(String, String), usize> {
+    let mut out = std::collections::BTreeMap::new();
+    for a in &r.alerts {
+        *out.entry((a.severity.label().to_string(), a.state.label().to_string())).or_insert(0) += 1;
+    }
+    out
+}
+
+fn seen_costs(r: &opsdeck::model::SourceReport) -> std::collections::BTreeMap<String, CostView> {
+    r.costs
+        .iter()
+        .map(|c| {
+            // Largest first, as every cost reader hands them over.
+            assert!(c.by_service.windows(2).all(|w| w[0].1 >= w[1].1), "{c:?}");
+            let view = CostView { month_to_date: c.month_to_date, by_service: c.by_service.iter().cloned().collect() };
+            (c.currency.clone(), view)
+        })
+        .collect()
+}
+
+fn seen_policies(r: &opsdeck::model::SourceReport) -> std::collections::BTreeMap<String, Vec<(String, u32)>> {
+    r.policies
+        .iter()
+        .map(|p| (p.name.clone(), p.endpoints.iter().map(|e| (e.name.clone(), e.weight)).collect()))
+        .collect()
+}
+
+/// ARM calls one poll of `sub` makes: per set its GET, every VM page and its CPU
+/// metric; each profile; every alerts page; every cost page (204: one).
+fn expected_calls(sub: &SubTruth) -> u32 {
+    let pages = |n: usize, size: usize| n.div_ceil(size).max(1) as u32;
+    let sets: u32 = sub.sets.iter().map(|s| 2 + pages(s.vms.len(), s.page)).sum();
+    let cost = sub.cost_rows.as_ref().map_or(1, |rows| pages(rows.len(), sub.cost_page));
+    sets + sub.profiles.len() as u32 + pages(sub.alerts.len(), sub.alerts_page) + cost
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generated_estates_read_as_generated() {
+    let (mut sets, mut vms, mut zero_sets, mut flexible, mut alerts, mut currencies) = (0, 0, 0, 0, 0, 0);
+    for seed in 0..LIBRARY_SEEDS {
+        let estate = Estate::generate(seed);
+        let server = azure_estate::serve(&estate).await;
+        let base = server.uri().replace("http://", "https://");
+        let cfg = estate_config(&estate, &base);
+        let cred = creds::client_secret(
+            azure_estate::TENANT,
+            azure_estate::CLIENT,
+            &Secret::new(azure_estate::SECRET),
+            &cfg,
+            Some(support::azure_http::plain_http()),
+        )
+        .expect("credential");
+        let opts = AzureOptions {
+            auth: AzureAuth::Given(cred),
+            transport: Some(support::azure_http::plain_http()),
+            lro: LroLimits { timeout: Duration::from_secs(10), interval: Duration::from_millis(20) },
+        };
+        let providers = azure::providers("az", &cfg, opts).expect("providers");
+        assert_eq!(providers.len(), estate.subs.len());
+        for (p, sub) in providers.iter().zip(&estate.subs) {
+            let r = p.poll(Utc::now()).await.unwrap_or_else(|e| panic!("seed {seed}: poll {}: {e}", sub.id));
+            let ctx = format!("seed {seed}, subscription {}", sub.id);
+            assert_eq!(seen_groups(&r), Estate::expected_groups(sub), "{ctx}: groups");
+            assert_eq!(seen_alerts(&r), Estate::expected_alerts(sub), "{ctx}: alerts");
+            assert_eq!(seen_costs(&r), Estate::expected_costs(sub), "{ctx}: costs");
+            assert_eq!(seen_policies(&r), Estate::expected_policies(sub), "{ctx}: policies");
+            assert!(r.groups.iter().all(|g| g.source == *p.id()), "{ctx}");
+            let pc = r.poll_cost.expect("poll cost");
+            assert_eq!(pc.api_calls, expected_calls(sub), "{ctx}: ARM calls");
+            sets += sub.sets.len();
+            zero_sets += sub.sets.iter().filter(|s| s.capacity == 0).count();
+            flexible += sub.sets.iter().filter(|s| s.flexible).count();
+            vms += sub.sets.iter().map(|s| s.vms.len()).sum::<usize>();
+            alerts += sub.alerts.len();
+            currencies += Estate::expected_costs(sub).len();
+        }
+        // The set-level instance view has no power states: never the source of counts.
+        let all = server.received_requests().await.unwrap_or_default();
+        assert!(all.iter().all(|r| !r.url.path().ends_with("/instanceView")), "seed {seed}");
+    }
+    eprintln!(
+        "{LIBRARY_SEEDS} seeds: {sets} scale sets ({zero_sets} at capacity 0, {flexible} Flexible), {vms} VMs, \
+         {alerts} alerts, {currencies} currency totals"
+    );
+    // The generator covered what it is for.
+    assert!(
+        sets > 60 && zero_sets > 5 && flexible > 10 && vms > 200 && alerts > 200 && currencies > 80,
+        "{sets} {zero_sets} {flexible} {vms} {alerts} {currencies}"
+    );
+}
+
+#[path = "support/tls_front.rs"]
+mod tls_front;
+
+/// Seeds read by the built binary (`opsdeck snapshot --format json`) over https.
+const BINARY_SEEDS: std::ops::Range<u64> = 1000..1040;
+
+/// `opsdeck snapshot --format json` on `estate`, served over TLS; (exit code, JSON).
+async fn snapshot_of(estate: &Estate) -> (Option<i32>, Value) {
+    let server = azure_estate::serve(estate).await;
+    let front = tls_front::start(*server.address()).await;
+    let base = format!("https://{front}");
+    let home = tempfile::tempdir().expect("tempdir");
+    let config = home.path().join("opsdeck.toml");
+    std::fs::write(&config, estate.config_toml(&base, "az")).expect("config");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_opsdeck"));
+    cmd.arg("--config").arg(&config).args(["snapshot", "--format", "json"]);
+    cmd.env("XDG_CONFIG_HOME", home.path())
+        .env("XDG_STATE_HOME", home.path().join("state"))
+        .env("SSL_CERT_FILE", tls_front::ca_file())
+        .env("AZURE_TENANT_ID", azure_estate::TENANT)
+        .env("AZURE_CLIENT_ID", azure_estate::CLIENT)
+        .env("AZURE_CLIENT_SECRET", azure_estate::SECRET)
+        .env_remove("SSL_CERT_DIR")
+        .env_remove("DBUS_SESSION_BUS_ADDRESS");
+    let out = tokio::task::spawn_blocking(move || cmd.output()).await.expect("join").expect("run opsdeck");
+    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "seed {}: not JSON ({e}): {}\n{}",
+            estate.seed,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code(), json)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_snapshot_equals_generated_estates() {
+    use std::collections::BTreeMap;
+    for seed in BINARY_SEEDS {
+        let estate = Estate::generate(seed);
+        let (code, snap) = snapshot_of(&estate).await;
+        let ctx = format!("seed {seed}");
+        // Every subscription is its own source, and each was read.
+        let sources: Vec<(String, String)> = snap["sources"]
+            .as_array()
+            .expect("sources")
+            .iter()
+            .map(|s| (s["id"].as_str().unwrap_or("").to_string(), s["state"].as_str().unwrap_or("").to_string()))
+            .collect();
+        let want: Vec<(String, String)> =
+            estate.subs.iter().map(|s| (format!("az/{}", s.id), "fresh".into())).collect();
+        assert_eq!(sources, want, "{ctx}: {snap:#}");
+
+        let groups: BTreeMap<String, GroupView> = snap["groups"]
+            .as_array()
+            .expect("groups")
+            .iter()
+            .map(|g| {
+                assert_eq!(g["cloud"], "azure", "{ctx}");
+                let zones = g["zones"]
+                    .as_array()
+                    .expect("zones")
+                    .iter()
+                    .map(|z| {
+                        let n = |k: &str| z[k].as_u64().expect("count") as u32;
+                        (z["zone"].as_str().expect("zone").to_string(), (n("in_service"), n("healthy")))
+                    })
+                    .collect();
+                let view = GroupView {
+                    region: g["region"].as_str().expect("region").to_string(),
+                    desired: g["desired"].as_u64().expect("desired") as u32,
+                    zones,
+                };
+                (g["name"].as_str().expect("name").to_string(), view)
+            })
+            .collect();
+        let want: BTreeMap<String, GroupView> = estate.subs.iter().flat_map(Estate::expected_groups).collect();
+        assert_eq!(groups, want, "{ctx}: groups");
+
+        // Alert counts per source, severity and state.
+        let mut alerts: BTreeMap<(String, String, String), usize> = BTreeMap::new();
+        for a in snap["alerts"].as_array().expect("alerts") {
+            let key = |k: &str| a[k].as_str().expect("alert field").to_string();
+            *alerts.entry((key("source"), key("severity"), key("state"))).or_insert(0) += 1;
+        }
+        let want: BTreeMap<(String, String, String), usize> = estate
+            .subs
+            .iter()
+            .flat_map(|s| {
+                Estate::expected_alerts(s).into_iter().map(move |((sev, st), n)| ((format!("az/{}", s.id), sev, st), n))
+            })
+            .collect();
+        assert_eq!(alerts, want, "{ctx}: alerts");
+
+        // Cost: one entry per subscription and currency, never summed across currencies.
+        let mut costs: Vec<(String, String)> = snap["costs"]
+            .as_array()
+            .expect("costs")
+            .iter()
+            .map(|c| {
+                let by: BTreeMap<String, f64> = c["by_service"]
+                    .as_array()
+                    .expect("by_service")
+                    .iter()
+                    .map(|s| {
+                        (s["service"].as_str().expect("service").to_string(), s["amount"].as_f64().expect("amount"))
+                    })
+                    .collect();
+                let view = CostView { month_to_date: c["month_to_date"].as_f64().expect("mtd"), by_service: by };
+                (c["currency"].as_str().expect("currency").to_string(), format!("{view:?}"))
+            })
+            .collect();
+        let mut want: Vec<(String, String)> = estate
+            .subs
+            .iter()
+            .flat_map(|s| Estate::expected_costs(s).into_iter().map(|(cur, v)| (cur, format!("{v:?}"))))
+            .collect();
+        costs.sort();
+        want.sort();
+        assert_eq!(costs, want, "{ctx}: costs");
+
+        let policies: BTreeMap<String, Vec<(String, u32)>> = snap["traffic_policies"]
+            .as_array()
+            .expect("policies")
+            .iter()
+            .map(|p| {
+                let eps = p["endpoints"]
+                    .as_array()
+                    .expect("endpoints")
+                    .iter()
+                    .map(|e| {
+                        (e["name"].as_str().expect("name").to_string(), e["weight"].as_u64().expect("weight") as u32)
+                    })
+                    .collect();
+                (p["name"].as_str().expect("name").to_string(), eps)
+            })
+            .collect();
+        let want: BTreeMap<String, Vec<(String, u32)>> =
+            estate.subs.iter().flat_map(Estate::expected_policies).collect();
+        assert_eq!(policies, want, "{ctx}: policies");
+
+        // Only firing alerts are reasons: resolved, closed and acknowledged ones are not.
+        let firing = |sevs: &[&str]| {
+            estate
+                .subs
+                .iter()
+                .flat_map(|s| &s.alerts)
+                .filter(|a| a.state_label() == "firing" && sevs.contains(&a.severity_label()))
+                .count()
+        };
+        let reasons: Vec<&str> =
+            snap["reasons"].as_array().expect("reasons").iter().filter_map(|r| r.as_str()).collect();
+        let count = |p: &[&str]| reasons.iter().filter(|r| p.iter().any(|p| r.starts_with(p))).count();
+        assert_eq!(count(&["P0 "]), firing(&["P0"]), "{ctx}: {reasons:#?}");
+        assert_eq!(count(&["P1 ", "P2 "]), firing(&["P1", "P2"]), "{ctx}: {reasons:#?}");
+        if firing(&["P0"]) > 0 {
+            assert_eq!((code, snap["status"].as_str()), (Some(2), Some("CRITICAL")), "{ctx}");
+        }
+    }
 }

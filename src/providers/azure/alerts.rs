@@ -67,20 +67,31 @@ pub fn default_severity_map() -> BTreeMap<String, Severity> {
     .collect()
 }
 
+/// `monitorCondition` says whether the condition still holds (Fired / Resolved);
+/// `alertState` is what people did with it (New / Acknowledged / Closed). An alert
+/// whose condition resolved is resolved whatever its alertState, a closed one too;
+/// an acknowledged one stays acknowledged while its condition is fired.
+fn state_of(e: &Essentials, now: DateTime<Utc>) -> AlertState {
+    let is = |v: &Option<String>, word: &str| v.as_deref().is_some_and(|s| s.trim().eq_ignore_ascii_case(word));
+    if is(&e.monitor_condition, "Resolved") || is(&e.alert_state, "Closed") {
+        AlertState::Resolved
+    } else if is(&e.alert_state, "Acknowledged") {
+        AlertState::Acknowledged {
+            by: e.last_modified_user_name.clone().unwrap_or_default(),
+            at: e.last_modified_date_time.unwrap_or(now),
+            comment: String::new(),
+        }
+    } else {
+        AlertState::Firing
+    }
+}
+
 fn to_alert(a: AzAlert, source: &SourceId, sev: &BTreeMap<String, Severity>, now: DateTime<Utc>) -> Alert {
     let e = a.properties.essentials;
     // The alert's GUID is the last segment of its id; `name` is the rule's name.
     let guid = a.id.rsplit('/').next().unwrap_or(&a.id).to_string();
     let severity = e.severity.as_deref().and_then(|s| sev.get(s)).copied().unwrap_or(Severity::P2);
-    let state = match e.alert_state.as_deref() {
-        Some(s) if s.eq_ignore_ascii_case("Acknowledged") => AlertState::Acknowledged {
-            by: e.last_modified_user_name.clone().unwrap_or_default(),
-            at: e.last_modified_date_time.unwrap_or(now),
-            comment: String::new(),
-        },
-        Some(s) if s.eq_ignore_ascii_case("Closed") => AlertState::Resolved,
-        _ => AlertState::Firing,
-    };
+    let state = state_of(&e, now);
     let title = match e.description.as_deref().filter(|d| !d.is_empty()) {
         Some(d) => format!("{}: {d}", a.name),
         None => a.name.clone(),
@@ -191,5 +202,29 @@ mod tests {
         assert!(matches!(&alerts[0].state, AlertState::Acknowledged { by, .. } if by == "System"));
         assert_eq!(alerts[1].state, AlertState::Firing);
         assert_eq!(alerts[0].resource, "servicedeskappinsight");
+    }
+
+    #[test]
+    fn monitor_condition_resolved_is_resolved_whatever_the_alert_state() {
+        let now = Utc::now();
+        let state = |condition: Option<&str>, alert_state: Option<&str>| {
+            let a: AzAlert = serde_json::from_value(serde_json::json!({
+                "id": "/subscriptions/s/providers/Microsoft.AlertsManagement/alerts/g", "name": "rule",
+                "properties": {"essentials": {"monitorCondition": condition, "alertState": alert_state,
+                    "lastModifiedUserName": "ana"}}
+            }))
+            .expect("shape");
+            to_alert(a, &SourceId::new("az/s"), &default_severity_map(), now).state
+        };
+        for s in [Some("New"), Some("Acknowledged"), Some("Closed"), None] {
+            assert_eq!(state(Some("Resolved"), s), AlertState::Resolved, "{s:?}");
+        }
+        assert_eq!(state(Some("resolved"), Some("New")), AlertState::Resolved);
+        assert_eq!(state(Some("Fired"), Some("Closed")), AlertState::Resolved);
+        assert_eq!(state(Some("Fired"), Some("New")), AlertState::Firing);
+        assert_eq!(state(None, None), AlertState::Firing);
+        assert!(
+            matches!(state(Some("Fired"), Some("Acknowledged")), AlertState::Acknowledged { by, .. } if by == "ana")
+        );
     }
 }

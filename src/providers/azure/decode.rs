@@ -26,10 +26,10 @@ pub fn metric_values(body: &[u8]) -> Result<metrics::Values, ProviderError> {
     Ok(metrics::newest(&r))
 }
 
-/// A Cost Management query answer.
-pub fn cost_query(body: &[u8], now: DateTime<Utc>) -> Result<CostSnapshot, ProviderError> {
+/// One page of a Cost Management query answer: a snapshot per currency.
+pub fn cost_query(body: &[u8], now: DateTime<Utc>) -> Result<Vec<CostSnapshot>, ProviderError> {
     let q: cost::QueryResult = arm::decode("Cost Management query", body)?;
-    cost::to_snapshot(&q.properties, now)
+    cost::to_snapshots(&q.properties, now)
 }
 
 /// A Traffic Manager profile with its endpoints.
@@ -38,9 +38,10 @@ pub fn traffic_profile(body: &[u8], source: &SourceId, profile_id: &str) -> Resu
     Ok(traffic::to_policy(source, profile_id, &p).0)
 }
 
-/// A scale set's GET and instanceView answers, as one scaling group.
-pub fn scale_set(vmss_body: &[u8], view_body: &[u8], source: &SourceId) -> Result<ScalingGroup, ProviderError> {
+/// A scale set's GET answer and one page of its VM list (`virtualMachines?$expand=instanceView`),
+/// as one scaling group.
+pub fn scale_set(vmss_body: &[u8], vms_body: &[u8], source: &SourceId) -> Result<ScalingGroup, ProviderError> {
     let v: vmss::Vmss = arm::decode("VMSS GET", vmss_body)?;
-    let view: vmss::InstanceView = arm::decode("VMSS instanceView", view_body)?;
-    Ok(vmss::to_group(source, &v, &view))
+    let (vms, _next) = vmss::decode_page(vms_body)?;
+    Ok(vmss::to_group(source, &v, &vms))
 }

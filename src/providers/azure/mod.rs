@@ -145,7 +145,7 @@ pub struct AzureSubscription {
     /// Scale set name → resource id, from the last read.
     scale_sets: Mutex<BTreeMap<String, String>>,
     /// Cost Management is throttled per tenant: one query per `cost_interval_secs`.
-    cost: Mutex<Option<(DateTime<Utc>, Option<CostSnapshot>)>>,
+    cost: Mutex<Option<(DateTime<Utc>, Vec<CostSnapshot>)>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -276,13 +276,13 @@ impl Provider for AzureSubscription {
         let due = cached.as_ref().is_none_or(|(at, _)| (now - *at).num_seconds() >= self.cfg.cost_interval_secs as i64);
         let cost = if due {
             let fresh = cost::month_to_date(arm, &self.subscription, now).await?;
-            if fresh.is_none() {
-                log::info!("{}: Cost Management has no data for this month yet (204)", self.id);
+            if fresh.is_empty() {
+                log::info!("{}: Cost Management has no data for this month yet", self.id);
             }
             *lock(&self.cost) = Some((now, fresh.clone()));
             fresh
         } else {
-            cached.and_then(|(_, c)| c)
+            cached.map(|(_, c)| c).unwrap_or_default()
         };
         report.costs.extend(cost);
 
@@ -326,8 +326,21 @@ impl Provider for AzureSubscription {
         let r = arm.send("Alerts Management list", azure_core::http::Method::Get, url, None).await;
         out.push(check("Microsoft.AlertsManagement/alerts read".into(), r.map(|_| "permitted".into())));
         for id in self.mine(&self.cfg.scale_sets) {
-            let r = arm.send("VMSS GET", azure_core::http::Method::Get, arm.url(id, vmss::API, &[]), None).await;
-            out.push(check(format!("VMSS {}", short_name(id)), r.map(|_| "readable".into())));
+            let v = arm.get::<vmss::Vmss>("VMSS GET", arm.url(id, vmss::API, &[])).await;
+            let vms = match &v {
+                // Instance health comes from the VM list, a permission of its own
+                // (virtualMachineScaleSets/virtualMachines/read, or virtualMachines/read
+                // for a Flexible set).
+                Ok(v) => match vmss::vms_url(arm, id, v) {
+                    Ok(url) => Some(arm.send("VMSS VMs list", azure_core::http::Method::Get, url, None).await),
+                    Err(e) => Some(Err(e)),
+                },
+                Err(_) => None,
+            };
+            out.push(check(format!("VMSS {}", short_name(id)), v.map(|_| "readable".into())));
+            if let Some(r) = vms {
+                out.push(check(format!("VMSS {} VMs", short_name(id)), r.map(|_| "readable".into())));
+            }
         }
         for id in self.mine(&self.cfg.traffic_manager_profiles) {
             let r = arm
@@ -349,7 +362,7 @@ impl Provider for AzureSubscription {
         let r = cost::month_to_date(arm, sub, Utc::now()).await;
         out.push(check(
             "Microsoft.CostManagement/query".into(),
-            r.map(|c| if c.is_some() { "permitted".into() } else { "permitted (no data yet)".into() }),
+            r.map(|c| if c.is_empty() { "permitted (no data yet)".into() } else { "permitted".into() }),
         ));
         out
     }

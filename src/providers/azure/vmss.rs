@@ -1,7 +1,13 @@
-//! VM Scale Sets (api-version 2024-11-01): GET for `sku.capacity`, the instance
-//! view for how many instances run and are provisioned, and PATCH `sku.capacity`
-//! followed until ARM says the update is done.
+//! VM Scale Sets (api-version 2024-11-01): GET for `sku.capacity`, the scale set's
+//! VMs with their instance views for how many run, are provisioned and (with the
+//! Application Health extension) report healthy, and PATCH `sku.capacity` followed
+//! until ARM says the update is done.
+//!
+//! The set-level instance view (`{id}/instanceView`) is not read: its
+//! `statusesSummary` counts `ProvisioningState/*` only, with no power states, so it
+//! cannot say how many instances run.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use azure_core::http::{Method, Url};
@@ -14,14 +20,16 @@ use crate::providers::{ProviderError, Receipt};
 pub const API: &str = "2024-11-01";
 /// VMSS's own ceiling with platform images; autoscale profiles are not read.
 pub const MAX_CAPACITY: u32 = 1000;
+/// A runaway `nextLink` chain must not hold a poll forever; 1000 VMs fit many
+/// times over at ARM's page sizes.
+const MAX_PAGES: usize = 200;
 
 #[derive(Debug, Deserialize)]
 pub struct Vmss {
     pub name: String,
     pub location: String,
     pub sku: Sku,
-    #[serde(default)]
-    pub zones: Vec<String>,
+    pub zones: Option<Vec<String>>,
     pub properties: Option<VmssProps>,
 }
 
@@ -34,38 +42,126 @@ pub struct Sku {
 #[serde(rename_all = "camelCase")]
 pub struct VmssProps {
     pub provisioning_state: Option<String>,
+    /// `Uniform` (the default) or `Flexible`.
+    pub orchestration_mode: Option<String>,
+}
+
+impl Vmss {
+    /// A Flexible scale set's VMs are ordinary VMs: ARM refuses the scale set's own
+    /// VM list for it (OperationNotAllowed), so they are listed from the resource
+    /// group, filtered to the set.
+    pub fn flexible(&self) -> bool {
+        self.properties.as_ref().and_then(|p| p.orchestration_mode.as_deref()).is_some_and(|m| eq(m, "Flexible"))
+    }
+}
+
+/// One page of `{id}/virtualMachines?$expand=instanceView`. Every field the list
+/// spec marks optional may be absent or null (the MinimumSet example has a VM with
+/// `id` and `location` only).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VmPage {
+    pub value: Option<Vec<Vm>>,
+    pub next_link: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Vm {
+    pub zones: Option<Vec<String>>,
+    pub properties: Option<VmProps>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct InstanceView {
-    pub virtual_machine: Option<Summary>,
+pub struct VmProps {
+    pub provisioning_state: Option<String>,
+    pub instance_view: Option<VmInstanceView>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Summary {
-    #[serde(default)]
-    pub statuses_summary: Vec<StatusCount>,
+pub struct VmInstanceView {
+    pub statuses: Option<Vec<Status>>,
+    /// Present only when the Application Health extension (or a load-balancer
+    /// health probe) reports on the VM.
+    pub vm_health: Option<VmHealth>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct StatusCount {
-    pub code: String,
-    pub count: u32,
+pub struct VmHealth {
+    pub status: Option<Status>,
 }
 
-/// Instances running, and of those how many are provisioned: counts by status code
-/// (`PowerState/running`, `ProvisioningState/succeeded`), codes compared case-blind.
-pub fn health(view: &InstanceView) -> (u32, u32) {
-    let summary = view.virtual_machine.as_ref().map(|v| v.statuses_summary.as_slice()).unwrap_or_default();
-    let count = |code: &str| summary.iter().filter(|s| s.code.eq_ignore_ascii_case(code)).map(|s| s.count).sum::<u32>();
-    let running = count("PowerState/running");
-    (running, running.min(count("ProvisioningState/succeeded")))
+#[derive(Debug, Deserialize)]
+pub struct Status {
+    pub code: Option<String>,
 }
 
-pub fn to_group(source: &SourceId, v: &Vmss, view: &InstanceView) -> ScalingGroup {
-    let (running, healthy) = health(view);
+/// What one VM counts for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VmState {
+    pub running: bool,
+    pub healthy: bool,
+}
+
+fn eq(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+}
+
+/// Running: a `PowerState/running` status (codes compared case-blind). A VM with
+/// no instance view has no known power state and is not counted as running.
+/// Healthy: running, provisioned (`ProvisioningState/succeeded`, or the VM's own
+/// `provisioningState` when the view has none) and, when the VM reports health,
+/// `HealthState/healthy`.
+pub fn vm_state(vm: &Vm) -> VmState {
+    let props = vm.properties.as_ref();
+    let view = props.and_then(|p| p.instance_view.as_ref());
+    let codes: Vec<&str> =
+        view.and_then(|v| v.statuses.as_deref()).unwrap_or_default().iter().filter_map(|s| s.code.as_deref()).collect();
+    let running = codes.iter().any(|c| eq(c, "PowerState/running"));
+    let provisioning: Vec<&str> = codes
+        .iter()
+        .filter_map(|c| c.split_once('/').filter(|(k, _)| eq(k, "ProvisioningState")).map(|(_, v)| v))
+        .collect();
+    // "ProvisioningState/failed/InternalError" carries a sub-code after the state.
+    let provisioned = if provisioning.is_empty() {
+        props.and_then(|p| p.provisioning_state.as_deref()).is_some_and(|s| eq(s, "Succeeded"))
+    } else {
+        provisioning.iter().all(|s| eq(s.split('/').next().unwrap_or(s), "succeeded"))
+    };
+    let reports_health = view.and_then(|v| v.vm_health.as_ref());
+    let health_ok = match reports_health {
+        None => true,
+        Some(h) => h.status.as_ref().and_then(|s| s.code.as_deref()).is_some_and(|c| eq(c, "HealthState/healthy")),
+    };
+    VmState { running, healthy: running && provisioned && health_ok }
+}
+
+/// The zone a VM counts in: its first zone, or the set's location for a VM
+/// placed without zones.
+fn zone_of<'a>(vm: &'a Vm, location: &'a str) -> &'a str {
+    vm.zones.as_deref().and_then(|z| z.iter().map(String::as_str).find(|z| !z.trim().is_empty())).unwrap_or(location)
+}
+
+/// The scale set as a group, its VMs counted per zone. The set's own zones are
+/// rows even when empty (a zone with nothing running is worth seeing); a set with
+/// no zone and no VM is one row named after its location.
+pub fn to_group(source: &SourceId, v: &Vmss, vms: &[Vm]) -> ScalingGroup {
+    let mut zones: BTreeMap<&str, ZoneCapacity> = BTreeMap::new();
+    let row = |z: &str| ZoneCapacity { zone: z.to_string(), in_service: 0, healthy: 0 };
+    for z in v.zones.as_deref().unwrap_or_default().iter().filter(|z| !z.trim().is_empty()) {
+        zones.entry(z).or_insert_with(|| row(z));
+    }
+    for vm in vms {
+        let z = zone_of(vm, &v.location);
+        let s = vm_state(vm);
+        let r = zones.entry(z).or_insert_with(|| row(z));
+        r.in_service += u32::from(s.running);
+        r.healthy += u32::from(s.healthy);
+    }
+    if zones.is_empty() {
+        zones.insert(&v.location, row(&v.location));
+    }
     ScalingGroup {
         source: source.clone(),
         cloud: CloudKind::Azure,
@@ -74,22 +170,61 @@ pub fn to_group(source: &SourceId, v: &Vmss, view: &InstanceView) -> ScalingGrou
         min: 0,
         max: MAX_CAPACITY,
         desired: v.sku.capacity.unwrap_or(0),
-        // The instance view does not split by zone: one row for the whole set.
-        zones: vec![ZoneCapacity {
-            zone: if v.zones.is_empty() { v.location.clone() } else { v.zones.join(",") },
-            in_service: running,
-            healthy,
-        }],
+        zones: zones.into_values().collect(),
         spot_share: 0.0,
         rps_per_instance: None,
         inactive: false,
     }
 }
 
+/// Decode one VM list page: its VMs and the `nextLink`, if any.
+pub fn decode_page(body: &[u8]) -> Result<(Vec<Vm>, Option<String>), ProviderError> {
+    let page: VmPage = super::arm::decode("VMSS VMs list", body)?;
+    Ok((page.value.unwrap_or_default(), page.next_link.filter(|l| !l.trim().is_empty())))
+}
+
+/// The first page of the set's VMs with their instance views: the scale set's VM
+/// list (Uniform), or the resource group's VMs filtered to the set (Flexible).
+pub fn vms_url(arm: &Arm, id: &str, v: &Vmss) -> Result<Url, ProviderError> {
+    let id = id.trim_end_matches('/');
+    if !v.flexible() {
+        return Ok(arm.url(&format!("{id}/virtualMachines"), API, &[("$expand", "instanceView")]));
+    }
+    // `/subscriptions/{sub}/resourceGroups/{rg}/providers/...`: the first four segments.
+    let group: Vec<&str> = id.trim_start_matches('/').splitn(5, '/').take(4).collect();
+    if group.len() < 4 || !group[2].eq_ignore_ascii_case("resourceGroups") {
+        return Err(ProviderError::BadResponse(format!("{id} is not a resource id")));
+    }
+    let filter = format!("'virtualMachineScaleSet/id' eq '{id}'");
+    let path = format!("/{}/providers/Microsoft.Compute/virtualMachines", group.join("/"));
+    Ok(arm.url(&path, API, &[("$filter", &filter), ("$expand", "instanceView")]))
+}
+
+/// Every VM of the set, every page. A chain longer than [`MAX_PAGES`] fails the
+/// read: a partial count would under-report the set.
+pub async fn list_vms(arm: &Arm, id: &str, v: &Vmss) -> Result<Vec<Vm>, ProviderError> {
+    let mut next = Some(vms_url(arm, id, v)?);
+    let mut out = Vec::new();
+    let mut pages = 0;
+    while let Some(url) = next.take() {
+        pages += 1;
+        if pages > MAX_PAGES {
+            return Err(ProviderError::BadResponse(format!("VMSS VMs list: more than {MAX_PAGES} pages")));
+        }
+        let resp = arm.send("VMSS VMs list", Method::Get, url, None).await?;
+        let (vms, link) = decode_page(&resp.body)?;
+        out.extend(vms);
+        if let Some(link) = link {
+            next = Some(arm.same_origin(&link)?);
+        }
+    }
+    Ok(out)
+}
+
 pub async fn read(arm: &Arm, source: &SourceId, id: &str) -> Result<ScalingGroup, ProviderError> {
     let v: Vmss = arm.get("VMSS GET", arm.url(id, API, &[])).await?;
-    let view: InstanceView = arm.get("VMSS instanceView", arm.url(&format!("{id}/instanceView"), API, &[])).await?;
-    Ok(to_group(source, &v, &view))
+    let vms = list_vms(arm, id, &v).await?;
+    Ok(to_group(source, &v, &vms))
 }
 
 /// How long and how often a long-running operation is followed.
@@ -220,23 +355,85 @@ mod tests {
     }
 
     #[test]
-    fn capacity_and_health_from_the_fixtures() {
+    fn the_scale_set_fixture_with_the_minimum_vm_list() {
         let v: Vmss = body("compute-2024-11-01-VirtualMachineScaleSet_Get_WithUserData.json");
         assert_eq!(v.sku.capacity, Some(4));
         assert_eq!(v.properties.as_ref().and_then(|p| p.provisioning_state.as_deref()), Some("succeeded"));
-        // The generated example's codes ("aa") are neither running nor provisioned.
-        let view: InstanceView = body("compute-2024-11-01-VirtualMachineScaleSet_GetInstanceView_MaximumSet_Gen.json");
-        assert_eq!(health(&view), (0, 0));
-        let g = to_group(&SourceId::new("s"), &v, &view);
+        // The MinimumSet VM has no instance view: no known power state, not running.
+        let page: VmPage = body("compute-2024-11-01-VirtualMachineScaleSetVM_List_MinimumSet_Gen.json");
+        assert!(page.next_link.is_none());
+        let vms = page.value.expect("value");
+        assert_eq!(vm_state(&vms[0]), VmState { running: false, healthy: false });
+        let g = to_group(&SourceId::new("s"), &v, &vms);
         assert_eq!((g.desired, g.region.as_str(), g.name.as_str()), (4, "westus", "myVirtualMachineScaleSet"));
+        assert_eq!(g.zones, vec![ZoneCapacity { zone: "westus".into(), in_service: 0, healthy: 0 }]);
+    }
+
+    fn vm(v: serde_json::Value) -> Vm {
+        serde_json::from_value(v).expect("vm shape")
     }
 
     #[test]
-    fn running_and_provisioned_counts() {
-        let view: InstanceView = serde_json::from_value(serde_json::json!({"virtualMachine": {"statusesSummary": [
-            {"code": "ProvisioningState/succeeded", "count": 3}, {"code": "ProvisioningState/failed", "count": 1},
-            {"code": "PowerState/running", "count": 4}]}}))
-        .expect("shape");
-        assert_eq!(health(&view), (4, 3));
+    fn power_provisioning_and_health_per_vm() {
+        let s = |statuses: serde_json::Value, health: Option<&str>| {
+            let mut view = serde_json::json!({"statuses": statuses});
+            if let Some(h) = health {
+                view["vmHealth"] = serde_json::json!({"status": {"code": h}});
+            }
+            vm_state(&vm(serde_json::json!({"properties": {"instanceView": view}})))
+        };
+        let up = serde_json::json!([{"code": "ProvisioningState/succeeded"}, {"code": "PowerState/running"}]);
+        assert_eq!(s(up.clone(), None), VmState { running: true, healthy: true });
+        assert_eq!(s(up.clone(), Some("HealthState/healthy")), VmState { running: true, healthy: true });
+        assert_eq!(s(up.clone(), Some("HealthState/unhealthy")), VmState { running: true, healthy: false });
+        assert_eq!(s(up.clone(), Some("HealthState/initializing")), VmState { running: true, healthy: false });
+        assert_eq!(s(up, Some("HealthState/unknown")), VmState { running: true, healthy: false });
+        // Codes are compared case-blind; a failed provisioning carries a sub-code.
+        let failed =
+            serde_json::json!([{"code": "provisioningstate/Failed/InternalError"}, {"code": "powerstate/RUNNING"}]);
+        assert_eq!(s(failed, None), VmState { running: true, healthy: false });
+        let off = serde_json::json!([{"code": "ProvisioningState/succeeded"}, {"code": "PowerState/deallocated"}]);
+        assert_eq!(s(off, Some("HealthState/healthy")), VmState { running: false, healthy: false });
+        // No ProvisioningState status: the VM's own provisioningState decides.
+        let v = vm(serde_json::json!({"properties": {"provisioningState": "Succeeded",
+            "instanceView": {"statuses": [{"code": "PowerState/running"}], "vmHealth": null}}}));
+        assert_eq!(vm_state(&v), VmState { running: true, healthy: true });
+        let v = vm(serde_json::json!({"properties": {"provisioningState": "Updating",
+            "instanceView": {"statuses": [{"code": "PowerState/running"}, {"code": null}]}}}));
+        assert_eq!(vm_state(&v), VmState { running: true, healthy: false });
+        // vmHealth present but silent: health is not known, so not healthy.
+        let v = vm(serde_json::json!({"properties": {"instanceView": {"statuses": [
+            {"code": "ProvisioningState/succeeded"}, {"code": "PowerState/running"}], "vmHealth": {"status": null}}}}));
+        assert_eq!(vm_state(&v), VmState { running: true, healthy: false });
+    }
+
+    #[test]
+    fn counts_split_by_zone_with_zoneless_vms_under_the_location() {
+        let v: Vmss = serde_json::from_value(serde_json::json!({"name": "web-東京", "location": "japaneast",
+            "sku": {"capacity": 5}, "zones": ["1", "2", "3"]}))
+        .expect("vmss");
+        let up =
+            serde_json::json!({"statuses": [{"code": "ProvisioningState/succeeded"}, {"code": "PowerState/running"}]});
+        let vms = vec![
+            vm(serde_json::json!({"zones": ["2"], "properties": {"instanceView": up}})),
+            vm(serde_json::json!({"zones": ["1"], "properties": {"instanceView": up}})),
+            vm(
+                serde_json::json!({"zones": ["1"], "properties": {"instanceView": {"statuses": [{"code": "PowerState/stopped"}]}}}),
+            ),
+            vm(serde_json::json!({"zones": null, "properties": {"instanceView": up}})),
+            vm(serde_json::json!({"properties": null})),
+        ];
+        let g = to_group(&SourceId::new("s"), &v, &vms);
+        let rows: Vec<(&str, u32, u32)> = g.zones.iter().map(|z| (z.zone.as_str(), z.in_service, z.healthy)).collect();
+        assert_eq!(rows, vec![("1", 1, 1), ("2", 1, 1), ("3", 0, 0), ("japaneast", 1, 1)]);
+        assert_eq!((g.desired, g.in_service(), g.healthy()), (5, 3, 3));
+    }
+
+    #[test]
+    fn pages_decode_with_null_value_and_empty_links() {
+        let (vms, next) = decode_page(br#"{"value": null, "nextLink": ""}"#).expect("page");
+        assert!(vms.is_empty() && next.is_none());
+        let (vms, next) = decode_page(br#"{"value": [{}], "nextLink": "https://x/next"}"#).expect("page");
+        assert_eq!((vms.len(), next.as_deref()), (1, Some("https://x/next")));
     }
 }

@@ -245,6 +245,22 @@ fn stale_reason(s: &SourceStatus) -> Option<&str> {
     }
 }
 
+/// What the operator is told about a fault: the source is stale with its reason,
+/// or (when some of its sections still read, e.g. a wrong-shaped answer that one
+/// decoder rejects and another reads as empty) partial, with each failed section's
+/// reason and the time its data was last good.
+fn trouble(s: &SourceStatus) -> Option<(String, Option<chrono::DateTime<Utc>>)> {
+    if let Some(r) = stale_reason(s) {
+        return Some((r.to_string(), s.last_ok));
+    }
+    if s.partial.is_empty() {
+        return None;
+    }
+    let reason =
+        s.partial.iter().map(|p| format!("{}: {}", p.section.label(), p.reason)).collect::<Vec<_>>().join("; ");
+    Some((reason, s.partial.iter().filter_map(|p| p.last_ok).min()))
+}
+
 /// Inject `fault`, check what the issue asks while it lasts, end it, see recovery.
 async fn one_fault(rig: &mut Rig, t: &mut dyn Target, fault: Fault) -> String {
     let (target, healthy) = (rig.target.clone(), rig.healthy.clone());
@@ -258,15 +274,15 @@ async fn one_fault(rig: &mut Rig, t: &mut dyn Target, fault: Fault) -> String {
         .until(&format!("{} {fault:?}: stale while the demo updates", t.kind()), |f, r| {
             let s = r.status(f, &target);
             let h = r.status(f, &healthy);
-            stale_reason(s).is_some() && h.freshness == Freshness::Fresh && h.last_ok.is_some_and(|at| at > started)
+            trouble(s).is_some() && h.freshness == Freshness::Fresh && h.last_ok.is_some_and(|at| at > started)
         })
         .await;
     let s = rig.status(&f, &target);
-    let reason = stale_reason(s).expect("stale").to_string();
+    let (reason, kept) = trouble(s).expect("stale or partial");
     let what = format!("{} {fault:?}: {reason}", t.kind());
     // The time it was last good is kept: the last success before the fault (a poll
     // already under way when it began may have succeeded since).
-    let kept = s.last_ok.expect("last good time kept");
+    let kept = kept.expect("last good time kept");
     assert!(kept >= last_good && kept <= injected, "{what}: last good {kept} vs fault at {injected}");
     // One line, nothing a terminal would act on. (Length is not bounded here: the UI
     // cuts the reason to its column; AWS SDK reasons run to hundreds of characters.)
@@ -278,7 +294,7 @@ async fn one_fault(rig: &mut Rig, t: &mut dyn Target, fault: Fault) -> String {
     // The Source column is 22 wide: long ids (Azure's subscription) are cut.
     let id: String = target.as_str().chars().take(16).collect();
     let row = screen.lines().find(|l| l.contains(&id)).unwrap_or_else(|| panic!("{what}: no row:\n{screen}"));
-    assert!(row.contains("STALE"), "{what}: {row}");
+    assert!(row.contains("STALE") || row.contains("PARTIAL"), "{what}: {row}");
     let head: String = reason.chars().take(10).collect();
     assert!(row.contains(&head), "{what}: reason not on screen: {row}");
 
@@ -293,7 +309,7 @@ async fn one_fault(rig: &mut Rig, t: &mut dyn Target, fault: Fault) -> String {
     let healed = Utc::now();
     rig.until(&format!("{what}: recovers by itself"), |f, r| {
         let s = r.status(f, &target);
-        s.freshness == Freshness::Fresh && s.last_ok.is_some_and(|at| at >= healed)
+        s.freshness == Freshness::Fresh && s.partial.is_empty() && s.last_ok.is_some_and(|at| at >= healed)
     })
     .await;
     reason

@@ -8,6 +8,7 @@ pub mod azure;
 pub mod demo;
 pub mod http;
 pub mod prometheus;
+pub mod sections;
 pub mod sizing;
 
 use async_trait::async_trait;

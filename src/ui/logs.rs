@@ -33,15 +33,22 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     frame.render_widget(widget, logs);
 }
 
+/// "alerts: throttled: …; cost: …" for a partial source, sanitised.
+pub(super) fn partial_reason(s: &crate::model::SourceStatus) -> String {
+    s.partial.iter().map(|p| format!("{}: {}", p.section.label(), sanitize(&p.reason))).collect::<Vec<_>>().join("; ")
+}
+
 fn draw_sources(frame: &mut Frame, area: Rect, v: &View) {
     let t = v.theme;
-    let reason_w = usize::from(area.width.saturating_sub(78)).max(12);
+    let reason_w = usize::from(area.width.saturating_sub(79)).max(12);
     let rows: Vec<Row> = v
         .fleet
         .sources
         .iter()
         .map(|s| {
             let (glyph, state, style, reason) = match &s.freshness {
+                // Live, but some sections show their last good data: say which and why.
+                Freshness::Fresh if !s.partial.is_empty() => ("◐", "PARTIAL", t.warn, partial_reason(s)),
                 Freshness::Fresh => ("●", "fresh", t.ok, String::new()),
                 Freshness::Pending => ("…", "waiting", t.muted, String::new()),
                 Freshness::Stale { reason } => ("✖", "STALE", t.crit, sanitize(reason).into_owned()),
@@ -64,7 +71,7 @@ fn draw_sources(frame: &mut Frame, area: Rect, v: &View) {
                 Cell::from(monthly),
                 match (&s.freshness, s.poll_cost.as_ref().and_then(|c| c.remaining_reads)) {
                     // A fresh source has no reason to show: its read budget goes here.
-                    (Freshness::Fresh, Some(left)) => {
+                    (Freshness::Fresh, Some(left)) if s.partial.is_empty() => {
                         Cell::from(Span::styled(fit(&format!("reads left {left}"), reason_w), t.muted))
                     }
                     _ => Cell::from(Span::styled(fit(&reason, reason_w), t.crit)),
@@ -75,7 +82,7 @@ fn draw_sources(frame: &mut Frame, area: Rect, v: &View) {
     let header =
         Row::new(["State", "Source", "Kind", "Every", "Last good", "Calls", "≈ /month", "Why stale"]).style(t.muted);
     let widths = [
-        Constraint::Length(8),
+        Constraint::Length(9),
         Constraint::Length(22),
         Constraint::Length(6),
         Constraint::Length(6),

@@ -134,7 +134,9 @@ fn data_age(v: &View) -> (String, Style) {
     let stale = v.fleet.sources.iter().filter(|s| matches!(s.freshness, Freshness::Stale { .. })).count();
     let oldest = v.fleet.sources.iter().filter_map(|s| s.age_secs(v.now)).max();
     let pending = v.fleet.sources.iter().any(|s| s.freshness == Freshness::Pending);
+    let partial = v.fleet.sources.iter().filter(|s| !s.partial.is_empty()).count();
     match (stale, oldest) {
+        (0, Some(a)) if !pending && partial > 0 => (format!("PARTIAL {partial} src, data {}", format::age(a)), t.warn),
         (0, Some(a)) if !pending => (format!("data {}", format::age(a)), t.muted),
         (0, _) => ("loading…".into(), t.muted),
         (n, Some(a)) => (format!("STALE {n} src, data {}", format::age(a)), t.crit),

@@ -203,6 +203,9 @@ fn draw_estate(frame: &mut Frame, area: Rect, v: &View) {
             });
             let text = format!("{} {since}: {}", sanitize(s.id.as_str()), sanitize(reason));
             lines.push(Line::from(vec![label("STALE"), Span::styled(fit(&text, width.saturating_sub(12)), t.crit)]));
+        } else if !s.partial.is_empty() {
+            let text = format!("{}: {}", sanitize(s.id.as_str()), super::logs::partial_reason(s));
+            lines.push(Line::from(vec![label("PARTIAL"), Span::styled(fit(&text, width.saturating_sub(12)), t.warn)]));
         }
     }
     if !f.drills.is_empty() {

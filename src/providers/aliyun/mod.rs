@@ -26,10 +26,11 @@ use chrono::{DateTime, Utc};
 
 use self::client::{Client, KeySource, Product, RetryPolicy};
 use self::config::AliyunConfig;
+use super::sections::Sections;
 use super::{Check, Provider, ProviderError, Receipt};
 use crate::actions::{Actor, Change, Plan};
 use crate::credentials::Keyring;
-use crate::model::{CostSnapshot, PollCost, SourceId, SourceReport};
+use crate::model::{CostSnapshot, PollCost, Section, SourceId, SourceReport};
 
 /// The standard credential chain of a source (see [`creds`]), resolved on first use.
 pub fn standard_keys(source: &str, profile: Option<String>) -> KeySource {
@@ -106,19 +107,31 @@ impl Provider for AliyunRegion {
     }
     async fn poll(&self, now: DateTime<Utc>) -> Result<SourceReport, ProviderError> {
         let before = self.client.calls();
-        let groups = ess::groups(&self.client, &self.id, &self.cfg.region, &self.cfg.scaling_groups).await?;
-        *self.group_ids.lock().unwrap_or_else(|e| e.into_inner()) = groups.ids;
-        let alerts = cms::alerts(&self.client, &self.id, &self.cfg, now).await?;
-        let figures = cms::region_figures(&self.client, &self.cfg, now).await?;
-        Ok(SourceReport {
-            groups: groups.groups,
-            alerts,
-            metrics: figures.front_door.into_iter().collect(),
-            replication: figures.replication,
-            // CloudMonitor reads are not billed per metric; calls are what count.
-            poll_cost: Some(PollCost { api_calls: self.client.calls().wrapping_sub(before), ..PollCost::default() }),
-            ..SourceReport::default()
-        })
+        // Each section stands alone: a throttled alert log must not hide the groups.
+        let mut sections = Sections::new();
+        let mut report = SourceReport::default();
+        let groups = ess::groups(&self.client, &self.id, &self.cfg.region, &self.cfg.scaling_groups).await;
+        if let Some(groups) = sections.read(&[Section::Groups], groups) {
+            *self.group_ids.lock().unwrap_or_else(|e| e.into_inner()) = groups.ids;
+            report.groups = groups.groups;
+        }
+        if let Some(alerts) =
+            sections.read(&[Section::Alerts], cms::alerts(&self.client, &self.id, &self.cfg, now).await)
+        {
+            report.alerts = alerts;
+        }
+        let m = &self.cfg.metrics;
+        let figures = cms::region_figures(&self.client, &self.cfg, now).await;
+        if !(m.ecs_instances.is_empty() && m.load_balancers.is_empty() && m.polardb_clusters.is_empty())
+            && let Some(figures) = sections.read(&[Section::Metrics, Section::Replication], figures)
+        {
+            report.metrics = figures.front_door.into_iter().collect();
+            report.replication = figures.replication;
+        }
+        // CloudMonitor reads are not billed per metric; calls are what count.
+        report.poll_cost =
+            Some(PollCost { api_calls: self.client.calls().wrapping_sub(before), ..PollCost::default() });
+        sections.finish(report)
     }
     async fn preflight(&self, now: DateTime<Utc>) -> Vec<Check> {
         let region = self.cfg.region.clone();
@@ -200,22 +213,34 @@ impl Provider for AliyunGlobal {
     async fn poll(&self, now: DateTime<Utc>) -> Result<SourceReport, ProviderError> {
         let before = self.client.calls();
         let mut report = SourceReport::default();
-        let mut seen = BTreeMap::new();
-        for g in &self.cfg.gtm {
-            let p = gtm::read(&self.client, &self.id, g).await?;
-            let weights = p.endpoints.iter().map(|e| (e.name.clone(), e.weight)).collect();
-            seen.insert(p.name.clone(), (g.strategy_id.clone(), weights));
-            report.policies.push(p);
+        let mut sections = Sections::new();
+        let policies = async {
+            let (mut policies, mut seen) = (Vec::new(), BTreeMap::new());
+            for g in &self.cfg.gtm {
+                let p = gtm::read(&self.client, &self.id, g).await?;
+                let weights = p.endpoints.iter().map(|e| (e.name.clone(), e.weight)).collect();
+                seen.insert(p.name.clone(), (g.strategy_id.clone(), weights));
+                policies.push(p);
+            }
+            Ok((policies, seen))
         }
-        *self.strategies.lock().unwrap_or_else(|e| e.into_inner()) = seen;
+        .await;
+        if !self.cfg.gtm.is_empty()
+            && let Some((policies, seen)) = sections.read(&[Section::Records], policies)
+        {
+            *self.strategies.lock().unwrap_or_else(|e| e.into_inner()) = seen;
+            report.policies = policies;
+        }
         if self.cfg.billing {
             let cached = self.cost.lock().unwrap_or_else(|e| e.into_inner()).clone();
             let due =
                 cached.as_ref().is_none_or(|(at, _)| (now - *at).num_seconds() >= self.cfg.cost_interval_secs as i64);
             let cost = if due {
-                let fresh = bss::month_to_date(&self.client, now).await?;
-                *self.cost.lock().unwrap_or_else(|e| e.into_inner()) = Some((now, fresh.clone()));
-                fresh
+                let fresh = sections.read(&[Section::Cost], bss::month_to_date(&self.client, now).await);
+                if let Some(fresh) = &fresh {
+                    *self.cost.lock().unwrap_or_else(|e| e.into_inner()) = Some((now, fresh.clone()));
+                }
+                fresh.unwrap_or_default()
             } else {
                 cached.map(|(_, c)| c).unwrap_or_default()
             };
@@ -223,7 +248,7 @@ impl Provider for AliyunGlobal {
         }
         report.poll_cost =
             Some(PollCost { api_calls: self.client.calls().wrapping_sub(before), ..PollCost::default() });
-        Ok(report)
+        sections.finish(report)
     }
     async fn preflight(&self, now: DateTime<Utc>) -> Vec<Check> {
         let c = &self.client;

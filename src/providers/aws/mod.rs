@@ -23,10 +23,11 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use chrono::{DateTime, Utc};
 use tokio::sync::OnceCell;
 
+use super::sections::Sections;
 use super::{Check, Provider, ProviderError, Receipt};
 use crate::actions::{Actor, Change, Plan};
 use crate::config::AwsConfig;
-use crate::model::{PollCost, Section, SectionFailure, SourceId, SourceReport};
+use crate::model::{PollCost, Section, SourceId, SourceReport};
 
 /// Route 53 and Cost Explorer live in us-east-1 whatever the estate's regions.
 const GLOBAL_REGION: &str = "us-east-1";
@@ -184,42 +185,23 @@ impl Provider for AwsRegion {
             alarms::alerts(&c.cloudwatch, &self.id, &self.region, &self.cfg.severity_tag, now),
         );
         let mut report = SourceReport::default();
-        let mut errors = Vec::new();
-        let mut fail = |report: &mut SourceReport, sections: &[Section], e: ProviderError| {
-            for s in sections {
-                report.failed.push(SectionFailure { section: *s, reason: e.to_string() });
-            }
-            errors.push(e);
-        };
-        match alarms {
-            Ok((alerts, arns)) => {
-                *self.alarm_arns.lock().unwrap_or_else(|e| e.into_inner()) = arns;
-                report.alerts = alerts;
-            }
-            Err(e) => fail(&mut report, &[Section::Alerts], e),
+        let mut sections = Sections::new();
+        if let Some((alerts, arns)) = sections.read(&[Section::Alerts], alarms) {
+            *self.alarm_arns.lock().unwrap_or_else(|e| e.into_inner()) = arns;
+            report.alerts = alerts;
         }
-        match groups {
-            Ok(groups) => {
-                // The front-door CPU is per group: without the groups there is nothing to ask for.
-                match metrics::region_figures(&c.cloudwatch, &self.region, &groups, &self.cfg, now).await {
-                    Ok(figures) => {
-                        report.metrics = figures.front_door.into_iter().collect();
-                        report.replication = figures.replication;
-                        report.poll_cost =
-                            Some(PollCost { billed_metrics: figures.billed_metrics, ..PollCost::default() });
-                    }
-                    Err(e) => fail(&mut report, &[Section::Metrics, Section::Replication], e),
-                }
-                report.groups = groups;
+        // The front-door CPU is per group: without the groups there is nothing to ask for.
+        let groups = sections.read(&[Section::Groups, Section::Metrics, Section::Replication], groups);
+        if let Some(groups) = groups {
+            let figures = metrics::region_figures(&c.cloudwatch, &self.region, &groups, &self.cfg, now).await;
+            if let Some(figures) = sections.read(&[Section::Metrics, Section::Replication], figures) {
+                report.metrics = figures.front_door.into_iter().collect();
+                report.replication = figures.replication;
+                report.poll_cost = Some(PollCost { billed_metrics: figures.billed_metrics, ..PollCost::default() });
             }
-            Err(e) => fail(&mut report, &[Section::Groups, Section::Metrics, Section::Replication], e),
+            report.groups = groups;
         }
-        // Nothing read at all: the source is stale, not partial.
-        if report.failed.len() == 4
-            && let Some(e) = errors.into_iter().next()
-        {
-            return Err(e);
-        }
+        let mut report = sections.finish(report)?;
         let mut cost = report.poll_cost.take().unwrap_or_default();
         cost.api_calls = c.calls.load(Ordering::Relaxed).wrapping_sub(calls_before);
         report.poll_cost = Some(cost);
@@ -309,54 +291,45 @@ impl Provider for AwsGlobal {
         let calls_before = c.calls.load(Ordering::Relaxed);
         let mut report = SourceReport::default();
         let mut seen = BTreeMap::new();
-        let mut records_error = None;
+        let mut sections = Sections::new();
+        let mut records = Ok(Vec::new());
         for rec in &self.cfg.records {
             match route53::policy(&c.route53, &self.id, rec).await {
                 Ok((policy, sets)) => {
-                    for (set_id, rs) in sets {
-                        seen.insert((policy.name.clone(), set_id), (rec.zone_id.clone(), rs));
+                    if let Ok(list) = &mut records {
+                        list.push((rec.zone_id.clone(), policy, sets));
                     }
-                    report.policies.push(policy);
                 }
                 Err(e) => {
-                    records_error = Some(e);
+                    records = Err(e);
                     break;
                 }
             }
         }
-        if let Some(e) = &records_error {
+        if !self.cfg.records.is_empty()
+            && let Some(list) = sections.read(&[Section::Records], records)
+        {
             // All or none of the records: a policy missing from the list would read as gone.
-            report.policies.clear();
-            report.failed.push(SectionFailure { section: Section::Records, reason: e.to_string() });
-        } else {
+            for (zone_id, policy, sets) in list {
+                for (set_id, rs) in sets {
+                    seen.insert((policy.name.clone(), set_id), (zone_id.clone(), rs));
+                }
+                report.policies.push(policy);
+            }
             *self.records.lock().unwrap_or_else(|e| e.into_inner()) = seen;
         }
 
         let cached = self.cost.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let due = cached.as_ref().is_none_or(|(at, _)| (now - *at).num_seconds() >= self.cfg.cost_interval_secs as i64);
         let cost = if due {
-            match cost::month_to_date(&c.costexplorer, now).await {
-                Ok(fresh) => {
-                    *self.cost.lock().unwrap_or_else(|e| e.into_inner()) = Some((now, fresh.clone()));
-                    Some(fresh)
-                }
-                Err(e) => {
-                    report.failed.push(SectionFailure { section: Section::Cost, reason: e.to_string() });
-                    // Neither records nor cost could be read: stale, not partial.
-                    if self.cfg.records.is_empty() || records_error.is_some() {
-                        return Err(records_error.unwrap_or(e));
-                    }
-                    None
-                }
+            let fresh = sections.read(&[Section::Cost], cost::month_to_date(&c.costexplorer, now).await);
+            if let Some(fresh) = &fresh {
+                *self.cost.lock().unwrap_or_else(|e| e.into_inner()) = Some((now, fresh.clone()));
             }
+            fresh
         } else {
             cached.map(|(_, c)| c)
         };
-        if let Some(e) = records_error
-            && !due
-        {
-            return Err(e);
-        }
         report.costs.extend(cost);
         // Cost Explorer bills $0.01 per request; two requests per read.
         let ce_reads_per_month = 30.0 * 86_400.0 / self.cfg.cost_interval_secs.max(60) as f64;
@@ -366,7 +339,7 @@ impl Provider for AwsGlobal {
             fixed_monthly_usd: ce_reads_per_month * 2.0 * 0.01,
             remaining_reads: None,
         });
-        Ok(report)
+        sections.finish(report)
     }
     async fn preflight(&self, _now: DateTime<Utc>) -> Vec<Check> {
         let c = self.clients.get().await;

@@ -31,10 +31,11 @@ pub use vmss::LroLimits;
 
 use self::arm::{Arm, ArmSettings};
 use self::traffic::EndpointRef;
+use super::sections::Sections;
 use super::{Check, Provider, ProviderError, Receipt};
 use crate::actions::{Actor, Change, Plan};
 use crate::config::{AzureConfig, subscription_of};
-use crate::model::{CloudKind, CloudMetrics, CostSnapshot, PollCost, SourceId, SourceReport};
+use crate::model::{CloudKind, CloudMetrics, CostSnapshot, PollCost, Section, SourceId, SourceReport};
 
 /// Where the credential comes from.
 #[derive(Clone)]
@@ -231,18 +232,36 @@ impl Provider for AzureSubscription {
         let calls_before = arm.meter.calls();
         let mut report = SourceReport::default();
 
-        let mut names = BTreeMap::new();
-        let mut cpus = Vec::new();
-        for id in self.mine(&self.cfg.scale_sets) {
-            let g = vmss::read(arm, &self.id, id).await?;
-            names.insert(g.name.clone(), id.clone());
-            let v = self.metrics(arm, id, &["Percentage CPU"], "average", now).await?;
-            cpus.extend(v.average.get("Percentage CPU").copied());
-            report.groups.push(g);
+        // Each section stands alone: a throttled alert list must not hide the scale sets.
+        let mut sections = Sections::new();
+        let groups = async {
+            let (mut groups, mut names, mut cpus) = (Vec::new(), BTreeMap::new(), Vec::new());
+            for id in self.mine(&self.cfg.scale_sets) {
+                let g = vmss::read(arm, &self.id, id).await?;
+                names.insert(g.name.clone(), id.clone());
+                let v = self.metrics(arm, id, &["Percentage CPU"], "average", now).await?;
+                cpus.extend(v.average.get("Percentage CPU").copied());
+                groups.push(g);
+            }
+            Ok((groups, names, cpus))
         }
-        *lock(&self.scale_sets) = names;
+        .await;
+        let mut cpus = Vec::new();
+        // Only what is configured counts as a section read: nothing to read cannot succeed.
+        let has = |ids: &[String]| self.mine(ids).next().is_some();
+        if has(&self.cfg.scale_sets)
+            && let Some((groups, names, group_cpus)) = sections.read(&[Section::Groups], groups)
+        {
+            *lock(&self.scale_sets) = names;
+            report.groups = groups;
+            cpus = group_cpus;
+        }
         let cpu = if cpus.is_empty() { 0.0 } else { cpus.iter().sum::<f64>() / cpus.len() as f64 / 100.0 };
-        report.metrics = self.front_door(arm, now, cpu).await?;
+        if (has(&self.cfg.front_doors) || has(&self.cfg.app_gateways))
+            && let Some(metrics) = sections.read(&[Section::Metrics], self.front_door(arm, now, cpu).await)
+        {
+            report.metrics = metrics;
+        }
         if report.metrics.is_empty()
             && let Some(g) = report.groups.first()
         {
@@ -256,31 +275,44 @@ impl Provider for AzureSubscription {
             });
         }
 
-        let mut seen = BTreeMap::new();
-        for id in self.mine(&self.cfg.traffic_manager_profiles) {
-            let (policy, refs) = traffic::read(arm, &self.id, id).await?;
-            for (endpoint, r) in refs {
-                seen.insert((policy.name.clone(), endpoint), r);
+        let policies = async {
+            let (mut policies, mut seen) = (Vec::new(), BTreeMap::new());
+            for id in self.mine(&self.cfg.traffic_manager_profiles) {
+                let (policy, refs) = traffic::read(arm, &self.id, id).await?;
+                for (endpoint, r) in refs {
+                    seen.insert((policy.name.clone(), endpoint), r);
+                }
+                policies.push(policy);
             }
-            report.policies.push(policy);
+            Ok((policies, seen))
         }
-        *lock(&self.endpoints) = seen;
+        .await;
+        if has(&self.cfg.traffic_manager_profiles)
+            && let Some((policies, seen)) = sections.read(&[Section::Records], policies)
+        {
+            *lock(&self.endpoints) = seen;
+            report.policies = policies;
+        }
 
         let alerts =
             alerts::list(arm, &self.id, &self.subscription, &self.cfg.resource_groups, &self.cfg.severity_map, now)
-                .await?;
-        *lock(&self.alert_ids) = alerts.iter().map(|a| a.id.clone()).collect();
-        report.alerts = alerts;
+                .await;
+        if let Some(alerts) = sections.read(&[Section::Alerts], alerts) {
+            *lock(&self.alert_ids) = alerts.iter().map(|a| a.id.clone()).collect();
+            report.alerts = alerts;
+        }
 
         let cached = lock(&self.cost).clone();
         let due = cached.as_ref().is_none_or(|(at, _)| (now - *at).num_seconds() >= self.cfg.cost_interval_secs as i64);
         let cost = if due {
-            let fresh = cost::month_to_date(arm, &self.subscription, now).await?;
-            if fresh.is_empty() {
-                log::info!("{}: Cost Management has no data for this month yet", self.id);
+            let fresh = sections.read(&[Section::Cost], cost::month_to_date(arm, &self.subscription, now).await);
+            if let Some(fresh) = &fresh {
+                if fresh.is_empty() {
+                    log::info!("{}: Cost Management has no data for this month yet", self.id);
+                }
+                *lock(&self.cost) = Some((now, fresh.clone()));
             }
-            *lock(&self.cost) = Some((now, fresh.clone()));
-            fresh
+            fresh.unwrap_or_default()
         } else {
             cached.map(|(_, c)| c).unwrap_or_default()
         };
@@ -291,7 +323,7 @@ impl Provider for AzureSubscription {
             remaining_reads: arm.meter.remaining_reads(),
             ..PollCost::default()
         });
-        Ok(report)
+        sections.finish(report)
     }
 
     async fn preflight(&self, _now: DateTime<Utc>) -> Vec<Check> {

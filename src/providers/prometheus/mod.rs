@@ -17,9 +17,10 @@ use chrono::{DateTime, Utc};
 
 use self::api::Sample;
 use super::http::HttpSource;
+use super::sections::Sections;
 use super::{Check, Provider, ProviderError};
 use crate::config::PrometheusConfig;
-use crate::model::{CloudKind, CloudMetrics, PollCost, Replication, SourceId, SourceReport, TrafficPoint};
+use crate::model::{CloudKind, CloudMetrics, PollCost, Replication, Section, SourceId, SourceReport, TrafficPoint};
 
 /// The four traffic figures, in the order they are queried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -234,8 +235,17 @@ impl Provider for PrometheusSource {
 
     async fn poll(&self, now: DateTime<Utc>) -> Result<SourceReport, ProviderError> {
         self.calls.store(0, Ordering::Relaxed);
-        let mut report = SourceReport { metrics: self.metrics().await?, ..SourceReport::default() };
-        report.replication = self.replication().await?;
+        // Figures and replication stand alone: a bad replication query keeps the traffic.
+        let mut sections = Sections::new();
+        let mut report = SourceReport::default();
+        if let Some(metrics) = sections.read(&[Section::Metrics], self.metrics().await) {
+            report.metrics = metrics;
+        }
+        if !self.cfg.replication.is_empty()
+            && let Some(replication) = sections.read(&[Section::Replication], self.replication().await)
+        {
+            report.replication = replication;
+        }
         if self.cfg.backfill_minutes > 0 && !self.backfilled.load(Ordering::Relaxed) {
             // A failed backfill costs the sparkline its past, not the poll its figures.
             match self.history(now).await {
@@ -247,7 +257,7 @@ impl Provider for PrometheusSource {
             }
         }
         report.poll_cost = Some(PollCost { api_calls: self.calls.load(Ordering::Relaxed), ..PollCost::default() });
-        Ok(report)
+        sections.finish(report)
     }
 
     async fn preflight(&self, _now: DateTime<Utc>) -> Vec<Check> {

@@ -98,7 +98,7 @@ put("azure", "metrics-error", b"\x01" + arm_body(az + "monitor-2018-01-01-GetMet
 put("azure", "cost", b"\x02" + arm_body(az + "costmanagement-2023-11-01-SubscriptionQueryGrouping.json"))
 put("azure", "traffic", b"\x03" + arm_body(az + "trafficmanager-2022-04-01-Profile-GET-WithEndpoints.json"))
 put("azure", "vmss", b"\x04" + arm_body(az + "compute-2024-11-01-VirtualMachineScaleSet_Get_WithUserData.json") + b"\x00"
-    + arm_body(az + "compute-2024-11-01-VirtualMachineScaleSet_GetInstanceView_MaximumSet_Gen.json"))
+    + arm_body(az + "compute-2024-11-01-VirtualMachineScaleSetVM_List_MinimumSet_Gen.json"))
 put("azure", "arm-error-429", b"\x11" + b'{"error":{"code":"TooManyRequests","message":"Too many requests."}}')
 
 # Alibaba Cloud: selector % 6 picks the parser, selector / 6 the status (0 = 200, 4 = 429).

@@ -1,6 +1,6 @@
 //! Azure ARM answers, one shape per selector byte: Alerts Management pages,
 //! Monitor metrics, Cost Management queries, Traffic Manager profiles, VMSS
-//! GET + instanceView, and ARM error bodies. Errors stay one line.
+//! GET + a page of its VMs with their instance views, and ARM error bodies. Errors stay one line.
 #![no_main]
 
 mod common;
@@ -24,10 +24,10 @@ fuzz_target!(|data: &[u8]| {
         2 => decode::cost_query(body, common::now()).map(drop),
         3 => decode::traffic_profile(body, &source, "/subscriptions/s/resourceGroups/r/providers/x/p").map(drop),
         4 => {
-            // GET and instanceView bodies, split at the first NUL (absent: both the same).
+            // GET and VM-list page bodies, split at the first NUL (absent: both the same).
             let at = body.iter().position(|b| *b == 0);
-            let (v, view) = at.map_or((body, body), |i| (&body[..i], &body[i + 1..]));
-            decode::scale_set(v, view, &source).map(drop)
+            let (v, vms) = at.map_or((body, body), |i| (&body[..i], &body[i + 1..]));
+            decode::scale_set(v, vms, &source).map(drop)
         }
         _ => {
             let status = ERROR_STATUSES[usize::from(sel / 6) % ERROR_STATUSES.len()];

@@ -186,7 +186,6 @@ fn states(guards: &Value) -> Vec<(String, String)> {
 /// the exit code, the arbiter guard's state, no other guard failed, and an audit
 /// line with each guard's state as the report has it.
 fn assert_attempt(a: &Attempt, arbiter: Arbiter, witness: &Witness, ctx: &str) {
-    if std::env::var("SHOW").is_ok() { eprintln!("{ctx} {arbiter:?} {}", serde_json::to_string(&a.report["guards"]).unwrap()); eprintln!("reason {:?}", a.report["reason"]); }
     let r = &a.report;
     let ctx = format!("{ctx} {arbiter:?}: {r:#}\n{}", a.stderr);
     let failed: Vec<String> = states(&r["guards"]).into_iter().filter(|(_, s)| s == "failed").map(|(k, _)| k).collect();
@@ -244,6 +243,34 @@ fn moved(weights: &BTreeMap<String, u32>, from: &str, to: &str) -> BTreeMap<Stri
     out
 }
 
+/// `after` is `before` with 10 % of the total weight moved from the answers in
+/// `from` to those in `to`, each answer giving or taking its part in proportion to
+/// its weight (rounded either way), the rest untouched.
+fn assert_moved(before: &BTreeMap<String, u32>, after: &BTreeMap<String, u32>, from: &[&str], to: &[&str], ctx: &str) {
+    let total: u32 = before.values().sum();
+    let step = ((f64::from(total) * 0.10).round() as u32).max(1);
+    assert_eq!(after.values().sum::<u32>(), total, "{ctx}: the total weight stays {total}: {after:?}");
+    for (ids, sign) in [(from, -1i64), (to, 1)] {
+        let held: u32 = ids.iter().map(|id| before[*id]).sum();
+        let mut sum = 0;
+        for id in ids {
+            let delta = (i64::from(after[*id]) - i64::from(before[*id])) * sign;
+            let exact = f64::from(step) * f64::from(before[*id]) / f64::from(held);
+            assert!(
+                delta >= exact.floor() as i64 && delta <= exact.ceil() as i64,
+                "{ctx}: {id} moved {delta}, its part of {step} is {exact:.2}: {before:?} → {after:?}"
+            );
+            sum += delta;
+        }
+        assert_eq!(sum, i64::from(step), "{ctx}: {step} moved: {before:?} → {after:?}");
+    }
+    for (id, w) in before {
+        if !from.contains(&id.as_str()) && !to.contains(&id.as_str()) {
+            assert_eq!(after[id], *w, "{ctx}: {id} untouched");
+        }
+    }
+}
+
 // ---- AWS: Route 53 in moto ---------------------------------------------------
 
 /// The weighted record's answers by set identifier, read with boto3 (not opsdeck's
@@ -286,7 +313,7 @@ async fn route53_failover_runs_on_a_healthy_estate_and_the_arbiter_decides() {
         let truth: BTreeMap<String, u32> = estate.answers.iter().map(|a| (a.id.clone(), a.weight)).collect();
         let mut weights = boto3_weights(&moto.url(), &zone).await;
         assert_eq!(weights, truth, "seed {seed}: moto holds the generated record");
-        let (aws_id, azure_id) = (estate.answers[0].id.clone(), "azure-weu".to_string());
+        let aws_ids: Vec<&str> = estate.answers.iter().filter(|a| a.cloud == "aws").map(|a| a.id.as_str()).collect();
         let witness = Witness::start();
         let sources = estate.config_toml(&moto.url(), &zone, "aws-estate");
         for arbiter in ATTEMPTS {
@@ -299,9 +326,9 @@ async fn route53_failover_runs_on_a_healthy_estate_and_the_arbiter_decides() {
             assert_attempt(&a, arbiter, &witness, &ctx);
             let now = boto3_weights(&moto.url(), &zone).await;
             if arbiter.runs() {
-                weights = moved(&weights, &azure_id, &aws_id);
-                assert_eq!(now, weights, "{ctx} {arbiter:?}: the write landed as planned");
+                assert_moved(&weights, &now, &["azure-weu"], &aws_ids, &format!("{ctx} {arbiter:?}"));
                 assert!(a.report["request_id"].as_str().is_some_and(|id| !id.is_empty()), "{ctx}");
+                weights = now;
             } else {
                 assert_eq!(now, weights, "{ctx} {arbiter:?}: nothing was written");
             }
@@ -469,4 +496,37 @@ async fn gtm_failover_runs_on_a_healthy_estate_and_the_arbiter_decides() {
         }
     }
     assert!(directions.contains(&"aws") && directions.contains(&"aliyun"), "both ways: {directions:?}");
+}
+
+/// The guards are not a rubber stamp: a GTM strategy whose default pool is
+/// NOT_AVAILABLE (AUTO has switched to the failover pool) is no place to fail over
+/// to, witness or not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gtm_failover_to_an_unavailable_pool_is_refused_by_target_health() {
+    let env = [
+        ("ALIBABA_CLOUD_ACCESS_KEY_ID", KEY_ID.to_string()),
+        ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", KEY_SECRET.to_string()),
+    ];
+    let now = chrono::Utc::now();
+    let down = |e: &AliEstate| !e.default_available() && e.weights["failover"] == 1;
+    let seeds: Vec<u64> = (0..200).filter(|s| down(&AliEstate::generate(*s, now))).take(2).collect();
+    assert_eq!(seeds.len(), 2, "the generator makes strategies answering from failover, default down");
+    for seed in seeds {
+        let estate = Arc::new(AliEstate::generate(seed, now));
+        let servers = estate.serve();
+        let witness = Witness::start();
+        let config = aliyun_config(&estate, &servers) + &Arbiter::Up.toml(&witness);
+        let a = failover(&config, "aws", "aliyun", &env).await;
+        let ctx = format!("aliyun seed {seed}: {:#}", a.report);
+        assert_eq!((a.code, a.report["outcome"].as_str()), (Some(3), Some("refused")), "{ctx}");
+        assert_eq!(guard(&a.report, "healthy")["state"], "failed", "{ctx}");
+        assert_eq!(guard(&a.report, "arbiter")["state"], "passed", "{ctx}");
+        assert!(a.report["reason"].as_str().is_some_and(|r| r.contains("default is DOWN")), "{ctx}");
+        assert_eq!(states(&a.audit[0]["guards"]), states(&a.report["guards"]), "{ctx}");
+        let writes: usize = servers.iter().map(|s| s.seen_action("SetDnsGtmAccessMode").len()).sum();
+        assert_eq!(writes, 0, "{ctx}: nothing was written");
+        for s in &servers {
+            s.stop();
+        }
+    }
 }

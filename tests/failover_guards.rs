@@ -85,7 +85,8 @@ fn answer_ok(mut conn: TcpStream) {
             Ok(n) => head.extend_from_slice(&buf[..n]),
         }
     }
-    let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+    let _ = conn
+        .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
 }
 
 /// How the arbiter is set up for one attempt.
@@ -215,10 +216,18 @@ fn assert_attempt(a: &Attempt, arbiter: Arbiter, witness: &Witness, ctx: &str) {
         assert!(reason.contains("arbiter reachable is unknown and required"), "{ctx}");
     }
     if arbiter.runs() {
-        assert_eq!((a.code, r["outcome"].as_str(), r["exit_code"].as_u64()), (Some(0), Some("executed"), Some(0)), "{ctx}");
+        assert_eq!(
+            (a.code, r["outcome"].as_str(), r["exit_code"].as_u64()),
+            (Some(0), Some("executed"), Some(0)),
+            "{ctx}"
+        );
         assert!(r["forced"].is_null(), "{ctx}");
     } else {
-        assert_eq!((a.code, r["outcome"].as_str(), r["exit_code"].as_u64()), (Some(3), Some("refused"), Some(3)), "{ctx}");
+        assert_eq!(
+            (a.code, r["outcome"].as_str(), r["exit_code"].as_u64()),
+            (Some(3), Some("refused"), Some(3)),
+            "{ctx}"
+        );
     }
     // One audit line, with every guard's state.
     assert_eq!(a.audit.len(), 1, "{ctx}");

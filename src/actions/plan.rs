@@ -288,9 +288,11 @@ fn apportion(amount: u32, weights: &[u32]) -> Vec<u32> {
         return vec![];
     }
     let total: u64 = weights.iter().map(|w| u64::from(*w)).sum();
-    let shares: Vec<u64> = if total == 0 { vec![1; weights.len()] } else { weights.iter().map(|w| u64::from(*w)).collect() };
+    let shares: Vec<u64> =
+        if total == 0 { vec![1; weights.len()] } else { weights.iter().map(|w| u64::from(*w)).collect() };
     let sum: u64 = shares.iter().sum();
-    let exact: Vec<(u64, u64)> = shares.iter().map(|s| (u64::from(amount) * s / sum, u64::from(amount) * s % sum)).collect();
+    let exact: Vec<(u64, u64)> =
+        shares.iter().map(|s| (u64::from(amount) * s / sum, u64::from(amount) * s % sum)).collect();
     let mut parts: Vec<u32> = exact.iter().map(|(q, _)| u32::try_from(*q).unwrap_or(u32::MAX)).collect();
     let short = amount.saturating_sub(parts.iter().sum());
     let mut order: Vec<usize> = (0..parts.len()).collect();

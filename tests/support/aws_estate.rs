@@ -14,7 +14,7 @@ pub struct Rng(u64);
 
 impl Rng {
     pub fn new(seed: u64) -> Rng {
-        Rng(seed ^ 0xA115_EED5_0F_A11E)
+        Rng(seed ^ 0x00A1_15EE_D50F_A11E)
     }
     pub fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);

@@ -354,6 +354,7 @@ impl Estate {
     /// subscription) in place of the generated ones: an AWS answer and an Azure
     /// answer, both enabled and Online, the AWS one holding enough weight that 10 %
     /// of the total can move off it. What a failover from AWS to Azure needs.
+    #[allow(dead_code)] // tests/failover_guards.rs only
     pub fn with_failover_profile(mut self) -> Estate {
         let mut r = Rng::new(self.seed ^ 0xFA11_0FE5);
         for s in &mut self.subs {
@@ -712,8 +713,11 @@ pub struct EstateArm {
     index: BTreeMap<String, Resource>,
     /// Endpoint `properties` PATCHed so far, merged into later reads of the
     /// profile as Traffic Manager would.
-    patched: std::sync::Mutex<BTreeMap<(usize, usize, usize), serde_json::Map<String, Value>>>,
+    patched: std::sync::Mutex<BTreeMap<(usize, usize, usize), Patch>>,
 }
+
+/// The `properties` an endpoint PATCH set.
+type Patch = serde_json::Map<String, Value>;
 
 impl EstateArm {
     /// Which page `req` asks for (`$skiptoken` / `ctoken`), from 0.

@@ -163,10 +163,18 @@ fn gaining(plan: &Plan, fleet: &Fleet) -> Vec<(CloudKind, f64, f64)> {
             _ => None,
         })
         .collect();
-    shares_after(plan, fleet)
-        .into_iter()
-        .filter(|(cloud, before, after)| after > before || weight_up.contains(cloud))
-        .collect()
+    // Per cloud, not per answer: a cloud with an answer in each region is judged once.
+    let mut per_cloud: Vec<(CloudKind, f64, f64)> = Vec::new();
+    for (cloud, before, after) in shares_after(plan, fleet) {
+        match per_cloud.iter_mut().find(|(c, _, _)| *c == cloud) {
+            Some((_, b, a)) => {
+                *b += before;
+                *a += after;
+            }
+            None => per_cloud.push((cloud, before, after)),
+        }
+    }
+    per_cloud.into_iter().filter(|(cloud, before, after)| after > before || weight_up.contains(cloud)).collect()
 }
 
 /// No guard refuses.
@@ -665,5 +673,45 @@ mod tests {
         let rpo = r.iter().find(|g| g.key == GuardKey::Rpo).expect("rpo");
         assert_eq!(rpo.state, GuardState::Passed, "{rpo:?}");
         assert!(rpo.detail.contains("holds the primary of orders"), "{rpo:?}");
+    }
+
+    #[test]
+    fn a_cloud_with_an_answer_per_region_moves_as_a_whole_and_is_judged_once() {
+        let mut f = estate();
+        // Route 53 with one AWS answer per region, and one Azure answer.
+        let answer = |name: &str, cloud, weight| Endpoint {
+            name: name.into(),
+            cloud,
+            target: String::new(),
+            weight,
+            health: Health::Ok,
+            check: String::new(),
+        };
+        f.policies[0].endpoints = vec![
+            answer("aws-use1", CloudKind::Aws, 60),
+            answer("aws-euw1", CloudKind::Aws, 30),
+            answer("azure-weu", CloudKind::Azure, 10),
+        ];
+        let intent = Intent::Shift { from: CloudKind::Azure, to: CloudKind::Aws, percent: Some(10.0) };
+        let p = plan(&intent, &f).expect("plan");
+        let after: Vec<(&str, u32)> = p
+            .changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::Weight { endpoint, after, .. } => Some((endpoint.as_str(), *after)),
+                _ => None,
+            })
+            .collect();
+        // 10 of 100 leave Azure; AWS's answers take them 2 : 1, as they hold 60 : 30.
+        assert_eq!(after, vec![("aws-use1", 67), ("aws-euw1", 33), ("azure-weu", 0)]);
+        let r = check(&p, &f, &GuardContext { now: t0(), in_flight: &[], require: &[] });
+        let keys: Vec<GuardKey> = r.iter().map(|g| g.key).collect();
+        assert_eq!(keys.iter().filter(|k| **k == GuardKey::Healthy).count(), 1, "{r:?}");
+        // A fresh read showing each answer at its own new weight confirms the plan.
+        assert!(!p.is_reflected_in(&f));
+        for (e, (_, w)) in f.policies[0].endpoints.iter_mut().zip(&after) {
+            e.weight = *w;
+        }
+        assert!(p.is_reflected_in(&f));
     }
 }

@@ -90,12 +90,13 @@ impl Plan {
     /// Whether a fresh read of the estate shows every planned "after".
     pub fn is_reflected_in(&self, fleet: &Fleet) -> bool {
         self.changes.iter().all(|c| match c {
-            Change::Weight { policy, cloud, after, .. } => fleet
+            // Each answer by its own name: a cloud may have several (one per region).
+            Change::Weight { policy, cloud, endpoint, after, .. } => fleet
                 .policies
                 .iter()
                 .filter(|p| &p.name == policy)
                 .flat_map(|p| p.endpoints.iter())
-                .filter(|e| e.cloud == *cloud)
+                .filter(|e| e.cloud == *cloud && &e.name == endpoint)
                 .all(|e| e.weight == *after),
             Change::Capacity { cloud, group, after, .. } => {
                 fleet.groups.iter().any(|g| g.cloud == *cloud && &g.name == group && g.desired == *after)
@@ -159,19 +160,26 @@ pub fn plan(intent: &Intent, fleet: &Fleet) -> Result<Plan, String> {
                     moved.max(1)
                 }
             };
+            // The moved weight leaves the source cloud's answers and reaches the
+            // target's in proportion to what each holds, so the cloud as a whole moves
+            // by the percent asked however many answers (regions) it has.
+            let of = |cloud: CloudKind| -> Vec<usize> {
+                policy.endpoints.iter().enumerate().filter(|(_, e)| e.cloud == cloud).map(|(i, _)| i).collect()
+            };
+            let (from_ix, to_ix) = (of(*from), of(*to));
+            let w = |ix: &[usize]| ix.iter().map(|i| policy.endpoints[*i].weight).collect::<Vec<u32>>();
+            let mut delta = vec![0i64; policy.endpoints.len()];
+            for (i, d) in from_ix.iter().zip(apportion(moved, &w(&from_ix))) {
+                delta[*i] -= i64::from(d);
+            }
+            for (i, d) in to_ix.iter().zip(apportion(moved, &w(&to_ix))) {
+                delta[*i] += i64::from(d);
+            }
             weights_plan(
                 intent,
                 policy,
                 to.slug(),
-                |cloud, w| {
-                    if cloud == *from {
-                        w - moved.min(w)
-                    } else if cloud == *to {
-                        w + moved
-                    } else {
-                        w
-                    }
-                },
+                |i, e| u32::try_from((i64::from(e.weight) + delta[i]).max(0)).unwrap_or(e.weight),
                 fleet,
             )
         }
@@ -181,7 +189,7 @@ pub fn plan(intent: &Intent, fleet: &Fleet) -> Result<Plan, String> {
             if others == 0 {
                 return Err(format!("draining {} would leave {} with no weighted answer", cloud.label(), policy.name));
             }
-            weights_plan(intent, policy, cloud.slug(), |c, w| if c == *cloud { 0 } else { w }, fleet)
+            weights_plan(intent, policy, cloud.slug(), |_, e| if e.cloud == *cloud { 0 } else { e.weight }, fleet)
         }
         Intent::SetWeights { policy: name, weights } => {
             let policy = fleet
@@ -196,7 +204,7 @@ pub fn plan(intent: &Intent, fleet: &Fleet) -> Result<Plan, String> {
                 intent,
                 policy,
                 &policy.name.clone(),
-                |c, w| weights.iter().find(|(wc, _)| *wc == c).map_or(w, |(_, nw)| *nw),
+                |_, e| weights.iter().find(|(wc, _)| *wc == e.cloud).map_or(e.weight, |(_, nw)| *nw),
                 fleet,
             )
         }
@@ -273,17 +281,39 @@ fn weight_of(policy: &TrafficPolicy, cloud: CloudKind) -> u32 {
     policy.endpoints.iter().filter(|e| e.cloud == cloud).map(|e| e.weight).sum()
 }
 
-/// A plan that changes the weights of `policy` by `new_weight(cloud, old)`.
+/// `amount` split over `weights` in proportion (largest remainders get the
+/// rounding; evenly when all are 0). The parts add up to `amount`.
+fn apportion(amount: u32, weights: &[u32]) -> Vec<u32> {
+    if weights.is_empty() {
+        return vec![];
+    }
+    let total: u64 = weights.iter().map(|w| u64::from(*w)).sum();
+    let shares: Vec<u64> =
+        if total == 0 { vec![1; weights.len()] } else { weights.iter().map(|w| u64::from(*w)).collect() };
+    let sum: u64 = shares.iter().sum();
+    let exact: Vec<(u64, u64)> =
+        shares.iter().map(|s| (u64::from(amount) * s / sum, u64::from(amount) * s % sum)).collect();
+    let mut parts: Vec<u32> = exact.iter().map(|(q, _)| u32::try_from(*q).unwrap_or(u32::MAX)).collect();
+    let short = amount.saturating_sub(parts.iter().sum());
+    let mut order: Vec<usize> = (0..parts.len()).collect();
+    order.sort_by(|a, b| exact[*b].1.cmp(&exact[*a].1).then(a.cmp(b)));
+    for i in order.into_iter().take(short as usize) {
+        parts[i] += 1;
+    }
+    parts
+}
+
+/// A plan that changes the weights of `policy` by `new_weight(index, endpoint)`.
 fn weights_plan(
     intent: &Intent,
     policy: &TrafficPolicy,
     target: &str,
-    new_weight: impl Fn(CloudKind, u32) -> u32,
+    new_weight: impl Fn(usize, &crate::model::Endpoint) -> u32,
     fleet: &Fleet,
 ) -> Result<Plan, String> {
     let mut after = policy.clone();
-    for e in &mut after.endpoints {
-        e.weight = new_weight(e.cloud, e.weight);
+    for (i, e) in after.endpoints.iter_mut().enumerate() {
+        e.weight = new_weight(i, &policy.endpoints[i]);
     }
     let (before_shares, after_shares) = (policy.shares(), after.shares());
     let changes: Vec<Change> = policy
@@ -325,9 +355,9 @@ pub fn shares_after(plan: &Plan, fleet: &Fleet) -> Vec<(CloudKind, f64, f64)> {
             };
             let mut after = p.clone();
             for e in &mut after.endpoints {
-                if let Some(Change::Weight { after: w, .. }) =
-                    plan.changes.iter().find(|ch| matches!(ch, Change::Weight { cloud, .. } if *cloud == e.cloud))
-                {
+                if let Some(Change::Weight { after: w, .. }) = plan.changes.iter().find(
+                    |ch| matches!(ch, Change::Weight { cloud, endpoint, .. } if *cloud == e.cloud && *endpoint == e.name),
+                ) {
                     e.weight = *w;
                 }
             }

@@ -137,6 +137,8 @@ pub struct Estate {
     strategy: Value,
     instance_status: Value,
     bill: Value,
+    /// The access mode last set by SetDnsGtmAccessMode, which later reads show.
+    access_mode: std::sync::Mutex<Option<String>>,
 }
 
 /// A count as the API may send it: a number, or (when `strings`) sometimes its text.
@@ -160,6 +162,43 @@ impl Estate {
             instance_status: serde_json::from_str(&fixture("alidns-2015-01-09-DescribeDnsGtmInstanceStatus.sdk.json"))
                 .expect("fixture"),
             bill,
+            access_mode: std::sync::Mutex::default(),
+        }
+    }
+
+    /// Whether the strategy's default address pool group is AVAILABLE (a failover
+    /// back to it is then one to a healthy cloud).
+    pub fn default_available(&self) -> bool {
+        self.strategy["DefaultAddrPoolGroupStatus"] == "AVAILABLE"
+    }
+
+    /// The strategy as it reads now: the generated one, with a mode set since.
+    fn strategy_now(&self) -> Value {
+        let mut s = self.strategy.clone();
+        if let Some(mode) = self.access_mode.lock().expect("mode").clone() {
+            // AUTO answers from the default group while it is available.
+            let effective = match mode.as_str() {
+                "AUTO" if self.default_available() => "DEFAULT",
+                "AUTO" => "FAILOVER",
+                m => m,
+            };
+            s["AccessMode"] = json!(mode);
+            s["EffectiveAddrPoolGroupType"] = json!(effective);
+        }
+        s
+    }
+
+    /// SetDnsGtmAccessMode on the estate's strategy, as alidns answers it.
+    fn set_access_mode(&self, req: &Seen) -> (u16, String) {
+        if req.param("StrategyId") != Some(GTM_STRATEGY) {
+            return (400, r#"{"Code":"InvalidStrategyId","Message":"no such strategy"}"#.into());
+        }
+        match req.param("AccessMode") {
+            Some(m @ ("DEFAULT" | "FAILOVER" | "AUTO")) => {
+                *self.access_mode.lock().expect("mode") = Some(m.to_string());
+                (200, format!(r#"{{"RequestId":"gtm-mode-{}"}}"#, m.to_ascii_lowercase()))
+            }
+            _ => (400, r#"{"Code":"InvalidAccessMode","Message":"AccessMode is invalid"}"#.into()),
         }
     }
 
@@ -198,7 +237,8 @@ impl Estate {
                 (200, r.ess_page(req).to_string())
             }
             "DescribeAlertLogList" => (200, r.cms_page(req).to_string()),
-            "DescribeDnsGtmAccessStrategy" if global => (200, self.strategy.to_string()),
+            "DescribeDnsGtmAccessStrategy" if global => (200, self.strategy_now().to_string()),
+            "SetDnsGtmAccessMode" if global => self.set_access_mode(req),
             "DescribeDnsGtmInstanceStatus" if global => (200, self.instance_status.to_string()),
             "QueryBillOverview" if global => (200, self.bill.to_string()),
             other => (404, format!(r#"{{"Code":"InvalidAction.NotFound","Message":"{other} in region {region}"}}"#)),

@@ -350,6 +350,47 @@ impl Estate {
         }
     }
 
+    /// The estate with one weighted Traffic Manager profile (in the first
+    /// subscription) in place of the generated ones: an AWS answer and an Azure
+    /// answer, both enabled and Online, the AWS one holding enough weight that 10 %
+    /// of the total can move off it. What a failover from AWS to Azure needs.
+    #[allow(dead_code)] // tests/failover_guards.rs only
+    pub fn with_failover_profile(mut self) -> Estate {
+        let mut r = Rng::new(self.seed ^ 0xFA11_0FE5);
+        for s in &mut self.subs {
+            s.profiles.clear();
+        }
+        let endpoint = |name: &str, target: &str, weight: u32| EndpointTruth {
+            name: name.into(),
+            target: target.into(),
+            enabled: true,
+            weight,
+            priority: 1,
+            monitor: Some("Online"),
+        };
+        let mut endpoints = vec![
+            endpoint("aws-東-east", "shop-east.elb.amazonaws.com", r.range(100, 600) as u32),
+            endpoint("azure-weu-ñ", "web.cloudapp.azure.com", r.range(1, 500) as u32),
+        ];
+        if r.chance(50) {
+            endpoints.swap(0, 1);
+        }
+        for (p, e) in endpoints.iter_mut().enumerate() {
+            e.priority = p as u32 + 1;
+        }
+        let sub = self.subs[0].id.clone();
+        self.subs[0].profiles.push(ProfileTruth {
+            id: format!(
+                "/subscriptions/{sub}/resourceGroups/rg-dns/providers/Microsoft.Network/trafficmanagerprofiles/tm-failover"
+            ),
+            fqdn: "shop-failover.trafficmanager.net".into(),
+            weighted: true,
+            ttl: r.range(10, 300) as u32,
+            endpoints,
+        });
+        self
+    }
+
     /// The config for one source holding every subscription of the estate.
     pub fn config_toml(&self, base: &str, name: &str) -> String {
         let q = |v: Vec<&String>| v.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", ");
@@ -457,6 +498,12 @@ impl Estate {
             }
             for (k, p) in s.profiles.iter().enumerate() {
                 out.insert(p.id.to_lowercase(), Resource::Profile(si, k));
+                for (n, e) in p.endpoints.iter().enumerate() {
+                    out.insert(
+                        format!("{}/externalendpoints/{}", p.id, e.name).to_lowercase(),
+                        Resource::Endpoint(si, k, n),
+                    );
+                }
             }
         }
         out
@@ -487,6 +534,8 @@ enum Resource {
     SetView(usize, usize),
     Metrics(usize, usize),
     Profile(usize, usize),
+    /// One external endpoint of a profile: PATCHed by a failover.
+    Endpoint(usize, usize, usize),
 }
 
 // ---- the real API shapes ---------------------------------------------------
@@ -662,7 +711,13 @@ fn decode_path(p: &str) -> String {
 pub struct EstateArm {
     estate: Arc<Estate>,
     index: BTreeMap<String, Resource>,
+    /// Endpoint `properties` PATCHed so far, merged into later reads of the
+    /// profile as Traffic Manager would.
+    patched: std::sync::Mutex<BTreeMap<(usize, usize, usize), Patch>>,
 }
+
+/// The `properties` an endpoint PATCH set.
+type Patch = serde_json::Map<String, Value>;
 
 impl EstateArm {
     /// Which page `req` asks for (`$skiptoken` / `ctoken`), from 0.
@@ -765,7 +820,40 @@ impl EstateArm {
                 json!({"cost": 0, "interval": "PT1M", "value": [], "namespace": "Microsoft.Compute/virtualMachineScaleSets",
                     "resourceregion": e.subs[s].sets[k].location}),
             ),
-            ("GET", Resource::Profile(s, k)) if want("2022-04-01") => ok(profile_json(&e.subs[s].profiles[k])),
+            ("GET", Resource::Profile(s, k)) if want("2022-04-01") => {
+                let mut body = profile_json(&e.subs[s].profiles[k]);
+                let patched = self.patched.lock().expect("patched");
+                if let Some(eps) = body["properties"]["endpoints"].as_array_mut() {
+                    for (n, ep) in eps.iter_mut().enumerate() {
+                        for (key, v) in patched.get(&(s, k, n)).into_iter().flatten() {
+                            ep["properties"][key] = v.clone();
+                        }
+                    }
+                }
+                ok(body)
+            }
+            ("PATCH", Resource::Endpoint(s, k, n)) if want("2022-04-01") => {
+                let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+                let Some(props) = body["properties"].as_object() else {
+                    return arm_error(400, "BadRequest", "the body has no properties");
+                };
+                // Traffic Manager weights are 1..1000.
+                if props.get("weight").is_some_and(|w| !w.as_u64().is_some_and(|w| (1..=1000).contains(&w))) {
+                    return arm_error(400, "BadRequest", "weight must be between 1 and 1000");
+                }
+                let mut patched = self.patched.lock().expect("patched");
+                let entry = patched.entry((s, k, n)).or_default();
+                for (key, v) in props {
+                    entry.insert(key.clone(), v.clone());
+                }
+                let p = &e.subs[s].profiles[k];
+                let ep = &profile_json(p)["properties"]["endpoints"][n];
+                let mut answer = ep.clone();
+                for (key, v) in entry.iter() {
+                    answer["properties"][key] = v.clone();
+                }
+                ok(answer).insert_header("x-ms-request-id", format!("tm-patch-{s}-{k}-{n}").as_str())
+            }
             ("GET", Resource::Alerts(s)) => {
                 let sub = &e.subs[s];
                 let page = Self::page_of(req, "ctoken");
@@ -837,7 +925,8 @@ impl Respond for EstateArm {
 /// `https://` URLs through a plain-HTTP transport or a TLS front).
 pub async fn serve(estate: &Estate) -> MockServer {
     let server = MockServer::start().await;
-    let responder = EstateArm { index: estate.index(), estate: Arc::new(estate.clone()) };
+    let responder =
+        EstateArm { index: estate.index(), estate: Arc::new(estate.clone()), patched: std::sync::Mutex::default() };
     Mock::given(wiremock::matchers::any()).respond_with(responder).named("estate ARM").mount(&server).await;
     server
 }

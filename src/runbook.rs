@@ -24,7 +24,7 @@ pub mod exit {
 }
 
 /// Bump when the JSON below changes incompatibly.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 pub struct Request {
     pub intent: Intent,

@@ -31,7 +31,7 @@ fn dry_run_prints_plan_and_guardrails_and_changes_nothing() {
     let out = opsdeck(home.path(), &["failover", "aws", "azure", "--percent", "10", "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
-    assert_eq!(report["schema"], 1);
+    assert_eq!(report["schema"], 2);
     assert_eq!(report["outcome"], "dry_run");
     assert_eq!(report["target"], "azure");
     assert_eq!(report["changes"].as_array().map(Vec::len), Some(2));

@@ -90,6 +90,7 @@ async fn generated_estates_read_as_generated() {
     let sdk = library_sdk(&moto).await;
     let (mut regions, mut groups, mut zero, mut degraded, mut paged, mut alarms, mut acked, mut endpoints) =
         (0, 0, 0, 0, 0, 0, 0, 0);
+    let mut cost_paged = 0;
     for seed in LIBRARY_SEEDS {
         let estate = Estate::generate(seed);
         let planted = estate.plant(&moto).await;
@@ -112,16 +113,24 @@ async fn generated_estates_read_as_generated() {
             acked += r.alarms.iter().filter(|a| a.shown_state() == Some("acked")).count();
         }
         endpoints += estate.policies.iter().map(|p| p.endpoints.len()).sum::<usize>();
+        cost_paged += usize::from(estate.cost_pages > 1);
     }
     eprintln!(
         "{} seeds: {regions} regions, {groups} groups ({zero} scaled to zero, {degraded} degraded, {paged} regions \
-         paged), {alarms} alarms ({acked} acknowledged), {endpoints} DNS answers",
+         paged), {alarms} alarms ({acked} acknowledged), {endpoints} DNS answers, {cost_paged} months in pages",
         LIBRARY_SEEDS.end - LIBRARY_SEEDS.start
     );
     // The generator covered what it is for.
     assert!(
-        regions >= 24 && zero >= 10 && degraded >= 3 && paged >= 2 && alarms >= 150 && acked >= 5 && endpoints >= 25,
-        "{regions} {zero} {degraded} {paged} {alarms} {acked} {endpoints}"
+        regions >= 24
+            && zero >= 10
+            && degraded >= 3
+            && paged >= 2
+            && alarms >= 150
+            && acked >= 5
+            && endpoints >= 25
+            && cost_paged >= 2,
+        "{regions} {zero} {degraded} {paged} {alarms} {acked} {endpoints} {cost_paged}"
     );
 }
 
@@ -214,6 +223,7 @@ fn quiet_estate() -> Estate {
         policies: vec![],
         filler_records: vec![],
         cost: vec![],
+        cost_pages: 1,
     }
 }
 

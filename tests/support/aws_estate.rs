@@ -243,8 +243,10 @@ pub struct Estate {
     pub zones: Vec<String>,
     pub policies: Vec<PolicyTruth>,
     pub filler_records: Vec<String>,
-    /// Cost Explorer month: service → amount in cents (USD).
-    pub cost: Vec<(String, u64)>,
+    /// Cost Explorer month: service → amount in cents (USD); a refund is negative.
+    pub cost: Vec<(String, i64)>,
+    /// How many GetCostAndUsage pages the month comes in (NextPageToken).
+    pub cost_pages: usize,
 }
 
 impl Estate {
@@ -268,8 +270,17 @@ impl Estate {
         let filler_records =
             (0..r.range(0, 8)).map(|i| format!("{}{i}", r.pick(&["a", "www", "shop-old", "zz"]))).collect();
         let n_services = r.range(0, 7) as usize;
-        let cost = SERVICES[..n_services].iter().map(|s| (s.to_string(), r.below(500_000) + 1)).collect();
-        Estate { seed, regions, asg_tag, severity_tag, zones, policies, filler_records, cost }
+        let cost: Vec<(String, i64)> = SERVICES[..n_services]
+            .iter()
+            .map(|s| {
+                let cents = r.below(500_000) as i64 + 1;
+                (s.to_string(), if r.chance(10) { -cents / 100 } else { cents })
+            })
+            .collect();
+        // Cost Explorer pages its groups: a month may come in several answers.
+        let cost_pages =
+            if cost.len() >= 2 && r.chance(40) { r.range(2, cost.len().min(3) as u32) as usize } else { 1 };
+        Estate { seed, regions, asg_tag, severity_tag, zones, policies, filler_records, cost, cost_pages }
     }
 
     fn region(r: &mut Rng, name: &str, zones: &[&str; 3], paged: bool) -> RegionTruth {
@@ -384,6 +395,8 @@ impl Estate {
         let sdk = sdk_for(&moto.url(), "us-east-1").await;
         let zone_ids = plant_records(&sdk, self).await;
         if !self.cost.is_empty() {
+            // moto hands each new distinct request the next queued answer: the first
+            // page to the first request, the next to the one carrying its token.
             moto.post_json("/moto-api/static/ce/cost-and-usage-results", &self.cost_results().to_string());
         }
         Planted { zone_ids, placement }
@@ -391,17 +404,29 @@ impl Estate {
 
     fn cost_results(&self) -> Value {
         let now = Utc::now().date_naive();
-        let groups: Vec<Value> = self
+        let per_page = self.cost.len().div_ceil(self.cost_pages);
+        let pages: Vec<Value> = self
             .cost
-            .iter()
-            .map(|(s, cents)| {
-                json!({"Keys": [s], "Metrics": {"UnblendedCost": {"Amount": cents_text(*cents), "Unit": "USD"}}})
+            .chunks(per_page)
+            .enumerate()
+            .map(|(k, lines)| {
+                let groups: Vec<Value> = lines
+                    .iter()
+                    .map(|(s, cents)| {
+                        json!({"Keys": [s], "Metrics": {"UnblendedCost": {"Amount": cents_text(*cents), "Unit": "USD"}}})
+                    })
+                    .collect();
+                let mut page = json!({"ResultsByTime": [{
+                    "TimePeriod": {"Start": now.format("%Y-%m-01").to_string(), "End": now.format("%Y-%m-%d").to_string()},
+                    "Total": {}, "Groups": groups, "Estimated": true,
+                }], "DimensionValueAttributes": []});
+                if (k + 1) * per_page < self.cost.len() {
+                    page["NextPageToken"] = json!(format!("page-{}", k + 2));
+                }
+                page
             })
             .collect();
-        json!({"results": [{"ResultsByTime": [{
-            "TimePeriod": {"Start": now.format("%Y-%m-01").to_string(), "End": now.format("%Y-%m-%d").to_string()},
-            "Total": {}, "Groups": groups, "Estimated": true,
-        }]}]})
+        json!({ "results": pages })
     }
 
     // ---- configuration ------------------------------------------------------
@@ -571,8 +596,9 @@ impl Estate {
     }
 }
 
-fn cents_text(cents: u64) -> String {
-    format!("{}.{:02}", cents / 100, cents % 100)
+fn cents_text(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    format!("{sign}{}.{:02}", cents.unsigned_abs() / 100, cents.unsigned_abs() % 100)
 }
 
 fn cloud_kind(slug: &str) -> opsdeck::model::CloudKind {

@@ -90,7 +90,7 @@ async fn generated_estates_read_as_generated() {
     let sdk = library_sdk(&moto).await;
     let (mut regions, mut groups, mut zero, mut degraded, mut paged, mut alarms, mut acked, mut endpoints) =
         (0, 0, 0, 0, 0, 0, 0, 0);
-    let mut cost_paged = 0;
+    let (mut cost_paged, mut composite) = (0, 0);
     for seed in LIBRARY_SEEDS {
         let estate = Estate::generate(seed);
         let planted = estate.plant(&moto).await;
@@ -111,13 +111,14 @@ async fn generated_estates_read_as_generated() {
             paged += usize::from(r.groups.len() > 50);
             alarms += r.alarms.len();
             acked += r.alarms.iter().filter(|a| a.shown_state() == Some("acked")).count();
+            composite += r.alarms.iter().filter(|a| a.composite && a.shown_state().is_some()).count();
         }
         endpoints += estate.policies.iter().map(|p| p.endpoints.len()).sum::<usize>();
         cost_paged += usize::from(estate.cost_pages > 1);
     }
     eprintln!(
         "{} seeds: {regions} regions, {groups} groups ({zero} scaled to zero, {degraded} degraded, {paged} regions \
-         paged), {alarms} alarms ({acked} acknowledged), {endpoints} DNS answers, {cost_paged} months in pages",
+         paged), {alarms} alarms ({acked} acknowledged, {composite} composite alarms firing), {endpoints} DNS answers, {cost_paged} months in pages",
         LIBRARY_SEEDS.end - LIBRARY_SEEDS.start
     );
     // The generator covered what it is for.
@@ -129,8 +130,9 @@ async fn generated_estates_read_as_generated() {
             && alarms >= 150
             && acked >= 5
             && endpoints >= 25
-            && cost_paged >= 2,
-        "{regions} {zero} {degraded} {paged} {alarms} {acked} {endpoints} {cost_paged}"
+            && cost_paged >= 2
+            && composite >= 5,
+        "{regions} {zero} {degraded} {paged} {alarms} {acked} {endpoints} {cost_paged} {composite}"
     );
 }
 
@@ -209,6 +211,7 @@ fn quiet_estate() -> Estate {
         severity_tag: None,
         ack: Ack::None,
         group: Some("pago-ñ-api".into()),
+        composite: false,
     };
     Estate {
         seed: 0,

@@ -187,8 +187,6 @@ pub struct AlarmTruth {
     pub severity_tag: Option<String>,
     pub ack: Ack,
     pub group: Option<String>,
-    /// A composite alarm (a rule over other alarms) rather than a metric alarm.
-    pub composite: bool,
 }
 
 impl AlarmTruth {
@@ -336,9 +334,7 @@ impl Estate {
                     _ => Ack::None,
                 };
                 let group = (!groups.is_empty() && r.chance(70)).then(|| r.pick(&groups).name.clone());
-                // Composite alarms come after the metric alarms their rules name.
-                let composite = i > 0 && r.chance(15);
-                AlarmTruth { name, state, severity_tag, ack, group, composite }
+                AlarmTruth { name, state, severity_tag, ack, group }
             })
             .collect();
         RegionTruth { name: name.to_string(), groups, alarms }
@@ -393,7 +389,7 @@ impl Estate {
         for region in &self.regions {
             let sdk = sdk_for(&moto.url(), &region.name).await;
             plant_groups(&sdk, region).await;
-            plant_alarms(moto, &sdk, region, &self.severity_tag).await;
+            plant_alarms(&sdk, region, &self.severity_tag).await;
             placement.extend(read_placement(&sdk, &region.name).await);
         }
         let sdk = sdk_for(&moto.url(), "us-east-1").await;
@@ -728,10 +724,10 @@ async fn read_placement(
     out
 }
 
-async fn plant_alarms(moto: &Moto, sdk: &aws_config::SdkConfig, region: &RegionTruth, severity_tag: &str) {
+async fn plant_alarms(sdk: &aws_config::SdkConfig, region: &RegionTruth, severity_tag: &str) {
     let cw = aws_sdk_cloudwatch::Client::new(sdk);
     let now: DateTime<Utc> = Utc::now();
-    for (i, a) in region.alarms.iter().enumerate() {
+    for a in &region.alarms {
         let mut tags = Vec::new();
         if let Some(v) = &a.severity_tag {
             tags.push(Tag::builder().key(severity_tag).value(v).build());
@@ -752,12 +748,22 @@ async fn plant_alarms(moto: &Moto, sdk: &aws_config::SdkConfig, region: &RegionT
             Ack::Active { until } => tags.extend(ack_tags(until.then(|| now + Duration::hours(2)))),
             Ack::Expired => tags.extend(ack_tags(Some(now - Duration::minutes(30)))),
         }
-        if a.composite {
-            let rule = format!("ALARM(\"{}\") OR ALARM(\"{}\")", region.alarms[0].name, region.alarms[i - 1].name);
-            put_composite_alarm(moto, &region.name, &a.name, &rule, &tags);
-        } else {
-            put_metric_alarm(&cw, a, tags).await;
+        let mut put = cw
+            .put_metric_alarm()
+            .alarm_name(&a.name)
+            .namespace("AWS/EC2")
+            .metric_name("CPUUtilization")
+            .statistic(Statistic::Average)
+            .period(60)
+            .evaluation_periods(1)
+            .threshold(80.0)
+            .comparison_operator(ComparisonOperator::GreaterThanThreshold)
+            .alarm_actions("arn:aws:sns:us-east-1:123456789012:oncall")
+            .set_tags((!tags.is_empty()).then_some(tags));
+        if let Some(g) = &a.group {
+            put = put.dimensions(Dimension::builder().name("AutoScalingGroupName").value(g).build());
         }
+        put.send().await.unwrap_or_else(|e| panic!("alarm {}: {e:?}", a.name));
         let state = match a.state {
             AlarmState::Alarm => StateValue::Alarm,
             AlarmState::Insufficient => StateValue::InsufficientData,
@@ -771,69 +777,6 @@ async fn plant_alarms(moto: &Moto, sdk: &aws_config::SdkConfig, region: &RegionT
             .await
             .expect("alarm state");
     }
-}
-
-async fn put_metric_alarm(cw: &aws_sdk_cloudwatch::Client, a: &AlarmTruth, tags: Vec<Tag>) {
-    let mut put = cw
-        .put_metric_alarm()
-        .alarm_name(&a.name)
-        .namespace("AWS/EC2")
-        .metric_name("CPUUtilization")
-        .statistic(Statistic::Average)
-        .period(60)
-        .evaluation_periods(1)
-        .threshold(80.0)
-        .comparison_operator(ComparisonOperator::GreaterThanThreshold)
-        .alarm_actions("arn:aws:sns:us-east-1:123456789012:oncall")
-        .set_tags((!tags.is_empty()).then_some(tags));
-    if let Some(g) = &a.group {
-        put = put.dimensions(Dimension::builder().name("AutoScalingGroupName").value(g).build());
-    }
-    put.send().await.unwrap_or_else(|e| panic!("alarm {}: {e:?}", a.name));
-}
-
-/// PutCompositeAlarm is not served by moto 5.2.5 (HTTP 500); its PutMetricAlarm
-/// stores an alarm with an `AlarmRule` as a composite alarm, and DescribeAlarms
-/// then lists it under CompositeAlarms. The SDK's PutMetricAlarm has no rule, so
-/// this one call is a hand-made Query request (moto does not check signatures).
-fn put_composite_alarm(moto: &Moto, region: &str, name: &str, rule: &str, tags: &[Tag]) {
-    let mut form = vec![
-        ("Action".to_string(), "PutMetricAlarm".to_string()),
-        ("Version".into(), "2010-08-01".into()),
-        ("AlarmName".into(), name.to_string()),
-        ("AlarmRule".into(), rule.to_string()),
-        ("AlarmActions.member.1".into(), "arn:aws:sns:us-east-1:123456789012:oncall".into()),
-    ];
-    for (n, t) in tags.iter().enumerate() {
-        form.push((format!("Tags.member.{}.Key", n + 1), t.key().unwrap_or_default().to_string()));
-        form.push((format!("Tags.member.{}.Value", n + 1), t.value().unwrap_or_default().to_string()));
-    }
-    let body: Vec<String> = form.iter().map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v))).collect();
-    let auth = format!(
-        "AWS4-HMAC-SHA256 Credential=testing/20260101/{region}/monitoring/aws4_request, SignedHeaders=host, Signature=0"
-    );
-    let body = body.join("&");
-    use std::io::{Read, Write};
-    let mut conn = std::net::TcpStream::connect(("127.0.0.1", moto.port)).expect("connect to moto");
-    let req = format!(
-        "POST / HTTP/1.1\r\nHost: monitoring.{region}.amazonaws.com\r\nAuthorization: {auth}\r\n\
-         Content-Type: application/x-www-form-urlencoded; charset=utf-8\r\nContent-Length: {}\r\n\
-         Connection: close\r\n\r\n{body}",
-        body.len()
-    );
-    conn.write_all(req.as_bytes()).expect("write");
-    let mut resp = String::new();
-    conn.read_to_string(&mut resp).expect("read");
-    assert!(resp.starts_with("HTTP/1.1 200") || resp.starts_with("HTTP/1.0 200"), "composite alarm {name}: {resp}");
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 async fn plant_records(sdk: &aws_config::SdkConfig, e: &Estate) -> Vec<String> {

@@ -258,7 +258,7 @@ impl Estate {
             .map(|i| {
                 let (name, zones) = REGIONS[(first + i) % REGIONS.len()];
                 // Every fifth seed, one region holds more groups than one page.
-                let paged = seed % 5 == 0 && i == 0;
+                let paged = seed.is_multiple_of(5) && i == 0;
                 Estate::region(&mut r, name, &zones, paged)
             })
             .collect();
@@ -301,7 +301,7 @@ impl Estate {
                 let mut gz: Vec<String> = (0..n_zones).map(|k| zones[(start + k) % 3].clone()).collect();
                 gz.sort();
                 let tags = match r.below(6) {
-                    0 | 1 | 2 => vec![(ASG_TAG.0.to_string(), ASG_TAG.1.to_string())],
+                    0..=2 => vec![(ASG_TAG.0.to_string(), ASG_TAG.1.to_string())],
                     3 => vec![(ASG_TAG.0.to_string(), ASG_TAG.1.to_lowercase())],
                     4 => vec![("Team".to_string(), "payments".to_string()), ("Environment".into(), "Prod".into())],
                     _ => vec![],
@@ -609,11 +609,14 @@ fn cloud_kind(slug: &str) -> opsdeck::model::CloudKind {
     }
 }
 
+/// (region, group) → per instance (zone, in service, healthy).
+pub type Placement = BTreeMap<(String, String), Vec<(String, bool, bool)>>;
+
 /// What moto decided while planting.
 pub struct Planted {
     pub zone_ids: Vec<String>,
     /// (region, group) → per instance (zone, in service, healthy).
-    pub placement: BTreeMap<(String, String), Vec<(String, bool, bool)>>,
+    pub placement: Placement,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -702,12 +705,9 @@ async fn plant_groups(sdk: &aws_config::SdkConfig, region: &RegionTruth) {
 }
 
 /// Where moto put each instance, through an API opsdeck does not read.
-async fn read_placement(
-    sdk: &aws_config::SdkConfig,
-    region: &str,
-) -> BTreeMap<(String, String), Vec<(String, bool, bool)>> {
+async fn read_placement(sdk: &aws_config::SdkConfig, region: &str) -> Placement {
     let asg = aws_sdk_autoscaling::Client::new(sdk);
-    let mut out: BTreeMap<(String, String), Vec<(String, bool, bool)>> = BTreeMap::new();
+    let mut out = Placement::new();
     let mut pages = asg.describe_auto_scaling_instances().into_paginator().send();
     while let Some(page) = pages.next().await {
         for i in page.expect("instances").auto_scaling_instances() {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_cloudwatch::Client;
 use aws_sdk_cloudwatch::operation::RequestId;
-use aws_sdk_cloudwatch::types::{StateValue, Tag};
+use aws_sdk_cloudwatch::types::{AlarmType, CompositeAlarm, MetricAlarm, StateValue, Tag};
 use chrono::{DateTime, Duration, Utc};
 
 use super::{sdk_error, to_chrono};
@@ -47,7 +47,57 @@ fn severity_from_tag(v: &str) -> Option<Severity> {
     }
 }
 
+/// What an alert needs of an alarm, metric or composite.
+struct AlarmView<'a> {
+    name: &'a str,
+    arn: Option<&'a str>,
+    state: Option<&'a StateValue>,
+    reason: Option<&'a str>,
+    updated: Option<&'a aws_sdk_cloudwatch::primitives::DateTime>,
+    first_action: Option<&'a String>,
+    /// What the alarm watches, in words.
+    resource: String,
+}
+
+impl<'a> AlarmView<'a> {
+    fn metric(a: &'a MetricAlarm, region: &str) -> Option<AlarmView<'a>> {
+        let resource = a
+            .dimensions()
+            .iter()
+            .filter_map(|d| Some(format!("{}={}", d.name()?, d.value()?)))
+            .collect::<Vec<_>>()
+            .join(",");
+        Some(AlarmView {
+            name: a.alarm_name()?,
+            arn: a.alarm_arn(),
+            state: a.state_value(),
+            reason: a.state_reason(),
+            updated: a.state_updated_timestamp(),
+            first_action: a.alarm_actions().first(),
+            resource: if resource.is_empty() { a.namespace().unwrap_or(region).to_string() } else { resource },
+        })
+    }
+
+    fn composite(a: &'a CompositeAlarm) -> Option<AlarmView<'a>> {
+        Some(AlarmView {
+            name: a.alarm_name()?,
+            arn: a.alarm_arn(),
+            state: a.state_value(),
+            reason: a.state_reason(),
+            updated: a.state_updated_timestamp(),
+            first_action: a.alarm_actions().first(),
+            // The rule names the alarms it combines; it may be long.
+            resource: match a.alarm_rule() {
+                Some(rule) => format!("composite: {}", rule.chars().take(160).collect::<String>()),
+                None => "composite alarm".into(),
+            },
+        })
+    }
+}
+
 /// Alarms in ALARM state as alerts, and the name → ARN map of every alarm.
+/// Composite alarms are alarms too (often the very ones that page): DescribeAlarms
+/// returns them only when asked for.
 pub async fn alerts(
     client: &Client,
     source: &SourceId,
@@ -57,19 +107,29 @@ pub async fn alerts(
 ) -> Result<(Vec<Alert>, BTreeMap<String, String>), ProviderError> {
     let mut out = Vec::new();
     let mut arns = BTreeMap::new();
-    let mut pages = client.describe_alarms().into_paginator().send();
+    let mut pages = client
+        .describe_alarms()
+        .alarm_types(AlarmType::MetricAlarm)
+        .alarm_types(AlarmType::CompositeAlarm)
+        .into_paginator()
+        .send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| sdk_error("DescribeAlarms", e))?;
-        for a in page.metric_alarms() {
-            let Some(name) = a.alarm_name() else { continue };
-            if let Some(arn) = a.alarm_arn() {
+        let views = page
+            .metric_alarms()
+            .iter()
+            .filter_map(|a| AlarmView::metric(a, region))
+            .chain(page.composite_alarms().iter().filter_map(AlarmView::composite));
+        for a in views {
+            let name = a.name;
+            if let Some(arn) = a.arn {
                 arns.insert(name.to_string(), arn.to_string());
             }
-            if a.state_value() != Some(&StateValue::Alarm) {
+            if a.state != Some(&StateValue::Alarm) {
                 continue;
             }
             // Tags are read for firing alarms only: one call each, and there are few.
-            let tags: BTreeMap<String, String> = match a.alarm_arn() {
+            let tags: BTreeMap<String, String> = match a.arn {
                 Some(arn) => client
                     .list_tags_for_resource()
                     .resource_arn(arn)
@@ -97,25 +157,19 @@ pub async fn alerts(
                 },
                 _ => AlertState::Firing,
             };
-            let resource = a
-                .dimensions()
-                .iter()
-                .filter_map(|d| Some(format!("{}={}", d.name()?, d.value()?)))
-                .collect::<Vec<_>>()
-                .join(",");
             out.push(Alert {
                 id: name.to_string(),
                 source: source.clone(),
                 cloud: Some(CloudKind::Aws),
                 severity,
-                title: match a.state_reason() {
+                title: match a.reason {
                     Some(reason) => format!("{name}: {reason}"),
                     None => name.to_string(),
                 },
-                resource: if resource.is_empty() { a.namespace().unwrap_or(region).to_string() } else { resource },
-                started_at: a.state_updated_timestamp().and_then(to_chrono).unwrap_or(now),
+                resource: a.resource,
+                started_at: a.updated.and_then(to_chrono).unwrap_or(now),
                 state,
-                route: a.alarm_actions().first().cloned().unwrap_or_default(),
+                route: a.first_action.cloned().unwrap_or_default(),
                 // The alarm's tags are its labels; opsdeck's own ack bookkeeping is shown as the state.
                 labels: tags.into_iter().filter(|(k, _)| !k.starts_with("opsdeck:")).collect(),
             });

@@ -16,32 +16,49 @@ fn interval(start: NaiveDate, end: NaiveDate) -> Result<DateInterval, ProviderEr
         .map_err(|e| ProviderError::BadResponse(format!("date interval: {e}")))
 }
 
+/// Pages of one month's GetCostAndUsage read at most (a loop guard; a month by
+/// service is one or two pages).
+const MAX_PAGES: usize = 50;
+
 pub async fn month_to_date(client: &Client, now: DateTime<Utc>) -> Result<CostSnapshot, ProviderError> {
     let today = now.date_naive();
     let (first, next_month) = crate::model::cost::month_bounds(today);
     // Cost Explorer's end date is exclusive: up to and including today.
     let tomorrow = today + Duration::days(1);
-    let resp = client
-        .get_cost_and_usage()
-        .time_period(interval(first, tomorrow)?)
-        .granularity(Granularity::Monthly)
-        .metrics("UnblendedCost")
-        .group_by(GroupDefinition::builder().r#type(GroupDefinitionType::Dimension).key("SERVICE").build())
-        .send()
-        .await
-        .map_err(|e| sdk_error("GetCostAndUsage", e))?;
     let mut currency = String::from("USD");
     let mut totals = crate::model::cost::ServiceTotals::default();
-    for r in resp.results_by_time() {
-        for g in r.groups() {
-            let service = g.keys().first().cloned().unwrap_or_else(|| "unknown".into());
-            let Some(m) = g.metrics().and_then(|m| m.get("UnblendedCost")) else { continue };
-            let amount: f64 = m.amount().and_then(|a| a.parse().ok()).unwrap_or(0.0);
-            if let Some(u) = m.unit() {
-                currency = u.to_string();
+    // Cost Explorer pages its groups (NextPageToken): every page is part of the month.
+    let mut token: Option<String> = None;
+    for _ in 0..MAX_PAGES {
+        let resp = client
+            .get_cost_and_usage()
+            .time_period(interval(first, tomorrow)?)
+            .granularity(Granularity::Monthly)
+            .metrics("UnblendedCost")
+            .group_by(GroupDefinition::builder().r#type(GroupDefinitionType::Dimension).key("SERVICE").build())
+            .set_next_page_token(token.take())
+            .send()
+            .await
+            .map_err(|e| sdk_error("GetCostAndUsage", e))?;
+        for r in resp.results_by_time() {
+            for g in r.groups() {
+                let service = g.keys().first().cloned().unwrap_or_else(|| "unknown".into());
+                let Some(m) = g.metrics().and_then(|m| m.get("UnblendedCost")) else { continue };
+                let amount: f64 = m.amount().and_then(|a| a.parse().ok()).unwrap_or(0.0);
+                if let Some(u) = m.unit() {
+                    currency = u.to_string();
+                }
+                totals.add(service, amount);
             }
-            totals.add(service, amount);
         }
+        match resp.next_page_token().filter(|t| !t.is_empty()) {
+            Some(t) => token = Some(t.to_string()),
+            None => break,
+        }
+    }
+    if token.is_some() {
+        // A month cut short would read as a smaller bill: say so instead.
+        return Err(ProviderError::BadResponse(format!("GetCostAndUsage: more than {MAX_PAGES} pages")));
     }
     let (by_service, mtd) = totals.finish();
     // The forecast needs a future interval; on the last day of the month there is none.

@@ -87,7 +87,8 @@ pub async fn policy(
             .unwrap_or_default();
         let (health, check) = match rs.health_check_id() {
             Some(id) => health_of(client, id).await?,
-            None => (Health::Ok, "no health check".to_string()),
+            // Route 53 always answers it, but nothing says it is healthy: unknown.
+            None => (Health::Unknown, "no health check (Route 53 always answers it)".to_string()),
         };
         ttl = ttl.max(rs.ttl().unwrap_or(60));
         endpoints.push(Endpoint {

@@ -78,8 +78,8 @@ pub fn recovery_estimate_secs(ttl: u32, interval: u32, tolerated: u32) -> u32 {
 fn health_of(monitor: Option<&str>) -> Health {
     match monitor.map(str::to_ascii_lowercase).as_deref() {
         Some("online") => Health::Ok,
-        // Unmonitored endpoints are always served.
-        Some("unmonitored") => Health::Ok,
+        // Unmonitored endpoints are always served, but nothing checks them: unknown.
+        Some("unmonitored") => Health::Unknown,
         Some("degraded" | "disabled" | "inactive" | "stopped") => Health::Down,
         _ => Health::Unknown,
     }

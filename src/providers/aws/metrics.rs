@@ -83,6 +83,15 @@ fn newest(times: &[AwsTime], values: &[f64]) -> Option<f64> {
     times.iter().zip(values).max_by_key(|(t, _)| (t.secs(), t.subsec_nanos())).map(|(_, v)| *v)
 }
 
+/// The load balancer's 5xx share. CloudWatch has no HTTPCode_Target_5XX_Count
+/// datapoint for a minute without a 5xx, so with the request count reported a
+/// missing 5xx count is none; without requests (or with none counted) the share
+/// is unknown.
+fn error_rate(requests: Option<f64>, errors: Option<f64>) -> Option<f64> {
+    let requests = requests.filter(|r| *r > 0.0)?;
+    Some((errors.unwrap_or(0.0) / requests).clamp(0.0, 1.0))
+}
+
 /// The region's front-door figures: CPU of its groups and, when a load balancer is
 /// configured, its request rate, p95 response time and 5xx rate; and how many
 /// metrics were requested (GetMetricData is billed per metric).
@@ -172,16 +181,31 @@ pub async fn region_figures(
         }
     }
     let cpus: Vec<f64> = (0..groups.len()).filter_map(|i| v.get(&format!("cpu{i}")).copied()).collect();
-    let cpu = if cpus.is_empty() { 0.0 } else { cpus.iter().sum::<f64>() / cpus.len() as f64 / 100.0 };
-    let requests = v.get("lbreq").copied().unwrap_or(0.0);
-    let errors = v.get("lb5xx").copied().unwrap_or(0.0);
+    let cpu = (!cpus.is_empty()).then(|| cpus.iter().sum::<f64>() / cpus.len() as f64 / 100.0);
+    let requests = v.get("lbreq").copied();
     let front_door = (!groups.is_empty() || load_balancer.is_some()).then(|| CloudMetrics {
         cloud: CloudKind::Aws,
         region: region.to_string(),
-        rps: requests / f64::from(PERIOD),
-        p95_ms: v.get("lbp95").copied().unwrap_or(0.0) * 1000.0,
-        error_rate: if requests > 0.0 { (errors / requests).clamp(0.0, 1.0) } else { 0.0 },
+        // No load balancer configured, or no datapoint: the figure is unknown.
+        rps: requests.map(|r| r / f64::from(PERIOD)),
+        p95_ms: v.get("lbp95").map(|s| s * 1000.0),
+        error_rate: error_rate(requests, v.get("lb5xx").copied()),
         cpu,
     });
     Ok(RegionFigures { front_door, replication, billed_metrics: billed })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_5xx_share_needs_a_request_count_and_reads_a_missing_5xx_count_as_none() {
+        assert_eq!(error_rate(Some(200.0), Some(10.0)), Some(0.05));
+        // The 5xx count is published only when nonzero.
+        assert_eq!(error_rate(Some(200.0), None), Some(0.0));
+        // No request count (no load balancer, no datapoint) or none counted: unknown.
+        assert_eq!(error_rate(None, Some(10.0)), None);
+        assert_eq!(error_rate(Some(0.0), None), None);
+    }
 }

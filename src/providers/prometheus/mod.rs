@@ -142,19 +142,21 @@ impl PrometheusSource {
         for f in Figure::ALL {
             let samples = self.query(f.name(), &query_for(&self.cfg, f)).await?;
             for ((cloud, region), v) in self.by_place(f, samples)? {
+                // A figure whose query returned no series for this place stays None.
                 let m = places.entry((cloud, region.clone())).or_insert_with(|| CloudMetrics {
                     cloud,
                     region,
-                    rps: 0.0,
-                    p95_ms: 0.0,
-                    error_rate: 0.0,
-                    cpu: 0.0,
+                    rps: None,
+                    p95_ms: None,
+                    error_rate: None,
+                    cpu: None,
                 });
                 match f {
-                    Figure::Rps => m.rps = v,
-                    Figure::P95Ms => m.p95_ms = v,
-                    Figure::ErrorRate => m.error_rate = v,
-                    Figure::Cpu => m.cpu = v,
+                    Figure::Rps => m.rps = Some(v),
+                    Figure::P95Ms => m.p95_ms = Some(v),
+                    Figure::ErrorRate => m.error_rate = Some(v),
+                    // The query gives percent (config and default alike); the model holds 0..1.
+                    Figure::Cpu => m.cpu = Some(v / 100.0),
                 }
             }
         }
@@ -203,16 +205,16 @@ impl PrometheusSource {
             for s in series {
                 let Some(cloud) = self.cloud_of(&s.labels) else { continue };
                 for (at, v) in s.points {
-                    let p = points.entry((cloud, at)).or_insert(TrafficPoint {
-                        at,
-                        rps: 0.0,
-                        p95_ms: 0.0,
-                        error_rate: 0.0,
-                    });
+                    // NaN (e.g. a quantile over no traffic) is no sample, not a value.
+                    if !v.is_finite() {
+                        continue;
+                    }
+                    // An instant a figure has no sample for keeps that figure unknown.
+                    let p = points.entry((cloud, at)).or_insert(TrafficPoint::unreported(at));
                     match f {
-                        Figure::Rps => p.rps += v,
-                        Figure::P95Ms => p.p95_ms = p.p95_ms.max(v),
-                        _ => p.error_rate = p.error_rate.max(v),
+                        Figure::Rps => p.add(Some(v), None, None),
+                        Figure::P95Ms => p.add(None, Some(v), None),
+                        _ => p.add(None, None, Some(v)),
                     }
                 }
             }

@@ -382,11 +382,15 @@ async fn faults_make_the_source_stale_with_a_reason_and_nothing_else_breaks() {
     let mut no_p95 = with("shop_ok");
     no_p95.queries.p95_ms = Some("shop_missing".into());
     no_p95.backfill_minutes = 5;
-    let r = poll(&PrometheusSource::new("prom", &no_p95, TIMEOUT).expect("source")).await.expect("poll");
+    // (A fresh source backfills on its first poll; the range must reach past a scrape.)
+    let r = eventually(20, "a backfilled poll", || async {
+        let fresh = PrometheusSource::new("prom", &no_p95, TIMEOUT).expect("source");
+        poll(&fresh).await.ok().filter(|r| !r.history.is_empty())
+    })
+    .await;
     assert_eq!(r.metrics.len(), 1, "{r:?}");
     let m = &r.metrics[0];
     assert_eq!((m.rps, m.p95_ms, m.error_rate, m.cpu), (Some(7.0), None, Some(7.0), Some(0.07)), "{m:?}");
-    assert!(!r.history.is_empty(), "backfilled");
     assert!(r.history.iter().all(|(_, p)| p.rps == Some(7.0) && p.p95_ms.is_none()), "{:?}", r.history);
 
     let err = |cfg: PrometheusConfig| async move {

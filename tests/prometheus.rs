@@ -45,19 +45,26 @@ fn actor() -> Actor {
 /// Counters and a histogram per cloud as the common HTTP exporters expose them,
 /// `n` scaling the counters so two pushes make a rate. Error share per cloud:
 /// aws 5 %, azure 1 %, aliyun 20 %; 90 % of requests under 100 ms, all under 250 ms.
+/// AWS has a second region, eu-west-1, that never answered a 5xx: it has no
+/// 5xx-coded series at all, as a clean service exports none.
 fn exporter_text(n: u64) -> String {
     let mut t = String::from(
         "# TYPE http_requests_total counter\n# TYPE http_request_duration_seconds histogram\n\
          # TYPE shop_cpu_percent gauge\n# TYPE shop_error_ratio gauge\n# TYPE shop_db_replication_lag_seconds gauge\n",
     );
-    for (cloud, region, err_pct, cpu) in
-        [("aws", "us-east-1", 5, 41.5), ("azure", "westeurope", 1, 63.0), ("aliyun", "cn-hangzhou", 20, 12.25)]
-    {
+    for (cloud, region, err_pct, cpu) in [
+        ("aws", "us-east-1", 5, 41.5),
+        ("aws", "eu-west-1", 0, 20.0),
+        ("azure", "westeurope", 1, 63.0),
+        ("aliyun", "cn-hangzhou", 20, 12.25),
+    ] {
         let total = 1000 * n;
         let errors = total * err_pct / 100;
         let l = format!("cloud=\"{cloud}\",region=\"{region}\"");
         t += &format!("http_requests_total{{{l},code=\"200\"}} {}\n", total - errors);
-        t += &format!("http_requests_total{{{l},code=\"503\"}} {errors}\n");
+        if errors > 0 {
+            t += &format!("http_requests_total{{{l},code=\"503\"}} {errors}\n");
+        }
         t += &format!("http_request_duration_seconds_bucket{{{l},le=\"0.1\"}} {}\n", total * 9 / 10);
         t += &format!("http_request_duration_seconds_bucket{{{l},le=\"0.25\"}} {total}\n");
         t += &format!("http_request_duration_seconds_bucket{{{l},le=\"+Inf\"}} {total}\n");
@@ -125,11 +132,12 @@ async fn pushed_metrics_become_figures_and_a_fired_rule_becomes_an_alert() {
 
     let cfg = prom_config(&prom);
     let probe = PrometheusSource::new("prom", &cfg, TIMEOUT).expect("source");
-    let report = eventually(30, "rates for three clouds", || async {
-        poll(&probe).await.ok().filter(|r| r.metrics.len() == 3 && r.metrics.iter().all(|m| m.rps > Some(0.0)))
+    let report = eventually(30, "rates for four places", || async {
+        poll(&probe).await.ok().filter(|r| r.metrics.len() == 4 && r.metrics.iter().all(|m| m.rps > Some(0.0)))
     })
     .await;
-    let m = |c: CloudKind| report.metrics.iter().find(|m| m.cloud == c).expect("cloud").clone();
+    let m =
+        |c: CloudKind| report.metrics.iter().find(|m| m.cloud == c && m.region != "eu-west-1").expect("cloud").clone();
     let aws = m(CloudKind::Aws);
     assert_eq!(aws.region, "us-east-1");
     // Both counters are sampled at the same scrapes, so the ratios are exact.
@@ -137,6 +145,9 @@ async fn pushed_metrics_become_figures_and_a_fired_rule_becomes_an_alert() {
     assert!(near(aws.error_rate, 0.05, 1e-9), "{aws:?}");
     assert!(near(m(CloudKind::Azure).error_rate, 0.01, 1e-9));
     assert!(near(m(CloudKind::Aliyun).error_rate, 0.20, 1e-9));
+    // A region serving requests with no 5xx series at all: a measured 0, not unknown.
+    let clean = report.metrics.iter().find(|m| m.region == "eu-west-1").expect("eu-west-1");
+    assert_eq!(clean.error_rate, Some(0.0), "{clean:?}");
     // 95th percentile: 90 % ≤ 100 ms, the rest ≤ 250 ms → 100 + 150 × (95-90)/(100-90) = 175 ms.
     assert!(near(aws.p95_ms, 175.0, 1e-6), "{aws:?}");
     // The CPU query gives percent; the model holds a fraction.

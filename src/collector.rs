@@ -250,7 +250,11 @@ pub fn absorb(
     (report, partial)
 }
 
-/// Append one point per cloud in the report to the bounded history.
+/// Append one point per cloud in the report to the bounded history: its regions'
+/// requests summed, latency and error rate the worst region's. A figure no region
+/// reported stays None in the point, and the Traffic pane draws that poll as a gap
+/// (unknown), never as a fall to zero; a cloud whose regions reported none of
+/// them still gets its point, so the gap shows that the poll happened.
 pub fn record_history(history: &mut BTreeMap<CloudKind, TrafficHistory>, report: &SourceReport, at: DateTime<Utc>) {
     // Backfilled points only extend a series forward: older ones than it holds are dropped.
     for (cloud, p) in &report.history {
@@ -259,13 +263,14 @@ pub fn record_history(history: &mut BTreeMap<CloudKind, TrafficHistory>, report:
             series.push(*p);
         }
     }
+    // One point per cloud: pushed per region, a second region's point would replace
+    // the first's (same instant) instead of adding to it.
+    let mut now: BTreeMap<CloudKind, TrafficPoint> = BTreeMap::new();
     for m in &report.metrics {
-        history.entry(m.cloud).or_default().push(TrafficPoint {
-            at,
-            rps: m.rps,
-            p95_ms: m.p95_ms,
-            error_rate: m.error_rate,
-        });
+        now.entry(m.cloud).or_insert_with(|| TrafficPoint::unreported(at)).add(m.rps, m.p95_ms, m.error_rate);
+    }
+    for (cloud, p) in now {
+        history.entry(cloud).or_default().push(p);
     }
 }
 
@@ -338,17 +343,17 @@ mod tests {
         let t0 = DateTime::from_timestamp(1_800_000_000, 0).expect("time");
         let point = |secs: i64, rps: f64| TrafficPoint {
             at: t0 + chrono::Duration::seconds(secs),
-            rps,
-            p95_ms: 0.0,
-            error_rate: 0.0,
+            rps: Some(rps),
+            p95_ms: None,
+            error_rate: None,
         };
         let metrics = |rps: f64| CloudMetrics {
             cloud: CloudKind::Aws,
             region: "r".into(),
-            rps,
-            p95_ms: 0.0,
-            error_rate: 0.0,
-            cpu: 0.0,
+            rps: Some(rps),
+            p95_ms: None,
+            error_rate: None,
+            cpu: None,
         };
         let mut history = BTreeMap::new();
         let report = SourceReport {
@@ -357,12 +362,44 @@ mod tests {
             ..SourceReport::default()
         };
         record_history(&mut history, &report, t0);
-        let rps: Vec<f64> = history[&CloudKind::Aws].points().map(|p| p.rps).collect();
-        assert_eq!(rps, vec![1.0, 2.0, 9.0]);
+        let rps: Vec<Option<f64>> = history[&CloudKind::Aws].points().map(|p| p.rps).collect();
+        assert_eq!(rps, vec![Some(1.0), Some(2.0), Some(9.0)]);
         // A later report carrying the same backfill again adds only the live point.
         record_history(&mut history, &report, t0 + chrono::Duration::seconds(5));
-        let rps: Vec<f64> = history[&CloudKind::Aws].points().map(|p| p.rps).collect();
-        assert_eq!(rps, vec![1.0, 2.0, 9.0, 9.0]);
+        let rps: Vec<Option<f64>> = history[&CloudKind::Aws].points().map(|p| p.rps).collect();
+        assert_eq!(rps, vec![Some(1.0), Some(2.0), Some(9.0), Some(9.0)]);
+    }
+
+    #[test]
+    fn a_point_sums_the_regions_and_keeps_unreported_figures_unknown() {
+        use crate::model::{CloudMetrics, TrafficPoint};
+        let t0 = DateTime::from_timestamp(1_800_000_000, 0).expect("time");
+        let region = |cloud, region: &str, rps, p95_ms, cpu| CloudMetrics {
+            cloud,
+            region: region.into(),
+            rps,
+            p95_ms,
+            error_rate: None,
+            cpu,
+        };
+        let report = SourceReport {
+            metrics: vec![
+                region(CloudKind::Aws, "us-east-1", Some(300.0), Some(120.0), Some(0.4)),
+                region(CloudKind::Aws, "eu-west-1", Some(100.0), None, None),
+                // A region that reports only CPU (no load balancer configured).
+                region(CloudKind::Azure, "westeurope", None, None, Some(0.3)),
+            ],
+            ..SourceReport::default()
+        };
+        let mut history = BTreeMap::new();
+        record_history(&mut history, &report, t0);
+        let points = |c: CloudKind| history[&c].points().copied().collect::<Vec<_>>();
+        assert_eq!(
+            points(CloudKind::Aws),
+            vec![TrafficPoint { at: t0, rps: Some(400.0), p95_ms: Some(120.0), error_rate: None }]
+        );
+        // The poll happened and said nothing of traffic: a gap, not a zero.
+        assert_eq!(points(CloudKind::Azure), vec![TrafficPoint::unreported(t0)]);
     }
 
     #[test]

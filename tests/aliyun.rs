@@ -151,10 +151,10 @@ async fn a_full_poll_reads_every_api_into_the_report() {
         vec![CloudMetrics {
             cloud: CloudKind::Aliyun,
             region: "cn-qingdao".into(),
-            rps: 99.35,
-            p95_ms: 99.35,
-            error_rate: 1.0,
-            cpu: 99.35 / 100.0,
+            rps: Some(99.35),
+            p95_ms: Some(99.35),
+            error_rate: Some(1.0),
+            cpu: Some(99.35 / 100.0),
         }]
     );
     assert_eq!(
@@ -236,6 +236,47 @@ async fn a_full_poll_reads_every_api_into_the_report() {
     global.poll(now() + chrono::Duration::seconds(60)).await.expect("second poll");
     assert_eq!(server.seen_action("QueryBillOverview").len(), 1);
     assert_v3_shape(&server.seen());
+}
+
+/// The fixture for every action, but the load balancer's metrics with no datapoints
+/// (a new SLB, or one CloudMonitor has nothing for yet).
+fn replay_without_lb_datapoints(req: &Seen) -> (u16, String) {
+    if req.action == "DescribeMetricLast" && req.param("Namespace") == Some("acs_slb_dashboard") {
+        let mut v: serde_json::Value =
+            serde_json::from_str(&fixture("cms-2019-01-01-DescribeMetricLast.sdk.json")).expect("json");
+        v["Datapoints"] = serde_json::json!("[]");
+        return (200, v.to_string());
+    }
+    replay(req)
+}
+
+#[tokio::test]
+async fn figures_cloudmonitor_does_not_report_are_unknown_not_zero() {
+    // A load balancer with no datapoints: CPU is known, requests, RT and 5xx are not.
+    let server = Server::start(Arc::new(replay_without_lb_datapoints));
+    let (region, _) = sources(&server, &full_config(&server.url), KEY_SECRET);
+    let r = region.poll(now()).await.expect("region poll");
+    assert_eq!(
+        r.metrics,
+        vec![CloudMetrics {
+            cloud: CloudKind::Aliyun,
+            region: "cn-qingdao".into(),
+            rps: None,
+            p95_ms: None,
+            error_rate: None,
+            cpu: Some(99.35 / 100.0),
+        }]
+    );
+    assert_eq!(server.seen_action("DescribeMetricLast").len(), 5, "every metric was asked for");
+
+    // No load balancer configured at all: the same, without asking.
+    let server = Server::start(Arc::new(replay));
+    let mut cfg = full_config(&server.url);
+    cfg.metrics.load_balancers.clear();
+    let (region, _) = sources(&server, &cfg, KEY_SECRET);
+    let r = region.poll(now()).await.expect("region poll");
+    let m = r.metrics.first().expect("front door");
+    assert_eq!((m.rps, m.p95_ms, m.error_rate, m.cpu), (None, None, None, Some(99.35 / 100.0)), "{m:?}");
 }
 
 #[tokio::test]

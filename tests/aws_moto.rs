@@ -261,7 +261,12 @@ async fn a_seeded_account_reaches_the_fleet() {
 
     // CPU from GetMetricData.
     let m = fleet.metrics.iter().map(|(_, m)| m).find(|m| m.cloud == CloudKind::Aws).expect("metrics");
-    assert!((m.cpu - 0.42).abs() < 1e-9, "cpu {}", m.cpu);
+    assert!(m.cpu.is_some_and(|c| (c - 0.42).abs() < 1e-9), "cpu {:?}", m.cpu);
+    // No load balancer configured for the region: its request figures are unknown,
+    // not 0 req/s and 0 ms, and the overview says so.
+    assert_eq!((m.rps, m.p95_ms, m.error_rate), (None, None, None), "{m:?}");
+    let s = fleet.summary(CloudKind::Aws, Utc::now());
+    assert_eq!((s.rps, s.p95_ms, s.error_rate), (None, None, None), "{s:?}");
 
     // Aurora global database lag, milliseconds → seconds, against the RPO.
     let lag = fleet.replication.iter().find(|r| r.name.starts_with("shop-global")).expect("aurora lag");
@@ -283,6 +288,44 @@ async fn a_seeded_account_reaches_the_fleet() {
     assert_eq!(c.by_service[0].0, "Amazon Elastic Compute Cloud - Compute");
     // moto has no GetCostForecast: the run rate, unknown on the first day of a month.
     assert!(c.forecast.amount().is_none_or(|f| f >= c.month_to_date), "{c:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_load_balancer_without_a_latency_figure_has_a_rate_and_no_p95() {
+    let moto = Moto::start();
+    let sdk = moto.sdk(REGION).await;
+    let seeded = seed(&sdk, &moto).await;
+    const LB: &str = "app/shop/50dc6c495c0c9188";
+    // One minute of the load balancer: 6,000 requests, 30 of them 5xx; no
+    // TargetResponseTime datapoint (none published for the minute).
+    let cw = aws_sdk_cloudwatch::Client::new(&sdk);
+    for (metric, value) in [("RequestCount", 6000.0), ("HTTPCode_Target_5XX_Count", 30.0)] {
+        cw.put_metric_data()
+            .namespace("AWS/ApplicationELB")
+            .metric_data(
+                MetricDatum::builder()
+                    .metric_name(metric)
+                    .dimensions(Dimension::builder().name("LoadBalancer").value(LB).build())
+                    .value(value)
+                    .unit(StandardUnit::Count)
+                    .timestamp(AwsTime::from_secs(Utc::now().timestamp() - 90))
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("metric");
+    }
+    let mut cfg = config(&seeded.zone);
+    cfg.load_balancers = BTreeMap::from([(REGION.to_string(), LB.to_string())]);
+    let providers = aws::providers("aws-test", &cfg, Duration::from_secs(20), SdkSource::Given(Box::new(sdk)));
+    let region = providers.iter().find(|p| p.id().as_str() == "aws-test/us-east-1").expect("region");
+    let r = region.poll(Utc::now()).await.expect("poll");
+    // Billed: the group's CPU, the three load balancer metrics and the Aurora lag.
+    assert_eq!(r.poll_cost.as_ref().map(|c| c.billed_metrics), Some(5), "{:?}", r.poll_cost);
+    assert_eq!(r.metrics.len(), 1, "{:?}", r.metrics);
+    let m = &r.metrics[0];
+    assert_eq!((m.rps, m.p95_ms, m.error_rate), (Some(100.0), None, Some(0.005)), "{m:?}");
+    assert!(m.cpu.is_some_and(|c| (c - 0.42).abs() < 1e-9), "{m:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

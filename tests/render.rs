@@ -186,10 +186,10 @@ fn real_estate() -> Fleet {
     let metrics = |cloud, region: &str, rps, p95_ms, error_rate| CloudMetrics {
         cloud,
         region: region.into(),
-        rps,
-        p95_ms,
-        error_rate,
-        cpu: 0.4,
+        rps: Some(rps),
+        p95_ms: Some(p95_ms),
+        error_rate: Some(error_rate),
+        cpu: Some(0.4),
     };
     let mut east = cost(CloudKind::Aws, "USD", 1234.0, Forecast::Cloud(2500.0));
     east.metrics.push(metrics(CloudKind::Aws, "us-east-1", 1200.0, 180.0, 0.004));
@@ -214,6 +214,136 @@ fn real_estate() -> Fleet {
     ];
     let pairs: Vec<_> = sources.into_iter().map(|(s, r)| (s, Some(Arc::new(r)))).collect();
     Fleet::merge(1, now, false, &pairs, Default::default())
+}
+
+/// AWS whose load balancer reports requests but no latency or 5xx figure, with a
+/// traffic history that has a poll nobody reported requests for; Azure reporting
+/// CPU only (no front door configured).
+fn partly_measured() -> Fleet {
+    use opsdeck::model::{
+        CloudMetrics, Freshness, ScalingGroup, SourceReport, SourceStatus, TrafficHistory, TrafficPoint, ZoneCapacity,
+    };
+    let now = reference_instant();
+    let status = |id: &str, kind: &str| SourceStatus {
+        freshness: Freshness::Fresh,
+        last_ok: Some(now - Duration::seconds(4)),
+        last_attempt: Some(now),
+        interval_secs: 30,
+        ..SourceStatus::new(SourceId::new(id), kind)
+    };
+    let group = |src: &str, cloud, region: &str| ScalingGroup {
+        source: SourceId::new(src),
+        cloud,
+        region: region.into(),
+        name: format!("web-{}", cloud.slug()),
+        min: 1,
+        max: 8,
+        desired: 3,
+        zones: vec![ZoneCapacity { zone: format!("{region}-a"), in_service: 3, healthy: 3 }],
+        spot_share: 0.0,
+        rps_per_instance: None,
+        inactive: false,
+    };
+    let aws = SourceReport {
+        metrics: vec![CloudMetrics {
+            cloud: CloudKind::Aws,
+            region: "us-east-1".into(),
+            rps: Some(1200.0),
+            p95_ms: None,
+            error_rate: None,
+            cpu: Some(0.4),
+        }],
+        groups: vec![group("aws", CloudKind::Aws, "us-east-1")],
+        ..SourceReport::default()
+    };
+    // A second region: requests and 5xx, still no latency, and no CPU.
+    let aws_west = SourceReport {
+        metrics: vec![CloudMetrics {
+            cloud: CloudKind::Aws,
+            region: "us-west-2".into(),
+            rps: Some(300.0),
+            p95_ms: None,
+            error_rate: Some(0.001),
+            cpu: None,
+        }],
+        ..SourceReport::default()
+    };
+    let azure = SourceReport {
+        metrics: vec![CloudMetrics {
+            cloud: CloudKind::Azure,
+            region: "westeurope".into(),
+            rps: None,
+            p95_ms: None,
+            error_rate: None,
+            cpu: Some(0.3),
+        }],
+        groups: vec![group("az", CloudKind::Azure, "westeurope")],
+        ..SourceReport::default()
+    };
+    let mut history = std::collections::BTreeMap::new();
+    let mut aws_history = TrafficHistory::default();
+    for (i, rps) in [Some(1000.0), Some(1100.0), None, Some(1200.0)].into_iter().enumerate() {
+        let at = now - Duration::seconds(30 * (3 - i as i64));
+        aws_history.push(TrafficPoint { at, rps, p95_ms: None, error_rate: None });
+    }
+    history.insert(CloudKind::Aws, aws_history);
+    let sources = [(status("aws", "aws"), aws), (status("aws-west", "aws"), aws_west), (status("az", "azure"), azure)];
+    let pairs: Vec<_> = sources.into_iter().map(|(s, r)| (s, Some(Arc::new(r)))).collect();
+    Fleet::merge(1, now, false, &pairs, history)
+}
+
+#[test]
+fn a_region_with_requests_but_no_p95_shows_a_dash_not_zero() {
+    let fleet = partly_measured();
+    let now = reference_instant();
+    let s = screen(&render(&fleet, Pane::Overview, 160, 48));
+    assert!(s.contains("● us-east-1 1,200/s – ms –"), "{s}");
+    assert!(s.contains("● us-west-2 300/s – ms 0.10%"), "{s}");
+    // The cloud: requests summed, p95 unknown since no region reports one.
+    assert!(s.contains("Req/s    1,500") && s.contains("p95      –"), "{s}");
+    // Azure reports CPU only, which says nothing of traffic.
+    assert_eq!(s.matches("Req/s    –").count(), 1, "{s}");
+    assert!(!s.contains(" 0 ms") && !s.contains(" 0/s") && !s.contains("0.00%"), "{s}");
+    insta::assert_snapshot!("partly_measured_overview_160x48", s);
+
+    // The Traffic pane: the title's figures, and the unreported poll drawn as a shaded
+    // gap (░) rather than as a fall to nothing.
+    let t = screen(&render(&fleet, Pane::Traffic, 160, 48));
+    assert!(t.contains("1,500 req/s · p95 – ms · 5xx 0.10%"), "{t}");
+    assert!(t.contains("westeurope · – req/s · p95 – ms · 5xx –"), "{t}");
+    assert!(t.contains("peak 1,200 req/s over 4 polls"), "{t}");
+    assert!(t.contains("░"), "the gap is visible: {t}");
+    assert!(t.contains("peak – req/s over 0 polls"), "Azure has no request series: {t}");
+    insta::assert_snapshot!("partly_measured_traffic_160x48", t);
+
+    // The wallboard likewise.
+    {
+        use opsdeck::app::wallboard::Wallboard;
+        use opsdeck::ui::wallboard::{WallView, draw};
+        let theme = Theme::load("default", None, ColorMode::TrueColor).expect("theme");
+        let board = Wallboard::new(Duration::seconds(20));
+        let mut term = Terminal::new(TestBackend::new(160, 40)).expect("terminal");
+        let view = WallView { board: &board, fleet: &fleet, theme: &theme, now, stale_after_secs: 60 };
+        term.draw(|f| draw(f, &view)).expect("draw");
+        let w = screen(&term);
+        assert!(w.contains("1,500 req/s   p95 – ms"), "{w}");
+        assert!(w.contains("– req/s   p95 – ms") && w.contains("5xx –"), "Azure: {w}");
+        assert!(!w.contains(" 0 ms") && !w.contains(" 0 req/s"), "{w}");
+    }
+
+    // The snapshot: null where nothing was reported, in the JSON and the table.
+    let null = serde_json::Value::Null;
+    let v = opsdeck::snapshot::to_json(&fleet, now);
+    let aws = v["clouds"].as_array().and_then(|a| a.iter().find(|c| c["cloud"] == "aws")).expect("aws");
+    let figures = |v: &serde_json::Value| (v["rps"].clone(), v["p95_ms"].clone(), v["error_rate"].clone());
+    assert_eq!(figures(aws), (serde_json::json!(1500.0), null.clone(), serde_json::json!(0.001)));
+    let region = &aws["regions"][0];
+    assert_eq!(region["region"], "us-east-1");
+    assert_eq!(figures(region), (serde_json::json!(1200.0), null.clone(), null.clone()));
+    let azure = v["clouds"].as_array().and_then(|a| a.iter().find(|c| c["cloud"] == "azure")).expect("azure");
+    assert_eq!(figures(azure), (null.clone(), null.clone(), null));
+    let table = opsdeck::snapshot::to_table(&fleet, now);
+    assert!(!table.contains("0 ms"), "{table}");
 }
 
 #[test]

@@ -289,17 +289,25 @@ fn target_healthy(cloud: CloudKind, fleet: &Fleet) -> GuardResult {
 
 /// Requests/s one instance of `g` can serve at the utilisation ceiling, and where
 /// the figure comes from: the config's sizing, else the cloud's live load per
-/// in-service instance scaled by its CPU headroom.
+/// in-service instance scaled by its CPU headroom. Deriving needs every region of
+/// the cloud to report both its request rate and its CPU: a region missing either
+/// would understate the load or the headroom, so the size is unknown instead.
 fn per_instance_capacity(g: &ScalingGroup, fleet: &Fleet) -> Option<(f64, &'static str)> {
     if let Some(configured) = g.rps_per_instance.filter(|r| r.is_finite() && *r > 0.0) {
         return Some((configured * MAX_UTILISATION, "configured"));
     }
-    let live: Vec<_> = fleet.metrics.iter().map(|(_, m)| m).filter(|m| m.cloud == g.cloud).collect();
-    let rps: f64 = live.iter().map(|m| m.rps).sum();
+    let live: Vec<(f64, f64)> = fleet
+        .metrics
+        .iter()
+        .map(|(_, m)| m)
+        .filter(|m| m.cloud == g.cloud)
+        .map(|m| Some((m.rps?, m.cpu?)))
+        .collect::<Option<_>>()?;
+    let rps: f64 = live.iter().map(|(rps, _)| rps).sum();
     let in_service: u32 =
         fleet.groups.iter().filter(|o| o.cloud == g.cloud && !o.inactive).map(|o| o.in_service()).sum();
     // Traffic-weighted CPU of the cloud's web tier.
-    let cpu = if rps > 0.0 { live.iter().map(|m| m.cpu * m.rps).sum::<f64>() / rps } else { 0.0 };
+    let cpu = if rps > 0.0 { live.iter().map(|(rps, cpu)| cpu * rps).sum::<f64>() / rps } else { 0.0 };
     if !(rps.is_finite() && rps > 0.0 && in_service > 0 && cpu.is_finite() && cpu > 0.0) {
         return None;
     }
@@ -314,7 +322,21 @@ fn target_capacity(cloud: CloudKind, before: f64, after: f64, fleet: &Fleet) -> 
     if fleet.metrics.is_empty() {
         return GuardResult::unknown(key, "no source reports a request rate to size the new share against");
     }
-    let total_rps: f64 = fleet.metrics.iter().map(|(_, m)| m.rps).sum();
+    // The new share is of all traffic: a region whose request rate is unknown leaves
+    // the total unknown (summing the rest would understate what must be served).
+    let unreported: Vec<String> = fleet
+        .metrics
+        .iter()
+        .filter(|(_, m)| m.rps.is_none())
+        .map(|(_, m)| format!("{} {}", m.cloud.label(), m.region))
+        .collect();
+    if !unreported.is_empty() {
+        return GuardResult::unknown(
+            key,
+            format!("no request rate reported for {} to size the new share against", unreported.join(", ")),
+        );
+    }
+    let total_rps: f64 = fleet.metrics.iter().filter_map(|(_, m)| m.rps).sum();
     let need = total_rps * after;
     let groups: Vec<&ScalingGroup> = fleet.groups.iter().filter(|g| g.cloud == cloud && !g.inactive).collect();
     if groups.is_empty() {
@@ -531,7 +553,14 @@ mod tests {
     }
 
     fn metrics(cloud: CloudKind, rps: f64, cpu: f64) -> CloudMetrics {
-        CloudMetrics { cloud, region: "r1".into(), rps, p95_ms: 100.0, error_rate: 0.0, cpu }
+        CloudMetrics {
+            cloud,
+            region: "r1".into(),
+            rps: Some(rps),
+            p95_ms: Some(100.0),
+            error_rate: Some(0.0),
+            cpu: Some(cpu),
+        }
     }
 
     /// A healthy two-cloud estate as real sources report it: no sizing, no arbiter,
@@ -627,11 +656,39 @@ mod tests {
         assert_eq!(cap.state, GuardState::Failed, "{cap:?}");
         assert!(cap.detail.contains("configured"), "{cap:?}");
         f.groups[1].rps_per_instance = None;
-        // No CPU figure: nothing to derive from.
-        f.metrics[1].1.cpu = 0.0;
+        // An idle CPU figure: no headroom to derive from.
+        f.metrics[1].1.cpu = Some(0.0);
         let cap = shift(&f, 50.0, &[]).into_iter().find(|g| g.key == GuardKey::Capacity).expect("capacity");
         assert_eq!(cap.state, GuardState::Unknown, "{cap:?}");
         assert!(cap.detail.contains("rps_per_instance"), "{cap:?}");
+    }
+
+    #[test]
+    fn capacity_is_unknown_for_a_cloud_reporting_requests_but_no_cpu() {
+        let mut f = estate();
+        // Azure's front door reports 100 req/s, but no source reports its CPU.
+        f.metrics[1].1.cpu = None;
+        let r = shift(&f, 50.0, &[]);
+        let cap = r.iter().find(|g| g.key == GuardKey::Capacity).expect("capacity");
+        assert_eq!(cap.state, GuardState::Unknown, "{cap:?}");
+        assert!(cap.detail.contains("no per-instance capacity for web-azure"), "{cap:?}");
+        assert!(!r.iter().any(GuardResult::refuses), "unknown does not refuse unless required: {r:?}");
+        assert!(shift(&f, 50.0, &[GuardKey::Capacity]).iter().any(GuardResult::refuses), "required: refused");
+        // Configured sizing does not need the live CPU.
+        f.groups[1].rps_per_instance = Some(200.0);
+        assert_eq!(state(&shift(&f, 50.0, &[]), GuardKey::Capacity), GuardState::Passed);
+    }
+
+    #[test]
+    fn capacity_is_unknown_when_a_regions_request_rate_is_unreported() {
+        let mut f = estate();
+        f.groups[1].rps_per_instance = Some(200.0);
+        assert_eq!(state(&shift(&f, 50.0, &[]), GuardKey::Capacity), GuardState::Passed);
+        // AWS reports CPU only (no load balancer): the total to size against is unknown.
+        f.metrics[0].1.rps = None;
+        let cap = shift(&f, 50.0, &[]).into_iter().find(|g| g.key == GuardKey::Capacity).expect("capacity");
+        assert_eq!(cap.state, GuardState::Unknown, "{cap:?}");
+        assert!(cap.detail.contains("no request rate reported for AWS r1"), "{cap:?}");
     }
 
     #[test]

@@ -63,12 +63,29 @@ impl SourceStatus {
     }
 }
 
+/// One cloud's traffic at one instant. A figure no source reported for it is None:
+/// the Traffic pane draws a gap there rather than a fall to zero.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TrafficPoint {
     pub at: DateTime<Utc>,
-    pub rps: f64,
-    pub p95_ms: f64,
-    pub error_rate: f64,
+    pub rps: Option<f64>,
+    pub p95_ms: Option<f64>,
+    pub error_rate: Option<f64>,
+}
+
+impl TrafficPoint {
+    /// An instant nothing has been reported for yet.
+    pub fn unreported(at: DateTime<Utc>) -> TrafficPoint {
+        TrafficPoint { at, rps: None, p95_ms: None, error_rate: None }
+    }
+
+    /// Add one region's (or series') figures: requests are summed, latency and error
+    /// rate are the worst reported; a figure stays None until someone reports it.
+    pub fn add(&mut self, rps: Option<f64>, p95_ms: Option<f64>, error_rate: Option<f64>) {
+        self.rps = sum_opt(self.rps, rps);
+        self.p95_ms = max_opt(self.p95_ms, p95_ms);
+        self.error_rate = max_opt(self.error_rate, error_rate);
+    }
 }
 
 /// Bounded per-cloud history so the traffic pane can draw a series; the bound keeps
@@ -222,8 +239,21 @@ fn error_health(rate: f64) -> Health {
     }
 }
 
-fn max_opt(a: Option<f64>, b: f64) -> Option<f64> {
-    Some(a.map_or(b, |a| a.max(b)))
+/// The larger of two figures either of which may be unknown: unknown only when both are.
+fn max_opt(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The sum of two figures either of which may be unknown: unknown only when both
+/// are (what was reported is summed; nothing reported is not 0).
+fn sum_opt(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a + b),
+        (a, b) => a.or(b),
+    }
 }
 
 impl Fleet {
@@ -325,10 +355,13 @@ impl Fleet {
         let (mut rps, mut p95, mut err) = (None, None, None);
         for (src, m) in self.metrics.iter().filter(|(_, m)| m.cloud == cloud && m.region == region) {
             from.add(src);
-            rps = Some(rps.unwrap_or(0.0) + m.rps);
+            rps = sum_opt(rps, m.rps);
             p95 = max_opt(p95, m.p95_ms);
             err = max_opt(err, m.error_rate);
-            known = judge(known, error_health(m.error_rate));
+            // An error rate nobody reported judges nothing either way.
+            if let Some(e) = m.error_rate {
+                known = judge(known, error_health(e));
+            }
         }
         let (mut groups, mut idle_groups) = (0, 0);
         for g in self.groups.iter().filter(|g| g.cloud == cloud && g.region == region) {
@@ -485,12 +518,12 @@ mod tests {
         let t0 = DateTime::<Utc>::from_timestamp(0, 0).expect("epoch");
         for i in 0..(TrafficHistory::CAPACITY as i64 + 10) {
             let at = t0 + chrono::Duration::seconds(i);
-            h.push(TrafficPoint { at, rps: i as f64, p95_ms: 0.0, error_rate: 0.0 });
+            h.push(TrafficPoint { at, rps: Some(i as f64), p95_ms: None, error_rate: None });
         }
         assert_eq!(h.len(), TrafficHistory::CAPACITY);
         let last = *h.points().last().expect("points");
-        h.push(TrafficPoint { rps: -1.0, ..last });
+        h.push(TrafficPoint { rps: Some(-1.0), ..last });
         assert_eq!(h.len(), TrafficHistory::CAPACITY);
-        assert_eq!(h.points().last().expect("points").rps, -1.0);
+        assert_eq!(h.points().last().expect("points").rps, Some(-1.0));
     }
 }

@@ -41,7 +41,14 @@ fn group(source: &str, cloud: CloudKind, region: &str, name: &str, desired: u32,
 }
 
 fn metrics(cloud: CloudKind, region: &str, rps: f64, p95_ms: f64, error_rate: f64) -> CloudMetrics {
-    CloudMetrics { cloud, region: region.into(), rps, p95_ms, error_rate, cpu: 0.3 }
+    CloudMetrics {
+        cloud,
+        region: region.into(),
+        rps: Some(rps),
+        p95_ms: Some(p95_ms),
+        error_rate: Some(error_rate),
+        cpu: Some(0.3),
+    }
 }
 
 fn cost(cloud: CloudKind, currency: &str, mtd: f64, forecast: Forecast) -> CostSnapshot {
@@ -109,6 +116,54 @@ fn every_region_of_a_cloud_is_summarised_on_its_own() {
     assert_eq!((s.rps, s.p95_ms, s.error_rate), (Some(400.0), Some(480.0), Some(0.02)));
     assert_eq!(s.health, Health::Degraded);
     assert_eq!(s.region, "us-east-1, us-west-2");
+}
+
+#[test]
+fn a_figure_one_region_does_not_report_is_unknown_there_and_left_out_of_the_cloud() {
+    let east = SourceReport {
+        metrics: vec![metrics(CloudKind::Aws, "us-east-1", 300.0, 120.0, 0.002)],
+        ..SourceReport::default()
+    };
+    // A request rate, but no latency or 5xx figure and no CPU.
+    let west = SourceReport {
+        metrics: vec![CloudMetrics {
+            p95_ms: None,
+            error_rate: None,
+            cpu: None,
+            ..metrics(CloudKind::Aws, "us-west-2", 100.0, 0.0, 0.0)
+        }],
+        groups: vec![group("aws-west", CloudKind::Aws, "us-west-2", "web", 4, 4)],
+        ..SourceReport::default()
+    };
+    // CPU only: nothing about traffic.
+    let north = SourceReport {
+        metrics: vec![CloudMetrics {
+            rps: None,
+            p95_ms: None,
+            error_rate: None,
+            ..metrics(CloudKind::Aws, "ca-central-1", 0.0, 0.0, 0.0)
+        }],
+        ..SourceReport::default()
+    };
+    let f = fleet(vec![
+        (status("aws-east", "aws"), east),
+        (status("aws-west", "aws"), west),
+        (status("aws-north", "aws"), north),
+    ]);
+    let s = f.summary(CloudKind::Aws, now());
+    type Row<'a> = (&'a str, Health, Option<f64>, Option<f64>, Option<f64>);
+    let regions: Vec<Row> =
+        s.regions.iter().map(|r| (r.region.as_str(), r.health, r.rps, r.p95_ms, r.error_rate)).collect();
+    assert_eq!(
+        regions,
+        vec![
+            ("ca-central-1", Health::Unknown, None, None, None),
+            ("us-east-1", Health::Ok, Some(300.0), Some(120.0), Some(0.002)),
+            ("us-west-2", Health::Ok, Some(100.0), None, None),
+        ]
+    );
+    // Requests summed over the regions that report them; the worst p95 known.
+    assert_eq!((s.rps, s.p95_ms, s.error_rate), (Some(400.0), Some(120.0), Some(0.002)));
 }
 
 #[test]
@@ -262,6 +317,8 @@ struct RegionTruth {
     intent: Intent,
     /// Request rate when a front door reports one.
     rps: Option<f64>,
+    /// p95 when the front door reports one.
+    p95_ms: Option<f64>,
     demo: bool,
 }
 
@@ -308,9 +365,29 @@ fn generate(seed: u64) -> (Fleet, Vec<RegionTruth>, MoneyTruth) {
                 report.groups.push(g);
             }
             // An idle region's front door serves nothing, so no source reports one.
-            let rps = (intent != Intent::Idle && rng.below(2) == 0).then(|| rng.below(5000) as f64);
-            if let Some(rps) = rps {
-                report.metrics.push(metrics(cloud, name, rps, 100.0, 0.001));
+            // Others: no figures at all, CPU only (no load balancer configured), or
+            // a request rate with or without a p95 and an error rate.
+            let (mut rps, mut p95_ms) = (None, None);
+            match rng.below(3) {
+                _ if intent == Intent::Idle => {}
+                0 => {}
+                1 => report.metrics.push(CloudMetrics {
+                    rps: None,
+                    p95_ms: None,
+                    error_rate: None,
+                    ..metrics(cloud, name, 0.0, 0.0, 0.0)
+                }),
+                _ => {
+                    rps = Some(rng.below(5000) as f64);
+                    p95_ms = (rng.below(2) == 0).then(|| 50.0 + rng.below(400) as f64);
+                    let error_rate = (rng.below(2) == 0).then_some(0.001);
+                    report.metrics.push(CloudMetrics {
+                        rps,
+                        p95_ms,
+                        error_rate,
+                        ..metrics(cloud, name, 0.0, 0.0, 0.0)
+                    });
+                }
             }
             for _ in 0..rng.below(3) {
                 let currency = *rng.pick(&["USD", "EUR", "CNY"]);
@@ -321,7 +398,7 @@ fn generate(seed: u64) -> (Fleet, Vec<RegionTruth>, MoneyTruth) {
                 e.1 += 1;
             }
             sources.push((status(&id, kind), report));
-            truth.push(RegionTruth { cloud, region: name.to_string(), intent, rps, demo });
+            truth.push(RegionTruth { cloud, region: name.to_string(), intent, rps, p95_ms, demo });
         }
     }
     (fleet(sources), truth, money)
@@ -358,17 +435,20 @@ fn generated_estates_read_as_they_were_made() {
                 continue;
             }
             let s = f.summary(cloud, now());
-            let mut want: Vec<(String, Health, Option<f64>, bool)> =
-                mine.iter().map(|t| (t.region.clone(), expected_health(t.intent), t.rps, t.demo)).collect();
+            type Row = (String, Health, Option<f64>, Option<f64>, bool);
+            let mut want: Vec<Row> =
+                mine.iter().map(|t| (t.region.clone(), expected_health(t.intent), t.rps, t.p95_ms, t.demo)).collect();
             want.sort_by(|a, b| a.0.cmp(&b.0));
-            let got: Vec<(String, Health, Option<f64>, bool)> =
-                s.regions.iter().map(|r| (r.region.clone(), r.health, r.rps, r.demo)).collect();
+            let got: Vec<Row> =
+                s.regions.iter().map(|r| (r.region.clone(), r.health, r.rps, r.p95_ms, r.demo)).collect();
             assert_eq!(got, want, "seed {seed} {cloud:?}");
             let intents: Vec<Intent> = mine.iter().map(|t| t.intent).collect();
             assert_eq!(s.health, expected_cloud(&intents), "seed {seed} {cloud:?} {intents:?}");
             let reported: Vec<f64> = mine.iter().filter_map(|t| t.rps).collect();
             let want_rps = if reported.is_empty() { None } else { Some(reported.iter().sum::<f64>()) };
             assert_eq!(s.rps, want_rps, "seed {seed} {cloud:?}");
+            let want_p95 = mine.iter().filter_map(|t| t.p95_ms).reduce(f64::max);
+            assert_eq!(s.p95_ms, want_p95, "seed {seed} {cloud:?}: the worst reported p95, unknown if none");
             assert_eq!(s.demo, mine.iter().all(|t| t.demo), "seed {seed} {cloud:?}");
             let want_money: Vec<(String, f64, usize)> = money
                 .iter()

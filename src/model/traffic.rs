@@ -2,17 +2,19 @@ use serde::Serialize;
 
 use super::{CloudKind, Health, SourceId};
 
-/// Front-door figures of one cloud.
+/// Front-door figures of one cloud region. Each is None when the source did not
+/// report it (no load balancer configured, no datapoint, no series): a figure
+/// nobody measured is unknown, never 0, so it reads "–" and judges nothing.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CloudMetrics {
     pub cloud: CloudKind,
     pub region: String,
-    pub rps: f64,
-    pub p95_ms: f64,
+    pub rps: Option<f64>,
+    pub p95_ms: Option<f64>,
     /// 5xx responses as a fraction of all, 0..1.
-    pub error_rate: f64,
+    pub error_rate: Option<f64>,
     /// Average CPU of the web tier, 0..1.
-    pub cpu: f64,
+    pub cpu: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

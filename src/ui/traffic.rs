@@ -43,22 +43,34 @@ fn draw_series(frame: &mut Frame, area: Rect, cloud: CloudKind, v: &View) {
         super::overview::figure(s.traffic_share, format::pct)
     );
     let inner_w = usize::from(area.width.saturating_sub(2));
-    let data: Vec<u64> = v
+    // A poll whose request rate nobody reported is a gap (None), not a zero.
+    let data: Vec<Option<u64>> = v
         .fleet
         .history
         .get(&cloud)
         .map(|h| {
             let skip = h.len().saturating_sub(inner_w);
-            h.points().skip(skip).map(|p| p.rps.max(0.0).round() as u64).collect()
+            h.points().skip(skip).map(|p| p.rps.map(|r| r.max(0.0).round() as u64)).collect()
         })
         .unwrap_or_default();
-    let peak = data.iter().copied().max().unwrap_or(0);
+    let peak = data.iter().flatten().copied().max();
     let b = block(title, t).title_bottom(Line::from(Span::styled(
-        format!(" peak {} req/s over {} polls ", format::int(peak as f64), data.len()),
+        format!(
+            " peak {} req/s over {} polls ",
+            super::overview::figure(peak.map(|p| p as f64), format::int),
+            data.len()
+        ),
         t.muted,
     )));
-    // Scale from zero so a drop to nothing is visible as one.
-    let spark = Sparkline::default().data(&data).max(peak.max(1)).style(health_style(s.health, t)).block(b);
+    // Scale from zero so a drop to nothing is visible as one; an unknown poll is
+    // shaded across the full height so it cannot be read as a drop.
+    let spark = Sparkline::default()
+        .data(&data)
+        .max(peak.unwrap_or(0).max(1))
+        .absent_value_symbol(ratatui::symbols::shade::LIGHT)
+        .absent_value_style(t.muted)
+        .style(health_style(s.health, t))
+        .block(b);
     frame.render_widget(spark, area);
 }
 

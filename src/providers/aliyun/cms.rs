@@ -84,6 +84,14 @@ pub fn newest_by(points: &[Value], key: &str, field: &str) -> BTreeMap<String, f
     best.into_iter().map(|(k, (_, v))| (k, v)).collect()
 }
 
+/// A sum over load balancers of figures each may not have reported.
+fn add(sum: Option<f64>, v: Option<f64>) -> Option<f64> {
+    match (sum, v) {
+        (Some(a), Some(b)) => Some(a + b),
+        (a, b) => a.or(b),
+    }
+}
+
 pub struct RegionFigures {
     pub front_door: Option<CloudMetrics>,
     pub replication: Vec<Replication>,
@@ -110,20 +118,30 @@ pub async fn region_figures(
             cpu = Some(v.values().sum::<f64>() / v.len() as f64 / 100.0);
         }
     }
-    let (mut rps, mut rt_ms, mut errors) = (0.0, 0.0_f64, 0.0);
+    // Each figure is None until a load balancer reports a datapoint for it.
+    let (mut rps, mut rt_ms) = (None, None);
+    // Requests and 5xx of the load balancers that reported both: the 5xx share.
+    let (mut shared_qps, mut shared_errors) = (None::<f64>, 0.0);
     for lb in &m.load_balancers {
         let Some((qps_m, rt_m, err_m)) = lb.metric_names() else { continue };
         let ids = std::slice::from_ref(&lb.id);
         let read = |metric: String| async move {
             let q = Query { namespace: lb.namespace(), metric: &metric, dimension: lb.dimension(), ids };
             let points = datapoints(client, last, &q, now).await?;
-            Ok::<f64, ProviderError>(newest_by(&points, lb.dimension(), "Average").values().sum())
+            let newest = newest_by(&points, lb.dimension(), "Average");
+            Ok::<Option<f64>, ProviderError>((!newest.is_empty()).then(|| newest.values().sum()))
         };
-        rps += read(qps_m).await?;
+        let qps = read(qps_m).await?;
+        rps = add(rps, qps);
         // The load balancers report an average response time, not a percentile:
         // the slowest one is shown in the p95 column, and the README says so.
-        rt_ms = rt_ms.max(read(rt_m).await?);
-        errors += read(err_m).await?;
+        if let Some(rt) = read(rt_m).await? {
+            rt_ms = Some(rt_ms.map_or(rt, |w: f64| w.max(rt)));
+        }
+        if let (Some(q), Some(e)) = (qps, read(err_m).await?) {
+            shared_qps = add(shared_qps, Some(q));
+            shared_errors += e;
+        }
     }
     let mut replication = Vec::new();
     for cluster in &m.polardb_clusters {
@@ -151,8 +169,8 @@ pub async fn region_figures(
         region: cfg.region.clone(),
         rps,
         p95_ms: rt_ms,
-        error_rate: if rps > 0.0 { (errors / rps).clamp(0.0, 1.0) } else { 0.0 },
-        cpu: cpu.unwrap_or(0.0),
+        error_rate: shared_qps.filter(|q| *q > 0.0).map(|q| (shared_errors / q).clamp(0.0, 1.0)),
+        cpu,
     });
     Ok(RegionFigures { front_door, replication })
 }

@@ -43,13 +43,20 @@ impl Query {
     }
 }
 
-/// Newest value of each query, by id. Queries go out in batches of 500, and
+/// The newest datapoint of one query: its period's start (epoch seconds) and value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Newest {
+    pub at: i64,
+    pub value: f64,
+}
+
+/// Newest datapoint of each query, by id. Queries go out in batches of 500, and
 /// every page of each batch is read.
 pub async fn latest(
     client: &Client,
     queries: &[Query],
     now: DateTime<Utc>,
-) -> Result<BTreeMap<String, f64>, ProviderError> {
+) -> Result<BTreeMap<String, Newest>, ProviderError> {
     let mut out = BTreeMap::new();
     let start = AwsTime::from_secs((now - Duration::minutes(15)).timestamp());
     let end = AwsTime::from_secs(now.timestamp());
@@ -78,9 +85,29 @@ pub async fn latest(
     Ok(out)
 }
 
-/// The value with the newest timestamp (the API's order is not relied on).
-fn newest(times: &[AwsTime], values: &[f64]) -> Option<f64> {
-    times.iter().zip(values).max_by_key(|(t, _)| (t.secs(), t.subsec_nanos())).map(|(_, v)| *v)
+/// The datapoint with the newest timestamp (the API's order is not relied on).
+fn newest(times: &[AwsTime], values: &[f64]) -> Option<Newest> {
+    times
+        .iter()
+        .zip(values)
+        .max_by_key(|(t, _)| (t.secs(), t.subsec_nanos()))
+        .map(|(t, v)| Newest { at: t.secs(), value: *v })
+}
+
+/// The load balancer's 5xx share in the minute of its newest request count. The
+/// load balancer publishes HTTPCode_Target_5XX_Count only for a minute with a
+/// nonzero count, so a 5xx count that is missing, or newest in an earlier minute,
+/// is none in this one. Without a request count (or with none counted), or with a
+/// 5xx count newer than it, the share is unknown.
+fn error_rate(requests: Option<Newest>, errors: Option<Newest>) -> Option<f64> {
+    let requests = requests.filter(|r| r.value > 0.0)?;
+    let errors = match errors {
+        None => 0.0,
+        Some(e) if e.at == requests.at => e.value,
+        Some(e) if e.at < requests.at => 0.0,
+        Some(_) => return None,
+    };
+    Some((errors / requests.value).clamp(0.0, 1.0))
 }
 
 /// The region's front-door figures: CPU of its groups and, when a load balancer is
@@ -163,25 +190,44 @@ pub async fn region_figures(
     for (i, id) in aurora.iter().enumerate() {
         // Aurora reports milliseconds.
         if let Some(ms) = v.get(&format!("aurora{i}")) {
-            replication.push(lag(ReplicationKind::Database, id, ms / 1000.0, cfg.rpo_secs));
+            replication.push(lag(ReplicationKind::Database, id, ms.value / 1000.0, cfg.rpo_secs));
         }
     }
     for (i, id) in caches.iter().enumerate() {
         if let Some(s) = v.get(&format!("cache{i}")) {
-            replication.push(lag(ReplicationKind::Cache, id, *s, cfg.cache_lag_target_secs));
+            replication.push(lag(ReplicationKind::Cache, id, s.value, cfg.cache_lag_target_secs));
         }
     }
-    let cpus: Vec<f64> = (0..groups.len()).filter_map(|i| v.get(&format!("cpu{i}")).copied()).collect();
-    let cpu = if cpus.is_empty() { 0.0 } else { cpus.iter().sum::<f64>() / cpus.len() as f64 / 100.0 };
-    let requests = v.get("lbreq").copied().unwrap_or(0.0);
-    let errors = v.get("lb5xx").copied().unwrap_or(0.0);
+    let cpus: Vec<f64> = (0..groups.len()).filter_map(|i| v.get(&format!("cpu{i}")).map(|d| d.value)).collect();
+    let cpu = (!cpus.is_empty()).then(|| cpus.iter().sum::<f64>() / cpus.len() as f64 / 100.0);
+    let requests = v.get("lbreq").copied();
     let front_door = (!groups.is_empty() || load_balancer.is_some()).then(|| CloudMetrics {
         cloud: CloudKind::Aws,
         region: region.to_string(),
-        rps: requests / f64::from(PERIOD),
-        p95_ms: v.get("lbp95").copied().unwrap_or(0.0) * 1000.0,
-        error_rate: if requests > 0.0 { (errors / requests).clamp(0.0, 1.0) } else { 0.0 },
+        // No load balancer configured, or no datapoint: the figure is unknown.
+        rps: requests.map(|r| r.value / f64::from(PERIOD)),
+        p95_ms: v.get("lbp95").map(|s| s.value * 1000.0),
+        error_rate: error_rate(requests, v.get("lb5xx").copied()),
         cpu,
     });
     Ok(RegionFigures { front_door, replication, billed_metrics: billed })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_5xx_share_is_of_the_newest_request_minute_and_unknown_without_one() {
+        let at = |minute: i64, value: f64| Some(Newest { at: 1_800_000_000 + 60 * minute, value });
+        assert_eq!(error_rate(at(5, 200.0), at(5, 10.0)), Some(0.05));
+        // The 5xx count is published only for a minute with one: none in this minute.
+        assert_eq!(error_rate(at(5, 200.0), None), Some(0.0));
+        assert_eq!(error_rate(at(5, 200.0), at(2, 150.0)), Some(0.0), "errors of an earlier minute");
+        // No request count (no load balancer, no datapoint), none counted, or a 5xx
+        // count of a minute whose requests are not in: unknown.
+        assert_eq!(error_rate(None, at(5, 10.0)), None);
+        assert_eq!(error_rate(at(5, 0.0), None), None);
+        assert_eq!(error_rate(at(4, 200.0), at(5, 10.0)), None);
+    }
 }

@@ -180,7 +180,13 @@ impl AzureSubscription {
         Ok(v)
     }
 
-    async fn front_door(&self, arm: &Arm, now: DateTime<Utc>, cpu: f64) -> Result<Vec<CloudMetrics>, ProviderError> {
+    /// Each figure is None when Azure Monitor returned no value for its metric.
+    async fn front_door(
+        &self,
+        arm: &Arm,
+        now: DateTime<Utc>,
+        cpu: Option<f64>,
+    ) -> Result<Vec<CloudMetrics>, ProviderError> {
         let mut out = Vec::new();
         // Front Door: requests per minute bucket, mean total latency, 5xx percentage.
         for id in self.mine(&self.cfg.front_doors) {
@@ -189,10 +195,10 @@ impl AzureSubscription {
             out.push(CloudMetrics {
                 cloud: CloudKind::Azure,
                 region: v.region.clone().unwrap_or_else(|| "global".into()),
-                rps: v.total.get("RequestCount").copied().unwrap_or(0.0) / 60.0,
+                rps: v.total.get("RequestCount").map(|n| n / 60.0),
                 // Azure Monitor has no p95 for these: the mean is shown.
-                p95_ms: v.average.get("TotalLatency").copied().unwrap_or(0.0),
-                error_rate: (v.average.get("Percentage5XX").copied().unwrap_or(0.0) / 100.0).clamp(0.0, 1.0),
+                p95_ms: v.average.get("TotalLatency").copied(),
+                error_rate: v.average.get("Percentage5XX").map(|p| (p / 100.0).clamp(0.0, 1.0)),
                 cpu,
             });
         }
@@ -200,14 +206,15 @@ impl AzureSubscription {
         for id in self.mine(&self.cfg.app_gateways) {
             let names = ["TotalRequests", "ApplicationGatewayTotalTime", "FailedRequests"];
             let v = self.metrics(arm, id, &names, "total,average", now).await?;
-            let total = v.total.get("TotalRequests").copied().unwrap_or(0.0);
-            let failed = v.total.get("FailedRequests").copied().unwrap_or(0.0);
+            let total = v.total.get("TotalRequests").copied();
+            let failed = v.total.get("FailedRequests").copied();
             out.push(CloudMetrics {
                 cloud: CloudKind::Azure,
                 region: v.region.clone().unwrap_or_default(),
-                rps: total / 60.0,
-                p95_ms: v.average.get("ApplicationGatewayTotalTime").copied().unwrap_or(0.0),
-                error_rate: if total > 0.0 { (failed / total).clamp(0.0, 1.0) } else { 0.0 },
+                rps: total.map(|n| n / 60.0),
+                p95_ms: v.average.get("ApplicationGatewayTotalTime").copied(),
+                // A share needs both counts, and requests to share out.
+                error_rate: total.zip(failed).filter(|(t, _)| *t > 0.0).map(|(t, f)| (f / t).clamp(0.0, 1.0)),
                 cpu,
             });
         }
@@ -256,7 +263,7 @@ impl Provider for AzureSubscription {
             report.groups = groups;
             cpus = group_cpus;
         }
-        let cpu = if cpus.is_empty() { 0.0 } else { cpus.iter().sum::<f64>() / cpus.len() as f64 / 100.0 };
+        let cpu = (!cpus.is_empty()).then(|| cpus.iter().sum::<f64>() / cpus.len() as f64 / 100.0);
         if (has(&self.cfg.front_doors) || has(&self.cfg.app_gateways))
             && let Some(metrics) = sections.read(&[Section::Metrics], self.front_door(arm, now, cpu).await)
         {
@@ -265,12 +272,13 @@ impl Provider for AzureSubscription {
         if report.metrics.is_empty()
             && let Some(g) = report.groups.first()
         {
+            // No front door configured: the sets' CPU, and no request figures.
             report.metrics.push(CloudMetrics {
                 cloud: CloudKind::Azure,
                 region: g.region.clone(),
-                rps: 0.0,
-                p95_ms: 0.0,
-                error_rate: 0.0,
+                rps: None,
+                p95_ms: None,
+                error_rate: None,
                 cpu,
             });
         }

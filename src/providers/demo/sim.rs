@@ -263,10 +263,11 @@ pub fn simulate(
         report.metrics.push(CloudMetrics {
             cloud: kind,
             region: c.region.clone(),
-            rps,
-            p95_ms: p95,
-            error_rate: err,
-            cpu: (0.12 + 0.8 * util).min(1.0),
+            // The simulation knows every figure of its estate.
+            rps: Some(rps),
+            p95_ms: Some(p95),
+            error_rate: Some(err),
+            cpu: Some((0.12 + 0.8 * util).min(1.0)),
         });
 
         // Alerts from the figures, as a rule set would raise them.

@@ -64,8 +64,13 @@ pub fn query_for(cfg: &PrometheusConfig, f: Figure) -> String {
         Figure::P95Ms => format!(
             "1000 * histogram_quantile(0.95, sum by ({by}, le) (rate(http_request_duration_seconds_bucket[5m]))) >= 0"
         ),
+        // A place serving requests with no 5xx-coded series at all (a clean service
+        // never created one) has a 5xx share of 0, which is measured, not missing:
+        // `or` fills it in from the request rate.
         Figure::ErrorRate => format!(
-            "sum by ({by}) (rate(http_requests_total{{code=~\"5..\"}}[5m])) / (sum by ({by}) (rate(http_requests_total[5m])) > 0)"
+            "(sum by ({by}) (rate(http_requests_total{{code=~\"5..\"}}[5m])) \
+             or 0 * sum by ({by}) (rate(http_requests_total[5m]))) \
+             / (sum by ({by}) (rate(http_requests_total[5m])) > 0)"
         ),
         Figure::Cpu => format!("100 * (1 - avg by ({by}) (rate(node_cpu_seconds_total{{mode=\"idle\"}}[5m])))"),
     }
@@ -143,19 +148,21 @@ impl PrometheusSource {
         for f in Figure::ALL {
             let samples = self.query(f.name(), &query_for(&self.cfg, f)).await?;
             for ((cloud, region), v) in self.by_place(f, samples)? {
+                // A figure whose query returned no series for this place stays None.
                 let m = places.entry((cloud, region.clone())).or_insert_with(|| CloudMetrics {
                     cloud,
                     region,
-                    rps: 0.0,
-                    p95_ms: 0.0,
-                    error_rate: 0.0,
-                    cpu: 0.0,
+                    rps: None,
+                    p95_ms: None,
+                    error_rate: None,
+                    cpu: None,
                 });
                 match f {
-                    Figure::Rps => m.rps = v,
-                    Figure::P95Ms => m.p95_ms = v,
-                    Figure::ErrorRate => m.error_rate = v,
-                    Figure::Cpu => m.cpu = v,
+                    Figure::Rps => m.rps = Some(v),
+                    Figure::P95Ms => m.p95_ms = Some(v),
+                    Figure::ErrorRate => m.error_rate = Some(v),
+                    // The query gives percent (config and default alike); the model holds 0..1.
+                    Figure::Cpu => m.cpu = Some(v / 100.0),
                 }
             }
         }
@@ -204,16 +211,16 @@ impl PrometheusSource {
             for s in series {
                 let Some(cloud) = self.cloud_of(&s.labels) else { continue };
                 for (at, v) in s.points {
-                    let p = points.entry((cloud, at)).or_insert(TrafficPoint {
-                        at,
-                        rps: 0.0,
-                        p95_ms: 0.0,
-                        error_rate: 0.0,
-                    });
+                    // NaN (e.g. a quantile over no traffic) is no sample, not a value.
+                    if !v.is_finite() {
+                        continue;
+                    }
+                    // An instant a figure has no sample for keeps that figure unknown.
+                    let p = points.entry((cloud, at)).or_insert(TrafficPoint::unreported(at));
                     match f {
-                        Figure::Rps => p.rps += v,
-                        Figure::P95Ms => p.p95_ms = p.p95_ms.max(v),
-                        _ => p.error_rate = p.error_rate.max(v),
+                        Figure::Rps => p.add(Some(v), None, None),
+                        Figure::P95Ms => p.add(None, Some(v), None),
+                        _ => p.add(None, None, Some(v)),
                     }
                 }
             }
@@ -299,7 +306,12 @@ mod tests {
         let mut cfg = PrometheusConfig::new("http://p:9090");
         cfg.cloud_label = "provider".into();
         assert_eq!(query_for(&cfg, Figure::Rps), "sum by (provider, region) (rate(http_requests_total[5m]))");
-        assert!(query_for(&cfg, Figure::ErrorRate).contains("code=~\"5..\""));
+        let errors = query_for(&cfg, Figure::ErrorRate);
+        assert_eq!(
+            errors,
+            "(sum by (provider, region) (rate(http_requests_total{code=~\"5..\"}[5m])) or 0 * sum by (provider, \
+             region) (rate(http_requests_total[5m]))) / (sum by (provider, region) (rate(http_requests_total[5m])) > 0)"
+        );
         cfg.queries.cpu = Some("avg by (provider, region) (cpu_pct)".into());
         assert_eq!(query_for(&cfg, Figure::Cpu), "avg by (provider, region) (cpu_pct)");
     }

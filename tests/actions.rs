@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use opsdeck::actions::guard::GuardState;
+use opsdeck::actions::guard::{GuardKey, GuardState};
 use opsdeck::actions::{Actor, Checked, Executor, Outcome};
 use opsdeck::app::{App, Command, Mode, Msg};
 use opsdeck::clock::reference_instant;
@@ -361,4 +361,39 @@ async fn a_read_only_session_cannot_reach_an_executor() {
     h.keys(&[KeyCode::Enter, KeyCode::Enter, KeyCode::Char('y')]).await;
     assert!(h.outcomes.is_empty(), "nothing was executed or even offered");
     assert!(h.screen(80, 24).contains("READ-ONLY"));
+}
+
+/// What a real estate without a witness, sizing or replication figures looks like:
+/// the unknown guards are amber `?` lines that say what would settle them, and do
+/// not refuse; `[guards] require` turns one into a refusal that needs glass broken.
+#[tokio::test]
+async fn unknown_guards_warn_in_amber_and_refuse_only_when_required() {
+    let mut h = Harness::new().await;
+    h.fleet.arbiters.clear();
+    h.fleet.replication.clear();
+    for g in &mut h.fleet.groups {
+        g.rps_per_instance = None;
+    }
+    for (_, m) in &mut h.fleet.metrics {
+        m.cpu = None;
+    }
+    h.command("failover aws -> azure 10%").await;
+    let states: Vec<(&str, GuardState)> = h.dialog().guards.iter().map(|g| (g.name, g.state)).collect();
+    for unknown in ["target capacity", "replication within RPO", "arbiter reachable"] {
+        assert!(states.contains(&(unknown, GuardState::Unknown)), "{unknown}: {states:?}");
+    }
+    assert!(h.dialog().passed(), "unknown does not refuse: {states:?}");
+    let screen = h.screen(100, 30);
+    insta::assert_snapshot!("failover_dialog_unknown_guards_100x30", screen);
+    assert!(screen.contains("? arbiter reachable") && screen.contains("add [[arbiters]]"), "{screen}");
+    assert!(!screen.contains("F force"), "nothing to force: {screen}");
+
+    // Required, the unknown arbiter refuses like a failure.
+    h.keys(&[KeyCode::Esc]).await;
+    h.app.require = vec![GuardKey::Arbiter];
+    h.command("failover aws -> azure 10%").await;
+    assert!(!h.dialog().passed());
+    assert_eq!(h.failed_guards(), vec!["arbiter reachable"]);
+    let screen = h.screen(100, 30);
+    assert!(screen.contains("Refused unless forced") && screen.contains("F force"), "{screen}");
 }

@@ -196,14 +196,17 @@ async fn merge_loop(
         };
         status.last_attempt = Some(at);
         match result {
-            Ok(report) => {
+            Ok(mut report) => {
                 status.last_ok = Some(at);
                 status.freshness = Freshness::Fresh;
-                record_history(&mut history, &report, at);
+                let fresh: Vec<CloudKind> = report.metrics.iter().map(|m| m.cloud).collect();
+                let backfill = std::mem::take(&mut report.history);
                 let (report, partial) =
                     absorb(&status.id, reports[index].as_deref(), report, at, &mut section_ok[index]);
                 status.partial = partial;
                 reports[index] = Some(Arc::new(report));
+                let latest: Vec<&SourceReport> = reports.iter().flatten().map(|r| r.as_ref()).collect();
+                record_history(&mut history, &backfill, &fresh, &latest, at);
             }
             Err(e) => {
                 // Remote error text can echo what was sent: scrub held secrets first.
@@ -255,23 +258,37 @@ pub fn absorb(
 /// reported stays None in the point, and the Traffic pane draws that poll as a gap
 /// (unknown), never as a fall to zero; a cloud whose regions reported none of
 /// them still gets its point, so the gap shows that the poll happened.
-pub fn record_history(history: &mut BTreeMap<CloudKind, TrafficHistory>, report: &SourceReport, at: DateTime<Utc>) {
-    // Backfilled points only extend a series forward: older ones than it holds are dropped.
-    for (cloud, p) in &report.history {
+/// Append a point for each cloud a source has just measured (`fresh`): the
+/// whole cloud as every source's latest report has it (`latest`), so a cloud read
+/// region by region by several sources gets its total, not each region in turn.
+/// `backfill` (a source's past points, e.g. Prometheus' query_range) only extends
+/// a series forward: points older than it holds are dropped.
+pub fn record_history(
+    history: &mut BTreeMap<CloudKind, TrafficHistory>,
+    backfill: &[(CloudKind, TrafficPoint)],
+    fresh: &[CloudKind],
+    latest: &[&SourceReport],
+    at: DateTime<Utc>,
+) {
+    for (cloud, p) in backfill {
         let series = history.entry(*cloud).or_default();
         if p.at < at && series.points().next_back().is_none_or(|last| last.at < p.at) {
             series.push(*p);
         }
     }
-    // One point per cloud: pushed per region, a second region's point would replace
-    // the first's (same instant) instead of adding to it.
     let mut now: BTreeMap<CloudKind, TrafficPoint> = BTreeMap::new();
-    for m in &report.metrics {
+    for m in latest.iter().flat_map(|r| r.metrics.iter()).filter(|m| fresh.contains(&m.cloud)) {
         now.entry(m.cloud).or_insert_with(|| TrafficPoint::unreported(at)).add(m.rps, m.p95_ms, m.error_rate);
     }
     for (cloud, p) in now {
         history.entry(cloud).or_default().push(p);
     }
+}
+
+/// The history of one source that is the only one reporting its clouds (the demo, tests).
+pub fn record_report(history: &mut BTreeMap<CloudKind, TrafficHistory>, report: &SourceReport, at: DateTime<Utc>) {
+    let fresh: Vec<CloudKind> = report.metrics.iter().map(|m| m.cloud).collect();
+    record_history(history, &report.history, &fresh, &[report], at);
 }
 
 /// Poll each source once, concurrently, and merge: for one-shot use and tests.
@@ -293,7 +310,7 @@ pub async fn collect_once(sources: &[SourceSchedule], now: DateTime<Utc>, demo: 
             results[i] = Some(r);
         }
     }
-    let mut history = BTreeMap::new();
+    let (mut fresh, mut backfill) = (Vec::new(), Vec::new());
     let pairs: Vec<_> = sources
         .iter()
         .zip(results)
@@ -303,10 +320,11 @@ pub async fn collect_once(sources: &[SourceSchedule], now: DateTime<Utc>, demo: 
             status.timeout_secs = s.timeout.as_secs();
             status.last_attempt = Some(now);
             match r {
-                Some(Ok(report)) => {
+                Some(Ok(mut report)) => {
                     status.freshness = Freshness::Fresh;
                     status.last_ok = Some(now);
-                    record_history(&mut history, &report, now);
+                    fresh.extend(report.metrics.iter().map(|m| m.cloud));
+                    backfill.append(&mut report.history);
                     let (report, partial) = absorb(&status.id, None, report, now, &mut BTreeMap::new());
                     status.partial = partial;
                     (status, Some(Arc::new(report)))
@@ -322,6 +340,9 @@ pub async fn collect_once(sources: &[SourceSchedule], now: DateTime<Utc>, demo: 
             }
         })
         .collect();
+    let mut history = BTreeMap::new();
+    let latest: Vec<&SourceReport> = pairs.iter().filter_map(|(_, r)| r.as_deref()).collect();
+    record_history(&mut history, &backfill, &fresh, &latest, now);
     Fleet::merge(1, now, demo, &pairs, history)
 }
 
@@ -361,11 +382,11 @@ mod tests {
             history: vec![(CloudKind::Aws, point(-60, 1.0)), (CloudKind::Aws, point(-30, 2.0))],
             ..SourceReport::default()
         };
-        record_history(&mut history, &report, t0);
+        record_report(&mut history, &report, t0);
         let rps: Vec<Option<f64>> = history[&CloudKind::Aws].points().map(|p| p.rps).collect();
         assert_eq!(rps, vec![Some(1.0), Some(2.0), Some(9.0)]);
         // A later report carrying the same backfill again adds only the live point.
-        record_history(&mut history, &report, t0 + chrono::Duration::seconds(5));
+        record_report(&mut history, &report, t0 + chrono::Duration::seconds(5));
         let rps: Vec<Option<f64>> = history[&CloudKind::Aws].points().map(|p| p.rps).collect();
         assert_eq!(rps, vec![Some(1.0), Some(2.0), Some(9.0), Some(9.0)]);
     }
@@ -392,7 +413,7 @@ mod tests {
             ..SourceReport::default()
         };
         let mut history = BTreeMap::new();
-        record_history(&mut history, &report, t0);
+        record_report(&mut history, &report, t0);
         let points = |c: CloudKind| history[&c].points().copied().collect::<Vec<_>>();
         assert_eq!(
             points(CloudKind::Aws),
@@ -400,6 +421,38 @@ mod tests {
         );
         // The poll happened and said nothing of traffic: a gap, not a zero.
         assert_eq!(points(CloudKind::Azure), vec![TrafficPoint::unreported(t0)]);
+    }
+
+    /// AWS is one source per region: each region's poll adds a point for the whole
+    /// cloud as all sources last read it, never one region's figure in turn.
+    #[test]
+    fn regions_read_by_separate_sources_make_one_series_of_totals() {
+        use crate::model::CloudMetrics;
+        let t0 = DateTime::from_timestamp(1_800_000_000, 0).expect("time");
+        let report = |region: &str, rps: f64| SourceReport {
+            metrics: vec![CloudMetrics {
+                cloud: CloudKind::Aws,
+                region: region.into(),
+                rps: Some(rps),
+                p95_ms: Some(100.0),
+                error_rate: Some(0.0),
+                cpu: Some(0.4),
+            }],
+            ..SourceReport::default()
+        };
+        let (east, west) = (report("us-east-1", 300.0), report("eu-west-1", 100.0));
+        let mut history = BTreeMap::new();
+        record_history(&mut history, &[], &[CloudKind::Aws], &[&east], t0);
+        let t1 = t0 + chrono::Duration::seconds(2);
+        record_history(&mut history, &[], &[CloudKind::Aws], &[&east, &west], t1);
+        let east2 = report("us-east-1", 320.0);
+        let t2 = t0 + chrono::Duration::seconds(30);
+        record_history(&mut history, &[], &[CloudKind::Aws], &[&east2, &west], t2);
+        let rps: Vec<Option<f64>> = history[&CloudKind::Aws].points().map(|p| p.rps).collect();
+        assert_eq!(rps, vec![Some(300.0), Some(400.0), Some(420.0)]);
+        // A source that measured nothing new adds no point.
+        record_history(&mut history, &[], &[], &[&east2, &west], t2 + chrono::Duration::seconds(1));
+        assert_eq!(history[&CloudKind::Aws].len(), 3);
     }
 
     #[test]

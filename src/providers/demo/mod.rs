@@ -20,7 +20,7 @@ use super::{Provider, ProviderError, Receipt};
 use crate::actions::{Actor, Plan};
 use std::collections::BTreeMap;
 
-use crate::collector::record_history;
+use crate::collector::record_report;
 use crate::model::{Fleet, Freshness, SourceId, SourceReport, SourceStatus};
 
 pub struct DemoProvider {
@@ -74,7 +74,7 @@ pub fn fleet_with(
     for i in (0..history.max(1)).rev() {
         let at = now - step * i as i32;
         let report = simulate(estate, book, overrides, at, &id);
-        record_history(&mut hist, &report, at);
+        record_report(&mut hist, &report, at);
         last = Some(report);
     }
     let mut status = SourceStatus::new(id, "demo");

@@ -19,7 +19,7 @@ pub struct Secret(String);
 impl Secret {
     pub fn new(value: impl Into<String>) -> Secret {
         let value = value.into();
-        remember(&value);
+        crate::redaction::hold(&value);
         Secret(value)
     }
     /// The value, for the one place that must send it (an HTTP header, a signer).
@@ -28,36 +28,9 @@ impl Secret {
     }
 }
 
-/// Every secret value this process has held, so text that came back from a remote
-/// server (an error body echoing an Authorization header) can be scrubbed of them
-/// before it is shown, logged or written to the audit log.
-static KNOWN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
-
-/// Shorter values are not scrubbed: they would blank ordinary words.
-const MIN_SCRUBBED_LEN: usize = 6;
-
-fn remember(value: &str) {
-    if value.len() < MIN_SCRUBBED_LEN {
-        return;
-    }
-    let mut known = KNOWN.lock().unwrap_or_else(|e| e.into_inner());
-    if !known.iter().any(|k| k == value) {
-        known.push(value.to_string());
-    }
-}
-
-/// `text` with every secret this process holds replaced by `***`.
-pub fn redact(text: &str) -> std::borrow::Cow<'_, str> {
-    let known = KNOWN.lock().unwrap_or_else(|e| e.into_inner());
-    if !known.iter().any(|k| text.contains(k.as_str())) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = text.to_string();
-    for k in known.iter() {
-        out = out.replace(k.as_str(), "***");
-    }
-    std::borrow::Cow::Owned(out)
-}
+/// `text` with every secret this process holds, in every form a remote system can
+/// echo it, replaced by `***` (see [`crate::redaction`]).
+pub use crate::redaction::redact;
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

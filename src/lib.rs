@@ -13,6 +13,7 @@ pub mod format;
 pub mod logging;
 pub mod model;
 pub mod providers;
+pub mod redaction;
 pub mod runbook;
 pub mod runtime;
 pub mod snapshot;

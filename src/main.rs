@@ -213,6 +213,9 @@ struct ActArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The clouds' own chains read these from the environment, not through opsdeck's
+    // Secret type: hold them for the scrubber too, so an echo of one never prints.
+    opsdeck::redaction::hold_environment(|name| std::env::var(name));
     // Before anything can log: every record goes through the one gate.
     let logging = opsdeck::logging::LogOptions { level: cli.log_level.into(), file: cli.log_file.clone() };
     if let Err(e) = opsdeck::logging::init(&logging) {

@@ -148,22 +148,77 @@ fn a_planted_secret_appears_in_no_output() {
     }
 }
 
-/// A server that answers every request 401 and echoes the request back in the
-/// body, headers included: the worst case of a remote error message.
-fn echo_server() -> u16 {
+/// The forms a remote system echoes a credential in, as the wild does: raw,
+/// base64 and base64url (padded or not) of the secret and of the basic-auth
+/// `user:password`, percent-encoded (upper and lower hex, form style). Written here
+/// with the encoders directly, apart from opsdeck's scrubber.
+fn echoed_forms(secret: &str, basic_user: &str) -> Vec<(&'static str, String)> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+    let pair = format!("{basic_user}:{secret}");
+    let percent = utf8_percent_encode(secret, NON_ALPHANUMERIC).to_string();
+    let lower: String = {
+        let mut out = String::new();
+        let mut hex = 0;
+        for c in percent.chars() {
+            if c == '%' {
+                hex = 2;
+                out.push(c);
+            } else if hex > 0 {
+                hex -= 1;
+                out.push(c.to_ascii_lowercase());
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    };
+    let forms = vec![
+        ("raw", secret.to_string()),
+        ("base64", STANDARD.encode(secret)),
+        ("base64-unpadded", STANDARD_NO_PAD.encode(secret)),
+        ("base64url", URL_SAFE.encode(secret)),
+        ("base64url-unpadded", URL_SAFE_NO_PAD.encode(secret)),
+        ("basic-pair", STANDARD.encode(&pair)),
+        ("basic-pair-unpadded", STANDARD_NO_PAD.encode(&pair)),
+        ("basic-pair-url", URL_SAFE.encode(&pair)),
+        ("percent", percent.clone()),
+        ("percent-lower", lower),
+        ("form", percent.replace("%20", "+")),
+    ];
+    let mut distinct: Vec<&String> = forms.iter().map(|(_, f)| f).collect();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), forms.len(), "every form differs: {forms:?}");
+    forms
+}
+
+/// A server that answers every request 401 with the request's own auth material
+/// echoed back in every way seen in the wild: the request (headers included) in the
+/// message text and in a JSON error field, its Authorization header quoted as a
+/// header line, and one encoded form of the planted secret per request (cycling,
+/// so each form leads some answer and is shown before any cut), named
+/// `form=NAME: VALUE` so the test can see each one reached an output, scrubbed.
+fn echo_server(forms: Vec<(&'static str, String)>) -> u16 {
     use std::io::{Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     std::thread::spawn(move || {
-        for mut conn in listener.incoming().flatten() {
+        for (n, mut conn) in listener.incoming().flatten().enumerate() {
             let _ = conn.set_read_timeout(Some(std::time::Duration::from_secs(2)));
             let mut buf = [0u8; 8192];
-            let n = conn.read(&mut buf).unwrap_or(0);
-            let echoed = String::from_utf8_lossy(&buf[..n]).replace(['\r', '\n'], " ");
+            let read = conn.read(&mut buf).unwrap_or(0);
+            let request = String::from_utf8_lossy(&buf[..read]).to_string();
+            let echoed = request.replace(['\r', '\n'], " ").replace('"', "'");
+            let auth = request
+                .lines()
+                .find(|l| l.to_ascii_lowercase().starts_with("authorization:"))
+                .map(|l| l.trim().replace('"', "'"))
+                .unwrap_or_default();
+            let (name, form) = &forms[n % forms.len()];
             let body = format!(
-                "{{\"Code\":\"Unauthorized\",\"Message\":\"you sent: {}\",\"error\":\"{}\"}}",
-                echoed.replace('"', "'"),
-                echoed.replace('"', "'")
+                "{{\"Code\":\"Unauthorized\",\"Message\":\"form={name}: {form}; header {auth}; you sent: {echoed}\",\"error\":\"{echoed}\"}}"
             );
             let _ = write!(
                 conn,
@@ -186,8 +241,11 @@ fn echo_server() -> u16 {
 fn secrets_in_every_slot_stay_out_of_every_output_even_when_a_server_echoes_them() {
     need("tmux");
     let home = tempfile::tempdir().expect("tempdir");
-    let port = echo_server();
-    let secret = "PLANTED-every-slot-7c2d94";
+    // Every encoding of this one differs: '/', '+' and '=' change base64url and
+    // percent-encoding, the space form encoding; its length pads both base64s.
+    let secret = "PLANTED/every+slot=7c2d9?>~ x";
+    let forms = echoed_forms(secret, "opsdeck");
+    let port = echo_server(forms.clone());
     let config = home.path().join("opsdeck.toml");
     std::fs::write(
         &config,
@@ -264,16 +322,24 @@ arm_endpoint = "https://127.0.0.1:{port}"
     // The echo reached opsdeck and was shown — scrubbed.
     assert!(t.contains("Bearer ***"), "the echoed header is shown with the token scrubbed: {t}");
     assert!(t.contains("prom") && t.contains("✗"), "doctor reported the failing sources: {t}");
-    assert!(!t.contains(secret), "the secret leaked into the output:\n{t}");
     // The HTTP clients' own trace records went through the gate into the file too.
     let trace = std::fs::read_to_string(home.path().join("trace.log")).expect("the trace log");
+    for (name, form) in &forms {
+        assert!(!t.contains(form.as_str()), "the secret ({name}) leaked into the output:\n{t}");
+        // Each form was echoed, reached an output and was scrubbed there.
+        let shown = format!("form={name}: ***");
+        assert!(t.contains(&shown) || trace.contains(&shown), "{shown} reached no output:\n{t}");
+    }
     assert!(trace.contains(" TRACE ") && trace.contains("hyper"), "dependency records at trace level: {trace}");
     // The console logged each source's failure, echo included, scrubbed by the gate.
     let failed = trace.lines().filter(|l| l.contains("WARN") && l.contains("failed:")).collect::<Vec<_>>();
     assert!(failed.iter().any(|l| l.contains("Bearer ***")), "the echoed header, scrubbed, in the log: {failed:#?}");
     for f in files_under(home.path()) {
         if let Ok(content) = std::fs::read(&f) {
-            assert!(!String::from_utf8_lossy(&content).contains(secret), "the secret is in {f}");
+            let content = String::from_utf8_lossy(&content);
+            for (name, form) in &forms {
+                assert!(!content.contains(form.as_str()), "the secret ({name}) is in {f}");
+            }
         }
     }
 }

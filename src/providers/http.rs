@@ -95,7 +95,12 @@ pub fn resolve_auth(cfg: &HttpAuthConfig, store: &dyn SecretStore) -> Result<Aut
         return Ok(Auth::Bearer(read(entry)?));
     }
     match (&cfg.basic_auth_user, &cfg.basic_auth_password_entry) {
-        (Some(user), Some(entry)) => Ok(Auth::Basic { user: user.clone(), password: read(entry)? }),
+        (Some(user), Some(entry)) => {
+            let password = read(entry)?;
+            // The header carries base64 of user:password: scrub that form too.
+            crate::redaction::hold_basic(user, password.expose());
+            Ok(Auth::Basic { user: user.clone(), password })
+        }
         _ => Ok(Auth::None),
     }
 }

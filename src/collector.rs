@@ -213,6 +213,8 @@ async fn merge_loop(
                 let reason = stale_reason(&e);
                 log::warn!("source {} failed: {reason}", status.id);
                 status.freshness = Freshness::Stale { reason };
+                // The whole source is stale now: its sections' own reasons are history.
+                status.partial.clear();
             }
         }
         generation += 1;

@@ -63,7 +63,8 @@ pub fn money(v: f64, currency: &str) -> String {
         "USD" => format!("${}", int(v)),
         "EUR" => format!("€{}", int(v)),
         "CNY" => format!("¥{}", int(v)),
-        other => format!("{} {other}", int(v)),
+        // A currency code comes from the cloud's answer: shown only once made safe.
+        other => format!("{} {}", int(v), crate::ui::sanitize(other)),
     }
 }
 

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::actions::{self, Actor, AuditLog, Checked, Executor, GuardContext, Intent, Outcome};
 use crate::collector::{SourceSchedule, collect_once};
+use crate::ui::sanitize;
 
 /// Exit codes of `opsdeck failover|drain|scale|ack`.
 pub mod exit {
@@ -76,9 +77,10 @@ impl Report {
 
     /// Human-readable form for a terminal.
     pub fn to_text(&self) -> String {
-        let mut out = format!("{}\n", self.action);
+        // Plan lines, guard details and reasons carry names from the clouds: sanitised.
+        let mut out = format!("{}\n", sanitize(&self.action));
         for l in &self.plan {
-            out.push_str(&format!("  {l}\n"));
+            out.push_str(&format!("  {}\n", sanitize(l)));
         }
         if let Some(t) = self.time_to_effect_secs {
             out.push_str(&format!("  time to effect: clients follow within the {t}s DNS TTL\n"));
@@ -96,16 +98,16 @@ impl Report {
                     "  {} {:<24} {}\n",
                     state,
                     g["name"].as_str().unwrap_or(""),
-                    g["detail"].as_str().unwrap_or("")
+                    sanitize(g["detail"].as_str().unwrap_or(""))
                 ));
             }
         }
         out.push_str(&format!("outcome: {}", self.outcome));
         if let Some(r) = &self.reason {
-            out.push_str(&format!(" ({r})"));
+            out.push_str(&format!(" ({})", sanitize(r)));
         }
         if let Some(id) = &self.request_id {
-            out.push_str(&format!(", request {id}"));
+            out.push_str(&format!(", request {}", sanitize(id)));
         }
         if let Some(s) = self.confirmed_after_secs {
             out.push_str(&format!(", confirmed by a fresh read after {s:.1}s"));

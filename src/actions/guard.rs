@@ -131,11 +131,13 @@ pub struct GuardContext<'a> {
 }
 
 pub fn check(plan: &Plan, fleet: &Fleet, ctx: &GuardContext) -> Vec<GuardResult> {
+    let real = without_demo(plan, fleet);
+    let fleet = real.as_ref().unwrap_or(fleet);
     let mut out = vec![fresh(plan, fleet, ctx), not_in_flight(plan, ctx)];
     match plan.kind() {
         ActionKind::Failover => {
             for (cloud, before, after) in gaining(plan, fleet) {
-                out.push(target_healthy(cloud, fleet));
+                out.push(target_healthy(plan, cloud, fleet));
                 out.push(target_capacity(cloud, before, after, fleet));
                 out.push(replication_within_rpo(cloud, fleet));
             }
@@ -149,6 +151,32 @@ pub fn check(plan: &Plan, fleet: &Fleet, ctx: &GuardContext) -> Vec<GuardResult>
         g.required = ctx.require.contains(&g.key);
     }
     out
+}
+
+/// A change to the real estate is judged on real data only: when the demo runs
+/// beside real sources, what it simulates (its witness, its sizing, its lag) must
+/// not pass a guard for a real failover. None when there is nothing to drop.
+fn without_demo(plan: &Plan, fleet: &Fleet) -> Option<Fleet> {
+    if !fleet.mixes_demo() || fleet.is_demo_source(&plan.source) {
+        return None;
+    }
+    let demo = |id: Option<&SourceId>| id.is_some_and(|id| fleet.is_demo_source(id));
+    let mut real = fleet.clone();
+    real.metrics.retain(|(s, _)| !demo(Some(s)));
+    real.groups.retain(|g| !demo(Some(&g.source)));
+    real.policies.retain(|p| !demo(Some(&p.source)));
+    let keep_replication: Vec<bool> =
+        (0..fleet.replication.len()).map(|i| !demo(fleet.replication_sources.get(i))).collect();
+    let mut keep = keep_replication.iter();
+    real.replication.retain(|_| keep.next().copied().unwrap_or(true));
+    let mut keep = keep_replication.iter();
+    real.replication_sources.retain(|_| keep.next().copied().unwrap_or(true));
+    let keep_arbiters: Vec<bool> = (0..fleet.arbiters.len()).map(|i| !demo(fleet.arbiter_sources.get(i))).collect();
+    let mut keep = keep_arbiters.iter();
+    real.arbiters.retain(|_| keep.next().copied().unwrap_or(true));
+    let mut keep = keep_arbiters.iter();
+    real.arbiter_sources.retain(|_| keep.next().copied().unwrap_or(true));
+    Some(real)
 }
 
 /// The clouds a failover sends more traffic to, with their share before and after.
@@ -204,7 +232,15 @@ fn sources_touched(plan: &Plan, fleet: &Fleet) -> Vec<SourceId> {
         let clouds: Vec<CloudKind> = gaining(plan, fleet).into_iter().map(|(c, _, _)| c).collect();
         ids.extend(fleet.metrics.iter().filter(|(_, m)| clouds.contains(&m.cloud)).map(|(s, _)| s.clone()));
         ids.extend(fleet.groups.iter().filter(|g| clouds.contains(&g.cloud)).map(|g| g.source.clone()));
-        ids.extend(fleet.policies.iter().map(|p| p.source.clone()));
+        // Whoever reports the lag into a gaining cloud: an old figure must not pass the RPO.
+        ids.extend(
+            fleet
+                .replication
+                .iter()
+                .zip(&fleet.replication_sources)
+                .filter(|(r, _)| clouds.contains(&r.to) || clouds.contains(&r.from))
+                .map(|(_, s)| s.clone()),
+        );
         ids.extend(fleet.sources.iter().filter(|s| s.kind == crate::providers::arbiter::KIND).map(|s| s.id.clone()));
     }
     let mut seen = Vec::new();
@@ -259,9 +295,24 @@ fn not_in_flight(plan: &Plan, ctx: &GuardContext) -> GuardResult {
     }
 }
 
-fn target_healthy(cloud: CloudKind, fleet: &Fleet) -> GuardResult {
-    let endpoints: Vec<_> =
-        fleet.policies.iter().flat_map(|p| p.endpoints.iter()).filter(|e| e.cloud == cloud).collect();
+/// The gaining cloud's answers in the policy the plan changes (another policy's
+/// answers do not carry this traffic).
+fn target_healthy(plan: &Plan, cloud: CloudKind, fleet: &Fleet) -> GuardResult {
+    let changed: Vec<&str> = plan
+        .changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Weight { policy, .. } => Some(policy.as_str()),
+            _ => None,
+        })
+        .collect();
+    let endpoints: Vec<_> = fleet
+        .policies
+        .iter()
+        .filter(|p| p.source == plan.source && changed.contains(&p.name.as_str()))
+        .flat_map(|p| p.endpoints.iter())
+        .filter(|e| e.cloud == cloud)
+        .collect();
     if endpoints.is_empty() {
         return GuardResult::unknown(
             GuardKey::Healthy,
@@ -393,13 +444,22 @@ fn target_capacity(cloud: CloudKind, before: f64, after: f64, fleet: &Fleet) -> 
 fn replication_within_rpo(cloud: CloudKind, fleet: &Fleet) -> GuardResult {
     let key = GuardKey::Rpo;
     let db = || fleet.replication.iter().filter(|r| r.kind == ReplicationKind::Database);
-    let worst = db().filter(|r| r.to == cloud).max_by(|a, b| {
-        (a.value / a.target.max(f64::MIN_POSITIVE)).total_cmp(&(b.value / b.target.max(f64::MIN_POSITIVE)))
-    });
+    let usable = |r: &&crate::model::Replication| r.value.is_finite() && r.target.is_finite() && r.target > 0.0;
+    // A figure that cannot be judged must not hide one that fails: judge the usable ones.
+    let worst = db()
+        .filter(|r| r.to == cloud)
+        .filter(usable)
+        .max_by(|a, b| (a.value / a.target).total_cmp(&(b.value / b.target)));
+    let unusable = db().filter(|r| r.to == cloud).find(|r| !usable(r));
     match worst {
-        Some(r) if !(r.value.is_finite() && r.target.is_finite()) => {
-            GuardResult::unknown(key, format!("{}: {} reports no usable lag", cloud.label(), r.name))
-        }
+        Some(r) if r.value <= r.target && unusable.is_some() => GuardResult::unknown(
+            key,
+            format!("{}: {} reports no usable lag", cloud.label(), unusable.map_or("", |u| u.name.as_str())),
+        ),
+        None if unusable.is_some() => GuardResult::unknown(
+            key,
+            format!("{}: {} reports no usable lag", cloud.label(), unusable.map_or("", |u| u.name.as_str())),
+        ),
         Some(r) if r.value <= r.target => {
             GuardResult::passed(key, format!("{} {} lag {:.1}s ≤ RPO {:.0}s", cloud.label(), r.name, r.value, r.target))
         }
@@ -434,6 +494,11 @@ fn replication_within_rpo(cloud: CloudKind, fleet: &Fleet) -> GuardResult {
 fn arbiter(fleet: &Fleet) -> GuardResult {
     let key = GuardKey::Arbiter;
     let all = &fleet.arbiters;
+    let configured = fleet.sources.iter().any(|s| s.kind == crate::providers::arbiter::KIND);
+    if all.is_empty() && configured {
+        // Witnesses are configured: no answer yet is not "no witness".
+        return GuardResult::failed(key, "the arbiters have not been probed yet: wait for their first probe");
+    }
     if all.is_empty() {
         return GuardResult::unknown(
             key,
@@ -770,5 +835,79 @@ mod tests {
             e.weight = *w;
         }
         assert!(p.is_reflected_in(&f));
+    }
+
+    fn witness(name: &str, up: bool) -> Arbiter {
+        Arbiter {
+            name: name.into(),
+            location: "on-prem".into(),
+            reachable: up,
+            rtt_ms: up.then_some(12.0),
+            error: (!up).then(|| "connection refused".into()),
+        }
+    }
+
+    #[test]
+    fn the_demo_beside_real_sources_cannot_pass_a_guard_for_a_real_failover() {
+        let mut f = estate();
+        f.sources.push(status("demo", "demo", 5, 0));
+        f.arbiters.push(witness("demo-witness", true));
+        f.arbiter_sources.push(SourceId::new("demo"));
+        f.replication.push(Replication {
+            kind: ReplicationKind::Database,
+            name: "simulated".into(),
+            from: CloudKind::Aws,
+            to: CloudKind::Azure,
+            value: 0.5,
+            target: 30.0,
+        });
+        f.replication_sources.push(SourceId::new("demo"));
+        let r = shift(&f, 10.0, &[]);
+        assert_eq!(state(&r, GuardKey::Arbiter), GuardState::Unknown, "the demo's witness is not a witness");
+        assert_eq!(state(&r, GuardKey::Rpo), GuardState::Unknown, "the demo's lag is not a lag");
+    }
+
+    #[test]
+    fn a_stale_source_of_another_policy_does_not_block() {
+        let mut f = estate();
+        let mut other = f.policies[0].clone();
+        other.source = SourceId::new("gtm");
+        other.name = "other.example.cn".into();
+        f.policies.push(other);
+        f.sources.push(SourceStatus {
+            freshness: Freshness::Stale { reason: "throttled".into() },
+            ..status("gtm", "aliyun", 60, 600)
+        });
+        let r = shift(&f, 10.0, &[]);
+        assert_eq!(state(&r, GuardKey::Fresh), GuardState::Passed, "{r:?}");
+    }
+
+    #[test]
+    fn configured_arbiters_not_yet_probed_refuse() {
+        let mut f = estate();
+        f.sources.push(SourceStatus {
+            freshness: Freshness::Pending,
+            ..SourceStatus::new(SourceId::new("arbiters"), "arbiter")
+        });
+        let r = shift(&f, 10.0, &[]);
+        assert_eq!(state(&r, GuardKey::Arbiter), GuardState::Failed);
+        assert!(reasons(&r).contains("not been probed yet"), "{}", reasons(&r));
+    }
+
+    #[test]
+    fn an_unusable_lag_does_not_hide_a_failing_one() {
+        let mut f = estate();
+        let lag = |name: &str, value: f64| Replication {
+            kind: ReplicationKind::Database,
+            name: name.into(),
+            from: CloudKind::Aws,
+            to: CloudKind::Azure,
+            value,
+            target: 30.0,
+        };
+        f.replication = vec![lag("broken", f64::NAN), lag("orders", 45.0)];
+        assert_eq!(state(&shift(&f, 10.0, &[]), GuardKey::Rpo), GuardState::Failed);
+        f.replication = vec![lag("broken", f64::NAN), lag("orders", 4.0)];
+        assert_eq!(state(&shift(&f, 10.0, &[]), GuardKey::Rpo), GuardState::Unknown);
     }
 }

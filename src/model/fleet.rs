@@ -134,12 +134,16 @@ pub struct Fleet {
     pub groups: Vec<ScalingGroup>,
     pub policies: Vec<TrafficPolicy>,
     pub replication: Vec<Replication>,
+    /// The source that reported each replication figure (same order).
+    pub replication_sources: Vec<SourceId>,
     /// One per subscription / account, with the source that reported it.
     pub costs: Vec<(SourceId, CostSnapshot)>,
     pub spot_prices: Vec<SpotPrice>,
     pub alerts: Vec<Alert>,
     pub routes: Vec<NotificationRoute>,
     pub arbiters: Vec<Arbiter>,
+    /// The source that probed each arbiter (same order).
+    pub arbiter_sources: Vec<SourceId>,
     pub history: BTreeMap<CloudKind, TrafficHistory>,
     /// Chaos drills in force, as reported by the demo.
     pub drills: Vec<String>,
@@ -278,12 +282,14 @@ impl Fleet {
             fleet.groups.extend(r.groups.iter().cloned());
             fleet.policies.extend(r.policies.iter().cloned());
             fleet.replication.extend(r.replication.iter().cloned());
+            fleet.replication_sources.extend(r.replication.iter().map(|_| id.clone()));
             fleet.costs.extend(r.costs.iter().cloned().map(|c| (id.clone(), c)));
             fleet.spot_prices.extend(r.spot_prices.iter().cloned());
             fleet.alerts.extend(r.alerts.iter().cloned());
             fleet.routes.extend(r.routes.iter().cloned());
             fleet.drills.extend(r.drills.iter().cloned());
             fleet.arbiters.extend(r.arbiters.iter().cloned());
+            fleet.arbiter_sources.extend(r.arbiters.iter().map(|_| id.clone()));
         }
         fleet
     }

@@ -58,11 +58,14 @@ impl ScalingGroup {
     }
 
     /// Why the group is idle, if it is. A group with desired 0 that still has
-    /// instances in service is scaling in, not idle: it is judged on what runs.
+    /// instances in service is scaling in, not idle: it is judged on what runs. One
+    /// whose floor is above zero and has nothing left lost its instances (launch
+    /// failures, a stock-out, or a desired read as 0 because the cloud has no
+    /// expected-capacity mode): an outage, not idle.
     pub fn idle(&self) -> Option<IdleReason> {
         if self.inactive {
             Some(IdleReason::Inactive)
-        } else if self.desired == 0 && self.in_service() == 0 && self.healthy() == 0 {
+        } else if self.desired == 0 && self.min == 0 && self.in_service() == 0 && self.healthy() == 0 {
             Some(IdleReason::ScaledToZero)
         } else {
             None
@@ -113,6 +116,9 @@ mod tests {
         // Desired 0 while instances still run: scaling in, judged on what runs.
         let draining = group(0, 2, false);
         assert_eq!((draining.idle(), draining.health()), (None, Health::Ok));
+        // A floor of 2 and nothing left: the instances were lost, not scaled away.
+        let lost = ScalingGroup { min: 2, ..group(0, 0, false) };
+        assert_eq!((lost.idle(), lost.health()), (None, Health::Down));
     }
 
     #[test]

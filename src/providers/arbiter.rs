@@ -132,7 +132,13 @@ async fn probe(w: &Witness) -> Result<Duration, String> {
     let limit = w.cfg.timeout();
     match &w.probe {
         Probe::Http { url, http } => {
-            let answer = http.client().get(url).send().await.map_err(|e| transport_error("GET", &e).to_string())?;
+            // Without the URL: a witness's token may sit in its query string.
+            let answer = http
+                .client()
+                .get(url)
+                .send()
+                .await
+                .map_err(|e| transport_error("GET", &e.without_url()).to_string())?;
             let status = answer.status();
             if status.is_success() { Ok(started.elapsed()) } else { Err(format!("HTTP {}", status.as_u16())) }
         }

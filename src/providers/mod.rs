@@ -10,6 +10,7 @@ pub mod http;
 pub mod prometheus;
 pub mod sections;
 pub mod sizing;
+pub mod words;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -39,22 +40,52 @@ pub struct Check {
 pub enum ProviderError {
     #[error("timed out after {0:?}")]
     Timeout(std::time::Duration),
-    #[error("throttled: {}", shown(.0))]
+    #[error("throttled: {}", shown(.0, THROTTLED))]
     Throttled(String),
-    #[error("authentication failed: {}", shown(.0))]
+    #[error("authentication failed: {}", shown(.0, AUTH))]
     Auth(String),
-    #[error("unreachable: {}", shown(.0))]
+    #[error("unreachable: {}", shown(.0, UNREACHABLE))]
     Unreachable(String),
-    #[error("bad response: {}", shown(.0))]
+    #[error("bad response: {}", shown(.0, BAD_RESPONSE))]
     BadResponse(String),
-    #[error("not supported by this source: {}", shown(.0))]
+    #[error("not supported by this source: {}", shown(.0, UNSUPPORTED))]
     Unsupported(String),
+}
+
+const THROTTLED: &str = "throttled: ";
+const AUTH: &str = "authentication failed: ";
+const UNREACHABLE: &str = "unreachable: ";
+const BAD_RESPONSE: &str = "bad response: ";
+const UNSUPPORTED: &str = "not supported by this source: ";
+
+impl ProviderError {
+    /// What went wrong without the kind's prefix, for wrapping into another
+    /// error of the same or another kind without saying "unreachable" twice.
+    pub fn detail(&self) -> String {
+        match self {
+            ProviderError::Timeout(_) => self.to_string(),
+            ProviderError::Throttled(s)
+            | ProviderError::Auth(s)
+            | ProviderError::Unreachable(s)
+            | ProviderError::BadResponse(s)
+            | ProviderError::Unsupported(s) => shown(s, ""),
+        }
+    }
 }
 
 /// Long enough for any honest message; the collector cuts stale reasons shorter.
 const SHOWN_CHARS: usize = 2000;
 
-fn shown(s: &str) -> String {
+/// The text as one line, without a leading copy of the kind's own prefix: a
+/// message built from another error's `to_string()` would otherwise read
+/// "unreachable: unreachable: ...".
+fn shown(s: &str, prefix: &str) -> String {
+    let mut s = s.trim_start();
+    while !prefix.is_empty()
+        && let Some(rest) = s.strip_prefix(prefix)
+    {
+        s = rest.trim_start();
+    }
     crate::format::one_line(s, SHOWN_CHARS)
 }
 

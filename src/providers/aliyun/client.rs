@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::json;
 use super::sign::{self, AccessKey, SignatureVersion};
 use crate::format::one_line;
-use crate::providers::ProviderError;
+use crate::providers::{ProviderError, words};
 
 /// The OpenAPI products a source calls, each with the API version it speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -255,14 +255,10 @@ impl Client {
     }
 }
 
+/// The shared words for a transport failure: reqwest's own text would quote the
+/// signed URL (a V1 signature and AccessKeyId are in its query) and hide the cause.
 fn transport_error(action: &str, e: &reqwest::Error) -> ProviderError {
-    if e.is_timeout() {
-        ProviderError::Unreachable(format!("{action}: timed out"))
-    } else if e.is_connect() {
-        ProviderError::Unreachable(format!("{action}: cannot connect: {}", one_line(&e.to_string(), 160)))
-    } else {
-        ProviderError::Unreachable(format!("{action}: {}", one_line(&e.to_string(), 160)))
-    }
+    crate::providers::http::transport_error(action, e)
 }
 
 fn is_auth_code(code: &str) -> bool {
@@ -285,7 +281,7 @@ pub fn classify(action: &str, status: u16, body: &str) -> Answer {
             return Answer::Failed(ProviderError::BadResponse(format!("{action}: HTTP {status}: answer is not JSON")));
         }
         Err(_) => {
-            let words = format!("{action}: HTTP {status}: {}", one_line(body, 120));
+            let words = format!("{action}: {}", words::status_with_body(status, body.as_bytes()));
             return if status == 429 {
                 Answer::Throttled(words)
             } else {

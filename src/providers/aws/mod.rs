@@ -391,7 +391,12 @@ impl Provider for AwsGlobal {
     }
 }
 
-/// Words for an SDK error; throttling is told apart so the collector backs off.
+/// Words for an SDK error, one sentence: "<operation>: <what went wrong>".
+/// Throttling is told apart so the collector backs off. The SDK's own texts
+/// are layers ("service error", "dispatch failure") over a `Debug` dump of the
+/// raw response, so the words come from the parts: the error code and message
+/// the service sent, or the HTTP status and the body's first line when its
+/// answer had no readable error, or the transport's innermost cause.
 pub(crate) fn sdk_error<E>(
     what: &str,
     e: aws_sdk_autoscaling::error::SdkError<E, aws_sdk_autoscaling::config::http::HttpResponse>,
@@ -399,41 +404,53 @@ pub(crate) fn sdk_error<E>(
 where
     E: aws_sdk_autoscaling::error::ProvideErrorMetadata + std::error::Error + 'static,
 {
-    use aws_sdk_autoscaling::error::{DisplayErrorContext, SdkError};
+    use super::words;
+    use aws_sdk_autoscaling::error::SdkError;
     match &e {
         SdkError::TimeoutError(_) => ProviderError::Unreachable(format!("{what}: timed out")),
-        SdkError::DispatchFailure(d) => ProviderError::Unreachable(format!("{what}: {d:?}")),
+        SdkError::DispatchFailure(d) if d.is_timeout() => ProviderError::Unreachable(format!("{what}: timed out")),
+        SdkError::DispatchFailure(_) => ProviderError::Unreachable(format!("{what}: {}", words::transport(&e))),
         SdkError::ServiceError(s) => {
+            let status = s.raw().status().as_u16();
             let Some(code) = s.err().code() else {
-                let status = s.raw().status().as_u16();
-                let kind = if status == 429 { "throttled" } else { "unreadable error" };
-                let detail = format!("{what}: HTTP {status} ({kind}): {}", DisplayErrorContext(&e));
+                // No error code: the body was not the service's error shape (a
+                // proxy's page, a server's crash page).
+                let detail =
+                    format!("{what}: {}", words::status_with_body(status, s.raw().body().bytes().unwrap_or(&[])));
                 return if status == 429 {
                     ProviderError::Throttled(detail)
+                } else if matches!(status, 401 | 403) {
+                    ProviderError::Auth(detail)
                 } else {
                     ProviderError::BadResponse(detail)
                 };
             };
-            let msg = s.err().message().unwrap_or("");
+            let detail = match s.err().message().map(|m| crate::format::one_line(m, 300)) {
+                Some(msg) if !msg.is_empty() => format!("{what}: {code}: {msg}"),
+                _ => format!("{what}: {code} ({})", words::status_line(status)),
+            };
             if matches!(
                 code,
                 "Throttling" | "ThrottlingException" | "TooManyRequestsException" | "RequestLimitExceeded"
             ) {
-                ProviderError::Throttled(format!("{what}: {code} {msg}"))
+                ProviderError::Throttled(detail)
             } else if code.contains("AccessDenied")
                 || code.contains("UnrecognizedClient")
                 || code.contains("InvalidClientTokenId")
                 || code.contains("ExpiredToken")
+                || code.contains("SignatureDoesNotMatch")
             {
-                ProviderError::Auth(format!("{what}: {code} {msg}"))
+                ProviderError::Auth(detail)
             } else {
-                ProviderError::BadResponse(format!("{what}: {code} {msg}"))
+                ProviderError::BadResponse(detail)
             }
         }
-        SdkError::ResponseError(_) => {
-            ProviderError::BadResponse(format!("{what}: malformed response: {}", DisplayErrorContext(&e)))
-        }
-        _ => ProviderError::BadResponse(format!("{what}: {}", DisplayErrorContext(&e))),
+        SdkError::ResponseError(r) => ProviderError::BadResponse(format!(
+            "{what}: unreadable answer ({}): {}",
+            words::status_line(r.raw().status().as_u16()),
+            words::root_cause(&e)
+        )),
+        _ => ProviderError::BadResponse(format!("{what}: request not sent: {}", words::root_cause(&e))),
     }
 }
 

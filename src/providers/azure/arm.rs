@@ -21,7 +21,7 @@ use azure_core::http::{
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use crate::providers::ProviderError;
+use crate::providers::{ProviderError, words};
 
 /// The remaining read budget ARM reports for the subscription on every response.
 pub const REMAINING_READS: HeaderName = HeaderName::from_static("x-ms-ratelimit-remaining-subscription-reads");
@@ -184,10 +184,11 @@ pub fn arm_error(what: &str, status: u16, retry_after: Option<&str>, body: &[u8]
         Ok(e) => (e.code, e.message),
         Err(_) => (None, None),
     };
-    let code = code.unwrap_or_else(|| format!("HTTP {status}"));
-    let detail = match message {
-        Some(m) if !m.trim().is_empty() => format!("{what}: {code}: {}", one_line(&m)),
-        _ => format!("{what}: {code}"),
+    let detail = match (code, message) {
+        (Some(code), Some(m)) if !m.trim().is_empty() => format!("{what}: {code}: {}", one_line(&m)),
+        (Some(code), _) => format!("{what}: {code} ({})", words::status_line(status)),
+        // Not ARM's error shape (a gateway's page): the status and the body's first line.
+        (None, _) => format!("{what}: {}", words::status_with_body(status, body)),
     };
     match status {
         429 => ProviderError::Throttled(match retry_after {
@@ -202,12 +203,38 @@ pub fn arm_error(what: &str, status: u16, retry_after: Option<&str>, body: &[u8]
 /// An error from the pipeline itself: token, connection, timeout.
 fn core_error(what: &str, e: &azure_core::Error) -> ProviderError {
     use azure_core::error::ErrorKind;
-    let text = one_line(e);
+    let text = core_words(e);
     match e.kind() {
         ErrorKind::Credential => ProviderError::Auth(format!("{what}: {text}")),
         ErrorKind::Io | ErrorKind::Connection => ProviderError::Unreachable(format!("{what}: {text}")),
         _ => ProviderError::BadResponse(format!("{what}: {text}")),
     }
+}
+
+/// What the transport layer below azure_core says: its own text for a failed
+/// request is "failed to execute `reqwest` request", which names no cause.
+const REQWEST_FAILED: &str = "failed to execute `reqwest` request";
+
+/// An azure_core error in words: its first line (a credential's says which
+/// credential failed), with the transport's cause in place of azure_core's
+/// "failed to execute `reqwest` request".
+pub fn core_words(e: &azure_core::Error) -> String {
+    let first = one_line(e);
+    let Some(cause) = transport_cause(e) else { return first };
+    let lead = first.trim_end_matches(REQWEST_FAILED).trim_end();
+    if lead.is_empty() { cause } else { format!("{lead} {cause}") }
+}
+
+/// The words for the first reqwest error in the chain, if there is one.
+fn transport_cause(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        if let Some(r) = c.downcast_ref::<reqwest::Error>() {
+            return Some(crate::providers::http::transport_words(r));
+        }
+        cause = c.source();
+    }
+    None
 }
 
 /// First line of an error, at most 200 characters and no control characters:
@@ -284,6 +311,6 @@ mod tests {
         let e = arm_error("GET vmss", 429, Some("30"), br#"{"code":"TooManyRequests","message":"slow down"}"#);
         assert_eq!(e, ProviderError::Throttled("GET vmss: TooManyRequests: slow down (retry after 30 s)".into()));
         let e = arm_error("GET vmss", 502, None, b"<html>bad gateway</html>");
-        assert_eq!(e, ProviderError::BadResponse("GET vmss: HTTP 502".into()));
+        assert_eq!(e, ProviderError::BadResponse("GET vmss: HTTP 502 Bad Gateway: bad gateway".into()));
     }
 }

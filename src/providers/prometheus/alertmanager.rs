@@ -237,8 +237,9 @@ impl AlertmanagerSource {
                 Err(e) => failures.push(http::transport_error(&format!("{what} at {base}"), &e)),
             }
         }
-        // Every peer failed: one line naming each, the kind of the first.
-        let lines: Vec<String> = failures.iter().map(|f| f.to_string()).collect();
+        // Every peer failed: one line naming each, the kind of the first (said
+        // once, so each peer's part is its detail without the kind's prefix).
+        let lines: Vec<String> = failures.iter().map(ProviderError::detail).collect();
         Err(match failures.into_iter().next() {
             Some(ProviderError::BadResponse(_)) => ProviderError::BadResponse(lines.join("; ")),
             _ => ProviderError::Unreachable(lines.join("; ")),

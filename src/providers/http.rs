@@ -230,4 +230,29 @@ mod tests {
         assert!(!s.chars().any(char::is_control) && s.len() < 300, "{s}");
         assert!(matches!(status_error("x", reqwest::StatusCode::UNAUTHORIZED, b""), ProviderError::Auth(_)));
     }
+
+    /// What `transport_error` says of one GET to `url` with a short timeout.
+    async fn transport_said(url: &str) -> ProviderError {
+        let client = reqwest::Client::builder().timeout(Duration::from_millis(500)).build().expect("client");
+        let e = client.get(format!("{url}/api/v1/query?query=up")).send().await.expect_err("fails");
+        transport_error("query rps", &e)
+    }
+
+    #[tokio::test]
+    async fn transport_failures_are_one_plain_sentence_without_the_url() {
+        use crate::providers::canned::{self, Answer, assert_clean};
+        let e = transport_said(&canned::closed()).await;
+        assert_eq!(e.to_string(), "unreachable: query rps: cannot connect: Connection refused");
+        let e = transport_said(&canned::serve(Answer::Hang)).await;
+        assert_eq!(e.to_string(), "unreachable: query rps: timed out");
+        assert_clean(&e.to_string());
+    }
+
+    #[test]
+    fn moto_s_500_page_is_the_status_and_its_sentence() {
+        use crate::providers::canned::{MOTO_500, MOTO_500_WORDS, assert_clean};
+        let e = status_error("GET /api/v2/alerts", reqwest::StatusCode::INTERNAL_SERVER_ERROR, MOTO_500.as_bytes());
+        assert_eq!(e, ProviderError::BadResponse(format!("GET /api/v2/alerts: {MOTO_500_WORDS}")));
+        assert_clean(&e.to_string());
+    }
 }

@@ -5,6 +5,8 @@ pub mod aliyun;
 pub mod arbiter;
 pub mod aws;
 pub mod azure;
+#[cfg(test)]
+pub(crate) mod canned;
 pub mod demo;
 pub mod http;
 pub mod prometheus;
@@ -64,11 +66,11 @@ impl ProviderError {
     pub fn detail(&self) -> String {
         match self {
             ProviderError::Timeout(_) => self.to_string(),
-            ProviderError::Throttled(s)
-            | ProviderError::Auth(s)
-            | ProviderError::Unreachable(s)
-            | ProviderError::BadResponse(s)
-            | ProviderError::Unsupported(s) => shown(s, ""),
+            ProviderError::Throttled(s) => shown(s, THROTTLED),
+            ProviderError::Auth(s) => shown(s, AUTH),
+            ProviderError::Unreachable(s) => shown(s, UNREACHABLE),
+            ProviderError::BadResponse(s) => shown(s, BAD_RESPONSE),
+            ProviderError::Unsupported(s) => shown(s, UNSUPPORTED),
         }
     }
 }
@@ -81,9 +83,8 @@ const SHOWN_CHARS: usize = 2000;
 /// "unreachable: unreachable: ...".
 fn shown(s: &str, prefix: &str) -> String {
     let mut s = s.trim_start();
-    while !prefix.is_empty()
-        && let Some(rest) = s.strip_prefix(prefix)
-    {
+    // (An empty prefix would match forever.)
+    while let Some(rest) = s.strip_prefix(prefix).filter(|_| !prefix.is_empty()) {
         s = rest.trim_start();
     }
     crate::format::one_line(s, SHOWN_CHARS)
@@ -138,5 +139,26 @@ mod tests {
         let e = aliyun::decode::answer("DescribeScalingGroups", 403, body).expect_err("an error");
         let shown = e.to_string();
         assert!(!shown.chars().any(char::is_control) && shown.contains("denied 2026-01-01 INFO all good"), "{shown:?}");
+    }
+
+    /// A message built from another error's text says its kind once; `detail`
+    /// is the text without the kind, for joining several failures in one.
+    #[test]
+    fn a_kind_is_said_once_however_the_message_was_built() {
+        let inner =
+            ProviderError::Unreachable("GET /api/v2/alerts at http://a: cannot connect: Connection refused".into());
+        let wrapped = ProviderError::Unreachable(inner.to_string());
+        assert_eq!(wrapped.to_string(), inner.to_string());
+        assert_eq!(
+            wrapped.to_string(),
+            "unreachable: GET /api/v2/alerts at http://a: cannot connect: Connection refused"
+        );
+        assert_eq!(inner.detail(), "GET /api/v2/alerts at http://a: cannot connect: Connection refused");
+        let twice = ProviderError::BadResponse("bad response: bad response: X: HTTP 500".into());
+        assert_eq!(twice.to_string(), "bad response: X: HTTP 500");
+        assert_eq!(twice.detail(), "X: HTTP 500");
+        // Another kind's words inside the text are the message's, and kept.
+        let other = ProviderError::BadResponse("unreachable: X".into());
+        assert_eq!(other.to_string(), "bad response: unreachable: X");
     }
 }

@@ -364,4 +364,31 @@ mod tests {
         assert_eq!(e[&Product::Bss], "https://business.ap-southeast-1.aliyuncs.com");
         assert_eq!(RetryPolicy::default().delay(10), Duration::from_secs(2));
     }
+
+    /// A crash page instead of Alibaba's JSON envelope: the status and its sentence.
+    #[test]
+    fn an_html_error_page_is_the_status_and_its_sentence() {
+        use crate::providers::canned::{MOTO_500, MOTO_500_WORDS, assert_clean};
+        let Answer::Failed(e) = classify("DescribeScalingGroups", 500, MOTO_500) else { panic!("an error") };
+        assert_eq!(e, ProviderError::BadResponse(format!("DescribeScalingGroups: {MOTO_500_WORDS}")));
+        assert_clean(&e.to_string());
+        let Answer::Throttled(words) =
+            classify("DescribeScalingGroups", 429, "<html><h1>429 Too Many Requests</h1>slow down</html>")
+        else {
+            panic!("throttled")
+        };
+        assert_eq!(words, "DescribeScalingGroups: HTTP 429 Too Many Requests: slow down");
+    }
+
+    /// reqwest's own text quotes the signed URL; the words name the cause only.
+    #[tokio::test]
+    async fn a_refused_connection_names_the_cause_not_the_signed_url() {
+        use crate::providers::canned::{self, assert_clean};
+        let base = canned::closed();
+        let url = format!("{base}/?AccessKeyId=LTAIexample&Signature=abc%3D");
+        let e = reqwest::Client::new().post(url).send().await.expect_err("refused");
+        let shown = transport_error("DescribeScalingGroups", &e).to_string();
+        assert_eq!(shown, "unreachable: DescribeScalingGroups: cannot connect: Connection refused");
+        assert_clean(&shown);
+    }
 }

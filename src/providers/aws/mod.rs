@@ -415,8 +415,14 @@ where
             let Some(code) = s.err().code() else {
                 // No error code: the body was not the service's error shape (a
                 // proxy's page, a server's crash page).
-                let detail =
-                    format!("{what}: {}", words::status_with_body(status, s.raw().body().bytes().unwrap_or(&[])));
+                let body = s.raw().body().bytes().unwrap_or(&[]);
+                let detail = if (200..300).contains(&status) {
+                    // A success the SDK could not parse as one.
+                    let line = words::body_line(status, body).unwrap_or_else(|| "empty body".into());
+                    format!("{what}: unreadable answer ({}): {line}", words::status_line(status))
+                } else {
+                    format!("{what}: {}", words::status_with_body(status, body))
+                };
                 return if status == 429 {
                     ProviderError::Throttled(detail)
                 } else if matches!(status, 401 | 403) {
@@ -457,4 +463,100 @@ where
 /// An AWS timestamp as chrono's.
 pub(crate) fn to_chrono(t: &aws_sdk_cloudwatch::primitives::DateTime) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(t.secs(), t.subsec_nanos())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::canned::{self, Answer, MOTO_500, MOTO_500_WORDS, assert_clean};
+
+    /// A real Auto Scaling client against `url`, without retries, with a short timeout.
+    fn client(url: &str) -> aws_sdk_autoscaling::Client {
+        let conf = aws_sdk_autoscaling::Config::builder()
+            .behavior_version(aws_sdk_autoscaling::config::BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(url)
+            .credentials_provider(aws_sdk_autoscaling::config::Credentials::new(
+                "AKIDTEST", "testing", None, None, "test",
+            ))
+            .retry_config(RetryConfig::disabled())
+            .timeout_config(TimeoutConfig::builder().operation_timeout(Duration::from_millis(700)).build())
+            .build();
+        aws_sdk_autoscaling::Client::from_conf(conf)
+    }
+
+    /// What `sdk_error` says of one DescribeAutoScalingGroups call to `url`.
+    async fn said(url: &str) -> ProviderError {
+        let e = client(url).describe_auto_scaling_groups().send().await.expect_err("fails");
+        sdk_error("DescribeAutoScalingGroups", e)
+    }
+
+    fn xml_error(code: &str, message: &str) -> String {
+        format!(
+            "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>r1</RequestId></ErrorResponse>"
+        )
+    }
+
+    /// moto's crash page is an SDK ServiceError whose XML cannot be parsed: the
+    /// status and the page's sentence, not the SDK's Debug dump of the response.
+    #[tokio::test]
+    async fn a_500_html_page_is_the_status_and_its_first_sentence() {
+        let url = canned::serve(Answer::Reply("500 Internal Server Error", "text/html", MOTO_500.into()));
+        let e = said(&url).await;
+        assert_eq!(e, ProviderError::BadResponse(format!("DescribeAutoScalingGroups: {MOTO_500_WORDS}")));
+        assert_eq!(e.to_string(), format!("bad response: DescribeAutoScalingGroups: {MOTO_500_WORDS}"));
+        assert_clean(&e.to_string());
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_and_a_timeout_are_said_plainly() {
+        let e = said(&canned::closed()).await;
+        assert_eq!(e.to_string(), "unreachable: DescribeAutoScalingGroups: cannot connect: Connection refused");
+        let e = said(&canned::serve(Answer::Hang)).await;
+        assert_eq!(e.to_string(), "unreachable: DescribeAutoScalingGroups: timed out");
+    }
+
+    #[tokio::test]
+    async fn service_errors_are_their_code_and_message_by_kind() {
+        let cases = [
+            (
+                "400 Bad Request",
+                "Throttling",
+                "Rate exceeded",
+                "throttled: DescribeAutoScalingGroups: Throttling: Rate exceeded",
+            ),
+            (
+                "403 Forbidden",
+                "AccessDenied",
+                "User: arn:aws:iam::1:user/x is not authorized",
+                "authentication failed: DescribeAutoScalingGroups: AccessDenied: User: arn:aws:iam::1:user/x is not authorized",
+            ),
+            (
+                "400 Bad Request",
+                "ValidationError",
+                "",
+                "bad response: DescribeAutoScalingGroups: ValidationError (HTTP 400 Bad Request)",
+            ),
+        ];
+        for (status, code, message, expected) in cases {
+            let url = canned::serve(Answer::Reply(status, "text/xml", xml_error(code, message)));
+            let shown = said(&url).await.to_string();
+            assert_eq!(shown, expected);
+            assert_clean(&shown);
+        }
+    }
+
+    /// A 200 the SDK cannot parse is a response error: the status and the parser's cause.
+    #[tokio::test]
+    async fn an_unparseable_success_says_so_without_a_dump() {
+        let url = canned::serve(Answer::Reply("200 OK", "text/xml", "{{{ this is not xml".into()));
+        let e = said(&url).await;
+        let shown = e.to_string();
+        assert!(matches!(e, ProviderError::BadResponse(_)), "{e:?}");
+        assert_eq!(
+            shown,
+            "bad response: DescribeAutoScalingGroups: unreadable answer (HTTP 200 OK): {{{ this is not xml"
+        );
+        assert_clean(&shown);
+    }
 }

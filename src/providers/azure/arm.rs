@@ -311,6 +311,46 @@ mod tests {
         let e = arm_error("GET vmss", 429, Some("30"), br#"{"code":"TooManyRequests","message":"slow down"}"#);
         assert_eq!(e, ProviderError::Throttled("GET vmss: TooManyRequests: slow down (retry after 30 s)".into()));
         let e = arm_error("GET vmss", 502, None, b"<html>bad gateway</html>");
-        assert_eq!(e, ProviderError::BadResponse("GET vmss: HTTP 502 Bad Gateway: bad gateway".into()));
+        assert_eq!(e, ProviderError::BadResponse("GET vmss: HTTP 502 Bad Gateway".into()));
+    }
+
+    /// azure_core says "failed to execute `reqwest` request" for any transport
+    /// failure, and a credential wraps that again: the words are the cause.
+    #[tokio::test]
+    async fn transport_failures_below_azure_core_are_their_cause() {
+        use crate::providers::canned::{self, assert_clean};
+        use azure_core::error::ErrorKind;
+        let refused = || async {
+            reqwest::Client::new().get(format!("{}/subscriptions", canned::closed())).send().await.expect_err("refused")
+        };
+        let e = azure_core::Error::with_error(ErrorKind::Connection, refused().await, REQWEST_FAILED);
+        let said = core_error("GET alerts", &e);
+        assert_eq!(said, ProviderError::Unreachable("GET alerts: cannot connect: Connection refused".into()));
+        assert_clean(&said.to_string());
+
+        // A token request that could not connect, as azure_identity wraps it.
+        let inner = azure_core::Error::with_error(ErrorKind::Io, refused().await, REQWEST_FAILED);
+        let cred = azure_core::Error::with_error(
+            ErrorKind::Credential,
+            inner,
+            format!(
+                "ClientSecretCredential authentication failed. {REQWEST_FAILED}\nTo troubleshoot, visit https://aka.ms/azsdk/rust/identity/troubleshoot#client-secret"
+            ),
+        );
+        let said = core_error("GET alerts", &cred);
+        assert_eq!(
+            said.to_string(),
+            "authentication failed: GET alerts: ClientSecretCredential authentication failed. cannot connect: Connection refused"
+        );
+        assert_clean(&said.to_string());
+    }
+
+    #[test]
+    fn a_gateway_page_instead_of_arm_s_envelope_is_the_status_and_its_sentence() {
+        use crate::providers::canned::{MOTO_500, MOTO_500_WORDS};
+        let e = arm_error("GET vmss", 500, None, MOTO_500.as_bytes());
+        assert_eq!(e, ProviderError::BadResponse(format!("GET vmss: {MOTO_500_WORDS}")));
+        let e = arm_error("GET vmss", 404, None, br#"{"error":{"code":"ResourceNotFound"}}"#);
+        assert_eq!(e, ProviderError::BadResponse("GET vmss: ResourceNotFound (HTTP 404 Not Found)".into()));
     }
 }

@@ -402,7 +402,8 @@ fn doctor(cli: &Cli) -> anyhow::Result<()> {
     }
     let built = startup::build(&config, cli.demo.as_deref())?;
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let mut failed = 0;
+    // Sources and checks are counted apart: one unreachable source fails each of its checks.
+    let mut tally = DoctorTally::default();
     for s in &built.sources {
         let (id, kind) = (s.provider.id().clone(), s.provider.kind());
         let checks = rt.block_on(async {
@@ -414,18 +415,58 @@ fn doctor(cli: &Cli) -> anyhow::Result<()> {
                 }],
             }
         });
+        tally.source(&checks);
         for c in checks {
             match c.result {
                 Ok(found) => println!("✓ {id} ({kind}) {}: {}", c.what, redact(&found)),
-                Err(why) => {
-                    failed += 1;
-                    println!("✗ {id} ({kind}) {}: {}", c.what, redact(&why));
-                }
+                Err(why) => println!("✗ {id} ({kind}) {}: {}", c.what, redact(&why)),
             }
         }
     }
-    anyhow::ensure!(failed == 0, "{failed} source(s) failed");
+    anyhow::ensure!(tally.failed_checks == 0, "{tally}");
+    println!("{tally}");
     Ok(())
+}
+
+/// What `doctor` found, counted by source and by check.
+#[derive(Default)]
+struct DoctorTally {
+    sources: usize,
+    failed_sources: usize,
+    checks: usize,
+    failed_checks: usize,
+}
+
+impl DoctorTally {
+    fn source(&mut self, checks: &[opsdeck::providers::Check]) {
+        let failed = checks.iter().filter(|c| c.result.is_err()).count();
+        self.sources += 1;
+        self.failed_sources += usize::from(failed > 0);
+        self.checks += checks.len();
+        self.failed_checks += failed;
+    }
+}
+
+impl std::fmt::Display for DoctorTally {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = |count: usize, one: &str, many: &str| format!("{count} {}", if count == 1 { one } else { many });
+        if self.failed_checks == 0 {
+            return write!(
+                f,
+                "all {} passed on {}",
+                n(self.checks, "check", "checks"),
+                n(self.sources, "source", "sources")
+            );
+        }
+        write!(
+            f,
+            "{} of {} failed: {} of {} failed",
+            self.failed_sources,
+            n(self.sources, "source", "sources"),
+            self.failed_checks,
+            n(self.checks, "check", "checks"),
+        )
+    }
 }
 
 /// `opsdeck wallboard`: no executor is made; the session type has no place for one.

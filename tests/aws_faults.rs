@@ -109,6 +109,83 @@ fn doctor_says_which_source_fails_and_why() {
     assert!(text.contains("ce:GetCostAndUsage: not probed"), "{text}");
 }
 
+/// Two failing accounts of three (one on a closed port, one behind a front
+/// answering moto's own 500 page), each a region and a global source: doctor
+/// counts the 2 failing sources and their 6 failing checks apart, and says each
+/// failure in one sentence, with no SDK Debug dump and no kind said twice.
+#[test]
+fn doctor_counts_failing_sources_and_checks_apart_in_clean_sentences() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let closed = support::moto::free_port();
+    let moto = Moto::start();
+    let front = Faulty::start(moto.port);
+    front.set(Mode::Status500);
+    let account = |name: &str, url: &str| {
+        format!(
+            "[[sources]]\nname = \"{name}\"\nkind = \"aws\"\ntimeout_secs = 20\n[sources.aws]\naccount = \"x\"\nregions = [\"us-east-1\"]\nendpoint_url = \"{url}\"\n"
+        )
+    };
+    let cfg = home.path().join("aws.toml");
+    let text = [
+        account("closed", &format!("http://127.0.0.1:{closed}")),
+        account("broken", &front.url()),
+        account("moto", &moto.url()),
+    ]
+    .concat();
+    std::fs::write(&cfg, text).expect("config");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args(["--config", cfg.to_str().expect("utf-8"), "doctor"])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("HOME", home.path())
+        .output()
+        .expect("doctor");
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    // Six sources: a region and the global one per account; each region has three checks, each global one.
+    assert!(stderr.contains("opsdeck: 2 of 6 sources failed: 6 of 12 checks failed"), "{stdout}{stderr}");
+    for api in ["DescribeAutoScalingGroups", "DescribeAlarms", "ListMetrics"] {
+        let refused = format!("unreachable: {api}: cannot connect: Connection refused");
+        let crashed = format!(
+            "bad response: {api}: HTTP 500 Internal Server Error: The server encountered an internal error and was \
+             unable to complete your request. Either the server is overloaded or there is an error in the application."
+        );
+        assert!(
+            stdout.lines().any(|l| l.starts_with("✗ closed/us-east-1 (aws) ") && l.ends_with(&refused)),
+            "{api}: {stdout}"
+        );
+        assert!(
+            stdout.lines().any(|l| l.starts_with("✗ broken/us-east-1 (aws) ") && l.ends_with(&crashed)),
+            "{api}: {stdout}"
+        );
+    }
+    assert_eq!(stdout.lines().filter(|l| l.starts_with('✗')).count(), 6, "{stdout}");
+    for bad in [
+        "ServiceError(",
+        "Unhandled(",
+        "DispatchFailure",
+        "os error",
+        "<html",
+        "unreachable: unreachable",
+        "bad response: bad response",
+    ] {
+        assert!(!stdout.contains(bad) && !stderr.contains(bad), "{bad:?}: {stdout}{stderr}");
+    }
+
+    // All passing: the tally says so and the exit code is 0.
+    std::fs::write(&cfg, account("moto", &moto.url())).expect("config");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args(["--config", cfg.to_str().expect("utf-8"), "doctor"])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("HOME", home.path())
+        .output()
+        .expect("doctor");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.ends_with("all 4 checks passed on 2 sources\n"), "{stdout}");
+}
+
 /// `opsdeck doctor` with test credentials: exit code and what it printed.
 fn doctor(cfg: &std::path::Path, home: &std::path::Path) -> (Option<i32>, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_opsdeck"))

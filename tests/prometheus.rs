@@ -509,6 +509,14 @@ fn doctor_checks_each_query_and_peer_and_fails_on_a_dead_one() {
     let (code, text) = doctor();
     assert_ne!(code, Some(0), "{text}");
     assert!(text.contains(&format!("reach http://127.0.0.1:{dead}")) && text.contains("cannot connect"), "{text}");
+    // Each peer's failure in one sentence, its kind said once.
+    assert!(
+        text.contains(&format!(
+            "reach http://127.0.0.1:{dead}: unreachable: GET /api/v2/status at http://127.0.0.1:{dead}: cannot connect: Connection refused\n"
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("unreachable: unreachable") && !text.contains("os error"), "{text}");
 }
 
 /// Seeded alerts posted to a real Alertmanager (a fresh one per seed): what

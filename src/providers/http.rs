@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use tokio::sync::OnceCell;
 
-use super::ProviderError;
+use super::{ProviderError, words};
 use crate::config::HttpAuthConfig;
 use crate::credentials::{Keyring, Secret, SecretStore};
 
@@ -105,23 +105,30 @@ pub fn resolve_auth(cfg: &HttpAuthConfig, store: &dyn SecretStore) -> Result<Aut
     }
 }
 
-/// A transport failure in words: refused, timed out, TLS, or other.
+/// A transport failure in words: refused, timed out, TLS, or other. The
+/// innermost cause names the problem; reqwest's own text would quote the URL
+/// (query string included) and hide the cause behind "error sending request".
 pub fn transport_error(what: &str, e: &reqwest::Error) -> ProviderError {
+    let words = format!("{what}: {}", transport_words(e));
+    if !e.is_timeout() && !e.is_connect() && (e.is_decode() || e.is_body()) {
+        ProviderError::BadResponse(words)
+    } else {
+        ProviderError::Unreachable(words)
+    }
+}
+
+/// [`transport_error`]'s words without the kind: "timed out", "cannot connect:
+/// Connection refused", "body cut short: ...".
+pub fn transport_words(e: &reqwest::Error) -> String {
     if e.is_timeout() {
-        return ProviderError::Unreachable(format!("{what}: timed out"));
+        "timed out".to_string()
+    } else if e.is_connect() {
+        format!("cannot connect: {}", words::root_cause(e))
+    } else if e.is_decode() || e.is_body() {
+        format!("body cut short: {}", words::root_cause(e))
+    } else {
+        words::transport(e)
     }
-    if e.is_connect() {
-        // The innermost cause says "Connection refused" or names the TLS problem.
-        let mut cause: &dyn std::error::Error = e;
-        while let Some(next) = cause.source() {
-            cause = next;
-        }
-        return ProviderError::Unreachable(format!("{what}: cannot connect: {cause}"));
-    }
-    if e.is_decode() || e.is_body() {
-        return ProviderError::BadResponse(format!("{what}: body cut short: {e}"));
-    }
-    ProviderError::Unreachable(format!("{what}: {e}"))
 }
 
 /// Read a whole body, refusing one over [`MAX_BODY_BYTES`].
@@ -145,18 +152,14 @@ pub fn decode<T: DeserializeOwned>(what: &str, body: &[u8]) -> Result<T, Provide
     serde_json::from_slice(body).map_err(|e| ProviderError::BadResponse(format!("{what}: unreadable answer: {e}")))
 }
 
-/// The status line as a provider error, for answers that are not the API's own error shape.
+/// The status line as a provider error, for answers that are not the API's own
+/// error shape: "HTTP 500 Internal Server Error: <the body's first line>".
 pub fn status_error(what: &str, status: reqwest::StatusCode, body: &[u8]) -> ProviderError {
-    let text: String = crate::credentials::redact(&String::from_utf8_lossy(body))
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(200)
-        .collect();
-    let detail = if text.trim().is_empty() { String::new() } else { format!(": {}", text.trim()) };
+    let words = format!("{what}: {}", words::status_with_body(status.as_u16(), body));
     match status.as_u16() {
-        401 | 403 => ProviderError::Auth(format!("{what}: HTTP {status}{detail}")),
-        429 => ProviderError::Throttled(format!("{what}: HTTP {status}{detail}")),
-        _ => ProviderError::BadResponse(format!("{what}: HTTP {status}{detail}")),
+        401 | 403 => ProviderError::Auth(words),
+        429 => ProviderError::Throttled(words),
+        _ => ProviderError::BadResponse(words),
     }
 }
 
@@ -224,11 +227,37 @@ mod tests {
 
     #[test]
     fn a_status_error_keeps_one_short_clean_line() {
-        let body = format!("bad\n\u{1b}[31m{}", "x".repeat(500));
+        let body = format!("bad \u{1b}[31m{}\nsecond line", "x".repeat(500));
         let e = status_error("GET /api/v2/alerts", reqwest::StatusCode::BAD_GATEWAY, body.as_bytes());
         let s = e.to_string();
-        assert!(s.starts_with("bad response: GET /api/v2/alerts: HTTP 502 Bad Gateway: bad[31mxxx"), "{s}");
+        assert!(s.starts_with("bad response: GET /api/v2/alerts: HTTP 502 Bad Gateway: bad [31mxxx"), "{s}");
+        assert!(!s.contains("second line"), "the first line only: {s}");
         assert!(!s.chars().any(char::is_control) && s.len() < 300, "{s}");
         assert!(matches!(status_error("x", reqwest::StatusCode::UNAUTHORIZED, b""), ProviderError::Auth(_)));
+    }
+
+    /// What `transport_error` says of one GET to `url` with a short timeout.
+    async fn transport_said(url: &str) -> ProviderError {
+        let client = reqwest::Client::builder().timeout(Duration::from_millis(500)).build().expect("client");
+        let e = client.get(format!("{url}/api/v1/query?query=up")).send().await.expect_err("fails");
+        transport_error("query rps", &e)
+    }
+
+    #[tokio::test]
+    async fn transport_failures_are_one_plain_sentence_without_the_url() {
+        use crate::providers::canned::{self, Answer, assert_clean};
+        let e = transport_said(&canned::closed()).await;
+        assert_eq!(e.to_string(), "unreachable: query rps: cannot connect: Connection refused");
+        let e = transport_said(&canned::serve(Answer::Hang)).await;
+        assert_eq!(e.to_string(), "unreachable: query rps: timed out");
+        assert_clean(&e.to_string());
+    }
+
+    #[test]
+    fn moto_s_500_page_is_the_status_and_its_sentence() {
+        use crate::providers::canned::{MOTO_500, MOTO_500_WORDS, assert_clean};
+        let e = status_error("GET /api/v2/alerts", reqwest::StatusCode::INTERNAL_SERVER_ERROR, MOTO_500.as_bytes());
+        assert_eq!(e, ProviderError::BadResponse(format!("GET /api/v2/alerts: {MOTO_500_WORDS}")));
+        assert_clean(&e.to_string());
     }
 }

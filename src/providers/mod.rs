@@ -5,11 +5,14 @@ pub mod aliyun;
 pub mod arbiter;
 pub mod aws;
 pub mod azure;
+#[cfg(test)]
+pub(crate) mod canned;
 pub mod demo;
 pub mod http;
 pub mod prometheus;
 pub mod sections;
 pub mod sizing;
+pub mod words;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -39,22 +42,51 @@ pub struct Check {
 pub enum ProviderError {
     #[error("timed out after {0:?}")]
     Timeout(std::time::Duration),
-    #[error("throttled: {}", shown(.0))]
+    #[error("throttled: {}", shown(.0, THROTTLED))]
     Throttled(String),
-    #[error("authentication failed: {}", shown(.0))]
+    #[error("authentication failed: {}", shown(.0, AUTH))]
     Auth(String),
-    #[error("unreachable: {}", shown(.0))]
+    #[error("unreachable: {}", shown(.0, UNREACHABLE))]
     Unreachable(String),
-    #[error("bad response: {}", shown(.0))]
+    #[error("bad response: {}", shown(.0, BAD_RESPONSE))]
     BadResponse(String),
-    #[error("not supported by this source: {}", shown(.0))]
+    #[error("not supported by this source: {}", shown(.0, UNSUPPORTED))]
     Unsupported(String),
+}
+
+const THROTTLED: &str = "throttled: ";
+const AUTH: &str = "authentication failed: ";
+const UNREACHABLE: &str = "unreachable: ";
+const BAD_RESPONSE: &str = "bad response: ";
+const UNSUPPORTED: &str = "not supported by this source: ";
+
+impl ProviderError {
+    /// What went wrong without the kind's prefix, for wrapping into another
+    /// error of the same or another kind without saying "unreachable" twice.
+    pub fn detail(&self) -> String {
+        match self {
+            ProviderError::Timeout(_) => self.to_string(),
+            ProviderError::Throttled(s) => shown(s, THROTTLED),
+            ProviderError::Auth(s) => shown(s, AUTH),
+            ProviderError::Unreachable(s) => shown(s, UNREACHABLE),
+            ProviderError::BadResponse(s) => shown(s, BAD_RESPONSE),
+            ProviderError::Unsupported(s) => shown(s, UNSUPPORTED),
+        }
+    }
 }
 
 /// Long enough for any honest message; the collector cuts stale reasons shorter.
 const SHOWN_CHARS: usize = 2000;
 
-fn shown(s: &str) -> String {
+/// The text as one line, without a leading copy of the kind's own prefix: a
+/// message built from another error's `to_string()` would otherwise read
+/// "unreachable: unreachable: ...".
+fn shown(s: &str, prefix: &str) -> String {
+    let mut s = s.trim_start();
+    // (An empty prefix would match forever.)
+    while let Some(rest) = s.strip_prefix(prefix).filter(|_| !prefix.is_empty()) {
+        s = rest.trim_start();
+    }
     crate::format::one_line(s, SHOWN_CHARS)
 }
 
@@ -107,5 +139,26 @@ mod tests {
         let e = aliyun::decode::answer("DescribeScalingGroups", 403, body).expect_err("an error");
         let shown = e.to_string();
         assert!(!shown.chars().any(char::is_control) && shown.contains("denied 2026-01-01 INFO all good"), "{shown:?}");
+    }
+
+    /// A message built from another error's text says its kind once; `detail`
+    /// is the text without the kind, for joining several failures in one.
+    #[test]
+    fn a_kind_is_said_once_however_the_message_was_built() {
+        let inner =
+            ProviderError::Unreachable("GET /api/v2/alerts at http://a: cannot connect: Connection refused".into());
+        let wrapped = ProviderError::Unreachable(inner.to_string());
+        assert_eq!(wrapped.to_string(), inner.to_string());
+        assert_eq!(
+            wrapped.to_string(),
+            "unreachable: GET /api/v2/alerts at http://a: cannot connect: Connection refused"
+        );
+        assert_eq!(inner.detail(), "GET /api/v2/alerts at http://a: cannot connect: Connection refused");
+        let twice = ProviderError::BadResponse("bad response: bad response: X: HTTP 500".into());
+        assert_eq!(twice.to_string(), "bad response: X: HTTP 500");
+        assert_eq!(twice.detail(), "X: HTTP 500");
+        // Another kind's words inside the text are the message's, and kept.
+        let other = ProviderError::BadResponse("unreachable: X".into());
+        assert_eq!(other.to_string(), "bad response: unreachable: X");
     }
 }

@@ -11,6 +11,10 @@ use std::time::Duration;
 /// Alibaba Cloud's user flow-control error, as in tests/fixtures/aliyun/error-Throttling.User.json.
 pub const ALIYUN_THROTTLING_USER: &str = r#"{"RequestId":"540CFF28-407A-40B5-B6A5-74Bxxxxxxxxx","HostId":"ess.aliyuncs.com","Code":"Throttling.User","Message":"Request was denied due to user flow control."}"#;
 
+/// The page moto (through Werkzeug) answers with when a handler raises: HTML,
+/// not the API's XML or JSON error shape.
+pub const WERKZEUG_500: &str = "<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n<h1>Internal Server Error</h1>\n<p>The server encountered an internal error and was unable to complete your request. Either the server is overloaded or there is an error in the application.</p>\n";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     Forward,
@@ -18,6 +22,7 @@ pub enum Mode {
     Refuse,
     /// Accept and never answer.
     Hang,
+    /// HTTP 500 with moto's own crash page ([`WERKZEUG_500`]).
     Status500,
     /// AWS Query-protocol throttling: HTTP 400 with code Throttling.
     Throttle,
@@ -196,7 +201,9 @@ impl Faulty {
                 std::thread::sleep(Duration::from_secs(120));
                 return;
             }
-            Mode::Status500 => reply("500 Internal Server Error", "<html>oops</html>").into_bytes(),
+            Mode::Status500 => {
+                reply_as("500 Internal Server Error", "text/html; charset=utf-8", "", WERKZEUG_500).into_bytes()
+            }
             Mode::Throttle => reply(
                 "400 Bad Request",
                 "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>r1</RequestId></ErrorResponse>",

@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::json;
 use super::sign::{self, AccessKey, SignatureVersion};
 use crate::format::one_line;
-use crate::providers::ProviderError;
+use crate::providers::{ProviderError, words};
 
 /// The OpenAPI products a source calls, each with the API version it speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -255,14 +255,10 @@ impl Client {
     }
 }
 
+/// The shared words for a transport failure: reqwest's own text would quote the
+/// signed URL (a V1 signature and AccessKeyId are in its query) and hide the cause.
 fn transport_error(action: &str, e: &reqwest::Error) -> ProviderError {
-    if e.is_timeout() {
-        ProviderError::Unreachable(format!("{action}: timed out"))
-    } else if e.is_connect() {
-        ProviderError::Unreachable(format!("{action}: cannot connect: {}", one_line(&e.to_string(), 160)))
-    } else {
-        ProviderError::Unreachable(format!("{action}: {}", one_line(&e.to_string(), 160)))
-    }
+    crate::providers::http::transport_error(action, e)
 }
 
 fn is_auth_code(code: &str) -> bool {
@@ -285,7 +281,7 @@ pub fn classify(action: &str, status: u16, body: &str) -> Answer {
             return Answer::Failed(ProviderError::BadResponse(format!("{action}: HTTP {status}: answer is not JSON")));
         }
         Err(_) => {
-            let words = format!("{action}: HTTP {status}: {}", one_line(body, 120));
+            let words = format!("{action}: {}", words::status_with_body(status, body.as_bytes()));
             return if status == 429 {
                 Answer::Throttled(words)
             } else {
@@ -367,5 +363,32 @@ mod tests {
         // Billing's endpoint is "business": either key overrides it.
         assert_eq!(e[&Product::Bss], "https://business.ap-southeast-1.aliyuncs.com");
         assert_eq!(RetryPolicy::default().delay(10), Duration::from_secs(2));
+    }
+
+    /// A crash page instead of Alibaba's JSON envelope: the status and its sentence.
+    #[test]
+    fn an_html_error_page_is_the_status_and_its_sentence() {
+        use crate::providers::canned::{MOTO_500, MOTO_500_WORDS, assert_clean};
+        let Answer::Failed(e) = classify("DescribeScalingGroups", 500, MOTO_500) else { panic!("an error") };
+        assert_eq!(e, ProviderError::BadResponse(format!("DescribeScalingGroups: {MOTO_500_WORDS}")));
+        assert_clean(&e.to_string());
+        let Answer::Throttled(words) =
+            classify("DescribeScalingGroups", 429, "<html><h1>429 Too Many Requests</h1>slow down</html>")
+        else {
+            panic!("throttled")
+        };
+        assert_eq!(words, "DescribeScalingGroups: HTTP 429 Too Many Requests: slow down");
+    }
+
+    /// reqwest's own text quotes the signed URL; the words name the cause only.
+    #[tokio::test]
+    async fn a_refused_connection_names_the_cause_not_the_signed_url() {
+        use crate::providers::canned::{self, assert_clean};
+        let base = canned::closed();
+        let url = format!("{base}/?AccessKeyId=LTAIexample&Signature=abc%3D");
+        let e = reqwest::Client::new().post(url).send().await.expect_err("refused");
+        let shown = transport_error("DescribeScalingGroups", &e).to_string();
+        assert_eq!(shown, "unreachable: DescribeScalingGroups: cannot connect: Connection refused");
+        assert_clean(&shown);
     }
 }

@@ -391,7 +391,12 @@ impl Provider for AwsGlobal {
     }
 }
 
-/// Words for an SDK error; throttling is told apart so the collector backs off.
+/// Words for an SDK error, one sentence: "<operation>: <what went wrong>".
+/// Throttling is told apart so the collector backs off. The SDK's own texts
+/// are layers ("service error", "dispatch failure") over a `Debug` dump of the
+/// raw response, so the words come from the parts: the error code and message
+/// the service sent, or the HTTP status and the body's first line when its
+/// answer had no readable error, or the transport's innermost cause.
 pub(crate) fn sdk_error<E>(
     what: &str,
     e: aws_sdk_autoscaling::error::SdkError<E, aws_sdk_autoscaling::config::http::HttpResponse>,
@@ -399,45 +404,159 @@ pub(crate) fn sdk_error<E>(
 where
     E: aws_sdk_autoscaling::error::ProvideErrorMetadata + std::error::Error + 'static,
 {
-    use aws_sdk_autoscaling::error::{DisplayErrorContext, SdkError};
+    use super::words;
+    use aws_sdk_autoscaling::error::SdkError;
     match &e {
         SdkError::TimeoutError(_) => ProviderError::Unreachable(format!("{what}: timed out")),
-        SdkError::DispatchFailure(d) => ProviderError::Unreachable(format!("{what}: {d:?}")),
+        SdkError::DispatchFailure(d) if d.is_timeout() => ProviderError::Unreachable(format!("{what}: timed out")),
+        SdkError::DispatchFailure(_) => ProviderError::Unreachable(format!("{what}: {}", words::transport(&e))),
         SdkError::ServiceError(s) => {
+            let status = s.raw().status().as_u16();
             let Some(code) = s.err().code() else {
-                let status = s.raw().status().as_u16();
-                let kind = if status == 429 { "throttled" } else { "unreadable error" };
-                let detail = format!("{what}: HTTP {status} ({kind}): {}", DisplayErrorContext(&e));
+                // No error code: the body was not the service's error shape (a
+                // proxy's page, a server's crash page).
+                let body = s.raw().body().bytes().unwrap_or(&[]);
+                let detail = if (200..300).contains(&status) {
+                    // A success the SDK could not parse as one.
+                    let line = words::body_line(status, body).unwrap_or_else(|| "empty body".into());
+                    format!("{what}: unreadable answer ({}): {line}", words::status_line(status))
+                } else {
+                    format!("{what}: {}", words::status_with_body(status, body))
+                };
                 return if status == 429 {
                     ProviderError::Throttled(detail)
+                } else if matches!(status, 401 | 403) {
+                    ProviderError::Auth(detail)
                 } else {
                     ProviderError::BadResponse(detail)
                 };
             };
-            let msg = s.err().message().unwrap_or("");
+            let detail = match s.err().message().map(|m| crate::format::one_line(m, 300)) {
+                Some(msg) if !msg.is_empty() => format!("{what}: {code}: {msg}"),
+                _ => format!("{what}: {code} ({})", words::status_line(status)),
+            };
             if matches!(
                 code,
                 "Throttling" | "ThrottlingException" | "TooManyRequestsException" | "RequestLimitExceeded"
             ) {
-                ProviderError::Throttled(format!("{what}: {code} {msg}"))
+                ProviderError::Throttled(detail)
             } else if code.contains("AccessDenied")
                 || code.contains("UnrecognizedClient")
                 || code.contains("InvalidClientTokenId")
                 || code.contains("ExpiredToken")
+                || code.contains("SignatureDoesNotMatch")
             {
-                ProviderError::Auth(format!("{what}: {code} {msg}"))
+                ProviderError::Auth(detail)
             } else {
-                ProviderError::BadResponse(format!("{what}: {code} {msg}"))
+                ProviderError::BadResponse(detail)
             }
         }
-        SdkError::ResponseError(_) => {
-            ProviderError::BadResponse(format!("{what}: malformed response: {}", DisplayErrorContext(&e)))
-        }
-        _ => ProviderError::BadResponse(format!("{what}: {}", DisplayErrorContext(&e))),
+        SdkError::ResponseError(r) => ProviderError::BadResponse(format!(
+            "{what}: unreadable answer ({}): {}",
+            words::status_line(r.raw().status().as_u16()),
+            words::root_cause(&e)
+        )),
+        _ => ProviderError::BadResponse(format!("{what}: request not sent: {}", words::root_cause(&e))),
     }
 }
 
 /// An AWS timestamp as chrono's.
 pub(crate) fn to_chrono(t: &aws_sdk_cloudwatch::primitives::DateTime) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(t.secs(), t.subsec_nanos())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::canned::{self, Answer, MOTO_500, MOTO_500_WORDS, assert_clean};
+
+    /// A real Auto Scaling client against `url`, without retries, with a short timeout.
+    fn client(url: &str) -> aws_sdk_autoscaling::Client {
+        let conf = aws_sdk_autoscaling::Config::builder()
+            .behavior_version(aws_sdk_autoscaling::config::BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(url)
+            .credentials_provider(aws_sdk_autoscaling::config::Credentials::new(
+                "AKIDTEST", "testing", None, None, "test",
+            ))
+            .retry_config(RetryConfig::disabled())
+            .timeout_config(TimeoutConfig::builder().operation_timeout(Duration::from_millis(700)).build())
+            .build();
+        aws_sdk_autoscaling::Client::from_conf(conf)
+    }
+
+    /// What `sdk_error` says of one DescribeAutoScalingGroups call to `url`.
+    async fn said(url: &str) -> ProviderError {
+        let e = client(url).describe_auto_scaling_groups().send().await.expect_err("fails");
+        sdk_error("DescribeAutoScalingGroups", e)
+    }
+
+    fn xml_error(code: &str, message: &str) -> String {
+        format!(
+            "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>r1</RequestId></ErrorResponse>"
+        )
+    }
+
+    /// moto's crash page is an SDK ServiceError whose XML cannot be parsed: the
+    /// status and the page's sentence, not the SDK's Debug dump of the response.
+    #[tokio::test]
+    async fn a_500_html_page_is_the_status_and_its_first_sentence() {
+        let url = canned::serve(Answer::Reply("500 Internal Server Error", "text/html", MOTO_500.into()));
+        let e = said(&url).await;
+        assert_eq!(e, ProviderError::BadResponse(format!("DescribeAutoScalingGroups: {MOTO_500_WORDS}")));
+        assert_eq!(e.to_string(), format!("bad response: DescribeAutoScalingGroups: {MOTO_500_WORDS}"));
+        assert_clean(&e.to_string());
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_and_a_timeout_are_said_plainly() {
+        let e = said(&canned::closed()).await;
+        assert_eq!(e.to_string(), "unreachable: DescribeAutoScalingGroups: cannot connect: Connection refused");
+        let e = said(&canned::serve(Answer::Hang)).await;
+        assert_eq!(e.to_string(), "unreachable: DescribeAutoScalingGroups: timed out");
+    }
+
+    #[tokio::test]
+    async fn service_errors_are_their_code_and_message_by_kind() {
+        let cases = [
+            (
+                "400 Bad Request",
+                "Throttling",
+                "Rate exceeded",
+                "throttled: DescribeAutoScalingGroups: Throttling: Rate exceeded",
+            ),
+            (
+                "403 Forbidden",
+                "AccessDenied",
+                "User: arn:aws:iam::1:user/x is not authorized",
+                "authentication failed: DescribeAutoScalingGroups: AccessDenied: User: arn:aws:iam::1:user/x is not authorized",
+            ),
+            (
+                "400 Bad Request",
+                "ValidationError",
+                "",
+                "bad response: DescribeAutoScalingGroups: ValidationError (HTTP 400 Bad Request)",
+            ),
+        ];
+        for (status, code, message, expected) in cases {
+            let url = canned::serve(Answer::Reply(status, "text/xml", xml_error(code, message)));
+            let shown = said(&url).await.to_string();
+            assert_eq!(shown, expected);
+            assert_clean(&shown);
+        }
+    }
+
+    /// A 200 the SDK cannot parse is a response error: the status and the parser's cause.
+    #[tokio::test]
+    async fn an_unparseable_success_says_so_without_a_dump() {
+        let url = canned::serve(Answer::Reply("200 OK", "text/xml", "{{{ this is not xml".into()));
+        let e = said(&url).await;
+        let shown = e.to_string();
+        assert!(matches!(e, ProviderError::BadResponse(_)), "{e:?}");
+        assert_eq!(
+            shown,
+            "bad response: DescribeAutoScalingGroups: unreadable answer (HTTP 200 OK): {{{ this is not xml"
+        );
+        assert_clean(&shown);
+    }
 }

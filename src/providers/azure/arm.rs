@@ -21,7 +21,7 @@ use azure_core::http::{
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use crate::providers::ProviderError;
+use crate::providers::{ProviderError, words};
 
 /// The remaining read budget ARM reports for the subscription on every response.
 pub const REMAINING_READS: HeaderName = HeaderName::from_static("x-ms-ratelimit-remaining-subscription-reads");
@@ -184,10 +184,11 @@ pub fn arm_error(what: &str, status: u16, retry_after: Option<&str>, body: &[u8]
         Ok(e) => (e.code, e.message),
         Err(_) => (None, None),
     };
-    let code = code.unwrap_or_else(|| format!("HTTP {status}"));
-    let detail = match message {
-        Some(m) if !m.trim().is_empty() => format!("{what}: {code}: {}", one_line(&m)),
-        _ => format!("{what}: {code}"),
+    let detail = match (code, message) {
+        (Some(code), Some(m)) if !m.trim().is_empty() => format!("{what}: {code}: {}", one_line(&m)),
+        (Some(code), _) => format!("{what}: {code} ({})", words::status_line(status)),
+        // Not ARM's error shape (a gateway's page): the status and the body's first line.
+        (None, _) => format!("{what}: {}", words::status_with_body(status, body)),
     };
     match status {
         429 => ProviderError::Throttled(match retry_after {
@@ -202,12 +203,38 @@ pub fn arm_error(what: &str, status: u16, retry_after: Option<&str>, body: &[u8]
 /// An error from the pipeline itself: token, connection, timeout.
 fn core_error(what: &str, e: &azure_core::Error) -> ProviderError {
     use azure_core::error::ErrorKind;
-    let text = one_line(e);
+    let text = core_words(e);
     match e.kind() {
         ErrorKind::Credential => ProviderError::Auth(format!("{what}: {text}")),
         ErrorKind::Io | ErrorKind::Connection => ProviderError::Unreachable(format!("{what}: {text}")),
         _ => ProviderError::BadResponse(format!("{what}: {text}")),
     }
+}
+
+/// What the transport layer below azure_core says: its own text for a failed
+/// request is "failed to execute `reqwest` request", which names no cause.
+const REQWEST_FAILED: &str = "failed to execute `reqwest` request";
+
+/// An azure_core error in words: its first line (a credential's says which
+/// credential failed), with the transport's cause in place of azure_core's
+/// "failed to execute `reqwest` request".
+pub fn core_words(e: &azure_core::Error) -> String {
+    let first = one_line(e);
+    let Some(cause) = transport_cause(e) else { return first };
+    let lead = first.trim_end_matches(REQWEST_FAILED).trim_end();
+    if lead.is_empty() { cause } else { format!("{lead} {cause}") }
+}
+
+/// The words for the first reqwest error in the chain, if there is one.
+fn transport_cause(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        if let Some(r) = c.downcast_ref::<reqwest::Error>() {
+            return Some(crate::providers::http::transport_words(r));
+        }
+        cause = c.source();
+    }
+    None
 }
 
 /// First line of an error, at most 200 characters and no control characters:
@@ -284,6 +311,46 @@ mod tests {
         let e = arm_error("GET vmss", 429, Some("30"), br#"{"code":"TooManyRequests","message":"slow down"}"#);
         assert_eq!(e, ProviderError::Throttled("GET vmss: TooManyRequests: slow down (retry after 30 s)".into()));
         let e = arm_error("GET vmss", 502, None, b"<html>bad gateway</html>");
-        assert_eq!(e, ProviderError::BadResponse("GET vmss: HTTP 502".into()));
+        assert_eq!(e, ProviderError::BadResponse("GET vmss: HTTP 502 Bad Gateway".into()));
+    }
+
+    /// azure_core says "failed to execute `reqwest` request" for any transport
+    /// failure, and a credential wraps that again: the words are the cause.
+    #[tokio::test]
+    async fn transport_failures_below_azure_core_are_their_cause() {
+        use crate::providers::canned::{self, assert_clean};
+        use azure_core::error::ErrorKind;
+        let refused = || async {
+            reqwest::Client::new().get(format!("{}/subscriptions", canned::closed())).send().await.expect_err("refused")
+        };
+        let e = azure_core::Error::with_error(ErrorKind::Connection, refused().await, REQWEST_FAILED);
+        let said = core_error("GET alerts", &e);
+        assert_eq!(said, ProviderError::Unreachable("GET alerts: cannot connect: Connection refused".into()));
+        assert_clean(&said.to_string());
+
+        // A token request that could not connect, as azure_identity wraps it.
+        let inner = azure_core::Error::with_error(ErrorKind::Io, refused().await, REQWEST_FAILED);
+        let cred = azure_core::Error::with_error(
+            ErrorKind::Credential,
+            inner,
+            format!(
+                "ClientSecretCredential authentication failed. {REQWEST_FAILED}\nTo troubleshoot, visit https://aka.ms/azsdk/rust/identity/troubleshoot#client-secret"
+            ),
+        );
+        let said = core_error("GET alerts", &cred);
+        assert_eq!(
+            said.to_string(),
+            "authentication failed: GET alerts: ClientSecretCredential authentication failed. cannot connect: Connection refused"
+        );
+        assert_clean(&said.to_string());
+    }
+
+    #[test]
+    fn a_gateway_page_instead_of_arm_s_envelope_is_the_status_and_its_sentence() {
+        use crate::providers::canned::{MOTO_500, MOTO_500_WORDS};
+        let e = arm_error("GET vmss", 500, None, MOTO_500.as_bytes());
+        assert_eq!(e, ProviderError::BadResponse(format!("GET vmss: {MOTO_500_WORDS}")));
+        let e = arm_error("GET vmss", 404, None, br#"{"error":{"code":"ResourceNotFound"}}"#);
+        assert_eq!(e, ProviderError::BadResponse("GET vmss: ResourceNotFound (HTTP 404 Not Found)".into()));
     }
 }

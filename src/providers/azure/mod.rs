@@ -348,7 +348,7 @@ impl Provider for AzureSubscription {
             format!("token for {scope}"),
             token
                 .map(|t| format!("acquired, expires {}", t.expires_on))
-                .map_err(|e| ProviderError::Auth(arm::one_line(&e))),
+                .map_err(|e| ProviderError::Auth(arm::core_words(&e))),
         )];
         if !token_ok {
             return out;

@@ -237,8 +237,9 @@ impl AlertmanagerSource {
                 Err(e) => failures.push(http::transport_error(&format!("{what} at {base}"), &e)),
             }
         }
-        // Every peer failed: one line naming each, the kind of the first.
-        let lines: Vec<String> = failures.iter().map(|f| f.to_string()).collect();
+        // Every peer failed: one line naming each, the kind of the first (said
+        // once, so each peer's part is its detail without the kind's prefix).
+        let lines: Vec<String> = failures.iter().map(ProviderError::detail).collect();
         Err(match failures.into_iter().next() {
             Some(ProviderError::BadResponse(_)) => ProviderError::BadResponse(lines.join("; ")),
             _ => ProviderError::Unreachable(lines.join("; ")),
@@ -469,5 +470,28 @@ mod tests {
             shown(alert("suppressed", serde_json::json!({"silencedBy": ["s1"]}))),
             AlertState::Acknowledged { .. }
         ));
+    }
+
+    /// Every peer failed: one sentence naming each peer's failure, the kind
+    /// (of the first) said once at the front.
+    #[tokio::test]
+    async fn all_peers_failing_is_one_sentence_with_the_kind_once() {
+        use crate::providers::canned::{self, Answer, MOTO_500, MOTO_500_WORDS, assert_clean};
+        let (dead, crashed) =
+            (canned::closed(), canned::serve(Answer::Reply("500 Internal Server Error", "text/html", MOTO_500.into())));
+        let cfg: AlertmanagerConfig = toml::from_str(&format!("urls = [\"{dead}\", \"{crashed}\"]")).expect("config");
+        let source = AlertmanagerSource::new("am", &cfg, Duration::from_secs(5)).expect("source");
+        let e = source
+            .call("GET /api/v2/alerts", |c, base| c.get(format!("{base}/api/v2/alerts")))
+            .await
+            .expect_err("fails");
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "unreachable: GET /api/v2/alerts at {dead}: cannot connect: Connection refused; \
+                 GET /api/v2/alerts at {crashed}: {MOTO_500_WORDS}"
+            )
+        );
+        assert_clean(&e.to_string());
     }
 }

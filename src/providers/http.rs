@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::OnceCell;
 
 use super::ProviderError;
+use super::tls::{self, ExtraRoots};
 use crate::config::HttpAuthConfig;
 use crate::credentials::{Keyring, Secret, SecretStore};
 
@@ -38,15 +39,8 @@ impl HttpSource {
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .user_agent(concat!("opsdeck/", env!("CARGO_PKG_VERSION")));
-        if let Some(path) = &auth_cfg.ca_file {
-            let pem = std::fs::read(path).map_err(|e| format!("ca_file {}: {e}", path.display()))?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                .map_err(|e| format!("ca_file {}: not a PEM bundle: {e}", path.display()))?;
-            if certs.is_empty() {
-                return Err(format!("ca_file {}: holds no certificate", path.display()));
-            }
-            builder = builder.tls_certs_merge(certs);
-        }
+        let roots = ExtraRoots::load_opt(auth_cfg.ca_file.as_deref()).map_err(|e| e.to_string())?;
+        builder = tls::with_roots(builder, roots.as_ref());
         let client = builder.build().map_err(|e| format!("HTTP client: {e}"))?;
         Ok(HttpSource { client, auth_cfg: auth_cfg.clone(), auth: OnceCell::new() })
     }
@@ -100,8 +94,13 @@ pub fn resolve_auth(cfg: &HttpAuthConfig, store: &dyn SecretStore) -> Result<Aut
     }
 }
 
-/// A transport failure in words: refused, timed out, TLS, or other.
+/// A transport failure in words: refused, timed out, TLS, or other. A certificate
+/// problem is named first: it is what the operator must fix, whatever else the
+/// error says.
 pub fn transport_error(what: &str, e: &reqwest::Error) -> ProviderError {
+    if let Some(words) = tls::problem(e) {
+        return ProviderError::Unreachable(format!("{what}: {words}"));
+    }
     if e.is_timeout() {
         return ProviderError::Unreachable(format!("{what}: timed out"));
     }

@@ -10,6 +10,7 @@ pub mod http;
 pub mod prometheus;
 pub mod sections;
 pub mod sizing;
+pub mod tls;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -15,6 +15,7 @@ use super::json;
 use super::sign::{self, AccessKey, SignatureVersion};
 use crate::format::one_line;
 use crate::providers::ProviderError;
+use crate::providers::tls::{self, ExtraRoots};
 
 /// The OpenAPI products a source calls, each with the API version it speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -137,9 +138,10 @@ impl Client {
         signature: SignatureVersion,
         keys: KeySource,
         retry: RetryPolicy,
+        roots: Option<&ExtraRoots>,
     ) -> Result<Client, ProviderError> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
+        let builder = reqwest::Client::builder().timeout(timeout).connect_timeout(timeout.min(Duration::from_secs(5)));
+        let http = tls::with_roots(builder, roots)
             .build()
             .map_err(|e| ProviderError::Unreachable(format!("HTTP client: {e}")))?;
         Ok(Client {
@@ -255,8 +257,12 @@ impl Client {
     }
 }
 
+/// A transport failure in words. A certificate problem is named as that (and, like
+/// every transport failure, not retried: only throttling is).
 fn transport_error(action: &str, e: &reqwest::Error) -> ProviderError {
-    if e.is_timeout() {
+    if let Some(words) = tls::problem(e) {
+        ProviderError::Unreachable(format!("{action}: {words}"))
+    } else if e.is_timeout() {
         ProviderError::Unreachable(format!("{action}: timed out"))
     } else if e.is_connect() {
         ProviderError::Unreachable(format!("{action}: cannot connect: {}", one_line(&e.to_string(), 160)))

@@ -189,7 +189,8 @@ fn certificate_words(c: &CertificateError) -> String {
         }
         C::NotValidForName => "certificate is for another host name".into(),
         C::NotValidForNameContext { expected, presented } => {
-            let names = if presented.is_empty() { "no name".to_string() } else { presented.join(", ") };
+            let names: Vec<String> = presented.iter().take(5).map(|n| presented_name(n)).collect();
+            let names = if names.is_empty() { "no name".to_string() } else { names.join(", ") };
             format!("certificate is for another host name: {} is not among {names}", expected.to_str())
         }
         C::Revoked => "certificate revoked".into(),
@@ -198,6 +199,17 @@ fn certificate_words(c: &CertificateError) -> String {
         C::InvalidPurpose | C::InvalidPurposeContext { .. } => "certificate is not for server authentication".into(),
         other => format!("certificate rejected: {other}"),
     }
+}
+
+/// A name from the certificate as webpki reports it (`DnsName("a.example")`,
+/// `IpAddress(10.0.0.1)`) as the bare name, short and printable: it is the
+/// server's text.
+fn presented_name(raw: &str) -> String {
+    let inner = match (raw.find('('), raw.strip_suffix(')')) {
+        (Some(open), Some(body)) if raw[..open].chars().all(|c| c.is_ascii_alphanumeric()) => &body[open + 1..],
+        _ => raw,
+    };
+    crate::format::one_line(inner.trim_matches('"'), 80)
 }
 
 fn date(secs: u64) -> String {
@@ -241,6 +253,9 @@ mod tests {
             not_after: rustls::pki_types::UnixTime::since_unix_epoch(std::time::Duration::from_secs(1_700_000_000)),
         });
         assert_eq!(rustls_words(&expired), "TLS: certificate expired on 2023-11-14 22:13 UTC");
+        assert_eq!(presented_name("DnsName(\"api.example.com\")"), "api.example.com");
+        assert_eq!(presented_name("IpAddress(10.0.0.1)"), "10.0.0.1");
+        assert_eq!(presented_name("*.example.com"), "*.example.com");
         let plain = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
         assert_eq!(problem(&plain), None);
     }

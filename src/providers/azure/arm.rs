@@ -205,7 +205,10 @@ fn core_error(what: &str, e: &azure_core::Error) -> ProviderError {
     // A certificate problem is named as that, whatever kind the SDK wrapped it in
     // (a token request's failure comes back as a credential error).
     if let Some(words) = crate::providers::tls::problem(e) {
-        return ProviderError::Unreachable(format!("{what}: {words}"));
+        return ProviderError::Unreachable(match e.kind() {
+            ErrorKind::Credential => format!("{what}: token request to {words}"),
+            _ => format!("{what}: {words}"),
+        });
     }
     let text = one_line(e);
     match e.kind() {

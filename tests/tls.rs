@@ -296,3 +296,113 @@ mod aws {
         assert!(reason.contains("certificate expired"), "{reason}");
     }
 }
+
+// ---- the built binary ----------------------------------------------------
+
+mod binary {
+    use super::*;
+    use crate::azure_estate::{self, Estate};
+
+    /// `opsdeck <args>` with `config`, no `SSL_CERT_FILE` (the CA comes from ca_file
+    /// or nowhere) and the estate's service principal in the environment;
+    /// (exit code, stdout, stderr, how long it took).
+    async fn run(config: &str, args: &[&str]) -> (Option<i32>, String, String, Duration) {
+        let home = tempfile::tempdir().expect("tempdir");
+        let path = home.path().join("opsdeck.toml");
+        std::fs::write(&path, config).expect("config");
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_opsdeck"));
+        cmd.arg("--config").arg(&path).args(args);
+        cmd.env("XDG_CONFIG_HOME", home.path())
+            .env("XDG_STATE_HOME", home.path().join("state"))
+            .env("AZURE_TENANT_ID", azure_estate::TENANT)
+            .env("AZURE_CLIENT_ID", azure_estate::CLIENT)
+            .env("AZURE_CLIENT_SECRET", azure_estate::SECRET)
+            .env_remove("SSL_CERT_FILE")
+            .env_remove("SSL_CERT_DIR")
+            .env_remove("DBUS_SESSION_BUS_ADDRESS");
+        let started = Instant::now();
+        let out = tokio::task::spawn_blocking(move || cmd.output()).await.expect("join").expect("run opsdeck");
+        drop(home);
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        (out.status.code(), text(&out.stdout), text(&out.stderr), started.elapsed())
+    }
+
+    fn azure_config(estate: &Estate, front: &Front, ca_file: Option<&std::path::Path>) -> String {
+        let mut toml = estate.config_toml(&front.url(), "az");
+        if let Some(p) = ca_file {
+            toml.push_str(&format!("ca_file = {:?}\n", p.display().to_string()));
+        }
+        toml
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn doctor_reads_azure_through_its_ca_file_and_names_an_untrusted_certificate_within_the_timeout() {
+        let estate = Estate::generate(11);
+        let server = azure_estate::serve(&estate).await;
+        let pki = Pki::new("doctor");
+        let front = tls_front::start_with(*server.address(), pki.leaf(LeafKind::Good)).await;
+        let sub = &estate.subs[0].id;
+
+        // Trusted through ca_file: every token is acquired and ARM answers (the
+        // stand-in has no metric definitions, so that one check fails on its own).
+        let (_, out, err, _) = run(&azure_config(&estate, &front, Some(&pki.ca_file())), &["doctor"]).await;
+        assert!(out.contains(&format!("✓ az/{sub} (azure) token for ")), "{out}\n{err}");
+        assert!(
+            out.contains(&format!("✓ az/{sub} (azure) Microsoft.AlertsManagement/alerts read: permitted")),
+            "{out}"
+        );
+        assert!(!out.contains("TLS") && !out.contains("certificate"), "{out}");
+
+        let (code, out, err, took) = run(&azure_config(&estate, &front, None), &["doctor"]).await;
+        assert_ne!(code, Some(0), "{out}\n{err}");
+        let line = out.lines().find(|l| l.contains(&format!("✗ az/{sub} (azure) token for "))).unwrap_or_else(|| {
+            panic!("no failed token line:\n{out}\n{err}");
+        });
+        assert!(
+            line.ends_with("token request to 127.0.0.1: TLS: certificate not trusted: unknown issuer (trust its CA with the source's ca_file)"),
+            "{line}"
+        );
+        // The config's timeout_secs is 20; doctor allows four times that.
+        assert!(took < Duration::from_secs(10), "took {took:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn snapshot_json_gives_an_expired_certificate_as_the_stale_reason() {
+        let server = prometheus_stub().await;
+        let pki = Pki::new("snapshot");
+        let front = tls_front::start_with(*server.address(), pki.leaf(LeafKind::Expired)).await;
+        let config = format!(
+            "[[sources]]\nname = \"prom\"\nkind = \"prometheus\"\ntimeout_secs = 10\n\n\
+             [sources.prometheus]\nurl = \"{}\"\nbackfill_minutes = 0\n\n\
+             [sources.prometheus.auth]\nca_file = {:?}\n",
+            front.url(),
+            pki.ca_file().display().to_string()
+        );
+        let (_, out, err, took) = run(&config, &["snapshot", "--format", "json"]).await;
+        let snap: serde_json::Value =
+            serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}):\n{out}\n{err}"));
+        let source = &snap["sources"][0];
+        assert_eq!(source["id"], "prom", "{snap:#}");
+        assert_eq!(source["state"], "stale", "{snap:#}");
+        let reason = source["reason"].as_str().unwrap_or_default();
+        assert!(reason.contains("TLS: certificate expired on 2020-12-31 00:00 UTC"), "{reason}");
+        assert!(took < Duration::from_secs(10), "took {took:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_ca_file_that_is_missing_or_not_pem_stops_startup_naming_the_source_and_the_file() {
+        let estate = Estate::generate(12);
+        let server = azure_estate::serve(&estate).await;
+        let front = tls_front::start_with(*server.address(), Pki::new("bad").leaf(LeafKind::Good)).await;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let not_pem = dir.path().join("ca.der");
+        std::fs::write(&not_pem, [0x30, 0x82, 0x01, 0x0a]).expect("write");
+        let missing = dir.path().join("nope.pem");
+        for (file, words) in [(&not_pem, "not a PEM file"), (&missing, "cannot read it")] {
+            let (code, out, err, _) = run(&azure_config(&estate, &front, Some(file)), &["doctor"]).await;
+            assert_ne!(code, Some(0), "{out}\n{err}");
+            let want = format!("source az: ca_file {}: {words}", file.display());
+            assert!(err.contains(&want), "want {want:?} in:\n{err}");
+        }
+    }
+}

@@ -363,7 +363,7 @@ impl Provider for AzureSubscription {
         let mut out = vec![check(
             format!("token for {scope}"),
             token.map(|t| format!("acquired, expires {}", t.expires_on)).map_err(|e| match super::tls::problem(&e) {
-                Some(words) => ProviderError::Unreachable(format!("token request: {words}")),
+                Some(words) => ProviderError::Unreachable(format!("token request to {words}")),
                 None => ProviderError::Auth(arm::one_line(&e)),
             }),
         )];

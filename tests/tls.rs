@@ -307,6 +307,11 @@ mod binary {
     /// or nowhere) and the estate's service principal in the environment;
     /// (exit code, stdout, stderr, how long it took).
     async fn run(config: &str, args: &[&str]) -> (Option<i32>, String, String, Duration) {
+        run_with(config, args, &[]).await
+    }
+
+    /// [`run`] with more environment (set after the defaults, so it wins).
+    async fn run_with(config: &str, args: &[&str], env: &[(&str, String)]) -> (Option<i32>, String, String, Duration) {
         let home = tempfile::tempdir().expect("tempdir");
         let path = home.path().join("opsdeck.toml");
         std::fs::write(&path, config).expect("config");
@@ -320,6 +325,9 @@ mod binary {
             .env_remove("SSL_CERT_FILE")
             .env_remove("SSL_CERT_DIR")
             .env_remove("DBUS_SESSION_BUS_ADDRESS");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         let started = Instant::now();
         let out = tokio::task::spawn_blocking(move || cmd.output()).await.expect("join").expect("run opsdeck");
         drop(home);
@@ -404,5 +412,72 @@ mod binary {
             let want = format!("source az: ca_file {}: {words}", file.display());
             assert!(err.contains(&want), "want {want:?} in:\n{err}");
         }
+    }
+
+    /// `SSL_CERT_FILE` replaces the system roots for every source and keeps working;
+    /// a `ca_file` adds to those roots, it does not replace them: with the system
+    /// roots being CA "system" (through SSL_CERT_FILE) and a source's ca_file CA
+    /// "private", that source reaches servers of both.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_ca_file_adds_to_the_roots_that_ssl_cert_file_sets() {
+        let prom = prometheus_stub().await;
+        let moto = support::moto::Moto::start();
+        let moto_addr: SocketAddr = format!("127.0.0.1:{}", moto.port).parse().expect("addr");
+        let (system, private) = (Pki::new("system"), Pki::new("private"));
+        let prom_system = tls_front::start_with(*prom.address(), system.leaf(LeafKind::Good)).await;
+        let prom_private = tls_front::start_with(*prom.address(), private.leaf(LeafKind::Good)).await;
+        let aws_system = tls_front::start_with(moto_addr, system.leaf(LeafKind::Good)).await;
+        let private_ca = format!("{:?}", private.ca_file().display().to_string());
+        let prom_source = |name: &str, front: &Front, ca: Option<&str>| {
+            let ca = ca.map(|c| format!("\n[sources.prometheus.auth]\nca_file = {c}\n")).unwrap_or_default();
+            format!(
+                "[[sources]]\nname = \"{name}\"\nkind = \"prometheus\"\ntimeout_secs = 10\n\n\
+                 [sources.prometheus]\nurl = \"{}\"\nbackfill_minutes = 0\n{ca}\n",
+                front.url()
+            )
+        };
+        let config = [
+            // The system roots alone (SSL_CERT_FILE).
+            prom_source("prom-system", &prom_system, None),
+            // ca_file plus the system roots, reaching a server of each.
+            prom_source("prom-both-system", &prom_system, Some(&private_ca)),
+            prom_source("prom-both-private", &prom_private, Some(&private_ca)),
+            // The AWS SDK's client: its ca_file keeps the system roots too.
+            format!(
+                "[[sources]]\nname = \"aws\"\nkind = \"aws\"\ntimeout_secs = 10\n\n\
+                 [sources.aws]\naccount = \"test\"\nregions = [\"us-east-1\"]\nendpoint_url = \"{}\"\nca_file = {private_ca}\n",
+                aws_system.url()
+            ),
+        ]
+        .concat();
+        let env = [
+            ("SSL_CERT_FILE", system.ca_file().display().to_string()),
+            ("AWS_ACCESS_KEY_ID", "testing".to_string()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".to_string()),
+            ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
+            ("AWS_CONFIG_FILE", "/nonexistent/aws-config".to_string()),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials".to_string()),
+        ];
+        let (_, out, err, _) = run_with(&config, &["snapshot", "--format", "json"], &env).await;
+        let snap: serde_json::Value =
+            serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}):\n{out}\n{err}"));
+        let states: Vec<(String, String)> = snap["sources"]
+            .as_array()
+            .expect("sources")
+            .iter()
+            .map(|s| (s["id"].as_str().unwrap_or("").to_string(), s["state"].as_str().unwrap_or("").to_string()))
+            .collect();
+        let fresh = |id: &str| (id.to_string(), "fresh".to_string());
+        for id in ["prom-system", "prom-both-system", "prom-both-private", "aws/us-east-1"] {
+            assert!(states.contains(&fresh(id)), "{id}: {states:?}\n{snap:#}");
+        }
+
+        // And without SSL_CERT_FILE the "system" CA is nobody's: named, not trusted.
+        let (_, out, err, _) =
+            run(&prom_source("prom-system", &prom_system, None), &["snapshot", "--format", "json"]).await;
+        let snap: serde_json::Value =
+            serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}):\n{out}\n{err}"));
+        let reason = snap["sources"][0]["reason"].as_str().unwrap_or_default();
+        assert!(reason.contains("certificate not trusted: unknown issuer"), "{snap:#}");
     }
 }

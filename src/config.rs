@@ -772,6 +772,20 @@ mod tests {
     }
 
     #[test]
+    fn each_https_source_kind_takes_a_ca_file() {
+        let text = "[[sources]]\nname = \"a\"\nkind = \"aws\"\n[sources.aws]\naccount = \"x\"\nregions = [\"eu-west-1\"]\nca_file = \"/ca/aws.pem\"\n\
+                    [[sources]]\nname = \"z\"\nkind = \"azure\"\n[sources.azure]\nsubscriptions = [\"s\"]\nca_file = \"/ca/az.pem\"\n\
+                    [[sources]]\nname = \"l\"\nkind = \"aliyun\"\n[sources.aliyun]\nregion = \"cn-hangzhou\"\nca_file = \"/ca/ali.pem\"\n\
+                    [[sources]]\nname = \"p\"\nkind = \"prometheus\"\n[sources.prometheus]\nurl = \"https://p\"\n[sources.prometheus.auth]\nca_file = \"/ca/p.pem\"\n\
+                    [[sources]]\nname = \"d\"\nkind = \"demo\"\n";
+        let c = Config::parse(Path::new("c.toml"), text).expect("parses");
+        let files: Vec<Option<&Path>> = c.sources.iter().map(SourceConfig::ca_file).collect();
+        let want = ["/ca/aws.pem", "/ca/az.pem", "/ca/ali.pem", "/ca/p.pem"].map(|p| Some(Path::new(p)));
+        assert_eq!(files[..4], want);
+        assert_eq!(files[4], None);
+    }
+
+    #[test]
     fn an_aws_source_needs_its_table_and_regions() {
         let err =
             Config::parse(Path::new("c.toml"), "[[sources]]\nname = \"a\"\nkind = \"aws\"\n").expect_err("no table");

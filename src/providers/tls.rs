@@ -83,14 +83,6 @@ impl ExtraRoots {
         &self.path
     }
 
-    pub fn len(&self) -> usize {
-        self.certs.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.certs.is_empty()
-    }
-
     /// `builder` trusting these certificates as well as the system roots.
     pub fn add_to(&self, builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
         let certs: Vec<reqwest::Certificate> =

@@ -77,6 +77,17 @@ pub struct SourceConfig {
 }
 
 impl SourceConfig {
+    /// The `ca_file` of this source's table, whichever kind it is.
+    pub fn ca_file(&self) -> Option<&Path> {
+        self.aws
+            .as_ref()
+            .and_then(|a| a.ca_file.as_deref())
+            .or_else(|| self.azure.as_ref().and_then(|a| a.ca_file.as_deref()))
+            .or_else(|| self.aliyun.as_ref().and_then(|a| a.ca_file.as_deref()))
+            .or_else(|| self.prometheus.as_ref().and_then(|p| p.auth.ca_file.as_deref()))
+            .or_else(|| self.alertmanager.as_ref().and_then(|a| a.auth.ca_file.as_deref()))
+    }
+
     /// A source of `kind` with default timings and no kind table yet.
     pub fn new(name: impl Into<String>, kind: SourceKind) -> SourceConfig {
         SourceConfig {
@@ -284,6 +295,10 @@ pub struct AwsConfig {
     /// Send every call here instead of AWS (a VPC endpoint, or moto in tests).
     #[serde(default)]
     pub endpoint_url: Option<String>,
+    /// PEM bundle of certificate authorities trusted besides the system's (a private
+    /// endpoint or TLS-inspecting proxy), for every SDK call of this account.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
     /// Only Auto Scaling groups with this tag, as "Key=Value".
     #[serde(default)]
     pub asg_tag: Option<String>,
@@ -321,6 +336,7 @@ impl AwsConfig {
             regions,
             profile: None,
             endpoint_url: None,
+            ca_file: None,
             asg_tag: None,
             severity_tag: default_severity_tag(),
             records: vec![],
@@ -388,6 +404,10 @@ pub struct AzureConfig {
     /// Resource Manager endpoint; also the token audience.
     #[serde(default = "default_arm_endpoint")]
     pub arm_endpoint: String,
+    /// PEM bundle of certificate authorities trusted besides the system's, for ARM
+    /// and the token authority (Azure Stack Hub, a TLS-inspecting proxy).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
     /// Alert severity (Sev0..Sev4) to P0..P3.
     #[serde(default = "crate::providers::azure::default_severity_map")]
     pub severity_map: std::collections::BTreeMap<String, crate::model::Severity>,
@@ -410,6 +430,7 @@ impl AzureConfig {
             client_id: None,
             authority_host: None,
             arm_endpoint: default_arm_endpoint(),
+            ca_file: None,
             severity_map: crate::providers::azure::default_severity_map(),
             cost_interval_secs: default_cost_interval(),
         }
@@ -748,6 +769,20 @@ mod tests {
         assert_eq!(aws.regions, vec!["us-west-1", "us-east-1"]);
         assert_eq!(aws.records[0].clouds.get("azure-weu"), Some(&crate::model::CloudKind::Azure));
         assert!(!c.is_demo());
+    }
+
+    #[test]
+    fn each_https_source_kind_takes_a_ca_file() {
+        let text = "[[sources]]\nname = \"a\"\nkind = \"aws\"\n[sources.aws]\naccount = \"x\"\nregions = [\"eu-west-1\"]\nca_file = \"/ca/aws.pem\"\n\
+                    [[sources]]\nname = \"z\"\nkind = \"azure\"\n[sources.azure]\nsubscriptions = [\"s\"]\nca_file = \"/ca/az.pem\"\n\
+                    [[sources]]\nname = \"l\"\nkind = \"aliyun\"\n[sources.aliyun]\nregion = \"cn-hangzhou\"\nca_file = \"/ca/ali.pem\"\n\
+                    [[sources]]\nname = \"p\"\nkind = \"prometheus\"\n[sources.prometheus]\nurl = \"https://p\"\n[sources.prometheus.auth]\nca_file = \"/ca/p.pem\"\n\
+                    [[sources]]\nname = \"d\"\nkind = \"demo\"\n";
+        let c = Config::parse(Path::new("c.toml"), text).expect("parses");
+        let files: Vec<Option<&Path>> = c.sources.iter().map(SourceConfig::ca_file).collect();
+        let want = ["/ca/aws.pem", "/ca/az.pem", "/ca/ali.pem", "/ca/p.pem"].map(|p| Some(Path::new(p)));
+        assert_eq!(files[..4], want);
+        assert_eq!(files[4], None);
     }
 
     #[test]

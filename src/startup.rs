@@ -56,6 +56,13 @@ pub fn build(config: &Config, demo_file: Option<&Path>) -> Result<Estate, Startu
     if demos > 1 {
         return Err(StartupError::Other("only one source of kind \"demo\" can run at a time".into()));
     }
+    // Every ca_file is checked before anything is built, so a wrong path or a key
+    // file given by mistake names the source and the file, not a later poll.
+    for s in &sources_cfg {
+        if let Err(e) = crate::providers::tls::ExtraRoots::load_opt(s.ca_file()) {
+            return Err(StartupError::Other(format!("source {}: {e}", s.name)));
+        }
+    }
     let mut out = Estate { sources: Vec::new(), demo: config.is_demo(), estate: None, demo_state: None };
     for s in &sources_cfg {
         let providers: Vec<Arc<dyn crate::providers::Provider>> = match s.kind {

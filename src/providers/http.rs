@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use tokio::sync::OnceCell;
 
+use super::tls::{self, ExtraRoots};
 use super::{ProviderError, words};
 use crate::config::HttpAuthConfig;
 use crate::credentials::{Keyring, Secret, SecretStore};
@@ -38,15 +39,8 @@ impl HttpSource {
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .user_agent(concat!("opsdeck/", env!("CARGO_PKG_VERSION")));
-        if let Some(path) = &auth_cfg.ca_file {
-            let pem = std::fs::read(path).map_err(|e| format!("ca_file {}: {e}", path.display()))?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                .map_err(|e| format!("ca_file {}: not a PEM bundle: {e}", path.display()))?;
-            if certs.is_empty() {
-                return Err(format!("ca_file {}: holds no certificate", path.display()));
-            }
-            builder = builder.tls_certs_merge(certs);
-        }
+        let roots = ExtraRoots::load_opt(auth_cfg.ca_file.as_deref()).map_err(|e| e.to_string())?;
+        builder = tls::with_roots(builder, roots.as_ref());
         let client = builder.build().map_err(|e| format!("HTTP client: {e}"))?;
         Ok(HttpSource { client, auth_cfg: auth_cfg.clone(), auth: OnceCell::new() })
     }
@@ -109,6 +103,10 @@ pub fn resolve_auth(cfg: &HttpAuthConfig, store: &dyn SecretStore) -> Result<Aut
 /// innermost cause names the problem; reqwest's own text would quote the URL
 /// (query string included) and hide the cause behind "error sending request".
 pub fn transport_error(what: &str, e: &reqwest::Error) -> ProviderError {
+    // A certificate problem is named first: it is what the operator must fix.
+    if let Some(words) = tls::problem(e) {
+        return ProviderError::Unreachable(format!("{what}: {words}"));
+    }
     let words = format!("{what}: {}", transport_words(e));
     if !e.is_timeout() && !e.is_connect() && (e.is_decode() || e.is_body()) {
         ProviderError::BadResponse(words)
@@ -120,6 +118,9 @@ pub fn transport_error(what: &str, e: &reqwest::Error) -> ProviderError {
 /// [`transport_error`]'s words without the kind: "timed out", "cannot connect:
 /// Connection refused", "body cut short: ...".
 pub fn transport_words(e: &reqwest::Error) -> String {
+    if let Some(words) = tls::problem(e) {
+        return words;
+    }
     if e.is_timeout() {
         "timed out".to_string()
     } else if e.is_connect() {

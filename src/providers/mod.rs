@@ -13,6 +13,7 @@ pub mod prometheus;
 pub mod sections;
 pub mod sizing;
 pub mod words;
+pub mod tls;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -14,6 +14,7 @@ use serde_json::Value;
 use super::json;
 use super::sign::{self, AccessKey, SignatureVersion};
 use crate::format::one_line;
+use crate::providers::tls::{self, ExtraRoots};
 use crate::providers::{ProviderError, words};
 
 /// The OpenAPI products a source calls, each with the API version it speaks.
@@ -137,9 +138,10 @@ impl Client {
         signature: SignatureVersion,
         keys: KeySource,
         retry: RetryPolicy,
+        roots: Option<&ExtraRoots>,
     ) -> Result<Client, ProviderError> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
+        let builder = reqwest::Client::builder().timeout(timeout).connect_timeout(timeout.min(Duration::from_secs(5)));
+        let http = tls::with_roots(builder, roots)
             .build()
             .map_err(|e| ProviderError::Unreachable(format!("HTTP client: {e}")))?;
         Ok(Client {
@@ -255,8 +257,9 @@ impl Client {
     }
 }
 
-/// The shared words for a transport failure: reqwest's own text would quote the
-/// signed URL (a V1 signature and AccessKeyId are in its query) and hide the cause.
+/// The shared words for a transport failure (a certificate problem named as that):
+/// reqwest's own text would quote the signed URL (a V1 signature and AccessKeyId are
+/// in its query) and hide the cause. Like every transport failure, not retried.
 fn transport_error(action: &str, e: &reqwest::Error) -> ProviderError {
     crate::providers::http::transport_error(action, e)
 }

@@ -50,6 +50,10 @@ pub struct AliyunConfig {
     /// How far back CloudMonitor alert logs are read, minutes.
     #[serde(default = "default_alert_window")]
     pub alert_window_mins: u32,
+    /// PEM bundle of certificate authorities trusted besides the system's (a TLS
+    /// proxy or private endpoint in front of the OpenAPI endpoints).
+    #[serde(default)]
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -182,6 +186,7 @@ impl AliyunConfig {
             cost_interval_secs: default_cost_interval(),
             billing: true,
             alert_window_mins: default_alert_window(),
+            ca_file: None,
         }
     }
 

@@ -27,6 +27,7 @@ use chrono::{DateTime, Utc};
 use self::client::{Client, KeySource, Product, RetryPolicy};
 use self::config::AliyunConfig;
 use super::sections::Sections;
+use super::tls::ExtraRoots;
 use super::{Check, Provider, ProviderError, Receipt};
 use crate::actions::{Actor, Change, Plan};
 use crate::credentials::Keyring;
@@ -65,7 +66,8 @@ pub fn providers_with(
 ) -> Result<Vec<Arc<dyn Provider>>, ProviderError> {
     let cfg = Arc::new(cfg.clone());
     let endpoints = client::endpoints(&cfg.region, &cfg.endpoints);
-    let make = || Client::new(timeout, endpoints.clone(), cfg.signature, keys.clone(), retry);
+    let roots = ExtraRoots::load_opt(cfg.ca_file.as_deref()).map_err(|e| ProviderError::Unreachable(e.to_string()))?;
+    let make = || Client::new(timeout, endpoints.clone(), cfg.signature, keys.clone(), retry, roots.as_ref());
     let mut out: Vec<Arc<dyn Provider>> = vec![Arc::new(AliyunRegion {
         id: SourceId::new(format!("{name}/{}", cfg.region)),
         cfg: cfg.clone(),

@@ -10,6 +10,7 @@ mod autoscaling;
 mod cost;
 pub mod metrics;
 mod route53;
+pub mod tls;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -43,6 +44,14 @@ pub enum SdkSource {
 
 /// Build the providers of one configured account: one per region, one global.
 pub fn providers(name: &str, cfg: &AwsConfig, timeout: Duration, sdk: SdkSource) -> Vec<Arc<dyn Provider>> {
+    // startup::build has checked the file already; failing here means it changed since.
+    let http = match super::tls::ExtraRoots::load_opt(cfg.ca_file.as_deref()) {
+        Ok(roots) => roots.as_ref().map(tls::http_client),
+        Err(e) => {
+            log::error!("{name}: {e}; using the system roots alone");
+            None
+        }
+    };
     let cfg = Arc::new(cfg.clone());
     let mut out: Vec<Arc<dyn Provider>> = cfg
         .regions
@@ -52,7 +61,7 @@ pub fn providers(name: &str, cfg: &AwsConfig, timeout: Duration, sdk: SdkSource)
                 id: SourceId::new(format!("{name}/{r}")),
                 region: r.clone(),
                 cfg: cfg.clone(),
-                clients: Clients::new(sdk.clone(), cfg.clone(), r.clone(), timeout),
+                clients: Clients::new(sdk.clone(), cfg.clone(), r.clone(), timeout, http.clone()),
                 alarm_arns: Mutex::new(BTreeMap::new()),
             }) as Arc<dyn Provider>
         })
@@ -60,7 +69,7 @@ pub fn providers(name: &str, cfg: &AwsConfig, timeout: Duration, sdk: SdkSource)
     out.push(Arc::new(AwsGlobal {
         id: SourceId::new(format!("{name}/global")),
         cfg: cfg.clone(),
-        clients: Clients::new(sdk, cfg, GLOBAL_REGION.into(), timeout),
+        clients: Clients::new(sdk, cfg, GLOBAL_REGION.into(), timeout, http),
         records: Mutex::new(BTreeMap::new()),
         cost: Mutex::new(None),
     }));
@@ -73,6 +82,8 @@ struct Clients {
     cfg: Arc<AwsConfig>,
     region: String,
     timeout: Duration,
+    /// The SDK's HTTPS client trusting the account's ca_file; the SDK's default when `None`.
+    http: Option<aws_sdk_autoscaling::config::SharedHttpClient>,
     loaded: OnceCell<Loaded>,
 }
 
@@ -90,8 +101,14 @@ struct Loaded {
 }
 
 impl Clients {
-    fn new(sdk: SdkSource, cfg: Arc<AwsConfig>, region: String, timeout: Duration) -> Clients {
-        Clients { sdk, cfg, region, timeout, loaded: OnceCell::new() }
+    fn new(
+        sdk: SdkSource,
+        cfg: Arc<AwsConfig>,
+        region: String,
+        timeout: Duration,
+        http: Option<aws_sdk_autoscaling::config::SharedHttpClient>,
+    ) -> Clients {
+        Clients { sdk, cfg, region, timeout, http, loaded: OnceCell::new() }
     }
 
     async fn get(&self) -> &Loaded {
@@ -99,7 +116,13 @@ impl Clients {
             .get_or_init(|| async {
                 let timeouts = TimeoutConfig::builder().operation_timeout(self.timeout).build();
                 let base = match &self.sdk {
-                    SdkSource::Given(c) => c.to_builder().region(Region::new(self.region.clone())).build(),
+                    SdkSource::Given(c) => {
+                        let mut b = c.to_builder().region(Region::new(self.region.clone()));
+                        if let Some(h) = &self.http {
+                            b = b.http_client(h.clone());
+                        }
+                        b.build()
+                    }
                     SdkSource::StandardChain => {
                         let mut loader =
                             aws_config::defaults(BehaviorVersion::latest()).region(Region::new(self.region.clone()));
@@ -108,6 +131,10 @@ impl Clients {
                         }
                         if let Some(url) = &self.cfg.endpoint_url {
                             loader = loader.endpoint_url(url);
+                        }
+                        // Also for the credential chain's own calls (STS, SSO).
+                        if let Some(h) = &self.http {
+                            loader = loader.http_client(h.clone());
                         }
                         loader.load().await
                     }
@@ -118,16 +145,28 @@ impl Clients {
                 Loaded {
                     calls: counter.0.clone(),
                     autoscaling: aws_sdk_autoscaling::Client::from_conf(
-                        aws_sdk_autoscaling::config::Builder::from(&read).interceptor(counter.clone()).build(),
+                        aws_sdk_autoscaling::config::Builder::from(&read)
+                            .retry_classifier(tls::NoRetryOnCertificate)
+                            .interceptor(counter.clone())
+                            .build(),
                     ),
                     cloudwatch: aws_sdk_cloudwatch::Client::from_conf(
-                        aws_sdk_cloudwatch::config::Builder::from(&read).interceptor(counter.clone()).build(),
+                        aws_sdk_cloudwatch::config::Builder::from(&read)
+                            .retry_classifier(tls::NoRetryOnCertificate)
+                            .interceptor(counter.clone())
+                            .build(),
                     ),
                     route53: aws_sdk_route53::Client::from_conf(
-                        aws_sdk_route53::config::Builder::from(&read).interceptor(counter.clone()).build(),
+                        aws_sdk_route53::config::Builder::from(&read)
+                            .retry_classifier(tls::NoRetryOnCertificate)
+                            .interceptor(counter.clone())
+                            .build(),
                     ),
                     costexplorer: aws_sdk_costexplorer::Client::from_conf(
-                        aws_sdk_costexplorer::config::Builder::from(&read).interceptor(counter).build(),
+                        aws_sdk_costexplorer::config::Builder::from(&read)
+                            .retry_classifier(tls::NoRetryOnCertificate)
+                            .interceptor(counter)
+                            .build(),
                     ),
                     autoscaling_write: aws_sdk_autoscaling::Client::new(&write),
                     cloudwatch_write: aws_sdk_cloudwatch::Client::new(&write),
@@ -409,7 +448,10 @@ where
     match &e {
         SdkError::TimeoutError(_) => ProviderError::Unreachable(format!("{what}: timed out")),
         SdkError::DispatchFailure(d) if d.is_timeout() => ProviderError::Unreachable(format!("{what}: timed out")),
-        SdkError::DispatchFailure(_) => ProviderError::Unreachable(format!("{what}: {}", words::transport(&e))),
+        SdkError::DispatchFailure(d) => match d.as_connector_error().and_then(|c| super::tls::problem(c)) {
+            Some(words) => ProviderError::Unreachable(format!("{what}: {words}")),
+            None => ProviderError::Unreachable(format!("{what}: {}", words::transport(&e))),
+        },
         SdkError::ServiceError(s) => {
             let status = s.raw().status().as_u16();
             let Some(code) = s.err().code() else {

@@ -203,6 +203,14 @@ pub fn arm_error(what: &str, status: u16, retry_after: Option<&str>, body: &[u8]
 /// An error from the pipeline itself: token, connection, timeout.
 fn core_error(what: &str, e: &azure_core::Error) -> ProviderError {
     use azure_core::error::ErrorKind;
+    // A certificate problem is named as that, whatever kind the SDK wrapped it in
+    // (a token request's failure comes back as a credential error).
+    if let Some(words) = crate::providers::tls::problem(e) {
+        return ProviderError::Unreachable(match e.kind() {
+            ErrorKind::Credential => format!("{what}: token request to {words}"),
+            _ => format!("{what}: {words}"),
+        });
+    }
     let text = core_words(e);
     match e.kind() {
         ErrorKind::Credential => ProviderError::Auth(format!("{what}: {text}")),

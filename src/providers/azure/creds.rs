@@ -151,6 +151,7 @@ pub fn build(
     choice: Choice,
     cfg: &AzureConfig,
     secret: Option<Secret>,
+    transport: Transport,
 ) -> Result<Arc<dyn TokenCredential>, ProviderError> {
     let env = |k: &str| std::env::var(k).unwrap_or_default();
     match choice {
@@ -159,20 +160,22 @@ pub fn build(
             &env("AZURE_CLIENT_ID"),
             &Secret::new(env("AZURE_CLIENT_SECRET")),
             cfg,
-            None,
+            Some(transport),
         ),
         Choice::KeyringServicePrincipal => {
             let secret = secret.ok_or_else(|| ProviderError::Auth("keyring secret vanished".into()))?;
             let (tenant, client) = (cfg.tenant_id.as_deref().unwrap_or(""), cfg.client_id.as_deref().unwrap_or(""));
-            client_secret(tenant, client, &secret, cfg, None)
+            client_secret(tenant, client, &secret, cfg, Some(transport))
         }
         Choice::AzureCli => {
             let options = AzureCliCredentialOptions { tenant_id: cfg.tenant_id.clone(), ..Default::default() };
             Ok(AzureCliCredential::new(Some(options)).map_err(cred_err)?)
         }
         Choice::ManagedIdentity => {
-            let options =
-                ManagedIdentityCredentialOptions { client_options: client_options(cfg, None), ..Default::default() };
+            let options = ManagedIdentityCredentialOptions {
+                client_options: client_options(cfg, Some(transport)),
+                ..Default::default()
+            };
             Ok(ManagedIdentityCredential::new(Some(options)).map_err(cred_err)?)
         }
     }

@@ -13,6 +13,7 @@ pub mod creds;
 pub mod decode;
 pub mod metrics;
 mod traffic;
+pub mod transport;
 mod vmss;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -49,7 +50,8 @@ pub enum AzureAuth {
 #[derive(Clone)]
 pub struct AzureOptions {
     pub auth: AzureAuth,
-    /// HTTP client for ARM; azure_core's default (reqwest) when `None`.
+    /// HTTP client for ARM and the token authority; when `None`, reqwest with the
+    /// source's `ca_file` ([`transport::build`]).
     pub transport: Option<Transport>,
     pub lro: LroLimits,
 }
@@ -67,10 +69,22 @@ impl AzureOptions {
 /// The providers of one configured source: one per subscription.
 pub fn providers(name: &str, cfg: &AzureConfig, opts: AzureOptions) -> Result<Vec<Arc<dyn Provider>>, String> {
     let endpoint = Url::parse(&cfg.arm_endpoint).map_err(|e| format!("arm_endpoint {}: {e}", cfg.arm_endpoint))?;
-    let settings = ArmSettings { endpoint, transport: opts.transport.clone() };
+    let transport = match opts.transport {
+        Some(t) => t,
+        None => {
+            let roots = super::tls::ExtraRoots::load_opt(cfg.ca_file.as_deref()).map_err(|e| e.to_string())?;
+            transport::build(roots.as_ref())?
+        }
+    };
+    let settings = ArmSettings { endpoint, transport: Some(transport.clone()) };
     let cfg = Arc::new(cfg.clone());
-    let cred =
-        Arc::new(CredCell { source: name.to_string(), cfg: cfg.clone(), auth: opts.auth, cell: OnceCell::new() });
+    let cred = Arc::new(CredCell {
+        source: name.to_string(),
+        cfg: cfg.clone(),
+        auth: opts.auth,
+        transport,
+        cell: OnceCell::new(),
+    });
     Ok(cfg
         .subscriptions
         .iter()
@@ -98,6 +112,8 @@ struct CredCell {
     source: String,
     cfg: Arc<AzureConfig>,
     auth: AzureAuth,
+    /// The token authority is reached through the same client as ARM (same CAs).
+    transport: Transport,
     cell: OnceCell<Arc<dyn TokenCredential>>,
 }
 
@@ -121,7 +137,7 @@ impl CredCell {
                             self.source,
                             creds::describe(choice, &facts, &self.source)
                         );
-                        creds::build(choice, &self.cfg, secret)
+                        creds::build(choice, &self.cfg, secret, self.transport.clone())
                     }
                 }
             })
@@ -346,9 +362,10 @@ impl Provider for AzureSubscription {
         let token_ok = token.is_ok();
         let mut out = vec![check(
             format!("token for {scope}"),
-            token
-                .map(|t| format!("acquired, expires {}", t.expires_on))
-                .map_err(|e| ProviderError::Auth(arm::core_words(&e))),
+            token.map(|t| format!("acquired, expires {}", t.expires_on)).map_err(|e| match super::tls::problem(&e) {
+                Some(words) => ProviderError::Unreachable(format!("token request to {words}")),
+                None => ProviderError::Auth(arm::core_words(&e)),
+            }),
         )];
         if !token_ok {
             return out;

@@ -12,8 +12,8 @@ pub mod http;
 pub mod prometheus;
 pub mod sections;
 pub mod sizing;
-pub mod words;
 pub mod tls;
+pub mod words;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -426,11 +426,22 @@ use support::aliyun_estate::{Estate as AliEstate, GTM_NAME, GTM_STRATEGY};
 
 /// The config of every region of the estate (GTM and the bill on the first).
 fn aliyun_config(estate: &AliEstate, servers: &[support::aliyun::Server]) -> String {
+    aliyun_sized_config(estate, servers, None)
+}
+
+/// The same, with `Some((rps_per_instance, rpo_secs))`: every region's groups
+/// sized, and the first region reading its load balancer and PolarDB lag from
+/// CloudMonitor against that RPO.
+fn aliyun_sized_config(estate: &AliEstate, servers: &[support::aliyun::Server], sized: Option<(f64, f64)>) -> String {
     let mut toml = String::new();
     for (i, (r, s)) in estate.regions.iter().zip(servers).enumerate() {
+        let (rps, rpo) = match sized {
+            Some((rps, rpo)) => (format!("rps_per_instance = {rps:?}\n"), format!("rpo_secs = {rpo:?}\n")),
+            None => Default::default(),
+        };
         toml += &format!(
-            "[[sources]]\nname = \"ali-{}\"\nkind = \"aliyun\"\ninterval_secs = 60\ntimeout_secs = 20\n\
-             [sources.aliyun]\nregion = \"{}\"\nbilling = {}\n[sources.aliyun.endpoints]\n",
+            "[[sources]]\nname = \"ali-{}\"\nkind = \"aliyun\"\ninterval_secs = 60\ntimeout_secs = 20\n{rps}\
+             [sources.aliyun]\nregion = \"{}\"\nbilling = {}\n{rpo}[sources.aliyun.endpoints]\n",
             r.region,
             r.region,
             i == 0
@@ -444,6 +455,14 @@ fn aliyun_config(estate: &AliEstate, servers: &[support::aliyun::Server]) -> Str
                  default_cloud = \"aliyun\"\nfailover_cloud = \"aws\"\n",
                 support::aliyun_estate::GTM_INSTANCE
             );
+            if sized.is_some() {
+                toml += &format!(
+                    "[sources.aliyun.metrics]\nload_balancers = [{{ kind = \"slb\", id = \"{}\" }}]\n\
+                     polardb_clusters = [\"{}\"]\n",
+                    support::aliyun_estate::SLB_ID,
+                    support::aliyun_estate::POLARDB_ID
+                );
+            }
         }
     }
     toml
@@ -689,5 +708,105 @@ async fn route53_failover_with_sizing_and_a_lag_judges_capacity_and_rpo() {
         let aws_ids: Vec<&str> = estate.answers.iter().filter(|a| a.cloud == "aws").map(|a| a.id.as_str()).collect();
         let after = boto3_weights(&moto.url(), &zone).await;
         assert_moved(&before, &after, &["azure-weu"], &aws_ids, &c);
+    }
+}
+
+// ---- Alibaba with sizing and a PolarDB lag: every guard judged -------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gtm_failover_with_sizing_and_a_polardb_lag_judges_capacity_and_rpo() {
+    use support::aliyun_estate::{Figures, POLARDB_ID, Rng};
+    let env = [
+        ("ALIBABA_CLOUD_ACCESS_KEY_ID", KEY_ID.to_string()),
+        ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", KEY_SECRET.to_string()),
+    ];
+    let all = |state: &str| -> BTreeMap<String, String> {
+        ["fresh", "in_flight", "healthy", "capacity", "rpo", "arbiter"]
+            .iter()
+            .map(|k| (k.to_string(), state.to_string()))
+            .collect()
+    };
+    let now = chrono::Utc::now();
+    // Active groups' max, summed: what configured sizing can scale to.
+    let max_of = |e: &AliEstate| -> u32 { e.groups().iter().filter(|g| !g.inactive).map(|g| g.max).sum() };
+    // Strategies answering from AWS (the failover pool) whose default pool, on
+    // Alibaba Cloud, is available and has somewhere to scale.
+    let fits = |e: &AliEstate| e.weights["default"] != 1 && e.default_available() && max_of(e) > 0;
+    let seeds: Vec<u64> = (0..300).filter(|s| fits(&AliEstate::generate(*s, now))).take(3).collect();
+    assert_eq!(seeds.len(), 3, "the generator makes failovers to a healthy Alibaba Cloud");
+    for seed in seeds {
+        let mut r = Rng::new(seed ^ 0xF16);
+        let figures = Figures {
+            qps: f64::from(r.range(20, 5_000)),
+            node_lags: (0..r.range(1, 3)).map(|_| f64::from(r.range(1, 400)) / 10.0).collect(),
+        };
+        let (qps, lag) = (figures.qps, figures.lag());
+        let estate = Arc::new(AliEstate::generate(seed, now).with_figures(figures));
+        let max_instances = f64::from(max_of(&estate));
+        // All traffic lands on the default pool once the failover sets DEFAULT.
+        let ample = (2.0 * qps / (max_instances * 0.85)).ceil();
+        let scant = qps / (2.0 * max_instances * 0.85);
+        let (rpo_short, rpo_long) = ((lag * 0.5).max(0.05), (lag * 2.0).ceil() + 1.0);
+        let servers = estate.serve();
+        let witness = Witness::start();
+        let up = Arbiter::Up.toml(&witness);
+        let ctx = format!("aliyun seed {seed} ({qps} req/s, lag {lag}s, {max_instances} max)");
+        let writes = || -> usize { servers.iter().map(|s| s.seen_action("SetDnsGtmAccessMode").len()).sum() };
+
+        // The lag beyond the RPO: only the RPO guard fails.
+        let a = failover(
+            &(aliyun_sized_config(&estate, &servers, Some((ample, rpo_short))) + &up),
+            "aws",
+            "aliyun",
+            &env,
+        )
+        .await;
+        let c = format!("{ctx} rpo {rpo_short}: {:#}\n{}", a.report, a.stderr);
+        let mut want = all("passed");
+        want.insert("rpo".into(), "failed".into());
+        assert_eq!(state_map(&a.report), want, "{c}");
+        assert!(guard(&a.report, "rpo")["detail"].as_str().is_some_and(|d| d.contains(POLARDB_ID)), "{c}");
+        assert_eq!((a.code, a.report["outcome"].as_str()), (Some(3), Some("refused")), "{c}");
+        assert_eq!(states(&a.audit[0]["guards"]), states(&a.report["guards"]), "{c}");
+        assert_eq!(writes(), 0, "{c}: nothing was written");
+
+        // Too small a size: only capacity fails.
+        let a = failover(
+            &(aliyun_sized_config(&estate, &servers, Some((scant, rpo_long))) + &up),
+            "aws",
+            "aliyun",
+            &env,
+        )
+        .await;
+        let c = format!("{ctx} rps {scant}: {:#}\n{}", a.report, a.stderr);
+        let mut want = all("passed");
+        want.insert("capacity".into(), "failed".into());
+        assert_eq!(state_map(&a.report), want, "{c}");
+        assert!(guard(&a.report, "capacity")["detail"].as_str().is_some_and(|d| d.contains("configured")), "{c}");
+        assert_eq!((a.code, a.report["outcome"].as_str()), (Some(3), Some("refused")), "{c}");
+        assert_eq!(writes(), 0, "{c}: nothing was written");
+
+        // Sized and within the RPO: every guard passes, none unknown, the write lands.
+        let a = failover(
+            &(aliyun_sized_config(&estate, &servers, Some((ample, rpo_long))) + &up),
+            "aws",
+            "aliyun",
+            &env,
+        )
+        .await;
+        let c = format!("{ctx} rps {ample} rpo {rpo_long}: {:#}\n{}", a.report, a.stderr);
+        assert_eq!(state_map(&a.report), all("passed"), "{c}");
+        let rpo = guard(&a.report, "rpo");
+        assert!(rpo["detail"].as_str().is_some_and(|d| d.contains(&format!("lag {lag:.1}s"))), "{c}");
+        assert_eq!((a.code, a.report["outcome"].as_str()), (Some(0), Some("executed")), "{c}");
+        let modes: Vec<Option<String>> = servers
+            .iter()
+            .flat_map(|s| s.seen_action("SetDnsGtmAccessMode"))
+            .map(|s| s.param("AccessMode").map(String::from))
+            .collect();
+        assert_eq!(modes, vec![Some("DEFAULT".to_string())], "{c}: the write landed");
+        for s in &servers {
+            s.stop();
+        }
     }
 }

@@ -115,6 +115,23 @@ pub struct GroupTruth {
     pub inactive: bool,
 }
 
+/// The worst of several healths: idle gives way to anything, unknown never hides down.
+pub fn worst_of(hs: impl Iterator<Item = &'static str>) -> &'static str {
+    let rank = |h: &str| ["IDLE", "OK", "DEGRADED", "UNKNOWN", "DOWN"].iter().position(|x| *x == h).expect("a health");
+    hs.max_by_key(|h| rank(h)).unwrap_or("UNKNOWN")
+}
+
+/// The estate's health in the snapshot's words.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthTruth {
+    /// (region, group name) → (health, idle reason).
+    pub groups: BTreeMap<(String, String), (&'static str, Option<&'static str>)>,
+    /// Cloud slug → (health, region → health).
+    pub clouds: BTreeMap<String, (&'static str, BTreeMap<String, &'static str>)>,
+    pub status: &'static str,
+    pub exit_code: i32,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct AlertTruth {
     pub id: String,
@@ -261,6 +278,56 @@ impl Estate {
             }
             _ => (400, r#"{"Code":"InvalidAccessMode","Message":"AccessMode is invalid"}"#.into()),
         }
+    }
+
+    /// Whether the failover address pool group (on AWS) is AVAILABLE.
+    pub fn failover_available(&self) -> bool {
+        self.strategy["FailoverAddrPoolGroupStatus"] == "AVAILABLE"
+    }
+
+    /// Health as issue 15 states it, worked out here from what the generator
+    /// decided (not through opsdeck's code): per group, per cloud and region, and
+    /// the snapshot's status and exit code, with every source read.
+    pub fn expected_health(&self) -> HealthTruth {
+        let mut groups = BTreeMap::new();
+        let mut regions: BTreeMap<String, Vec<&'static str>> = BTreeMap::new();
+        for g in self.groups() {
+            // ESS counts what is in service as healthy (no separate health figure).
+            let healthy = g.in_service;
+            let (health, idle) = if g.inactive {
+                ("IDLE", Some("inactive"))
+            } else if g.desired == 0 && g.min == 0 && g.in_service == 0 {
+                ("IDLE", Some("idle"))
+            } else if healthy == 0 {
+                ("DOWN", None)
+            } else if healthy < g.desired || healthy < g.min {
+                ("DEGRADED", None)
+            } else {
+                ("OK", None)
+            };
+            regions.entry(g.region.clone()).or_default().push(health);
+            groups.insert((g.region, g.name), (health, idle));
+        }
+        // GTM's pool groups: an unavailable one leaves its cloud DEGRADED (the
+        // other pool may still answer), an available one OK.
+        let pool = |up: bool| if up { "OK" } else { "DEGRADED" };
+        let per_region: BTreeMap<String, &'static str> =
+            regions.iter().map(|(r, hs)| (r.clone(), worst_of(hs.iter().copied()))).collect();
+        let aliyun = worst_of(per_region.values().copied().chain([pool(self.default_available())]));
+        let mut clouds = BTreeMap::new();
+        clouds.insert("aliyun".to_string(), (aliyun, per_region));
+        clouds.insert("aws".to_string(), (pool(self.failover_available()), BTreeMap::new()));
+        let alerts = self.alerts();
+        let firing = |sev: &[&str]| alerts.iter().any(|a| a.state == "firing" && sev.contains(&a.severity));
+        let any = |h: &str| clouds.values().any(|c| c.0 == h);
+        let (status, exit_code) = if firing(&["P0"]) || any("DOWN") {
+            ("CRITICAL", 2)
+        } else if firing(&["P1", "P2"]) || any("DEGRADED") {
+            ("WARNING", 1)
+        } else {
+            ("OK", 0)
+        };
+        HealthTruth { groups, clouds, status, exit_code }
     }
 
     /// Every alert of every region, sorted.

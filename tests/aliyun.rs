@@ -698,11 +698,8 @@ fn assert_snapshot_health(estate: &Estate, snap: &serde_json::Value, exit_code: 
         .iter()
         .map(|g| ((text(&g["region"]), text(&g["name"])), (text(&g["health"]), g["idle"].as_str().map(String::from))))
         .collect();
-    let want_groups: BTreeMap<(String, String), (String, Option<String>)> = want
-        .groups
-        .iter()
-        .map(|(k, (h, i))| (k.clone(), (h.to_string(), i.map(String::from))))
-        .collect();
+    let want_groups: BTreeMap<(String, String), (String, Option<String>)> =
+        want.groups.iter().map(|(k, (h, i))| (k.clone(), (h.to_string(), i.map(String::from)))).collect();
     assert_eq!(groups, want_groups, "{ctx}: group health and idle");
     let clouds: BTreeMap<String, (String, BTreeMap<String, String>)> = snap["clouds"]
         .as_array()
@@ -721,9 +718,7 @@ fn assert_snapshot_health(estate: &Estate, snap: &serde_json::Value, exit_code: 
     let want_clouds: BTreeMap<String, (String, BTreeMap<String, String>)> = want
         .clouds
         .iter()
-        .map(|(c, (h, rs))| {
-            (c.clone(), (h.to_string(), rs.iter().map(|(r, h)| (r.clone(), h.to_string())).collect()))
-        })
+        .map(|(c, (h, rs))| (c.clone(), (h.to_string(), rs.iter().map(|(r, h)| (r.clone(), h.to_string())).collect())))
         .collect();
     assert_eq!(clouds, want_clouds, "{ctx}: cloud and region health");
     assert_eq!(snap["status"].as_str(), Some(want.status), "{ctx}: status");

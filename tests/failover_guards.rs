@@ -7,6 +7,14 @@
 //! and nothing is written; with none configured the arbiter guard is unknown and
 //! the failover runs, unless `[guards] require` names it. Every attempt's audit
 //! line carries each guard's state.
+//!
+//! With sizing and a replication figure configured (AWS: `rps_per_instance`, a
+//! load balancer's RequestCount and Aurora's AuroraGlobalDBReplicationLag put into
+//! moto's CloudWatch; Alibaba: `rps_per_instance`, an SLB's InstanceQps and a
+//! PolarDB cluster's replica lag served by the stand-in's DescribeMetricLast),
+//! every guard is judged: all pass (none unknown) and the write lands; a lag
+//! beyond `rpo_secs` fails the RPO guard alone, and a size too small for the new
+//! share fails capacity alone — each refused (exit 3) with nothing written.
 
 mod support;
 
@@ -631,8 +639,15 @@ async fn route53_failover_with_sizing_and_a_lag_judges_capacity_and_rpo() {
             let per_minute = f64::from(r.range(600, 60_000));
             total_rps += per_minute / 60.0;
             let lb = load_balancer(&rt.region);
-            put_datapoint(&moto.url(), &rt.region, "AWS/ApplicationELB", "RequestCount", ("LoadBalancer", &lb), per_minute)
-                .await;
+            put_datapoint(
+                &moto.url(),
+                &rt.region,
+                "AWS/ApplicationELB",
+                "RequestCount",
+                ("LoadBalancer", &lb),
+                per_minute,
+            )
+            .await;
         }
         let lag_ms = f64::from(r.range(200, 20_000));
         let region0 = estate.regions[0].region.clone();
@@ -754,13 +769,9 @@ async fn gtm_failover_with_sizing_and_a_polardb_lag_judges_capacity_and_rpo() {
         let writes = || -> usize { servers.iter().map(|s| s.seen_action("SetDnsGtmAccessMode").len()).sum() };
 
         // The lag beyond the RPO: only the RPO guard fails.
-        let a = failover(
-            &(aliyun_sized_config(&estate, &servers, Some((ample, rpo_short))) + &up),
-            "aws",
-            "aliyun",
-            &env,
-        )
-        .await;
+        let a =
+            failover(&(aliyun_sized_config(&estate, &servers, Some((ample, rpo_short))) + &up), "aws", "aliyun", &env)
+                .await;
         let c = format!("{ctx} rpo {rpo_short}: {:#}\n{}", a.report, a.stderr);
         let mut want = all("passed");
         want.insert("rpo".into(), "failed".into());
@@ -771,13 +782,9 @@ async fn gtm_failover_with_sizing_and_a_polardb_lag_judges_capacity_and_rpo() {
         assert_eq!(writes(), 0, "{c}: nothing was written");
 
         // Too small a size: only capacity fails.
-        let a = failover(
-            &(aliyun_sized_config(&estate, &servers, Some((scant, rpo_long))) + &up),
-            "aws",
-            "aliyun",
-            &env,
-        )
-        .await;
+        let a =
+            failover(&(aliyun_sized_config(&estate, &servers, Some((scant, rpo_long))) + &up), "aws", "aliyun", &env)
+                .await;
         let c = format!("{ctx} rps {scant}: {:#}\n{}", a.report, a.stderr);
         let mut want = all("passed");
         want.insert("capacity".into(), "failed".into());
@@ -787,13 +794,9 @@ async fn gtm_failover_with_sizing_and_a_polardb_lag_judges_capacity_and_rpo() {
         assert_eq!(writes(), 0, "{c}: nothing was written");
 
         // Sized and within the RPO: every guard passes, none unknown, the write lands.
-        let a = failover(
-            &(aliyun_sized_config(&estate, &servers, Some((ample, rpo_long))) + &up),
-            "aws",
-            "aliyun",
-            &env,
-        )
-        .await;
+        let a =
+            failover(&(aliyun_sized_config(&estate, &servers, Some((ample, rpo_long))) + &up), "aws", "aliyun", &env)
+                .await;
         let c = format!("{ctx} rps {ample} rpo {rpo_long}: {:#}\n{}", a.report, a.stderr);
         assert_eq!(state_map(&a.report), all("passed"), "{c}");
         let rpo = guard(&a.report, "rpo");

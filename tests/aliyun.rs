@@ -685,11 +685,54 @@ fn estate_configs(estate: &Estate, servers: &[Server]) -> Vec<(String, Cfg)> {
 
 type GroupRow = (String, String, u64, u64, u64, u64, u64);
 
+/// The snapshot's health against the generator's: every group's health and idle
+/// reason, every cloud's and region's health, the status (and, from the binary,
+/// the exit code).
+fn assert_snapshot_health(estate: &Estate, snap: &serde_json::Value, exit_code: Option<i32>) {
+    let want = estate.expected_health();
+    let ctx = format!("seed {}: {snap:#}", estate.seed);
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_else(|| panic!("{ctx}: {v} is not text")).to_string();
+    let groups: BTreeMap<(String, String), (String, Option<String>)> = snap["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .map(|g| ((text(&g["region"]), text(&g["name"])), (text(&g["health"]), g["idle"].as_str().map(String::from))))
+        .collect();
+    let want_groups: BTreeMap<(String, String), (String, Option<String>)> =
+        want.groups.iter().map(|(k, (h, i))| (k.clone(), (h.to_string(), i.map(String::from)))).collect();
+    assert_eq!(groups, want_groups, "{ctx}: group health and idle");
+    let clouds: BTreeMap<String, (String, BTreeMap<String, String>)> = snap["clouds"]
+        .as_array()
+        .expect("clouds")
+        .iter()
+        .map(|c| {
+            let regions = c["regions"]
+                .as_array()
+                .expect("regions")
+                .iter()
+                .map(|r| (text(&r["region"]), text(&r["health"])))
+                .collect();
+            (text(&c["cloud"]), (text(&c["health"]), regions))
+        })
+        .collect();
+    let want_clouds: BTreeMap<String, (String, BTreeMap<String, String>)> = want
+        .clouds
+        .iter()
+        .map(|(c, (h, rs))| (c.clone(), (h.to_string(), rs.iter().map(|(r, h)| (r.clone(), h.to_string())).collect())))
+        .collect();
+    assert_eq!(clouds, want_clouds, "{ctx}: cloud and region health");
+    assert_eq!(snap["status"].as_str(), Some(want.status), "{ctx}: status");
+    if let Some(code) = exit_code {
+        assert_eq!(code, want.exit_code, "{ctx}: exit code");
+    }
+}
+
 /// The snapshot JSON (`opsdeck snapshot --format json`, or the same function in
 /// process) against the estate's truth: every source fresh; every group with its
 /// counts; every alert with its severity and state (and so the counts by both);
 /// the spend per currency; the GTM weights.
 fn assert_snapshot_is_the_truth(estate: &Estate, snap: &serde_json::Value) {
+    assert_snapshot_health(estate, snap, None);
     let seed = estate.seed;
     let arr = |k: &str| snap[k].as_array().cloned().unwrap_or_else(|| panic!("seed {seed}: no {k} in {snap}"));
     for s in arr("sources") {
@@ -781,6 +824,7 @@ fn assert_snapshot_is_the_truth(estate: &Estate, snap: &serde_json::Value) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn generated_estates_read_as_generated() {
     let (mut inactive, mut zero, mut unknown_cost, mut both, mut paged) = (0, 0, 0, 0, 0);
+    let mut statuses: BTreeMap<&str, usize> = BTreeMap::new();
     for seed in 0..SEEDS {
         let estate = Arc::new(Estate::generate(seed, now()));
         let servers = estate.serve();
@@ -811,6 +855,7 @@ async fn generated_estates_read_as_generated() {
             paged += usize::from(pages > 1);
             assert!(r.ess_calls_needed().contains(&pages), "seed {seed} {}: {pages} calls", r.region);
         }
+        *statuses.entry(estate.expected_health().status).or_insert(0) += 1;
         inactive += estate.groups().iter().filter(|g| g.inactive).count();
         zero += estate.groups().iter().filter(|g| g.desired == 0).count();
         unknown_cost += usize::from(estate.costs.is_empty());
@@ -824,6 +869,8 @@ async fn generated_estates_read_as_generated() {
         inactive > 10 && zero > 10 && unknown_cost > 3 && both > 3 && paged > 20,
         "{inactive} {zero} {unknown_cost} {both} {paged}"
     );
+    eprintln!("{SEEDS} seeds: statuses {statuses:?}");
+    assert!(statuses.len() >= 3, "the estates vary in health: {statuses:?}");
 }
 
 /// `opsdeck snapshot --format json`, the real binary, on a few generated estates.
@@ -871,6 +918,7 @@ fn the_snapshot_command_shows_generated_estates_as_generated() {
         let snap: serde_json::Value =
             serde_json::from_str(&text).unwrap_or_else(|e| panic!("seed {seed}: {e}: {text}"));
         assert_snapshot_is_the_truth(&estate, &snap);
+        assert_snapshot_health(&estate, &snap, Some(out.status.code().expect("an exit code")));
         assert!(servers.iter().flat_map(|s| s.seen()).all(|s| s.signature_ok), "seed {seed}");
         for s in &servers {
             s.stop();

@@ -902,7 +902,71 @@ async fn scale_follows_a_location_header_until_it_stops_answering_202() {
 #[path = "support/azure_estate.rs"]
 mod azure_estate;
 
-use azure_estate::{CostView, Estate, GroupView, SubTruth};
+use azure_estate::{CloudHealth, CostView, Estate, GroupView, HealthTruth, SubTruth};
+
+/// The snapshot JSON's health, in the truth's terms: every group's health and
+/// idle reason, every cloud's and region's health, the status. A cloud listed
+/// for its cost alone (no group, no DNS answer) has nothing to judge by: it must
+/// be UNKNOWN with no region, and is left out.
+fn seen_health(snap: &Value, exit_code: i32, ctx: &str) -> HealthTruth {
+    let text = |v: &Value| v.as_str().unwrap_or_else(|| panic!("{ctx}: not text: {v}")).to_string();
+    let label = |v: &Value| -> &'static str {
+        match v.as_str() {
+            Some("IDLE") => "IDLE",
+            Some("OK") => "OK",
+            Some("DEGRADED") => "DEGRADED",
+            Some("DOWN") => "DOWN",
+            Some("UNKNOWN") => "UNKNOWN",
+            other => panic!("{ctx}: health {other:?}"),
+        }
+    };
+    let groups = snap["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .map(|g| {
+            let idle = match g["idle"].as_str() {
+                None => None,
+                Some("idle") => Some("idle"),
+                Some("inactive") => Some("inactive"),
+                Some(other) => panic!("{ctx}: idle {other}"),
+            };
+            (text(&g["name"]), (label(&g["health"]), idle))
+        })
+        .collect();
+    let mut clouds = std::collections::BTreeMap::new();
+    for c in snap["clouds"].as_array().expect("clouds") {
+        let regions: std::collections::BTreeMap<String, &'static str> = c["regions"]
+            .as_array()
+            .expect("regions")
+            .iter()
+            .map(|r| (text(&r["region"]), label(&r["health"])))
+            .collect();
+        let health = label(&c["health"]);
+        clouds.insert(text(&c["cloud"]), CloudHealth { health, regions });
+    }
+    let status = match snap["status"].as_str() {
+        Some("OK") => "OK",
+        Some("WARNING") => "WARNING",
+        Some("CRITICAL") => "CRITICAL",
+        Some("UNKNOWN") => "UNKNOWN",
+        other => panic!("{ctx}: status {other:?}"),
+    };
+    HealthTruth { groups, clouds, status, exit_code }
+}
+
+/// `seen` (from the snapshot) against the generated truth; a cloud the snapshot
+/// lists for its cost alone must say UNKNOWN with no region.
+fn assert_health(mut seen: HealthTruth, want: &HealthTruth, ctx: &str) {
+    let extra: Vec<String> = seen.clouds.keys().filter(|c| !want.clouds.contains_key(*c)).cloned().collect();
+    for c in extra {
+        let h = seen.clouds.remove(&c).expect("listed");
+        assert_eq!((c.as_str(), h.health, h.regions.len()), ("azure", "UNKNOWN", 0), "{ctx}: a cloud of cost alone");
+    }
+    assert_eq!(seen.groups, want.groups, "{ctx}: group health and idle");
+    assert_eq!(seen.clouds, want.clouds, "{ctx}: cloud and region health");
+    assert_eq!((seen.status, seen.exit_code), (want.status, want.exit_code), "{ctx}: status");
+}
 
 /// Seeds read through the library's poll (every API, every page).
 const LIBRARY_SEEDS: u64 = 60;
@@ -965,6 +1029,8 @@ fn expected_calls(sub: &SubTruth) -> u32 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn generated_estates_read_as_generated() {
     let (mut sets, mut vms, mut zero_sets, mut flexible, mut alerts, mut currencies) = (0, 0, 0, 0, 0, 0);
+    let mut statuses: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    let mut idle = 0;
     for seed in 0..LIBRARY_SEEDS {
         let estate = Estate::generate(seed);
         let server = azure_estate::serve(&estate).await;
@@ -1002,6 +1068,29 @@ async fn generated_estates_read_as_generated() {
             alerts += sub.alerts.len();
             currencies += Estate::expected_costs(sub).len();
         }
+        // The whole estate through the collector and the snapshot JSON: each group's
+        // health and idle reason, each cloud's and region's health, the status.
+        let sources: Vec<opsdeck::collector::SourceSchedule> = providers
+            .iter()
+            .map(|p| opsdeck::collector::SourceSchedule {
+                provider: p.clone(),
+                interval: Duration::from_secs(60),
+                timeout: Duration::from_secs(20),
+            })
+            .collect();
+        let now = Utc::now();
+        let fleet = opsdeck::collector::collect_once(&sources, now, false).await;
+        let snap = opsdeck::snapshot::to_json(&fleet, now);
+        let want = estate.expected_health();
+        let code = match want.status {
+            "OK" => 0,
+            "WARNING" => 1,
+            "CRITICAL" => 2,
+            _ => 3,
+        };
+        assert_health(seen_health(&snap, code, &format!("seed {seed}")), &want, &format!("seed {seed}: {snap:#}"));
+        statuses.entry(want.status).and_modify(|n| *n += 1).or_insert(1);
+        idle += want.groups.values().filter(|(_, i)| i.is_some()).count();
         // The set-level instance view has no power states: never the source of counts.
         let all = server.received_requests().await.unwrap_or_default();
         assert!(all.iter().all(|r| !r.url.path().ends_with("/instanceView")), "seed {seed}");
@@ -1015,6 +1104,8 @@ async fn generated_estates_read_as_generated() {
         sets > 60 && zero_sets > 5 && flexible > 10 && vms > 200 && alerts > 200 && currencies > 80,
         "{sets} {zero_sets} {flexible} {vms} {alerts} {currencies}"
     );
+    eprintln!("{LIBRARY_SEEDS} seeds: statuses {statuses:?}, {idle} idle scale sets");
+    assert!(idle > 3 && statuses.len() >= 3, "the estates vary in health: {statuses:?}, {idle} idle");
 }
 
 #[path = "support/tls_front.rs"]
@@ -1056,6 +1147,7 @@ async fn snapshot_of(estate: &Estate) -> (Option<i32>, Value) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binary_snapshot_equals_generated_estates() {
     use std::collections::BTreeMap;
+    let mut statuses: BTreeMap<&str, usize> = BTreeMap::new();
     for seed in BINARY_SEEDS {
         let estate = Estate::generate(seed);
         let (code, snap) = snapshot_of(&estate).await;
@@ -1176,5 +1268,11 @@ async fn the_binary_snapshot_equals_generated_estates() {
         if firing(&["P0"]) > 0 {
             assert_eq!((code, snap["status"].as_str()), (Some(2), Some("CRITICAL")), "{ctx}");
         }
+        // Health of every group, region and cloud, the status and the exit code.
+        let want = estate.expected_health();
+        assert_health(seen_health(&snap, code.expect("an exit code"), &ctx), &want, &format!("{ctx}: {snap:#}"));
+        statuses.entry(want.status).and_modify(|n| *n += 1).or_insert(1);
     }
+    eprintln!("binary seeds: statuses {statuses:?}");
+    assert!(statuses.len() >= 3, "the estates vary in health: {statuses:?}");
 }

@@ -7,6 +7,14 @@
 //! and nothing is written; with none configured the arbiter guard is unknown and
 //! the failover runs, unless `[guards] require` names it. Every attempt's audit
 //! line carries each guard's state.
+//!
+//! With sizing and a replication figure configured (AWS: `rps_per_instance`, a
+//! load balancer's RequestCount and Aurora's AuroraGlobalDBReplicationLag put into
+//! moto's CloudWatch; Alibaba: `rps_per_instance`, an SLB's InstanceQps and a
+//! PolarDB cluster's replica lag served by the stand-in's DescribeMetricLast),
+//! every guard is judged: all pass (none unknown) and the write lands; a lag
+//! beyond `rpo_secs` fails the RPO guard alone, and a size too small for the new
+//! share fails capacity alone — each refused (exit 3) with nothing written.
 
 mod support;
 
@@ -426,11 +434,22 @@ use support::aliyun_estate::{Estate as AliEstate, GTM_NAME, GTM_STRATEGY};
 
 /// The config of every region of the estate (GTM and the bill on the first).
 fn aliyun_config(estate: &AliEstate, servers: &[support::aliyun::Server]) -> String {
+    aliyun_sized_config(estate, servers, None)
+}
+
+/// The same, with `Some((rps_per_instance, rpo_secs))`: every region's groups
+/// sized, and the first region reading its load balancer and PolarDB lag from
+/// CloudMonitor against that RPO.
+fn aliyun_sized_config(estate: &AliEstate, servers: &[support::aliyun::Server], sized: Option<(f64, f64)>) -> String {
     let mut toml = String::new();
     for (i, (r, s)) in estate.regions.iter().zip(servers).enumerate() {
+        let (rps, rpo) = match sized {
+            Some((rps, rpo)) => (format!("rps_per_instance = {rps:?}\n"), format!("rpo_secs = {rpo:?}\n")),
+            None => Default::default(),
+        };
         toml += &format!(
-            "[[sources]]\nname = \"ali-{}\"\nkind = \"aliyun\"\ninterval_secs = 60\ntimeout_secs = 20\n\
-             [sources.aliyun]\nregion = \"{}\"\nbilling = {}\n[sources.aliyun.endpoints]\n",
+            "[[sources]]\nname = \"ali-{}\"\nkind = \"aliyun\"\ninterval_secs = 60\ntimeout_secs = 20\n{rps}\
+             [sources.aliyun]\nregion = \"{}\"\nbilling = {}\n{rpo}[sources.aliyun.endpoints]\n",
             r.region,
             r.region,
             i == 0
@@ -444,6 +463,14 @@ fn aliyun_config(estate: &AliEstate, servers: &[support::aliyun::Server]) -> Str
                  default_cloud = \"aliyun\"\nfailover_cloud = \"aws\"\n",
                 support::aliyun_estate::GTM_INSTANCE
             );
+            if sized.is_some() {
+                toml += &format!(
+                    "[sources.aliyun.metrics]\nload_balancers = [{{ kind = \"slb\", id = \"{}\" }}]\n\
+                     polardb_clusters = [\"{}\"]\n",
+                    support::aliyun_estate::SLB_ID,
+                    support::aliyun_estate::POLARDB_ID
+                );
+            }
         }
     }
     toml
@@ -534,6 +561,253 @@ async fn gtm_failover_to_an_unavailable_pool_is_refused_by_target_health() {
         assert_eq!(states(&a.audit[0]["guards"]), states(&a.report["guards"]), "{ctx}");
         let writes: usize = servers.iter().map(|s| s.seen_action("SetDnsGtmAccessMode").len()).sum();
         assert_eq!(writes, 0, "{ctx}: nothing was written");
+        for s in &servers {
+            s.stop();
+        }
+    }
+}
+
+// ---- AWS with sizing and a replication figure: every guard judged --------------
+
+/// The load balancer each region's figures come from (the `app/NAME/ID` dimension).
+fn load_balancer(region: &str) -> String {
+    format!("app/shop-{region}/50dc6c495c0c9188")
+}
+
+/// One datapoint 90 s ago, put with the SDK (the way CloudWatch receives it).
+async fn put_datapoint(moto_url: &str, region: &str, namespace: &str, metric: &str, dim: (&str, &str), value: f64) {
+    use aws_sdk_cloudwatch::primitives::DateTime as AwsTime;
+    use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
+    let sdk = support::moto::sdk_for(moto_url, region).await;
+    aws_sdk_cloudwatch::Client::new(&sdk)
+        .put_metric_data()
+        .namespace(namespace)
+        .metric_data(
+            MetricDatum::builder()
+                .metric_name(metric)
+                .dimensions(Dimension::builder().name(dim.0).value(dim.1).build())
+                .value(value)
+                .timestamp(AwsTime::from_secs(chrono::Utc::now().timestamp() - 90))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("put metric data");
+}
+
+/// The estate's source with a load balancer per region, the Aurora global
+/// database in the first region, `rpo_secs` and `rps_per_instance` for every group.
+fn sized_config(estate: &support::aws_estate::Estate, base: &str, rps_per_instance: f64, rpo_secs: f64) -> String {
+    let lbs: Vec<String> =
+        estate.regions.iter().map(|r| format!("{:?} = {:?}", r.region, load_balancer(&r.region))).collect();
+    let aws = format!(
+        "[sources.aws]\nrpo_secs = {rpo_secs:?}\nload_balancers = {{ {} }}\naurora_clusters = {{ {:?} = [\"shop-global\"] }}\n",
+        lbs.join(", "),
+        estate.regions[0].region
+    );
+    assert!(base.contains("[sources.aws]\n"), "{base}");
+    base.replacen("[sources.aws]\n", &format!("rps_per_instance = {rps_per_instance:?}\n{aws}"), 1)
+}
+
+/// The guards' states by key, in the report's order.
+fn state_map(report: &Value) -> BTreeMap<String, String> {
+    states(&report["guards"]).into_iter().collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn route53_failover_with_sizing_and_a_lag_judges_capacity_and_rpo() {
+    use support::aws_estate::Estate;
+    let env = [
+        ("AWS_ACCESS_KEY_ID", "testing".to_string()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".to_string()),
+        ("AWS_REGION", "us-east-1".to_string()),
+    ];
+    let all = |state: &str| -> BTreeMap<String, String> {
+        ["fresh", "in_flight", "healthy", "capacity", "rpo", "arbiter"]
+            .iter()
+            .map(|k| (k.to_string(), state.to_string()))
+            .collect()
+    };
+    for seed in [3u64, 7, 19] {
+        let moto = support::moto::Moto::start();
+        let estate = Estate::generate(seed);
+        let zone = estate.seed(&moto.url()).await;
+        let mut r = support::aws_estate::Rng::new(seed ^ 0xCAFE);
+        // Requests per minute at each region's load balancer, and the Aurora lag.
+        let mut total_rps = 0.0;
+        for rt in &estate.regions {
+            let per_minute = f64::from(r.range(600, 60_000));
+            total_rps += per_minute / 60.0;
+            let lb = load_balancer(&rt.region);
+            put_datapoint(
+                &moto.url(),
+                &rt.region,
+                "AWS/ApplicationELB",
+                "RequestCount",
+                ("LoadBalancer", &lb),
+                per_minute,
+            )
+            .await;
+        }
+        let lag_ms = f64::from(r.range(200, 20_000));
+        let region0 = estate.regions[0].region.clone();
+        put_datapoint(
+            &moto.url(),
+            &region0,
+            "AWS/RDS",
+            "AuroraGlobalDBReplicationLag",
+            ("DBClusterIdentifier", "shop-global"),
+            lag_ms,
+        )
+        .await;
+        let lag = lag_ms / 1000.0;
+
+        // What AWS must serve after 10 % of the weight moves to it, computed here.
+        let total_weight: u32 = estate.answers.iter().map(|a| a.weight).sum();
+        let step = ((f64::from(total_weight) * 0.10).round() as u32).max(1);
+        let after_share = f64::from(estate.weight_of("aws") + step) / f64::from(total_weight);
+        let need = total_rps * after_share;
+        let max_instances: u32 = estate.regions.iter().flat_map(|r| &r.groups).map(|g| g.max).sum();
+        // Sized at twice what is needed at the 85 % ceiling, or at half of it.
+        let ample = (2.0 * need / (f64::from(max_instances) * 0.85)).ceil();
+        let scant = need / (2.0 * f64::from(max_instances) * 0.85);
+        let base = estate.config_toml(&moto.url(), &zone, "aws-estate");
+        let witness = Witness::start();
+        let up = Arbiter::Up.toml(&witness);
+        let before = boto3_weights(&moto.url(), &zone).await;
+        let ctx = format!("aws seed {seed} (lag {lag}s, need {need:.1} req/s on {max_instances} max)");
+
+        // The lag beyond the RPO: only the RPO guard fails, the failover is refused.
+        let rpo_short = (lag * 0.5).max(0.1);
+        let a = failover(&(sized_config(&estate, &base, ample, rpo_short) + &up), "azure", "aws", &env).await;
+        let c = format!("{ctx} rpo {rpo_short}: {:#}\n{}", a.report, a.stderr);
+        let mut want = all("passed");
+        want.insert("rpo".into(), "failed".into());
+        assert_eq!(state_map(&a.report), want, "{c}");
+        let rpo = guard(&a.report, "rpo");
+        assert!(rpo["detail"].as_str().is_some_and(|d| d.contains("shop-global") && d.contains("behind")), "{c}");
+        assert_eq!((a.code, a.report["outcome"].as_str()), (Some(3), Some("refused")), "{c}");
+        assert!(a.report["reason"].as_str().is_some_and(|r| r.contains("writes would be lost")), "{c}");
+        assert_eq!(states(&a.audit[0]["guards"]), states(&a.report["guards"]), "{c}");
+        assert_eq!(boto3_weights(&moto.url(), &zone).await, before, "{c}: nothing was written");
+
+        // Too small a size for the new share: only capacity fails.
+        let rpo_long = (lag * 2.0).ceil() + 1.0;
+        let a = failover(&(sized_config(&estate, &base, scant, rpo_long) + &up), "azure", "aws", &env).await;
+        let c = format!("{ctx} rps {scant}: {:#}\n{}", a.report, a.stderr);
+        let mut want = all("passed");
+        want.insert("capacity".into(), "failed".into());
+        assert_eq!(state_map(&a.report), want, "{c}");
+        let cap = guard(&a.report, "capacity");
+        assert!(cap["detail"].as_str().is_some_and(|d| d.contains("configured") && d.contains("AWS")), "{c}");
+        assert_eq!((a.code, a.report["outcome"].as_str()), (Some(3), Some("refused")), "{c}");
+        assert_eq!(boto3_weights(&moto.url(), &zone).await, before, "{c}: nothing was written");
+
+        // Sized and within the RPO: every guard passes, none unknown, and the write lands.
+        let a = failover(&(sized_config(&estate, &base, ample, rpo_long) + &up), "azure", "aws", &env).await;
+        let c = format!("{ctx} rps {ample} rpo {rpo_long}: {:#}\n{}", a.report, a.stderr);
+        assert_eq!(state_map(&a.report), all("passed"), "{c}");
+        let rpo = guard(&a.report, "rpo");
+        assert!(
+            rpo["detail"].as_str().is_some_and(|d| d.contains(&format!("shop-global ({region0})")) && d.contains("≤")),
+            "{c}"
+        );
+        assert!(guard(&a.report, "capacity")["detail"].as_str().is_some_and(|d| d.contains("configured")), "{c}");
+        assert_eq!(
+            (a.code, a.report["outcome"].as_str(), a.report["forced"].is_null()),
+            (Some(0), Some("executed"), true),
+            "{c}"
+        );
+        assert_eq!(a.audit.len(), 1, "{c}");
+        assert_eq!(states(&a.audit[0]["guards"]), states(&a.report["guards"]), "{c}");
+        let aws_ids: Vec<&str> = estate.answers.iter().filter(|a| a.cloud == "aws").map(|a| a.id.as_str()).collect();
+        let after = boto3_weights(&moto.url(), &zone).await;
+        assert_moved(&before, &after, &["azure-weu"], &aws_ids, &c);
+    }
+}
+
+// ---- Alibaba with sizing and a PolarDB lag: every guard judged -------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gtm_failover_with_sizing_and_a_polardb_lag_judges_capacity_and_rpo() {
+    use support::aliyun_estate::{Figures, POLARDB_ID, Rng};
+    let env = [
+        ("ALIBABA_CLOUD_ACCESS_KEY_ID", KEY_ID.to_string()),
+        ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", KEY_SECRET.to_string()),
+    ];
+    let all = |state: &str| -> BTreeMap<String, String> {
+        ["fresh", "in_flight", "healthy", "capacity", "rpo", "arbiter"]
+            .iter()
+            .map(|k| (k.to_string(), state.to_string()))
+            .collect()
+    };
+    let now = chrono::Utc::now();
+    // Active groups' max, summed: what configured sizing can scale to.
+    let max_of = |e: &AliEstate| -> u32 { e.groups().iter().filter(|g| !g.inactive).map(|g| g.max).sum() };
+    // Strategies answering from AWS (the failover pool) whose default pool, on
+    // Alibaba Cloud, is available and has somewhere to scale.
+    let fits = |e: &AliEstate| e.weights["default"] != 1 && e.default_available() && max_of(e) > 0;
+    let seeds: Vec<u64> = (0..300).filter(|s| fits(&AliEstate::generate(*s, now))).take(3).collect();
+    assert_eq!(seeds.len(), 3, "the generator makes failovers to a healthy Alibaba Cloud");
+    for seed in seeds {
+        let mut r = Rng::new(seed ^ 0xF16);
+        let figures = Figures {
+            qps: f64::from(r.range(20, 5_000)),
+            node_lags: (0..r.range(1, 3)).map(|_| f64::from(r.range(1, 400)) / 10.0).collect(),
+        };
+        let (qps, lag) = (figures.qps, figures.lag());
+        let estate = Arc::new(AliEstate::generate(seed, now).with_figures(figures));
+        let max_instances = f64::from(max_of(&estate));
+        // All traffic lands on the default pool once the failover sets DEFAULT.
+        let ample = (2.0 * qps / (max_instances * 0.85)).ceil();
+        let scant = qps / (2.0 * max_instances * 0.85);
+        let (rpo_short, rpo_long) = ((lag * 0.5).max(0.05), (lag * 2.0).ceil() + 1.0);
+        let servers = estate.serve();
+        let witness = Witness::start();
+        let up = Arbiter::Up.toml(&witness);
+        let ctx = format!("aliyun seed {seed} ({qps} req/s, lag {lag}s, {max_instances} max)");
+        let writes = || -> usize { servers.iter().map(|s| s.seen_action("SetDnsGtmAccessMode").len()).sum() };
+
+        // The lag beyond the RPO: only the RPO guard fails.
+        let a =
+            failover(&(aliyun_sized_config(&estate, &servers, Some((ample, rpo_short))) + &up), "aws", "aliyun", &env)
+                .await;
+        let c = format!("{ctx} rpo {rpo_short}: {:#}\n{}", a.report, a.stderr);
+        let mut want = all("passed");
+        want.insert("rpo".into(), "failed".into());
+        assert_eq!(state_map(&a.report), want, "{c}");
+        assert!(guard(&a.report, "rpo")["detail"].as_str().is_some_and(|d| d.contains(POLARDB_ID)), "{c}");
+        assert_eq!((a.code, a.report["outcome"].as_str()), (Some(3), Some("refused")), "{c}");
+        assert_eq!(states(&a.audit[0]["guards"]), states(&a.report["guards"]), "{c}");
+        assert_eq!(writes(), 0, "{c}: nothing was written");
+
+        // Too small a size: only capacity fails.
+        let a =
+            failover(&(aliyun_sized_config(&estate, &servers, Some((scant, rpo_long))) + &up), "aws", "aliyun", &env)
+                .await;
+        let c = format!("{ctx} rps {scant}: {:#}\n{}", a.report, a.stderr);
+        let mut want = all("passed");
+        want.insert("capacity".into(), "failed".into());
+        assert_eq!(state_map(&a.report), want, "{c}");
+        assert!(guard(&a.report, "capacity")["detail"].as_str().is_some_and(|d| d.contains("configured")), "{c}");
+        assert_eq!((a.code, a.report["outcome"].as_str()), (Some(3), Some("refused")), "{c}");
+        assert_eq!(writes(), 0, "{c}: nothing was written");
+
+        // Sized and within the RPO: every guard passes, none unknown, the write lands.
+        let a =
+            failover(&(aliyun_sized_config(&estate, &servers, Some((ample, rpo_long))) + &up), "aws", "aliyun", &env)
+                .await;
+        let c = format!("{ctx} rps {ample} rpo {rpo_long}: {:#}\n{}", a.report, a.stderr);
+        assert_eq!(state_map(&a.report), all("passed"), "{c}");
+        let rpo = guard(&a.report, "rpo");
+        assert!(rpo["detail"].as_str().is_some_and(|d| d.contains(&format!("lag {lag:.1}s"))), "{c}");
+        assert_eq!((a.code, a.report["outcome"].as_str()), (Some(0), Some("executed")), "{c}");
+        let modes: Vec<Option<String>> = servers
+            .iter()
+            .flat_map(|s| s.seen_action("SetDnsGtmAccessMode"))
+            .map(|s| s.param("AccessMode").map(String::from))
+            .collect();
+        assert_eq!(modes, vec![Some("DEFAULT".to_string())], "{c}: the write landed");
         for s in &servers {
             s.stop();
         }

@@ -527,7 +527,8 @@ fn doctor_checks_each_query_and_peer_and_fails_on_a_dead_one() {
 async fn generated_alerts_in_a_real_alertmanager_read_as_generated() {
     use support::am_estate::{AmEstate, AmTruth};
     let (mut states, mut resolved) = (BTreeMap::<&str, usize>::new(), 0);
-    for seed in 0..8u64 {
+    let mut statuses = BTreeMap::<&str, usize>::new();
+    for seed in 0..40u64 {
         let am = promstack::alertmanager(None);
         let now = Utc::now();
         let estate = AmEstate::generate(seed, now);
@@ -573,6 +574,40 @@ async fn generated_alerts_in_a_real_alertmanager_read_as_generated() {
             c
         };
         assert_eq!(counts(&got), counts(&estate.truth), "seed {seed}: by severity and state");
+
+        // The same through the collector and the snapshot JSON: the counts by
+        // severity and state, and the status the truth implies (a firing P0 is
+        // CRITICAL, a firing P1 or P2 a WARNING; acked, inhibited and silenced
+        // ones are no reason).
+        let provider: Arc<dyn Provider> = Arc::new(src);
+        let schedule = [SourceSchedule { provider, interval: Duration::from_secs(15), timeout: TIMEOUT }];
+        let now = Utc::now();
+        let snap = opsdeck::snapshot::to_json(&collect_once(&schedule, now, false).await, now);
+        let mut in_json: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+        for a in snap["alerts"].as_array().expect("alerts") {
+            let (sev, state) = (a["severity"].as_str().expect("severity"), a["state"].as_str().expect("state"));
+            *in_json.entry((sev, state)).or_default() += 1;
+        }
+        assert_eq!(in_json, counts(&estate.truth), "seed {seed}: snapshot alerts by severity and state: {snap:#}");
+        let firing = |sev: &[&str]| estate.truth.values().any(|t| t.state == "firing" && sev.contains(&t.severity));
+        let status = if firing(&["P0"]) {
+            "CRITICAL"
+        } else if firing(&["P1", "P2"]) {
+            "WARNING"
+        } else {
+            "OK"
+        };
+        assert_eq!(snap["status"].as_str(), Some(status), "seed {seed}: {snap:#}");
+        let firing_reasons = snap["reasons"]
+            .as_array()
+            .expect("reasons")
+            .iter()
+            .filter(|r| r.as_str().is_some_and(|r| ["P0 ", "P1 ", "P2 "].iter().any(|p| r.starts_with(p))))
+            .count();
+        let want_reasons =
+            estate.truth.values().filter(|t| t.state == "firing" && ["P0", "P1", "P2"].contains(&t.severity)).count();
+        assert_eq!(firing_reasons, want_reasons, "seed {seed}: a reason per firing P0–P2 alert: {snap:#}");
+        *statuses.entry(status).or_default() += 1;
         for a in &report.alerts {
             // Non-ASCII label and annotation values arrive whole (sanitised only to draw).
             let name = a.labels.get("alertname").expect("alertname");
@@ -591,4 +626,6 @@ async fn generated_alerts_in_a_real_alertmanager_read_as_generated() {
     }
     // The seeds cover every state, and resolved alerts were posted and not shown.
     assert!(states.len() == 3 && states.values().all(|n| *n >= 3) && resolved >= 3, "{states:?} {resolved}");
+    eprintln!("alertmanager seeds: statuses {statuses:?}");
+    assert!(statuses.len() >= 2, "the seeds give more than one status: {statuses:?}");
 }

@@ -72,6 +72,25 @@ const LEVELS: [&str; 9] = ["P1", "P2", "P3", "P4", "CRITICAL", "WARN", "INFO", "
 pub const GTM_INSTANCE: &str = "gtm-cn-estate";
 pub const GTM_STRATEGY: &str = "hr-estate";
 pub const GTM_NAME: &str = "shop.example.com";
+/// The Classic Load Balancer and PolarDB cluster whose CloudMonitor figures the
+/// first region serves when the estate has [`Figures`].
+pub const SLB_ID: &str = "lb-estate-ñ";
+pub const POLARDB_ID: &str = "pc-estate";
+
+/// CloudMonitor figures of the first region: the load balancer's requests/s, and
+/// the replica lag of each read-only node of the PolarDB cluster (seconds; the
+/// worst node is the cluster's lag).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figures {
+    pub qps: f64,
+    pub node_lags: Vec<f64>,
+}
+
+impl Figures {
+    pub fn lag(&self) -> f64 {
+        self.node_lags.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+    }
+}
 
 /// opsdeck's default map, written out here: P1→P0 .. P4→P3; CRITICAL, WARN and
 /// INFO are CloudMonitor's P2, P3 and P4.
@@ -94,6 +113,23 @@ pub struct GroupTruth {
     pub desired: u32,
     pub in_service: u32,
     pub inactive: bool,
+}
+
+/// The worst of several healths: idle gives way to anything, unknown never hides down.
+pub fn worst_of(hs: impl Iterator<Item = &'static str>) -> &'static str {
+    let rank = |h: &str| ["IDLE", "OK", "DEGRADED", "UNKNOWN", "DOWN"].iter().position(|x| *x == h).expect("a health");
+    hs.max_by_key(|h| rank(h)).unwrap_or("UNKNOWN")
+}
+
+/// The estate's health in the snapshot's words.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthTruth {
+    /// (region, group name) → (health, idle reason).
+    pub groups: BTreeMap<(String, String), (&'static str, Option<&'static str>)>,
+    /// Cloud slug → (health, region → health).
+    pub clouds: BTreeMap<String, (&'static str, BTreeMap<String, &'static str>)>,
+    pub status: &'static str,
+    pub exit_code: i32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -139,6 +175,8 @@ pub struct Estate {
     bill: Value,
     /// The access mode last set by SetDnsGtmAccessMode, which later reads show.
     access_mode: std::sync::Mutex<Option<String>>,
+    /// CloudMonitor metrics the first region answers (none unless set).
+    pub figures: Option<Figures>,
 }
 
 /// A count as the API may send it: a number, or (when `strings`) sometimes its text.
@@ -163,7 +201,47 @@ impl Estate {
                 .expect("fixture"),
             bill,
             access_mode: std::sync::Mutex::default(),
+            figures: None,
         }
+    }
+
+    /// The estate with CloudMonitor figures served by its first region.
+    pub fn with_figures(mut self, figures: Figures) -> Estate {
+        self.figures = Some(figures);
+        self
+    }
+
+    /// DescribeMetricLast in the SDK's shape (Datapoints a string holding JSON),
+    /// answering only for the estate's load balancer and PolarDB cluster.
+    fn metric_last(&self, figures: &Figures, req: &Seen) -> (u16, String) {
+        let now_ms = Utc::now().timestamp_millis();
+        let dims: Vec<Value> = req.param("Dimensions").and_then(|d| serde_json::from_str(d).ok()).unwrap_or_default();
+        let asked = |key: &str, id: &str| dims.iter().any(|d| d[key] == id);
+        let points: Vec<Value> = match (req.param("Namespace"), req.param("MetricName")) {
+            (Some("acs_slb_dashboard"), Some(metric)) if asked("instanceId", SLB_ID) => {
+                let value = match metric {
+                    "InstanceQps" => figures.qps,
+                    "InstanceRt" => 35.0,
+                    _ => return (200, metric_answer(&[])),
+                };
+                // An older minute first, at another value: the newest one counts.
+                [(now_ms - 180_000, value * 3.0 + 1.0), (now_ms - 60_000, value)]
+                    .iter()
+                    .map(|(at, v)| json!({"timestamp": at, "instanceId": SLB_ID, "userId": "1234", "Average": v, "Maximum": v * 1.5, "Minimum": v * 0.5}))
+                    .collect()
+            }
+            (Some("acs_polardb"), Some("cluster_replica_lag")) if asked("clusterId", POLARDB_ID) => figures
+                .node_lags
+                .iter()
+                .enumerate()
+                .map(|(i, lag)| {
+                    json!({"timestamp": now_ms - 60_000, "clusterId": POLARDB_ID, "instanceId": format!("pi-node-{i}"),
+                           "userId": "1234", "Maximum": lag, "Average": lag / 2.0, "Minimum": 0.0})
+                })
+                .collect(),
+            _ => vec![],
+        };
+        (200, metric_answer(&points))
     }
 
     /// Whether the strategy's default address pool group is AVAILABLE (a failover
@@ -200,6 +278,56 @@ impl Estate {
             }
             _ => (400, r#"{"Code":"InvalidAccessMode","Message":"AccessMode is invalid"}"#.into()),
         }
+    }
+
+    /// Whether the failover address pool group (on AWS) is AVAILABLE.
+    pub fn failover_available(&self) -> bool {
+        self.strategy["FailoverAddrPoolGroupStatus"] == "AVAILABLE"
+    }
+
+    /// Health as issue 15 states it, worked out here from what the generator
+    /// decided (not through opsdeck's code): per group, per cloud and region, and
+    /// the snapshot's status and exit code, with every source read.
+    pub fn expected_health(&self) -> HealthTruth {
+        let mut groups = BTreeMap::new();
+        let mut regions: BTreeMap<String, Vec<&'static str>> = BTreeMap::new();
+        for g in self.groups() {
+            // ESS counts what is in service as healthy (no separate health figure).
+            let healthy = g.in_service;
+            let (health, idle) = if g.inactive {
+                ("IDLE", Some("inactive"))
+            } else if g.desired == 0 && g.min == 0 && g.in_service == 0 {
+                ("IDLE", Some("idle"))
+            } else if healthy == 0 {
+                ("DOWN", None)
+            } else if healthy < g.desired || healthy < g.min {
+                ("DEGRADED", None)
+            } else {
+                ("OK", None)
+            };
+            regions.entry(g.region.clone()).or_default().push(health);
+            groups.insert((g.region, g.name), (health, idle));
+        }
+        // GTM's pool groups: an unavailable one leaves its cloud DEGRADED (the
+        // other pool may still answer), an available one OK.
+        let pool = |up: bool| if up { "OK" } else { "DEGRADED" };
+        let per_region: BTreeMap<String, &'static str> =
+            regions.iter().map(|(r, hs)| (r.clone(), worst_of(hs.iter().copied()))).collect();
+        let aliyun = worst_of(per_region.values().copied().chain([pool(self.default_available())]));
+        let mut clouds = BTreeMap::new();
+        clouds.insert("aliyun".to_string(), (aliyun, per_region));
+        clouds.insert("aws".to_string(), (pool(self.failover_available()), BTreeMap::new()));
+        let alerts = self.alerts();
+        let firing = |sev: &[&str]| alerts.iter().any(|a| a.state == "firing" && sev.contains(&a.severity));
+        let any = |h: &str| clouds.values().any(|c| c.0 == h);
+        let (status, exit_code) = if firing(&["P0"]) || any("DOWN") {
+            ("CRITICAL", 2)
+        } else if firing(&["P1", "P2"]) || any("DEGRADED") {
+            ("WARNING", 1)
+        } else {
+            ("OK", 0)
+        };
+        HealthTruth { groups, clouds, status, exit_code }
     }
 
     /// Every alert of every region, sorted.
@@ -241,9 +369,23 @@ impl Estate {
             "SetDnsGtmAccessMode" if global => self.set_access_mode(req),
             "DescribeDnsGtmInstanceStatus" if global => (200, self.instance_status.to_string()),
             "QueryBillOverview" if global => (200, self.bill.to_string()),
+            "DescribeMetricLast" if global && self.figures.is_some() => {
+                self.metric_last(self.figures.as_ref().expect("figures"), req)
+            }
             other => (404, format!(r#"{{"Code":"InvalidAction.NotFound","Message":"{other} in region {region}"}}"#)),
         }
     }
+}
+
+fn metric_answer(points: &[Value]) -> String {
+    json!({
+        "RequestId": "cms-metric-last",
+        "Code": "200",
+        "Success": true,
+        "Period": "60",
+        "Datapoints": Value::Array(points.to_vec()).to_string(),
+    })
+    .to_string()
 }
 
 fn page_of(req: &Seen, server_size: usize) -> (usize, usize) {

@@ -477,6 +477,83 @@ impl Estate {
             .collect()
     }
 
+    /// Health as issue 15 states it, worked out here from the generated VMs, not
+    /// through opsdeck's code: per scale set, per cloud and region, and the
+    /// snapshot's status and exit code.
+    pub fn expected_health(&self) -> HealthTruth {
+        let mut groups = BTreeMap::new();
+        // Cloud slug → region → the set healths judged there.
+        let mut regions: BTreeMap<String, BTreeMap<String, Vec<&'static str>>> = BTreeMap::new();
+        for set in self.subs.iter().flat_map(|s| &s.sets) {
+            let running = set.vms.iter().filter(|v| v.running).count() as u32;
+            let healthy = set.vms.iter().filter(|v| v.healthy()).count() as u32;
+            // A scale set has no floor of its own (min lives in autoscale settings): 0.
+            let (health, idle) = if set.capacity == 0 && running == 0 && healthy == 0 {
+                ("IDLE", Some("idle"))
+            } else if healthy == 0 {
+                ("DOWN", None)
+            } else if healthy < set.capacity {
+                ("DEGRADED", None)
+            } else {
+                ("OK", None)
+            };
+            groups.insert(set.name.clone(), (health, idle));
+            regions.entry("azure".into()).or_default().entry(set.location.clone()).or_default().push(health);
+        }
+        // Traffic Manager's monitor status of each answer, by the cloud it routes to.
+        let mut answers: BTreeMap<String, Vec<&'static str>> = BTreeMap::new();
+        for e in self.subs.iter().flat_map(|s| &s.profiles).flat_map(|p| &p.endpoints) {
+            let cloud = if e.target.contains("amazonaws.com") {
+                "aws"
+            } else if e.target.contains("aliyuncs") {
+                "aliyun"
+            } else {
+                "azure"
+            };
+            // A disabled endpoint is not served (Traffic Manager reports it
+            // Disabled, whatever was last probed). Online serves; Degraded (probes
+            // failing), Disabled, Inactive and Stopped do not; CheckingEndpoint,
+            // Unmonitored or none settle nothing. An answer not served leaves its
+            // cloud DEGRADED, not DOWN: other answers may still route to it.
+            let said = match e.monitor {
+                _ if !e.enabled => Some("DEGRADED"),
+                Some("Online") => Some("OK"),
+                Some("Degraded" | "Disabled" | "Inactive" | "Stopped") => Some("DEGRADED"),
+                _ => None,
+            };
+            let list = answers.entry(cloud.into()).or_default();
+            if let Some(h) = said {
+                list.push(h);
+            }
+        }
+        let mut clouds = BTreeMap::new();
+        for cloud in regions.keys().chain(answers.keys()) {
+            let per_region: BTreeMap<String, &'static str> = regions
+                .get(cloud)
+                .map(|r| r.iter().map(|(name, hs)| (name.clone(), worst_of(hs.iter().copied()))).collect())
+                .unwrap_or_default();
+            let said = answers.get(cloud).map(|a| a.as_slice()).unwrap_or_default();
+            let all: Vec<&'static str> = per_region.values().copied().chain(said.iter().copied()).collect();
+            let health = if all.is_empty() { "UNKNOWN" } else { worst_of(all.into_iter()) };
+            clouds.insert(cloud.clone(), CloudHealth { health, regions: per_region });
+        }
+        let firing = |sev: &[&str]| {
+            self.subs
+                .iter()
+                .flat_map(|s| &s.alerts)
+                .any(|a| a.state_label() == "firing" && sev.contains(&a.severity_label()))
+        };
+        let any = |h: &str| clouds.values().any(|c| c.health == h);
+        let (status, exit_code) = if firing(&["P0"]) || any("DOWN") {
+            ("CRITICAL", 2)
+        } else if firing(&["P1", "P2"]) || any("DEGRADED") {
+            ("WARNING", 1)
+        } else {
+            ("OK", 0)
+        };
+        HealthTruth { groups, clouds, status, exit_code }
+    }
+
     /// Every resource the server answers for, by its decoded path.
     fn index(&self) -> BTreeMap<String, Resource> {
         let mut out = BTreeMap::new();
@@ -508,6 +585,30 @@ impl Estate {
         }
         out
     }
+}
+
+/// The worst of several healths: idle gives way to anything, unknown never hides down.
+pub fn worst_of(hs: impl Iterator<Item = &'static str>) -> &'static str {
+    let rank = |h: &str| ["IDLE", "OK", "DEGRADED", "UNKNOWN", "DOWN"].iter().position(|x| *x == h).expect("a health");
+    hs.max_by_key(|h| rank(h)).unwrap_or("UNKNOWN")
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CloudHealth {
+    pub health: &'static str,
+    /// Region → health.
+    pub regions: BTreeMap<String, &'static str>,
+}
+
+/// The estate's health in the snapshot's words (all sources read).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthTruth {
+    /// Scale set name → (health, idle reason).
+    pub groups: BTreeMap<String, (&'static str, Option<&'static str>)>,
+    /// Cloud slug → its health and its regions'.
+    pub clouds: BTreeMap<String, CloudHealth>,
+    pub status: &'static str,
+    pub exit_code: i32,
 }
 
 #[derive(Debug, Clone, PartialEq)]

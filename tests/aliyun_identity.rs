@@ -24,11 +24,12 @@ fn fast_retry() -> RetryPolicy {
     RetryPolicy { attempts: 2, base: Duration::from_millis(10), max: Duration::from_millis(20) }
 }
 
-/// The ESS answer for the region's poll; alert logs for CloudMonitor.
+/// The fixture answers of the region's poll and of doctor's checks.
 fn replay(req: &Seen) -> (u16, String) {
     match req.action.as_str() {
         "DescribeScalingGroups" => (200, fixture("ess-2014-08-28-DescribeScalingGroups.doc.json")),
         "DescribeAlertLogList" => (200, fixture("cms-2019-01-01-DescribeAlertLogList.sdk.json")),
+        "DescribeMetricLast" => (200, fixture("cms-2019-01-01-DescribeMetricLast.sdk.json")),
         other => (404, format!(r#"{{"Code":"InvalidAction.NotFound","Message":"{other}"}}"#)),
     }
 }
@@ -363,4 +364,73 @@ async fn an_assume_role_the_sts_refuses_is_an_authentication_failure_in_words() 
     assert!(e.contains("authentication failed: AssumeRole: NoPermission: You are not authorized"), "{e}");
     let seen = api.seen();
     assert!(!seen.is_empty() && seen.iter().all(|s| s.action == "AssumeRole"), "nothing but AssumeRole may be sent");
+}
+
+/// `opsdeck creds list` and `doctor` name each Alibaba source's identity.
+#[test]
+fn creds_list_and_doctor_name_the_identity_of_each_source() {
+    let t0 = Utc::now();
+    let md = Metadata::start(Behaviour {
+        role: Some("shop-reader".into()),
+        expires: Box::new(move |n| t0 + chrono::Duration::hours(n.into())),
+        hardened: true,
+        fail_from: None,
+    });
+    let api = Server::start_with_keys(role_keys(), Arc::new(replay));
+    let sts = sts_and_api();
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join(".aliyun")).expect("dir");
+    std::fs::write(dir.path().join(".aliyun/config.json"), CLI).expect("cli config");
+    let toml = format!(
+        "[[sources]]\nname = \"ecs\"\nkind = \"aliyun\"\n[sources.aliyun]\nregion = \"cn-qingdao\"\nbilling = false\n\
+         credentials = \"ecs_ram_role\"\nmetadata_endpoint = \"{md}\"\n[sources.aliyun.endpoints]\ness = \"{api}\"\ncms = \"{api}\"\n\
+         [[sources]]\nname = \"arn\"\nkind = \"aliyun\"\n[sources.aliyun]\nregion = \"cn-qingdao\"\nbilling = false\nprofile = \"role\"\n\
+         [sources.aliyun.endpoints]\ness = \"{sts}\"\ncms = \"{sts}\"\nsts = \"{sts}\"\n",
+        md = md.url,
+        api = api.url,
+        sts = sts.url
+    );
+    let path = dir.path().join("opsdeck.toml");
+    std::fs::write(&path, toml).expect("config");
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+            .arg("--config")
+            .arg(&path)
+            .args(args)
+            .env("HOME", dir.path())
+            .env("OPSDECK_KEYRING", "kernel")
+            .env_remove("ALIBABA_CLOUD_ACCESS_KEY_ID")
+            .env_remove("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+            .env_remove("ALIBABA_CLOUD_SECURITY_TOKEN")
+            .env_remove("ALIBABA_CLOUD_ECS_METADATA")
+            .output()
+            .expect("run opsdeck");
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+    };
+    let (ok, text) = run(&["creds", "list"]);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains(
+            "ecs: aliyun cn-qingdao: ECS RAM role attached to the instance (metadata), from credentials = \"ecs_ram_role\" in the config"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "arn: aliyun cn-qingdao: RamRoleArn acs:ram::1234567890123456:role/shop-reader via profile role (STS AssumeRole signed with its AccessKey test-key-id)"
+        ),
+        "{text}"
+    );
+
+    let (ok, text) = run(&["doctor"]);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("✓ ecs/cn-qingdao (aliyun) identity: ECS RAM role shop-reader (metadata), from credentials"),
+        "{text}"
+    );
+    assert!(text.contains("✓ arn/cn-qingdao (aliyun) identity: RamRoleArn acs:ram::1234567890123456:role/shop-reader via profile role"), "{text}");
+    // No secret of any key handed out is printed.
+    for secret in [meta::secret(1), meta::token(1), KEY_SECRET.to_string(), "assumed-secret-1".into(), "assumed-token-1".into()] {
+        assert!(!text.contains(&secret), "{secret} in {text}");
+    }
 }

@@ -177,8 +177,7 @@ fn serve(conn: TcpStream, handler: &Handler, seen: &Mutex<Vec<Seen>>, keys: &Key
         Some(auth) => credential_of(auth).unwrap_or_default().to_string(),
         None => params.get("AccessKeyId").cloned().unwrap_or_default(),
     };
-    let req =
-        Seen { method, path: path.to_string(), action, version, params, headers, key_id, signature_ok, scheme };
+    let req = Seen { method, path: path.to_string(), action, version, params, headers, key_id, signature_ok, scheme };
     seen.lock().expect("lock").push(req.clone());
     let (status, body) = if signature_ok { handler(&req) } else { (400, SIGNATURE_MISMATCH.to_string()) };
     let mut out = conn;
@@ -250,7 +249,7 @@ fn check_v3(
 }
 
 fn credential_of(auth: &str) -> Option<&str> {
-    auth.split(|c| c == ' ' || c == ',').find_map(|f| f.trim().strip_prefix("Credential="))
+    auth.split([' ', ',']).find_map(|f| f.trim().strip_prefix("Credential="))
 }
 
 fn check_v1(method: &str, pairs: &[(String, String)], keys: &KeyBook) -> bool {

@@ -86,7 +86,11 @@ impl Metadata {
                             token = Some(v.trim().to_string());
                         }
                     }
-                    seen.lock().expect("lock").push(MetaSeen { method: method.clone(), path: path.clone(), token: token.clone() });
+                    seen.lock().expect("lock").push(MetaSeen {
+                        method: method.clone(),
+                        path: path.clone(),
+                        token: token.clone(),
+                    });
                     let (status, body) = answer(&b, &fetches, &method, &path, token.as_deref());
                     let mut out = conn;
                     let head = format!(

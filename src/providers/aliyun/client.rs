@@ -150,14 +150,7 @@ impl Client {
         let http = tls::with_roots(builder, roots)
             .build()
             .map_err(|e| ProviderError::Unreachable(format!("HTTP client: {e}")))?;
-        Ok(Client {
-            http,
-            endpoints,
-            signature,
-            keys,
-            calls: Arc::new(AtomicU32::new(0)),
-            retry,
-        })
+        Ok(Client { http, endpoints, signature, keys, calls: Arc::new(AtomicU32::new(0)), retry })
     }
 
     /// HTTP requests sent so far (retries included), for the poll-cost figure.

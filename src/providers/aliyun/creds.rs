@@ -86,7 +86,10 @@ pub fn describe(identity: &Identity, origin: &Origin) -> String {
             format!("ECS RAM role {role} (metadata), from {o}")
         }
         (Identity::RamRoleArn(a), Origin::CliProfile(p)) => {
-            format!("RamRoleArn {} via profile {p} (STS AssumeRole signed with its AccessKey {})", a.role_arn, a.base.id)
+            format!(
+                "RamRoleArn {} via profile {p} (STS AssumeRole signed with its AccessKey {})",
+                a.role_arn, a.base.id
+            )
         }
         (Identity::RamRoleArn(a), o) => format!("RamRoleArn {} from {o}", a.role_arn),
     }
@@ -287,7 +290,10 @@ mod tests {
 
         let (id, o) = resolve(&inputs(&none, Some(CLI), Some("ecs"), &kr)).expect("ecs");
         assert_eq!(id, Identity::EcsRamRole { role: Some("shop-reader".into()) });
-        assert_eq!(describe(&id, &o), "ECS RAM role shop-reader (metadata), from aliyun CLI profile ecs (~/.aliyun/config.json)");
+        assert_eq!(
+            describe(&id, &o),
+            "ECS RAM role shop-reader (metadata), from aliyun CLI profile ecs (~/.aliyun/config.json)"
+        );
     }
 
     #[test]
@@ -299,11 +305,17 @@ mod tests {
         i.ecs_ram_role = true;
         let (id, o) = resolve(&i).expect("config");
         assert_eq!((id.clone(), o.clone()), (Identity::EcsRamRole { role: None }, Origin::Config));
-        assert_eq!(describe(&id, &o), "ECS RAM role attached to the instance (metadata), from credentials = \"ecs_ram_role\" in the config");
+        assert_eq!(
+            describe(&id, &o),
+            "ECS RAM role attached to the instance (metadata), from credentials = \"ecs_ram_role\" in the config"
+        );
         i.ram_role_name = Some("shop-reader");
         assert_eq!(resolve(&i).expect("named").0, Identity::EcsRamRole { role: Some("shop-reader".into()) });
 
-        assert_eq!(resolve(&inputs(&role_only, Some(CLI), None, &kr)).expect("cli").1, Origin::CliProfile("ops".into()));
+        assert_eq!(
+            resolve(&inputs(&role_only, Some(CLI), None, &kr)).expect("cli").1,
+            Origin::CliProfile("ops".into())
+        );
         let (id, o) = resolve(&inputs(&role_only, None, None, &kr)).expect("env role");
         assert_eq!((id, o), (Identity::EcsRamRole { role: Some("env-role".into()) }, Origin::EcsMetadataEnv));
     }

@@ -109,6 +109,12 @@ async fn an_ecs_ram_role_signs_with_its_temporary_key_and_token_and_is_renewed_b
         region.poll(Utc::now()).await.expect("first poll");
         assert_eq!(md.fetches(), 1);
         assert_signed_with_role_key(&api, 0, 1, scheme);
+        // The key's secret and token are held by the scrubber from the moment they are read.
+        for secret in [meta::secret(1), meta::token(1)] {
+            let echoed = format!("echo {secret}");
+            let shown = opsdeck::credentials::redact(&echoed);
+            assert!(!shown.contains(&secret), "{shown}");
+        }
         // The hardened mode: a session token first, then every read carries it; the
         // attached role is found by listing, then its key read.
         let paths: Vec<(String, String, Option<String>)> =

@@ -301,6 +301,26 @@ mod tests {
     }
 
     #[test]
+    fn identity_settings_parse_and_are_checked() {
+        let ok = parse(
+            "[sources.aliyun]\nregion = \"cn-hangzhou\"\ncredentials = \"ecs_ram_role\"\nram_role_name = \"shop-reader\"\n\
+             metadata_endpoint = \"127.0.0.1:8080/\"\n[sources.aliyun.endpoints]\nsts = \"sts.cn-hangzhou.aliyuncs.com\"\n",
+        )
+        .expect("identity settings");
+        let a = ok.sources[0].aliyun.as_ref().expect("table");
+        assert_eq!(a.credentials, Some(super::CredentialMode::EcsRamRole));
+        assert_eq!(
+            (a.ram_role_name.as_deref(), a.metadata_url()),
+            (Some("shop-reader"), "http://127.0.0.1:8080".into())
+        );
+        assert_eq!(super::AliyunConfig::new("cn-hangzhou").metadata_url(), "http://100.100.100.200");
+        let err = parse("[sources.aliyun]\nregion = \"cn-hangzhou\"\ncredentials = \"instance\"\n").expect_err("mode");
+        assert_eq!(err.line, 6, "{err}");
+        let err = parse("[sources.aliyun]\nregion = \"cn-hangzhou\"\nram_role_name = \"a/b\"\n").expect_err("role");
+        assert!(err.message.contains("not a RAM role name"), "{err}");
+    }
+
+    #[test]
     fn bad_values_name_their_line() {
         let err =
             parse("[sources.aliyun]\nregion = \"cn-hangzhou\"\nseverity_map = { P5 = \"P0\" }\n").expect_err("P5");

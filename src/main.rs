@@ -345,7 +345,7 @@ fn credential_lines(config: &Config) -> Vec<String> {
                 let auth = s.prometheus.as_ref().map(|p| &p.auth).or(s.alertmanager.as_ref().map(|a| &a.auth));
                 http_auth_line(&s.name, auth)
             }
-            (SourceKind::Aliyun, _, _) => aliyun_credential_line(s, home.as_deref()),
+            (SourceKind::Aliyun, _, _) => aliyun_credential_line(s),
             (SourceKind::Azure, _, Some(a)) => {
                 use opsdeck::providers::azure::creds;
                 let keyring = opsdeck::credentials::Keyring::detect();
@@ -372,21 +372,13 @@ fn http_auth_line(name: &str, auth: Option<&opsdeck::config::HttpAuthConfig>) ->
     format!("{name}: keyring ({}) entry {source}/{field}: {found}", keyring.backend.label())
 }
 
-/// Where an Alibaba Cloud source's AccessKey resolves from (env, aliyun CLI profile, keyring).
-fn aliyun_credential_line(s: &opsdeck::config::SourceConfig, home: Option<&std::path::Path>) -> String {
-    use opsdeck::providers::aliyun::creds;
+/// Which identity an Alibaba Cloud source uses and where it was found (config,
+/// env, aliyun CLI profile, ECS RAM role, RamRoleArn, keyring).
+fn aliyun_credential_line(s: &opsdeck::config::SourceConfig) -> String {
+    use opsdeck::providers::aliyun::{creds, resolve_standard};
     let Some(a) = &s.aliyun else { return format!("{}: aliyun: no [sources.aliyun] table", s.name) };
-    let env = |k: &str| std::env::var(k).ok();
-    let keyring = Keyring::detect();
-    let kr = |field: &str| keyring.get(&s.name, field).map_err(|e| e.to_string());
-    let inputs = creds::Inputs {
-        env: &env,
-        cli_config: creds::read_cli_config(home),
-        profile: a.profile.as_deref(),
-        keyring: &kr,
-    };
-    match creds::resolve(&inputs) {
-        Ok((_, origin)) => format!("{}: aliyun {}: {origin}", s.name, a.region),
+    match resolve_standard(&s.name, a) {
+        Ok((identity, origin)) => format!("{}: aliyun {}: {}", s.name, a.region, creds::describe(&identity, &origin)),
         Err(why) => format!("{}: aliyun {}: {why}", s.name, a.region),
     }
 }

@@ -116,12 +116,28 @@ fn alibaba_environment_then_cli_profile_then_keyring() {
     let env = env_of(&[(aliyun::ENV_ID, "env-id"), (aliyun::ENV_SECRET, "env-s")]);
     let none = env_of(&[]);
 
-    let i = Inputs { env: &env, cli_config: Some(cli.into()), profile: None, keyring: &kr };
+    let i = Inputs {
+        env: &env,
+        cli_config: Some(cli.into()),
+        profile: None,
+        keyring: &kr,
+        ecs_ram_role: false,
+        ram_role_name: None,
+    };
     assert_eq!(aliyun::resolve(&i).expect("env").1, Origin::Environment);
-    let i = Inputs { env: &none, cli_config: Some(cli.into()), profile: None, keyring: &kr };
+    let i = Inputs {
+        env: &none,
+        cli_config: Some(cli.into()),
+        profile: None,
+        keyring: &kr,
+        ecs_ram_role: false,
+        ram_role_name: None,
+    };
     assert_eq!(aliyun::resolve(&i).expect("cli").1, Origin::CliProfile("ops".into()));
-    let i = Inputs { env: &none, cli_config: None, profile: None, keyring: &kr };
-    let (key, origin) = aliyun::resolve(&i).expect("keyring");
+    let i =
+        Inputs { env: &none, cli_config: None, profile: None, keyring: &kr, ecs_ram_role: false, ram_role_name: None };
+    let (identity, origin) = aliyun::resolve(&i).expect("keyring");
+    let aliyun::Identity::Key(key) = identity else { panic!("a key: {identity:?}") };
     assert_eq!((key.id.as_str(), key.secret.expose(), origin), ("kr-id", "kr-secret", Origin::Keyring));
 
     store.break_entry("ali", aliyun::FIELD_SECRET);

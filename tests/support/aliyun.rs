@@ -37,6 +37,8 @@ pub struct Seen {
     /// The decoded query parameters.
     pub params: BTreeMap<String, String>,
     pub headers: BTreeMap<String, String>,
+    /// The AccessKeyId the request was signed with (V3 Credential, V1 AccessKeyId).
+    pub key_id: String,
     pub signature_ok: bool,
     /// "v3" or "v1".
     pub scheme: &'static str,
@@ -50,6 +52,14 @@ impl Seen {
 
 pub type Handler = Arc<dyn Fn(&Seen) -> (u16, String) + Send + Sync>;
 
+/// The secret of an AccessKeyId the server accepts, if it knows the id.
+pub type KeyBook = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// The test's own key only.
+pub fn test_key_only() -> KeyBook {
+    Arc::new(|id| (id == KEY_ID).then(|| KEY_SECRET.to_string()))
+}
+
 #[derive(Clone)]
 pub struct Server {
     pub url: String,
@@ -59,7 +69,12 @@ pub struct Server {
 
 impl Server {
     pub fn start(handler: Handler) -> Server {
-        Server::start_on(TcpListener::bind("127.0.0.1:0").expect("bind"), handler)
+        Server::start_with_keys(test_key_only(), handler)
+    }
+
+    /// A server that accepts every key `keys` knows (temporary keys a test hands out).
+    pub fn start_with_keys(keys: KeyBook, handler: Handler) -> Server {
+        Server::start_on(TcpListener::bind("127.0.0.1:0").expect("bind"), keys, handler)
     }
 
     /// Serve on `port` (e.g. the port of a stopped server, to bring it back).
@@ -68,14 +83,14 @@ impl Server {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         loop {
             match TcpListener::bind(("127.0.0.1", port)) {
-                Ok(l) => return Server::start_on(l, handler),
+                Ok(l) => return Server::start_on(l, test_key_only(), handler),
                 Err(e) if std::time::Instant::now() > deadline => panic!("rebind {port}: {e}"),
                 Err(_) => std::thread::sleep(std::time::Duration::from_millis(20)),
             }
         }
     }
 
-    fn start_on(listener: TcpListener, handler: Handler) -> Server {
+    fn start_on(listener: TcpListener, keys: KeyBook, handler: Handler) -> Server {
         let url = format!("http://127.0.0.1:{}", listener.local_addr().expect("addr").port());
         let seen = Arc::new(Mutex::new(Vec::new()));
         let stopped = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -85,8 +100,8 @@ impl Server {
                 if stopped.load(std::sync::atomic::Ordering::SeqCst) {
                     return; // drops the listener: the port refuses connections
                 }
-                let (handler, seen) = (handler.clone(), seen.clone());
-                std::thread::spawn(move || serve(conn, &handler, &seen));
+                let (handler, seen, keys) = (handler.clone(), seen.clone(), keys.clone());
+                std::thread::spawn(move || serve(conn, &handler, &seen, &keys));
             }
         });
         s
@@ -112,7 +127,7 @@ impl Server {
     }
 }
 
-fn serve(conn: TcpStream, handler: &Handler, seen: &Mutex<Vec<Seen>>) {
+fn serve(conn: TcpStream, handler: &Handler, seen: &Mutex<Vec<Seen>>, keys: &KeyBook) {
     let mut reader = BufReader::new(conn.try_clone().expect("clone"));
     let mut line = String::new();
     if reader.read_line(&mut line).unwrap_or(0) == 0 {
@@ -147,18 +162,22 @@ fn serve(conn: TcpStream, handler: &Handler, seen: &Mutex<Vec<Seen>>) {
     let (scheme, signature_ok, action, version) = match headers.get("authorization") {
         Some(auth) => (
             "v3",
-            check_v3(&method, path, &pairs, &headers, &body, auth),
+            check_v3(&method, path, &pairs, &headers, &body, auth, keys),
             headers.get("x-acs-action").cloned().unwrap_or_default(),
             headers.get("x-acs-version").cloned().unwrap_or_default(),
         ),
         None => (
             "v1",
-            check_v1(&method, &pairs),
+            check_v1(&method, &pairs, keys),
             params.get("Action").cloned().unwrap_or_default(),
             params.get("Version").cloned().unwrap_or_default(),
         ),
     };
-    let req = Seen { method, path: path.to_string(), action, version, params, headers, signature_ok, scheme };
+    let key_id = match headers.get("authorization") {
+        Some(auth) => credential_of(auth).unwrap_or_default().to_string(),
+        None => params.get("AccessKeyId").cloned().unwrap_or_default(),
+    };
+    let req = Seen { method, path: path.to_string(), action, version, params, headers, key_id, signature_ok, scheme };
     seen.lock().expect("lock").push(req.clone());
     let (status, body) = if signature_ok { handler(&req) } else { (400, SIGNATURE_MISMATCH.to_string()) };
     let mut out = conn;
@@ -200,12 +219,11 @@ fn check_v3(
     headers: &BTreeMap<String, String>,
     body: &[u8],
     auth: &str,
+    keys: &KeyBook,
 ) -> bool {
     let Some(rest) = auth.strip_prefix("ACS3-HMAC-SHA256 ") else { return false };
     let fields: BTreeMap<&str, &str> = rest.split(',').filter_map(|f| f.trim().split_once('=')).collect();
-    if fields.get("Credential") != Some(&KEY_ID) {
-        return false;
-    }
+    let Some(secret) = fields.get("Credential").and_then(|id| keys(id)) else { return false };
     let signed: Vec<&str> = fields.get("SignedHeaders").map(|s| s.split(';').collect()).unwrap_or_default();
     // What Alibaba Cloud requires to be signed.
     for required in
@@ -225,20 +243,25 @@ fn check_v3(
     }
     canonical.push_str(&format!("\n{}\n{payload_hash}", signed.join(";")));
     let to_sign = format!("ACS3-HMAC-SHA256\n{}", hex::encode(Sha256::digest(canonical.as_bytes())));
-    let mut mac = Hmac::<Sha256>::new_from_slice(KEY_SECRET.as_bytes()).expect("key");
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("key");
     mac.update(to_sign.as_bytes());
     fields.get("Signature").copied() == Some(hex::encode(mac.finalize().into_bytes()).as_str())
 }
 
-fn check_v1(method: &str, pairs: &[(String, String)]) -> bool {
+fn credential_of(auth: &str) -> Option<&str> {
+    auth.split([' ', ',']).find_map(|f| f.trim().strip_prefix("Credential="))
+}
+
+fn check_v1(method: &str, pairs: &[(String, String)], keys: &KeyBook) -> bool {
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-    if get("AccessKeyId") != Some(KEY_ID) || get("SignatureMethod") != Some("HMAC-SHA1") {
+    let Some(secret) = get("AccessKeyId").and_then(|id| keys(id)) else { return false };
+    if get("SignatureMethod") != Some("HMAC-SHA1") {
         return false;
     }
     let Some(given) = get("Signature") else { return false };
     let rest: Vec<(String, String)> = pairs.iter().filter(|(k, _)| k != "Signature").cloned().collect();
     let to_sign = format!("{method}&%2F&{}", encode(&sorted_query(&rest)));
-    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(format!("{KEY_SECRET}&").as_bytes()).expect("key");
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(format!("{secret}&").as_bytes()).expect("key");
     mac.update(to_sign.as_bytes());
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes()) == given
 }

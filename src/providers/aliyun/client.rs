@@ -11,7 +11,9 @@ use std::time::Duration;
 use chrono::Utc;
 use serde_json::Value;
 
+use super::creds::{Identity, Origin};
 use super::json;
+use super::keys::Keys;
 use super::sign::{self, AccessKey, SignatureVersion};
 use crate::format::one_line;
 use crate::providers::tls::{self, ExtraRoots};
@@ -28,10 +30,12 @@ pub enum Product {
     Alidns,
     /// Billing (BssOpenApi).
     Bss,
+    /// Security Token Service: AssumeRole for RamRoleArn profiles.
+    Sts,
 }
 
 impl Product {
-    pub const ALL: [Product; 4] = [Product::Cms, Product::Ess, Product::Alidns, Product::Bss];
+    pub const ALL: [Product; 5] = [Product::Cms, Product::Ess, Product::Alidns, Product::Bss, Product::Sts];
 
     pub fn version(self) -> &'static str {
         match self {
@@ -39,6 +43,7 @@ impl Product {
             Product::Ess => "2014-08-28",
             Product::Alidns => "2015-01-09",
             Product::Bss => "2017-12-14",
+            Product::Sts => "2015-04-01",
         }
     }
 
@@ -49,6 +54,7 @@ impl Product {
             Product::Ess => "ess",
             Product::Alidns => "alidns",
             Product::Bss => "bss",
+            Product::Sts => "sts",
         }
     }
 
@@ -64,6 +70,7 @@ impl Product {
             Product::Ess => "https://ess.aliyuncs.com".into(),
             Product::Alidns => "https://alidns.aliyuncs.com".into(),
             Product::Bss => "https://business.aliyuncs.com".into(),
+            Product::Sts => "https://sts.aliyuncs.com".into(),
         }
     }
 }
@@ -103,21 +110,20 @@ impl RetryPolicy {
     }
 }
 
-/// Where the AccessKey comes from: given (tests), or resolved on first use by a
-/// blocking function (environment, CLI profile, keyring).
+/// Where the identity comes from: a key given (tests), or the standard chain run
+/// on first use by a blocking function (config, environment, CLI profile, keyring).
 #[derive(Clone)]
 pub enum KeySource {
     Given(AccessKey),
-    Resolve(Arc<dyn Fn() -> Result<AccessKey, String> + Send + Sync>),
+    Resolve(Arc<dyn Fn() -> Result<(Identity, Origin), String> + Send + Sync>),
 }
 
 pub struct Client {
     http: reqwest::Client,
     endpoints: BTreeMap<Product, String>,
     signature: SignatureVersion,
-    keys: KeySource,
-    /// A resolved key is kept; a failed resolution is tried again next time.
-    key: tokio::sync::Mutex<Option<AccessKey>>,
+    /// The key to sign with, renewed when temporary; shared by a source's clients.
+    keys: Arc<Keys>,
     calls: Arc<AtomicU32>,
     retry: RetryPolicy,
 }
@@ -136,7 +142,7 @@ impl Client {
         timeout: Duration,
         endpoints: BTreeMap<Product, String>,
         signature: SignatureVersion,
-        keys: KeySource,
+        keys: Arc<Keys>,
         retry: RetryPolicy,
         roots: Option<&ExtraRoots>,
     ) -> Result<Client, ProviderError> {
@@ -144,15 +150,7 @@ impl Client {
         let http = tls::with_roots(builder, roots)
             .build()
             .map_err(|e| ProviderError::Unreachable(format!("HTTP client: {e}")))?;
-        Ok(Client {
-            http,
-            endpoints,
-            signature,
-            keys,
-            key: tokio::sync::Mutex::new(None),
-            calls: Arc::new(AtomicU32::new(0)),
-            retry,
-        })
+        Ok(Client { http, endpoints, signature, keys, calls: Arc::new(AtomicU32::new(0)), retry })
     }
 
     /// HTTP requests sent so far (retries included), for the poll-cost figure.
@@ -164,24 +162,9 @@ impl Client {
         self.endpoints.get(&p).map_or("", String::as_str)
     }
 
-    async fn access_key(&self) -> Result<AccessKey, ProviderError> {
-        let mut cached = self.key.lock().await;
-        if let Some(k) = cached.as_ref() {
-            return Ok(k.clone());
-        }
-        let k = match &self.keys {
-            KeySource::Given(k) => k.clone(),
-            KeySource::Resolve(f) => {
-                let f = f.clone();
-                // Keyring calls block; they must not run on the reactor.
-                tokio::task::spawn_blocking(move || f())
-                    .await
-                    .map_err(|e| ProviderError::Auth(format!("credential lookup failed: {e}")))?
-                    .map_err(ProviderError::Auth)?
-            }
-        };
-        *cached = Some(k.clone());
-        Ok(k)
+    /// Which identity signs, in words (fetching a temporary key if none is held).
+    pub async fn identity(&self) -> Result<String, ProviderError> {
+        self.keys.describe().await
     }
 
     /// A read: throttling answers are retried with backoff, a bounded number of times.
@@ -224,7 +207,7 @@ impl Client {
     }
 
     async fn send(&self, product: Product, action: &str, params: &[(&str, String)]) -> Result<Answer, ProviderError> {
-        let key = self.access_key().await?;
+        let key = self.keys.current().await?;
         let base = self.endpoint(product);
         let version = product.version();
         let params: Vec<(String, String)> = params.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();

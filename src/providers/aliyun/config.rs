@@ -1,5 +1,6 @@
 //! `[sources.aliyun]`: an Alibaba Cloud account in one region. Credentials are
-//! never here: environment, the aliyun CLI's profile, or the keyring (see creds).
+//! never here: environment, the aliyun CLI's profile, the ECS instance's RAM
+//! role, or the keyring (see creds). Only which identity to use may be said here.
 
 use std::collections::BTreeMap;
 
@@ -20,7 +21,17 @@ pub struct AliyunConfig {
     /// An aliyun CLI profile (`~/.aliyun/config.json`); its current one otherwise.
     #[serde(default)]
     pub profile: Option<String>,
-    /// Per-product endpoint overrides: keys cms, ess, alidns, bss (or business).
+    /// `"ecs_ram_role"`: the RAM role of the ECS instance opsdeck runs on, read from
+    /// the metadata service. Unset: the standard chain (see creds).
+    #[serde(default)]
+    pub credentials: Option<CredentialMode>,
+    /// The instance's RAM role to use; the one attached to it when unset.
+    #[serde(default)]
+    pub ram_role_name: Option<String>,
+    /// The ECS metadata service (a test's stand-in, a proxy); http://100.100.100.200 when unset.
+    #[serde(default)]
+    pub metadata_endpoint: Option<String>,
+    /// Per-product endpoint overrides: keys cms, ess, alidns, bss (or business), sts.
     #[serde(default)]
     pub endpoints: BTreeMap<String, String>,
     /// "v3" (ACS3-HMAC-SHA256, the default) or "v1" (RPC HMAC-SHA1).
@@ -55,6 +66,17 @@ pub struct AliyunConfig {
     #[serde(default)]
     pub ca_file: Option<std::path::PathBuf>,
 }
+
+/// An identity named in the config rather than found by the standard chain.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialMode {
+    /// The ECS instance's RAM role, through the metadata service.
+    EcsRamRole,
+}
+
+/// Where the ECS metadata service answers on every instance.
+pub const DEFAULT_METADATA_ENDPOINT: &str = "http://100.100.100.200";
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -176,6 +198,9 @@ impl AliyunConfig {
             account: None,
             region: region.into(),
             profile: None,
+            credentials: None,
+            ram_role_name: None,
+            metadata_endpoint: None,
             endpoints: BTreeMap::new(),
             signature: SignatureVersion::V3,
             scaling_groups: vec![],
@@ -190,6 +215,13 @@ impl AliyunConfig {
         }
     }
 
+    /// The metadata service's base URL, without a trailing slash.
+    pub fn metadata_url(&self) -> String {
+        let url = self.metadata_endpoint.as_deref().unwrap_or(DEFAULT_METADATA_ENDPOINT);
+        let url = if url.contains("://") { url.to_string() } else { format!("http://{url}") };
+        url.trim_end_matches('/').to_string()
+    }
+
     /// The key at fault and why, for a file:line:col error.
     pub fn validate(&self) -> Result<(), (&'static str, String)> {
         let region_ok = !self.region.is_empty()
@@ -199,11 +231,21 @@ impl AliyunConfig {
         }
         for (k, url) in &self.endpoints {
             if Product::from_key(k).is_none() {
-                return Err(("endpoints", format!("unknown endpoint key '{k}' (cms, ess, alidns, bss)")));
+                return Err(("endpoints", format!("unknown endpoint key '{k}' (cms, ess, alidns, bss, sts)")));
             }
             if url.trim().is_empty() || url.contains(char::is_whitespace) {
                 return Err(("endpoints", format!("endpoint for {k} must be a host or URL")));
             }
+        }
+        if let Some(m) = &self.metadata_endpoint
+            && (m.trim().is_empty() || m.contains(char::is_whitespace))
+        {
+            return Err(("metadata_endpoint", "metadata_endpoint must be a host or URL".into()));
+        }
+        if let Some(r) = &self.ram_role_name
+            && (r.trim().is_empty() || r.contains(['/', ' ']))
+        {
+            return Err(("ram_role_name", format!("'{r}' is not a RAM role name")));
         }
         for k in self.severity_map.keys() {
             if !matches!(k.as_str(), "P1" | "P2" | "P3" | "P4") {
@@ -256,6 +298,26 @@ mod tests {
         let a = ok.sources[0].aliyun.as_ref().expect("table");
         assert_eq!((a.signature, a.billing, a.rpo_secs), (super::SignatureVersion::V3, true, 30.0));
         assert!(!ok.is_demo());
+    }
+
+    #[test]
+    fn identity_settings_parse_and_are_checked() {
+        let ok = parse(
+            "[sources.aliyun]\nregion = \"cn-hangzhou\"\ncredentials = \"ecs_ram_role\"\nram_role_name = \"shop-reader\"\n\
+             metadata_endpoint = \"127.0.0.1:8080/\"\n[sources.aliyun.endpoints]\nsts = \"sts.cn-hangzhou.aliyuncs.com\"\n",
+        )
+        .expect("identity settings");
+        let a = ok.sources[0].aliyun.as_ref().expect("table");
+        assert_eq!(a.credentials, Some(super::CredentialMode::EcsRamRole));
+        assert_eq!(
+            (a.ram_role_name.as_deref(), a.metadata_url()),
+            (Some("shop-reader"), "http://127.0.0.1:8080".into())
+        );
+        assert_eq!(super::AliyunConfig::new("cn-hangzhou").metadata_url(), "http://100.100.100.200");
+        let err = parse("[sources.aliyun]\nregion = \"cn-hangzhou\"\ncredentials = \"instance\"\n").expect_err("mode");
+        assert_eq!(err.line, 6, "{err}");
+        let err = parse("[sources.aliyun]\nregion = \"cn-hangzhou\"\nram_role_name = \"a/b\"\n").expect_err("role");
+        assert!(err.message.contains("not a RAM role name"), "{err}");
     }
 
     #[test]

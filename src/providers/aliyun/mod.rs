@@ -15,7 +15,11 @@ pub mod decode;
 mod ess;
 mod gtm;
 mod json;
+pub mod keys;
+mod metadata;
 pub mod sign;
+mod sts;
+mod temporary;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -26,6 +30,7 @@ use chrono::{DateTime, Utc};
 
 use self::client::{Client, KeySource, Product, RetryPolicy};
 use self::config::AliyunConfig;
+use self::keys::{Keys, Refresh, Settings};
 use super::sections::Sections;
 use super::tls::ExtraRoots;
 use super::{Check, Provider, ProviderError, Receipt};
@@ -33,27 +38,32 @@ use crate::actions::{Actor, Change, Plan};
 use crate::credentials::Keyring;
 use crate::model::{CostSnapshot, PollCost, Section, SourceId, SourceReport};
 
-/// The standard credential chain of a source (see [`creds`]), resolved on first use.
-pub fn standard_keys(source: &str, profile: Option<String>) -> KeySource {
-    let source = source.to_string();
-    KeySource::Resolve(Arc::new(move || {
-        let env = |k: &str| std::env::var(k).ok();
-        let home = directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf());
-        let keyring = Keyring::detect();
-        let kr = |field: &str| keyring.get(&source, field).map_err(|e| e.to_string());
-        let inputs = creds::Inputs {
-            env: &env,
-            cli_config: creds::read_cli_config(home.as_deref()),
-            profile: profile.as_deref(),
-            keyring: &kr,
-        };
-        creds::resolve(&inputs).map(|(key, _)| key)
-    }))
+/// The standard credential chain of a source (see [`creds`]); blocking (files, keyring).
+pub fn resolve_standard(source: &str, cfg: &AliyunConfig) -> Result<(creds::Identity, creds::Origin), String> {
+    let env = |k: &str| std::env::var(k).ok();
+    let home = directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf());
+    let keyring = Keyring::detect();
+    let kr = |field: &str| keyring.get(source, field).map_err(|e| e.to_string());
+    let inputs = creds::Inputs {
+        env: &env,
+        cli_config: creds::read_cli_config(home.as_deref()),
+        profile: cfg.profile.as_deref(),
+        keyring: &kr,
+        ecs_ram_role: cfg.credentials == Some(config::CredentialMode::EcsRamRole),
+        ram_role_name: cfg.ram_role_name.as_deref(),
+    };
+    creds::resolve(&inputs)
+}
+
+/// The standard credential chain of a source, resolved on first use.
+pub fn standard_keys(source: &str, cfg: &AliyunConfig) -> KeySource {
+    let (source, cfg) = (source.to_string(), cfg.clone());
+    KeySource::Resolve(Arc::new(move || resolve_standard(&source, &cfg)))
 }
 
 /// Build the sources of one configured account with the standard credential chain.
 pub fn providers(name: &str, cfg: &AliyunConfig, timeout: Duration) -> Result<Vec<Arc<dyn Provider>>, ProviderError> {
-    providers_with(name, cfg, timeout, standard_keys(name, cfg.profile.clone()), RetryPolicy::default())
+    providers_with(name, cfg, timeout, standard_keys(name, cfg), RetryPolicy::default())
 }
 
 /// Build the sources with given keys and retry policy (tests).
@@ -64,9 +74,32 @@ pub fn providers_with(
     keys: KeySource,
     retry: RetryPolicy,
 ) -> Result<Vec<Arc<dyn Provider>>, ProviderError> {
+    providers_with_refresh(name, cfg, timeout, keys, retry, Refresh::default())
+}
+
+/// [`providers_with`] with a given renewal margin and clock for temporary keys (tests).
+pub fn providers_with_refresh(
+    name: &str,
+    cfg: &AliyunConfig,
+    timeout: Duration,
+    keys: KeySource,
+    retry: RetryPolicy,
+    refresh: Refresh,
+) -> Result<Vec<Arc<dyn Provider>>, ProviderError> {
     let cfg = Arc::new(cfg.clone());
     let endpoints = client::endpoints(&cfg.region, &cfg.endpoints);
     let roots = ExtraRoots::load_opt(cfg.ca_file.as_deref()).map_err(|e| ProviderError::Unreachable(e.to_string()))?;
+    let settings = Settings {
+        timeout,
+        endpoints: endpoints.clone(),
+        signature: cfg.signature,
+        retry,
+        roots: roots.clone(),
+        metadata_url: cfg.metadata_url(),
+        refresh,
+    };
+    // One key holder for both sources: one metadata read or AssumeRole per renewal.
+    let keys = Arc::new(Keys::new(keys, settings)?);
     let make = || Client::new(timeout, endpoints.clone(), cfg.signature, keys.clone(), retry, roots.as_ref());
     let mut out: Vec<Arc<dyn Provider>> = vec![Arc::new(AliyunRegion {
         id: SourceId::new(format!("{name}/{}", cfg.region)),
@@ -138,6 +171,8 @@ impl Provider for AliyunRegion {
     async fn preflight(&self, now: DateTime<Utc>) -> Vec<Check> {
         let region = self.cfg.region.clone();
         let c = &self.client;
+        // First: a RAM role or AssumeRole that fails is the cause of every check after it.
+        let identity = c.identity().await;
         let groups = c
             .read(Product::Ess, "DescribeScalingGroups", &[("RegionId", region.clone()), ("PageSize", "1".into())])
             .await
@@ -169,6 +204,7 @@ impl Provider for AliyunRegion {
             .await
             .map(|_| "permitted".to_string());
         vec![
+            check("identity", identity),
             check("ess:DescribeScalingGroups", groups),
             check("cms:DescribeAlertLogList", logs),
             check("cms:DescribeMetricLast", metric),

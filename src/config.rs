@@ -369,10 +369,11 @@ pub struct AwsRecordConfig {
     pub clouds: std::collections::BTreeMap<String, crate::model::CloudKind>,
 }
 
-/// `[sources.azure]`: Azure subscriptions. Credentials are never here: the
-/// environment's service principal, the Azure CLI login, managed identity, or a
-/// client secret in the keyring (entry `<source>/client_secret`) for the
-/// tenant_id / client_id named here.
+/// `[sources.azure]`: Azure subscriptions. Secrets are never here: the
+/// environment's service principal or workload identity, a client certificate
+/// (path here, its password in the keyring as `<source>/client_certificate_password`),
+/// a client secret in the keyring (`<source>/client_secret`) for the tenant_id /
+/// client_id named here, the Azure CLI login or managed identity.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct AzureConfig {
@@ -929,10 +930,22 @@ mod tests {
         }
         let ok = |extra: &str| parse(extra).expect("valid").sources.remove(0).azure.expect("azure");
         assert_eq!(ok("").token_scope(), "https://management.azure.com/.default", "the ARM endpoint by default");
-        let hub = ok("arm_endpoint = \"https://management.local.azurestack.external\"\ntoken_audience = \"https://management.adfs.azurestack.local/4de154de-f8a8-4017-af41-df619da68155\"\n");
-        assert_eq!(hub.token_scope(), "https://management.adfs.azurestack.local/4de154de-f8a8-4017-af41-df619da68155/.default");
-        assert_eq!(ok("token_audience = \"https://management.core.windows.net/\"\n").token_scope(), "https://management.core.windows.net/.default");
-        assert_eq!(ok("token_audience = \"api://x/.default\"\n").token_scope(), "api://x/.default", "a scope as written");
+        let hub = ok(
+            "arm_endpoint = \"https://management.local.azurestack.external\"\ntoken_audience = \"https://management.adfs.azurestack.local/4de154de-f8a8-4017-af41-df619da68155\"\n",
+        );
+        assert_eq!(
+            hub.token_scope(),
+            "https://management.adfs.azurestack.local/4de154de-f8a8-4017-af41-df619da68155/.default"
+        );
+        assert_eq!(
+            ok("token_audience = \"https://management.core.windows.net/\"\n").token_scope(),
+            "https://management.core.windows.net/.default"
+        );
+        assert_eq!(
+            ok("token_audience = \"api://x/.default\"\n").token_scope(),
+            "api://x/.default",
+            "a scope as written"
+        );
         let err = parse("client_certificate = \"/c.pem\"\n").expect_err("no ids");
         assert!(err.message.contains("client_certificate needs tenant_id and client_id"), "{err}");
         let c = ok("tenant_id = \"t\"\nclient_id = \"c\"\nclient_certificate = \"/c.pfx\"\n");

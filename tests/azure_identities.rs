@@ -143,7 +143,8 @@ struct Throwaway {
 
 fn throwaway() -> Throwaway {
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).expect("RSA key");
-    let cert = rcgen::CertificateParams::new(vec!["opsdeck-sp".into()]).expect("params").self_signed(&key).expect("cert");
+    let cert =
+        rcgen::CertificateParams::new(vec!["opsdeck-sp".into()]).expect("params").self_signed(&key).expect("cert");
     Throwaway { cert_der: cert.der().to_vec(), cert_pem: cert.pem(), key }
 }
 
@@ -221,7 +222,10 @@ async fn a_pem_client_certificate_signs_the_assertion_and_the_poll_works() {
     assert_eq!(choice, creds::Choice::ConfigCertificate);
     assert_eq!(
         line,
-        format!("client certificate {} (no password: keyring entry az/client_certificate_password absent)", file.display())
+        format!(
+            "client certificate {} (no password: keyring entry az/client_certificate_password absent)",
+            file.display()
+        )
     );
     let p = provider(&cfg, cred);
     let r = p.poll(Utc::now()).await.expect("poll with the certificate's token");
@@ -273,8 +277,7 @@ async fn a_pfx_client_certificate_opens_with_its_keyring_password() {
     store.0.insert("az/client_certificate_password".into(), "not-it-9Z".into());
     let (facts, secret) = creds::gather("az", &cfg, &env_of(&[]), Some(&store));
     let err = creds::build_in(creds::choose(&facts), &cfg, secret, &env_of(&[]), support::azure_http::plain_http())
-        .err()
-        .expect("wrong password");
+        .expect_err("wrong password");
     let words = err.to_string();
     assert!(words.contains("wrong or missing password"), "{words}");
     assert!(words.contains(&file.display().to_string()), "{words}");
@@ -287,11 +290,8 @@ async fn the_environment_certificate_form_is_used_before_the_config() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (env_cert, cfg_cert) = (throwaway(), throwaway());
     let env_file = write(dir.path(), "env.pfx", &pfx(&env_cert, "env-pass"));
-    let cfg_file = write(
-        dir.path(),
-        "cfg.pem",
-        format!("{}{}", cfg_cert.cert_pem, cfg_cert.key.serialize_pem()).as_bytes(),
-    );
+    let cfg_file =
+        write(dir.path(), "cfg.pem", format!("{}{}", cfg_cert.cert_pem, cfg_cert.key.serialize_pem()).as_bytes());
     let mut cfg = stand.config();
     cfg.client_certificate = Some(cfg_file);
     let env = env_of(&[
@@ -392,7 +392,10 @@ fn the_order_of_the_identities() {
     no_cert.client_certificate = None;
     assert_eq!(pick(&env_of(&[]), &no_cert), (KeyringServicePrincipal, Some("kr-secret".into())));
     // The certificate path alone, without ids in the environment, is not the environment form.
-    assert_eq!(pick(&env_of(&[("AZURE_CLIENT_CERTIFICATE_PATH", "/c.pfx".into())]), &no_cert).0, KeyringServicePrincipal);
+    assert_eq!(
+        pick(&env_of(&[("AZURE_CLIENT_CERTIFICATE_PATH", "/c.pfx".into())]), &no_cert).0,
+        KeyringServicePrincipal
+    );
     // Workload identity takes the config's ids when the environment has none.
     let fed_only = env_of(&[(fed.0, fed.1.into())]);
     assert_eq!(pick(&fed_only, &no_cert).0, WorkloadIdentity);

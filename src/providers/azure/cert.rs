@@ -56,11 +56,8 @@ impl Certificate {
     pub fn load(path: &Path, password: Option<&Secret>) -> Result<Certificate, CertError> {
         let shown = path.display().to_string();
         let bytes = std::fs::read(path).map_err(|source| CertError::Read { path: shown.clone(), source })?;
-        let parsed = if bytes.windows(11).any(|w| w == b"-----BEGIN ") {
-            from_pem(&bytes)
-        } else {
-            from_pfx(&bytes, password)
-        };
+        let parsed =
+            if bytes.windows(11).any(|w| w == b"-----BEGIN ") { from_pem(&bytes) } else { from_pfx(&bytes, password) };
         let (cert_der, key) = parsed.map_err(|why| CertError::Bad { path: shown, why })?;
         Ok(Certificate { key, x5t: URL_SAFE_NO_PAD.encode(Sha1::digest(&cert_der)) })
     }
@@ -149,6 +146,10 @@ fn from_pfx(bytes: &[u8], password: Option<&Secret>) -> Result<(Vec<u8>, RsaKeyP
     use aws_lc_sys as sys;
     let password = CString::new(password.map(Secret::expose).unwrap_or(""))
         .map_err(|_| "the certificate password holds a NUL character".to_string())?;
+    // A PFX is a DER SEQUENCE; aws-lc only looks inside when asked for the password.
+    if bytes.first() != Some(&0x30) {
+        return Err("neither PEM nor a PFX / PKCS#12 file".into());
+    }
     let mut input = bytes.as_ptr();
     // SAFETY: `input` points at `bytes.len()` readable bytes; aws-lc only reads them.
     let p12 = Owned(unsafe { sys::d2i_PKCS12(ptr::null_mut(), &mut input, bytes.len()) }, sys::PKCS12_free);
@@ -161,7 +162,7 @@ fn from_pfx(bytes: &[u8], password: Option<&Secret>) -> Result<(Vec<u8>, RsaKeyP
     let ok = unsafe { sys::PKCS12_parse(p12.0, password.as_ptr(), &mut pkey, &mut cert, ptr::null_mut()) };
     let (pkey, cert) = (Owned(pkey, sys::EVP_PKEY_free), Owned(cert, sys::X509_free));
     if ok != 1 {
-        return Err("the PFX file cannot be opened: wrong or missing password, or damaged".into());
+        return Err("the PFX file cannot be opened: wrong or missing password, or not a PFX file".into());
     }
     if pkey.0.is_null() || cert.0.is_null() {
         return Err("the PFX file needs both the certificate and its private key".into());
@@ -201,5 +202,39 @@ impl ClientAssertion for CertAssertion {
         self.cert
             .assertion(&self.client_id, &self.audience, now)
             .map_err(|why| azure_core::Error::with_message(ErrorKind::Credential, why))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_text(text: &str) -> Result<Certificate, CertError> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("sp.pem");
+        std::fs::write(&p, text).expect("write");
+        Certificate::load(&p, None)
+    }
+
+    #[test]
+    fn unusable_files_are_refused_in_words() {
+        let ec = rcgen::KeyPair::generate().expect("EC key");
+        let ec_cert = rcgen::CertificateParams::new(vec!["x".into()]).expect("p").self_signed(&ec).expect("c");
+        let why = |r: Result<Certificate, CertError>| r.expect_err("refused").to_string();
+        assert!(why(load_text(&format!("{}{}", ec_cert.pem(), ec.serialize_pem()))).contains("RSA"));
+        assert!(why(load_text(&ec_cert.pem())).contains("no PRIVATE KEY"));
+        let encrypted = format!(
+            "{}-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n",
+            ec_cert.pem()
+        );
+        assert!(why(load_text(&encrypted)).contains("the PEM key is encrypted"));
+        let rsa = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).expect("RSA key");
+        assert!(why(load_text(&rsa.serialize_pem())).contains("no CERTIFICATE"));
+        assert!(why(load_text("not a certificate at all")).contains("neither PEM nor a PFX"));
+        let missing = Certificate::load(Path::new("/nonexistent/sp.pem"), None).expect_err("missing");
+        assert!(missing.to_string().starts_with("client certificate /nonexistent/sp.pem: "), "{missing}");
+        let rsa_cert = rcgen::CertificateParams::new(vec!["x".into()]).expect("p").self_signed(&rsa).expect("c");
+        let ok = load_text(&format!("{}{}", rsa.serialize_pem(), rsa_cert.pem())).expect("key before certificate");
+        assert_eq!(ok.x5t(), URL_SAFE_NO_PAD.encode(Sha1::digest(rsa_cert.der())));
     }
 }

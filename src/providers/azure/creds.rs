@@ -77,7 +77,7 @@ pub enum Choice {
 
 impl Choice {
     /// Chosen from the environment alone: the keyring is not read.
-    fn from_environment(self) -> bool {
+    fn by_environment(self) -> bool {
         matches!(self, Choice::EnvironmentServicePrincipal | Choice::EnvironmentCertificate | Choice::WorkloadIdentity)
     }
 }
@@ -128,11 +128,7 @@ pub fn describe(choice: Choice, f: &Facts, source: &str) -> String {
         Choice::AzureCli => "Azure CLI login (az account get-access-token)".to_string(),
         Choice::ManagedIdentity => "managed identity, if this host has one (resolved when polling)".to_string(),
     };
-    if f.config_service_principal
-        && f.config_certificate.is_none()
-        && !f.keyring_secret
-        && !choice.from_environment()
-    {
+    if f.config_service_principal && f.config_certificate.is_none() && !f.keyring_secret && !choice.by_environment() {
         format!("{base}; note: config names a service principal but keyring entry {source}/{SECRET_FIELD} is missing")
     } else {
         base
@@ -184,7 +180,7 @@ pub fn gather(
     keyring: Option<&dyn SecretStore>,
 ) -> (Facts, Option<Secret>) {
     let mut facts = env_facts(env, cfg);
-    if choose(&facts).from_environment() || !facts.config_service_principal {
+    if choose(&facts).by_environment() || !facts.config_service_principal {
         return (facts, None);
     }
     let field = if facts.config_certificate.is_some() { CERT_PASSWORD_FIELD } else { SECRET_FIELD };
@@ -230,7 +226,8 @@ pub fn client_secret(
     cfg: &AzureConfig,
     transport: Option<Transport>,
 ) -> Result<Arc<dyn TokenCredential>, ProviderError> {
-    let options = ClientSecretCredentialOptions { client_options: client_options(authority(cfg, &process_env), transport) };
+    let options =
+        ClientSecretCredentialOptions { client_options: client_options(authority(cfg, &process_env), transport) };
     let c = ClientSecretCredential::new(tenant, client.to_string(), secret.expose().to_string().into(), Some(options))
         .map_err(cred_err)?;
     Ok(c)

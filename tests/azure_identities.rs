@@ -7,6 +7,8 @@
 //! keyring given, and then polls ARM with the token it was issued.
 
 mod support;
+#[path = "support/tls_front.rs"]
+mod tls_front;
 
 use std::collections::HashMap;
 use std::ffi::CString;
@@ -401,4 +403,66 @@ fn the_order_of_the_identities() {
     assert_eq!(pick(&fed_only, &no_cert).0, WorkloadIdentity);
     let bare = AzureConfig::new(vec!["s1".into()]);
     assert_eq!(pick(&fed_only, &bare).0, ManagedIdentity, "no ids anywhere: not workload identity");
+}
+
+/// The new credentials speak to the authority through the source's transport: a
+/// TLS front signed by a throwaway CA is trusted through `ca_file`, and without it
+/// the certificate problem is named.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn certificate_and_workload_credentials_use_the_sources_ca_file() {
+    use opsdeck::providers::azure::transport;
+    use opsdeck::providers::tls::ExtraRoots;
+    use tls_front::{LeafKind, Pki};
+
+    let stand = Stand::start(3599).await;
+    let pki = Pki::new("azure-identities");
+    let front = tls_front::start_with(*stand.server.address(), pki.leaf(LeafKind::Good)).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let t = throwaway();
+    let pem = write(dir.path(), "sp.pem", format!("{}{}", t.cert_pem, t.key.serialize_pem()).as_bytes());
+    let token_file = write(dir.path(), "token", b"eyJfed.tls.sa-token");
+    let workload = env_of(&[
+        ("AZURE_TENANT_ID", TENANT.into()),
+        ("AZURE_CLIENT_ID", CLIENT.into()),
+        ("AZURE_FEDERATED_TOKEN_FILE", token_file.display().to_string()),
+    ]);
+    let none = env_of(&[]);
+    for ca_file in [Some(pki.ca_file()), None] {
+        let mut cfg = stand.config();
+        cfg.authority_host = Some(front.url());
+        cfg.arm_endpoint = front.url();
+        cfg.client_certificate = Some(pem.clone());
+        cfg.ca_file = ca_file.clone();
+        let roots = ExtraRoots::load_opt(cfg.ca_file.as_deref()).expect("ca_file");
+        for (env, expected) in [
+            (&none as &dyn Fn(&str) -> Option<String>, creds::Choice::ConfigCertificate),
+            (&workload, creds::Choice::WorkloadIdentity),
+        ] {
+            let (facts, secret) = creds::gather("az", &cfg, env, Some(&Store::default()));
+            let choice = creds::choose(&facts);
+            assert_eq!(choice, expected);
+            let t = transport::build(roots.as_ref()).expect("transport");
+            let cred = creds::build_in(choice, &cfg, secret, env, t).expect("credential");
+            let got = cred.get_token(&[&cfg.token_scope()], None).await;
+            match &ca_file {
+                Some(_) => {
+                    assert_eq!(got.expect("token through the ca_file").token.secret(), TOKEN, "{choice:?}");
+                    // And ARM over the same CA, with the provider's own transport from ca_file.
+                    let opts = AzureOptions {
+                        auth: AzureAuth::Given(cred),
+                        transport: None,
+                        lro: LroLimits { timeout: Duration::from_secs(10), interval: Duration::from_millis(20) },
+                    };
+                    let p = azure::providers("az", &cfg, opts).expect("providers").remove(0);
+                    p.poll(Utc::now()).await.expect("poll over TLS");
+                }
+                None => {
+                    let err = got.expect_err("untrusted authority");
+                    // As the provider reads it: the problem in the error's chain.
+                    let words = opsdeck::providers::tls::problem(&err).unwrap_or_else(|| format!("{err}"));
+                    assert!(words.contains("certificate not trusted: unknown issuer"), "{choice:?}: {words}");
+                }
+            }
+        }
+    }
 }

@@ -199,9 +199,12 @@ pub struct CertAssertion {
 impl ClientAssertion for CertAssertion {
     async fn secret(&self, _: Option<ClientMethodOptions<'_>>) -> azure_core::Result<String> {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-        self.cert
+        let jwt = self
+            .cert
             .assertion(&self.client_id, &self.audience, now)
-            .map_err(|why| azure_core::Error::with_message(ErrorKind::Credential, why))
+            .map_err(|why| azure_core::Error::with_message(ErrorKind::Credential, why))?;
+        // It stands for the key while it lives: held, so an echo of it is scrubbed.
+        Ok(Secret::new(jwt).expose().to_string())
     }
 }
 

@@ -369,10 +369,11 @@ pub struct AwsRecordConfig {
     pub clouds: std::collections::BTreeMap<String, crate::model::CloudKind>,
 }
 
-/// `[sources.azure]`: Azure subscriptions. Credentials are never here: the
-/// environment's service principal, the Azure CLI login, managed identity, or a
-/// client secret in the keyring (entry `<source>/client_secret`) for the
-/// tenant_id / client_id named here.
+/// `[sources.azure]`: Azure subscriptions. Secrets are never here: the
+/// environment's service principal or workload identity, a client certificate
+/// (path here, its password in the keyring as `<source>/client_certificate_password`),
+/// a client secret in the keyring (`<source>/client_secret`) for the tenant_id /
+/// client_id named here, the Azure CLI login or managed identity.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct AzureConfig {
@@ -401,9 +402,18 @@ pub struct AzureConfig {
     /// Entra ID authority (sovereign clouds); AZURE_AUTHORITY_HOST or the public cloud otherwise.
     #[serde(default)]
     pub authority_host: Option<String>,
-    /// Resource Manager endpoint; also the token audience.
+    /// Resource Manager endpoint; also the token audience unless `token_audience` says otherwise.
     #[serde(default = "default_arm_endpoint")]
     pub arm_endpoint: String,
+    /// The audience tokens are asked for when it is not the ARM endpoint (Azure
+    /// Stack Hub, some sovereign clouds): an app ID URI, or a scope ending in `/.default`.
+    #[serde(default)]
+    pub token_audience: Option<String>,
+    /// A certificate for the tenant_id / client_id service principal: a PEM file with
+    /// the certificate and its RSA key, or a PFX / PKCS#12 file whose password, if
+    /// any, is in the keyring as `<source>/client_certificate_password`.
+    #[serde(default)]
+    pub client_certificate: Option<PathBuf>,
     /// PEM bundle of certificate authorities trusted besides the system's, for ARM
     /// and the token authority (Azure Stack Hub, a TLS-inspecting proxy).
     #[serde(default)]
@@ -430,9 +440,21 @@ impl AzureConfig {
             client_id: None,
             authority_host: None,
             arm_endpoint: default_arm_endpoint(),
+            token_audience: None,
+            client_certificate: None,
             ca_file: None,
             severity_map: crate::providers::azure::default_severity_map(),
             cost_interval_secs: default_cost_interval(),
+        }
+    }
+
+    /// The scope tokens are requested for: `token_audience` (or the ARM endpoint)
+    /// plus `/.default`, or `token_audience` as written when it is already a scope.
+    pub fn token_scope(&self) -> String {
+        match self.token_audience.as_deref() {
+            Some(a) if a.ends_with("/.default") => a.to_string(),
+            Some(a) => format!("{}/.default", a.trim_end_matches('/')),
+            None => format!("{}/.default", self.arm_endpoint.trim_end_matches('/')),
         }
     }
 
@@ -703,6 +725,25 @@ impl Config {
     }
 }
 
+/// An Entra ID audience: an absolute URI (`https://management.core.windows.net/`,
+/// `api://GUID`), no query or fragment (they are not part of a scope).
+fn audience_ok(aud: &str) -> Result<(), &'static str> {
+    if aud.is_empty() || aud.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("must be a URI without spaces");
+    }
+    let (scheme, rest) = aud.split_once("://").ok_or("must be an absolute URI such as https://management.example/")?;
+    if scheme.is_empty() || !scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) {
+        return Err("has no valid scheme");
+    }
+    if rest.is_empty() || rest.starts_with('/') {
+        return Err("names no host or application");
+    }
+    if aud.contains(['?', '#']) {
+        return Err("must not carry a query or fragment");
+    }
+    Ok(())
+}
+
 /// `[sources.azure]` checks: the key to point at and what is wrong.
 fn validate_azure(a: &AzureConfig) -> Result<(), (&'static str, String)> {
     if a.subscriptions.is_empty() {
@@ -726,6 +767,12 @@ fn validate_azure(a: &AzureConfig) -> Result<(), (&'static str, String)> {
     }
     if a.tenant_id.is_some() != a.client_id.is_some() {
         return Err(("tenant_id", "tenant_id and client_id go together (the secret is in the keyring)".into()));
+    }
+    if a.client_certificate.is_some() && a.client_id.is_none() {
+        return Err(("client_certificate", "client_certificate needs tenant_id and client_id".into()));
+    }
+    if let Some(aud) = &a.token_audience {
+        audience_ok(aud).map_err(|why| ("token_audience", format!("token_audience {aud:?}: {why}")))?;
     }
     if a.cost_interval_secs < 60 {
         return Err(("cost_interval_secs", "cost_interval_secs must be at least 60".into()));
@@ -870,6 +917,39 @@ mod tests {
         let text =
             format!("{head}[sources.azure]\nsubscriptions = [\"s1\"]\n[[sources]]\nname = \"b\"\nkind = \"demo\"\n");
         assert!(Config::parse(Path::new("c.toml"), &text).is_ok());
+    }
+
+    #[test]
+    fn azure_token_audience_and_certificate_are_checked() {
+        let head = "[[sources]]\nname = \"a\"\nkind = \"azure\"\n[sources.azure]\nsubscriptions = [\"s1\"]\n";
+        let parse = |extra: &str| Config::parse(Path::new("c.toml"), &format!("{head}{extra}"));
+        for bad in ["management.local", "https://", "https:///x", "https://a b", "https://m.local/?x=1", "://m"] {
+            let err = parse(&format!("token_audience = {bad:?}\n")).expect_err(bad);
+            assert_eq!(err.line, 6, "{bad}: {err}");
+            assert!(err.message.contains("token_audience"), "{err}");
+        }
+        let ok = |extra: &str| parse(extra).expect("valid").sources.remove(0).azure.expect("azure");
+        assert_eq!(ok("").token_scope(), "https://management.azure.com/.default", "the ARM endpoint by default");
+        let hub = ok(
+            "arm_endpoint = \"https://management.local.azurestack.external\"\ntoken_audience = \"https://management.adfs.azurestack.local/4de154de-f8a8-4017-af41-df619da68155\"\n",
+        );
+        assert_eq!(
+            hub.token_scope(),
+            "https://management.adfs.azurestack.local/4de154de-f8a8-4017-af41-df619da68155/.default"
+        );
+        assert_eq!(
+            ok("token_audience = \"https://management.core.windows.net/\"\n").token_scope(),
+            "https://management.core.windows.net/.default"
+        );
+        assert_eq!(
+            ok("token_audience = \"api://x/.default\"\n").token_scope(),
+            "api://x/.default",
+            "a scope as written"
+        );
+        let err = parse("client_certificate = \"/c.pem\"\n").expect_err("no ids");
+        assert!(err.message.contains("client_certificate needs tenant_id and client_id"), "{err}");
+        let c = ok("tenant_id = \"t\"\nclient_id = \"c\"\nclient_certificate = \"/c.pfx\"\n");
+        assert_eq!(c.client_certificate.as_deref(), Some(Path::new("/c.pfx")));
     }
 
     #[test]

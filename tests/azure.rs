@@ -115,7 +115,8 @@ impl Peer {
     }
 
     fn arm(&self) -> Arm {
-        let settings = ArmSettings { endpoint: self.base.parse().expect("url"), transport: Some(Self::transport()) };
+        let settings =
+            ArmSettings { endpoint: self.base.parse().expect("url"), transport: Some(Self::transport()), scope: None };
         Arm::new(&settings, self.credential())
     }
 

@@ -41,6 +41,9 @@ pub struct ArmSettings {
     pub endpoint: Url,
     /// The HTTP client; `None` is azure_core's default (reqwest, the crate's one TLS stack).
     pub transport: Option<Transport>,
+    /// The token scope when the audience is not the endpoint (`token_audience`);
+    /// `None` is `<endpoint>/.default`.
+    pub scope: Option<String>,
 }
 
 /// Counters one source reads after each poll.
@@ -87,7 +90,10 @@ pub struct Arm {
 impl Arm {
     pub fn new(settings: &ArmSettings, credential: Arc<dyn TokenCredential>) -> Arm {
         let meter = Arc::new(Meter::default());
-        let scope = format!("{}/.default", settings.endpoint.as_str().trim_end_matches('/'));
+        let scope = settings
+            .scope
+            .clone()
+            .unwrap_or_else(|| format!("{}/.default", settings.endpoint.as_str().trim_end_matches('/')));
         let options =
             ClientOptions { retry: RetryOptions::none(), transport: settings.transport.clone(), ..Default::default() };
         let per_call: Vec<Arc<dyn Policy>> =

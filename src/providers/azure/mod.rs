@@ -8,9 +8,11 @@
 
 mod alerts;
 pub mod arm;
+pub mod cert;
 mod cost;
 pub mod creds;
 pub mod decode;
+pub mod federated;
 pub mod metrics;
 mod traffic;
 pub mod transport;
@@ -76,7 +78,7 @@ pub fn providers(name: &str, cfg: &AzureConfig, opts: AzureOptions) -> Result<Ve
             transport::build(roots.as_ref())?
         }
     };
-    let settings = ArmSettings { endpoint, transport: Some(transport.clone()) };
+    let settings = ArmSettings { endpoint, transport: Some(transport.clone()), scope: Some(cfg.token_scope()) };
     let cfg = Arc::new(cfg.clone());
     let cred = Arc::new(CredCell {
         source: name.to_string(),
@@ -357,7 +359,7 @@ impl Provider for AzureSubscription {
             Ok(c) => c,
             Err(e) => return vec![check("credential".into(), Err(e))],
         };
-        let scope = format!("{}/.default", self.cfg.arm_endpoint.trim_end_matches('/'));
+        let scope = self.cfg.token_scope();
         let token = cred.get_token(&[&scope], None).await;
         let token_ok = token.is_ok();
         let mut out = vec![check(

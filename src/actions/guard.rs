@@ -324,8 +324,12 @@ fn target_healthy(plan: &Plan, cloud: CloudKind, fleet: &Fleet) -> GuardResult {
         .filter(|e| matches!(e.health, Health::Down | Health::Degraded))
         .map(|e| format!("{} is {}", e.name, e.health.label()))
         .collect();
-    let unknown: Vec<&str> =
-        endpoints.iter().filter(|e| e.health == Health::Unknown).map(|e| e.name.as_str()).collect();
+    // A disabled (drained) answer is not probed: raising its weight needs a check first.
+    let unknown: Vec<&str> = endpoints
+        .iter()
+        .filter(|e| matches!(e.health, Health::Unknown | Health::Idle))
+        .map(|e| e.name.as_str())
+        .collect();
     if !bad.is_empty() {
         GuardResult::failed(GuardKey::Healthy, format!("{}: {}", cloud.label(), bad.join(", ")))
     } else if !unknown.is_empty() {
@@ -909,5 +913,15 @@ mod tests {
         assert_eq!(state(&shift(&f, 10.0, &[]), GuardKey::Rpo), GuardState::Failed);
         f.replication = vec![lag("broken", f64::NAN), lag("orders", 4.0)];
         assert_eq!(state(&shift(&f, 10.0, &[]), GuardKey::Rpo), GuardState::Unknown);
+    }
+
+    #[test]
+    fn a_drained_answer_is_not_healthy_by_default() {
+        let mut f = estate();
+        // Azure's answer was disabled by a drain: not probed, so not known healthy.
+        f.policies[0].endpoints[1].health = Health::Idle;
+        let r = shift(&f, 10.0, &[]);
+        assert_eq!(state(&r, GuardKey::Healthy), GuardState::Unknown, "{r:?}");
+        assert!(all_passed(&r), "unknown warns, it does not refuse");
     }
 }

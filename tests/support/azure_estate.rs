@@ -510,13 +510,13 @@ impl Estate {
             } else {
                 "azure"
             };
-            // A disabled endpoint is not served (Traffic Manager reports it
-            // Disabled, whatever was last probed). Online serves; Degraded (probes
+            // A disabled endpoint was taken out on purpose (a drain does that): it
+            // settles nothing about its cloud. Online serves; Degraded (probes
             // failing), Disabled, Inactive and Stopped do not; CheckingEndpoint,
             // Unmonitored or none settle nothing. An answer not served leaves its
             // cloud DEGRADED, not DOWN: other answers may still route to it.
             let said = match e.monitor {
-                _ if !e.enabled => Some("DEGRADED"),
+                _ if !e.enabled => None,
                 Some("Online") => Some("OK"),
                 Some("Degraded" | "Disabled" | "Inactive" | "Stopped") => Some("DEGRADED"),
                 _ => None,

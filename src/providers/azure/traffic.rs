@@ -143,7 +143,9 @@ pub fn to_policy(source: &SourceId, profile_id: &str, p: &Profile) -> (TrafficPo
             cloud: cloud_of(&target),
             target,
             weight: shown_weight,
-            health: if enabled { health_of(ep.endpoint_monitor_status.as_deref()) } else { Health::Down },
+            // A disabled endpoint was taken out on purpose (a drain does that): not
+            // served (weight 0 above) and not probed, so neither healthy nor failing.
+            health: if enabled { health_of(ep.endpoint_monitor_status.as_deref()) } else { Health::Idle },
             check,
         });
         let segment = e.kind.rsplit('/').next().unwrap_or("externalEndpoints");

@@ -255,16 +255,14 @@ pub fn absorb(
     (report, partial)
 }
 
-/// Append one point per cloud in the report to the bounded history: its regions'
-/// requests summed, latency and error rate the worst region's. A figure no region
-/// reported stays None in the point, and the Traffic pane draws that poll as a gap
-/// (unknown), never as a fall to zero; a cloud whose regions reported none of
-/// them still gets its point, so the gap shows that the poll happened.
 /// Append a point for each cloud a source has just measured (`fresh`): the
 /// whole cloud as every source's latest report has it (`latest`), so a cloud read
-/// region by region by several sources gets its total, not each region in turn.
-/// `backfill` (a source's past points, e.g. Prometheus' query_range) only extends
-/// a series forward: points older than it holds are dropped.
+/// region by region by several sources gets its total, not each region in turn —
+/// requests summed, latency and error rate the worst region's. A figure no region
+/// reported stays None in the point, and the Traffic pane draws that poll as a gap
+/// (unknown), never as a fall to zero. `backfill` (a source's past points, e.g.
+/// Prometheus' query_range) only extends a series forward: points older than it
+/// holds are dropped.
 pub fn record_history(
     history: &mut BTreeMap<CloudKind, TrafficHistory>,
     backfill: &[(CloudKind, TrafficPoint)],

@@ -205,9 +205,13 @@ impl Loop {
     ) -> anyhow::Result<()> {
         let mut fleet = self.fleet_rx.borrow_and_update().clone();
         let size = term.size()?;
-        app.update(Msg::Clock(self.clock.now()), &fleet);
-        app.update(Msg::Resize { width: size.width, height: size.height }, &fleet);
-        app.update(Msg::FleetChanged, &fleet);
+        for msg in
+            [Msg::Clock(self.clock.now()), Msg::Resize { width: size.width, height: size.height }, Msg::FleetChanged]
+        {
+            if self.update(app, msg, &fleet) {
+                return Ok(());
+            }
+        }
 
         // The header clock shows seconds, so the view changes once a second (once a
         // minute in low-bandwidth mode, where it shows minutes).
@@ -240,15 +244,16 @@ impl Loop {
                         Event::Resize(width, height) => Msg::Resize { width, height },
                         _ => continue,
                     };
-                    app.update(Msg::Clock(self.clock.now()), &fleet);
-                    let commands = app.update(msg, &fleet);
-                    if self.carry_out(commands, app, &fleet) {
+                    if self.update(app, Msg::Clock(self.clock.now()), &fleet) || self.update(app, msg, &fleet) {
                         return Ok(());
                     }
                     dirty = true;
                 }
                 Some(msg) = done.recv() => {
-                    app.update(msg, &fleet);
+                    // An action's result can ask for more: a re-read after a lost answer.
+                    if self.update(app, msg, &fleet) {
+                        return Ok(());
+                    }
                     dirty = true;
                 }
                 changed = self.fleet_rx.changed() => {
@@ -256,11 +261,16 @@ impl Loop {
                         anyhow::bail!("collector stopped");
                     }
                     fleet = self.fleet_rx.borrow_and_update().clone();
-                    app.update(Msg::FleetChanged, &fleet);
+                    // A fresh read can settle an action (its verdict is audited from here).
+                    if self.update(app, Msg::FleetChanged, &fleet) {
+                        return Ok(());
+                    }
                     dirty = true;
                 }
                 _ = clock_tick.tick() => {
-                    app.update(Msg::Clock(self.clock.now()), &fleet);
+                    if self.update(app, Msg::Clock(self.clock.now()), &fleet) {
+                        return Ok(());
+                    }
                     dirty = true;
                 }
                 sig = exits.recv() => {
@@ -269,6 +279,14 @@ impl Loop {
                 }
             }
         }
+    }
+
+    /// Apply one message and carry out every command it returns, whatever the
+    /// message (a fleet change or an action's result yields commands too: the
+    /// verdict of a lost answer to audit, a re-read to ask for). True to quit.
+    fn update(&mut self, app: &mut App, msg: Msg, fleet: &Fleet) -> bool {
+        let commands = app.update(msg, fleet);
+        self.carry_out(commands, app, fleet)
     }
 
     /// Carry out the app's commands. Returns true to quit.

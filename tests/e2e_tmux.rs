@@ -7,6 +7,8 @@ use std::process::{Command, Output};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
+mod support;
+
 const BIN: &str = env!("CARGO_BIN_EXE_opsdeck");
 
 /// A tmux server of our own (its own socket), killed on drop.
@@ -340,4 +342,68 @@ fn a_panic_in_a_provider_marks_the_source_stale_and_the_console_keeps_running() 
     sleep(Duration::from_millis(200));
     assert!(!t.alternate_screen_on());
     assert_eq!(read(&before), read(&after), "terminal modes restored (stty -g)");
+}
+
+/// The console carries out every command the app returns, whatever message it
+/// answered: an acknowledgement whose answer is lost (a front that forwards the
+/// silence to a real Alertmanager and then drops the connection) ends with both
+/// audit lines written by the console — `unknown`, then, once a fresh read shows
+/// the silence, `landed` — and the silence was sent exactly once.
+#[test]
+fn a_lost_answer_is_audited_unknown_then_landed_by_the_console() {
+    use support::faulty::{Faulty, Mode};
+    use support::promstack;
+    let am = promstack::alertmanager(None);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let alert = serde_json::json!([{
+        "labels": {"alertname": "DiskFull", "cloud": "aws", "severity": "warning", "instance": "db-1"},
+        "annotations": {"summary": "disk almost full"},
+        "startsAt": chrono::Utc::now().to_rfc3339(),
+    }]);
+    rt.block_on(promstack::post_alerts(&am, alert));
+    let front = Faulty::start(am.port);
+    front.only(Some("POST /api/v2/silences"));
+    front.set(Mode::LoseResponse);
+
+    let t = Tmux::start(140, 36);
+    let cfg = t.path("opsdeck.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[[sources]]\nname = \"am\"\nkind = \"alertmanager\"\ninterval_secs = 1\ntimeout_secs = 2\n\
+             [sources.alertmanager]\nurls = [\"{}\"]\n",
+            front.url()
+        ),
+    )
+    .expect("config");
+    t.type_text(&format!("clear; {BIN} --config {}; echo opsdeck-exit=$?", cfg.display()));
+    t.keys(&["Enter"]);
+    t.keys(&["5"]);
+    t.wait_for("DiskFull");
+    // A prefills the palette with the selected alert; a comment, Enter, then y.
+    t.keys(&["A"]);
+    t.wait_for(":ack ");
+    t.type_text("disk cleanup");
+    t.keys(&["Enter"]);
+    t.wait_for("Confirm: ack");
+    t.keys(&["y"]);
+
+    let log = t.path("state").join("opsdeck").join("audit.jsonl");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let outcomes = loop {
+        let outcomes: Vec<String> = std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|v| v["outcome"].as_str().map(String::from))
+            .collect();
+        if outcomes.len() >= 2 || Instant::now() > deadline {
+            break outcomes;
+        }
+        sleep(Duration::from_millis(200));
+    };
+    assert_eq!(outcomes, vec!["unknown".to_string(), "landed".to_string()], "screen:\n{}", t.screen());
+    assert_eq!(front.count_containing("POST /api/v2/silences"), 1, "sent once, never re-sent");
+    t.keys(&["q"]);
+    t.wait_for("opsdeck-exit=0");
 }

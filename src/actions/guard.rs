@@ -160,23 +160,28 @@ fn without_demo(plan: &Plan, fleet: &Fleet) -> Option<Fleet> {
     if !fleet.mixes_demo() || fleet.is_demo_source(&plan.source) {
         return None;
     }
-    let demo = |id: Option<&SourceId>| id.is_some_and(|id| fleet.is_demo_source(id));
+    let demo = |id: &SourceId| fleet.is_demo_source(id);
     let mut real = fleet.clone();
-    real.metrics.retain(|(s, _)| !demo(Some(s)));
-    real.groups.retain(|g| !demo(Some(&g.source)));
-    real.policies.retain(|p| !demo(Some(&p.source)));
-    let keep_replication: Vec<bool> =
-        (0..fleet.replication.len()).map(|i| !demo(fleet.replication_sources.get(i))).collect();
-    let mut keep = keep_replication.iter();
-    real.replication.retain(|_| keep.next().copied().unwrap_or(true));
-    let mut keep = keep_replication.iter();
-    real.replication_sources.retain(|_| keep.next().copied().unwrap_or(true));
-    let keep_arbiters: Vec<bool> = (0..fleet.arbiters.len()).map(|i| !demo(fleet.arbiter_sources.get(i))).collect();
-    let mut keep = keep_arbiters.iter();
-    real.arbiters.retain(|_| keep.next().copied().unwrap_or(true));
-    let mut keep = keep_arbiters.iter();
-    real.arbiter_sources.retain(|_| keep.next().copied().unwrap_or(true));
+    real.metrics.retain(|(s, _)| !demo(s));
+    real.groups.retain(|g| !demo(&g.source));
+    real.policies.retain(|p| !demo(&p.source));
+    (real.replication, real.replication_sources) =
+        without_demo_items(&fleet.replication, &fleet.replication_sources, demo);
+    (real.arbiters, real.arbiter_sources) = without_demo_items(&fleet.arbiters, &fleet.arbiter_sources, demo);
     Some(real)
+}
+
+/// `items` and their parallel `sources` without what a demo source reported (an
+/// item whose source is not recorded is kept).
+fn without_demo_items<T: Clone>(
+    items: &[T],
+    sources: &[SourceId],
+    demo: impl Fn(&SourceId) -> bool,
+) -> (Vec<T>, Vec<SourceId>) {
+    let keep = |i: usize| !sources.get(i).is_some_and(&demo);
+    let kept = items.iter().enumerate().filter(|(i, _)| keep(*i)).map(|(_, t)| t.clone()).collect();
+    let sources = sources.iter().enumerate().filter(|(i, _)| keep(*i)).map(|(_, s)| s.clone()).collect();
+    (kept, sources)
 }
 
 /// The clouds a failover sends more traffic to, with their share before and after.
@@ -455,15 +460,12 @@ fn replication_within_rpo(cloud: CloudKind, fleet: &Fleet) -> GuardResult {
         .filter(usable)
         .max_by(|a, b| (a.value / a.target).total_cmp(&(b.value / b.target)));
     let unusable = db().filter(|r| r.to == cloud).find(|r| !usable(r));
+    if let Some(u) = unusable
+        && worst.is_none_or(|r| r.value <= r.target)
+    {
+        return GuardResult::unknown(key, format!("{}: {} reports no usable lag", cloud.label(), u.name));
+    }
     match worst {
-        Some(r) if r.value <= r.target && unusable.is_some() => GuardResult::unknown(
-            key,
-            format!("{}: {} reports no usable lag", cloud.label(), unusable.map_or("", |u| u.name.as_str())),
-        ),
-        None if unusable.is_some() => GuardResult::unknown(
-            key,
-            format!("{}: {} reports no usable lag", cloud.label(), unusable.map_or("", |u| u.name.as_str())),
-        ),
         Some(r) if r.value <= r.target => {
             GuardResult::passed(key, format!("{} {} lag {:.1}s ≤ RPO {:.0}s", cloud.label(), r.name, r.value, r.target))
         }

@@ -508,7 +508,7 @@ async fn ack_is_refused_in_words() {
             id: "x".into(),
             title: "t".into(),
             before: "firing".into(),
-            after: "acked".into(),
+            after: opsdeck::model::AlertMark::Acked,
             comment: "looking".into(),
             minutes: None,
         }],

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::model::Actor;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
@@ -39,15 +41,8 @@ impl Outcome {
     }
 }
 
-/// Who acted, from where.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Actor {
-    pub user: String,
-    pub host: String,
-    /// `SSH_CLIENT` when the operator came in over SSH.
-    pub ssh_client: Option<String>,
-}
-
+// The operator of this process is read from the environment here, on the write
+// path, so `model` stays free of I/O.
 impl Actor {
     /// The operator of this process, from the environment.
     pub fn current() -> Actor {
@@ -63,11 +58,6 @@ impl Actor {
             .filter(|h| !h.is_empty())
             .unwrap_or_else(|| "unknown".into());
         Actor { user, host, ssh_client: std::env::var("SSH_CLIENT").ok() }
-    }
-
-    /// `user@host`, as shown on acknowledgements.
-    pub fn label(&self) -> String {
-        format!("{}@{}", self.user, self.host)
     }
 }
 

@@ -4,12 +4,16 @@
 pub mod audit;
 pub mod executor;
 pub mod guard;
+pub mod in_flight;
 pub mod intent;
 pub mod plan;
+pub mod run;
 
 pub use audit::{AuditLog, AuditRecord, Outcome};
 pub use executor::{Executor, Sent};
 pub use guard::{GuardContext, GuardResult};
+pub use in_flight::{InFlight, Settled};
+pub use run::{Consent, Decision, WritePath};
 // The action types live in `model` (providers read them too); re-exported here
 // because every caller of the write path names them.
 pub use crate::model::{ActionKind, Actor, AlertMark, Change, Intent, Plan};

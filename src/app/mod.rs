@@ -17,7 +17,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 pub use keymap::Action;
 pub use views::AlertSort;
 
-use crate::actions::{self, AuditRecord, Checked, GuardContext, Intent, Outcome, Plan};
+use crate::actions::{self, AuditRecord, Checked, Intent, Outcome};
 use crate::model::{AlertState, Fleet};
 use crate::providers::demo::{DrillCommand, EstateSpec};
 use dialog::{Decision, Dialog};
@@ -179,25 +179,6 @@ pub enum Command {
     },
 }
 
-/// An executed action not yet seen in a fresh read.
-#[derive(Debug, Clone, PartialEq)]
-pub struct InFlight {
-    pub plan: Plan,
-    pub since: DateTime<Utc>,
-    pub request_id: Option<String>,
-    /// Set when the answer was lost: from then, the first fresh read of the plan's
-    /// source says whether it landed, and that verdict is audited too.
-    pub lost: Option<LostAnswer>,
-}
-
-/// An action whose answer never came back, waiting for a fresh read to settle it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LostAnswer {
-    pub at: DateTime<Utc>,
-    /// Kept so the verdict's audit line carries the same plan and guards.
-    pub checked: Checked,
-}
-
 /// How long an executed change may take to show in a fresh read before the
 /// operator is told it has not been confirmed.
 pub const CONFIRM_TIMEOUT_SECS: i64 = 300;
@@ -229,7 +210,8 @@ pub struct App {
     pub now: DateTime<Utc>,
     /// Guardrails whose unknown refuses (`[guards] require`).
     pub require: Vec<actions::guard::GuardKey>,
-    pub in_flight: Vec<InFlight>,
+    /// Actions sent and not yet settled by a fresh read (tracked by the write path).
+    pub in_flight: actions::InFlight,
     /// The inverse of the last executed failover or scale.
     pub undo: Option<Intent>,
     /// Recent audit lines, oldest first.
@@ -257,7 +239,8 @@ impl App {
             read_only: false,
             now: DateTime::<Utc>::default(),
             require: Vec::new(),
-            in_flight: Vec::new(),
+            // The console keeps polling: the first fresh read after a lost answer decides.
+            in_flight: actions::InFlight::new(chrono::Duration::zero()),
             undo: None,
             audit: VecDeque::new(),
             low_bandwidth: false,
@@ -271,7 +254,8 @@ impl App {
             Msg::Key(k) => self.on_key(k, fleet),
             Msg::FleetChanged => {
                 self.rebuild_rows(fleet);
-                self.confirm_in_flight(fleet)
+                let settled = self.in_flight.on_read(fleet, self.now);
+                self.settle(settled)
             }
             Msg::Resize { width, height } => {
                 self.size = (width, height);
@@ -286,8 +270,8 @@ impl App {
             }
             Msg::Clock(now) => {
                 self.now = now;
-                self.expire_in_flight();
-                vec![]
+                let expired = self.in_flight.on_tick(now);
+                self.settle(expired)
             }
             Msg::ActionFinished { checked, result } => self.on_action_finished(checked, result, fleet),
             Msg::ActionUnknown { checked, error, at } => self.on_action_unknown(checked, error, at),
@@ -313,17 +297,10 @@ impl App {
             self.error("read-only session: actions are disabled (started with --read-only or read_only = true)");
             return vec![];
         }
-        let plan = match actions::plan(&intent, fleet) {
-            Ok(p) => p,
-            Err(e) => {
-                self.error(format!("cannot plan '{intent}': {e}"));
-                return vec![];
-            }
-        };
-        let in_flight: Vec<String> = self.in_flight.iter().map(|f| f.plan.target.clone()).collect();
-        let ctx = GuardContext { now: self.now, in_flight: &in_flight, require: &self.require };
-        let guards = actions::guard::check(&plan, fleet, &ctx);
-        self.mode = Mode::Confirm(Box::new(Dialog::new(Checked { plan, guards })));
+        match actions::run::prepare(&intent, fleet, self.now, &self.in_flight.targets(), &self.require) {
+            Ok(checked) => self.mode = Mode::Confirm(Box::new(Dialog::new(checked))),
+            Err(e) => self.error(format!("cannot plan '{intent}': {e}")),
+        }
         vec![]
     }
 
@@ -343,12 +320,7 @@ impl App {
             }
             Decision::Run { checked, forced } => {
                 self.info(format!("running: {} …", checked.plan.intent));
-                self.in_flight.push(InFlight {
-                    plan: checked.plan.clone(),
-                    since: self.now,
-                    request_id: None,
-                    lost: None,
-                });
+                self.in_flight.start(checked.clone(), self.now, chrono::Duration::seconds(CONFIRM_TIMEOUT_SECS));
                 vec![Command::Execute { checked, forced }]
             }
         }
@@ -358,9 +330,7 @@ impl App {
         let target = checked.plan.target.clone();
         match result {
             Ok(request_id) => {
-                if let Some(f) = self.in_flight.iter_mut().find(|f| f.plan.target == target) {
-                    f.request_id = Some(request_id.clone());
-                }
+                self.in_flight.answered(&target, &request_id);
                 // The last action is what undo reverses; one without an inverse clears it,
                 // so undo never replays an older, now meaningless, inverse.
                 self.undo = checked.plan.inverse();
@@ -368,10 +338,11 @@ impl App {
                     "{} sent (request {request_id}); waiting for a fresh read to confirm",
                     checked.plan.intent
                 ));
-                self.confirm_in_flight(fleet)
+                let settled = self.in_flight.on_read(fleet, self.now);
+                self.settle(settled)
             }
             Err(e) => {
-                self.in_flight.retain(|f| f.plan.target != target);
+                self.in_flight.failed(&target);
                 self.error(format!("{} failed: {e}", checked.plan.intent));
                 vec![]
             }
@@ -380,10 +351,7 @@ impl App {
 
     /// The answer was lost: say so, keep it in flight, and ask for a fresh read.
     fn on_action_unknown(&mut self, checked: Checked, error: String, at: DateTime<Utc>) -> Vec<Command> {
-        let target = checked.plan.target.clone();
-        if let Some(f) = self.in_flight.iter_mut().find(|f| f.plan.target == target) {
-            f.lost = Some(LostAnswer { at, checked: checked.clone() });
-        }
+        self.in_flight.lost(&checked.plan.target, at);
         self.error(format!(
             "unknown: {} — answer lost ({error}); re-reading {} (not re-sent)",
             checked.plan.intent, checked.plan.source
@@ -391,71 +359,46 @@ impl App {
         vec![Command::RefreshNow]
     }
 
-    /// In-flight actions that a fresh read now shows are done; lost answers that a
-    /// fresh read of their source settles either way (and the verdict is audited).
-    fn confirm_in_flight(&mut self, fleet: &Fleet) -> Vec<Command> {
-        let now = self.now;
-        let mut done = Vec::new();
-        let mut settled = Vec::new();
-        self.in_flight.retain(|f| {
-            if let Some(lost) = &f.lost {
-                let read_after = fleet.source(&f.plan.source).is_some_and(|s| {
-                    s.freshness == crate::model::Freshness::Fresh && s.last_ok.is_some_and(|ok| ok >= lost.at)
-                });
-                if read_after {
-                    settled.push((lost.checked.clone(), f.plan.is_reflected_in(fleet)));
-                }
-                return !read_after;
-            }
-            let seen = f.request_id.is_some() && f.plan.is_reflected_in(fleet);
-            if seen {
-                done.push(f.clone());
-            }
-            !seen
-        });
+    /// Say how each settled action ended; the verdict on a lost answer is audited.
+    fn settle(&mut self, settled: Vec<actions::Settled>) -> Vec<Command> {
+        use actions::Settled;
         let mut commands = Vec::new();
-        for (checked, landed) in settled {
-            let outcome = if landed {
-                self.undo = checked.plan.inverse();
-                self.info(format!(
-                    "{} landed: a fresh read after the lost answer shows it (not re-sent)",
+        for s in settled {
+            match s {
+                Settled::Confirmed { checked, after, .. } => {
+                    let effect = checked
+                        .plan
+                        .time_to_effect_secs
+                        .map(|t| format!("; clients follow within the {t}s DNS TTL"))
+                        .unwrap_or_default();
+                    let took = after.num_seconds().max(0);
+                    self.info(format!(
+                        "{} in effect: confirmed by a fresh read after {took}s{effect}",
+                        checked.plan.intent
+                    ));
+                }
+                Settled::Landed { checked, .. } => {
+                    self.undo = checked.plan.inverse();
+                    self.info(format!(
+                        "{} landed: a fresh read after the lost answer shows it (not re-sent)",
+                        checked.plan.intent
+                    ));
+                    commands.push(Command::Record { checked, outcome: Outcome::Landed, forced: None });
+                }
+                Settled::NotLanded { checked } => {
+                    self.error(format!(
+                        "{} did not land: a fresh read after the lost answer shows no change; nothing was re-sent",
+                        checked.plan.intent
+                    ));
+                    commands.push(Command::Record { checked, outcome: Outcome::NotLanded, forced: None });
+                }
+                Settled::Expired { checked, .. } => self.error(format!(
+                    "{}: not confirmed by a fresh read after {CONFIRM_TIMEOUT_SECS}s; check the source",
                     checked.plan.intent
-                ));
-                Outcome::Landed
-            } else {
-                self.error(format!(
-                    "{} did not land: a fresh read after the lost answer shows no change; nothing was re-sent",
-                    checked.plan.intent
-                ));
-                Outcome::NotLanded
-            };
-            commands.push(Command::Record { checked, outcome, forced: None });
-        }
-        for f in done {
-            let took = (now - f.since).num_seconds().max(0);
-            let effect = f
-                .plan
-                .time_to_effect_secs
-                .map(|t| format!("; clients follow within the {t}s DNS TTL"))
-                .unwrap_or_default();
-            self.info(format!("{} in effect: confirmed by a fresh read after {took}s{effect}", f.plan.intent));
+                )),
+            }
         }
         commands
-    }
-
-    fn expire_in_flight(&mut self) {
-        let now = self.now;
-        let mut expired = Vec::new();
-        self.in_flight.retain(|f| {
-            let late = (now - f.since).num_seconds() > CONFIRM_TIMEOUT_SECS;
-            if late {
-                expired.push(f.plan.intent.to_string());
-            }
-            !late
-        });
-        for e in expired {
-            self.error(format!("{e}: not confirmed by a fresh read after {CONFIRM_TIMEOUT_SECS}s; check the source"));
-        }
     }
 
     fn info(&mut self, text: impl Into<String>) {

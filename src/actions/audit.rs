@@ -142,6 +142,28 @@ impl AuditLog {
         f.sync_data().map_err(err)
     }
 
+    /// The last record that `wanted` accepts, reading the whole log (lines that do
+    /// not parse are skipped). A log not written yet holds nothing; one that
+    /// cannot be read is an error, not "nothing".
+    pub fn last_where(&self, wanted: impl Fn(&AuditRecord) -> bool) -> Result<Option<AuditRecord>, AuditError> {
+        let err = |source| AuditError { path: self.path.clone(), source };
+        let f = match File::open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(err(e)),
+        };
+        let mut last = None;
+        for line in BufReader::new(f).lines() {
+            let line = line.map_err(err)?;
+            if let Ok(r) = serde_json::from_str::<AuditRecord>(&line)
+                && wanted(&r)
+            {
+                last = Some(r);
+            }
+        }
+        Ok(last)
+    }
+
     /// The last `n` records (skipping lines that do not parse, e.g. a torn last line).
     pub fn tail(&self, n: usize) -> Vec<AuditRecord> {
         let Ok(f) = File::open(&self.path) else {

@@ -8,6 +8,7 @@ pub mod in_flight;
 pub mod intent;
 pub mod plan;
 pub mod run;
+pub mod undo;
 
 pub use audit::{AuditLog, AuditRecord, Outcome};
 pub use executor::{Executor, Sent};

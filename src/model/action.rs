@@ -79,6 +79,29 @@ impl fmt::Display for Intent {
     }
 }
 
+/// The intent that puts back what `changes` changed, read from the changes alone
+/// (so an audit line's changes can be undone too): old weights, old desired
+/// count, or withdrawing an acknowledgement. Withdrawing one has no inverse.
+pub fn inverse_of(changes: &[Change]) -> Option<Intent> {
+    match changes.first()? {
+        Change::Weight { policy, .. } => {
+            let weights = changes
+                .iter()
+                .filter_map(|c| match c {
+                    Change::Weight { policy: p, cloud, before, .. } if p == policy => Some((*cloud, *before)),
+                    _ => None,
+                })
+                .collect();
+            Some(Intent::SetWeights { policy: policy.clone(), weights })
+        }
+        Change::Capacity { cloud, group, before, .. } => {
+            Some(Intent::Scale { cloud: *cloud, group: group.clone(), desired: *before })
+        }
+        Change::AlertState { id, after: AlertMark::Acked, .. } => Some(Intent::Unack { alert_id: id.clone() }),
+        Change::AlertState { after: AlertMark::Firing, .. } => None,
+    }
+}
+
 /// Where an alert change takes the alert: acknowledged (silenced, notifications
 /// held), or back to firing. Serialised as the state labels the Alerts pane shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -153,35 +176,9 @@ impl Plan {
         self.intent.kind()
     }
 
-    /// The intent that would put things back as they were (failover and scale).
+    /// The intent that would put things back as they were.
     pub fn inverse(&self) -> Option<Intent> {
-        match self.kind() {
-            ActionKind::Failover => {
-                let policy = self.changes.iter().find_map(|c| match c {
-                    Change::Weight { policy, .. } => Some(policy.clone()),
-                    _ => None,
-                })?;
-                let weights = self
-                    .changes
-                    .iter()
-                    .filter_map(|c| match c {
-                        Change::Weight { cloud, before, .. } => Some((*cloud, *before)),
-                        _ => None,
-                    })
-                    .collect();
-                Some(Intent::SetWeights { policy, weights })
-            }
-            ActionKind::Scale => self.changes.iter().find_map(|c| match c {
-                Change::Capacity { cloud, group, before, .. } => {
-                    Some(Intent::Scale { cloud: *cloud, group: group.clone(), desired: *before })
-                }
-                _ => None,
-            }),
-            ActionKind::Ack => match &self.intent {
-                Intent::Ack { alert_id, .. } => Some(Intent::Unack { alert_id: alert_id.clone() }),
-                _ => None,
-            },
-        }
+        inverse_of(&self.changes)
     }
 
     /// Whether a fresh read of the estate shows every planned "after".

@@ -41,7 +41,7 @@ pub fn run(cli: &Cli, command: Cmd) -> anyhow::Result<u8> {
         require: config.guards.require.clone(),
         confirm_timeout: std::time::Duration::from_secs(60),
     };
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let rt = super::async_runtime()?;
     let report =
         rt.block_on(runbook::run(request, &built.sources, executor.as_ref(), audit.as_ref(), &Actor::current()));
     if act.json {

@@ -17,7 +17,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<()> {
         println!("credentials  {line}");
     }
     let built = startup::build(&config, cli.demo.as_deref())?;
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let rt = super::async_runtime()?;
     // Sources and checks are counted apart: one unreachable source fails each of its checks.
     let mut tally = DoctorTally::default();
     for s in &built.sources {

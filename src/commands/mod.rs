@@ -10,10 +10,26 @@ pub mod run;
 pub mod snapshot;
 pub mod wallboard;
 
+use anyhow::Context;
 use opsdeck::config::Config;
 use opsdeck::theme::{ColorMode, Theme};
 
 use crate::cli::{Cli, ColorChoice};
+
+/// The async runtime every command runs on, built in this one place.
+///
+/// Multi-threaded: the console draws from the future `block_on` drives on the main
+/// thread while the polls run on the workers, so a poll busy decoding a large
+/// answer does not hold up a frame. Two workers: the work is mostly waiting on the
+/// network, and two keep one busy poll from delaying the rest without a thread per
+/// core. Blocking calls (keyring, files) go to tokio's separate blocking pool.
+fn async_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
 
 /// The theme the command line names, else the config's, else the default;
 /// drawn in the colour depth and glyph set the flags ask for.

@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use anyhow::Context;
 use opsdeck::actions::{Actor, AuditLog, Executor};
 use opsdeck::clock::SystemClock;
 use opsdeck::runtime::{self, Session};
@@ -18,11 +17,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<()> {
 
     log::info!("opsdeck {} started with {} source(s)", env!("CARGO_PKG_VERSION"), built.sources.len());
 
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let rt = super::async_runtime()?;
     let read_only = cli.read_only || config.read_only;
     // The only place an Executor is made; a read-only session never has one.
     let executor = (!read_only).then(|| Executor::new(built.sources.iter().map(|s| s.provider.clone())));

@@ -32,7 +32,7 @@ pub fn run(cli: &Cli, format: SnapshotFormat, only: Option<String>, drills: &[St
     if sources.is_empty() {
         anyhow::bail!("no source named {}", only.unwrap_or_default());
     }
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let rt = super::async_runtime()?;
     let fleet = rt.block_on(opsdeck::collector::collect_once(&sources, now, built.demo));
     match format {
         SnapshotFormat::Json => {

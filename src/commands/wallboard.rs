@@ -13,7 +13,7 @@ pub fn run(cli: &Cli, rotate_secs: u32, stale_after: u32) -> anyhow::Result<()> 
     let (config, _path) = startup::load_config(cli.config.as_deref())?;
     let built = startup::build(&config, cli.demo.as_deref())?;
     let theme = super::theme(cli, &config)?;
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let rt = super::async_runtime()?;
     rt.block_on(runtime::run_wallboard(runtime::WallboardSession {
         sources: built.sources,
         clock: Arc::new(SystemClock),

@@ -9,8 +9,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use cli::{Cli, Cmd};
+use cli::{ActArgs, Cli, Cmd};
 use commands::{act, creds, docs, doctor, init, run, snapshot, wallboard};
+use opsdeck::actions::Intent;
 
 fn main() -> ExitCode {
     let mut cli = Cli::parse();
@@ -32,17 +33,11 @@ fn main() -> ExitCode {
                 ExitCode::from(3)
             }
         },
-        action @ (Cmd::Failover { .. }
-        | Cmd::Drain { .. }
-        | Cmd::Scale { .. }
-        | Cmd::Ack { .. }
-        | Cmd::Unack { .. }) => {
-            match act::run(&cli, action) {
-                // The report's own code (`runbook::exit`): refused, failed and unconfirmed differ.
-                Ok(code) => ExitCode::from(code),
-                Err(e) => failed(e),
-            }
-        }
+        Cmd::Failover { from, to, percent, act: args } => action(&cli, act::failover(&from, &to, percent), args),
+        Cmd::Drain { cloud, act: args } => action(&cli, act::drain(&cloud), args),
+        Cmd::Scale { target, desired, act: args } => action(&cli, act::scale(&target, desired), args),
+        Cmd::Ack { id, comment, minutes, act: args } => action(&cli, act::ack(id, &comment, minutes), args),
+        Cmd::Unack { id, act: args } => action(&cli, Ok(act::unack(id)), args),
         Cmd::Completions { shell } => done(docs::completions(shell)),
         Cmd::Man => done(docs::man()),
         Cmd::Init { force } => done(init::run(cli.config.clone(), force)),
@@ -50,6 +45,15 @@ fn main() -> ExitCode {
         Cmd::Creds { action } => done(creds::run(&cli, &action)),
         Cmd::Doctor => done(doctor::run(&cli)),
         Cmd::Run => done(run::run(&cli)),
+    }
+}
+
+/// An action exits with its report's code (`runbook::exit`: refused, failed and
+/// unconfirmed differ); arguments that name no action are bad input.
+fn action(cli: &Cli, intent: Result<Intent, String>, args: ActArgs) -> ExitCode {
+    match intent.map_err(anyhow::Error::msg).and_then(|intent| act::run(cli, intent, args)) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => failed(e),
     }
 }
 

@@ -1,33 +1,45 @@
 //! `opsdeck failover|drain|scale|ack|unack`: the console's action path, without
 //! the console. A dry run unless --yes.
+//!
+//! The intent is built from the typed arguments with the palette's own checks
+//! (`actions::intent`), so both refuse the same input with the same words.
 
-use opsdeck::actions::{Actor, AuditLog, Executor};
+use opsdeck::actions::{Actor, AuditLog, Executor, Intent, intent};
 use opsdeck::credentials::redact;
 use opsdeck::{runbook, startup};
 
-use crate::cli::{ActArgs, Cli, Cmd};
+use crate::cli::{ActArgs, Cli};
 
-/// Read the action from the command line, then plan, check and (with --yes) carry it out.
-pub fn run(cli: &Cli, command: Cmd) -> anyhow::Result<u8> {
-    let (words, act): (Vec<String>, ActArgs) = match command {
-        Cmd::Failover { from, to, percent, act } => {
-            let mut w = vec!["failover".to_string(), from, to];
-            w.extend(percent.map(|p| format!("{p}%")));
-            (w, act)
-        }
-        Cmd::Drain { cloud, act } => (vec!["drain".into(), cloud], act),
-        Cmd::Scale { target, desired, act } => (vec!["scale".into(), target, desired.to_string()], act),
-        Cmd::Ack { id, comment, minutes, act } => {
-            let mut w = vec!["ack".to_string(), id];
-            w.extend(minutes.map(|m| format!("{m}m")));
-            w.extend(comment);
-            (w, act)
-        }
-        Cmd::Unack { id, act } => (vec!["unack".to_string(), id], act),
-        _ => anyhow::bail!("not an action"),
+pub fn failover(from: &str, to: &str, percent: Option<f64>) -> Result<Intent, String> {
+    intent::failover(from, to, percent)
+}
+
+pub fn drain(cloud: &str) -> Result<Intent, String> {
+    Ok(Intent::Drain { cloud: intent::cloud(cloud)? })
+}
+
+pub fn scale(target: &str, desired: u32) -> Result<Intent, String> {
+    let (cloud, group) = intent::scale_target(target)?;
+    Ok(Intent::Scale { cloud: intent::cloud(cloud)?, group: group.to_string(), desired })
+}
+
+/// With --minutes, the comment is every word as typed; without it, a leading
+/// "2h" word is the duration, as in the palette.
+pub fn ack(alert_id: String, comment: &[String], minutes: Option<u32>) -> Result<Intent, String> {
+    let words: Vec<&str> = comment.iter().map(String::as_str).collect();
+    let (minutes, words) = match minutes {
+        Some(m) => (intent::ack_minutes(m), &words[..]),
+        None => intent::leading_duration(&words),
     };
-    let args: Vec<&str> = words[1..].iter().map(String::as_str).collect();
-    let intent = opsdeck::actions::intent::parse(&words[0], &args).map_err(anyhow::Error::msg)?;
+    Ok(Intent::Ack { alert_id, comment: intent::ack_comment(words)?, minutes })
+}
+
+pub fn unack(alert_id: String) -> Intent {
+    Intent::Unack { alert_id }
+}
+
+/// Plan, check and (with --yes) carry out `intent`; the report's exit code.
+pub fn run(cli: &Cli, intent: Intent, act: ActArgs) -> anyhow::Result<u8> {
     let (config, _path) = startup::load_config(cli.config.as_deref())?;
     let built = startup::build(&config, cli.demo.as_deref())?;
     let read_only = cli.read_only || config.read_only;

@@ -71,6 +71,10 @@ fn an_acknowledgement_carries_its_comment_as_typed() {
         comment(&["ack", "demo:standing:0", "--minutes", "30", "2h", "until", "the", "deploy"]),
         (serde_json::json!("2h until the deploy"), serde_json::json!(30))
     );
+    assert_eq!(
+        comment(&["ack", "demo:standing:0", "维护", "en", "cours"]),
+        (serde_json::json!("维护 en cours"), serde_json::Value::Null)
+    );
     // Zero minutes is no duration, and the comment is still as typed.
     assert_eq!(
         comment(&["ack", "demo:standing:0", "seen", "--minutes", "0"]),

@@ -102,14 +102,14 @@ pub fn ack_comment(words: &[&str]) -> Result<String, String> {
     Ok(comment)
 }
 
-/// "90m", "2h" → minutes.
+/// "90m", "2h" → minutes. Any other word (of any script) is not a duration.
 fn parse_duration(s: &str) -> Option<u32> {
-    let (n, unit) = s.split_at(s.len().checked_sub(1)?);
-    let n: u32 = n.parse().ok()?;
-    match unit {
-        "m" => ack_minutes(n),
-        "h" => ack_minutes(n)?.checked_mul(60),
-        _ => None,
+    if let Some(n) = s.strip_suffix('m') {
+        ack_minutes(n.parse().ok()?)
+    } else if let Some(n) = s.strip_suffix('h') {
+        ack_minutes(n.parse().ok()?)?.checked_mul(60)
+    } else {
+        None
     }
 }
 
@@ -147,5 +147,21 @@ mod tests {
         assert!(parse("ack", &["id"]).expect_err("comment").contains("comment"));
         assert_eq!(parse("unack", &["am:1f2e"]), Ok(Intent::Unack { alert_id: "am:1f2e".into() }));
         assert!(parse("unack", &[]).expect_err("id").contains("usage"));
+    }
+
+    #[test]
+    fn a_comment_in_any_script_is_a_comment() {
+        // The first word after the id is tried as a duration; one ending in a
+        // multi-byte character used to be cut inside it and panic.
+        for first in ["维护", "équipe", "é", "🔥", "2€"] {
+            assert_eq!(
+                parse("ack", &["id", first, "ok"]),
+                Ok(Intent::Ack { alert_id: "id".into(), comment: format!("{first} ok"), minutes: None }),
+                "{first}"
+            );
+        }
+        assert_eq!(leading_duration(&["0h", "x"]), (None, &["0h", "x"][..]));
+        assert_eq!(leading_duration(&["3h", "x"]), (Some(180), &["x"][..]));
+        assert_eq!(leading_duration(&["4294967295h", "x"]), (None, &["4294967295h", "x"][..]), "overflow");
     }
 }

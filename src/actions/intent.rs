@@ -1,5 +1,7 @@
-//! What an operator asked for, in words (palette, runbook): parsed into an
-//! [`Intent`](crate::model::Intent) before anything is computed or checked.
+//! What an operator asked for, made an [`Intent`](crate::model::Intent) before
+//! anything is computed or checked: the palette's words through [`parse`], the
+//! command line's typed arguments through the same checks (`cloud`, `failover`,
+//! `scale_target`, `ack_comment`, ...), so both refuse alike.
 
 use crate::model::{CloudKind, Intent};
 

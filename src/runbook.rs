@@ -53,7 +53,24 @@ pub struct Report {
     pub forced: Option<String>,
     pub request_id: Option<String>,
     pub confirmed_after_secs: Option<f64>,
+    /// `opsdeck undo`: the audited action this one reverses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub undoes: Option<Undone>,
     pub exit_code: u8,
+}
+
+/// The action an undo reverses, as its audit line recorded it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Undone {
+    pub action: String,
+    pub time: chrono::DateTime<chrono::Utc>,
+    pub request_id: Option<String>,
+}
+
+impl Undone {
+    pub fn of(r: &actions::AuditRecord) -> Undone {
+        Undone { action: r.action.clone(), time: r.time, request_id: r.request_id.clone() }
+    }
 }
 
 impl Report {
@@ -71,6 +88,7 @@ impl Report {
             forced: None,
             request_id: None,
             confirmed_after_secs: None,
+            undoes: None,
             exit_code: exit::REFUSED,
         }
     }
@@ -78,7 +96,12 @@ impl Report {
     /// Human-readable form for a terminal.
     pub fn to_text(&self) -> String {
         // Plan lines, guard details and reasons carry names from the clouds: sanitised.
-        let mut out = format!("{}\n", sanitize(&self.action));
+        let mut out = String::new();
+        if let Some(u) = &self.undoes {
+            let request = u.request_id.as_deref().map(|r| format!(", request {}", sanitize(r))).unwrap_or_default();
+            out.push_str(&format!("undoes: {} at {}{request}\n", sanitize(&u.action), u.time.format("%Y-%m-%d %H:%M:%S UTC")));
+        }
+        out.push_str(&format!("{}\n", sanitize(&self.action)));
         for l in &self.plan {
             out.push_str(&format!("  {}\n", sanitize(l)));
         }

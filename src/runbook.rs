@@ -99,7 +99,11 @@ impl Report {
         let mut out = String::new();
         if let Some(u) = &self.undoes {
             let request = u.request_id.as_deref().map(|r| format!(", request {}", sanitize(r))).unwrap_or_default();
-            out.push_str(&format!("undoes: {} at {}{request}\n", sanitize(&u.action), u.time.format("%Y-%m-%d %H:%M:%S UTC")));
+            out.push_str(&format!(
+                "undoes: {} at {}{request}\n",
+                sanitize(&u.action),
+                u.time.format("%Y-%m-%d %H:%M:%S UTC")
+            ));
         }
         out.push_str(&format!("{}\n", sanitize(&self.action)));
         for l in &self.plan {

@@ -290,29 +290,6 @@ fn assert_moved(before: &BTreeMap<String, u32>, after: &BTreeMap<String, u32>, f
 
 // ---- AWS: Route 53 in moto ---------------------------------------------------
 
-/// The weighted record's answers by set identifier, read with boto3 (not opsdeck's
-/// code, nor the Rust SDK).
-async fn boto3_weights(moto_url: &str, zone: &str) -> BTreeMap<String, u32> {
-    const SNIPPET: &str = r#"
-import boto3, json, sys
-c = boto3.client("route53", endpoint_url=sys.argv[1], region_name="us-east-1",
-                 aws_access_key_id="testing", aws_secret_access_key="testing")
-out = {}
-for page in c.get_paginator("list_resource_record_sets").paginate(HostedZoneId=sys.argv[2]):
-    for r in page["ResourceRecordSets"]:
-        if r["Name"].rstrip(".") == sys.argv[3] and "SetIdentifier" in r:
-            out[r["SetIdentifier"]] = r.get("Weight")
-print(json.dumps(out))
-"#;
-    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
-    let python = if venv.exists() { venv } else { PathBuf::from("python3") };
-    let mut cmd = Command::new(python);
-    cmd.args(["-c", SNIPPET, moto_url, zone, support::aws_estate::RECORD]);
-    let out = tokio::task::spawn_blocking(move || cmd.output()).await.expect("join").expect("python with boto3");
-    assert!(out.status.success(), "boto3: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("weights as JSON")
-}
-
 const AWS_SEEDS: [u64; 3] = [1, 7, 23];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -328,7 +305,7 @@ async fn route53_failover_runs_on_a_healthy_estate_and_the_arbiter_decides() {
         let estate = Estate::generate(seed);
         let zone = estate.seed(&moto.url()).await;
         let truth: BTreeMap<String, u32> = estate.answers.iter().map(|a| (a.id.clone(), a.weight)).collect();
-        let mut weights = boto3_weights(&moto.url(), &zone).await;
+        let mut weights = support::aws_estate::boto3_weights(&moto.url(), &zone).await;
         assert_eq!(weights, truth, "seed {seed}: moto holds the generated record");
         let aws_ids: Vec<&str> = estate.answers.iter().filter(|a| a.cloud == "aws").map(|a| a.id.as_str()).collect();
         let witness = Witness::start();
@@ -341,7 +318,7 @@ async fn route53_failover_runs_on_a_healthy_estate_and_the_arbiter_decides() {
             let a = failover(&config, "azure", "aws", &env).await;
             let ctx = format!("aws seed {seed}");
             assert_attempt(&a, arbiter, &witness, &ctx);
-            let now = boto3_weights(&moto.url(), &zone).await;
+            let now = support::aws_estate::boto3_weights(&moto.url(), &zone).await;
             if arbiter.runs() {
                 assert_moved(&weights, &now, &["azure-weu"], &aws_ids, &format!("{ctx} {arbiter:?}"));
                 assert!(a.report["request_id"].as_str().is_some_and(|id| !id.is_empty()), "{ctx}");
@@ -674,7 +651,7 @@ async fn route53_failover_with_sizing_and_a_lag_judges_capacity_and_rpo() {
         let base = estate.config_toml(&moto.url(), &zone, "aws-estate");
         let witness = Witness::start();
         let up = Arbiter::Up.toml(&witness);
-        let before = boto3_weights(&moto.url(), &zone).await;
+        let before = support::aws_estate::boto3_weights(&moto.url(), &zone).await;
         let ctx = format!("aws seed {seed} (lag {lag}s, need {need:.1} req/s on {max_instances} max)");
 
         // The lag beyond the RPO: only the RPO guard fails, the failover is refused.
@@ -689,7 +666,7 @@ async fn route53_failover_with_sizing_and_a_lag_judges_capacity_and_rpo() {
         assert_eq!((a.code, a.report["outcome"].as_str()), (Some(3), Some("refused")), "{c}");
         assert!(a.report["reason"].as_str().is_some_and(|r| r.contains("writes would be lost")), "{c}");
         assert_eq!(states(&a.audit[0]["guards"]), states(&a.report["guards"]), "{c}");
-        assert_eq!(boto3_weights(&moto.url(), &zone).await, before, "{c}: nothing was written");
+        assert_eq!(support::aws_estate::boto3_weights(&moto.url(), &zone).await, before, "{c}: nothing was written");
 
         // Too small a size for the new share: only capacity fails.
         let rpo_long = (lag * 2.0).ceil() + 1.0;
@@ -701,7 +678,7 @@ async fn route53_failover_with_sizing_and_a_lag_judges_capacity_and_rpo() {
         let cap = guard(&a.report, "capacity");
         assert!(cap["detail"].as_str().is_some_and(|d| d.contains("configured") && d.contains("AWS")), "{c}");
         assert_eq!((a.code, a.report["outcome"].as_str()), (Some(3), Some("refused")), "{c}");
-        assert_eq!(boto3_weights(&moto.url(), &zone).await, before, "{c}: nothing was written");
+        assert_eq!(support::aws_estate::boto3_weights(&moto.url(), &zone).await, before, "{c}: nothing was written");
 
         // Sized and within the RPO: every guard passes, none unknown, and the write lands.
         let a = failover(&(sized_config(&estate, &base, ample, rpo_long) + &up), "azure", "aws", &env).await;
@@ -721,7 +698,7 @@ async fn route53_failover_with_sizing_and_a_lag_judges_capacity_and_rpo() {
         assert_eq!(a.audit.len(), 1, "{c}");
         assert_eq!(states(&a.audit[0]["guards"]), states(&a.report["guards"]), "{c}");
         let aws_ids: Vec<&str> = estate.answers.iter().filter(|a| a.cloud == "aws").map(|a| a.id.as_str()).collect();
-        let after = boto3_weights(&moto.url(), &zone).await;
+        let after = support::aws_estate::boto3_weights(&moto.url(), &zone).await;
         assert_moved(&before, &after, &["azure-weu"], &aws_ids, &c);
     }
 }

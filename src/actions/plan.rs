@@ -65,14 +65,16 @@ pub fn plan(intent: &Intent, fleet: &Fleet) -> Result<Plan, String> {
                 .iter()
                 .find(|p| &p.name == name)
                 .ok_or_else(|| format!("no traffic policy named {name}"))?;
-            if weights.iter().map(|(_, w)| w).sum::<u32>() == 0 {
+            if weights.iter().map(|a| a.weight).sum::<u32>() == 0 {
                 return Err("at least one weight must stay above 0".into());
             }
             weights_plan(
                 intent,
                 policy,
                 &policy.name.clone(),
-                |_, e| weights.iter().find(|(wc, _)| *wc == e.cloud).map_or(e.weight, |(_, nw)| *nw),
+                |_, e| {
+                    weights.iter().find(|a| a.cloud == e.cloud && a.endpoint == e.name).map_or(e.weight, |a| a.weight)
+                },
                 fleet,
             )
         }

@@ -44,7 +44,7 @@ pub fn last_undo(log: &AuditLog, actor: &Actor) -> Result<Undo, String> {
 mod tests {
     use super::*;
     use crate::actions::Checked;
-    use crate::model::{AlertMark, CloudKind, Plan, SourceId};
+    use crate::model::{AlertMark, AnswerWeight, CloudKind, Plan, SourceId};
 
     fn actor(user: &str) -> Actor {
         Actor { user: user.into(), host: "bastion".into(), ssh_client: None }
@@ -134,14 +134,15 @@ mod tests {
     }
 
     #[test]
+    /// Each answer gets its own old weight back, also when a cloud has several.
     fn a_failover_is_undone_to_the_weights_before_it() {
         let dir = tempfile::tempdir().expect("tempdir");
         let log = AuditLog::new(dir.path().join("audit.jsonl"));
         let me = actor("oncall");
-        let w = |cloud, before, after| Change::Weight {
+        let w = |cloud, endpoint: &str, before, after| Change::Weight {
             policy: "shop".into(),
             cloud,
-            endpoint: format!("{cloud:?}"),
+            endpoint: endpoint.into(),
             before,
             after,
             share_before: 0.0,
@@ -151,12 +152,26 @@ mod tests {
         write(
             &log,
             &me,
-            &checked(shift, vec![w(CloudKind::Aws, 60, 0), w(CloudKind::Azure, 40, 100)]),
+            &checked(
+                shift,
+                vec![
+                    w(CloudKind::Aws, "use1", 60, 0),
+                    w(CloudKind::Aws, "usw2", 20, 0),
+                    w(CloudKind::Azure, "weu", 40, 100),
+                ],
+            ),
             Outcome::Executed,
         );
         assert_eq!(
             last_undo(&log, &me).expect("undo").intent,
-            Intent::SetWeights { policy: "shop".into(), weights: vec![(CloudKind::Aws, 60), (CloudKind::Azure, 40)] }
+            Intent::SetWeights {
+                policy: "shop".into(),
+                weights: vec![
+                    AnswerWeight { cloud: CloudKind::Aws, endpoint: "use1".into(), weight: 60 },
+                    AnswerWeight { cloud: CloudKind::Aws, endpoint: "usw2".into(), weight: 20 },
+                    AnswerWeight { cloud: CloudKind::Azure, endpoint: "weu".into(), weight: 40 },
+                ]
+            }
         );
     }
 }

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use opsdeck::actions::undo::last_undo;
 use opsdeck::actions::{Actor, AuditLog, Executor, Intent, WritePath, intent};
 use opsdeck::clock::SystemClock;
-use opsdeck::ui::sanitize;
 use opsdeck::credentials::redact;
+use opsdeck::ui::sanitize;
 use opsdeck::{runbook, startup};
 
 use crate::cli::{ActArgs, Cli};

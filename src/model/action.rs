@@ -30,14 +30,23 @@ pub enum Intent {
     Shift { from: CloudKind, to: CloudKind, percent: Option<f64> },
     /// Take a cloud out of DNS: its weight to 0, the others keep theirs.
     Drain { cloud: CloudKind },
-    /// Set the weights of a policy as given (restoring earlier weights).
-    SetWeights { policy: String, weights: Vec<(CloudKind, u32)> },
+    /// Set the weights of a policy's answers as given, each by its own name (a
+    /// cloud may have several answers, one per region): restoring earlier weights.
+    SetWeights { policy: String, weights: Vec<AnswerWeight> },
     /// Set the desired capacity of a scaling group.
     Scale { cloud: CloudKind, group: String, desired: u32 },
     /// Acknowledge an alert in its source, optionally for a while.
     Ack { alert_id: String, comment: String, minutes: Option<u32> },
     /// Withdraw an acknowledgement: the alert notifies again.
     Unack { alert_id: String },
+}
+
+/// One DNS answer's weight, named as the policy names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AnswerWeight {
+    pub cloud: CloudKind,
+    pub endpoint: String,
+    pub weight: u32,
 }
 
 /// The three kinds of action, for confirmation rules and the audit log.
@@ -68,7 +77,8 @@ impl fmt::Display for Intent {
             }
             Intent::Drain { cloud } => write!(f, "drain {}", cloud.slug()),
             Intent::SetWeights { policy, weights } => {
-                let w: Vec<String> = weights.iter().map(|(c, w)| format!("{}={w}", c.slug())).collect();
+                let w: Vec<String> =
+                    weights.iter().map(|a| format!("{}/{}={}", a.cloud.slug(), a.endpoint, a.weight)).collect();
                 write!(f, "set weights {policy} {}", w.join(" "))
             }
             Intent::Scale { cloud, group, desired } => write!(f, "scale {}/{group} {desired}", cloud.slug()),
@@ -88,7 +98,9 @@ pub fn inverse_of(changes: &[Change]) -> Option<Intent> {
             let weights = changes
                 .iter()
                 .filter_map(|c| match c {
-                    Change::Weight { policy: p, cloud, before, .. } if p == policy => Some((*cloud, *before)),
+                    Change::Weight { policy: p, cloud, endpoint, before, .. } if p == policy => {
+                        Some(AnswerWeight { cloud: *cloud, endpoint: endpoint.clone(), weight: *before })
+                    }
                     _ => None,
                 })
                 .collect();

@@ -16,7 +16,7 @@ mod section;
 mod tests;
 mod traffic;
 
-pub use action::{ActionKind, Actor, AlertMark, Change, Intent, Plan, inverse_of};
+pub use action::{ActionKind, Actor, AlertMark, AnswerWeight, Change, Intent, Plan, inverse_of};
 pub use alert::{Alert, AlertState, Severity};
 pub use cloud::{CloudKind, SourceId};
 pub use cost::{CostSnapshot, CurrencyTotal, Forecast, SpotPrice};

@@ -220,3 +220,26 @@ impl Estate {
         )
     }
 }
+
+/// The weighted record's answers by set identifier, read with boto3 (not opsdeck's
+/// code, nor the Rust SDK).
+pub async fn boto3_weights(moto_url: &str, zone: &str) -> std::collections::BTreeMap<String, u32> {
+    const SNIPPET: &str = r#"
+import boto3, json, sys
+c = boto3.client("route53", endpoint_url=sys.argv[1], region_name="us-east-1",
+                 aws_access_key_id="testing", aws_secret_access_key="testing")
+out = {}
+for page in c.get_paginator("list_resource_record_sets").paginate(HostedZoneId=sys.argv[2]):
+    for r in page["ResourceRecordSets"]:
+        if r["Name"].rstrip(".") == sys.argv[3] and "SetIdentifier" in r:
+            out[r["SetIdentifier"]] = r.get("Weight")
+print(json.dumps(out))
+"#;
+    let venv = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    let python = if venv.exists() { venv } else { std::path::PathBuf::from("python3") };
+    let mut cmd = std::process::Command::new(python);
+    cmd.args(["-c", SNIPPET, moto_url, zone, RECORD]);
+    let out = tokio::task::spawn_blocking(move || cmd.output()).await.expect("join").expect("python with boto3");
+    assert!(out.status.success(), "boto3: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("weights as JSON")
+}

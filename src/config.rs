@@ -80,23 +80,6 @@ pub struct SourceConfig {
     stray_tables: Vec<&'static str>,
 }
 
-/// The common fields as serde reads them (the kind and its table are read apart).
-#[derive(Deserialize)]
-#[serde(rename = "SourceConfig")]
-struct CommonFields {
-    name: String,
-    #[allow(dead_code)]
-    kind: IgnoredAny,
-    #[serde(default = "default_interval")]
-    interval_secs: u64,
-    #[serde(default = "default_timeout")]
-    timeout_secs: u64,
-    #[serde(default)]
-    estate: Option<PathBuf>,
-    #[serde(default)]
-    rps_per_instance: Option<RpsPerInstance>,
-}
-
 /// The keys of a source other than its kind's table, in the order errors list them.
 const COMMON_KEYS: [&str; 6] = ["name", "kind", "interval_secs", "timeout_secs", "estate", "rps_per_instance"];
 
@@ -406,56 +389,79 @@ impl Config {
 /// A message and the byte range of the file it is about.
 type SpannedError = (String, Option<Range<usize>>);
 
-/// One `[[sources]]` entry: unknown keys first, then the common fields, the kind,
-/// and the kind's table read where it stands in the file.
+/// One `[[sources]]` entry, read key by key in the order serde would (so the
+/// first mistake reported is the one serde reported when the kinds were fields):
+/// the common fields, the kind, and each kind's table read where it stands in the
+/// file (errors keep their line), then any missing field.
 fn read_source(entry: &Spanned<DeValue<'_>>, kinds: &[KindSpec]) -> Result<SourceConfig, SpannedError> {
     let toml_error = |e: toml::de::Error| (e.message().trim().to_string(), e.span());
-    let common = CommonFields::deserialize(ValueDeserializer::from(entry.clone())).map_err(toml_error)?;
     let Some(table) = entry.get_ref().as_table() else {
-        return Err(("a source must be a table".into(), Some(entry.span())));
+        // Not a table: serde's own words for it.
+        return Err(NotATable::deserialize(ValueDeserializer::from(entry.clone()))
+            .map_or_else(toml_error, |_| ("a source must be a table".into(), Some(entry.span()))));
     };
+    // An error serde makes after reading (an untagged enum matching no variant)
+    // has no place of its own: it is the value's, as when the kinds were fields.
+    let at_value =
+        |v: &Spanned<DeValue<'_>>, e: toml::de::Error| (e.message().trim().to_string(), e.span().or(Some(v.span())));
+    fn read<T: serde::de::DeserializeOwned>(v: &Spanned<DeValue<'_>>) -> Result<T, toml::de::Error> {
+        T::deserialize(ValueDeserializer::from(v.clone()))
+    }
     let table_keys: Vec<&'static str> = kinds.iter().filter_map(|k| k.table.map(|t| t.key)).collect();
-    let value = |key: &str| table.iter().find(|(k, _)| k.get_ref() == key).map(|(_, v)| v);
-    for (key, _) in table.iter() {
-        let k = key.get_ref().as_ref();
-        if !COMMON_KEYS.contains(&k) && !table_keys.contains(&k) {
-            let expected: Vec<String> = COMMON_KEYS.iter().chain(&table_keys).map(|k| format!("`{k}`")).collect();
-            let msg = format!("unknown field `{k}`, expected one of {}", expected.join(", "));
-            return Err((msg, Some(key.span())));
+    let mut source = SourceConfig::new(String::new(), "");
+    let (mut name, mut kind) = (None, None);
+    let mut tables = Vec::new();
+    for (key, v) in table.iter() {
+        match key.get_ref().as_ref() {
+            "name" => name = Some(read::<String>(v).map_err(|e| at_value(v, e))?),
+            "kind" => kind = Some(kind_of(v, kinds)?),
+            "interval_secs" => source.interval_secs = read(v).map_err(|e| at_value(v, e))?,
+            "timeout_secs" => source.timeout_secs = read(v).map_err(|e| at_value(v, e))?,
+            "estate" => source.estate = Some(read(v).map_err(|e| at_value(v, e))?),
+            "rps_per_instance" => source.rps_per_instance = Some(read(v).map_err(|e| at_value(v, e))?),
+            k => match kinds.iter().find_map(|spec| spec.table.filter(|t| t.key == k).map(|t| (spec.name, t))) {
+                Some((owner, t)) => tables.push((
+                    owner,
+                    t.key,
+                    (t.read)(ValueDeserializer::from(v.clone())).map_err(|e| at_value(v, e))?,
+                )),
+                None => {
+                    let expected: Vec<String> =
+                        COMMON_KEYS.iter().chain(&table_keys).map(|k| format!("`{k}`")).collect();
+                    let msg = format!("unknown field `{k}`, expected one of {}", expected.join(", "));
+                    return Err((msg, Some(key.span())));
+                }
+            },
         }
     }
-    // (serde has already said "missing field `kind`" when it is absent.)
-    let kind_value = value("kind").ok_or_else(|| ("missing field `kind`".to_string(), Some(entry.span())))?;
-    let written =
-        kind_value.get_ref().as_str().ok_or_else(|| ("wanted string or table".to_string(), Some(kind_value.span())))?;
-    let spec = kinds.iter().find(|k| k.name == written || k.aliases.contains(&written)).ok_or_else(|| {
-        let names: Vec<String> =
-            kinds.iter().flat_map(|k| k.aliases.iter().chain([&k.name])).map(|n| format!("`{n}`")).collect();
-        (format!("unknown variant `{written}`, expected one of {}", names.join(", ")), Some(kind_value.span()))
-    })?;
-    let mut source = SourceConfig {
-        name: common.name,
-        kind: spec.name,
-        interval_secs: common.interval_secs,
-        timeout_secs: common.timeout_secs,
-        estate: common.estate,
-        rps_per_instance: common.rps_per_instance,
-        table: None,
-        stray_tables: Vec::new(),
-    };
-    for other in kinds {
-        let Some(t) = other.table else { continue };
-        let Some(v) = value(t.key) else { continue };
-        // Another kind's table is read too (its own mistakes first), then refused by the check.
-        let read = (t.read)(ValueDeserializer::from(v.clone())).map_err(toml_error)?;
-        if other.name == spec.name {
+    source.name = name.ok_or_else(|| ("missing field `name`".to_string(), Some(entry.span())))?;
+    source.kind = kind.ok_or_else(|| ("missing field `kind`".to_string(), Some(entry.span())))?;
+    for (owner, key, read) in tables {
+        // Another kind's table was read too (its own mistakes first); the check refuses it.
+        if owner == source.kind {
             source.table = Some(read);
         } else {
-            source.stray_tables.push(t.key);
+            source.stray_tables.push(key);
         }
     }
     Ok(source)
 }
+
+/// The kind a `kind = "..."` value names (an alias is read as its kind).
+fn kind_of(v: &Spanned<DeValue<'_>>, kinds: &[KindSpec]) -> Result<&'static str, SpannedError> {
+    let written = v.get_ref().as_str().ok_or_else(|| ("wanted string or table".to_string(), Some(v.span())))?;
+    let spec = kinds.iter().find(|k| k.name == written || k.aliases.contains(&written)).ok_or_else(|| {
+        let names: Vec<String> =
+            kinds.iter().flat_map(|k| k.aliases.iter().chain([&k.name])).map(|n| format!("`{n}`")).collect();
+        (format!("unknown variant `{written}`, expected one of {}", names.join(", ")), Some(v.span()))
+    })?;
+    Ok(spec.name)
+}
+
+/// Only for serde's message when a `[[sources]]` entry is not a table.
+#[derive(Deserialize)]
+#[serde(rename = "SourceConfig")]
+struct NotATable {}
 
 #[cfg(test)]
 mod tests {

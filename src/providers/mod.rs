@@ -15,6 +15,8 @@ pub mod registry;
 pub mod sections;
 pub mod shared;
 pub mod sizing;
+#[cfg(test)]
+pub mod stub;
 pub mod tls;
 pub mod words;
 

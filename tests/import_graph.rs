@@ -204,8 +204,8 @@ fn modules_named(code: &str, module: &[String]) -> BTreeSet<(String, Option<Stri
         if at(from + 1) == Some("{") {
             let mut level = 0;
             let mut expect_name = true;
-            for k in from + 2..tokens.len() {
-                match tokens[k].as_str() {
+            for (k, t) in tokens.iter().enumerate().skip(from + 2) {
+                match t.as_str() {
                     "{" => level += 1,
                     "}" if level == 0 => break,
                     "}" => level -= 1,
@@ -235,7 +235,7 @@ fn is_ident(s: &str) -> bool {
         && s.chars().all(|c| c.is_alphanumeric() || c == '_')
 }
 
-/// Identifiers, `::` and braces, in order; everything else splits them.
+/// Identifiers, `::` and single punctuation marks, in order.
 fn path_tokens(code: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut chars = code.chars().peekable();
@@ -250,9 +250,8 @@ fn path_tokens(code: &str) -> Vec<String> {
         } else if c == ':' && chars.peek() == Some(&':') {
             chars.next();
             out.push("::".into());
-        } else if matches!(c, '{' | '}' | ',') {
-            out.push(c.to_string());
         } else if !c.is_whitespace() {
+            // Braces and commas matter (`crate::{a, b}`); other marks only split.
             out.push(c.to_string());
         }
     }

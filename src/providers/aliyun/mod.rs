@@ -308,12 +308,12 @@ impl Provider for AliyunGlobal {
                 .read(Product::Alidns, "DescribeDnsGtmInstanceStatus", &[("InstanceId", g.instance_id.clone())])
                 .await
                 .map(|_| format!("instance {} readable", g.instance_id));
-            out.push(Check::of(&format!("alidns:DescribeDnsGtmInstanceStatus {}", g.instance_id), r));
+            out.push(Check::of(format!("alidns:DescribeDnsGtmInstanceStatus {}", g.instance_id), r));
             let r = c
                 .read(Product::Alidns, "DescribeDnsGtmAccessStrategy", &[("StrategyId", g.strategy_id.clone())])
                 .await
                 .map(|v| format!("access mode {}", json::text(&v, "AccessMode").unwrap_or_else(|| "?".into())));
-            out.push(Check::of(&format!("alidns:DescribeDnsGtmAccessStrategy {}", g.strategy_id), r));
+            out.push(Check::of(format!("alidns:DescribeDnsGtmAccessStrategy {}", g.strategy_id), r));
         }
         if self.cfg.billing {
             let r = bss::month_to_date(c, now).await.map(|s| {

@@ -53,8 +53,6 @@ struct Essentials {
     signal_type: Option<String>,
 }
 
-/// Sev0..Sev4 → P0..P3; the default map, which config can replace.
-
 /// `monitorCondition` says whether the condition still holds (Fired / Resolved);
 /// `alertState` is what people did with it (New / Acknowledged / Closed). An alert
 /// whose condition resolved is resolved whatever its alertState, a closed one too;

@@ -7,13 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::collector::SourceSchedule;
-use crate::config::{Config, SourceConfig, SourceKind};
-use crate::model::SourceId;
+use crate::config::{Config, SourceConfig};
+use crate::model::DEMO_KIND;
 use crate::providers::arbiter::{self, ArbiterSource};
-use crate::providers::aws::SdkSource;
-use crate::providers::demo::{DemoHandle, DemoProvider, EstateSpec};
-use crate::providers::prometheus::PrometheusSource;
-use crate::providers::prometheus::alertmanager::AlertmanagerSource;
+use crate::providers::demo::{DemoHandle, EstateSpec};
+use crate::providers::registry::{self, BuildContext, BuildError, Registry};
 use crate::toml_file::TomlError;
 
 pub struct Estate {
@@ -37,9 +35,9 @@ pub enum StartupError {
 /// A path given explicitly must exist; the default may be absent (→ demo).
 pub fn load_config(given: Option<&Path>) -> Result<(Config, Option<PathBuf>), StartupError> {
     match given {
-        Some(p) => Config::load(p).map(|c| (c, Some(p.to_path_buf()))).map_err(StartupError::Config),
+        Some(p) => registry::load(p).map(|c| (c, Some(p.to_path_buf()))).map_err(StartupError::Config),
         None => match Config::default_path().filter(|p| p.is_file()) {
-            Some(p) => Config::load(&p).map(|c| (c, Some(p))).map_err(StartupError::Config),
+            Some(p) => registry::load(&p).map(|c| (c, Some(p))).map_err(StartupError::Config),
             None => Ok((Config::default(), None)),
         },
     }
@@ -48,13 +46,18 @@ pub fn load_config(given: Option<&Path>) -> Result<(Config, Option<PathBuf>), St
 /// Build the sources of `config`. `demo_file` (from `--demo FILE`) replaces the
 /// demo estate; with no sources configured the embedded demo runs.
 pub fn build(config: &Config, demo_file: Option<&Path>) -> Result<Estate, StartupError> {
+    build_with(&Registry::standard(), config, demo_file)
+}
+
+/// [`build`] with the kinds of `kinds` (tests add a kind of their own).
+pub fn build_with(kinds: &Registry, config: &Config, demo_file: Option<&Path>) -> Result<Estate, StartupError> {
     let mut sources_cfg = config.sources.clone();
     if sources_cfg.is_empty() {
-        sources_cfg.push(SourceConfig::new("demo", SourceKind::Demo));
+        sources_cfg.push(SourceConfig::new("demo", DEMO_KIND));
     }
-    let demos = sources_cfg.iter().filter(|s| s.kind == SourceKind::Demo).count();
+    let demos = sources_cfg.iter().filter(|s| s.kind == DEMO_KIND).count();
     if demos > 1 {
-        return Err(StartupError::Other("only one source of kind \"demo\" can run at a time".into()));
+        return Err(StartupError::Other(format!("only one source of kind \"{DEMO_KIND}\" can run at a time")));
     }
     // Every ca_file is checked before anything is built, so a wrong path or a key
     // file given by mistake names the source and the file, not a later poll.
@@ -64,62 +67,17 @@ pub fn build(config: &Config, demo_file: Option<&Path>) -> Result<Estate, Startu
         }
     }
     let mut out = Estate { sources: Vec::new(), demo: config.is_demo(), estate: None, demo_state: None };
+    let cx = BuildContext { demo_file };
     for s in &sources_cfg {
-        let providers: Vec<Arc<dyn crate::providers::Provider>> = match s.kind {
-            SourceKind::Demo => {
-                let spec = match demo_file.or(s.estate.as_deref()) {
-                    Some(p) => EstateSpec::load(p),
-                    None => EstateSpec::embedded(),
-                }
-                .map_err(StartupError::Estate)?;
-                let spec = Arc::new(spec);
-                let drills = DemoHandle::default();
-                out.estate = Some(spec.clone());
-                out.demo_state = Some(drills.clone());
-                vec![Arc::new(DemoProvider::new(SourceId::new(&s.name), spec, drills))]
-            }
-            SourceKind::Aws => {
-                let aws = s
-                    .aws
-                    .as_ref()
-                    .ok_or_else(|| StartupError::Other(format!("source {} has no [sources.aws]", s.name)))?;
-                crate::providers::aws::providers(
-                    &s.name,
-                    aws,
-                    Duration::from_secs(s.timeout_secs),
-                    SdkSource::StandardChain,
-                )
-            }
-            SourceKind::Prometheus => {
-                let p = s.prometheus.as_ref().ok_or_else(|| missing_table(s, "prometheus"))?;
-                let src = PrometheusSource::new(&s.name, p, Duration::from_secs(s.timeout_secs))
-                    .map_err(|e| StartupError::Other(format!("source {}: {e}", s.name)))?;
-                vec![Arc::new(src)]
-            }
-            SourceKind::Alertmanager => {
-                let a = s.alertmanager.as_ref().ok_or_else(|| missing_table(s, "alertmanager"))?;
-                let src = AlertmanagerSource::new(&s.name, a, Duration::from_secs(s.timeout_secs))
-                    .map_err(|e| StartupError::Other(format!("source {}: {e}", s.name)))?;
-                vec![Arc::new(src)]
-            }
-            SourceKind::Aliyun => {
-                let cfg = s
-                    .aliyun
-                    .as_ref()
-                    .ok_or_else(|| StartupError::Other(format!("source {} has no [sources.aliyun]", s.name)))?;
-                crate::providers::aliyun::providers(&s.name, cfg, Duration::from_secs(s.timeout_secs))
-                    .map_err(|e| StartupError::Other(format!("source {}: {e}", s.name)))?
-            }
-            SourceKind::Azure => {
-                let azure = s
-                    .azure
-                    .as_ref()
-                    .ok_or_else(|| StartupError::Other(format!("source {} has no [sources.azure]", s.name)))?;
-                crate::providers::azure::providers(&s.name, azure, crate::providers::azure::AzureOptions::standard())
-                    .map_err(|e| StartupError::Other(format!("source {}: {e}", s.name)))?
-            }
-        };
-        for provider in providers {
+        let built = kinds.build(s, &cx).map_err(|e| match e {
+            BuildError::Estate(e) => StartupError::Estate(e),
+            BuildError::Other(e) => StartupError::Other(e),
+        })?;
+        if let Some((spec, drills)) = built.demo {
+            out.estate = Some(spec);
+            out.demo_state = Some(drills);
+        }
+        for provider in built.providers {
             out.sources.push(SourceSchedule {
                 provider: crate::providers::sizing::SizedSource::wrap(provider, s.rps_per_instance.as_ref()),
                 interval: Duration::from_secs(s.interval_secs),
@@ -133,10 +91,6 @@ pub fn build(config: &Config, demo_file: Option<&Path>) -> Result<Estate, Startu
         out.sources.push(SourceSchedule { provider: Arc::new(probes), interval: arbiter::INTERVAL, timeout });
     }
     Ok(out)
-}
-
-fn missing_table(s: &SourceConfig, kind: &str) -> StartupError {
-    StartupError::Other(format!("source {} has no [sources.{kind}]", s.name))
 }
 
 #[cfg(test)]

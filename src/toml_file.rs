@@ -2,6 +2,7 @@
 //! errors that name the file, line and column.
 
 use std::fmt;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
@@ -39,10 +40,18 @@ pub fn read<T: DeserializeOwned>(path: &Path) -> Result<T, TomlError> {
 
 /// Parse TOML text that came from `path` (used for embedded files too).
 pub fn parse<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T, TomlError> {
-    toml::from_str(text).map_err(|e| {
-        let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((0, 0));
-        TomlError { path: path.to_path_buf(), line, column, message: e.message().trim().to_string() }
-    })
+    toml::from_str(text).map_err(|e| from_toml_error(path, text, &e))
+}
+
+/// A toml parse or serde error on `text`, at the line and column of its span.
+pub fn from_toml_error(path: &Path, text: &str, e: &toml::de::Error) -> TomlError {
+    at_span(path, text, e.span(), e.message().trim())
+}
+
+/// An error about the bytes `span` of `text` (no position when there is no span).
+pub fn at_span(path: &Path, text: &str, span: Option<Range<usize>>, message: impl Into<String>) -> TomlError {
+    let (line, column) = span.map(|s| line_col(text, s.start)).unwrap_or((0, 0));
+    TomlError { path: path.to_path_buf(), line, column, message: message.into() }
 }
 
 /// An error found after parsing (a value out of range), pinned to where the key is:

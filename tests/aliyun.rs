@@ -541,8 +541,8 @@ async fn v1_signing_carries_everything_in_the_query() {
 #[test]
 fn the_example_config_parses() {
     let p = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/aliyun.toml"));
-    let c = opsdeck::config::Config::load(p).expect("example parses");
-    let a = c.sources[0].aliyun.as_ref().expect("aliyun table");
+    let c = opsdeck::providers::registry::load(p).expect("example parses");
+    let a = c.sources[0].table::<opsdeck::providers::aliyun::config::AliyunConfig>().expect("aliyun table");
     assert_eq!(a.region, "cn-hangzhou");
     assert_eq!(a.gtm.len(), 1);
     assert_eq!(a.severity_map.get("P1"), Some(&Severity::P0));

@@ -444,7 +444,7 @@ async fn a_firing_composite_alarm_is_an_alert() {
     front.set(support::faulty::Mode::Wrong);
     let providers = aws::providers(
         "gen",
-        &opsdeck::config::AwsConfig::new("gen", vec![REGION.into()]),
+        &opsdeck::providers::aws::AwsConfig::new("gen", vec![REGION.into()]),
         Duration::from_secs(30),
         SdkSource::Given(Box::new(sdk_for(&front.url(), REGION).await)),
     );

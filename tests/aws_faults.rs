@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use opsdeck::collector::{SourceSchedule, collect_once};
-use opsdeck::config::AwsConfig;
 use opsdeck::model::Freshness;
+use opsdeck::providers::aws::AwsConfig;
 use opsdeck::providers::aws::metrics::{Query, latest};
 use opsdeck::providers::aws::{self, SdkSource};
 use support::faulty::{Faulty, Mode};

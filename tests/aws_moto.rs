@@ -18,10 +18,10 @@ use aws_sdk_route53::types::{
 use chrono::Utc;
 use opsdeck::actions::{self, Actor, Executor, GuardContext, Intent};
 use opsdeck::collector::{SourceSchedule, collect_once};
-use opsdeck::config::{AwsConfig, AwsRecordConfig};
 use opsdeck::model::{AlertState, CloudKind, Fleet, Health, Severity};
 use opsdeck::providers::Provider;
 use opsdeck::providers::aws::{self, SdkSource};
+use opsdeck::providers::aws::{AwsConfig, AwsRecordConfig};
 use support::moto::Moto;
 
 const REGION: &str = "us-east-1";

@@ -9,10 +9,11 @@ use std::sync::Mutex;
 
 use keyring::Entry;
 use keyring::mock::MockCredential;
-use opsdeck::config::{AzureConfig, HttpAuthConfig};
 use opsdeck::credentials::{CredError, Resolution, Secret, SecretStore, aws_chain, resolve};
 use opsdeck::providers::aliyun::creds::{self as aliyun, Inputs, Origin};
+use opsdeck::providers::azure::AzureConfig;
 use opsdeck::providers::azure::creds::{self as azure, Choice};
+use opsdeck::providers::http::HttpAuthConfig;
 use opsdeck::providers::http::{Auth, resolve_auth};
 
 /// opsdeck's stored secrets in keyring's mock store: one mock credential per

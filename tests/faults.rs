@@ -592,9 +592,9 @@ impl Target for HttpTarget {
 mod prom {
     use super::support::promstack::{self, Server};
     use super::*;
-    use opsdeck::config::{AlertmanagerConfig, PrometheusConfig};
     use opsdeck::providers::prometheus::PrometheusSource;
     use opsdeck::providers::prometheus::alertmanager::AlertmanagerSource;
+    use opsdeck::providers::prometheus::{AlertmanagerConfig, PrometheusConfig};
 
     pub struct Up(pub Server);
     impl Upstream for Up {
@@ -684,7 +684,7 @@ async fn alertmanager_source_survives_every_fault() {
 mod aws_kind {
     use super::support::moto::{Moto, sdk_for};
     use super::*;
-    use opsdeck::config::AwsConfig;
+    use opsdeck::providers::aws::AwsConfig;
     use opsdeck::providers::aws::{self, SdkSource};
 
     pub struct Up(Option<Moto>, u16);
@@ -737,8 +737,8 @@ async fn aws_source_survives_every_fault() {
 
 mod azure_kind {
     use super::*;
-    use opsdeck::config::AzureConfig;
     use opsdeck::credentials::Secret;
+    use opsdeck::providers::azure::AzureConfig;
     use opsdeck::providers::azure::{self, AzureAuth, AzureOptions, LroLimits, creds};
     use serde_json::{Value, json};
     use wiremock::matchers::{method, path, query_param};
@@ -932,8 +932,8 @@ mod actions_kind {
     use super::*;
     use opsdeck::actions::{Actor, Executor, Sent};
     use opsdeck::app::Level;
-    use opsdeck::config::AlertmanagerConfig;
     use opsdeck::model::AlertState;
+    use opsdeck::providers::prometheus::AlertmanagerConfig;
     use opsdeck::providers::prometheus::alertmanager::AlertmanagerSource;
     use serde_json::json;
 

@@ -77,7 +77,7 @@ async fn prometheus_stub() -> MockServer {
 }
 
 fn prometheus(front: &Front, ca_file: Option<std::path::PathBuf>) -> Arc<dyn Provider> {
-    let mut cfg = opsdeck::config::PrometheusConfig::new(front.url());
+    let mut cfg = opsdeck::providers::prometheus::PrometheusConfig::new(front.url());
     cfg.backfill_minutes = 0;
     cfg.auth.ca_file = ca_file;
     Arc::new(opsdeck::providers::prometheus::PrometheusSource::new("prom", &cfg, TIMEOUT).expect("source"))
@@ -123,7 +123,7 @@ async fn alertmanager_trusts_its_ca_file_and_names_an_untrusted_certificate() {
     let pki = Pki::new("am");
     let front = tls_front::start_with(*server.address(), pki.leaf(LeafKind::Good)).await;
     let am = |ca: Option<std::path::PathBuf>| -> Arc<dyn Provider> {
-        let mut cfg = opsdeck::config::AlertmanagerConfig::new(vec![front.url()]);
+        let mut cfg = opsdeck::providers::prometheus::AlertmanagerConfig::new(vec![front.url()]);
         cfg.auth.ca_file = ca;
         Arc::new(
             opsdeck::providers::prometheus::alertmanager::AlertmanagerSource::new("am", &cfg, TIMEOUT).expect("am"),
@@ -200,8 +200,8 @@ mod aliyun {
 mod azure {
     use super::*;
     use crate::azure_estate::{self, Estate};
-    use opsdeck::config::AzureConfig;
     use opsdeck::credentials::Secret;
+    use opsdeck::providers::azure::AzureConfig;
     use opsdeck::providers::azure::{self, AzureAuth, AzureOptions, LroLimits, creds, transport};
     use opsdeck::providers::tls::ExtraRoots;
 
@@ -260,7 +260,7 @@ mod azure {
 
 mod aws {
     use super::*;
-    use opsdeck::config::AwsConfig;
+    use opsdeck::providers::aws::AwsConfig;
     use opsdeck::providers::aws::{self, SdkSource};
     use support::moto::{Moto, sdk_for};
 

@@ -8,7 +8,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use libfuzzer_sys::fuzz_target;
-use opsdeck::config::AlertmanagerConfig;
+use opsdeck::providers::prometheus::AlertmanagerConfig;
 use opsdeck::model::SourceId;
 use opsdeck::providers::http;
 use opsdeck::providers::prometheus::alertmanager::{GettableAlert, GettableSilence, to_alerts};

@@ -9,7 +9,7 @@
 //! teaches operators to force; one that passes on missing data lies.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::plan::shares_after;
 use crate::format::int;
@@ -23,46 +23,8 @@ pub const MAX_UTILISATION: f64 = 0.85;
 /// Poll interval assumed for a source whose interval is not known.
 const DEFAULT_INTERVAL_SECS: u64 = 30;
 
-/// The guards by the short name `[guards] require` uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum GuardKey {
-    Fresh,
-    InFlight,
-    Healthy,
-    Capacity,
-    Rpo,
-    Arbiter,
-    Bounds,
-    AlertFiring,
-    AlertAcked,
-}
-
-impl GuardKey {
-    /// The name shown in the dialog, the CLI report and the audit line.
-    pub fn name(self) -> &'static str {
-        match self {
-            GuardKey::Fresh => "data fresh",
-            GuardKey::InFlight => "nothing in flight",
-            GuardKey::Healthy => "target healthy",
-            GuardKey::Capacity => "target capacity",
-            GuardKey::Rpo => "replication within RPO",
-            GuardKey::Arbiter => "arbiter reachable",
-            GuardKey::Bounds => "within min/max",
-            GuardKey::AlertFiring => "alert firing",
-            GuardKey::AlertAcked => "alert acknowledged",
-        }
-    }
-}
-
-/// `[guards]` in the config.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct GuardsConfig {
-    /// Guards whose "unknown" refuses like a failure, e.g. `["arbiter", "capacity"]`.
-    #[serde(default)]
-    pub require: Vec<GuardKey>,
-}
+pub use crate::config::GuardsConfig;
+pub use crate::model::GuardKey;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -1,7 +1,6 @@
 //! `opsdeck creds ...`: secrets in the OS keyring, and where each configured
 //! source's credentials resolve from (also printed by `doctor`).
 
-use opsdeck::config::Config;
 use opsdeck::credentials::{Keyring, Secret};
 use opsdeck::startup;
 
@@ -46,68 +45,10 @@ pub fn run(cli: &Cli, action: &CredsCmd) -> anyhow::Result<()> {
         CredsCmd::List => {
             let (config, _) = startup::load_config(cli.config.as_deref())?;
             println!("keyring backend: {}", keyring.backend.label());
-            for line in credential_lines(&config) {
+            for line in opsdeck::providers::registry::credential_lines(&config) {
                 println!("{line}");
             }
         }
     }
     Ok(())
-}
-
-/// One line per configured source: where its credentials resolve from.
-pub fn credential_lines(config: &Config) -> Vec<String> {
-    use opsdeck::config::SourceKind;
-    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    let home = directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf());
-    if config.sources.is_empty() {
-        return vec!["demo: no credentials needed (embedded demo estate)".into()];
-    }
-    config
-        .sources
-        .iter()
-        .map(|s| match (&s.kind, &s.aws, &s.azure) {
-            (SourceKind::Aws, Some(a), _) => {
-                let r = opsdeck::credentials::aws_chain(&env, a.profile.as_deref(), home.as_deref());
-                format!("{}: aws account {}: {r}", s.name, a.account)
-            }
-            (SourceKind::Prometheus | SourceKind::Alertmanager, _, _) => {
-                let auth = s.prometheus.as_ref().map(|p| &p.auth).or(s.alertmanager.as_ref().map(|a| &a.auth));
-                http_auth_line(&s.name, auth)
-            }
-            (SourceKind::Aliyun, _, _) => aliyun_credential_line(s),
-            (SourceKind::Azure, _, Some(a)) => {
-                use opsdeck::providers::azure::creds;
-                let keyring = opsdeck::credentials::Keyring::detect();
-                let (facts, _secret) = creds::gather_blocking(&s.name, a, Some(&keyring));
-                let how = creds::describe(creds::choose(&facts), &facts, &s.name);
-                format!("{}: azure subscriptions {}: {how}", s.name, a.subscriptions.join(", "))
-            }
-            _ => format!("{}: {:?}: no credentials needed", s.name, s.kind),
-        })
-        .collect()
-}
-
-/// Where an HTTP source's secret comes from: the keyring entry the config names.
-fn http_auth_line(name: &str, auth: Option<&opsdeck::config::HttpAuthConfig>) -> String {
-    let Some((source, field)) = auth.and_then(|a| a.entries().first().copied()) else {
-        return format!("{name}: no credentials configured (plain HTTP access)");
-    };
-    let keyring = Keyring::detect();
-    let found = match keyring.get(source, field) {
-        Ok(Some(_)) => "found".to_string(),
-        Ok(None) => format!("MISSING: store it with `opsdeck creds set {source} {field}`"),
-        Err(e) => format!("unreadable: {e}"),
-    };
-    format!("{name}: keyring ({}) entry {source}/{field}: {found}", keyring.backend.label())
-}
-
-/// Which identity an Alibaba Cloud source uses and where it was found (config,
-/// env, aliyun CLI profile, ECS RAM role, RamRoleArn, keyring).
-fn aliyun_credential_line(s: &opsdeck::config::SourceConfig) -> String {
-    use opsdeck::providers::aliyun::{creds, resolve_standard};
-    let Some(a) = &s.aliyun else { return format!("{}: aliyun: no [sources.aliyun] table", s.name) };
-    match resolve_standard(&s.name, a) {
-        Ok((identity, origin)) => format!("{}: aliyun {}: {}", s.name, a.region, creds::describe(&identity, &origin)),
-        Err(why) => format!("{}: aliyun {}: {why}", s.name, a.region),
-    }
 }

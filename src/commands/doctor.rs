@@ -4,8 +4,8 @@
 use opsdeck::credentials::{Keyring, redact};
 use opsdeck::startup;
 
-use super::creds::credential_lines;
 use crate::cli::Cli;
+use opsdeck::providers::registry::credential_lines;
 
 /// `opsdeck doctor`: credentials and one real poll per source; non-zero if any fails.
 pub fn run(cli: &Cli) -> anyhow::Result<()> {

@@ -10,6 +10,10 @@ pub enum CloudKind {
     Azure,
     #[serde(alias = "alibaba")]
     Aliyun,
+    /// Tests only: the fourth cloud of `providers::stub`, proving that a cloud is
+    /// one variant here (kept out of `ALL`, so no pane lists it).
+    #[cfg(test)]
+    Stub,
 }
 
 impl CloudKind {
@@ -21,6 +25,8 @@ impl CloudKind {
             CloudKind::Aws => "aws",
             CloudKind::Azure => "azure",
             CloudKind::Aliyun => "aliyun",
+            #[cfg(test)]
+            CloudKind::Stub => "stub",
         }
     }
 
@@ -30,6 +36,8 @@ impl CloudKind {
             CloudKind::Aws => "AWS",
             CloudKind::Azure => "Azure",
             CloudKind::Aliyun => "Alibaba",
+            #[cfg(test)]
+            CloudKind::Stub => "Stub",
         }
     }
 

@@ -6,16 +6,15 @@
 //! poll: an HTTP(S) GET (any 2xx is alive) or a TCP connect. The probes run
 //! concurrently, each within its own timeout, so one dead witness delays nothing.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 
+use super::http::HttpAuthConfig;
 use super::http::{HttpSource, transport_error};
 use super::{Check, Provider, ProviderError};
-use crate::config::HttpAuthConfig;
+pub use crate::config::ArbiterConfig;
 use crate::model::{Arbiter, SourceId, SourceReport};
 
 /// The source kind (and id) the witnesses are reported under.
@@ -23,65 +22,6 @@ pub const KIND: &str = "arbiter";
 
 /// How often the witnesses are probed, and how long one probe may take.
 pub const INTERVAL: Duration = Duration::from_secs(10);
-const DEFAULT_TIMEOUT_SECS: f64 = 3.0;
-
-/// `[[arbiters]]`: one witness.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct ArbiterConfig {
-    pub name: String,
-    /// Where it runs, shown beside it ("on-prem Frankfurt", "GCP europe-west3").
-    #[serde(default)]
-    pub location: String,
-    /// HTTP(S) URL: any 2xx answer to a GET means alive.
-    #[serde(default)]
-    pub url: Option<String>,
-    /// "host:port": a completed TCP handshake means alive.
-    #[serde(default)]
-    pub tcp: Option<String>,
-    #[serde(default = "default_timeout")]
-    pub timeout_secs: f64,
-    /// PEM bundle of CAs to trust for an https `url`, besides the system's.
-    #[serde(default)]
-    pub ca_file: Option<PathBuf>,
-}
-
-fn default_timeout() -> f64 {
-    DEFAULT_TIMEOUT_SECS
-}
-
-impl ArbiterConfig {
-    /// What is wrong with this entry, as (key, message).
-    pub fn validate(&self) -> Result<(), (&'static str, String)> {
-        if self.name.trim().is_empty() {
-            return Err(("name", "an arbiter needs a non-empty name".into()));
-        }
-        match (&self.url, &self.tcp) {
-            (Some(_), Some(_)) | (None, None) => {
-                return Err(("name", format!("arbiter '{}' needs exactly one of url or tcp", self.name)));
-            }
-            (Some(u), None) => match reqwest::Url::parse(u) {
-                Ok(p) if matches!(p.scheme(), "http" | "https") => {}
-                Ok(p) => return Err(("url", format!("{u}: the scheme must be http or https, not {}", p.scheme()))),
-                Err(e) => return Err(("url", format!("'{u}' is not a URL: {e}"))),
-            },
-            (None, Some(t)) => {
-                let port = t.rsplit_once(':').and_then(|(h, p)| (!h.is_empty()).then_some(p));
-                if !port.is_some_and(|p| p.parse::<u16>().is_ok_and(|p| p > 0)) {
-                    return Err(("tcp", format!("'{t}' must look like host:port")));
-                }
-            }
-        }
-        if !(self.timeout_secs.is_finite() && self.timeout_secs > 0.0 && self.timeout_secs <= 60.0) {
-            return Err(("timeout_secs", "timeout_secs must be above 0 and at most 60".into()));
-        }
-        Ok(())
-    }
-
-    fn timeout(&self) -> Duration {
-        Duration::from_secs_f64(self.timeout_secs)
-    }
-}
 
 enum Probe {
     Http { url: String, http: HttpSource },

@@ -7,9 +7,9 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use tokio::sync::OnceCell;
 
+pub use super::http_auth::HttpAuthConfig;
 use super::tls::{self, ExtraRoots};
 use super::{ProviderError, words};
-use crate::config::HttpAuthConfig;
 use crate::credentials::{Keyring, Secret, SecretStore};
 
 /// Bodies larger than this are refused: no legitimate answer opsdeck asks for is

@@ -9,9 +9,14 @@ pub mod azure;
 pub(crate) mod canned;
 pub mod demo;
 pub mod http;
+pub mod http_auth;
 pub mod prometheus;
+pub mod registry;
 pub mod sections;
+pub mod shared;
 pub mod sizing;
+#[cfg(test)]
+pub mod stub;
 pub mod tls;
 pub mod words;
 
@@ -34,6 +39,13 @@ pub struct Check {
     pub what: String,
     /// What was found, or why it failed (with the fix where there is one).
     pub result: Result<String, String>,
+}
+
+impl Check {
+    /// A check from one call's outcome, its error in words.
+    pub fn of(what: impl Into<String>, result: Result<String, ProviderError>) -> Check {
+        Check { what: what.into(), result: result.map_err(|e| e.to_string()) }
+    }
 }
 
 /// What went wrong with one call to a source. The text comes partly from the

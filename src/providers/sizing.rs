@@ -3,48 +3,16 @@
 //! group can serve, so the operator's sizing is attached to the groups a source
 //! reports, by group name or for every group of the source.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 
 use super::{Check, Provider, ProviderError, Receipt};
 use crate::model::{Actor, Plan};
 use crate::model::{SourceId, SourceReport};
 
-/// `rps_per_instance = 120` (every group of the source) or
-/// `rps_per_instance = { "web-eu" = 120, "*" = 80 }` (by group name; `*` for the rest).
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(untagged)]
-pub enum RpsPerInstance {
-    All(f64),
-    ByGroup(BTreeMap<String, f64>),
-}
-
-impl RpsPerInstance {
-    /// The sizing for a group of this name, if any.
-    pub fn for_group(&self, name: &str) -> Option<f64> {
-        match self {
-            RpsPerInstance::All(v) => Some(*v),
-            RpsPerInstance::ByGroup(m) => m.get(name).or_else(|| m.get("*")).copied(),
-        }
-    }
-
-    pub fn validate(&self) -> Result<(), String> {
-        let ok = |v: f64| v.is_finite() && v > 0.0;
-        match self {
-            RpsPerInstance::All(v) if !ok(*v) => Err(format!("rps_per_instance must be above 0, not {v}")),
-            RpsPerInstance::ByGroup(m) => match m.iter().find(|(_, v)| !ok(**v)) {
-                Some((k, v)) => Err(format!("rps_per_instance.\"{k}\" must be above 0, not {v}")),
-                None if m.is_empty() => Err("rps_per_instance names no group".into()),
-                None => Ok(()),
-            },
-            RpsPerInstance::All(_) => Ok(()),
-        }
-    }
-}
+pub use crate::config::RpsPerInstance;
 
 /// A source whose groups carry the configured sizing (a figure the provider itself
 /// reports, e.g. the demo's, is kept).
@@ -93,6 +61,8 @@ impl Provider for SizedSource {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
 
     #[test]

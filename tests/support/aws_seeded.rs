@@ -432,14 +432,14 @@ impl Estate {
     // ---- configuration ------------------------------------------------------
 
     /// The account as opsdeck's config table, pointed at moto.
-    pub fn config(&self, name: &str, planted: &Planted) -> opsdeck::config::AwsConfig {
-        opsdeck::config::AwsConfig {
+    pub fn config(&self, name: &str, planted: &Planted) -> opsdeck::providers::aws::AwsConfig {
+        opsdeck::providers::aws::AwsConfig {
             asg_tag: self.asg_tag().map(|(k, v)| format!("{k}={v}")),
             severity_tag: self.severity_tag.clone(),
             records: self
                 .policies
                 .iter()
-                .map(|p| opsdeck::config::AwsRecordConfig {
+                .map(|p| opsdeck::providers::aws::AwsRecordConfig {
                     zone_id: planted.zone_ids[p.zone].clone(),
                     name: p.configured_name.clone(),
                     clouds: p
@@ -450,7 +450,7 @@ impl Estate {
                         .collect(),
                 })
                 .collect(),
-            ..opsdeck::config::AwsConfig::new(name, self.regions.iter().map(|r| r.name.clone()).collect())
+            ..opsdeck::providers::aws::AwsConfig::new(name, self.regions.iter().map(|r| r.name.clone()).collect())
         }
     }
 

@@ -8,7 +8,9 @@ use serde::Deserialize;
 
 use super::client::Product;
 use super::sign::SignatureVersion;
+use crate::config::{KindTable, SourceConfig};
 use crate::model::{CloudKind, Severity};
+use crate::providers::shared::severity;
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -184,11 +186,19 @@ fn default_alert_window() -> u32 {
     60
 }
 
+/// CloudMonitor levels P1..P4 to P0..P3.
 pub fn default_severity_map() -> BTreeMap<String, Severity> {
-    [("P1", Severity::P0), ("P2", Severity::P1), ("P3", Severity::P2), ("P4", Severity::P3)]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect()
+    severity::map(severity::CLOUDMONITOR)
+}
+
+impl KindTable for AliyunConfig {
+    fn validate(&self, _source: &SourceConfig) -> Result<(), (&'static str, String)> {
+        AliyunConfig::validate(self)
+    }
+
+    fn ca_file(&self) -> Option<&std::path::Path> {
+        self.ca_file.as_deref()
+    }
 }
 
 impl AliyunConfig {
@@ -284,10 +294,11 @@ mod tests {
     use std::path::Path;
 
     use crate::config::Config;
+    use crate::providers::registry;
 
     fn parse(body: &str) -> Result<Config, crate::toml_file::TomlError> {
         let text = format!("[[sources]]\nname = \"a\"\nkind = \"aliyun\"\n{body}");
-        Config::parse(Path::new("c.toml"), &text)
+        registry::parse(Path::new("c.toml"), &text)
     }
 
     #[test]
@@ -295,7 +306,7 @@ mod tests {
         let err = parse("").expect_err("no table");
         assert!(err.message.contains("[sources.aliyun]"), "{err}");
         let ok = parse("[sources.aliyun]\nregion = \"cn-hangzhou\"\n").expect("minimal");
-        let a = ok.sources[0].aliyun.as_ref().expect("table");
+        let a = ok.sources[0].table::<super::AliyunConfig>().expect("table");
         assert_eq!((a.signature, a.billing, a.rpo_secs), (super::SignatureVersion::V3, true, 30.0));
         assert!(!ok.is_demo());
     }
@@ -307,7 +318,7 @@ mod tests {
              metadata_endpoint = \"127.0.0.1:8080/\"\n[sources.aliyun.endpoints]\nsts = \"sts.cn-hangzhou.aliyuncs.com\"\n",
         )
         .expect("identity settings");
-        let a = ok.sources[0].aliyun.as_ref().expect("table");
+        let a = ok.sources[0].table::<super::AliyunConfig>().expect("table");
         assert_eq!(a.credentials, Some(super::CredentialMode::EcsRamRole));
         assert_eq!(
             (a.ram_role_name.as_deref(), a.metadata_url()),
@@ -336,7 +347,7 @@ mod tests {
         let alb = "[sources.aliyun]\nregion = \"cn-hangzhou\"\n[[sources.aliyun.metrics.load_balancers]]\nkind = \"alb\"\nid = \"alb-1\"\n";
         let err = parse(alb).expect_err("alb without metric names");
         assert!(err.message.contains("qps_metric"), "{err}");
-        let err = Config::parse(
+        let err = registry::parse(
             Path::new("c.toml"),
             "[[sources]]\nname = \"a\"\nkind = \"demo\"\n[sources.aliyun]\nregion = \"cn-hangzhou\"\n",
         )

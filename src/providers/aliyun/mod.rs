@@ -31,12 +31,39 @@ use chrono::{DateTime, Utc};
 use self::client::{Client, KeySource, Product, RetryPolicy};
 use self::config::AliyunConfig;
 use self::keys::{Keys, Refresh, Settings};
+use super::registry::{self, BuildError, Built, Entry};
 use super::sections::Sections;
+use super::shared::cost_cache::CostCache;
 use super::tls::ExtraRoots;
 use super::{Check, Provider, ProviderError, Receipt};
+use crate::config::{KindSpec, SourceConfig, TableSpec, read_table};
 use crate::credentials::Keyring;
 use crate::model::{Actor, Change, Plan};
 use crate::model::{CostSnapshot, PollCost, Section, SourceId, SourceReport};
+
+/// `kind = "aliyun"` (or "alibaba"), `[sources.aliyun]`.
+pub const ENTRY: Entry = Entry {
+    kind: KindSpec {
+        name: "aliyun",
+        aliases: &["alibaba"],
+        table: Some(TableSpec { key: "aliyun", read: read_table::<AliyunConfig> }),
+    },
+    build: |s, _| {
+        let cfg = registry::table::<AliyunConfig>(s, "aliyun")?;
+        providers(&s.name, cfg, s.timeout()).map(Built::providers).map_err(|e| BuildError::of(s, e))
+    },
+    credential_line,
+};
+
+/// Which identity an Alibaba Cloud source uses and where it was found (config,
+/// env, aliyun CLI profile, ECS RAM role, RamRoleArn, keyring).
+fn credential_line(s: &SourceConfig) -> String {
+    let Some(a) = s.table::<AliyunConfig>() else { return format!("{}: aliyun: no [sources.aliyun] table", s.name) };
+    match resolve_standard(&s.name, a) {
+        Ok((identity, origin)) => format!("{}: aliyun {}: {}", s.name, a.region, creds::describe(&identity, &origin)),
+        Err(why) => format!("{}: aliyun {}: {why}", s.name, a.region),
+    }
+}
 
 /// The standard credential chain of a source (see [`creds`]); blocking (files, keyring).
 pub fn resolve_standard(source: &str, cfg: &AliyunConfig) -> Result<(creds::Identity, creds::Origin), String> {
@@ -113,14 +140,10 @@ pub fn providers_with_refresh(
             cfg: cfg.clone(),
             client: make()?,
             strategies: Mutex::new(BTreeMap::new()),
-            cost: Mutex::new(None),
+            cost: CostCache::new(cfg.cost_interval_secs),
         }));
     }
     Ok(out)
-}
-
-fn check(what: &str, r: Result<String, ProviderError>) -> Check {
-    Check { what: what.into(), result: r.map_err(|e| e.to_string()) }
 }
 
 /// One region: ESS scaling groups, CloudMonitor alert logs and metrics.
@@ -204,10 +227,10 @@ impl Provider for AliyunRegion {
             .await
             .map(|_| "permitted".to_string());
         vec![
-            check("identity", identity),
-            check("ess:DescribeScalingGroups", groups),
-            check("cms:DescribeAlertLogList", logs),
-            check("cms:DescribeMetricLast", metric),
+            Check::of("identity", identity),
+            Check::of("ess:DescribeScalingGroups", groups),
+            Check::of("cms:DescribeAlertLogList", logs),
+            Check::of("cms:DescribeMetricLast", metric),
         ]
     }
     async fn execute(&self, plan: &Plan, _actor: &Actor, _now: DateTime<Utc>) -> Result<Receipt, ProviderError> {
@@ -237,7 +260,7 @@ pub struct AliyunGlobal {
     /// Policy name → (strategy id, endpoint → weight) from the last read.
     strategies: Mutex<BTreeMap<String, Strategy>>,
     /// The bill changes slowly: read once per `cost_interval_secs`.
-    cost: Mutex<Option<(DateTime<Utc>, Vec<CostSnapshot>)>>,
+    cost: CostCache<Vec<CostSnapshot>>,
 }
 
 #[async_trait]
@@ -270,19 +293,8 @@ impl Provider for AliyunGlobal {
             report.policies = policies;
         }
         if self.cfg.billing {
-            let cached = self.cost.lock().unwrap_or_else(|e| e.into_inner()).clone();
-            let due =
-                cached.as_ref().is_none_or(|(at, _)| (now - *at).num_seconds() >= self.cfg.cost_interval_secs as i64);
-            let cost = if due {
-                let fresh = sections.read(&[Section::Cost], bss::month_to_date(&self.client, now).await);
-                if let Some(fresh) = &fresh {
-                    *self.cost.lock().unwrap_or_else(|e| e.into_inner()) = Some((now, fresh.clone()));
-                }
-                fresh.unwrap_or_default()
-            } else {
-                cached.map(|(_, c)| c).unwrap_or_default()
-            };
-            report.costs.extend(cost);
+            let cost = self.cost.get(now, &mut sections, bss::month_to_date(&self.client, now)).await;
+            report.costs.extend(cost.unwrap_or_default());
         }
         report.poll_cost =
             Some(PollCost { api_calls: self.client.calls().wrapping_sub(before), ..PollCost::default() });
@@ -296,12 +308,12 @@ impl Provider for AliyunGlobal {
                 .read(Product::Alidns, "DescribeDnsGtmInstanceStatus", &[("InstanceId", g.instance_id.clone())])
                 .await
                 .map(|_| format!("instance {} readable", g.instance_id));
-            out.push(check(&format!("alidns:DescribeDnsGtmInstanceStatus {}", g.instance_id), r));
+            out.push(Check::of(format!("alidns:DescribeDnsGtmInstanceStatus {}", g.instance_id), r));
             let r = c
                 .read(Product::Alidns, "DescribeDnsGtmAccessStrategy", &[("StrategyId", g.strategy_id.clone())])
                 .await
                 .map(|v| format!("access mode {}", json::text(&v, "AccessMode").unwrap_or_else(|| "?".into())));
-            out.push(check(&format!("alidns:DescribeDnsGtmAccessStrategy {}", g.strategy_id), r));
+            out.push(Check::of(format!("alidns:DescribeDnsGtmAccessStrategy {}", g.strategy_id), r));
         }
         if self.cfg.billing {
             let r = bss::month_to_date(c, now).await.map(|s| {
@@ -309,7 +321,7 @@ impl Provider for AliyunGlobal {
                     s.iter().map(|c| format!("{} products billed in {}", c.by_service.len(), c.currency)).collect();
                 if per.is_empty() { "no spend readable this month".to_string() } else { per.join(", ") }
             });
-            out.push(check("bss:QueryBillOverview", r));
+            out.push(Check::of("bss:QueryBillOverview", r));
         }
         out
     }

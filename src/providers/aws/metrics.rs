@@ -8,8 +8,8 @@ use aws_sdk_cloudwatch::primitives::DateTime as AwsTime;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
 use chrono::{DateTime, Duration, Utc};
 
+use super::config::AwsConfig;
 use super::sdk_error;
-use crate::config::AwsConfig;
 use crate::model::{CloudKind, CloudMetrics, Replication, ReplicationKind, ScalingGroup};
 use crate::providers::ProviderError;
 

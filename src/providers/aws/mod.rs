@@ -7,6 +7,7 @@
 
 mod alarms;
 mod autoscaling;
+pub mod config;
 mod cost;
 pub mod metrics;
 mod route53;
@@ -24,9 +25,12 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use chrono::{DateTime, Utc};
 use tokio::sync::OnceCell;
 
+pub use self::config::{AwsConfig, AwsRecordConfig};
+use super::registry::{self, Built, Entry};
 use super::sections::Sections;
+use super::shared::cost_cache::CostCache;
 use super::{Check, Provider, ProviderError, Receipt};
-use crate::config::AwsConfig;
+use crate::config::{KindSpec, SourceConfig, TableSpec, read_table};
 use crate::model::{Actor, AlertMark, Change, Plan};
 use crate::model::{PollCost, Section, SourceId, SourceReport};
 
@@ -40,6 +44,25 @@ pub enum SdkSource {
     StandardChain,
     /// A ready SdkConfig (tests hand in static credentials and moto's endpoint).
     Given(Box<SdkConfig>),
+}
+
+/// `kind = "aws"`, `[sources.aws]`.
+pub const ENTRY: Entry = Entry {
+    kind: KindSpec { name: "aws", aliases: &[], table: Some(TableSpec { key: "aws", read: read_table::<AwsConfig> }) },
+    build: |s, _| {
+        let aws = registry::table::<AwsConfig>(s, "aws")?;
+        Ok(Built::providers(providers(&s.name, aws, s.timeout(), SdkSource::StandardChain)))
+    },
+    credential_line,
+};
+
+/// Which account and where its credentials come from (the SDK's standard chain).
+fn credential_line(s: &SourceConfig) -> String {
+    let Some(a) = s.table::<AwsConfig>() else { return format!("{}: aws: no [sources.aws] table", s.name) };
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let home = directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf());
+    let r = crate::credentials::aws_chain(&env, a.profile.as_deref(), home.as_deref());
+    format!("{}: aws account {}: {r}", s.name, a.account)
 }
 
 /// Build the providers of one configured account: one per region, one global.
@@ -68,10 +91,10 @@ pub fn providers(name: &str, cfg: &AwsConfig, timeout: Duration, sdk: SdkSource)
         .collect();
     out.push(Arc::new(AwsGlobal {
         id: SourceId::new(format!("{name}/global")),
+        cost: CostCache::new(cfg.cost_interval_secs),
         cfg: cfg.clone(),
         clients: Clients::new(sdk, cfg, GLOBAL_REGION.into(), timeout, http),
         records: Mutex::new(BTreeMap::new()),
-        cost: Mutex::new(None),
     }));
     out
 }
@@ -248,10 +271,7 @@ impl Provider for AwsRegion {
     }
     async fn preflight(&self, _now: DateTime<Utc>) -> Vec<Check> {
         let c = self.clients.get().await;
-        let check = |what: &str, r: Result<String, ProviderError>| Check {
-            what: what.into(),
-            result: r.map_err(|e| e.to_string()),
-        };
+        let check = Check::of;
         vec![
             check(
                 "autoscaling:DescribeAutoScalingGroups",
@@ -314,7 +334,7 @@ pub struct AwsGlobal {
     /// Record sets from the last read by (record name, set identifier), for UPSERTs.
     records: Mutex<BTreeMap<(String, String), (String, aws_sdk_route53::types::ResourceRecordSet)>>,
     /// Cost Explorer is billed per call: one read per `cost_interval_secs`.
-    cost: Mutex<Option<(DateTime<Utc>, crate::model::CostSnapshot)>>,
+    cost: CostCache<crate::model::CostSnapshot>,
 }
 
 #[async_trait]
@@ -358,18 +378,7 @@ impl Provider for AwsGlobal {
             *self.records.lock().unwrap_or_else(|e| e.into_inner()) = seen;
         }
 
-        let cached = self.cost.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        let due = cached.as_ref().is_none_or(|(at, _)| (now - *at).num_seconds() >= self.cfg.cost_interval_secs as i64);
-        let cost = if due {
-            let fresh = sections.read(&[Section::Cost], cost::month_to_date(&c.costexplorer, now).await);
-            if let Some(fresh) = &fresh {
-                *self.cost.lock().unwrap_or_else(|e| e.into_inner()) = Some((now, fresh.clone()));
-            }
-            fresh
-        } else {
-            cached.map(|(_, c)| c)
-        };
-        report.costs.extend(cost);
+        report.costs.extend(self.cost.get(now, &mut sections, cost::month_to_date(&c.costexplorer, now)).await);
         // Cost Explorer bills $0.01 per request; two requests per read.
         let ce_reads_per_month = 30.0 * 86_400.0 / self.cfg.cost_interval_secs.max(60) as f64;
         report.poll_cost = Some(PollCost {

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use aws_sdk_route53::Client;
 use aws_sdk_route53::types::{Change as R53Change, ChangeAction, ChangeBatch, ResourceRecordSet};
 
+use super::config::AwsRecordConfig;
 use super::sdk_error;
-use crate::config::AwsRecordConfig;
 use crate::model::{CloudKind, Endpoint, Health, PolicyKind, SourceId, TrafficPolicy};
 use crate::providers::{ProviderError, Receipt};
 

@@ -53,20 +53,6 @@ struct Essentials {
     signal_type: Option<String>,
 }
 
-/// Sev0..Sev4 → P0..P3; the default map, which config can replace.
-pub fn default_severity_map() -> BTreeMap<String, Severity> {
-    [
-        ("Sev0", Severity::P0),
-        ("Sev1", Severity::P1),
-        ("Sev2", Severity::P2),
-        ("Sev3", Severity::P3),
-        ("Sev4", Severity::P3),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect()
-}
-
 /// `monitorCondition` says whether the condition still holds (Fired / Resolved);
 /// `alertState` is what people did with it (New / Acknowledged / Closed). An alert
 /// whose condition resolved is resolved whatever its alertState, a closed one too;
@@ -183,6 +169,7 @@ pub async fn acknowledge(arm: &Arm, subscription: &str, id: &str, comment: &str)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::azure::default_severity_map;
 
     #[test]
     fn fixture_alerts_map_to_the_model() {

@@ -29,8 +29,8 @@ use azure_identity::{
 
 use super::arm::one_line;
 use super::cert::{CertAssertion, Certificate, token_endpoint};
+use super::config::AzureConfig;
 use super::federated::FileAssertion;
-use crate::config::AzureConfig;
 use crate::credentials::{Secret, SecretStore};
 use crate::providers::ProviderError;
 

@@ -9,6 +9,7 @@
 mod alerts;
 pub mod arm;
 pub mod cert;
+pub mod config;
 mod cost;
 pub mod creds;
 pub mod decode;
@@ -28,15 +29,18 @@ use azure_core::http::{Transport, Url};
 use chrono::{DateTime, Utc};
 use tokio::sync::OnceCell;
 
-pub use alerts::default_severity_map;
+pub use config::default_severity_map;
 pub use traffic::recovery_estimate_secs;
 pub use vmss::LroLimits;
 
 use self::arm::{Arm, ArmSettings};
+pub use self::config::{AzureConfig, subscription_of};
 use self::traffic::EndpointRef;
+use super::registry::{self, BuildError, Built, Entry};
 use super::sections::Sections;
+use super::shared::cost_cache::CostCache;
 use super::{Check, Provider, ProviderError, Receipt};
-use crate::config::{AzureConfig, subscription_of};
+use crate::config::{KindSpec, SourceConfig, TableSpec, read_table};
 use crate::model::{Actor, Change, Plan};
 use crate::model::{CloudKind, CloudMetrics, CostSnapshot, PollCost, Section, SourceId, SourceReport};
 
@@ -66,6 +70,29 @@ impl AzureOptions {
             lro: LroLimits { timeout: Duration::from_secs(300), interval: Duration::from_secs(5) },
         }
     }
+}
+
+/// `kind = "azure"`, `[sources.azure]`.
+pub const ENTRY: Entry = Entry {
+    kind: KindSpec {
+        name: "azure",
+        aliases: &[],
+        table: Some(TableSpec { key: "azure", read: read_table::<AzureConfig> }),
+    },
+    build: |s, _| {
+        let azure = registry::table::<AzureConfig>(s, "azure")?;
+        providers(&s.name, azure, AzureOptions::standard()).map(Built::providers).map_err(|e| BuildError::of(s, e))
+    },
+    credential_line,
+};
+
+/// Which credential of the chain the source would use, and why.
+fn credential_line(s: &SourceConfig) -> String {
+    let Some(a) = s.table::<AzureConfig>() else { return format!("{}: azure: no [sources.azure] table", s.name) };
+    let keyring = crate::credentials::Keyring::detect();
+    let (facts, _secret) = creds::gather_blocking(&s.name, a, Some(&keyring));
+    let how = creds::describe(creds::choose(&facts), &facts, &s.name);
+    format!("{}: azure subscriptions {}: {how}", s.name, a.subscriptions.join(", "))
 }
 
 /// The providers of one configured source: one per subscription.
@@ -102,7 +129,7 @@ pub fn providers(name: &str, cfg: &AzureConfig, opts: AzureOptions) -> Result<Ve
                 endpoints: Mutex::new(BTreeMap::new()),
                 alert_ids: Mutex::new(BTreeSet::new()),
                 scale_sets: Mutex::new(BTreeMap::new()),
-                cost: Mutex::new(None),
+                cost: CostCache::new(cfg.cost_interval_secs),
             }) as Arc<dyn Provider>
         })
         .collect())
@@ -164,7 +191,7 @@ pub struct AzureSubscription {
     /// Scale set name → resource id, from the last read.
     scale_sets: Mutex<BTreeMap<String, String>>,
     /// Cost Management is throttled per tenant: one query per `cost_interval_secs`.
-    cost: Mutex<Option<(DateTime<Utc>, Vec<CostSnapshot>)>>,
+    cost: CostCache<Vec<CostSnapshot>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -328,21 +355,14 @@ impl Provider for AzureSubscription {
             report.alerts = alerts;
         }
 
-        let cached = lock(&self.cost).clone();
-        let due = cached.as_ref().is_none_or(|(at, _)| (now - *at).num_seconds() >= self.cfg.cost_interval_secs as i64);
-        let cost = if due {
-            let fresh = sections.read(&[Section::Cost], cost::month_to_date(arm, &self.subscription, now).await);
-            if let Some(fresh) = &fresh {
-                if fresh.is_empty() {
-                    log::info!("{}: Cost Management has no data for this month yet", self.id);
-                }
-                *lock(&self.cost) = Some((now, fresh.clone()));
+        let read = async {
+            let fresh = cost::month_to_date(arm, &self.subscription, now).await;
+            if fresh.as_ref().is_ok_and(|c| c.is_empty()) {
+                log::info!("{}: Cost Management has no data for this month yet", self.id);
             }
-            fresh.unwrap_or_default()
-        } else {
-            cached.map(|(_, c)| c).unwrap_or_default()
+            fresh
         };
-        report.costs.extend(cost);
+        report.costs.extend(self.cost.get(now, &mut sections, read).await.unwrap_or_default());
 
         report.poll_cost = Some(PollCost {
             api_calls: arm.meter.calls().wrapping_sub(calls_before),
@@ -353,8 +373,7 @@ impl Provider for AzureSubscription {
     }
 
     async fn preflight(&self, _now: DateTime<Utc>) -> Vec<Check> {
-        let check =
-            |what: String, r: Result<String, ProviderError>| Check { what, result: r.map_err(|e| e.to_string()) };
+        let check = Check::of;
         let cred = match self.cred.get().await {
             Ok(c) => c,
             Err(e) => return vec![check("credential".into(), Err(e))],

@@ -16,12 +16,34 @@ pub use estate::EstateSpec;
 pub use sim::simulate;
 pub use state::{DemoHandle, DemoState, Overrides};
 
+use super::registry::{BuildContext, BuildError, Built, Entry};
 use super::{Provider, ProviderError, Receipt};
+use crate::config::{KindSpec, SourceConfig};
 use crate::model::{Actor, Plan};
 use std::collections::BTreeMap;
 
 use crate::collector::record_report;
-use crate::model::{Fleet, Freshness, SourceId, SourceReport, SourceStatus};
+use crate::model::{DEMO_KIND, Fleet, Freshness, SourceId, SourceReport, SourceStatus};
+
+/// `kind = "demo"`: no table (its estate file is a common field), no credentials.
+pub const ENTRY: Entry = Entry {
+    kind: KindSpec { name: DEMO_KIND, aliases: &[], table: None },
+    build,
+    credential_line: |s| format!("{}: Demo: no credentials needed", s.name),
+};
+
+/// The estate from `--demo FILE`, else the source's `estate`, else the embedded shop.
+fn build(s: &SourceConfig, cx: &BuildContext<'_>) -> Result<Built, BuildError> {
+    let spec = match cx.demo_file.or(s.estate.as_deref()) {
+        Some(p) => EstateSpec::load(p),
+        None => EstateSpec::embedded(),
+    }
+    .map_err(BuildError::Estate)?;
+    let spec = Arc::new(spec);
+    let drills = DemoHandle::default();
+    let provider = Arc::new(DemoProvider::new(SourceId::new(&s.name), spec.clone(), drills.clone()));
+    Ok(Built { providers: vec![provider], demo: Some((spec, drills)) })
+}
 
 pub struct DemoProvider {
     id: SourceId,

@@ -6,6 +6,7 @@
 //! (the peers gossip alerts and silences), writes likewise.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
@@ -13,10 +14,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::config::AlertmanagerConfig;
+use super::config::AlertmanagerConfig;
+use crate::config::{KindSpec, TableSpec, read_table};
 use crate::model::{Actor, AlertMark, Change, Plan};
 use crate::model::{Alert, AlertState, CloudKind, PollCost, Severity, SourceId, SourceReport};
 use crate::providers::http::{self, HttpSource};
+use crate::providers::http_auth;
+use crate::providers::registry::{self, BuildError, Built, Entry};
 use crate::providers::{Check, Provider, ProviderError, Receipt};
 
 /// `GET /api/v2/alerts` item (the fields opsdeck uses).
@@ -192,6 +196,21 @@ pub struct AlertmanagerSource {
     http: HttpSource,
     calls: AtomicU32,
 }
+
+/// `kind = "alertmanager"`, `[sources.alertmanager]`.
+pub const ENTRY: Entry = Entry {
+    kind: KindSpec {
+        name: "alertmanager",
+        aliases: &[],
+        table: Some(TableSpec { key: "alertmanager", read: read_table::<AlertmanagerConfig> }),
+    },
+    build: |s, _| {
+        let a = registry::table::<AlertmanagerConfig>(s, "alertmanager")?;
+        let src = AlertmanagerSource::new(&s.name, a, s.timeout()).map_err(|e| BuildError::of(s, e))?;
+        Ok(Built::providers(vec![Arc::new(src)]))
+    },
+    credential_line: |s| http_auth::credential_line(&s.name, s.table::<AlertmanagerConfig>().map(|a| &a.auth)),
+};
 
 impl AlertmanagerSource {
     pub fn new(name: &str, cfg: &AlertmanagerConfig, timeout: Duration) -> Result<AlertmanagerSource, String> {
@@ -404,12 +423,12 @@ impl Provider for AlertmanagerSource {
                     s.cluster.peers.len()
                 )
             });
-            out.push(Check { what: format!("reach {base}"), result: result.map_err(|e| e.to_string()) });
+            out.push(Check::of(format!("reach {base}"), result));
         }
         let alerts = self.alerts().await.map(|a| format!("{} alert(s) readable", a.len()));
-        out.push(Check { what: "read alerts".into(), result: alerts.map_err(|e| e.to_string()) });
+        out.push(Check::of("read alerts", alerts));
         let silences = self.silences().await.map(|s| format!("{} active silence(s) readable", s.len()));
-        out.push(Check { what: "read silences".into(), result: silences.map_err(|e| e.to_string()) });
+        out.push(Check::of("read silences", silences));
         out
     }
 

@@ -7,8 +7,10 @@
 
 pub mod alertmanager;
 pub mod api;
+pub mod config;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
@@ -16,10 +18,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use self::api::Sample;
+pub use self::config::{AlertmanagerConfig, FigureQueries, PromReplicationConfig, PrometheusConfig};
 use super::http::HttpSource;
+use super::http_auth;
+use super::registry::{self, BuildError, Built, Entry};
 use super::sections::Sections;
 use super::{Check, Provider, ProviderError};
-use crate::config::PrometheusConfig;
+use crate::config::{KindSpec, TableSpec, read_table};
 use crate::model::{CloudKind, CloudMetrics, PollCost, Replication, Section, SourceId, SourceReport, TrafficPoint};
 
 /// The four traffic figures, in the order they are queried.
@@ -88,6 +93,21 @@ pub struct PrometheusSource {
     backfilled: AtomicBool,
     calls: AtomicU32,
 }
+
+/// `kind = "prometheus"`, `[sources.prometheus]`.
+pub const ENTRY: Entry = Entry {
+    kind: KindSpec {
+        name: "prometheus",
+        aliases: &[],
+        table: Some(TableSpec { key: "prometheus", read: read_table::<PrometheusConfig> }),
+    },
+    build: |s, _| {
+        let p = registry::table::<PrometheusConfig>(s, "prometheus")?;
+        let src = PrometheusSource::new(&s.name, p, s.timeout()).map_err(|e| BuildError::of(s, e))?;
+        Ok(Built::providers(vec![Arc::new(src)]))
+    },
+    credential_line: |s| http_auth::credential_line(&s.name, s.table::<PrometheusConfig>().map(|p| &p.auth)),
+};
 
 impl PrometheusSource {
     pub fn new(name: &str, cfg: &PrometheusConfig, timeout: Duration) -> Result<PrometheusSource, String> {
@@ -284,7 +304,7 @@ impl Provider for PrometheusSource {
                 }),
                 Err(e) => Err(e),
             };
-            out.push(Check { what: format!("query {}", f.name()), result: result.map_err(|e| e.to_string()) });
+            out.push(Check::of(format!("query {}", f.name()), result));
         }
         for r in &self.cfg.replication {
             let result = self.query(&r.name, &r.query).await.map(|s| format!("{} series", s.len()));

@@ -1,0 +1,4 @@
+//! What several providers do alike, written once: each module has one job.
+
+pub mod cost_cache;
+pub mod severity;

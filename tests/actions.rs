@@ -168,7 +168,7 @@ async fn failover_needs_the_typed_target_moves_the_shares_and_undo_restores_them
 
     // Undo plans the inverse through the same path (and dialog).
     h.command("undo").await;
-    assert_eq!(h.dialog().plan.intent.to_string(), "set weights shop.example.com aws=50 aliyun=20");
+    assert_eq!(h.dialog().plan.intent.to_string(), "set weights shop.example.com aws/aws-us-west-1=50 aliyun/aliyun-cn-hangzhou=20");
     let target = h.dialog().plan.target.clone();
     h.text(&target).await;
     h.keys(&[KeyCode::Enter]).await;

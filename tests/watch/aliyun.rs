@@ -2,7 +2,7 @@
 //! payloads in tests/fixtures/aliyun/ and checks every request's signature with
 //! the test's own key (tests/support/aliyun.rs).
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -5,10 +5,9 @@
 //! parse is partial: its groups and metrics stay live, its alerts section keeps its
 //! last good read, marked stale with the reason.
 
-mod support;
+use crate::support;
 
-#[path = "support/aws_seeded.rs"]
-mod aws_seeded;
+use crate::aws_seeded;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! looks like in the Fleet, and that actions change exactly what was planned, as
 //! seen by a second, independent client.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -8,7 +8,7 @@
 //! `https://127.0.0.1:PORT` and given a transport that sends the same request over
 //! HTTP to the test server: everything above the socket is the production path.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -900,8 +900,7 @@ async fn scale_follows_a_location_header_until_it_stops_answering_202() {
 
 // ---- seeded estates ---------------------------------------------------------
 
-#[path = "support/azure_estate.rs"]
-mod azure_estate;
+use crate::azure_estate;
 
 use azure_estate::{CloudHealth, CostView, Estate, GroupView, HealthTruth, SubTruth};
 
@@ -1109,8 +1108,7 @@ async fn generated_estates_read_as_generated() {
     assert!(idle > 3 && statuses.len() >= 3, "the estates vary in health: {statuses:?}, {idle} idle");
 }
 
-#[path = "support/tls_front.rs"]
-mod tls_front;
+use crate::tls_front;
 
 /// Seeds read by the built binary (`opsdeck snapshot --format json`) over https.
 const BINARY_SEEDS: std::ops::Range<u64> = 1000..1040;

@@ -3,7 +3,7 @@
 //! metrics pushed through the pushgateway, rules firing into Alertmanager,
 //! acknowledgements as silences seen through an HA peer, and faults.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

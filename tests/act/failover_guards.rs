@@ -16,13 +16,10 @@
 //! beyond `rpo_secs` fails the RPO guard alone, and a size too small for the new
 //! share fails capacity alone — each refused (exit 3) with nothing written.
 
-mod support;
+use crate::support;
 
-#[path = "support/azure_estate.rs"]
-#[allow(dead_code)] // the failover needs only part of the estate
-mod azure_estate;
-#[path = "support/tls_front.rs"]
-mod tls_front;
+use crate::azure_estate;
+use crate::tls_front;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};

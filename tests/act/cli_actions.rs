@@ -85,7 +85,7 @@ fn forcing_past_a_guardrail_is_audited_with_its_reason() {
     let home = tempfile::tempdir().expect("tempdir");
     // An estate whose Alibaba group can never take most of the traffic.
     let estate = home.path().join("small-aliyun.toml");
-    let text = include_str!("../assets/demo-estate.toml").replace(
+    let text = include_str!("../../assets/demo-estate.toml").replace(
         "min = 2, max = 8, instance_type = \"ecs.g7.large\"",
         "min = 1, max = 2, instance_type = \"ecs.g7.large\"",
     );
@@ -137,7 +137,7 @@ fn snapshot_follows_the_monitoring_plugin_convention() {
 fn snapshot_exit_code_moves_from_ok_to_critical_under_a_drill() {
     let home = tempfile::tempdir().expect("tempdir");
     // The demo estate without its standing alerts is quiet: OK.
-    let text = include_str!("../assets/demo-estate.toml");
+    let text = include_str!("../../assets/demo-estate.toml");
     let quiet = text.split("[[standing_alerts]]").next().expect("estate");
     let estate = home.path().join("quiet.toml");
     std::fs::write(&estate, quiet).expect("write");

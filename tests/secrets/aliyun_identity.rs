@@ -3,7 +3,7 @@
 //! RamRoleArn profiles (STS AssumeRole on the signature-checking server of
 //! tests/support/aliyun.rs), and renewal of their temporary keys before expiry.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};

@@ -1,14 +1,13 @@
 //! The Azure identities beside the client secret, each against a local Entra ID
 //! stand-in (wiremock, reached through the tests' plain-HTTP transport as in
-//! tests/azure.rs): a client certificate (PEM or PFX, from the config with its
+//! tests/watch/azure.rs): a client certificate (PEM or PFX, from the config with its
 //! password in the keyring, or from the environment) and workload identity
 //! (AZURE_FEDERATED_TOKEN_FILE). The credential is chosen and built the way the
 //! provider does it (`gather` → `choose` → `build_in`), with the environment and the
 //! keyring given, and then polls ARM with the token it was issued.
 
-mod support;
-#[path = "support/tls_front.rs"]
-mod tls_front;
+use crate::support;
+use crate::tls_front;
 
 use std::collections::HashMap;
 use std::ffi::CString;

@@ -3,7 +3,7 @@
 //! session), each with a round trip through a second, independent tool. And a
 //! planted secret that must appear in no output of a whole session.
 
-mod support;
+use crate::support;
 
 use std::process::{Command, Output};
 use support::files_under;

@@ -1,8 +1,8 @@
 //! The credential resolution order of every source kind, with opsdeck's own
 //! secrets served by the keyring crate's mock credential store (the real Secret
-//! Service and kernel keyring are exercised in keyring_real.rs): the cloud's own
-//! chain first, then the keyring entry `<source>/<field>`, and a clear reason when
-//! neither has it.
+//! Service and kernel keyring are exercised in the `keyring_real` module): the
+//! cloud's own chain first, then the keyring entry `<source>/<field>`, and a
+//! clear reason when neither has it.
 
 use std::collections::HashMap;
 use std::sync::Mutex;

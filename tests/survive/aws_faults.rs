@@ -2,7 +2,7 @@
 //! refused, hung, 500, throttled, malformed. Each marks the source stale with a
 //! reason; it recovers by itself when the fault ends. And metric reads are batched.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -8,12 +8,8 @@
 //! certificate problem, well within the source's timeout, and the front sees no
 //! retried handshakes.
 
-#[allow(dead_code)] // the estate generator serves more tests than this one
-#[path = "support/azure_estate.rs"]
-mod azure_estate;
-mod support;
-#[path = "support/tls_front.rs"]
-mod tls_front;
+use crate::support;
+use crate::tls_front;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

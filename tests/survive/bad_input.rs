@@ -2,7 +2,7 @@
 //! error, changes nothing and loses nothing (every file under HOME — the audit log,
 //! the config, the input itself — is byte-identical afterwards).
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

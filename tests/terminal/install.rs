@@ -2,7 +2,7 @@
 //! the man page are there, a second run upgrades in place, and --uninstall leaves
 //! the prefix empty.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::Command;

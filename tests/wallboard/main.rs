@@ -1,5 +1,7 @@
-//! The wallboard: snapshots at a small and a big screen, in ASCII, in 16 colours,
-//! the STALE banner, and no way to act.
+//! Run on a wallboard: the big-screen board as insta snapshots at a small and a
+//! big screen, in ASCII, in 16 colours, the STALE banner when reports stop, and
+//! no way to act. (The built binary's wallboard in a real terminal is in
+//! tests/terminal/e2e_tmux.rs.)
 
 use chrono::Duration;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use chrono::Duration;
+use opsdeck::actions::AuditRecord;
 use opsdeck::app::{App, Msg, Pane};
 use opsdeck::clock::reference_instant;
 use opsdeck::model::{Alert, AlertState, CloudKind, Fleet, Severity, SourceId};
@@ -69,6 +70,121 @@ pane_snapshots! {
     alerts => Pane::Alerts,
     logs => Pane::Logs,
     help => Pane::Help,
+}
+
+/// An audit history as the console loads it at start-up (the audit log's last
+/// lines, oldest first), one attempt of every outcome: who acted and from where,
+/// the request id, a forced action's typed reason, an error, a refusal's plan.
+fn audit_history() -> Vec<AuditRecord> {
+    let at = |minutes_ago: i64| (reference_instant() - Duration::minutes(minutes_ago)).to_rfc3339();
+    let line = |minutes_ago: i64, user: &str, action: &str, target: &str, plan: &str, tail: serde_json::Value| {
+        let mut record = serde_json::json!({
+            "time": at(minutes_ago),
+            "actor": {"user": user, "host": "bastion-1", "ssh_client": "10.0.4.7 52114 22"},
+            "action": action, "target": target, "source": "demo", "plan": [plan],
+            "changes": [], "guards": [], "forced": null, "request_id": null, "error": null,
+        });
+        record.as_object_mut().expect("object").extend(tail.as_object().expect("object").clone());
+        serde_json::from_value(record).expect("an audit line")
+    };
+    use serde_json::json;
+    vec![
+        line(
+            95,
+            "oncall",
+            "scale aws/web-asg 6",
+            "aws/web-asg",
+            "AWS web-asg: desired 4 → 6 (min 2, max 12)",
+            json!({"outcome": "executed", "request_id": "5f1c9a2e-scale-web-asg"}),
+        ),
+        line(
+            80,
+            "oncall",
+            "failover aws -> azure",
+            "azure",
+            "AWS shop-prod: weight 60 → 0 (share 60% → 0%)",
+            json!({"outcome": "refused"}),
+        ),
+        line(
+            78,
+            "oncall",
+            "failover aws -> azure",
+            "azure",
+            "AWS shop-prod: weight 60 → 0 (share 60% → 0%)",
+            json!({"outcome": "cancelled"}),
+        ),
+        line(
+            61,
+            "lead",
+            "failover aws -> azure 20%",
+            "azure",
+            "AWS shop-prod: weight 60 → 40 (share 60% → 40%)",
+            json!({"outcome": "executed", "request_id": "C2PLM3QX9", "forced": "us-west-1a is down, lag is known stale"}),
+        ),
+        line(
+            40,
+            "oncall",
+            "scale aliyun/api-ess 8",
+            "aliyun/api-ess",
+            "Alibaba api-ess: desired 4 → 8 (min 2, max 8)",
+            json!({"outcome": "failed", "error": "Throttling.User: Request was denied due to user flow control"}),
+        ),
+        line(
+            22,
+            "oncall",
+            "ack 42 for 30m",
+            "42",
+            "DiskFull db-1: firing → acknowledged for 30 min",
+            json!({"outcome": "unknown", "error": "the answer was lost: connection closed before the response"}),
+        ),
+        line(
+            21,
+            "oncall",
+            "ack 42 for 30m",
+            "42",
+            "DiskFull db-1: firing → acknowledged for 30 min",
+            json!({"outcome": "landed"}),
+        ),
+        line(
+            5,
+            "oncall",
+            "drain aliyun",
+            "aliyun",
+            "Alibaba shop-gtm: weight 20 → 0 (share 20% → 0%)",
+            json!({"outcome": "not_landed", "error": "a fresh read shows no change; nothing was re-sent"}),
+        ),
+    ]
+}
+
+#[test]
+fn audit() {
+    let fleet = drilled_fleet();
+    for (w, h) in [(80, 24), (160, 48)] {
+        let mut app = App::new(Some(estate()));
+        app.update(Msg::Resize { width: w, height: h }, &fleet);
+        app.update(Msg::FleetChanged, &fleet);
+        for record in audit_history() {
+            app.update(Msg::Audited(Box::new(record)), &fleet);
+        }
+        app.pane = Pane::Audit;
+        let s = screen(&draw(&app, &fleet, w, h));
+        assert!(s.contains("Audit: 8 attempts"), "{s}");
+        // Newest first: the verdict on the drain above everything older.
+        let row = |needle: &str| s.lines().position(|l| l.contains(needle)).unwrap_or_else(|| panic!("{needle}:\n{s}"));
+        assert!(row("drain aliyun") < row("ack 42 for 30m") && row("ack 42 for 30m") < row("scale aws/web-asg"), "{s}");
+        // (The Outcome column is 9 wide: "not landed" shows cut, as "not lande".)
+        for outcome in ["executed", "refused", "cancelled", "failed", "unknown", "landed"] {
+            assert!(s.contains(outcome), "{outcome}:\n{s}");
+        }
+        insta::assert_snapshot!(format!("audit_{w}x{h}"), s);
+    }
+}
+
+#[test]
+fn an_empty_audit_pane_says_what_it_will_record() {
+    let s = screen(&render(&drilled_fleet(), Pane::Audit, 80, 24));
+    assert!(s.contains("No action has been attempted yet"), "{s}");
+    insta::assert_snapshot!("audit_empty_80x24", s);
 }
 
 #[test]

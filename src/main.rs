@@ -552,8 +552,8 @@ fn action(cli: Cli) -> anyhow::Result<u8> {
         confirm_timeout: std::time::Duration::from_secs(60),
     };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let report =
-        rt.block_on(runbook::run(request, &built.sources, executor.as_ref(), audit.as_ref(), &Actor::current()));
+    let path = opsdeck::actions::WritePath::new(executor, audit, Actor::current(), Arc::new(SystemClock));
+    let report = rt.block_on(runbook::run(request, &built.sources, &path));
     if act.json {
         println!("{}", redact(&serde_json::to_string_pretty(&report)?));
     } else {

@@ -5,10 +5,10 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
 use serde::Serialize;
 
-use crate::actions::{self, Actor, AuditLog, Checked, Executor, GuardContext, Intent, Outcome};
+use crate::actions::run::{self, Consent, Decision, WritePath};
+use crate::actions::{self, Checked, InFlight, Intent, Outcome, Sent, Settled};
 use crate::collector::{SourceSchedule, collect_once};
 use crate::ui::sanitize;
 
@@ -117,26 +117,18 @@ impl Report {
     }
 }
 
-/// Run one action from the command line. `executor` is `None` in read-only mode.
-pub async fn run(
-    req: Request,
-    sources: &[SourceSchedule],
-    executor: Option<&Executor>,
-    audit: Option<&AuditLog>,
-    actor: &Actor,
-) -> Report {
+/// Run one action from the command line, through the write path (whose executor
+/// is `None` in read-only mode). Times come from the write path's clock.
+pub async fn run(req: Request, sources: &[SourceSchedule], path: &WritePath) -> Report {
     let mut report = Report::new(&req.intent);
-    let now = Utc::now();
-    let fleet = collect_once(sources, now, false).await;
-    let plan = match actions::plan(&req.intent, &fleet) {
-        Ok(p) => p,
+    let fleet = collect_once(sources, path.now(), false).await;
+    let checked = match run::prepare(&req.intent, &fleet, path.now(), &[], &req.require) {
+        Ok(c) => c,
         Err(e) => {
             report.reason = Some(e);
             return report;
         }
     };
-    let guards = actions::guard::check(&plan, &fleet, &GuardContext { now, in_flight: &[], require: &req.require });
-    let checked = Checked { plan, guards };
     report.target = Some(checked.plan.target.clone());
     report.plan = checked.plan.describe();
     report.changes = serde_json::to_value(&checked.plan.changes).unwrap_or_default();
@@ -153,77 +145,90 @@ pub async fn run(
         }
         return report;
     }
-    let refuse = |report: &mut Report, reason: String| {
-        report.reason = Some(reason);
-        if let Some(log) = audit {
-            let r =
-                checked.record(actor, Utc::now(), Outcome::Refused, report.forced.clone(), None, report.reason.clone());
-            if let Err(e) = log.append(&r) {
-                report.reason = Some(format!("{}; AUDIT NOT WRITTEN: {e}", report.reason.clone().unwrap_or_default()));
-            }
+    let consent = Consent { typed_target: req.confirm.as_deref(), force: req.force.as_deref() };
+    let refusal = if path.read_only() {
+        Some("read-only: actions are disabled".to_string())
+    } else {
+        match run::decide(&checked, &consent) {
+            Decision::NeedsTarget { target } => Some(format!("a failover needs --confirm {target}")),
+            Decision::Refused { reasons } => Some(reasons),
+            Decision::Run { .. } => None,
         }
     };
-    let Some(executor) = executor else {
-        refuse(&mut report, "read-only: actions are disabled".into());
-        return report;
-    };
-    if checked.plan.kind() == actions::ActionKind::Failover
-        && !req.confirm.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(&checked.plan.target))
-    {
-        refuse(&mut report, format!("a failover needs --confirm {}", checked.plan.target));
-        return report;
-    }
-    if !checked.passed() && report.forced.is_none() {
-        let reasons = actions::guard::reasons(&checked.guards);
-        refuse(&mut report, reasons);
+    if let Some(reason) = refusal {
+        let record = path.record(&checked, Outcome::Refused, report.forced.clone(), Some(reason.clone()));
+        report.reason = Some(match path.audit(&record).await {
+            Ok(()) => reason,
+            Err(e) => format!("{reason}; AUDIT NOT WRITTEN: {e}"),
+        });
         return report;
     }
 
-    let started = std::time::Instant::now();
-    let sent = actions::Sent::of(executor.execute(&checked.plan, actor, Utc::now()).await);
-    let (outcome, request_id, error) = sent.audit();
-    let write_audit = |outcome: Outcome, forced: Option<String>, request_id: Option<String>, error: Option<String>| {
-        if let Some(log) = audit
-            && let Err(e) = log.append(&checked.record(actor, Utc::now(), outcome, forced, request_id, error))
-        {
-            eprintln!("opsdeck: AUDIT NOT WRITTEN: {e}");
-        }
-    };
-    write_audit(outcome, report.forced.clone(), request_id.clone(), error.clone());
-    report.request_id = request_id;
-    // A lost answer is not a failure: the re-read below says whether it landed.
-    if outcome == Outcome::Unknown {
-        report.reason = error;
-    } else if let Some(e) = error {
-        report.outcome = "failed";
-        report.reason = Some(e);
-        report.exit_code = exit::FAILED;
-        return report;
+    let attempt = path.send(&checked, report.forced.clone()).await;
+    if let Some(e) = &attempt.audit_error {
+        eprintln!("opsdeck: AUDIT NOT WRITTEN: {e}");
     }
-    // Re-read until the change shows, instead of trusting the write's answer.
-    let deadline = started + req.confirm_timeout;
-    loop {
-        let fleet = collect_once(sources, Utc::now(), false).await;
-        if checked.plan.is_reflected_in(&fleet) {
-            if outcome == Outcome::Unknown {
-                // The verdict on the lost answer is audited too, after the "unknown" line
-                // (which carries the force reason, as in the console).
-                write_audit(Outcome::Landed, None, None, None);
-            }
-            report.outcome = "executed";
-            report.exit_code = exit::OK;
-            report.confirmed_after_secs = Some(started.elapsed().as_secs_f64());
+    let target = checked.plan.target.clone();
+    let mut flight = InFlight::new(chrono_secs(req.confirm_timeout));
+    flight.start(checked.clone(), attempt.at, chrono_secs(req.confirm_timeout));
+    report.request_id = attempt.record.request_id.clone();
+    match &attempt.sent {
+        Sent::Done(receipt) => flight.answered(&target, &receipt.request_id),
+        // A lost answer is not a failure: the re-reads below say whether it landed.
+        Sent::Unknown(_) => {
+            flight.lost(&target, attempt.at);
+            report.reason = attempt.record.error.clone();
+        }
+        Sent::Failed(_) => {
+            report.outcome = "failed";
+            report.reason = attempt.record.error.clone();
+            report.exit_code = exit::FAILED;
             return report;
         }
-        if std::time::Instant::now() >= deadline {
-            if outcome == Outcome::Unknown {
-                write_audit(Outcome::NotLanded, None, None, Some("no fresh read showed the change".into()));
-            }
-            report.outcome = "unconfirmed";
-            report.reason = Some(format!("a fresh read did not show the change within {:?}", req.confirm_timeout));
-            report.exit_code = exit::UNCONFIRMED;
-            return report;
+    }
+    // Re-read until a fresh read settles it, instead of trusting the write's answer.
+    loop {
+        let now = path.now();
+        let fleet = collect_once(sources, now, false).await;
+        let mut settled = flight.on_read(&fleet, now);
+        settled.extend(flight.on_tick(path.now()));
+        if let Some(s) = settled.into_iter().next() {
+            return finish(report, s, &req, path).await;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+}
+
+/// The report (and, for a lost answer, the audited verdict) once the action settled.
+async fn finish(mut report: Report, settled: Settled, req: &Request, path: &WritePath) -> Report {
+    let verdict = |checked: &Checked, outcome| path.record(checked, outcome, None, None);
+    let (line, confirmed) = match settled {
+        Settled::Confirmed { after, .. } => (None, Some(after)),
+        Settled::Landed { checked, after } => (Some(verdict(&checked, Outcome::Landed)), Some(after)),
+        Settled::NotLanded { checked } => (Some(verdict(&checked, Outcome::NotLanded)), None),
+        // A lost answer no read settled in time is "not landed" as far as anyone can tell.
+        Settled::Expired { checked, lost } => (lost.then(|| verdict(&checked, Outcome::NotLanded)), None),
+    };
+    if let Some(line) = line
+        && let Err(e) = path.audit(&line).await
+    {
+        eprintln!("opsdeck: AUDIT NOT WRITTEN: {e}");
+    }
+    match confirmed {
+        Some(after) => {
+            report.outcome = "executed";
+            report.exit_code = exit::OK;
+            report.confirmed_after_secs = Some(after.num_milliseconds() as f64 / 1000.0);
+        }
+        None => {
+            report.outcome = "unconfirmed";
+            report.reason = Some(format!("a fresh read did not show the change within {:?}", req.confirm_timeout));
+            report.exit_code = exit::UNCONFIRMED;
+        }
+    }
+    report
+}
+
+fn chrono_secs(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
 }

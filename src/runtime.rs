@@ -11,7 +11,7 @@ use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 
-use crate::actions::{self, Actor, AuditLog, AuditRecord, Checked, Executor};
+use crate::actions::{Actor, AuditLog, AuditRecord, Checked, Executor, WritePath};
 use crate::app::{App, Command, Msg};
 use crate::clock::Clock;
 use crate::collector::{Collector, SourceSchedule};
@@ -59,14 +59,12 @@ pub async fn run(s: Session) -> anyhow::Result<()> {
     let mut lp = Loop {
         fleet_rx: collector.fleet.clone(),
         collector,
+        write: Arc::new(WritePath::new(s.executor, s.audit, s.actor, s.clock.clone())),
         clock: s.clock,
         demo_state: s.demo_state,
-        executor: s.executor.map(Arc::new),
-        audit: s.audit,
-        actor: s.actor,
         done_tx,
     };
-    let read_only = lp.executor.is_none();
+    let read_only = lp.write.read_only();
     let mut app = App::new(s.estate).with_read_only(read_only);
     app.low_bandwidth = s.low_bandwidth;
     app.require = s.require;
@@ -185,9 +183,8 @@ struct Loop {
     fleet_rx: watch::Receiver<Arc<Fleet>>,
     clock: Arc<dyn Clock>,
     demo_state: Option<DemoHandle>,
-    executor: Option<Arc<Executor>>,
-    audit: Option<AuditLog>,
-    actor: Actor,
+    /// Every write and every audit line goes through it.
+    write: Arc<WritePath>,
     /// Results of background work (actions, audit writes) come back as messages.
     done_tx: mpsc::Sender<Msg>,
 }
@@ -312,8 +309,9 @@ impl Loop {
                 }
                 Command::Record { checked, outcome, forced } => {
                     log::info!("{}: {}", outcome.label(), checked.plan.intent);
-                    let record = checked.record(&self.actor, self.clock.now(), outcome, forced, None, None);
-                    self.write_audit(record);
+                    let record = self.write.record(&checked, outcome, forced, None);
+                    let (write, done) = (self.write.clone(), self.done_tx.clone());
+                    tokio::spawn(async move { report_audit(&write, record, &done).await });
                 }
                 Command::Execute { checked, forced } => self.execute(checked, forced),
             }
@@ -323,54 +321,40 @@ impl Loop {
 
     /// Run a plan in the background: the UI keeps answering while the provider works.
     fn execute(&self, checked: Checked, forced: Option<String>) {
-        let Some(executor) = self.executor.clone() else {
-            // Unreachable from the app (it refuses first), and harmless if reached.
-            let _ = self.done_tx.try_send(Msg::CommandDone(Err("read-only session: nothing was executed".into())));
-            return;
-        };
-        let (clock, actor, audit, done) =
-            (self.clock.clone(), self.actor.clone(), self.audit.clone(), self.done_tx.clone());
+        let (write, done) = (self.write.clone(), self.done_tx.clone());
         let refresh = self.collector.refresher();
         log::info!("executing: {}{}", checked.plan.intent, if forced.is_some() { " (FORCED)" } else { "" });
         tokio::spawn(async move {
-            // A lost answer is "unknown" (re-read, never re-sent), not a failure.
-            let sent = actions::Sent::of(executor.execute(&checked.plan, &actor, clock.now()).await);
-            let (outcome, request_id, error) = sent.audit();
-            match (&request_id, &error) {
+            let attempt = write.send(&checked, forced).await;
+            let record = &attempt.record;
+            match (&record.request_id, &record.error) {
                 (Some(r), _) => log::info!("executed {} (request {r})", checked.plan.intent),
                 (_, e) => log::error!(
                     "{} {}: {}",
                     checked.plan.intent,
-                    outcome.label(),
+                    record.outcome.label(),
                     crate::credentials::redact(e.as_deref().unwrap_or(""))
                 ),
             }
-            let record = checked.record(&actor, clock.now(), outcome, forced, request_id, error);
-            append_audit(audit, record, done.clone()).await;
-            let _ = done.send(Msg::sent(checked, sent, clock.now())).await;
+            show_audit(attempt.record, attempt.audit_error, &done).await;
+            let _ = done.send(Msg::sent(checked, attempt.sent, attempt.at)).await;
             refresh.notify_waiters();
         });
     }
-
-    fn write_audit(&self, record: AuditRecord) {
-        let (audit, done) = (self.audit.clone(), self.done_tx.clone());
-        tokio::spawn(append_audit(audit, record, done));
-    }
 }
 
-/// Append to the audit log off the reactor (it fsyncs), then show the line.
-async fn append_audit(audit: Option<AuditLog>, record: AuditRecord, done: mpsc::Sender<Msg>) {
-    if let Some(log) = audit {
-        let r = record.clone();
-        let written = tokio::task::spawn_blocking(move || log.append(&r)).await;
-        match written {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => {
-                log::error!("{e}");
-                let _ = done.send(Msg::CommandDone(Err(format!("AUDIT NOT WRITTEN: {e}")))).await;
-            }
-            Err(e) => log::error!("audit task failed: {e}"),
-        }
+/// Write an audit line through the write path, then show it (or why it failed).
+async fn report_audit(write: &WritePath, record: AuditRecord, done: &mpsc::Sender<Msg>) {
+    let error = write.audit(&record).await.err();
+    show_audit(record, error, done).await;
+}
+
+/// Show a written audit line in the Audit pane; an unwritten one is an error the
+/// operator must see.
+async fn show_audit(record: AuditRecord, error: Option<String>, done: &mpsc::Sender<Msg>) {
+    if let Some(e) = error {
+        log::error!("{e}");
+        let _ = done.send(Msg::CommandDone(Err(format!("AUDIT NOT WRITTEN: {e}")))).await;
     }
     let _ = done.send(Msg::Audited(Box::new(record))).await;
 }
@@ -403,14 +387,13 @@ mod tests {
         let fleet = crate::collector::collect_once(&sources, clock.now(), true).await;
         let (done_tx, mut done_rx) = mpsc::channel(64);
         let collector = Collector::spawn(sources, clock.clone(), true);
+        let actor = Actor { user: "oncall".into(), host: "bastion".into(), ssh_client: Some("192.0.2.1 1 22".into()) };
         let mut lp = Loop {
             fleet_rx: collector.fleet.clone(),
             collector,
+            write: Arc::new(WritePath::new(Some(Executor::new([provider])), Some(log.clone()), actor, clock.clone())),
             clock,
             demo_state: Some(demo),
-            executor: Some(Arc::new(Executor::new([provider]))),
-            audit: Some(log.clone()),
-            actor: Actor { user: "oncall".into(), host: "bastion".into(), ssh_client: Some("192.0.2.1 1 22".into()) },
             done_tx,
         };
         let checked = |intent: Intent| {

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::model::Actor;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
@@ -39,15 +41,8 @@ impl Outcome {
     }
 }
 
-/// Who acted, from where.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Actor {
-    pub user: String,
-    pub host: String,
-    /// `SSH_CLIENT` when the operator came in over SSH.
-    pub ssh_client: Option<String>,
-}
-
+// The operator of this process is read from the environment here, on the write
+// path, so `model` stays free of I/O.
 impl Actor {
     /// The operator of this process, from the environment.
     pub fn current() -> Actor {
@@ -63,11 +58,6 @@ impl Actor {
             .filter(|h| !h.is_empty())
             .unwrap_or_else(|| "unknown".into());
         Actor { user, host, ssh_client: std::env::var("SSH_CLIENT").ok() }
-    }
-
-    /// `user@host`, as shown on acknowledgements.
-    pub fn label(&self) -> String {
-        format!("{}@{}", self.user, self.host)
     }
 }
 
@@ -150,6 +140,28 @@ impl AuditLog {
         f.set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(err)?;
         f.write_all(&line).map_err(err)?;
         f.sync_data().map_err(err)
+    }
+
+    /// The last record that `wanted` accepts, reading the whole log (lines that do
+    /// not parse are skipped). A log not written yet holds nothing; one that
+    /// cannot be read is an error, not "nothing".
+    pub fn last_where(&self, wanted: impl Fn(&AuditRecord) -> bool) -> Result<Option<AuditRecord>, AuditError> {
+        let err = |source| AuditError { path: self.path.clone(), source };
+        let f = match File::open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(err(e)),
+        };
+        let mut last = None;
+        for line in BufReader::new(f).lines() {
+            let line = line.map_err(err)?;
+            if let Ok(r) = serde_json::from_str::<AuditRecord>(&line)
+                && wanted(&r)
+            {
+                last = Some(r);
+            }
+        }
+        Ok(last)
     }
 
     /// The last `n` records (skipping lines that do not parse, e.g. a torn last line).

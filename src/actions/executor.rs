@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::audit::{Actor, Outcome};
-use super::plan::Plan;
+use super::audit::Outcome;
+use crate::model::Actor;
+use crate::model::Plan;
 use crate::model::SourceId;
 use crate::providers::{Provider, ProviderError, Receipt};
 

@@ -11,10 +11,11 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::intent::{ActionKind, Intent};
-use super::plan::{Change, Plan, shares_after};
+use super::plan::shares_after;
 use crate::format::int;
+use crate::model::{ActionKind, Intent};
 use crate::model::{AlertState, CloudKind, Fleet, Freshness, Health, ReplicationKind, ScalingGroup, Section, SourceId};
+use crate::model::{Change, Plan};
 
 /// Share of a group's full capacity we plan to use; the rest is headroom.
 pub const MAX_UTILISATION: f64 = 0.85;

@@ -1,66 +1,7 @@
-//! What an operator asked for, before anything is computed or checked.
+//! What an operator asked for, in words (palette, runbook): parsed into an
+//! [`Intent`](crate::model::Intent) before anything is computed or checked.
 
-use std::fmt;
-
-use serde::Serialize;
-
-use crate::model::CloudKind;
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Intent {
-    /// Move `percent` points of the traffic share (all of it when `None`) from one cloud to another.
-    Shift { from: CloudKind, to: CloudKind, percent: Option<f64> },
-    /// Take a cloud out of DNS: its weight to 0, the others keep theirs.
-    Drain { cloud: CloudKind },
-    /// Set the weights of a policy as given (restoring earlier weights).
-    SetWeights { policy: String, weights: Vec<(CloudKind, u32)> },
-    /// Set the desired capacity of a scaling group.
-    Scale { cloud: CloudKind, group: String, desired: u32 },
-    /// Acknowledge an alert in its source, optionally for a while.
-    Ack { alert_id: String, comment: String, minutes: Option<u32> },
-    /// Withdraw an acknowledgement: the alert notifies again.
-    Unack { alert_id: String },
-}
-
-/// The three kinds of action, for confirmation rules and the audit log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ActionKind {
-    Failover,
-    Scale,
-    Ack,
-}
-
-impl Intent {
-    pub fn kind(&self) -> ActionKind {
-        match self {
-            Intent::Shift { .. } | Intent::Drain { .. } | Intent::SetWeights { .. } => ActionKind::Failover,
-            Intent::Scale { .. } => ActionKind::Scale,
-            Intent::Ack { .. } | Intent::Unack { .. } => ActionKind::Ack,
-        }
-    }
-}
-
-impl fmt::Display for Intent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Intent::Shift { from, to, percent: None } => write!(f, "failover {} -> {}", from.slug(), to.slug()),
-            Intent::Shift { from, to, percent: Some(p) } => {
-                write!(f, "failover {} -> {} {p}%", from.slug(), to.slug())
-            }
-            Intent::Drain { cloud } => write!(f, "drain {}", cloud.slug()),
-            Intent::SetWeights { policy, weights } => {
-                let w: Vec<String> = weights.iter().map(|(c, w)| format!("{}={w}", c.slug())).collect();
-                write!(f, "set weights {policy} {}", w.join(" "))
-            }
-            Intent::Scale { cloud, group, desired } => write!(f, "scale {}/{group} {desired}", cloud.slug()),
-            Intent::Ack { alert_id, minutes: Some(m), .. } => write!(f, "ack {alert_id} for {m}m"),
-            Intent::Ack { alert_id, .. } => write!(f, "ack {alert_id}"),
-            Intent::Unack { alert_id } => write!(f, "unack {alert_id}"),
-        }
-    }
-}
+use crate::model::{CloudKind, Intent};
 
 /// Parse the words after the command name, as typed in the palette or on the CLI.
 pub fn parse(command: &str, args: &[&str]) -> Result<Intent, String> {

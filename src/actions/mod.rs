@@ -4,14 +4,21 @@
 pub mod audit;
 pub mod executor;
 pub mod guard;
+pub mod in_flight;
 pub mod intent;
 pub mod plan;
+pub mod run;
+pub mod undo;
 
-pub use audit::{Actor, AuditLog, AuditRecord, Outcome};
+pub use audit::{AuditLog, AuditRecord, Outcome};
 pub use executor::{Executor, Sent};
 pub use guard::{GuardContext, GuardResult};
-pub use intent::{ActionKind, Intent};
-pub use plan::{Change, Plan, plan};
+pub use in_flight::{InFlight, Settled};
+pub use run::{Consent, Decision, WritePath};
+// The action types live in `model` (providers read them too); re-exported here
+// because every caller of the write path names them.
+pub use crate::model::{ActionKind, Actor, AlertMark, Change, Intent, Plan};
+pub use plan::plan;
 
 /// A plan with its guard results: what the confirmation dialog shows and the
 /// audit log records.

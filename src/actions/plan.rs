@@ -1,139 +1,7 @@
 //! Plan: the exact change an intent makes, as before → after, computed from the
 //! Fleet the operator is looking at. Nothing here talks to a provider.
 
-use chrono::{DateTime, Utc};
-use serde::Serialize;
-
-use super::intent::{ActionKind, Intent};
-use crate::model::{AlertState, CloudKind, Fleet, SourceId, TrafficPolicy};
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "change", rename_all = "snake_case")]
-pub enum Change {
-    Weight {
-        policy: String,
-        cloud: CloudKind,
-        endpoint: String,
-        before: u32,
-        after: u32,
-        share_before: f64,
-        share_after: f64,
-    },
-    Capacity {
-        cloud: CloudKind,
-        group: String,
-        before: u32,
-        after: u32,
-        min: u32,
-        max: u32,
-    },
-    AlertState {
-        id: String,
-        title: String,
-        before: String,
-        after: String,
-        comment: String,
-        minutes: Option<u32>,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Plan {
-    pub intent: Intent,
-    /// The source that will carry the change out.
-    pub source: SourceId,
-    /// What the change is aimed at; a failover is confirmed by typing it.
-    pub target: String,
-    pub changes: Vec<Change>,
-    /// When the data behind the plan was read.
-    pub based_on: Option<DateTime<Utc>>,
-    /// For failovers: how long until clients follow (DNS TTL), in seconds.
-    pub time_to_effect_secs: Option<u32>,
-}
-
-impl Plan {
-    pub fn kind(&self) -> ActionKind {
-        self.intent.kind()
-    }
-
-    /// The intent that would put things back as they were (failover and scale).
-    pub fn inverse(&self) -> Option<Intent> {
-        match self.kind() {
-            ActionKind::Failover => {
-                let policy = self.changes.iter().find_map(|c| match c {
-                    Change::Weight { policy, .. } => Some(policy.clone()),
-                    _ => None,
-                })?;
-                let weights = self
-                    .changes
-                    .iter()
-                    .filter_map(|c| match c {
-                        Change::Weight { cloud, before, .. } => Some((*cloud, *before)),
-                        _ => None,
-                    })
-                    .collect();
-                Some(Intent::SetWeights { policy, weights })
-            }
-            ActionKind::Scale => self.changes.iter().find_map(|c| match c {
-                Change::Capacity { cloud, group, before, .. } => {
-                    Some(Intent::Scale { cloud: *cloud, group: group.clone(), desired: *before })
-                }
-                _ => None,
-            }),
-            ActionKind::Ack => match &self.intent {
-                Intent::Ack { alert_id, .. } => Some(Intent::Unack { alert_id: alert_id.clone() }),
-                _ => None,
-            },
-        }
-    }
-
-    /// Whether a fresh read of the estate shows every planned "after".
-    pub fn is_reflected_in(&self, fleet: &Fleet) -> bool {
-        self.changes.iter().all(|c| match c {
-            // Each answer by its own name: a cloud may have several (one per region).
-            Change::Weight { policy, cloud, endpoint, after, .. } => fleet
-                .policies
-                .iter()
-                .filter(|p| &p.name == policy)
-                .flat_map(|p| p.endpoints.iter())
-                .filter(|e| e.cloud == *cloud && &e.name == endpoint)
-                .all(|e| e.weight == *after),
-            Change::Capacity { cloud, group, after, .. } => {
-                fleet.groups.iter().any(|g| g.cloud == *cloud && &g.name == group && g.desired == *after)
-            }
-            Change::AlertState { id, after, .. } => {
-                let want_acked = after == ACKED;
-                fleet
-                    .alerts
-                    .iter()
-                    .filter(|a| &a.id == id)
-                    .all(|a| matches!(a.state, AlertState::Acknowledged { .. }) == want_acked)
-            }
-        })
-    }
-
-    /// One line per change, for dialogs, dry runs and the audit pane.
-    pub fn describe(&self) -> Vec<String> {
-        self.changes
-            .iter()
-            .map(|c| match c {
-                Change::Weight { cloud, endpoint, before, after, share_before, share_after, .. } => format!(
-                    "{} {endpoint}: weight {before} → {after} (share {:.0}% → {:.0}%)",
-                    cloud.label(),
-                    share_before * 100.0,
-                    share_after * 100.0
-                ),
-                Change::Capacity { cloud, group, before, after, min, max } => {
-                    format!("{} {group}: desired {before} → {after} (min {min}, max {max})", cloud.label())
-                }
-                Change::AlertState { title, before, after, minutes, .. } => match minutes {
-                    Some(m) => format!("{title}: {before} → {after} for {m} min"),
-                    None => format!("{title}: {before} → {after}"),
-                },
-            })
-            .collect()
-    }
-}
+use crate::model::{AlertMark, Change, CloudKind, Fleet, Intent, Plan, TrafficPolicy};
 
 /// Compute the plan for `intent` on `fleet`, or say why there is none.
 pub fn plan(intent: &Intent, fleet: &Fleet) -> Result<Plan, String> {
@@ -234,21 +102,17 @@ pub fn plan(intent: &Intent, fleet: &Fleet) -> Result<Plan, String> {
             })
         }
         Intent::Ack { alert_id, comment, minutes } => {
-            alert_plan(intent, fleet, alert_id, ACKED, comment.clone(), *minutes)
+            alert_plan(intent, fleet, alert_id, AlertMark::Acked, comment.clone(), *minutes)
         }
-        Intent::Unack { alert_id } => alert_plan(intent, fleet, alert_id, FIRING, String::new(), None),
+        Intent::Unack { alert_id } => alert_plan(intent, fleet, alert_id, AlertMark::Firing, String::new(), None),
     }
 }
-
-/// The state names an alert change moves between.
-pub const ACKED: &str = "acked";
-pub const FIRING: &str = "firing";
 
 fn alert_plan(
     intent: &Intent,
     fleet: &Fleet,
     alert_id: &str,
-    after: &str,
+    after: AlertMark,
     comment: String,
     minutes: Option<u32>,
 ) -> Result<Plan, String> {
@@ -261,7 +125,7 @@ fn alert_plan(
             id: alert_id.to_string(),
             title: a.title.clone(),
             before: a.state.label().to_string(),
-            after: after.to_string(),
+            after,
             comment,
             minutes,
         }],

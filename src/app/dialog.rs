@@ -4,7 +4,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::actions::{ActionKind, Checked, Outcome};
+use crate::actions::{ActionKind, Checked, Outcome, run};
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Force {
@@ -117,15 +117,19 @@ impl Dialog {
         }
     }
 
+    /// The write path's confirmation policy decides; the dialog only gathers the consent.
     fn confirm(mut self) -> Decision {
-        if self.needs_typed_name() && !self.typed.trim().eq_ignore_ascii_case(&self.checked.plan.target) {
-            self.hint = Some(format!("type '{}' exactly to confirm", self.checked.plan.target));
-            return Decision::Open(self);
-        }
         let forced = self.forced();
-        if !self.checked.passed() && forced.is_none() {
-            return Decision::Closed { outcome: Outcome::Refused, checked: self.checked, forced: None };
+        let consent = run::Consent { typed_target: Some(&self.typed), force: forced.as_deref() };
+        match run::decide(&self.checked, &consent) {
+            run::Decision::NeedsTarget { target } => {
+                self.hint = Some(format!("type '{target}' exactly to confirm"));
+                Decision::Open(self)
+            }
+            run::Decision::Refused { .. } => {
+                Decision::Closed { outcome: Outcome::Refused, checked: self.checked, forced: None }
+            }
+            run::Decision::Run { forced } => Decision::Run { checked: self.checked, forced },
         }
-        Decision::Run { checked: self.checked, forced }
     }
 }

@@ -2,6 +2,7 @@
 //! no I/O, no clock: everything it needs arrives in the message.
 
 pub mod dialog;
+mod input;
 pub mod keymap;
 pub mod palette;
 pub mod views;
@@ -12,12 +13,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{KeyEvent, KeyEventKind};
 
 pub use keymap::Action;
 pub use views::AlertSort;
 
-use crate::actions::{self, AuditRecord, Checked, GuardContext, Intent, Outcome, Plan};
+use crate::actions::{self, AuditRecord, Checked, Intent, Outcome};
 use crate::model::{AlertState, Fleet};
 use crate::providers::demo::{DrillCommand, EstateSpec};
 use dialog::{Decision, Dialog};
@@ -179,25 +180,6 @@ pub enum Command {
     },
 }
 
-/// An executed action not yet seen in a fresh read.
-#[derive(Debug, Clone, PartialEq)]
-pub struct InFlight {
-    pub plan: Plan,
-    pub since: DateTime<Utc>,
-    pub request_id: Option<String>,
-    /// Set when the answer was lost: from then, the first fresh read of the plan's
-    /// source says whether it landed, and that verdict is audited too.
-    pub lost: Option<LostAnswer>,
-}
-
-/// An action whose answer never came back, waiting for a fresh read to settle it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LostAnswer {
-    pub at: DateTime<Utc>,
-    /// Kept so the verdict's audit line carries the same plan and guards.
-    pub checked: Checked,
-}
-
 /// How long an executed change may take to show in a fresh read before the
 /// operator is told it has not been confirmed.
 pub const CONFIRM_TIMEOUT_SECS: i64 = 300;
@@ -229,7 +211,8 @@ pub struct App {
     pub now: DateTime<Utc>,
     /// Guardrails whose unknown refuses (`[guards] require`).
     pub require: Vec<actions::guard::GuardKey>,
-    pub in_flight: Vec<InFlight>,
+    /// Actions sent and not yet settled by a fresh read (tracked by the write path).
+    pub in_flight: actions::InFlight,
     /// The inverse of the last executed failover or scale.
     pub undo: Option<Intent>,
     /// Recent audit lines, oldest first.
@@ -257,7 +240,8 @@ impl App {
             read_only: false,
             now: DateTime::<Utc>::default(),
             require: Vec::new(),
-            in_flight: Vec::new(),
+            // The console keeps polling: the first fresh read after a lost answer decides.
+            in_flight: actions::InFlight::new(chrono::Duration::zero()),
             undo: None,
             audit: VecDeque::new(),
             low_bandwidth: false,
@@ -271,7 +255,8 @@ impl App {
             Msg::Key(k) => self.on_key(k, fleet),
             Msg::FleetChanged => {
                 self.rebuild_rows(fleet);
-                self.confirm_in_flight(fleet)
+                let settled = self.in_flight.on_read(fleet, self.now);
+                self.settle(settled)
             }
             Msg::Resize { width, height } => {
                 self.size = (width, height);
@@ -286,8 +271,8 @@ impl App {
             }
             Msg::Clock(now) => {
                 self.now = now;
-                self.expire_in_flight();
-                vec![]
+                let expired = self.in_flight.on_tick(now);
+                self.settle(expired)
             }
             Msg::ActionFinished { checked, result } => self.on_action_finished(checked, result, fleet),
             Msg::ActionUnknown { checked, error, at } => self.on_action_unknown(checked, error, at),
@@ -313,54 +298,18 @@ impl App {
             self.error("read-only session: actions are disabled (started with --read-only or read_only = true)");
             return vec![];
         }
-        let plan = match actions::plan(&intent, fleet) {
-            Ok(p) => p,
-            Err(e) => {
-                self.error(format!("cannot plan '{intent}': {e}"));
-                return vec![];
-            }
-        };
-        let in_flight: Vec<String> = self.in_flight.iter().map(|f| f.plan.target.clone()).collect();
-        let ctx = GuardContext { now: self.now, in_flight: &in_flight, require: &self.require };
-        let guards = actions::guard::check(&plan, fleet, &ctx);
-        self.mode = Mode::Confirm(Box::new(Dialog::new(Checked { plan, guards })));
-        vec![]
-    }
-
-    fn on_dialog_key(&mut self, d: Dialog, k: KeyEvent) -> Vec<Command> {
-        match d.on_key(k) {
-            Decision::Open(d) => {
-                self.mode = Mode::Confirm(Box::new(d));
-                vec![]
-            }
-            Decision::Closed { outcome, checked, forced } => {
-                if outcome == Outcome::Refused {
-                    self.error(format!("refused: {}", actions::guard::reasons(&checked.guards)));
-                } else {
-                    self.info(format!("cancelled: {}", checked.plan.intent));
-                }
-                vec![Command::Record { checked, outcome, forced }]
-            }
-            Decision::Run { checked, forced } => {
-                self.info(format!("running: {} …", checked.plan.intent));
-                self.in_flight.push(InFlight {
-                    plan: checked.plan.clone(),
-                    since: self.now,
-                    request_id: None,
-                    lost: None,
-                });
-                vec![Command::Execute { checked, forced }]
-            }
+        match actions::run::prepare(&intent, fleet, self.now, &self.in_flight.targets(), &self.require) {
+            Ok(checked) => self.mode = Mode::Confirm(Box::new(Dialog::new(checked))),
+            Err(e) => self.error(format!("cannot plan '{intent}': {e}")),
         }
+        vec![]
     }
 
     fn on_action_finished(&mut self, checked: Checked, result: Result<String, String>, fleet: &Fleet) -> Vec<Command> {
         let target = checked.plan.target.clone();
         match result {
             Ok(request_id) => {
-                if let Some(f) = self.in_flight.iter_mut().find(|f| f.plan.target == target) {
-                    f.request_id = Some(request_id.clone());
-                }
+                self.in_flight.answered(&target, &request_id);
                 // The last action is what undo reverses; one without an inverse clears it,
                 // so undo never replays an older, now meaningless, inverse.
                 self.undo = checked.plan.inverse();
@@ -368,10 +317,11 @@ impl App {
                     "{} sent (request {request_id}); waiting for a fresh read to confirm",
                     checked.plan.intent
                 ));
-                self.confirm_in_flight(fleet)
+                let settled = self.in_flight.on_read(fleet, self.now);
+                self.settle(settled)
             }
             Err(e) => {
-                self.in_flight.retain(|f| f.plan.target != target);
+                self.in_flight.failed(&target);
                 self.error(format!("{} failed: {e}", checked.plan.intent));
                 vec![]
             }
@@ -380,10 +330,7 @@ impl App {
 
     /// The answer was lost: say so, keep it in flight, and ask for a fresh read.
     fn on_action_unknown(&mut self, checked: Checked, error: String, at: DateTime<Utc>) -> Vec<Command> {
-        let target = checked.plan.target.clone();
-        if let Some(f) = self.in_flight.iter_mut().find(|f| f.plan.target == target) {
-            f.lost = Some(LostAnswer { at, checked: checked.clone() });
-        }
+        self.in_flight.lost(&checked.plan.target, at);
         self.error(format!(
             "unknown: {} — answer lost ({error}); re-reading {} (not re-sent)",
             checked.plan.intent, checked.plan.source
@@ -391,71 +338,46 @@ impl App {
         vec![Command::RefreshNow]
     }
 
-    /// In-flight actions that a fresh read now shows are done; lost answers that a
-    /// fresh read of their source settles either way (and the verdict is audited).
-    fn confirm_in_flight(&mut self, fleet: &Fleet) -> Vec<Command> {
-        let now = self.now;
-        let mut done = Vec::new();
-        let mut settled = Vec::new();
-        self.in_flight.retain(|f| {
-            if let Some(lost) = &f.lost {
-                let read_after = fleet.source(&f.plan.source).is_some_and(|s| {
-                    s.freshness == crate::model::Freshness::Fresh && s.last_ok.is_some_and(|ok| ok >= lost.at)
-                });
-                if read_after {
-                    settled.push((lost.checked.clone(), f.plan.is_reflected_in(fleet)));
-                }
-                return !read_after;
-            }
-            let seen = f.request_id.is_some() && f.plan.is_reflected_in(fleet);
-            if seen {
-                done.push(f.clone());
-            }
-            !seen
-        });
+    /// Say how each settled action ended; the verdict on a lost answer is audited.
+    fn settle(&mut self, settled: Vec<actions::Settled>) -> Vec<Command> {
+        use actions::Settled;
         let mut commands = Vec::new();
-        for (checked, landed) in settled {
-            let outcome = if landed {
-                self.undo = checked.plan.inverse();
-                self.info(format!(
-                    "{} landed: a fresh read after the lost answer shows it (not re-sent)",
+        for s in settled {
+            match s {
+                Settled::Confirmed { checked, after, .. } => {
+                    let effect = checked
+                        .plan
+                        .time_to_effect_secs
+                        .map(|t| format!("; clients follow within the {t}s DNS TTL"))
+                        .unwrap_or_default();
+                    let took = after.num_seconds().max(0);
+                    self.info(format!(
+                        "{} in effect: confirmed by a fresh read after {took}s{effect}",
+                        checked.plan.intent
+                    ));
+                }
+                Settled::Landed { checked, .. } => {
+                    self.undo = checked.plan.inverse();
+                    self.info(format!(
+                        "{} landed: a fresh read after the lost answer shows it (not re-sent)",
+                        checked.plan.intent
+                    ));
+                    commands.push(Command::Record { checked, outcome: Outcome::Landed, forced: None });
+                }
+                Settled::NotLanded { checked } => {
+                    self.error(format!(
+                        "{} did not land: a fresh read after the lost answer shows no change; nothing was re-sent",
+                        checked.plan.intent
+                    ));
+                    commands.push(Command::Record { checked, outcome: Outcome::NotLanded, forced: None });
+                }
+                Settled::Expired { checked, .. } => self.error(format!(
+                    "{}: not confirmed by a fresh read after {CONFIRM_TIMEOUT_SECS}s; check the source",
                     checked.plan.intent
-                ));
-                Outcome::Landed
-            } else {
-                self.error(format!(
-                    "{} did not land: a fresh read after the lost answer shows no change; nothing was re-sent",
-                    checked.plan.intent
-                ));
-                Outcome::NotLanded
-            };
-            commands.push(Command::Record { checked, outcome, forced: None });
-        }
-        for f in done {
-            let took = (now - f.since).num_seconds().max(0);
-            let effect = f
-                .plan
-                .time_to_effect_secs
-                .map(|t| format!("; clients follow within the {t}s DNS TTL"))
-                .unwrap_or_default();
-            self.info(format!("{} in effect: confirmed by a fresh read after {took}s{effect}", f.plan.intent));
+                )),
+            }
         }
         commands
-    }
-
-    fn expire_in_flight(&mut self) {
-        let now = self.now;
-        let mut expired = Vec::new();
-        self.in_flight.retain(|f| {
-            let late = (now - f.since).num_seconds() > CONFIRM_TIMEOUT_SECS;
-            if late {
-                expired.push(f.plan.intent.to_string());
-            }
-            !late
-        });
-        for e in expired {
-            self.error(format!("{e}: not confirmed by a fresh read after {CONFIRM_TIMEOUT_SECS}s; check the source"));
-        }
     }
 
     fn info(&mut self, text: impl Into<String>) {
@@ -489,217 +411,6 @@ impl App {
             Pane::Health => Some(&self.health),
             Pane::Alerts => Some(&self.alerts),
             _ => None,
-        }
-    }
-
-    fn on_key(&mut self, k: KeyEvent, fleet: &Fleet) -> Vec<Command> {
-        // Ctrl-C always quits, whatever mode: the operator's way out must never fail.
-        if k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL) {
-            return vec![Command::Quit];
-        }
-        match std::mem::take(&mut self.mode) {
-            Mode::Normal => self.on_normal_key(k, fleet),
-            Mode::Filter => self.on_filter_key(k, fleet),
-            Mode::Palette(p) => self.on_palette_key(p, k, fleet),
-            Mode::Confirm(d) => self.on_dialog_key(*d, k),
-        }
-    }
-
-    fn on_normal_key(&mut self, k: KeyEvent, fleet: &Fleet) -> Vec<Command> {
-        let Some(action) = keymap::lookup(&k, self.pane) else {
-            return vec![];
-        };
-        self.status = None;
-        let page = usize::from(self.size.1.saturating_sub(10)).max(1);
-        match action {
-            Action::Quit => return vec![Command::Quit],
-            Action::NextPane => self.pane = self.pane.offset(1),
-            Action::PrevPane => self.pane = self.pane.offset(-1),
-            Action::GoTo(p) => self.pane = p,
-            Action::Up => self.move_selection(-1),
-            Action::Down => self.move_selection(1),
-            Action::PageUp => self.move_selection(-(page as isize)),
-            Action::PageDown => self.move_selection(page as isize),
-            Action::Top => self.move_selection(isize::MIN / 2),
-            Action::Bottom => self.move_selection(isize::MAX / 2),
-            Action::Filter => self.mode = Mode::Filter,
-            Action::ClearFilter => self.set_filter(String::new(), fleet),
-            Action::Palette => self.open_palette(String::new(), fleet),
-            Action::CycleSort => self.set_sort(self.alert_sort.next(), fleet),
-            Action::Refresh => return vec![Command::RefreshNow],
-            // Action keys only prefill the palette: the dialog still stands between
-            // the key and production.
-            Action::Failover => self.open_palette("failover ".into(), fleet),
-            Action::Scale => {
-                let target = self.zone_rows.get(self.health.selected).and_then(|&(gi, _)| fleet.groups.get(gi));
-                match target {
-                    Some(g) => self.open_palette(format!("scale {}/{} ", g.cloud.slug(), g.name), fleet),
-                    None => self.error("select a scaling group first"),
-                }
-            }
-            Action::Ack => {
-                let target = self.alert_rows.get(self.alerts.selected).and_then(|&i| fleet.alerts.get(i));
-                match target {
-                    // On an acknowledged alert the same key offers to withdraw the ack.
-                    Some(a) if matches!(a.state, AlertState::Acknowledged { .. }) => {
-                        self.open_palette(format!("unack {}", a.id), fleet)
-                    }
-                    Some(a) => self.open_palette(format!("ack {} ", a.id), fleet),
-                    None => self.error("select an alert first"),
-                }
-            }
-        }
-        vec![]
-    }
-
-    fn move_selection(&mut self, by: isize) {
-        if self.pane == Pane::Help {
-            let max = crate::ui::help::line_count().saturating_sub(1) as isize;
-            self.help_scroll = (self.help_scroll as isize).saturating_add(by).clamp(0, max) as u16;
-            return;
-        }
-        if let Some((list, len)) = self.list_mut() {
-            let max = len.saturating_sub(1) as isize;
-            list.selected = (list.selected as isize).saturating_add(by).clamp(0, max) as usize;
-        }
-    }
-
-    fn set_filter(&mut self, filter: String, fleet: &Fleet) {
-        if let Some((list, _)) = self.list_mut() {
-            list.filter = filter;
-            list.selected = 0;
-        }
-        self.rebuild_rows(fleet);
-    }
-
-    fn set_sort(&mut self, sort: AlertSort, fleet: &Fleet) {
-        self.alert_sort = sort;
-        self.alerts.selected = 0;
-        self.rebuild_rows(fleet);
-        self.status = Some(Status { level: Level::Info, text: format!("alerts sorted by {}", sort.label()) });
-    }
-
-    fn on_filter_key(&mut self, k: KeyEvent, fleet: &Fleet) -> Vec<Command> {
-        let Some(current) = self.list().map(|l| l.filter.clone()) else {
-            return vec![];
-        };
-        match k.code {
-            KeyCode::Enter => return vec![],
-            KeyCode::Esc => {
-                self.set_filter(String::new(), fleet);
-                return vec![];
-            }
-            KeyCode::Backspace => {
-                let mut f = current;
-                f.pop();
-                self.set_filter(f, fleet);
-            }
-            KeyCode::Char(c) if !c.is_control() && !k.modifiers.contains(KeyModifiers::CONTROL) => {
-                self.set_filter(format!("{current}{c}"), fleet);
-            }
-            _ => {}
-        }
-        self.mode = Mode::Filter;
-        vec![]
-    }
-
-    fn open_palette(&mut self, input: String, fleet: &Fleet) {
-        let candidates = palette::complete(&input, self.estate.as_deref(), fleet);
-        self.mode = Mode::Palette(PaletteState { input, candidates, selected: None });
-    }
-
-    fn on_palette_key(&mut self, mut p: PaletteState, k: KeyEvent, fleet: &Fleet) -> Vec<Command> {
-        match k.code {
-            KeyCode::Esc => return vec![],
-            KeyCode::Enter => {
-                let line = match p.selected.and_then(|i| p.candidates.get(i)) {
-                    Some(c) => c.clone(),
-                    None => p.input.clone(),
-                };
-                return self.run_palette(&line, fleet);
-            }
-            KeyCode::Tab => {
-                // Tab takes the highlighted (or only / first) candidate.
-                let pick = p.selected.unwrap_or(0);
-                if let Some(c) = p.candidates.get(pick).cloned() {
-                    self.open_palette(c, fleet);
-                    return vec![];
-                }
-            }
-            KeyCode::Down | KeyCode::BackTab | KeyCode::Up if !p.candidates.is_empty() => {
-                let n = p.candidates.len();
-                p.selected = Some(match (k.code, p.selected) {
-                    (KeyCode::Down, None) => 0,
-                    (KeyCode::Down, Some(i)) => (i + 1) % n,
-                    (_, None) => n - 1,
-                    (_, Some(i)) => (i + n - 1) % n,
-                });
-            }
-            KeyCode::Backspace => {
-                if p.input.is_empty() {
-                    return vec![]; // backspace on an empty palette closes it, as in vim
-                }
-                p.input.pop();
-                self.open_palette(p.input, fleet);
-                return vec![];
-            }
-            KeyCode::Char(c) if !c.is_control() && !k.modifiers.contains(KeyModifiers::CONTROL) => {
-                p.input.push(c);
-                self.open_palette(p.input, fleet);
-                return vec![];
-            }
-            _ => {}
-        }
-        self.mode = Mode::Palette(p);
-        vec![]
-    }
-
-    fn run_palette(&mut self, line: &str, fleet: &Fleet) -> Vec<Command> {
-        match palette::parse(line) {
-            Err(e) => {
-                self.error(e);
-                vec![]
-            }
-            Ok(PaletteCommand::Quit) => vec![Command::Quit],
-            Ok(PaletteCommand::GoTo(p)) => {
-                self.pane = p;
-                vec![]
-            }
-            Ok(PaletteCommand::Sort(s)) => {
-                self.set_sort(s, fleet);
-                vec![]
-            }
-            Ok(PaletteCommand::Filter(f)) => {
-                if !self.pane.has_list() {
-                    self.error(format!("the {} pane has no list to filter", self.pane.title()));
-                    return vec![];
-                }
-                self.set_filter(f, fleet);
-                vec![]
-            }
-            Ok(PaletteCommand::Refresh) => vec![Command::RefreshNow],
-            Ok(PaletteCommand::Action(intent)) => self.begin(intent, fleet),
-            Ok(PaletteCommand::Undo) => match self.undo.clone() {
-                Some(intent) => self.begin(intent, fleet),
-                None => {
-                    self.error("nothing to undo: no failover, scale or ack has run in this session");
-                    vec![]
-                }
-            },
-            Ok(PaletteCommand::Drill(args)) => {
-                let Some(estate) = self.estate.clone() else {
-                    self.error("drills run only on the demo estate");
-                    return vec![];
-                };
-                let args: Vec<&str> = args.iter().map(String::as_str).collect();
-                match DrillCommand::parse(&args, &estate) {
-                    Ok(cmd) => vec![Command::Drill(cmd)],
-                    Err(e) => {
-                        self.error(e);
-                        vec![]
-                    }
-                }
-            }
         }
     }
 }

@@ -3,6 +3,7 @@
 //! Providers produce a [`SourceReport`]; the collector merges the latest report of
 //! every source into one immutable [`Fleet`], which is all the UI ever reads.
 
+mod action;
 mod alert;
 mod cloud;
 pub mod cost;
@@ -15,6 +16,7 @@ mod section;
 mod tests;
 mod traffic;
 
+pub use action::{ActionKind, Actor, AlertMark, Change, Intent, Plan, inverse_of};
 pub use alert::{Alert, AlertState, Severity};
 pub use cloud::{CloudKind, SourceId};
 pub use cost::{CostSnapshot, CurrencyTotal, Forecast, SpotPrice};

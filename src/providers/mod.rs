@@ -18,7 +18,7 @@ pub mod words;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::actions::{Actor, Plan};
+use crate::model::{Actor, Plan};
 use crate::model::{SourceId, SourceReport};
 
 /// What a provider returns for an executed change.

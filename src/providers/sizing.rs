@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::{Check, Provider, ProviderError, Receipt};
-use crate::actions::{Actor, Plan};
+use crate::model::{Actor, Plan};
 use crate::model::{SourceId, SourceReport};
 
 /// `rps_per_instance = 120` (every group of the source) or

@@ -508,7 +508,7 @@ async fn ack_is_refused_in_words() {
             id: "x".into(),
             title: "t".into(),
             before: "firing".into(),
-            after: "acked".into(),
+            after: opsdeck::model::AlertMark::Acked,
             comment: "looking".into(),
             minutes: None,
         }],
@@ -622,8 +622,13 @@ async fn the_action_path_scales_and_confirms_by_a_fresh_read() {
     let sources = schedules(&server);
     let executor = opsdeck::actions::Executor::new(sources.iter().map(|s| s.provider.clone()));
     let intent = opsdeck::actions::intent::parse("scale", &["aliyun/scalinggroup****", "2"]).expect("intent");
-    let report =
-        opsdeck::runbook::run(request(intent, None, None), &sources, Some(&executor), None, &Actor::current()).await;
+    let path = opsdeck::actions::WritePath::new(
+        Some(executor),
+        None,
+        Actor::current(),
+        std::sync::Arc::new(opsdeck::clock::SystemClock),
+    );
+    let report = opsdeck::runbook::run(request(intent, None, None), &sources, &path).await;
     assert_eq!((report.outcome, report.exit_code), ("executed", 0), "{report:?}");
     assert_eq!(report.request_id.as_deref(), Some("473469C7-AA6F-4DC5-B3DB-A3DC0DE3C83E"));
     let m = server.seen_action("ModifyScalingGroup");
@@ -639,7 +644,13 @@ async fn the_action_path_fails_over_gtm_and_confirms_by_a_fresh_read() {
     let intent = opsdeck::actions::intent::parse("failover", &["aliyun", "aws"]).expect("intent");
     // No AWS source reports here, so the target-health guard fails: forced, as audited.
     let req = request(intent, Some("aws"), Some("test: no AWS source in this estate"));
-    let report = opsdeck::runbook::run(req, &sources, Some(&executor), None, &Actor::current()).await;
+    let path = opsdeck::actions::WritePath::new(
+        Some(executor),
+        None,
+        Actor::current(),
+        std::sync::Arc::new(opsdeck::clock::SystemClock),
+    );
+    let report = opsdeck::runbook::run(req, &sources, &path).await;
     assert_eq!((report.outcome, report.exit_code), ("executed", 0), "{report:?}");
     assert_eq!(report.request_id.as_deref(), Some("29D0F8F8-5499-4F6C-9FDC-1EE13BF55925"));
     let m = server.seen_action("SetDnsGtmAccessMode");

@@ -688,7 +688,7 @@ async fn ack_changes_the_alert_state_with_the_comment() {
         id: id.into(),
         title: "cpu alert".into(),
         before: "firing".into(),
-        after: "acked".into(),
+        after: opsdeck::model::AlertMark::Acked,
         comment: "rolling back".into(),
         minutes: None,
     };

@@ -34,8 +34,8 @@ use self::keys::{Keys, Refresh, Settings};
 use super::sections::Sections;
 use super::tls::ExtraRoots;
 use super::{Check, Provider, ProviderError, Receipt};
-use crate::actions::{Actor, Change, Plan};
 use crate::credentials::Keyring;
+use crate::model::{Actor, Change, Plan};
 use crate::model::{CostSnapshot, PollCost, Section, SourceId, SourceReport};
 
 /// The standard credential chain of a source (see [`creds`]); blocking (files, keyring).

@@ -11,7 +11,7 @@ use aws_sdk_cloudwatch::types::{AlarmType, CompositeAlarm, MetricAlarm, StateVal
 use chrono::{DateTime, Duration, Utc};
 
 use super::{sdk_error, to_chrono};
-use crate::actions::Actor;
+use crate::model::Actor;
 use crate::model::{Alert, AlertState, CloudKind, Severity, SourceId};
 use crate::providers::{ProviderError, Receipt};
 

@@ -26,8 +26,8 @@ use tokio::sync::OnceCell;
 
 use super::sections::Sections;
 use super::{Check, Provider, ProviderError, Receipt};
-use crate::actions::{Actor, Change, Plan};
 use crate::config::AwsConfig;
+use crate::model::{Actor, AlertMark, Change, Plan};
 use crate::model::{PollCost, Section, SourceId, SourceReport};
 
 /// Route 53 and Cost Explorer live in us-east-1 whatever the estate's regions.
@@ -295,7 +295,7 @@ impl Provider for AwsRegion {
                 let arn = self.alarm_arns.lock().unwrap_or_else(|e| e.into_inner()).get(id).cloned();
                 let arn =
                     arn.ok_or_else(|| ProviderError::BadResponse(format!("alarm {id} is not in the last read")))?;
-                if after == crate::actions::plan::ACKED {
+                if *after == AlertMark::Acked {
                     alarms::acknowledge(&c.cloudwatch_write, id, &arn, actor, comment, *minutes, now).await
                 } else {
                     alarms::unacknowledge(&c.cloudwatch_write, id, &arn).await

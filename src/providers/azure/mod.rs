@@ -36,8 +36,8 @@ use self::arm::{Arm, ArmSettings};
 use self::traffic::EndpointRef;
 use super::sections::Sections;
 use super::{Check, Provider, ProviderError, Receipt};
-use crate::actions::{Actor, Change, Plan};
 use crate::config::{AzureConfig, subscription_of};
+use crate::model::{Actor, Change, Plan};
 use crate::model::{CloudKind, CloudMetrics, CostSnapshot, PollCost, Section, SourceId, SourceReport};
 
 /// Where the credential comes from.

@@ -17,7 +17,7 @@ pub use sim::simulate;
 pub use state::{DemoHandle, DemoState, Overrides};
 
 use super::{Provider, ProviderError, Receipt};
-use crate::actions::{Actor, Plan};
+use crate::model::{Actor, Plan};
 use std::collections::BTreeMap;
 
 use crate::collector::record_report;

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Duration, Utc};
 
 use super::drill::{DrillBook, DrillCommand};
-use crate::actions::{Actor, Change, Plan};
 use crate::model::CloudKind;
+use crate::model::{Actor, AlertMark, Change, Plan};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ack {
@@ -72,7 +72,7 @@ impl DemoHandle {
                 Change::Capacity { cloud, after, .. } => {
                     state.overrides.desired.insert(*cloud, *after);
                 }
-                Change::AlertState { id, after, .. } if after != crate::actions::plan::ACKED => {
+                Change::AlertState { id, after, .. } if *after != AlertMark::Acked => {
                     state.overrides.acks.remove(id);
                 }
                 Change::AlertState { id, comment, minutes, .. } => {

@@ -13,9 +13,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::actions::plan::ACKED;
-use crate::actions::{Actor, Change, Plan};
 use crate::config::AlertmanagerConfig;
+use crate::model::{Actor, AlertMark, Change, Plan};
 use crate::model::{Alert, AlertState, CloudKind, PollCost, Severity, SourceId, SourceReport};
 use crate::providers::http::{self, HttpSource};
 use crate::providers::{Check, Provider, ProviderError, Receipt};
@@ -416,7 +415,7 @@ impl Provider for AlertmanagerSource {
 
     async fn execute(&self, plan: &Plan, actor: &Actor, now: DateTime<Utc>) -> Result<Receipt, ProviderError> {
         match plan.changes.as_slice() {
-            [Change::AlertState { id, after, comment, minutes, .. }] if after == ACKED => {
+            [Change::AlertState { id, after, comment, minutes, .. }] if *after == AlertMark::Acked => {
                 self.acknowledge(id, actor, comment, *minutes, now).await
             }
             [Change::AlertState { id, .. }] => self.unacknowledge(id).await,

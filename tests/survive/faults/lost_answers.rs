@@ -189,7 +189,13 @@ async fn the_cli_audits_the_verdict_on_a_lost_answer() {
         require: vec![],
         confirm_timeout: Duration::from_secs(20),
     };
-    let report = opsdeck::runbook::run(request, &sources, Some(&executor), Some(&audit), &actor()).await;
+    let path = opsdeck::actions::WritePath::new(
+        Some(executor),
+        Some(audit.clone()),
+        actor(),
+        std::sync::Arc::new(opsdeck::clock::SystemClock),
+    );
+    let report = opsdeck::runbook::run(request, &sources, &path).await;
     assert_eq!(report.outcome, "executed", "{report:?}");
     assert_eq!(front.count_containing("POST /api/v2/silences"), 1, "exactly one write: never re-sent");
     let outcomes: Vec<_> = audit.tail(10).into_iter().map(|r| r.outcome).collect();

@@ -1,4 +1,4 @@
-//! The log gate (issue #9, terminal safety and secret hygiene): log records carry
+//! The log gate (terminal safety and secret hygiene): log records carry
 //! remote words, so every one — ours or a dependency's — is scrubbed of held
 //! secrets and made safe to draw before the Logs pane or the log file sees it.
 //! One test per binary: the logger is process-global.

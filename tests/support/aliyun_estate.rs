@@ -285,7 +285,7 @@ impl Estate {
         self.strategy["FailoverAddrPoolGroupStatus"] == "AVAILABLE"
     }
 
-    /// Health as issue 15 states it, worked out here from what the generator
+    /// Health by the rules README.md states, worked out here from what the generator
     /// decided (not through opsdeck's code): per group, per cloud and region, and
     /// the snapshot's status and exit code, with every source read.
     pub fn expected_health(&self) -> HealthTruth {

@@ -25,7 +25,7 @@
 //! does not use; the totals are the generator's.
 //!
 //! The truth is written down from what the generator decided, with its own
-//! severity table and health rules (those of issue 15), not through opsdeck's code.
+//! severity table and the health rules README.md states, not through opsdeck's code.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -147,7 +147,7 @@ impl GroupTruth {
     pub fn shown(&self, tag: Option<(&str, &str)>) -> bool {
         tag.is_none_or(|(k, v)| self.tags.iter().any(|(tk, tv)| tk == k && tv == v))
     }
-    /// Issue 15: desired 0 with nothing running is idle; else judged on healthy
+    /// Desired 0 with nothing running is idle; else judged on healthy
     /// instances against desired and min.
     pub fn health(&self) -> &'static str {
         if self.desired() == 0 && self.in_service() == 0 {
@@ -583,7 +583,7 @@ impl Estate {
             .collect()
     }
 
-    /// The snapshot's verdict, from issue 15's rules: a firing P0 or a group with
+    /// The snapshot's verdict, by README.md's rules: a firing P0 or a group with
     /// nothing healthy that should serve is CRITICAL (idle is not); a firing P1/P2
     /// or a group short of healthy instances is a WARNING.
     pub fn expected_status(&self) -> &'static str {

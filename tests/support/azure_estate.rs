@@ -354,7 +354,7 @@ impl Estate {
     /// subscription) in place of the generated ones: an AWS answer and an Azure
     /// answer, both enabled and Online, the AWS one holding enough weight that 10 %
     /// of the total can move off it. What a failover from AWS to Azure needs.
-    #[allow(dead_code)] // tests/failover_guards.rs only
+    #[allow(dead_code)] // tests/act/failover_guards.rs only
     pub fn with_failover_profile(mut self) -> Estate {
         let mut r = Rng::new(self.seed ^ 0xFA11_0FE5);
         for s in &mut self.subs {
@@ -477,9 +477,9 @@ impl Estate {
             .collect()
     }
 
-    /// Health as issue 15 states it, worked out here from the generated VMs, not
-    /// through opsdeck's code: per scale set, per cloud and region, and the
-    /// snapshot's status and exit code.
+    /// Health by the rules README.md states, worked out here from the generated
+    /// VMs, not through opsdeck's code: per scale set, per cloud and region, and
+    /// the snapshot's status and exit code.
     pub fn expected_health(&self) -> HealthTruth {
         let mut groups = BTreeMap::new();
         // Cloud slug → region → the set healths judged there.

@@ -1,0 +1,31 @@
+//! Watch an estate: what each cloud and monitoring source really holds must be
+//! what opsdeck shows, in the console's panes, the snapshot JSON and the binary's
+//! output. One test binary; each cloud's peer tests are a module of it:
+//!
+//! - `aws_moto`, `aws_estate`: AWS against a real moto server (a seeded account,
+//!   generated estates, a partial region).
+//! - `azure`: ARM and Entra ID stand-ins serving the official examples, and
+//!   generated estates.
+//! - `aliyun`: the signature-checking Alibaba Cloud stand-in, and generated estates.
+//! - `prometheus`: the real Prometheus, Alertmanager and pushgateway.
+//! - `render`: every pane of the deterministic demo as insta snapshots.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+// Estate generators and the TLS front, shared with other story binaries.
+#[path = "../support/aws_seeded.rs"]
+#[allow(dead_code)] // each story binary uses a different part
+mod aws_seeded;
+#[path = "../support/azure_estate.rs"]
+#[allow(dead_code)] // each story binary uses a different part
+mod azure_estate;
+#[path = "../support/tls_front.rs"]
+mod tls_front;
+
+mod aliyun;
+mod aws_estate;
+mod aws_moto;
+mod azure;
+mod prometheus;
+mod render;

@@ -184,7 +184,7 @@ mod tests {
     }
 
     /// A store answering from a closure (the keyring's mock store is exercised in
-    /// tests/credential_order.rs).
+    /// tests/secrets/credential_order.rs).
     struct Fixed<F>(F);
     impl<F: Fn(&str, &str) -> Result<Option<Secret>, CredError> + Send + Sync> SecretStore for Fixed<F> {
         fn get(&self, source: &str, field: &str) -> Result<Option<Secret>, CredError> {

@@ -24,7 +24,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         return;
     }
     let visible = usize::from(area.height.saturating_sub(3));
-    let detail_w = usize::from(area.width.saturating_sub(82)).max(10);
+    let detail_w = usize::from(area.width.saturating_sub(83)).max(10);
     let rows: Vec<Row> = v
         .app
         .audit
@@ -56,7 +56,8 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     let widths = [
         Constraint::Length(14),
         Constraint::Length(22),
-        Constraint::Length(9),
+        // The longest outcome, "not landed", whole.
+        Constraint::Length(10),
         Constraint::Length(28),
         Constraint::Min(10),
     ];

@@ -172,8 +172,8 @@ fn audit() {
         // Newest first: the verdict on the drain above everything older.
         let row = |needle: &str| s.lines().position(|l| l.contains(needle)).unwrap_or_else(|| panic!("{needle}:\n{s}"));
         assert!(row("drain aliyun") < row("ack 42 for 30m") && row("ack 42 for 30m") < row("scale aws/web-asg"), "{s}");
-        // (The Outcome column is 9 wide: "not landed" shows cut, as "not lande".)
-        for outcome in ["executed", "refused", "cancelled", "failed", "unknown", "landed"] {
+        // Every outcome whole, the longest ("not landed") too.
+        for outcome in ["executed", "refused", "cancelled", "failed", "unknown", "landed", "not landed"] {
             assert!(s.contains(outcome), "{outcome}:\n{s}");
         }
         insta::assert_snapshot!(format!("audit_{w}x{h}"), s);

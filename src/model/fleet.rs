@@ -291,7 +291,31 @@ impl Fleet {
             fleet.arbiters.extend(r.arbiters.iter().cloned());
             fleet.arbiter_sources.extend(r.arbiters.iter().map(|_| id.clone()));
         }
+        fleet.add_upstream(sources);
         fleet
+    }
+
+    /// A status row for each source a report read through another opsdeck's
+    /// exporter, so the items that keep its id are judged by its freshness (the
+    /// last success the exporter saw). A source polled here by that id keeps its own
+    /// row. What a stale reader last said is stale too, whatever it said.
+    fn add_upstream(&mut self, sources: &[(SourceStatus, Option<Arc<SourceReport>>)]) {
+        for (reader, report) in sources {
+            let Some(r) = report else { continue };
+            for u in &r.upstream {
+                if self.source(&u.id).is_some() {
+                    continue;
+                }
+                let mut u = u.clone();
+                if let Freshness::Stale { reason } = &reader.freshness {
+                    u.freshness =
+                        Freshness::Stale { reason: format!("read through {}, which is stale: {reason}", reader.id) };
+                }
+                // Reading through the exporter and the reader adds up to one poll of the reader.
+                u.timeout_secs = u.timeout_secs.max(reader.interval_secs + reader.timeout_secs);
+                self.sources.push(u);
+            }
+        }
     }
 
     pub fn source(&self, id: &SourceId) -> Option<&SourceStatus> {

@@ -52,6 +52,10 @@ pub struct SourceReport {
     pub history: Vec<(CloudKind, TrafficPoint)>,
     /// Sections this poll could not read; the collector keeps their last good data.
     pub failed: Vec<SectionFailure>,
+    /// Sources another opsdeck polls, as read back through its exporter (Prometheus
+    /// with `schema = "opsdeck"`): items of this report keep those sources' ids, and
+    /// the Fleet gives each a status row of its own (see [`Fleet::merge`]).
+    pub upstream: Vec<SourceStatus>,
 }
 
 /// What polling a source costs, so an operator can see the bill a console runs up.

@@ -9,7 +9,34 @@ use crate::model::{CloudKind, ReplicationKind};
 use crate::providers::http_auth::HttpAuthConfig;
 use crate::providers::shared::severity::{self, SeverityMap};
 
-/// `[sources.prometheus]`: figures from PromQL, one query per figure.
+/// What the series in Prometheus are: figures PromQL makes of the common
+/// exporters' series (one query per figure), or the families `opsdeck export`
+/// writes, which rebuild the whole estate with no query configured.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(try_from = "String")]
+pub enum Schema {
+    #[default]
+    Queries,
+    Opsdeck,
+}
+
+impl TryFrom<String> for Schema {
+    type Error = String;
+    fn try_from(s: String) -> Result<Schema, String> {
+        match s.as_str() {
+            "queries" => Ok(Schema::Queries),
+            "opsdeck" => Ok(Schema::Opsdeck),
+            other => Err(format!(
+                "unknown schema \"{}\": use \"opsdeck\" (the metric families of `opsdeck export`) or \
+                 \"queries\" (PromQL per figure, the default)",
+                other.chars().filter(|c| !c.is_control()).take(40).collect::<String>()
+            )),
+        }
+    }
+}
+
+/// `[sources.prometheus]`: figures from PromQL, one query per figure, or (with
+/// `schema = "opsdeck"`) the estate another opsdeck exports.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct PrometheusConfig {
@@ -17,6 +44,10 @@ pub struct PrometheusConfig {
     pub url: String,
     #[serde(default)]
     pub auth: HttpAuthConfig,
+    /// `"opsdeck"`: read the families of `opsdeck export`; `"queries"` (default):
+    /// the figures below.
+    #[serde(default)]
+    pub schema: Schema,
     /// The label that says which cloud a series is from (values aws, azure, aliyun).
     #[serde(default = "default_cloud_label")]
     pub cloud_label: String,
@@ -111,6 +142,7 @@ impl PrometheusConfig {
         PrometheusConfig {
             url: url.into(),
             auth: HttpAuthConfig::default(),
+            schema: Schema::default(),
             cloud_label: default_cloud_label(),
             region_label: default_region_label(),
             queries: FigureQueries::default(),
@@ -144,6 +176,9 @@ impl KindTable for PrometheusConfig {
     fn validate(&self, source: &SourceConfig) -> Result<(), (&'static str, String)> {
         check_http_url("url", &self.url)?;
         self.auth.validate()?;
+        if self.schema == Schema::Opsdeck {
+            self.validate_opsdeck()?;
+        }
         for (key, q) in [
             ("rps", &self.queries.rps),
             ("p95_ms", &self.queries.p95_ms),
@@ -170,6 +205,31 @@ impl KindTable for PrometheusConfig {
 
     fn ca_file(&self) -> Option<&std::path::Path> {
         self.auth.ca_file.as_deref()
+    }
+}
+
+impl PrometheusConfig {
+    /// The exported families name their own labels and figures: a setting that
+    /// shapes queries would be silently ignored, so it is refused instead.
+    fn validate_opsdeck(&self) -> Result<(), (&'static str, String)> {
+        let why = "schema = \"opsdeck\" reads the families of `opsdeck export` by their own names";
+        let q = &self.queries;
+        if q.rps.is_some() || q.p95_ms.is_some() || q.error_rate.is_some() || q.cpu.is_some() {
+            return Err(("queries", format!("{why}: remove [sources.prometheus.queries]")));
+        }
+        if !self.replication.is_empty() {
+            return Err((
+                "replication",
+                format!("{why}, replication included: remove the [[sources.prometheus.replication]] tables"),
+            ));
+        }
+        if self.cloud_label != default_cloud_label() {
+            return Err(("cloud_label", format!("{why}: its cloud label is always \"cloud\"; remove cloud_label")));
+        }
+        if self.region_label != default_region_label() {
+            return Err(("region_label", format!("{why}: its region label is always \"region\"; remove region_label")));
+        }
+        Ok(())
     }
 }
 
@@ -234,6 +294,21 @@ mod tests {
         assert!(e.message.contains("rps query is empty"), "{e}");
         let e = err(prom("url = \"http://p\"\npassword = \"hunter2\"\n"));
         assert!(e.message.contains("unknown field `password`"), "{e}");
+        let opsdeck = |rest: &str| prom(&format!("url = \"http://p\"\nschema = \"opsdeck\"\n{rest}"));
+        let e = err(prom("url = \"http://p\"\nschema = \"opsdek\"\n"));
+        assert!(e.message.contains("unknown schema \"opsdek\": use \"opsdeck\""), "{e}");
+        assert_eq!(e.line, 6, "{e}");
+        let e = err(opsdeck("[sources.prometheus.queries]\ncpu = \"avg(cpu)\"\n"));
+        assert!(e.message.contains("remove [sources.prometheus.queries]"), "{e}");
+        let e = err(opsdeck(
+            "[[sources.prometheus.replication]]\nkind = \"database\"\nname = \"db\"\nfrom = \"aws\"\nto = \"azure\"\nquery = \"x\"\ntarget = 1\n",
+        ));
+        assert!(e.message.contains("replication included"), "{e}");
+        let e = err(opsdeck("cloud_label = \"provider\"\n"));
+        assert!(e.message.contains("remove cloud_label"), "{e}");
+        assert_eq!(e.line, 7, "{e}");
+        let ok = registry::parse(Path::new("c.toml"), &opsdeck("backfill_minutes = 10\n")).expect("accepted");
+        assert_eq!(ok.sources[0].table::<PrometheusConfig>().map(|p| p.schema), Some(super::Schema::Opsdeck));
         let e = err(am("urls = []\n"));
         assert!(e.message.contains("at least one Alertmanager"), "{e}");
         let e = err(am("urls = [\"http://a\"]\nseverity_map = { critical = \"P9\" }\n"));

@@ -8,17 +8,20 @@
 pub mod alertmanager;
 pub mod api;
 pub mod config;
+pub mod exported;
+pub mod opsdeck_schema;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use self::api::Sample;
-pub use self::config::{AlertmanagerConfig, FigureQueries, PromReplicationConfig, PrometheusConfig};
+pub use self::config::{AlertmanagerConfig, FigureQueries, PromReplicationConfig, PrometheusConfig, Schema};
+use self::opsdeck_schema::Read;
 use super::http::HttpSource;
 use super::http_auth;
 use super::registry::{self, BuildError, Built, Entry};
@@ -63,6 +66,18 @@ pub fn query_for(cfg: &PrometheusConfig, f: Figure) -> String {
     if let Some(q) = configured {
         return q.clone();
     }
+    if cfg.schema == Schema::Opsdeck {
+        // An exporter pair writes each series twice: max by the series' own labels
+        // keeps one before anything is summed.
+        return match f {
+            Figure::Rps => {
+                "sum by (cloud, region) (max by (source, cloud, region) (opsdeck_requests_per_second))".into()
+            }
+            Figure::P95Ms => "1000 * max by (cloud, region) (opsdeck_latency_p95_seconds)".into(),
+            Figure::ErrorRate => "max by (cloud, region) (opsdeck_error_ratio)".into(),
+            Figure::Cpu => "100 * max by (cloud, region) (opsdeck_cpu_ratio)".into(),
+        };
+    }
     let by = format!("{}, {}", cfg.cloud_label, cfg.region_label);
     match f {
         Figure::Rps => format!("sum by ({by}) (rate(http_requests_total[5m]))"),
@@ -92,6 +107,8 @@ pub struct PrometheusSource {
     /// The traffic history is backfilled once, on the first poll that succeeds.
     backfilled: AtomicBool,
     calls: AtomicU32,
+    /// `schema = "opsdeck"`: when each alert was first seen acknowledged here.
+    acked_since: Mutex<BTreeMap<(String, String), DateTime<Utc>>>,
 }
 
 /// `kind = "prometheus"`, `[sources.prometheus]`.
@@ -118,6 +135,7 @@ impl PrometheusSource {
             timeout,
             backfilled: AtomicBool::new(false),
             calls: AtomicU32::new(0),
+            acked_since: Mutex::new(BTreeMap::new()),
         })
     }
 
@@ -214,6 +232,41 @@ impl PrometheusSource {
         Ok(out)
     }
 
+    /// `schema = "opsdeck"`: the exported estate, one query per section after the
+    /// sources' health. That read comes first and must succeed: it decides which
+    /// copy of an exporter pair's series is kept, and without it nothing read here
+    /// could be judged fresh.
+    async fn exported(&self, now: DateTime<Utc>, sections: &mut Sections) -> Result<SourceReport, ProviderError> {
+        use opsdeck_schema as o;
+        let core = self.query("opsdeck sources", o::CORE_QUERY).await?;
+        let origins = Read::origins(&core);
+        let core = Read::new(core, &origins);
+        let mut report =
+            SourceReport { arbiters: o::arbiters(&core), drills: o::drills(&core), ..SourceReport::default() };
+        for (section, expr) in o::SECTION_QUERIES {
+            let read = self.query(&format!("opsdeck {}", section.label()), expr).await;
+            let built = read.map(|s| Read::new(s, &origins)).and_then(|r| {
+                match section {
+                    Section::Groups => report.groups = o::groups(&r)?,
+                    Section::Metrics => report.metrics = o::metrics(&r)?,
+                    Section::Records => report.policies = o::policies(&r)?,
+                    Section::Replication => report.replication = o::replication(&r)?,
+                    Section::Cost => report.costs = o::costs(&r)?,
+                    Section::Prices => report.spot_prices = o::prices(&r)?,
+                    Section::Alerts => report.alerts = o::alerts(&r, now, &self.acked_since)?,
+                }
+                Ok(())
+            });
+            sections.read(&[section], built);
+        }
+        let mentioned: Vec<SourceId> = (report.groups.iter().map(|g| g.source.clone()))
+            .chain(report.policies.iter().map(|p| p.source.clone()))
+            .chain(report.alerts.iter().map(|a| a.source.clone()))
+            .collect();
+        report.upstream = o::upstream(&core, now, &mentioned);
+        Ok(report)
+    }
+
     /// The last `backfill_minutes` of traffic per cloud, from query_range: requests
     /// summed over regions, latency and error rate the worst region's.
     async fn history(&self, now: DateTime<Utc>) -> Result<Vec<(CloudKind, TrafficPoint)>, ProviderError> {
@@ -265,7 +318,9 @@ impl Provider for PrometheusSource {
         // Figures and replication stand alone: a bad replication query keeps the traffic.
         let mut sections = Sections::new();
         let mut report = SourceReport::default();
-        if let Some(metrics) = sections.read(&[Section::Metrics], self.metrics().await) {
+        if self.cfg.schema == Schema::Opsdeck {
+            report = self.exported(now, &mut sections).await?;
+        } else if let Some(metrics) = sections.read(&[Section::Metrics], self.metrics().await) {
             report.metrics = metrics;
         }
         if !self.cfg.replication.is_empty()
@@ -295,6 +350,19 @@ impl Provider for PrometheusSource {
                 .map(|v| format!("Prometheus {v}"))
                 .map_err(|e| e.to_string()),
         }];
+        if self.cfg.schema == Schema::Opsdeck {
+            let result = self.query("opsdeck sources", opsdeck_schema::CORE_QUERY).await.and_then(|s| {
+                let n = s.iter().filter(|s| s.labels.get("__name__").is_some_and(|n| n == exported::SOURCE_UP)).count();
+                match n {
+                    0 => Err(ProviderError::BadResponse(
+                        "no opsdeck_source_up series: does this Prometheus scrape `opsdeck export`?".into(),
+                    )),
+                    n => Ok(format!("{n} source health series exported")),
+                }
+            });
+            out.push(Check::of("query the opsdeck families", result));
+            return out;
+        }
         // Reaching the server says nothing about the queries: run each once.
         for f in Figure::ALL {
             let result = match self.query(f.name(), &query_for(&self.cfg, f)).await {

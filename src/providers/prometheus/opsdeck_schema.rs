@@ -1,0 +1,465 @@
+//! `schema = "opsdeck"`: the estate another opsdeck polls and exports (`opsdeck
+//! export`), read back from Prometheus with no query configured, one instant
+//! query per section. Every item keeps the id of the source that read it from its
+//! cloud (the `source` label), so an action on it goes to the source of that id
+//! configured beside this one; the exported health of each of those sources
+//! becomes a status row of its own ([`SourceReport::upstream`]).
+//!
+//! A figure nobody exported stays unknown (None), never 0.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+
+use super::exported::{self as x, Origins, Series};
+use crate::model::{
+    Alert, AlertState, Arbiter, CloudKind, CloudMetrics, CostSnapshot, Endpoint, Forecast, Freshness, Health,
+    PolicyKind, PollCost, Replication, ReplicationKind, ScalingGroup, Section, Severity, SourceId, SourceStatus,
+    SpotPrice, TrafficPolicy, ZoneCapacity,
+};
+use crate::providers::ProviderError;
+
+/// The series of each section, by family name (Prometheus anchors the regex).
+pub const CORE_QUERY: &str = r#"{__name__=~"opsdeck_(source_.+|arbiter_.+|drill_active|exporter_info)"}"#;
+pub const SECTION_QUERIES: [(Section, &str); 7] = [
+    (Section::Groups, r#"{__name__=~"opsdeck_group_.+"}"#),
+    (Section::Metrics, r#"{__name__=~"opsdeck_(requests_per_second|latency_p95_seconds|error_ratio|cpu_ratio)"}"#),
+    (Section::Records, r#"{__name__=~"opsdeck_dns_.+"}"#),
+    (Section::Replication, r#"{__name__=~"opsdeck_replication_.+"}"#),
+    (Section::Cost, r#"{__name__=~"opsdeck_cost_.+"}"#),
+    (Section::Prices, r#"{__name__=~"opsdeck_(spot|on_demand)_price_hourly"}"#),
+    (Section::Alerts, r#"{__name__=~"opsdeck_alert|opsdeck_alert_started_timestamp_seconds"}"#),
+];
+
+/// Time a source's last success may lag its interval before it counts as stale:
+/// the exporter's scrape interval and Prometheus' evaluation on top of its own
+/// polls (two intervals, as the freshness guardrail allows).
+const SCRAPE_SLACK_SECS: f64 = 60.0;
+/// The interval assumed for a source whose exporter does not say it.
+const DEFAULT_INTERVAL_SECS: f64 = 60.0;
+
+/// What `Acknowledged` says of an acknowledgement read back from Prometheus: the
+/// contract carries the state only; who, when and why stay at the alerting system.
+pub const ACKED_BY: &str = "via Prometheus";
+pub const ACK_COMMENT: &str = "who acknowledged it, when and why are not exported";
+pub const INHIBITED_BY: &str = "an inhibition (which one is not exported)";
+
+/// The series of one query as contract series, de-duplicated.
+pub struct Read {
+    series: Vec<Series>,
+}
+
+impl Read {
+    /// `core`: the first read of a poll, whose last-success times decide which
+    /// copy of an exporter pair's series is kept (see `exported`).
+    pub fn new(samples: Vec<super::api::Sample>, origins: &Origins) -> Read {
+        let series: Vec<Series> = samples.into_iter().filter_map(x::split).collect();
+        Read { series: x::dedupe(series, origins) }
+    }
+
+    pub fn origins(samples: &[super::api::Sample]) -> Origins {
+        Origins::of(&samples.iter().cloned().filter_map(x::split).collect::<Vec<_>>())
+    }
+
+    fn of<'a>(&'a self, family: &'a str) -> impl Iterator<Item = &'a Series> + 'a {
+        self.series.iter().filter(move |s| s.family == family)
+    }
+
+    /// The value of `family` for each key (the labels `key` names, in order).
+    fn values(&self, family: &str, key: &[&str]) -> BTreeMap<Vec<String>, f64> {
+        self.of(family).map(|s| (key.iter().map(|k| s.label(k).to_string()).collect(), s.value)).collect()
+    }
+}
+
+fn bad(what: impl std::fmt::Display) -> ProviderError {
+    ProviderError::BadResponse(format!("exported estate: {what}"))
+}
+
+fn cloud(s: &str) -> Result<CloudKind, ProviderError> {
+    CloudKind::from_slug(s).ok_or_else(|| bad(format_args!("unknown cloud '{}'", clip(s))))
+}
+
+/// A label value for an error message: one bounded line.
+fn clip(s: &str) -> String {
+    crate::format::one_line(s, 60)
+}
+
+/// A count: a whole number within u32.
+fn count(family: &str, v: f64) -> Result<u32, ProviderError> {
+    if v >= 0.0 && v <= f64::from(u32::MAX) && v.fract() == 0.0 {
+        Ok(v as u32)
+    } else {
+        Err(bad(format_args!("{family} is {v}, not a count")))
+    }
+}
+
+fn when(secs: f64) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp_millis((secs * 1000.0).round() as i64)
+}
+
+pub fn groups(r: &Read) -> Result<Vec<ScalingGroup>, ProviderError> {
+    const KEY: &[&str] = &["source", "cloud", "region", "group"];
+    let (min, max) = (r.values(x::GROUP_MIN, KEY), r.values(x::GROUP_MAX, KEY));
+    let (inactive, spot) = (r.values(x::GROUP_INACTIVE, KEY), r.values(x::GROUP_SPOT_SHARE, KEY));
+    let mut zones: BTreeMap<Vec<String>, Vec<ZoneCapacity>> = BTreeMap::new();
+    let healthy = r.values(x::ZONE_HEALTHY, &["source", "cloud", "region", "group", "zone"]);
+    for s in r.of(x::ZONE_IN_SERVICE) {
+        let key: Vec<String> = KEY.iter().map(|k| s.label(k).to_string()).collect();
+        let mut zkey = key.clone();
+        zkey.push(s.label("zone").to_string());
+        // A zone is in the group only with both counts; half of it would be a guess.
+        let h = healthy.get(&zkey).ok_or_else(|| bad(format_args!("zone {} has no healthy count", clip(&zkey[4]))))?;
+        zones.entry(key).or_default().push(ZoneCapacity {
+            zone: zkey[4].clone(),
+            in_service: count(x::ZONE_IN_SERVICE, s.value)?,
+            healthy: count(x::ZONE_HEALTHY, *h)?,
+        });
+    }
+    let mut out = Vec::new();
+    for (key, desired) in r.values(x::GROUP_DESIRED, KEY) {
+        let name = &key[3];
+        let need = |m: &BTreeMap<Vec<String>, f64>, f: &str| {
+            m.get(&key).copied().ok_or_else(|| bad(format_args!("group {} has no {f}", clip(name))))
+        };
+        let mut z = zones.remove(&key).unwrap_or_default();
+        z.sort_by(|a, b| a.zone.cmp(&b.zone));
+        out.push(ScalingGroup {
+            source: SourceId::new(&key[0]),
+            cloud: cloud(&key[1])?,
+            region: key[2].clone(),
+            name: name.clone(),
+            min: count(x::GROUP_MIN, need(&min, x::GROUP_MIN)?)?,
+            max: count(x::GROUP_MAX, need(&max, x::GROUP_MAX)?)?,
+            desired: count(x::GROUP_DESIRED, desired)?,
+            zones: z,
+            // Exported for every group; a copy without it is an older exporter's.
+            spot_share: spot.get(&key).copied().unwrap_or(0.0),
+            // Sizing is console configuration, not exported: unknown here.
+            rps_per_instance: None,
+            inactive: inactive.get(&key).is_some_and(|v| *v == 1.0),
+        });
+    }
+    Ok(out)
+}
+
+pub fn metrics(r: &Read) -> Result<Vec<CloudMetrics>, ProviderError> {
+    const KEY: &[&str] = &["source", "cloud", "region"];
+    let mut places: BTreeMap<Vec<String>, CloudMetrics> = BTreeMap::new();
+    for (family, scale) in [(x::RPS, 1.0), (x::P95_SECONDS, 1000.0), (x::ERROR_RATIO, 1.0), (x::CPU_RATIO, 1.0)] {
+        for (key, v) in r.values(family, KEY) {
+            let m = match places.get_mut(&key) {
+                Some(m) => m,
+                None => places.entry(key.clone()).or_insert(CloudMetrics {
+                    cloud: cloud(&key[1])?,
+                    region: key[2].clone(),
+                    rps: None,
+                    p95_ms: None,
+                    error_rate: None,
+                    cpu: None,
+                }),
+            };
+            let slot = match family {
+                x::RPS => &mut m.rps,
+                x::P95_SECONDS => &mut m.p95_ms,
+                x::ERROR_RATIO => &mut m.error_rate,
+                _ => &mut m.cpu,
+            };
+            *slot = Some(v * scale);
+        }
+    }
+    Ok(places.into_values().collect())
+}
+
+fn policy_kind(s: &str) -> Result<PolicyKind, ProviderError> {
+    Ok(match s {
+        "route53" => PolicyKind::Route53,
+        "traffic_manager" => PolicyKind::TrafficManager,
+        "gtm" => PolicyKind::Gtm,
+        "global" => PolicyKind::Global,
+        other => return Err(bad(format_args!("unknown policy_kind '{}'", clip(other)))),
+    })
+}
+
+fn health(s: &str) -> Result<Health, ProviderError> {
+    Ok(match s {
+        "idle" => Health::Idle,
+        "ok" => Health::Ok,
+        "degraded" => Health::Degraded,
+        "down" => Health::Down,
+        "unknown" => Health::Unknown,
+        other => return Err(bad(format_args!("unknown health '{}'", clip(other)))),
+    })
+}
+
+pub fn policies(r: &Read) -> Result<Vec<TrafficPolicy>, ProviderError> {
+    let mut out: BTreeMap<(String, String), TrafficPolicy> = BTreeMap::new();
+    for s in r.of(x::DNS_TTL) {
+        let key = (s.label("source").to_string(), s.label("policy").to_string());
+        out.insert(
+            key.clone(),
+            TrafficPolicy {
+                source: SourceId::new(&key.0),
+                name: key.1,
+                kind: policy_kind(s.label("policy_kind"))?,
+                ttl_secs: count(x::DNS_TTL, s.value)?,
+                endpoints: vec![],
+            },
+        );
+    }
+    // The state set: the series at 1 is the endpoint's health (dedupe kept it).
+    let states: BTreeMap<Vec<String>, &Series> = r
+        .of(x::DNS_HEALTH)
+        .filter(|s| s.value == 1.0)
+        .map(|s| (["source", "policy", "cloud", "endpoint"].iter().map(|k| s.label(k).to_string()).collect(), s))
+        .collect();
+    for s in r.of(x::DNS_WEIGHT) {
+        let key = (s.label("source").to_string(), s.label("policy").to_string());
+        let p = out.get_mut(&key).ok_or_else(|| bad(format_args!("policy {} has no TTL", clip(&key.1))))?;
+        let ekey: Vec<String> =
+            ["source", "policy", "cloud", "endpoint"].iter().map(|k| s.label(k).to_string()).collect();
+        let state = states.get(&ekey);
+        p.endpoints.push(Endpoint {
+            name: s.label("endpoint").to_string(),
+            cloud: cloud(s.label("cloud"))?,
+            target: s.label("target").to_string(),
+            weight: count(x::DNS_WEIGHT, s.value)?,
+            // No health series: nobody said, so unknown.
+            health: state.map_or(Ok(Health::Unknown), |st| health(st.label("health")))?,
+            check: state.map_or(String::new(), |st| st.label("check").to_string()),
+        });
+    }
+    let mut out: Vec<TrafficPolicy> = out.into_values().collect();
+    for p in &mut out {
+        p.endpoints.sort_by(|a, b| a.cloud.cmp(&b.cloud).then_with(|| a.name.cmp(&b.name)));
+    }
+    Ok(out)
+}
+
+pub fn replication(r: &Read) -> Result<Vec<Replication>, ProviderError> {
+    const KEY: &[&str] = &["source", "kind", "name", "from", "to"];
+    let mut out = Vec::new();
+    for (value_family, target_family) in [(x::REPL_LAG, x::REPL_TARGET), (x::REPL_BACKLOG, x::REPL_BACKLOG_TARGET)] {
+        let targets = r.values(target_family, KEY);
+        for (key, value) in r.values(value_family, KEY) {
+            let kind = match key[1].as_str() {
+                "database" => ReplicationKind::Database,
+                "cache" => ReplicationKind::Cache,
+                "storage" => ReplicationKind::Storage,
+                other => return Err(bad(format_args!("unknown replication kind '{}'", clip(other)))),
+            };
+            let target = targets
+                .get(&key)
+                .copied()
+                .ok_or_else(|| bad(format_args!("replication {} has no target", clip(&key[2]))))?;
+            out.push(Replication {
+                kind,
+                name: key[2].clone(),
+                from: cloud(&key[3])?,
+                to: cloud(&key[4])?,
+                value,
+                target,
+            });
+        }
+    }
+    Ok(out)
+}
+
+pub fn costs(r: &Read) -> Result<Vec<CostSnapshot>, ProviderError> {
+    const KEY: &[&str] = &["source", "cloud", "currency"];
+    let forecasts: BTreeMap<Vec<String>, &Series> =
+        r.of(x::COST_FORECAST).map(|s| (KEY.iter().map(|k| s.label(k).to_string()).collect(), s)).collect();
+    let mut services: BTreeMap<Vec<String>, Vec<(String, f64)>> = BTreeMap::new();
+    for s in r.of(x::COST_SERVICE) {
+        let key = KEY.iter().map(|k| s.label(k).to_string()).collect();
+        services.entry(key).or_default().push((s.label("service").to_string(), s.value));
+    }
+    let mut out = Vec::new();
+    for (key, mtd) in r.values(x::COST_MTD, KEY) {
+        let forecast = match forecasts.get(&key) {
+            Some(f) if f.label("method") == "cloud" => Forecast::Cloud(f.value),
+            Some(f) if f.label("method") == "run_rate" => Forecast::RunRate(f.value),
+            Some(f) => return Err(bad(format_args!("unknown forecast method '{}'", clip(f.label("method"))))),
+            // Not exported: too early in the month for any forecast.
+            None => Forecast::TooEarly,
+        };
+        let mut by_service = services.remove(&key).unwrap_or_default();
+        by_service.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        out.push(CostSnapshot {
+            cloud: cloud(&key[1])?,
+            currency: key[2].clone(),
+            month_to_date: mtd,
+            forecast,
+            by_service,
+        });
+    }
+    Ok(out)
+}
+
+pub fn prices(r: &Read) -> Result<Vec<SpotPrice>, ProviderError> {
+    const KEY: &[&str] = &["source", "cloud", "region", "instance_type", "currency"];
+    let on_demand = r.values(x::ON_DEMAND_PRICE, KEY);
+    let mut out = Vec::new();
+    for (key, spot) in r.values(x::SPOT_PRICE, KEY) {
+        // A price pair is one item: a spot price without its on-demand one says no discount.
+        let Some(od) = on_demand.get(&key) else { continue };
+        out.push(SpotPrice {
+            cloud: cloud(&key[1])?,
+            region: key[2].clone(),
+            instance_type: key[3].clone(),
+            currency: key[4].clone(),
+            on_demand_hourly: *od,
+            spot_hourly: spot,
+        });
+    }
+    Ok(out)
+}
+
+pub fn arbiters(r: &Read) -> Vec<Arbiter> {
+    const KEY: &[&str] = &["source", "arbiter", "location"];
+    let rtt = r.values(x::ARBITER_RTT, KEY);
+    r.values(x::ARBITER_UP, KEY)
+        .into_iter()
+        .map(|(key, up)| {
+            let reachable = up == 1.0;
+            Arbiter {
+                name: key[1].clone(),
+                location: key[2].clone(),
+                reachable,
+                rtt_ms: rtt.get(&key).map(|s| s * 1000.0),
+                error: (!reachable).then(|| "not reachable from the exporter (its reason is not exported)".into()),
+            }
+        })
+        .collect()
+}
+
+pub fn drills(r: &Read) -> Vec<String> {
+    r.of(x::DRILL_ACTIVE).filter(|s| s.value == 1.0).map(|s| s.label("drill").to_string()).collect()
+}
+
+/// Alerts, acknowledged ones with the time this reader first saw them acked
+/// (`acked_since`, kept across polls): the contract carries no ack time.
+pub fn alerts(
+    r: &Read,
+    now: DateTime<Utc>,
+    acked_since: &Mutex<BTreeMap<(String, String), DateTime<Utc>>>,
+) -> Result<Vec<Alert>, ProviderError> {
+    let started = r.values(x::ALERT_STARTED, &["source", "alert_id"]);
+    let mut seen_acked = BTreeMap::new();
+    let known = acked_since.lock().map(|m| m.clone()).unwrap_or_default();
+    let mut out = Vec::new();
+    for s in r.of(x::ALERT_FAMILY).filter(|s| s.value == 1.0) {
+        let key = (s.label("source").to_string(), s.label("alert_id").to_string());
+        let state = match s.label("state") {
+            "firing" => AlertState::Firing,
+            "acked" => {
+                let at = known.get(&key).copied().unwrap_or(now);
+                seen_acked.insert(key.clone(), at);
+                AlertState::Acknowledged { by: ACKED_BY.into(), at, comment: ACK_COMMENT.into() }
+            }
+            "inhibited" => AlertState::Inhibited { by: INHIBITED_BY.into() },
+            "resolved" => AlertState::Resolved,
+            other => return Err(bad(format_args!("unknown alert state '{}'", clip(other)))),
+        };
+        let severity = match s.label("severity") {
+            "p0" => Severity::P0,
+            "p1" => Severity::P1,
+            "p2" => Severity::P2,
+            "p3" => Severity::P3,
+            other => return Err(bad(format_args!("unknown severity '{}'", clip(other)))),
+        };
+        out.push(Alert {
+            id: key.1.clone(),
+            source: SourceId::new(&key.0),
+            cloud: match s.label("cloud") {
+                "" => None,
+                c => Some(cloud(c)?),
+            },
+            severity,
+            title: s.label("name").to_string(),
+            resource: s.label("resource").to_string(),
+            // Exported with every alert; without it, the first time it is seen here.
+            started_at: started.get(&vec![key.0.clone(), key.1.clone()]).and_then(|t| when(*t)).unwrap_or(now),
+            state,
+            route: s.label("route").to_string(),
+            labels: BTreeMap::new(),
+        });
+    }
+    // Only alerts acked now are remembered: an un-ack and re-ack is a new ack.
+    if let Ok(mut m) = acked_since.lock() {
+        *m = seen_acked;
+    }
+    Ok(out)
+}
+
+/// Each source the exporters read, as they last saw it, judged at `now`: stale
+/// when its exporter says it is not up, when some of its sections failed (which
+/// ones is not exported, so any figure of it may be old), or when its last success
+/// is older than two of its intervals and a scrape. `also` names sources that only
+/// items mention (no health exported for them): they are stale too.
+pub fn upstream<'a>(r: &Read, now: DateTime<Utc>, also: impl IntoIterator<Item = &'a SourceId>) -> Vec<SourceStatus> {
+    let key = &["source"][..];
+    let (up, partial) = (r.values(x::SOURCE_UP, key), r.values(x::SOURCE_PARTIAL, key));
+    let (last, interval) = (r.values(x::SOURCE_LAST_SUCCESS, key), r.values(x::SOURCE_INTERVAL, key));
+    let (calls, monthly) = (r.values(x::SOURCE_API_CALLS, key), r.values(x::SOURCE_MONTHLY_COST, key));
+    let kinds: BTreeMap<&str, &str> = r.of(x::SOURCE_UP).map(|s| (s.label("source"), s.label("kind"))).collect();
+    let mut out: BTreeMap<String, SourceStatus> = BTreeMap::new();
+    for (k, up) in &up {
+        let id = &k[0];
+        let last_ok = last.get(k).and_then(|t| when(*t));
+        let every = interval.get(k).copied().filter(|i| *i > 0.0);
+        let age = last_ok.map(|t| (now - t).num_milliseconds() as f64 / 1000.0);
+        let budget = 2.0 * every.unwrap_or(DEFAULT_INTERVAL_SECS) + SCRAPE_SLACK_SECS;
+        let failed = partial.get(k).copied().unwrap_or(0.0);
+        let freshness = if *up != 1.0 {
+            Freshness::Stale {
+                reason: match age {
+                    Some(a) => {
+                        format!("its exporter could not read it (last read {} ago)", crate::format::age(a as i64))
+                    }
+                    None => "its exporter has not read it yet".into(),
+                },
+            }
+        } else if failed > 0.0 {
+            Freshness::Stale {
+                reason: format!(
+                    "{failed} section(s) of its last poll failed at the exporter (which is not exported): \
+                     any of its figures may be old"
+                ),
+            }
+        } else {
+            match age {
+                Some(a) if a > budget => Freshness::Stale {
+                    reason: format!(
+                        "last read by its exporter {} ago (polled every {}s)",
+                        crate::format::age(a as i64),
+                        every.unwrap_or(DEFAULT_INTERVAL_SECS)
+                    ),
+                },
+                Some(_) => Freshness::Fresh,
+                None => Freshness::Stale { reason: "its exporter exports no last success time".into() },
+            }
+        };
+        let poll_cost = calls.get(k).map(|c| PollCost {
+            api_calls: count(x::SOURCE_API_CALLS, *c).unwrap_or(0),
+            // The exported monthly estimate already holds its interval: kept whole as
+            // a fixed amount, so PollCost::monthly_usd gives it back at any interval.
+            fixed_monthly_usd: monthly.get(k).copied().unwrap_or(0.0),
+            ..PollCost::default()
+        });
+        let mut status = SourceStatus::new(SourceId::new(id), kinds.get(id.as_str()).copied().unwrap_or(""));
+        status.freshness = freshness;
+        status.last_ok = last_ok;
+        status.interval_secs = every.map_or(0, |i| i as u64);
+        status.poll_cost = poll_cost;
+        out.insert(id.clone(), status);
+    }
+    for id in also {
+        if !out.contains_key(id.as_str()) {
+            let mut status = SourceStatus::new(id.clone(), "");
+            status.freshness = Freshness::Stale { reason: "its exporter exports no health for it".into() };
+            out.insert(id.as_str().to_string(), status);
+        }
+    }
+    out.into_values().collect()
+}

@@ -542,6 +542,37 @@ mod tests {
         assert_eq!(p.shares(), vec![0.25, 0.75]);
     }
 
+    /// Sources read through another opsdeck's exporter get rows of their own; a
+    /// source polled here keeps its own row, and a stale reader makes them stale.
+    #[test]
+    fn upstream_sources_become_rows_and_share_their_readers_staleness() {
+        let t = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).expect("time");
+        let row = |id: &str, freshness: Freshness| SourceStatus {
+            freshness,
+            last_ok: Some(t - chrono::Duration::seconds(40)),
+            interval_secs: 30,
+            ..SourceStatus::new(SourceId::new(id), "aws")
+        };
+        let report = SourceReport {
+            upstream: vec![row("aws/eu", Freshness::Fresh), row("direct", Freshness::Fresh)],
+            ..SourceReport::default()
+        };
+        let mut prom = SourceStatus::new(SourceId::new("prom"), "prometheus");
+        (prom.freshness, prom.interval_secs, prom.timeout_secs) = (Freshness::Fresh, 15, 5);
+        let direct = SourceStatus::new(SourceId::new("direct"), "azure");
+        let pairs = vec![(prom.clone(), Some(Arc::new(report.clone()))), (direct.clone(), None)];
+        let f = Fleet::merge(1, t, false, &pairs, BTreeMap::new());
+        let ids: Vec<&str> = f.sources.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, vec!["prom", "direct", "aws/eu"]);
+        let up = f.source(&SourceId::new("aws/eu")).expect("row");
+        assert_eq!((&up.freshness, up.last_ok, up.timeout_secs), (&Freshness::Fresh, report.upstream[0].last_ok, 20));
+        assert_eq!(f.source(&SourceId::new("direct")).map(|s| s.kind.as_str()), Some("azure"));
+        prom.freshness = Freshness::Stale { reason: "timed out".into() };
+        let f = Fleet::merge(2, t, false, &[(prom, Some(Arc::new(report)))], BTreeMap::new());
+        let up = f.source(&SourceId::new("aws/eu")).expect("row");
+        assert_eq!(up.freshness, Freshness::Stale { reason: "read through prom, which is stale: timed out".into() });
+    }
+
     #[test]
     fn history_is_bounded_and_replaces_same_instant() {
         let mut h = TrafficHistory::default();

@@ -28,4 +28,5 @@ mod aws_estate;
 mod aws_moto;
 mod azure;
 mod prometheus;
+mod prometheus_opsdeck;
 mod render;

@@ -887,6 +887,7 @@ async fn an_exported_estate_read_through_prometheus_is_the_truth() {
             .sum::<usize>();
     }
     // The seeds cover what they claim to.
+    eprintln!("{SEEDS} seeds: {stale} stale upstream, {partial} partial, {acked} acked, {absent} absent figures");
     assert!(stale >= 5 && partial >= 2 && acked >= 5 && absent >= 10, "{stale} {partial} {acked} {absent}");
 }
 

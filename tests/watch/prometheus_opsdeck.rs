@@ -954,3 +954,67 @@ async fn the_reader_backfills_history_and_fails_a_bad_section_alone() {
     assert!(report.failed[0].reason.contains("unknown alert state 'snoozed'"), "{:?}", report.failed);
     assert_eq!(report.groups.len(), e.groups.len());
 }
+
+/// What an operator acts on: a scale planned on a group read through Prometheus
+/// names the group's own source (where the write must go, configured beside the
+/// reader), and the freshness guardrail judges that source by the last success its
+/// exporter saw: a group of a fresh source passes, one of a stale source fails
+/// with the source named. The region of a stale source's group is never judged
+/// healthy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn actions_on_what_prometheus_shows_go_to_the_items_sources_and_judge_their_freshness() {
+    use opsdeck::actions::guard::{self, GuardKey, GuardState};
+    use opsdeck::actions::{GuardContext, Intent, plan};
+    use opsdeck::collector::{SourceSchedule, collect_once};
+    use std::sync::Arc;
+
+    let pg = promstack::pushgateway();
+    let prom = promstack::prometheus(&pg, None, "groups: []\n");
+    let unique =
+        |e: &Estate, g: &Group| e.groups.iter().filter(|x| x.cloud == g.cloud && x.name == g.name).count() == 1;
+    let seed = (0..500).find(|s| {
+        let e = Estate::generate(*s, 0);
+        let state = |g: &Group| e.sources.iter().find(|s| s.id == g.source).map(|s| s.state);
+        let ok = e.groups.iter().any(|g| unique(&e, g) && state(g) == Some(Upstream::Fresh));
+        ok && e.groups.iter().any(|g| unique(&e, g) && matches!(state(g), Some(Upstream::Down | Upstream::Old)))
+    });
+    let e = Estate::generate(seed.expect("a seed with fresh and stale groups"), Utc::now().timestamp());
+    plant(&pg, &prom, &e).await;
+    let mut cfg = PrometheusConfig::new(prom.url());
+    (cfg.schema, cfg.backfill_minutes) = (Schema::Opsdeck, 0);
+    let src = Arc::new(PrometheusSource::new("prom", &cfg, Duration::from_secs(5)).expect("source"));
+    let schedule = SourceSchedule { provider: src, interval: Duration::from_secs(15), timeout: Duration::from_secs(5) };
+    let now = Utc::now();
+    let fleet = collect_once(&[schedule], now, false).await;
+    let snap = opsdeck::snapshot::to_json(&fleet, now);
+    let mut judged = 0;
+    for g in e.groups.iter().filter(|g| unique(&e, g)) {
+        let state = e.sources.iter().find(|s| s.id == g.source).map(|s| s.state).expect("source");
+        let desired = if g.desired == g.max { g.min } else { g.max };
+        if desired == g.desired {
+            continue; // min = max: nothing to scale to
+        }
+        let p = plan(&Intent::Scale { cloud: g.cloud, group: g.name.clone(), desired }, &fleet).expect("a plan");
+        assert_eq!(p.source.as_str(), g.source, "the write goes to the group's own source");
+        let ctx = GuardContext { now, in_flight: &[], require: &[] };
+        let fresh = guard::check(&p, &fleet, &ctx).into_iter().find(|r| r.key == GuardKey::Fresh).expect("fresh guard");
+        if state == Upstream::Fresh {
+            assert_eq!(fresh.state, GuardState::Passed, "{}: {}", g.source, fresh.detail);
+        } else {
+            assert_eq!(fresh.state, GuardState::Failed, "{}: {}", g.source, fresh.detail);
+            assert!(fresh.detail.contains(&format!("{} is stale", g.source)), "{}", fresh.detail);
+            let reasons = snap["reasons"].to_string();
+            assert!(reasons.contains(&format!("source {} could not be read", g.source)), "{reasons}");
+            let region = snap["clouds"]
+                .as_array()
+                .expect("clouds")
+                .iter()
+                .flat_map(|c| c["regions"].as_array().cloned().unwrap_or_default())
+                .find(|r| r["region"] == g.region.as_str())
+                .expect("region");
+            assert!(region["health"] == "UNKNOWN" || region["health"] == "DOWN", "{region}");
+        }
+        judged += 1;
+    }
+    assert!(judged >= 2);
+}

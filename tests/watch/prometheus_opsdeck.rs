@@ -41,6 +41,9 @@ impl Rng {
     fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len() as u64) as usize]
     }
+    fn one<T: Copy>(&mut self, items: &[T]) -> T {
+        *self.pick(items)
+    }
     /// A figure with `dp` decimals in [0, max).
     fn figure(&mut self, max: u64, dp: u32) -> f64 {
         let scale = 10u64.pow(dp);
@@ -373,8 +376,8 @@ impl Estate {
                 source: s.id,
                 id: format!("alert-{seed}-{i}"),
                 cloud,
-                severity: *r.pick(&["p0", "p1", "p2", "p3"]),
-                state: *r.pick(&["firing", "acked", "inhibited", "resolved"]),
+                severity: r.one(&["p0", "p1", "p2", "p3"]),
+                state: r.one(&["firing", "acked", "inhibited", "resolved"]),
                 name: format!("{} #{i}", r.pick(&ALERT_NAMES)),
                 resource: format!("arn:res/{i}"),
                 route: r.pick(&["pager/oncall", "chat #ops", ""]).to_string(),
@@ -915,7 +918,7 @@ async fn the_reader_backfills_history_and_fails_a_bad_section_alone() {
     assert!(report.failed.is_empty(), "{:?}", report.failed);
     for m in e.metrics.iter().filter(|m| m.rps.is_some()) {
         let total: f64 = e.metrics.iter().filter(|x| x.cloud == m.cloud).filter_map(|x| x.rps).sum();
-        let last = report.history.iter().filter(|(c, _)| *c == m.cloud).next_back().map(|(_, p)| p.rps);
+        let last = report.history.iter().rfind(|(c, _)| *c == m.cloud).map(|(_, p)| p.rps);
         // The pair's second copy is one request/s higher: max keeps it, once per source.
         let pair: f64 = e.metrics.iter().filter(|x| x.cloud == m.cloud && x.rps.is_some()).count() as f64;
         assert!(

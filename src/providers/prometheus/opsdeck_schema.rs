@@ -463,3 +463,110 @@ pub fn upstream<'a>(r: &Read, now: DateTime<Utc>, also: impl IntoIterator<Item =
     }
     out.into_values().collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::prometheus::api::Sample;
+
+    fn sample(name: &str, labels: &[(&str, &str)], value: f64) -> Sample {
+        let mut l: BTreeMap<String, String> = labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        l.insert("__name__".into(), name.into());
+        Sample { labels: l, value }
+    }
+
+    fn read(samples: Vec<Sample>) -> Read {
+        let origins = Read::origins(&samples);
+        Read::new(samples, &origins)
+    }
+
+    /// Each way an exporter says a source is not current makes its row stale, with
+    /// the exported last success kept as its last_ok; the rest is fresh.
+    #[test]
+    fn upstream_rows_are_judged_from_what_the_exporter_says() {
+        let now = DateTime::from_timestamp(1_800_000_000, 0).expect("time");
+        let t = now.timestamp() as f64;
+        let mut samples = Vec::new();
+        // (source, up, partial, seconds since its last success, interval)
+        for (id, up, partial, ago, every) in [
+            ("fresh", 1.0, 0.0, Some(20.0), 30.0),
+            ("down", 0.0, 0.0, Some(100.0), 30.0),
+            ("partial", 1.0, 2.0, Some(5.0), 30.0),
+            ("old", 1.0, 0.0, Some(121.0), 30.0),
+            ("never", 0.0, 0.0, None, 30.0),
+        ] {
+            let l = [("source", id), ("kind", "aws")];
+            samples.push(sample(x::SOURCE_UP, &l, up));
+            samples.push(sample(x::SOURCE_PARTIAL, &l, partial));
+            samples.push(sample(x::SOURCE_INTERVAL, &l, every));
+            if let Some(ago) = ago {
+                samples.push(sample(x::SOURCE_LAST_SUCCESS, &l, t - ago));
+            }
+        }
+        samples.push(sample(x::SOURCE_API_CALLS, &[("source", "fresh"), ("kind", "aws")], 7.0));
+        samples.push(sample(x::SOURCE_MONTHLY_COST, &[("source", "fresh"), ("kind", "aws")], 16.86));
+        let rows = upstream(&read(samples), now, &[SourceId::new("fresh"), SourceId::new("unhealthy")]);
+        let row = |id: &str| rows.iter().find(|r| r.id.as_str() == id).expect(id);
+        assert_eq!(row("fresh").freshness, Freshness::Fresh);
+        assert_eq!(row("fresh").last_ok, Some(now - chrono::Duration::seconds(20)));
+        assert_eq!((row("fresh").kind.as_str(), row("fresh").interval_secs), ("aws", 30));
+        let cost = row("fresh").poll_cost.clone().expect("cost");
+        assert_eq!((cost.api_calls, cost.monthly_usd(1), cost.monthly_usd(3600)), (7, 16.86, 16.86));
+        let reason = |id: &str| match &row(id).freshness {
+            Freshness::Stale { reason } => reason.clone(),
+            f => panic!("{id} is {f:?}"),
+        };
+        assert_eq!(reason("down"), "its exporter could not read it (last read 1m ago)");
+        assert!(reason("partial").starts_with("2 section(s) of its last poll failed"), "{}", reason("partial"));
+        // Two intervals and a scrape's minute: 120 s.
+        assert_eq!(reason("old"), "last read by its exporter 2m ago (polled every 30s)");
+        assert_eq!(reason("never"), "its exporter has not read it yet");
+        assert_eq!(row("never").last_ok, None);
+        assert_eq!(reason("unhealthy"), "its exporter exports no health for it");
+    }
+
+    /// The state set may come whole (every state, one at 1) or as the current state
+    /// only; no health series at all is unknown, and a policy of answers keeps them
+    /// in cloud then name order.
+    #[test]
+    fn endpoint_health_from_the_state_set_and_unknown_without_one() {
+        let p = [("source", "r53"), ("policy", "shop")];
+        let answer = |cloud: &str, name: &str| {
+            [p[0], p[1], ("cloud", cloud), ("endpoint", name)]
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let mut samples = vec![sample(x::DNS_TTL, &[p[0], p[1], ("policy_kind", "route53")], 60.0)];
+        for (cloud, name, weight) in [("azure", "b", 30.0), ("aws", "z", 50.0), ("aws", "a", 20.0)] {
+            let mut l: Vec<(String, String)> = answer(cloud, name);
+            l.push(("policy_kind".into(), "route53".into()));
+            l.push(("target".into(), format!("{name}.example")));
+            let l: Vec<(&str, &str)> = l.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            samples.push(sample(x::DNS_WEIGHT, &l, weight));
+        }
+        for (h, v) in [("ok", 0.0), ("down", 1.0), ("degraded", 0.0)] {
+            samples.push(sample(x::DNS_HEALTH, &[p[0], p[1], ("cloud", "aws"), ("endpoint", "z"), ("health", h)], v));
+        }
+        samples.push(sample(
+            x::DNS_HEALTH,
+            &[p[0], p[1], ("cloud", "azure"), ("endpoint", "b"), ("health", "ok"), ("check", "HTTPS /")],
+            1.0,
+        ));
+        let got = policies(&read(samples)).expect("policies");
+        assert_eq!(got.len(), 1);
+        assert_eq!((got[0].kind, got[0].ttl_secs, got[0].source.as_str()), (PolicyKind::Route53, 60, "r53"));
+        let seen: Vec<(&str, Health, u32, &str)> =
+            got[0].endpoints.iter().map(|e| (e.name.as_str(), e.health, e.weight, e.check.as_str())).collect();
+        assert_eq!(
+            seen,
+            vec![("a", Health::Unknown, 20, ""), ("z", Health::Down, 50, ""), ("b", Health::Ok, 30, "HTTPS /")]
+        );
+        // A weight that is not a count is refused, naming the family.
+        let bad = read(vec![
+            sample(x::DNS_TTL, &[p[0], p[1], ("policy_kind", "gtm")], 60.0),
+            sample(x::DNS_WEIGHT, &[p[0], p[1], ("cloud", "aws"), ("endpoint", "a")], 2.5),
+        ]);
+        assert!(policies(&bad).expect_err("2.5").to_string().contains("opsdeck_dns_weight is 2.5, not a count"));
+    }
+}

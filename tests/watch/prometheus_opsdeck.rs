@@ -896,7 +896,8 @@ async fn an_exported_estate_read_through_prometheus_is_the_truth() {
 
 /// The library's poll on one seed: the traffic backfill's queries (the exported
 /// figures, the pair's copies made one by `max`), the reader's own cost, the
-/// arbiters, the upstream rows, and a section that cannot be rebuilt failing alone.
+/// arbiters, the upstream rows, the doctor's checks, and a section that cannot be
+/// rebuilt failing alone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reader_backfills_history_and_fails_a_bad_section_alone() {
     let pg = promstack::pushgateway();
@@ -935,6 +936,12 @@ async fn the_reader_backfills_history_and_fails_a_bad_section_alone() {
         report.upstream.iter().any(|s| s.freshness == Freshness::Fresh)
             || e.sources.iter().all(|s| s.state != Upstream::Fresh)
     );
+    // `opsdeck doctor`: the server, and the exported families there.
+    let checks = src.preflight(Utc::now()).await;
+    assert_eq!(checks.len(), 2, "{checks:?}");
+    let families = checks[1].result.as_ref().expect("families found");
+    // Both copies of the pair: each source's health twice.
+    assert_eq!(families, &format!("{} source health series exported", 2 * e.sources.len()));
     // An alert in a state the contract does not have: the alerts section fails, the rest stands.
     let mut text = e.exposition(false);
     text = text.replace(

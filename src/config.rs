@@ -74,6 +74,10 @@ pub struct SourceConfig {
     /// Requests/s one instance of a group serves at full load, for the capacity
     /// guardrail: a number for every group of the source, or a table by group name.
     pub rps_per_instance: Option<RpsPerInstance>,
+    /// `poll = false`: an act-only source. Never polled; it carries out actions
+    /// planned on what another source shows (a console reading `opsdeck export`
+    /// through Prometheus writes to the cloud with the operator's own credentials).
+    pub poll: bool,
     /// `[sources.<kind>]`, typed by the kind's folder; None for a kind without one.
     pub table: Option<Arc<dyn KindTable>>,
     /// Tables of other kinds found on this source (a mistake the check reports).
@@ -81,7 +85,7 @@ pub struct SourceConfig {
 }
 
 /// The keys of a source other than its kind's table, in the order errors list them.
-const COMMON_KEYS: [&str; 6] = ["name", "kind", "interval_secs", "timeout_secs", "estate", "rps_per_instance"];
+const COMMON_KEYS: [&str; 7] = ["name", "kind", "interval_secs", "timeout_secs", "estate", "rps_per_instance", "poll"];
 
 impl SourceConfig {
     /// A source of `kind` with default timings and no kind table yet.
@@ -93,6 +97,7 @@ impl SourceConfig {
             timeout_secs: default_timeout(),
             estate: None,
             rps_per_instance: None,
+            poll: true,
             table: None,
             stray_tables: Vec::new(),
         }
@@ -341,6 +346,12 @@ impl Config {
             if let Some(Err(msg)) = s.rps_per_instance.as_ref().map(|r| r.validate()) {
                 return bad("rps_per_instance", msg);
             }
+            if !s.poll && s.kind == DEMO_KIND {
+                return bad(
+                    "poll",
+                    format!("poll = false is for a cloud's own API; the {DEMO_KIND} estate is only read"),
+                );
+            }
             if s.estate.is_some() && s.kind != DEMO_KIND {
                 return bad("estate", format!("estate is only for kind = \"{DEMO_KIND}\""));
             }
@@ -419,6 +430,7 @@ fn read_source(entry: &Spanned<DeValue<'_>>, kinds: &[KindSpec]) -> Result<Sourc
             "timeout_secs" => source.timeout_secs = read(v).map_err(|e| at_value(v, e))?,
             "estate" => source.estate = Some(read(v).map_err(|e| at_value(v, e))?),
             "rps_per_instance" => source.rps_per_instance = Some(read(v).map_err(|e| at_value(v, e))?),
+            "poll" => source.poll = read(v).map_err(|e| at_value(v, e))?,
             k => match kinds.iter().find_map(|spec| spec.table.filter(|t| t.key == k).map(|t| (spec.name, t))) {
                 Some((owner, t)) => tables.push((
                     owner,
@@ -540,6 +552,6 @@ mod tests {
         assert_eq!(err.message, "[sources.widget] is only for kind = \"widget\"");
         let err = parse("[[sources]]\nname = \"d\"\nkind = \"demo\"\ncolour = 1\n").expect_err("unknown");
         assert_eq!((err.line, err.column), (4, 1), "{err}");
-        assert!(err.message.ends_with("`estate`, `rps_per_instance`, `widget`"), "{err}");
+        assert!(err.message.ends_with("`estate`, `rps_per_instance`, `poll`, `widget`"), "{err}");
     }
 }

@@ -9,16 +9,28 @@ use std::time::Duration;
 use crate::collector::SourceSchedule;
 use crate::config::{Config, SourceConfig};
 use crate::model::DEMO_KIND;
+use crate::providers::Provider;
 use crate::providers::arbiter::{self, ArbiterSource};
 use crate::providers::demo::{DemoHandle, EstateSpec};
 use crate::providers::registry::{self, BuildContext, BuildError, Registry};
 use crate::toml_file::TomlError;
 
 pub struct Estate {
+    /// The sources the collector polls.
     pub sources: Vec<SourceSchedule>,
+    /// `poll = false` sources: never polled, they only carry out actions (their
+    /// interval is unused; `doctor` checks them with their timeout).
+    pub act_only: Vec<SourceSchedule>,
     pub demo: bool,
     pub estate: Option<Arc<EstateSpec>>,
     pub demo_state: Option<DemoHandle>,
+}
+
+impl Estate {
+    /// Every source that can carry out an action: the polled ones and the act-only ones.
+    pub fn writers(&self) -> impl Iterator<Item = Arc<dyn Provider>> + '_ {
+        self.sources.iter().chain(&self.act_only).map(|s| s.provider.clone())
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,7 +78,8 @@ pub fn build_with(kinds: &Registry, config: &Config, demo_file: Option<&Path>) -
             return Err(StartupError::Other(format!("source {}: {e}", s.name)));
         }
     }
-    let mut out = Estate { sources: Vec::new(), demo: config.is_demo(), estate: None, demo_state: None };
+    let mut out =
+        Estate { sources: Vec::new(), act_only: Vec::new(), demo: config.is_demo(), estate: None, demo_state: None };
     let cx = BuildContext { demo_file };
     for s in &sources_cfg {
         let built = kinds.build(s, &cx).map_err(|e| match e {
@@ -78,7 +91,8 @@ pub fn build_with(kinds: &Registry, config: &Config, demo_file: Option<&Path>) -
             out.demo_state = Some(drills);
         }
         for provider in built.providers {
-            out.sources.push(SourceSchedule {
+            let list = if s.poll { &mut out.sources } else { &mut out.act_only };
+            list.push(SourceSchedule {
                 provider: crate::providers::sizing::SizedSource::wrap(provider, s.rps_per_instance.as_ref()),
                 interval: Duration::from_secs(s.interval_secs),
                 timeout: Duration::from_secs(s.timeout_secs),
@@ -121,5 +135,23 @@ mod tests {
     fn an_explicit_config_path_must_exist() {
         let err = load_config(Some(Path::new("/nonexistent/opsdeck.toml"))).expect_err("missing");
         assert!(err.to_string().contains("/nonexistent/opsdeck.toml"), "{err}");
+    }
+
+    /// `poll = false`: built and handed to the executor, never to the collector;
+    /// the demo, which only reads, refuses it.
+    #[test]
+    fn an_act_only_source_writes_but_is_never_polled() {
+        let text = "[[sources]]\nname = \"aws-prod\"\nkind = \"aws\"\npoll = false\n\
+                    [sources.aws]\naccount = \"prod\"\nregions = [\"eu-west-1\"]\n";
+        let config = registry::parse(Path::new("c.toml"), text).expect("config");
+        assert!(!config.sources[0].poll);
+        let e = build(&config, None).expect("built");
+        assert!(e.sources.is_empty(), "nothing to poll");
+        let writers: Vec<String> = e.writers().map(|p| p.id().to_string()).collect();
+        assert_eq!(writers, ["aws-prod/eu-west-1", "aws-prod/global"], "one writer per region and the global one");
+
+        let demo = "[[sources]]\nname = \"d\"\nkind = \"demo\"\npoll = false\n";
+        let err = registry::parse(Path::new("c.toml"), demo).expect_err("demo only reads");
+        assert!(err.message.contains("poll = false") && err.line == 4, "{err}");
     }
 }

@@ -71,7 +71,7 @@ fn carry_out(cli: &Cli, intent: Intent, act: ActArgs, undoes: Option<runbook::Un
     let (config, _path) = startup::load_config(cli.config.as_deref())?;
     let built = startup::build(&config, cli.demo.as_deref())?;
     let read_only = cli.read_only || config.read_only;
-    let executor = (!read_only).then(|| Executor::new(built.sources.iter().map(|s| s.provider.clone())));
+    let executor = (!read_only).then(|| Executor::new(built.writers()));
     let audit = AuditLog::default_path().map(AuditLog::new);
     let request = runbook::Request {
         intent,

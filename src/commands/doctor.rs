@@ -20,7 +20,8 @@ pub fn run(cli: &Cli) -> anyhow::Result<()> {
     let rt = super::async_runtime()?;
     // Sources and checks are counted apart: one unreachable source fails each of its checks.
     let mut tally = DoctorTally::default();
-    for s in &built.sources {
+    // Act-only sources are checked too: their credentials are what an action will use.
+    for s in built.sources.iter().chain(&built.act_only) {
         let (id, kind) = (s.provider.id().clone(), s.provider.kind());
         let checks = rt.block_on(async {
             match tokio::time::timeout(s.timeout * 4, s.provider.preflight(chrono::Utc::now())).await {

@@ -20,7 +20,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<()> {
     let rt = super::async_runtime()?;
     let read_only = cli.read_only || config.read_only;
     // The only place an Executor is made; a read-only session never has one.
-    let executor = (!read_only).then(|| Executor::new(built.sources.iter().map(|s| s.provider.clone())));
+    let executor = (!read_only).then(|| Executor::new(built.writers()));
     let audit = AuditLog::default_path().map(AuditLog::new);
     if read_only {
         log::info!("read-only session: no action can be taken");

@@ -10,7 +10,7 @@ use crate::exporter::{Exporter, Sample, parse, promtool_check};
 use crate::support::moto::Moto;
 
 /// Seeds; 100 puts more groups in its first region than one API page.
-pub const SEEDS: [u64; 3] = [100, 103, 107];
+pub const SEEDS: [u64; 6] = [100, 101, 103, 104, 107, 109];
 
 /// The region of a source id "gen/<region>".
 fn region_of(source: &str) -> String {
@@ -76,8 +76,11 @@ fn exported_policies(samples: &[Sample]) -> BTreeMap<String, Vec<(String, String
     out
 }
 
+type AlertIds = BTreeSet<(String, String)>;
+type AlertCounts = BTreeMap<(String, String, String), usize>;
+
 /// Exported alerts: ids by region, and counts by (region, SEVERITY, state).
-fn exported_alerts(samples: &[Sample]) -> (BTreeSet<(String, String)>, BTreeMap<(String, String, String), usize>) {
+fn exported_alerts(samples: &[Sample]) -> (AlertIds, AlertCounts) {
     let mut ids = BTreeSet::new();
     let mut counts = BTreeMap::new();
     for s in family(samples, "opsdeck_alert") {

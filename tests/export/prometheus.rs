@@ -73,9 +73,15 @@ async fn prometheus_scrapes_the_demo_exporter() {
     for s in &served {
         *counts.entry(s.name.clone()).or_default() += 1.0;
     }
-    // The demo's alerts come and go with its simulation: compare the rest.
-    counts.remove("opsdeck_alert");
-    counts.remove("opsdeck_alert_started_timestamp_seconds");
+    // The demo's alerts and DNS health states move with its simulation: compare the rest.
+    for moving in [
+        "opsdeck_alert",
+        "opsdeck_alert_started_timestamp_seconds",
+        "opsdeck_dns_endpoint_health",
+        "opsdeck_dns_healthy",
+    ] {
+        counts.remove(moving);
+    }
     for (name, n) in &counts {
         assert_eq!(stored.get(name), Some(n), "{name}: stored {stored:?}");
     }

@@ -110,6 +110,16 @@ pub enum Cmd {
         #[arg(long, value_name = "DRILL")]
         drill: Vec<String>,
     },
+    /// Poll the sources as the console does and serve the estate to Prometheus.
+    ///
+    /// GET /metrics: the Prometheus text format, or OpenMetrics when the scraper
+    /// asks for it. GET /healthz: 200 once the first poll is in, 503 before. Stops
+    /// on SIGTERM or Ctrl-C (exit 0); a bad address or a port in use is exit 2.
+    Export {
+        /// Where to serve, HOST:PORT (e.g. 127.0.0.1:9808, or 0.0.0.0:9808 for every interface).
+        #[arg(long, value_name = "ADDR")]
+        listen: String,
+    },
     /// Secrets opsdeck keeps in the OS keyring (service "opsdeck", entry SOURCE/FIELD).
     Creds {
         #[command(subcommand)]

@@ -49,6 +49,8 @@ pub fn next_delay(interval: Duration, failures: u32, jitter_unit: f64) -> Durati
 struct PollResult {
     index: usize,
     at: DateTime<Utc>,
+    /// How long the poll took, answer or failure (the exporter's poll duration).
+    took: Duration,
     result: Result<SourceReport, ProviderError>,
 }
 
@@ -124,6 +126,7 @@ async fn poll_loop(
         // poll (the source goes stale with the reason) instead of ending its polling.
         let provider = s.provider.clone();
         let timeout = s.timeout;
+        let started = tokio::time::Instant::now();
         let poll = tokio::spawn(async move {
             crate::fault_injection::maybe_panic("provider");
             match tokio::time::timeout(timeout, provider.poll(at)).await {
@@ -136,8 +139,9 @@ async fn poll_loop(
             Err(e) if e.is_panic() => Err(ProviderError::BadResponse(format!("the poll panicked: {}", panic_text(e)))),
             Err(_) => return, // cancelled: we are shutting down
         };
+        let took = started.elapsed();
         failures = if result.is_ok() { 0 } else { failures.saturating_add(1) };
-        if out.send(PollResult { index, at, result }).await.is_err() {
+        if out.send(PollResult { index, at, took, result }).await.is_err() {
             return; // merger gone: we are shutting down
         }
         let delay = next_delay(s.interval, failures, jitter.next_unit());
@@ -190,11 +194,12 @@ async fn merge_loop(
     let mut section_ok: Vec<BTreeMap<Section, DateTime<Utc>>> = vec![BTreeMap::new(); statuses.len()];
     let mut history: BTreeMap<CloudKind, TrafficHistory> = BTreeMap::new();
     let mut generation = 0u64;
-    while let Some(PollResult { index, at, result }) = results.recv().await {
+    while let Some(PollResult { index, at, took, result }) = results.recv().await {
         let Some(status) = statuses.get_mut(index) else {
             continue;
         };
         status.last_attempt = Some(at);
+        status.last_poll_secs = Some(took.as_secs_f64());
         match result {
             Ok(mut report) => {
                 status.last_ok = Some(at);
@@ -297,28 +302,33 @@ pub async fn collect_once(sources: &[SourceSchedule], now: DateTime<Utc>, demo: 
     for (i, s) in sources.iter().enumerate() {
         let (provider, timeout) = (s.provider.clone(), s.timeout);
         set.spawn(async move {
+            let started = tokio::time::Instant::now();
             let r = match tokio::time::timeout(timeout, provider.poll(now)).await {
                 Ok(r) => r,
                 Err(_) => Err(ProviderError::Timeout(timeout)),
             };
-            (i, r)
+            (i, r, started.elapsed())
         });
     }
     let mut results: Vec<Option<Result<SourceReport, ProviderError>>> = sources.iter().map(|_| None).collect();
+    let mut took: Vec<Option<Duration>> = sources.iter().map(|_| None).collect();
     while let Some(joined) = set.join_next().await {
-        if let Ok((i, r)) = joined {
+        if let Ok((i, r, t)) = joined {
             results[i] = Some(r);
+            took[i] = Some(t);
         }
     }
     let (mut fresh, mut backfill) = (Vec::new(), Vec::new());
     let pairs: Vec<_> = sources
         .iter()
         .zip(results)
-        .map(|(s, r)| {
+        .zip(took)
+        .map(|((s, r), took)| {
             let mut status = SourceStatus::new(s.provider.id().clone(), s.provider.kind());
             status.interval_secs = s.interval.as_secs();
             status.timeout_secs = s.timeout.as_secs();
             status.last_attempt = Some(now);
+            status.last_poll_secs = took.map(|t| t.as_secs_f64());
             match r {
                 Some(Ok(mut report)) => {
                     status.freshness = Freshness::Fresh;

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod collector;
 pub mod config;
 pub mod credentials;
+pub mod export;
 pub mod fault_injection;
 pub mod format;
 pub mod logging;

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use cli::{ActArgs, Cli, Cmd};
-use commands::{act, creds, docs, doctor, init, run, snapshot, wallboard};
+use commands::{act, creds, docs, doctor, export, init, run, snapshot, wallboard};
 use opsdeck::actions::Intent;
 
 fn main() -> ExitCode {
@@ -45,6 +45,7 @@ fn main() -> ExitCode {
         Cmd::Wallboard { rotate_secs, stale_after } => done(wallboard::run(&cli, rotate_secs, stale_after)),
         Cmd::Creds { action } => done(creds::run(&cli, &action)),
         Cmd::Doctor => done(doctor::run(&cli)),
+        Cmd::Export { listen } => done(export::run(&cli, &listen)),
         Cmd::Run => done(run::run(&cli)),
     }
 }

@@ -5,6 +5,7 @@ pub mod act;
 pub mod creds;
 pub mod docs;
 pub mod doctor;
+pub mod export;
 pub mod init;
 pub mod run;
 pub mod snapshot;

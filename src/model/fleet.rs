@@ -37,6 +37,8 @@ pub struct SourceStatus {
     pub timeout_secs: u64,
     /// What its last good poll cost at the API.
     pub poll_cost: Option<super::PollCost>,
+    /// How long the last poll took (answer or failure), seconds, when timed.
+    pub last_poll_secs: Option<f64>,
     /// Sections the last poll could not read (their last good data is shown): the
     /// source is partial while this is not empty.
     pub partial: Vec<super::PartialSection>,
@@ -53,6 +55,7 @@ impl SourceStatus {
             interval_secs: 0,
             timeout_secs: 0,
             poll_cost: None,
+            last_poll_secs: None,
             partial: Vec::new(),
         }
     }
@@ -139,6 +142,8 @@ pub struct Fleet {
     /// One per subscription / account, with the source that reported it.
     pub costs: Vec<(SourceId, CostSnapshot)>,
     pub spot_prices: Vec<SpotPrice>,
+    /// The source that reported each price (same order).
+    pub spot_price_sources: Vec<SourceId>,
     pub alerts: Vec<Alert>,
     pub routes: Vec<NotificationRoute>,
     pub arbiters: Vec<Arbiter>,
@@ -285,6 +290,7 @@ impl Fleet {
             fleet.replication_sources.extend(r.replication.iter().map(|_| id.clone()));
             fleet.costs.extend(r.costs.iter().cloned().map(|c| (id.clone(), c)));
             fleet.spot_prices.extend(r.spot_prices.iter().cloned());
+            fleet.spot_price_sources.extend(r.spot_prices.iter().map(|_| id.clone()));
             fleet.alerts.extend(r.alerts.iter().cloned());
             fleet.routes.extend(r.routes.iter().cloned());
             fleet.drills.extend(r.drills.iter().cloned());

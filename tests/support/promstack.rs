@@ -211,3 +211,27 @@ where
 pub fn amtool() -> &'static Path {
     Path::new("amtool")
 }
+
+/// Prometheus scraping each `(job, port)` target's `/metrics` on 127.0.0.1 every
+/// second, with no rules and no Alertmanager (`opsdeck export` under test).
+pub fn prometheus_scraping(targets: &[(&str, u16)]) -> Server {
+    let port = free_port();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = String::from("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n");
+    for (job, target) in targets {
+        config
+            .push_str(&format!("  - job_name: {job}\n    static_configs:\n      - targets: ['127.0.0.1:{target}']\n"));
+    }
+    std::fs::write(dir.path().join("prometheus.yml"), config).expect("config");
+    Server::spawn(
+        "prometheus",
+        "prometheus",
+        vec![
+            "--config.file=prometheus.yml".into(),
+            "--storage.tsdb.path=data".into(),
+            format!("--web.listen-address=127.0.0.1:{port}"),
+        ],
+        dir,
+        port,
+    )
+}

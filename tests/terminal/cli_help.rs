@@ -9,8 +9,21 @@ use std::process::Command;
 const BIN: &str = env!("CARGO_BIN_EXE_opsdeck");
 
 /// Every command `opsdeck --help` lists (clap's own `help` aside).
-const COMMANDS: &[&str] =
-    &["run", "wallboard", "init", "snapshot", "creds", "doctor", "failover", "drain", "scale", "ack", "unack", "undo"];
+const COMMANDS: &[&str] = &[
+    "run",
+    "wallboard",
+    "init",
+    "snapshot",
+    "export",
+    "creds",
+    "doctor",
+    "failover",
+    "drain",
+    "scale",
+    "ack",
+    "unack",
+    "undo",
+];
 
 /// Every subcommand `opsdeck creds --help` lists (clap's own `help` aside).
 const CREDS_COMMANDS: &[&str] = &["set", "get", "list", "rm"];

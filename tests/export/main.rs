@@ -7,6 +7,8 @@
 //! - `lifecycle`: a bad `--listen`, a port in use (exit 2), SIGTERM / SIGINT (exit 0).
 //! - `moto`: generated AWS estates in a real moto: the exported groups, DNS weights
 //!   and alerts equal the generator's truth; two exporters write the same series.
+//! - `plane`: a console reading Prometheus shows what a direct read of moto shows,
+//!   and acts on the cloud through an act-only source.
 //! - `prometheus`: the real Debian Prometheus scrapes the exporter (`up == 1`, the
 //!   series it stores equal the exporter's own).
 
@@ -21,4 +23,5 @@ mod demo;
 mod exporter;
 mod lifecycle;
 mod moto;
+mod plane;
 mod prometheus;

@@ -283,19 +283,23 @@ impl Fleet {
             let id = status.id.clone();
             fleet.sources.push(status);
             let Some(r) = report else { continue };
-            fleet.metrics.extend(r.metrics.iter().cloned().map(|m| (id.clone(), m)));
+            // The source that read item `i` of a section: its origin when the report
+            // names one (read through an exporter), else this report's source.
+            let by = |origins: &[SourceId], i: usize| origins.get(i).cloned().unwrap_or_else(|| id.clone());
+            let o = &r.origins;
+            fleet.metrics.extend(r.metrics.iter().cloned().enumerate().map(|(i, m)| (by(&o.metrics, i), m)));
             fleet.groups.extend(r.groups.iter().cloned());
             fleet.policies.extend(r.policies.iter().cloned());
             fleet.replication.extend(r.replication.iter().cloned());
-            fleet.replication_sources.extend(r.replication.iter().map(|_| id.clone()));
-            fleet.costs.extend(r.costs.iter().cloned().map(|c| (id.clone(), c)));
+            fleet.replication_sources.extend((0..r.replication.len()).map(|i| by(&o.replication, i)));
+            fleet.costs.extend(r.costs.iter().cloned().enumerate().map(|(i, c)| (by(&o.costs, i), c)));
             fleet.spot_prices.extend(r.spot_prices.iter().cloned());
-            fleet.spot_price_sources.extend(r.spot_prices.iter().map(|_| id.clone()));
+            fleet.spot_price_sources.extend((0..r.spot_prices.len()).map(|i| by(&o.spot_prices, i)));
             fleet.alerts.extend(r.alerts.iter().cloned());
             fleet.routes.extend(r.routes.iter().cloned());
             fleet.drills.extend(r.drills.iter().cloned());
             fleet.arbiters.extend(r.arbiters.iter().cloned());
-            fleet.arbiter_sources.extend(r.arbiters.iter().map(|_| id.clone()));
+            fleet.arbiter_sources.extend((0..r.arbiters.len()).map(|i| by(&o.arbiters, i)));
         }
         fleet.add_upstream(sources);
         fleet
@@ -577,6 +581,51 @@ mod tests {
         let f = Fleet::merge(2, t, false, &[(prom, Some(Arc::new(report)))], BTreeMap::new());
         let up = f.source(&SourceId::new("aws/eu")).expect("row");
         assert_eq!(up.freshness, Freshness::Stale { reason: "read through prom, which is stale: timed out".into() });
+    }
+
+    /// Items read through an exporter are filed under the source that read them
+    /// from the cloud, so that source's freshness (not the reader's) judges them;
+    /// a report naming no origins files them under its own source.
+    #[test]
+    fn items_read_through_an_exporter_keep_the_source_that_read_them() {
+        use crate::model::{Forecast, Origins, Replication, ReplicationKind};
+        let t = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).expect("time");
+        let lag = |name: &str| Replication {
+            kind: ReplicationKind::Database,
+            name: name.into(),
+            from: CloudKind::Aws,
+            to: CloudKind::Azure,
+            value: 4.0,
+            target: 30.0,
+        };
+        let cost = CostSnapshot {
+            cloud: CloudKind::Aws,
+            currency: "USD".into(),
+            month_to_date: 10.0,
+            forecast: Forecast::TooEarly,
+            by_service: vec![],
+        };
+        let (aws, azure) = (SourceId::new("aws/eu"), SourceId::new("azure/sub"));
+        let report = SourceReport {
+            replication: vec![lag("orders"), lag("carts")],
+            costs: vec![cost.clone()],
+            origins: Origins {
+                replication: vec![aws.clone(), azure.clone()],
+                costs: vec![aws.clone()],
+                ..Origins::default()
+            },
+            ..SourceReport::default()
+        };
+        let plain = SourceReport { replication: vec![lag("own")], costs: vec![cost], ..SourceReport::default() };
+        let (prom, direct) = (SourceId::new("prom"), SourceId::new("direct"));
+        let pairs = vec![
+            (SourceStatus::new(prom.clone(), "prometheus"), Some(Arc::new(report))),
+            (SourceStatus::new(direct.clone(), "aws"), Some(Arc::new(plain))),
+        ];
+        let f = Fleet::merge(1, t, false, &pairs, BTreeMap::new());
+        assert_eq!(f.replication_sources, vec![aws.clone(), azure, direct.clone()]);
+        let cost_sources: Vec<&SourceId> = f.costs.iter().map(|(s, _)| s).collect();
+        assert_eq!(cost_sources, vec![&aws, &direct]);
     }
 
     #[test]

@@ -50,12 +50,32 @@ pub struct SourceReport {
     /// Past traffic points (oldest first) a source can read back, e.g. Prometheus'
     /// query_range on its first poll, so the traffic pane has a series at once.
     pub history: Vec<(CloudKind, TrafficPoint)>,
+    /// Which source read each item of the sections whose items carry no source of
+    /// their own, when that is not this report's source (a reader of another
+    /// opsdeck's exporter); empty means all of them are this source's.
+    pub origins: Origins,
     /// Sections this poll could not read; the collector keeps their last good data.
     pub failed: Vec<SectionFailure>,
     /// Sources another opsdeck polls, as read back through its exporter (Prometheus
     /// with `schema = "opsdeck"`): items of this report keep those sources' ids, and
     /// the Fleet gives each a status row of its own (see [`Fleet::merge`]).
     pub upstream: Vec<SourceStatus>,
+}
+
+/// The source that read each item, position by position (see `SourceReport::origins`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Origins {
+    pub metrics: Vec<SourceId>,
+    pub replication: Vec<SourceId>,
+    pub costs: Vec<SourceId>,
+    pub spot_prices: Vec<SourceId>,
+    pub arbiters: Vec<SourceId>,
+}
+
+impl Origins {
+    pub fn all(&self) -> impl Iterator<Item = &SourceId> {
+        self.metrics.iter().chain(&self.replication).chain(&self.costs).chain(&self.spot_prices).chain(&self.arbiters)
+    }
 }
 
 /// What polling a source costs, so an operator can see the bill a console runs up.

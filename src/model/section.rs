@@ -51,11 +51,24 @@ impl Section {
                 to.alerts.clone_from(&from.alerts);
                 to.routes.clone_from(&from.routes);
             }
-            Section::Metrics => to.metrics.clone_from(&from.metrics),
+            // Each item with the source that read it (see SourceReport::origins).
+            Section::Metrics => {
+                to.metrics.clone_from(&from.metrics);
+                to.origins.metrics.clone_from(&from.origins.metrics);
+            }
             Section::Records => to.policies.clone_from(&from.policies),
-            Section::Cost => to.costs.clone_from(&from.costs),
-            Section::Replication => to.replication.clone_from(&from.replication),
-            Section::Prices => to.spot_prices.clone_from(&from.spot_prices),
+            Section::Cost => {
+                to.costs.clone_from(&from.costs);
+                to.origins.costs.clone_from(&from.origins.costs);
+            }
+            Section::Replication => {
+                to.replication.clone_from(&from.replication);
+                to.origins.replication.clone_from(&from.origins.replication);
+            }
+            Section::Prices => {
+                to.spot_prices.clone_from(&from.spot_prices);
+                to.origins.spot_prices.clone_from(&from.origins.spot_prices);
+            }
         }
     }
 }

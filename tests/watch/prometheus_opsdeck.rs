@@ -756,8 +756,8 @@ fn assert_snapshot_is_the_truth(e: &Estate, snap: &Value) {
         assert!(near(&seen["value"], k.value) && near(&seen["target"], k.target), "seed {seed}: {seen} vs {k:?}");
     }
 
-    // Costs: one per source's cloud and currency. The Fleet files them under the
-    // reader (a report's costs carry no source of their own).
+    // Costs: one per source's cloud and currency, each filed under the source that
+    // read it from its cloud (whose freshness judges it), not under the reader.
     let costs = arr("costs");
     assert_eq!(costs.len(), e.costs.len(), "seed {seed}");
     for c in &e.costs {
@@ -765,7 +765,7 @@ fn assert_snapshot_is_the_truth(e: &Estate, snap: &Value) {
             .iter()
             .find(|x| x["cloud"] == c.cloud.slug() && x["currency"] == c.currency && near(&x["month_to_date"], c.mtd))
             .unwrap_or_else(|| panic!("seed {seed}: no cost {c:?} in {costs:?}"));
-        assert_eq!(seen["source"], "prom", "seed {seed}");
+        assert_eq!(seen["source"], c.source.as_str(), "seed {seed}");
         match c.forecast {
             Some((method, v)) => {
                 assert!(seen["forecast_basis"] == method && near(&seen["forecast"], v), "seed {seed}: {seen}")

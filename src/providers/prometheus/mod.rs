@@ -241,18 +241,24 @@ impl PrometheusSource {
         let core = self.query("opsdeck sources", o::CORE_QUERY).await?;
         let origins = Read::origins(&core);
         let core = Read::new(core, &origins);
-        let mut report =
-            SourceReport { arbiters: o::arbiters(&core), drills: o::drills(&core), ..SourceReport::default() };
+        let mut report = SourceReport { drills: o::drills(&core), ..SourceReport::default() };
+        // Items without a source of their own keep the one that read them (its
+        // freshness, not this reader's, judges them), position by position.
+        (report.origins.arbiters, report.arbiters) = o::arbiters(&core).into_iter().unzip();
         for (section, expr) in o::SECTION_QUERIES {
             let read = self.query(&format!("opsdeck {}", section.label()), expr).await;
             let built = read.map(|s| Read::new(s, &origins)).and_then(|r| {
                 match section {
                     Section::Groups => report.groups = o::groups(&r)?,
-                    Section::Metrics => report.metrics = o::metrics(&r)?,
+                    Section::Metrics => (report.origins.metrics, report.metrics) = o::metrics(&r)?.into_iter().unzip(),
                     Section::Records => report.policies = o::policies(&r)?,
-                    Section::Replication => report.replication = o::replication(&r)?,
-                    Section::Cost => report.costs = o::costs(&r)?,
-                    Section::Prices => report.spot_prices = o::prices(&r)?,
+                    Section::Replication => {
+                        (report.origins.replication, report.replication) = o::replication(&r)?.into_iter().unzip()
+                    }
+                    Section::Cost => (report.origins.costs, report.costs) = o::costs(&r)?.into_iter().unzip(),
+                    Section::Prices => {
+                        (report.origins.spot_prices, report.spot_prices) = o::prices(&r)?.into_iter().unzip()
+                    }
                     Section::Alerts => report.alerts = o::alerts(&r, now, &self.acked_since)?,
                 }
                 Ok(())
@@ -262,6 +268,7 @@ impl PrometheusSource {
         let mentioned: Vec<SourceId> = (report.groups.iter().map(|g| g.source.clone()))
             .chain(report.policies.iter().map(|p| p.source.clone()))
             .chain(report.alerts.iter().map(|a| a.source.clone()))
+            .chain(report.origins.all().cloned())
             .collect();
         report.upstream = o::upstream(&core, now, &mentioned);
         Ok(report)

@@ -143,7 +143,12 @@ pub fn groups(r: &Read) -> Result<Vec<ScalingGroup>, ProviderError> {
     Ok(out)
 }
 
-pub fn metrics(r: &Read) -> Result<Vec<CloudMetrics>, ProviderError> {
+/// The source that read an item: its exported `source` label.
+fn origin(key: &[String]) -> SourceId {
+    SourceId::new(key[0].as_str())
+}
+
+pub fn metrics(r: &Read) -> Result<Vec<(SourceId, CloudMetrics)>, ProviderError> {
     const KEY: &[&str] = &["source", "cloud", "region"];
     let mut places: BTreeMap<Vec<String>, CloudMetrics> = BTreeMap::new();
     for (family, scale) in [(x::RPS, 1.0), (x::P95_SECONDS, 1000.0), (x::ERROR_RATIO, 1.0), (x::CPU_RATIO, 1.0)] {
@@ -168,7 +173,7 @@ pub fn metrics(r: &Read) -> Result<Vec<CloudMetrics>, ProviderError> {
             *slot = Some(v * scale);
         }
     }
-    Ok(places.into_values().collect())
+    Ok(places.into_iter().map(|(key, m)| (origin(&key), m)).collect())
 }
 
 fn policy_kind(s: &str) -> Result<PolicyKind, ProviderError> {
@@ -236,7 +241,7 @@ pub fn policies(r: &Read) -> Result<Vec<TrafficPolicy>, ProviderError> {
     Ok(out)
 }
 
-pub fn replication(r: &Read) -> Result<Vec<Replication>, ProviderError> {
+pub fn replication(r: &Read) -> Result<Vec<(SourceId, Replication)>, ProviderError> {
     const KEY: &[&str] = &["source", "kind", "name", "from", "to"];
     let mut out = Vec::new();
     for (value_family, target_family) in [(x::REPL_LAG, x::REPL_TARGET), (x::REPL_BACKLOG, x::REPL_BACKLOG_TARGET)] {
@@ -252,20 +257,15 @@ pub fn replication(r: &Read) -> Result<Vec<Replication>, ProviderError> {
                 .get(&key)
                 .copied()
                 .ok_or_else(|| bad(format_args!("replication {} has no target", clip(&key[2]))))?;
-            out.push(Replication {
-                kind,
-                name: key[2].clone(),
-                from: cloud(&key[3])?,
-                to: cloud(&key[4])?,
-                value,
-                target,
-            });
+            let item =
+                Replication { kind, name: key[2].clone(), from: cloud(&key[3])?, to: cloud(&key[4])?, value, target };
+            out.push((origin(&key), item));
         }
     }
     Ok(out)
 }
 
-pub fn costs(r: &Read) -> Result<Vec<CostSnapshot>, ProviderError> {
+pub fn costs(r: &Read) -> Result<Vec<(SourceId, CostSnapshot)>, ProviderError> {
     const KEY: &[&str] = &["source", "cloud", "currency"];
     let forecasts: BTreeMap<Vec<String>, &Series> =
         r.of(x::COST_FORECAST).map(|s| (KEY.iter().map(|k| s.label(k).to_string()).collect(), s)).collect();
@@ -285,50 +285,48 @@ pub fn costs(r: &Read) -> Result<Vec<CostSnapshot>, ProviderError> {
         };
         let mut by_service = services.remove(&key).unwrap_or_default();
         by_service.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        out.push(CostSnapshot {
-            cloud: cloud(&key[1])?,
-            currency: key[2].clone(),
-            month_to_date: mtd,
-            forecast,
-            by_service,
-        });
+        let item =
+            CostSnapshot { cloud: cloud(&key[1])?, currency: key[2].clone(), month_to_date: mtd, forecast, by_service };
+        out.push((origin(&key), item));
     }
     Ok(out)
 }
 
-pub fn prices(r: &Read) -> Result<Vec<SpotPrice>, ProviderError> {
+pub fn prices(r: &Read) -> Result<Vec<(SourceId, SpotPrice)>, ProviderError> {
     const KEY: &[&str] = &["source", "cloud", "region", "instance_type", "currency"];
     let on_demand = r.values(x::ON_DEMAND_PRICE, KEY);
     let mut out = Vec::new();
     for (key, spot) in r.values(x::SPOT_PRICE, KEY) {
         // A price pair is one item: a spot price without its on-demand one says no discount.
         let Some(od) = on_demand.get(&key) else { continue };
-        out.push(SpotPrice {
+        let item = SpotPrice {
             cloud: cloud(&key[1])?,
             region: key[2].clone(),
             instance_type: key[3].clone(),
             currency: key[4].clone(),
             on_demand_hourly: *od,
             spot_hourly: spot,
-        });
+        };
+        out.push((origin(&key), item));
     }
     Ok(out)
 }
 
-pub fn arbiters(r: &Read) -> Vec<Arbiter> {
+pub fn arbiters(r: &Read) -> Vec<(SourceId, Arbiter)> {
     const KEY: &[&str] = &["source", "arbiter", "location"];
     let rtt = r.values(x::ARBITER_RTT, KEY);
     r.values(x::ARBITER_UP, KEY)
         .into_iter()
         .map(|(key, up)| {
             let reachable = up == 1.0;
-            Arbiter {
+            let item = Arbiter {
                 name: key[1].clone(),
                 location: key[2].clone(),
                 reachable,
                 rtt_ms: rtt.get(&key).map(|s| s * 1000.0),
                 error: (!reachable).then(|| "not reachable from the exporter (its reason is not exported)".into()),
-            }
+            };
+            (origin(&key), item)
         })
         .collect()
 }

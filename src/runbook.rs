@@ -173,25 +173,32 @@ pub async fn run(req: Request, sources: &[SourceSchedule], path: &WritePath) -> 
         return report;
     }
     let consent = Consent { typed_target: req.confirm.as_deref(), force: req.force.as_deref() };
-    let refusal = if path.read_only() {
-        Some("read-only: actions are disabled".to_string())
+    let decision = if path.read_only() {
+        Err("read-only: actions are disabled".to_string())
     } else {
         match run::decide(&checked, &consent) {
-            Decision::NeedsTarget { target } => Some(format!("a failover needs --confirm {target}")),
-            Decision::Refused { reasons } => Some(reasons),
-            Decision::Run { .. } => None,
+            Decision::NeedsTarget { target } => Err(format!("a failover needs --confirm {target}")),
+            Decision::Refused { reasons } => Err(reasons),
+            Decision::Run { forced } => Ok(forced),
         }
     };
-    if let Some(reason) = refusal {
-        let record = path.record(&checked, Outcome::Refused, report.forced.clone(), Some(reason.clone()));
-        report.reason = Some(match path.audit(&record).await {
-            Ok(()) => reason,
-            Err(e) => format!("{reason}; AUDIT NOT WRITTEN: {e}"),
-        });
-        return report;
-    }
+    let forced = match decision {
+        // The reason as the policy read it (trimmed), in the report and the audit line alike.
+        Ok(forced) => {
+            report.forced.clone_from(&forced);
+            forced
+        }
+        Err(reason) => {
+            let record = path.record(&checked, Outcome::Refused, report.forced.clone(), Some(reason.clone()));
+            report.reason = Some(match path.audit(&record).await {
+                Ok(()) => reason,
+                Err(e) => format!("{reason}; AUDIT NOT WRITTEN: {e}"),
+            });
+            return report;
+        }
+    };
 
-    let attempt = path.send(&checked, report.forced.clone()).await;
+    let attempt = path.send(&checked, forced).await;
     if let Some(e) = &attempt.audit_error {
         eprintln!("opsdeck: AUDIT NOT WRITTEN: {e}");
     }

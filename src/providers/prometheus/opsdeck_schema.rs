@@ -400,6 +400,7 @@ pub fn upstream<'a>(r: &Read, now: DateTime<Utc>, also: impl IntoIterator<Item =
     let (up, partial) = (r.values(x::SOURCE_UP, key), r.values(x::SOURCE_PARTIAL, key));
     let (last, interval) = (r.values(x::SOURCE_LAST_SUCCESS, key), r.values(x::SOURCE_INTERVAL, key));
     let (calls, monthly) = (r.values(x::SOURCE_API_CALLS, key), r.values(x::SOURCE_MONTHLY_COST, key));
+    let took = r.values(x::SOURCE_POLL_DURATION, key);
     let kinds: BTreeMap<&str, &str> = r.of(x::SOURCE_UP).map(|s| (s.label("source"), s.label("kind"))).collect();
     let mut out: BTreeMap<String, SourceStatus> = BTreeMap::new();
     for (k, up) in &up {
@@ -450,6 +451,8 @@ pub fn upstream<'a>(r: &Read, now: DateTime<Utc>, also: impl IntoIterator<Item =
         status.last_ok = last_ok;
         status.interval_secs = every.map_or(0, |i| i as u64);
         status.poll_cost = poll_cost;
+        // How long the exporter's last poll of it took (the Logs pane shows it).
+        status.last_poll_secs = took.get(k).copied().filter(|t| t.is_finite() && *t >= 0.0);
         out.insert(id.clone(), status);
     }
     for id in also {
@@ -503,6 +506,7 @@ mod tests {
         }
         samples.push(sample(x::SOURCE_API_CALLS, &[("source", "fresh"), ("kind", "aws")], 7.0));
         samples.push(sample(x::SOURCE_MONTHLY_COST, &[("source", "fresh"), ("kind", "aws")], 16.86));
+        samples.push(sample(x::SOURCE_POLL_DURATION, &[("source", "fresh"), ("kind", "aws")], 1.25));
         let rows = upstream(&read(samples), now, &[SourceId::new("fresh"), SourceId::new("unhealthy")]);
         let row = |id: &str| rows.iter().find(|r| r.id.as_str() == id).expect(id);
         assert_eq!(row("fresh").freshness, Freshness::Fresh);
@@ -510,6 +514,7 @@ mod tests {
         assert_eq!((row("fresh").kind.as_str(), row("fresh").interval_secs), ("aws", 30));
         let cost = row("fresh").poll_cost.clone().expect("cost");
         assert_eq!((cost.api_calls, cost.monthly_usd(1), cost.monthly_usd(3600)), (7, 16.86, 16.86));
+        assert_eq!((row("fresh").last_poll_secs, row("down").last_poll_secs), (Some(1.25), None));
         let reason = |id: &str| match &row(id).freshness {
             Freshness::Stale { reason } => reason.clone(),
             f => panic!("{id} is {f:?}"),

@@ -154,4 +154,21 @@ mod tests {
         let err = registry::parse(Path::new("c.toml"), demo).expect_err("demo only reads");
         assert!(err.message.contains("poll = false") && err.line == 4, "{err}");
     }
+
+    /// The sample's commented monitoring-plane example is a config that works
+    /// once uncommented: a reader and an act-only cloud source.
+    #[test]
+    fn the_samples_monitoring_plane_example_reads_as_a_config() {
+        let sample = crate::config::SAMPLE;
+        let start = sample.find("# [[sources]]\n# name = \"plane\"").expect("the example");
+        let text: String = sample[start..]
+            .lines()
+            .map(|l| l.strip_prefix("# ").or_else(|| l.strip_prefix('#')).unwrap_or(l))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let config = registry::parse(Path::new("sample.toml"), &text).expect("the example parses");
+        let e = build(&config, None).expect("and builds");
+        assert_eq!(e.sources.len(), 1, "only the reader is polled");
+        assert!(e.writers().any(|p| p.id().as_str() == "aws-prod/eu-west-1"), "the act-only source can act");
+    }
 }

@@ -68,6 +68,14 @@ pub async fn month_to_date(client: &Client, now: DateTime<Utc>) -> Result<CostSn
             .time_period(interval(tomorrow, next_month)?)
             .metric(Metric::UnblendedCost)
             .granularity(Granularity::Monthly)
+            // Optional (the run rate stands in) and read again at the next cost poll:
+            // asked once, so an endpoint without it (moto answers 5xx) or a failing one
+            // costs no retries and no seconds of a one-shot snapshot.
+            .customize()
+            .config_override(
+                aws_sdk_costexplorer::config::Builder::default()
+                    .retry_config(aws_config::retry::RetryConfig::disabled()),
+            )
             .send()
             .await
         {

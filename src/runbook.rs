@@ -161,8 +161,7 @@ pub async fn run(req: Request, sources: &[SourceSchedule], path: &WritePath) -> 
     report.changes = serde_json::to_value(&checked.plan.changes).unwrap_or_default();
     report.guards = serde_json::to_value(&checked.guards).unwrap_or_default();
     report.time_to_effect_secs = checked.plan.time_to_effect_secs;
-    // Forcing only means something when a guardrail failed.
-    report.forced = req.force.clone().filter(|f| !f.trim().is_empty() && !checked.passed());
+    report.forced = run::force_reason(&checked, req.force.as_deref());
 
     if !req.yes {
         report.outcome = if checked.passed() { "dry_run" } else { "refused" };
@@ -183,11 +182,7 @@ pub async fn run(req: Request, sources: &[SourceSchedule], path: &WritePath) -> 
         }
     };
     let forced = match decision {
-        // The reason as the policy read it (trimmed), in the report and the audit line alike.
-        Ok(forced) => {
-            report.forced.clone_from(&forced);
-            forced
-        }
+        Ok(forced) => forced,
         Err(reason) => {
             let record = path.record(&checked, Outcome::Refused, report.forced.clone(), Some(reason.clone()));
             report.reason = Some(match path.audit(&record).await {

@@ -59,8 +59,7 @@ pub async fn run(s: Session) -> anyhow::Result<()> {
     let mut lp = Loop {
         fleet_rx: collector.fleet.clone(),
         collector,
-        write: Arc::new(WritePath::new(s.executor, s.audit, s.actor, s.clock.clone())),
-        clock: s.clock,
+        write: Arc::new(WritePath::new(s.executor, s.audit, s.actor, s.clock)),
         demo_state: s.demo_state,
         done_tx,
     };
@@ -181,9 +180,8 @@ impl ExitSignals {
 struct Loop {
     collector: Collector,
     fleet_rx: watch::Receiver<Arc<Fleet>>,
-    clock: Arc<dyn Clock>,
     demo_state: Option<DemoHandle>,
-    /// Every write and every audit line goes through it.
+    /// Every write and every audit line goes through it; its clock is the session's.
     write: Arc<WritePath>,
     /// Results of background work (actions, audit writes) come back as messages.
     done_tx: mpsc::Sender<Msg>,
@@ -203,7 +201,7 @@ impl Loop {
         let mut fleet = self.fleet_rx.borrow_and_update().clone();
         let size = term.size()?;
         for msg in
-            [Msg::Clock(self.clock.now()), Msg::Resize { width: size.width, height: size.height }, Msg::FleetChanged]
+            [Msg::Clock(self.write.now()), Msg::Resize { width: size.width, height: size.height }, Msg::FleetChanged]
         {
             if self.update(app, msg, &fleet) {
                 return Ok(());
@@ -226,7 +224,7 @@ impl Loop {
             let draw_at = last_draw + frame_interval;
             tokio::select! {
                 _ = tokio::time::sleep_until(draw_at), if dirty => {
-                    let now = self.clock.now();
+                    let now = self.write.now();
                     terminal::draw_synchronized(term, |f| {
                         crate::fault_injection::maybe_panic("render");
                         ui::draw(f, &ui::View { app, fleet: &fleet, theme, now })
@@ -241,7 +239,7 @@ impl Loop {
                         Event::Resize(width, height) => Msg::Resize { width, height },
                         _ => continue,
                     };
-                    if self.update(app, Msg::Clock(self.clock.now()), &fleet) || self.update(app, msg, &fleet) {
+                    if self.update(app, Msg::Clock(self.write.now()), &fleet) || self.update(app, msg, &fleet) {
                         return Ok(());
                     }
                     dirty = true;
@@ -265,7 +263,7 @@ impl Loop {
                     dirty = true;
                 }
                 _ = clock_tick.tick() => {
-                    if self.update(app, Msg::Clock(self.clock.now()), &fleet) {
+                    if self.update(app, Msg::Clock(self.write.now()), &fleet) {
                         return Ok(());
                     }
                     dirty = true;
@@ -297,7 +295,7 @@ impl Loop {
                 }
                 Command::Drill(d) => {
                     let outcome = match &self.demo_state {
-                        Some(h) => h.apply(d, self.clock.now()),
+                        Some(h) => h.apply(d, self.write.now()),
                         None => Err("drills run only on the demo estate".into()),
                     };
                     match &outcome {
@@ -391,8 +389,7 @@ mod tests {
         let mut lp = Loop {
             fleet_rx: collector.fleet.clone(),
             collector,
-            write: Arc::new(WritePath::new(Some(Executor::new([provider])), Some(log.clone()), actor, clock.clone())),
-            clock,
+            write: Arc::new(WritePath::new(Some(Executor::new([provider])), Some(log.clone()), actor, clock)),
             demo_state: Some(demo),
             done_tx,
         };

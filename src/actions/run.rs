@@ -18,7 +18,7 @@ use super::executor::{Executor, Sent};
 use super::guard::{self, GuardContext, GuardKey};
 use super::{Checked, plan};
 use crate::clock::Clock;
-use crate::model::{ActionKind, Actor, Fleet, Intent};
+use crate::model::{ActionKind, Actor, Fleet, Intent, Plan};
 
 /// Plan `intent` on `fleet` and run the guardrails against it.
 pub fn prepare(
@@ -53,22 +53,29 @@ pub enum Decision {
     Refused { reasons: String },
 }
 
+/// Whether the plan runs only once its target is typed: a failover (it moves
+/// traffic; a slip of `y` must not).
+pub fn needs_typed_target(plan: &Plan) -> bool {
+    plan.kind() == ActionKind::Failover
+}
+
+/// The reason a run overrides its guardrails, as audited: given, not blank, and
+/// only when a guardrail failed (forcing a passing plan means nothing).
+pub fn force_reason(checked: &Checked, force: Option<&str>) -> Option<String> {
+    force.map(str::trim).filter(|f| !f.is_empty() && !checked.passed()).map(str::to_string)
+}
+
 /// The confirmation policy, the same for a key press and a command line.
 pub fn decide(checked: &Checked, consent: &Consent) -> Decision {
     let target = &checked.plan.target;
-    if checked.plan.kind() == ActionKind::Failover
-        && !consent.typed_target.is_some_and(|t| t.trim().eq_ignore_ascii_case(target))
+    if needs_typed_target(&checked.plan) && !consent.typed_target.is_some_and(|t| t.trim().eq_ignore_ascii_case(target))
     {
         return Decision::NeedsTarget { target: target.clone() };
     }
-    // Forcing only means something when a guardrail failed.
-    let forced = consent.force.map(str::trim).filter(|f| !f.is_empty()).map(str::to_string);
-    if checked.passed() {
-        Decision::Run { forced: None }
-    } else if forced.is_some() {
-        Decision::Run { forced }
-    } else {
-        Decision::Refused { reasons: guard::reasons(&checked.guards) }
+    match force_reason(checked, consent.force) {
+        _ if checked.passed() => Decision::Run { forced: None },
+        Some(reason) => Decision::Run { forced: Some(reason) },
+        None => Decision::Refused { reasons: guard::reasons(&checked.guards) },
     }
 }
 
@@ -190,9 +197,9 @@ mod tests {
         );
         let typed = target.to_uppercase();
         let consent = Consent { typed_target: Some(&typed), force: Some("no reason needed") };
-        if checked.passed() {
-            assert_eq!(decide(&checked, &consent), Decision::Run { forced: None }, "nothing to force");
-        }
+        let mut passing = checked.clone();
+        passing.guards.retain(|g| g.state == GuardState::Passed);
+        assert_eq!(decide(&passing, &consent), Decision::Run { forced: None }, "nothing to force");
         let bad = failing(checked);
         assert!(matches!(
             decide(&bad, &Consent { typed_target: Some(&target), force: Some("  ") }),

@@ -4,7 +4,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::actions::{ActionKind, Checked, Outcome, run};
+use crate::actions::{Checked, Outcome, run};
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Force {
@@ -43,7 +43,7 @@ impl Dialog {
     }
 
     fn needs_typed_name(&self) -> bool {
-        self.checked.plan.kind() == ActionKind::Failover
+        run::needs_typed_target(&self.checked.plan)
     }
 
     fn forced(&self) -> Option<String> {

@@ -156,19 +156,8 @@ pub fn prometheus(pushgateway: &Server, alertmanager: Option<&Server>, rules: &s
          scrape_configs:\n  - job_name: pushgateway\n    honor_labels: true\n    static_configs:\n      - targets: ['127.0.0.1:{}']\n",
         pushgateway.port
     );
-    std::fs::write(dir.path().join("prometheus.yml"), config).expect("config");
     std::fs::write(dir.path().join("rules.yml"), rules).expect("rules");
-    Server::spawn(
-        "prometheus",
-        "prometheus",
-        vec![
-            "--config.file=prometheus.yml".into(),
-            "--storage.tsdb.path=data".into(),
-            format!("--web.listen-address=127.0.0.1:{port}"),
-        ],
-        dir,
-        port,
-    )
+    spawn_prometheus(dir, port, &config)
 }
 
 /// Replace the metrics of push group `job` (text exposition format).
@@ -222,6 +211,11 @@ pub fn prometheus_scraping(targets: &[(&str, u16)]) -> Server {
         config
             .push_str(&format!("  - job_name: {job}\n    static_configs:\n      - targets: ['127.0.0.1:{target}']\n"));
     }
+    spawn_prometheus(dir, port, &config)
+}
+
+/// The Debian Prometheus on 127.0.0.1:`port` with `config` as prometheus.yml in `dir`.
+fn spawn_prometheus(dir: tempfile::TempDir, port: u16, config: &str) -> Server {
     std::fs::write(dir.path().join("prometheus.yml"), config).expect("config");
     Server::spawn(
         "prometheus",

@@ -8,7 +8,10 @@ Prometheus / Alertmanager answers in the shapes of their API documentation
 Decoder targets read a selector byte first (see each target); a seed is that
 byte followed by the body. Run from anywhere: python3 fuzz/seed_corpus.py
 """
+import datetime
 import glob
+import importlib.machinery
+import importlib.util
 import json
 import os
 import shutil
@@ -89,6 +92,19 @@ silences = [{
 put("alertmanager", "alerts", json.dumps(alerts))
 put("alertmanager", "silences", json.dumps(silences))
 put("alertmanager", "empty", "[]")
+
+# Generated estates (scripts/gen-estate, the benchmarks' generator): small ones,
+# in every shape it makes (absent optional fields, mixed states, non-ASCII names).
+loader = importlib.machinery.SourceFileLoader("gen_estate", os.path.join(ROOT, "scripts", "gen-estate"))
+spec = importlib.util.spec_from_loader("gen_estate", loader)
+gen = importlib.util.module_from_spec(spec)
+loader.exec_module(gen)
+fixed_now = datetime.datetime(2026, 11, 26, 4, 0, tzinfo=datetime.timezone.utc)
+for seed in (1, 2, 3):
+    put("alertmanager", f"generated-{seed}", json.dumps(gen.alertmanager(12, seed, fixed_now), ensure_ascii=False))
+    put("prometheus", f"generated-vector-{seed}", b"\x00" + json.dumps(gen.prometheus(20, seed)).encode())
+    put("demo_estate", f"generated-{seed}.toml",
+        gen.demo(9, 5, seed, os.path.join(ROOT, "assets", "demo-estate.toml")))
 
 # Azure: selector % 6 picks the shape (see fuzz_targets/azure.rs).
 az = "tests/fixtures/azure/"

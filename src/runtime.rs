@@ -12,6 +12,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::actions::{Actor, AuditLog, AuditRecord, Checked, Executor, WritePath};
+use crate::app::views::Derived;
 use crate::app::{App, Command, Msg};
 use crate::clock::Clock;
 use crate::collector::{Collector, SourceSchedule};
@@ -133,6 +134,25 @@ pub async fn run_wallboard(s: WallboardSession) -> anyhow::Result<()> {
     result
 }
 
+/// A Fleet with its rows derived (see [`crate::app::views::Derived`]); None when
+/// the derivation failed, and the last Fleet stays on screen.
+type DerivedFleet = Option<(Arc<Fleet>, Arc<Derived>)>;
+
+/// Derive a Fleet's rows on the blocking pool and send them back to the loop.
+fn derive_off_input_path(fleet: Arc<Fleet>, done: mpsc::Sender<DerivedFleet>) {
+    tokio::spawn(async move {
+        let f = fleet.clone();
+        let derived = match tokio::task::spawn_blocking(move || Derived::build(&f)).await {
+            Ok(d) => Some((fleet, Arc::new(d))),
+            Err(e) => {
+                log::error!("deriving the alert rows failed: {e}");
+                None
+            }
+        };
+        let _ = done.send(derived).await;
+    });
+}
+
 /// Read terminal events on a plain thread (crossterm's read blocks) into a channel.
 fn spawn_input_reader() -> mpsc::Receiver<Event> {
     let (tx, rx) = mpsc::channel(256);
@@ -219,6 +239,8 @@ impl Loop {
         clock_tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
         let mut dirty = true;
         let mut last_draw = Instant::now() - frame_interval;
+        let (derived_tx, mut derived_rx) = mpsc::channel(1);
+        let mut deriving = false;
 
         loop {
             let draw_at = last_draw + frame_interval;
@@ -251,13 +273,23 @@ impl Loop {
                     }
                     dirty = true;
                 }
-                changed = self.fleet_rx.changed() => {
+                // A new Fleet's rows are derived off the input path (sorting 100,000
+                // alerts takes longer than a frame); keys keep answering on the last
+                // Fleet meanwhile. Fleets published during a derivation wait in the
+                // watch channel, which keeps only the newest.
+                changed = self.fleet_rx.changed(), if !deriving => {
                     if changed.is_err() {
                         anyhow::bail!("collector stopped");
                     }
-                    fleet = self.fleet_rx.borrow_and_update().clone();
+                    deriving = true;
+                    derive_off_input_path(self.fleet_rx.borrow_and_update().clone(), derived_tx.clone());
+                }
+                Some(derived) = derived_rx.recv() => {
+                    deriving = false;
+                    let Some((next, derived)) = derived else { continue };
+                    fleet = next;
                     // A fresh read can settle an action (its verdict is audited from here).
-                    if self.update(app, Msg::FleetChanged, &fleet) {
+                    if self.update(app, Msg::FleetDerived(derived), &fleet) {
                         return Ok(());
                     }
                     dirty = true;

@@ -126,7 +126,7 @@ fn without_demo(plan: &Plan, fleet: &Fleet) -> Option<Fleet> {
     let demo = |id: &SourceId| fleet.is_demo_source(id);
     let mut real = fleet.clone();
     real.metrics.retain(|(s, _)| !demo(s));
-    real.groups.retain(|g| !demo(&g.source));
+    real.groups = fleet.groups.iter().filter(|g| !demo(&g.source)).cloned().collect();
     real.policies.retain(|p| !demo(&p.source));
     (real.replication, real.replication_sources) =
         without_demo_items(&fleet.replication, &fleet.replication_sources, demo);
@@ -614,7 +614,7 @@ mod tests {
                 (SourceId::new("aws"), metrics(CloudKind::Aws, 900.0, 0.45)),
                 (SourceId::new("azure"), metrics(CloudKind::Azure, 100.0, 0.30)),
             ],
-            groups: vec![group(CloudKind::Aws, "aws", 9, 20), group(CloudKind::Azure, "azure", 2, 10)],
+            groups: vec![group(CloudKind::Aws, "aws", 9, 20), group(CloudKind::Azure, "azure", 2, 10)].into(),
             policies: vec![TrafficPolicy {
                 source: SourceId::new("aws"),
                 name: "shop".into(),

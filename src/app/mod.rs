@@ -121,6 +121,9 @@ pub enum Msg {
     Key(KeyEvent),
     /// A new Fleet was published; derived rows must be rebuilt.
     FleetChanged,
+    /// A new Fleet was published with its rows already derived (off the input
+    /// path, by the runtime): the app only filters them.
+    FleetDerived(Arc<views::Derived>),
     Resize {
         width: u16,
         height: u16,
@@ -200,6 +203,10 @@ pub struct App {
     pub help_scroll: u16,
     /// The demo estate, when running on it: drills are checked against it.
     pub estate: Option<Arc<EstateSpec>>,
+    /// What the current Fleet's alerts look like sorted and searchable.
+    pub derived: Arc<views::Derived>,
+    /// The filter and sort `alert_rows` were cut with (a longer filter narrows them).
+    alert_rows_for: (u64, String, AlertSort),
     /// Derived rows, rebuilt on change only.
     pub alert_rows: Vec<usize>,
     pub zone_rows: Vec<views::ZoneRow>,
@@ -233,6 +240,8 @@ impl App {
             size: (80, 24),
             help_scroll: 0,
             estate,
+            derived: Arc::default(),
+            alert_rows_for: (0, String::new(), AlertSort::default()),
             alert_rows: Vec::new(),
             zone_rows: Vec::new(),
             alert_counts: views::AlertCounts::default(),
@@ -253,7 +262,12 @@ impl App {
         match msg {
             Msg::Key(k) if k.kind == KeyEventKind::Release => vec![],
             Msg::Key(k) => self.on_key(k, fleet),
-            Msg::FleetChanged => {
+            Msg::FleetChanged | Msg::FleetDerived(_) => {
+                self.derived = match msg {
+                    Msg::FleetDerived(d) if d.generation == fleet.generation => d,
+                    _ => Arc::new(views::Derived::build(fleet)),
+                };
+                self.alert_rows_for.0 = u64::MAX; // a new Fleet: every row is cut afresh
                 self.rebuild_rows(fleet);
                 let settled = self.in_flight.on_read(fleet, self.now);
                 self.settle(settled)
@@ -388,11 +402,19 @@ impl App {
         self.status = Some(Status { level: Level::Error, text: text.into() });
     }
 
+    /// Cut the list panes' rows from the derived Fleet for the current filters and
+    /// sort. A filter typed one more letter narrows the rows already cut.
     fn rebuild_rows(&mut self, fleet: &Fleet) {
-        self.alert_rows = views::alert_rows(fleet, &self.alerts.filter, self.alert_sort);
+        let (generation, filter, sort) = &self.alert_rows_for;
+        let narrow = (*generation == self.derived.generation
+            && *sort == self.alert_sort
+            && self.alerts.filter.starts_with(filter.as_str()))
+        .then_some(self.alert_rows.as_slice());
+        self.alert_rows = self.derived.alert_rows(&self.alerts.filter, self.alert_sort, narrow);
+        self.alert_rows_for = (self.derived.generation, self.alerts.filter.clone(), self.alert_sort);
         self.zone_rows = views::zone_rows(fleet, &self.health.filter);
-        self.alert_counts = views::AlertCounts::of(fleet);
-        self.worst_alerts = views::worst_open(fleet, 10);
+        self.alert_counts = self.derived.counts.clone();
+        self.worst_alerts = self.derived.worst.clone();
         self.alerts.selected = self.alerts.selected.min(self.alert_rows.len().saturating_sub(1));
         self.health.selected = self.health.selected.min(self.zone_rows.len().saturating_sub(1));
     }

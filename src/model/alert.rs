@@ -74,5 +74,5 @@ pub struct Alert {
     /// Where notifications for this alert go (pager rota, chat channel).
     pub route: String,
     /// The alert's own labels where its source has them (Alertmanager), else empty.
-    pub labels: std::collections::BTreeMap<String, String>,
+    pub labels: super::Labels,
 }

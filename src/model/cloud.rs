@@ -58,12 +58,14 @@ impl fmt::Display for CloudKind {
 }
 
 /// Name of a configured source (`demo`, `aws-prod`, ...). Unique within a config.
+/// Every item a source reports carries it, so it is shared, not copied: a clone
+/// is a reference count, not a string per alert.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct SourceId(pub String);
+pub struct SourceId(std::sync::Arc<str>);
 
 impl SourceId {
-    pub fn new(s: impl Into<String>) -> Self {
-        SourceId(s.into())
+    pub fn new(s: impl AsRef<str>) -> Self {
+        SourceId(s.as_ref().into())
     }
     pub fn as_str(&self) -> &str {
         &self.0

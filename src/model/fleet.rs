@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 
 use super::cost::{CurrencyTotal, totals_by_currency};
 use super::{
-    Alert, Arbiter, CloudKind, CloudMetrics, CostSnapshot, Health, NotificationRoute, Replication, ReplicationKind,
-    ScalingGroup, SourceId, SourceReport, SpotPrice, TrafficPolicy,
+    Alert, Arbiter, CloudKind, CloudMetrics, CostSnapshot, Health, NotificationRoute, Parts, Replication,
+    ReplicationKind, ScalingGroup, SourceId, SourceReport, SpotPrice, TrafficPolicy,
 };
 
 /// The `kind` of the simulated source: what it reports is labelled DEMO.
@@ -134,7 +134,7 @@ pub struct Fleet {
     pub demo: bool,
     pub sources: Vec<SourceStatus>,
     pub metrics: Vec<(SourceId, CloudMetrics)>,
-    pub groups: Vec<ScalingGroup>,
+    pub groups: Parts<ScalingGroup>,
     pub policies: Vec<TrafficPolicy>,
     pub replication: Vec<Replication>,
     /// The source that reported each replication figure (same order).
@@ -144,7 +144,7 @@ pub struct Fleet {
     pub spot_prices: Vec<SpotPrice>,
     /// The source that reported each price (same order).
     pub spot_price_sources: Vec<SourceId>,
-    pub alerts: Vec<Alert>,
+    pub alerts: Parts<Alert>,
     pub routes: Vec<NotificationRoute>,
     pub arbiters: Vec<Arbiter>,
     /// The source that probed each arbiter (same order).
@@ -288,14 +288,14 @@ impl Fleet {
             let by = |origins: &[SourceId], i: usize| origins.get(i).cloned().unwrap_or_else(|| id.clone());
             let o = &r.origins;
             fleet.metrics.extend(r.metrics.iter().cloned().enumerate().map(|(i, m)| (by(&o.metrics, i), m)));
-            fleet.groups.extend(r.groups.iter().cloned());
+            fleet.groups.extend_shared(&r.groups);
             fleet.policies.extend(r.policies.iter().cloned());
             fleet.replication.extend(r.replication.iter().cloned());
             fleet.replication_sources.extend((0..r.replication.len()).map(|i| by(&o.replication, i)));
             fleet.costs.extend(r.costs.iter().cloned().enumerate().map(|(i, c)| (by(&o.costs, i), c)));
             fleet.spot_prices.extend(r.spot_prices.iter().cloned());
             fleet.spot_price_sources.extend((0..r.spot_prices.len()).map(|i| by(&o.spot_prices, i)));
-            fleet.alerts.extend(r.alerts.iter().cloned());
+            fleet.alerts.extend_shared(&r.alerts);
             fleet.routes.extend(r.routes.iter().cloned());
             fleet.drills.extend(r.drills.iter().cloned());
             fleet.arbiters.extend(r.arbiters.iter().cloned());

@@ -10,6 +10,8 @@ pub mod cost;
 mod fleet;
 mod guard;
 mod health;
+mod labels;
+mod parts;
 mod replication;
 mod scaling;
 mod section;
@@ -24,22 +26,28 @@ pub use cost::{CostSnapshot, CurrencyTotal, Forecast, SpotPrice};
 pub use fleet::{CloudSummary, DEMO_KIND, Fleet, Freshness, RegionSummary, SourceStatus, TrafficHistory, TrafficPoint};
 pub use guard::GuardKey;
 pub use health::Health;
+pub use labels::Labels;
+pub use parts::Parts;
 pub use replication::{Replication, ReplicationKind};
 pub use scaling::{IdleReason, ScalingGroup, ZoneCapacity};
 pub use section::{PartialSection, Section, SectionFailure};
 pub use traffic::{Arbiter, CloudMetrics, Endpoint, NotificationRoute, PolicyKind, TrafficPolicy};
+
+use std::sync::Arc;
 
 /// Everything one source saw in one poll. Every item carries its cloud so a
 /// single source (the demo, Prometheus) can report on several clouds.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SourceReport {
     pub metrics: Vec<CloudMetrics>,
-    pub groups: Vec<ScalingGroup>,
+    /// Shared with every Fleet built from this report (see [`Parts`]).
+    pub groups: Arc<Vec<ScalingGroup>>,
     pub policies: Vec<TrafficPolicy>,
     pub replication: Vec<Replication>,
     pub costs: Vec<CostSnapshot>,
     pub spot_prices: Vec<SpotPrice>,
-    pub alerts: Vec<Alert>,
+    /// Shared with every Fleet built from this report (see [`Parts`]).
+    pub alerts: Arc<Vec<Alert>>,
     pub routes: Vec<NotificationRoute>,
     /// Split-brain witnesses this source probed (the arbiter source, or the demo).
     pub arbiters: Vec<Arbiter>,

@@ -66,7 +66,7 @@ fn a_cloud_whose_every_group_is_idle_or_inactive_is_idle_not_down() {
     let mut inactive = group("ali", CloudKind::Aliyun, "cn-hangzhou", "batch", 2, 0);
     inactive.inactive = true;
     let report = SourceReport {
-        groups: vec![group("ali", CloudKind::Aliyun, "cn-hangzhou", "web", 0, 0), inactive],
+        groups: vec![group("ali", CloudKind::Aliyun, "cn-hangzhou", "web", 0, 0), inactive].into(),
         ..SourceReport::default()
     };
     let f = fleet(vec![(status("ali", "aliyun"), report)]);
@@ -87,7 +87,8 @@ fn an_idle_group_beside_a_serving_one_leaves_the_cloud_ok_and_a_dead_one_still_d
             group("aws", CloudKind::Aws, "us-east-1", "spare", 0, 0),
             group("aws", CloudKind::Azure, "westeurope", "web", 2, 0),
             group("aws", CloudKind::Azure, "westeurope", "spare", 0, 0),
-        ],
+        ]
+        .into(),
         ..SourceReport::default()
     };
     let f = fleet(vec![(status("aws", "aws"), report)]);
@@ -99,12 +100,12 @@ fn an_idle_group_beside_a_serving_one_leaves_the_cloud_ok_and_a_dead_one_still_d
 fn every_region_of_a_cloud_is_summarised_on_its_own() {
     let east = SourceReport {
         metrics: vec![metrics(CloudKind::Aws, "us-east-1", 300.0, 120.0, 0.002)],
-        groups: vec![group("aws-east", CloudKind::Aws, "us-east-1", "web", 4, 4)],
+        groups: vec![group("aws-east", CloudKind::Aws, "us-east-1", "web", 4, 4)].into(),
         ..SourceReport::default()
     };
     let west = SourceReport {
         metrics: vec![metrics(CloudKind::Aws, "us-west-2", 100.0, 480.0, 0.02)],
-        groups: vec![group("aws-west", CloudKind::Aws, "us-west-2", "web", 4, 2)],
+        groups: vec![group("aws-west", CloudKind::Aws, "us-west-2", "web", 4, 2)].into(),
         ..SourceReport::default()
     };
     let f = fleet(vec![(status("aws-east", "aws"), east), (status("aws-west", "aws"), west)]);
@@ -132,7 +133,7 @@ fn a_figure_one_region_does_not_report_is_unknown_there_and_left_out_of_the_clou
             cpu: None,
             ..metrics(CloudKind::Aws, "us-west-2", 100.0, 0.0, 0.0)
         }],
-        groups: vec![group("aws-west", CloudKind::Aws, "us-west-2", "web", 4, 4)],
+        groups: vec![group("aws-west", CloudKind::Aws, "us-west-2", "web", 4, 4)].into(),
         ..SourceReport::default()
     };
     // CPU only: nothing about traffic.
@@ -170,7 +171,7 @@ fn a_figure_one_region_does_not_report_is_unknown_there_and_left_out_of_the_clou
 fn figures_no_source_reports_are_unknown_and_health_comes_from_what_is_known() {
     // A real estate read without metrics: groups and DNS answers only.
     let report = SourceReport {
-        groups: vec![group("az", CloudKind::Azure, "westeurope", "web", 3, 3)],
+        groups: vec![group("az", CloudKind::Azure, "westeurope", "web", 3, 3)].into(),
         policies: vec![TrafficPolicy {
             source: SourceId::new("az"),
             name: "shop".into(),
@@ -212,7 +213,7 @@ fn figures_no_source_reports_are_unknown_and_health_comes_from_what_is_known() {
 #[test]
 fn a_stale_source_makes_what_it_said_unknown_not_ok() {
     let report = SourceReport {
-        groups: vec![group("aws", CloudKind::Aws, "us-east-1", "web", 3, 3)],
+        groups: vec![group("aws", CloudKind::Aws, "us-east-1", "web", 3, 3)].into(),
         ..SourceReport::default()
     };
     let mut st = status("aws", "aws");
@@ -253,7 +254,7 @@ fn every_account_of_a_cloud_is_summed_per_currency() {
 fn the_demo_beside_real_sources_labels_only_what_it_made() {
     let demo = SourceReport {
         metrics: vec![metrics(CloudKind::Azure, "westeurope", 50.0, 90.0, 0.0)],
-        groups: vec![group("demo", CloudKind::Azure, "westeurope", "web-vmss", 2, 2)],
+        groups: vec![group("demo", CloudKind::Azure, "westeurope", "web-vmss", 2, 2)].into(),
         costs: vec![cost(CloudKind::Azure, "EUR", 10.0, Forecast::Cloud(30.0))],
         ..SourceReport::default()
     };
@@ -262,7 +263,8 @@ fn the_demo_beside_real_sources_labels_only_what_it_made() {
             group("aws", CloudKind::Aws, "us-east-1", "web", 2, 2),
             // The real source also has a region of the demo's cloud.
             group("aws", CloudKind::Azure, "northeurope", "bridge", 1, 1),
-        ],
+        ]
+        .into(),
         ..SourceReport::default()
     };
     let f = fleet(vec![(status("demo", DEMO_KIND), demo), (status("aws", "aws"), real)]);
@@ -362,7 +364,7 @@ fn generate(seed: u64) -> (Fleet, Vec<RegionTruth>, MoneyTruth) {
                     Intent::Down if gi == 0 => g.zones[0].healthy = 0,
                     _ => {}
                 }
-                report.groups.push(g);
+                Arc::make_mut(&mut report.groups).push(g);
             }
             // An idle region's front door serves nothing, so no source reports one.
             // Others: no figures at all, CPU only (no load balancer configured), or

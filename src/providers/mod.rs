@@ -10,6 +10,7 @@ pub(crate) mod canned;
 pub mod demo;
 pub mod http;
 pub mod http_auth;
+pub mod http_stream;
 pub mod prometheus;
 pub mod registry;
 pub mod sections;

@@ -31,7 +31,7 @@ impl SizedSource {
 }
 
 pub fn apply(report: &mut SourceReport, sizing: &RpsPerInstance) {
-    for g in &mut report.groups {
+    for g in Arc::make_mut(&mut report.groups) {
         if g.rps_per_instance.is_none() {
             g.rps_per_instance = sizing.for_group(&g.name);
         }

@@ -374,7 +374,7 @@ async fn unknown_guards_warn_in_amber_and_refuse_only_when_required() {
     let mut h = Harness::new().await;
     h.fleet.arbiters.clear();
     h.fleet.replication.clear();
-    for g in &mut h.fleet.groups {
+    for g in h.fleet.groups.iter_mut() {
         g.rps_per_instance = None;
     }
     for (_, m) in &mut h.fleet.metrics {

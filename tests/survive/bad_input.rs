@@ -243,21 +243,19 @@ fn palette_garbage() -> Result<(), String> {
 fn remote_text(hostile: &str) -> Result<(), String> {
     let (mut fleet, mut app) = demo_fleet();
     let now = Utc::now();
-    fleet.alerts.insert(
-        0,
-        Alert {
-            id: format!("x{hostile}"),
-            source: SourceId::new("demo"),
-            cloud: Some(CloudKind::Aws),
-            severity: Severity::P0,
-            title: hostile.to_string(),
-            resource: hostile.to_string(),
-            started_at: now,
-            state: AlertState::Acknowledged { by: hostile.to_string(), at: now, comment: hostile.to_string() },
-            route: hostile.to_string(),
-            labels: [(hostile.to_string(), hostile.to_string())].into(),
-        },
-    );
+    let hostile_alert = Alert {
+        id: format!("x{hostile}"),
+        source: SourceId::new("demo"),
+        cloud: Some(CloudKind::Aws),
+        severity: Severity::P0,
+        title: hostile.to_string(),
+        resource: hostile.to_string(),
+        started_at: now,
+        state: AlertState::Acknowledged { by: hostile.to_string(), at: now, comment: hostile.to_string() },
+        route: hostile.to_string(),
+        labels: [(hostile.to_string(), hostile.to_string())].into(),
+    };
+    fleet.alerts = std::iter::once(hostile_alert).chain(fleet.alerts.iter().cloned()).collect();
     fleet.generation += 1;
     app.update(Msg::FleetChanged, &fleet);
     app.pane = Pane::Alerts;

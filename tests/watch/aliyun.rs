@@ -128,7 +128,7 @@ async fn a_full_poll_reads_every_api_into_the_report() {
     let r = region.poll(now()).await.expect("region poll");
     let src = SourceId::new("ali/cn-qingdao");
     assert_eq!(
-        r.groups,
+        *r.groups,
         vec![ScalingGroup {
             source: src.clone(),
             cloud: CloudKind::Aliyun,

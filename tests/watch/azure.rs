@@ -992,7 +992,7 @@ fn seen_groups(r: &opsdeck::model::SourceReport) -> std::collections::BTreeMap<S
 
 fn seen_alerts(r: &opsdeck::model::SourceReport) -> std::collections::BTreeMap<(String, String), usize> {
     let mut out = std::collections::BTreeMap::new();
-    for a in &r.alerts {
+    for a in r.alerts.iter() {
         *out.entry((a.severity.label().to_string(), a.state.label().to_string())).or_insert(0) += 1;
     }
     out

@@ -192,8 +192,8 @@ async fn pushed_metrics_become_figures_and_a_fired_rule_becomes_an_alert() {
     let a = &alerts[0];
     assert_eq!((a.severity, a.cloud, &a.state), (Severity::P0, Some(CloudKind::Aliyun), &AlertState::Firing));
     assert_eq!(a.title, "HighErrorRate: 5xx ratio 0.2 in aliyun");
-    assert_eq!(a.labels.get("severity").map(String::as_str), Some("critical"));
-    assert_eq!(a.labels.get("region").map(String::as_str), Some("cn-hangzhou"));
+    assert_eq!(a.labels.get("severity"), Some("critical"));
+    assert_eq!(a.labels.get("region"), Some("cn-hangzhou"));
     assert_eq!(a.route, "oncall");
 
     // What an operator sees: both sources merged into one fleet, the alert in the pane.
@@ -222,7 +222,7 @@ fn alert<'f>(fleet: &'f Fleet, name: &str) -> &'f opsdeck::model::Alert {
     fleet
         .alerts
         .iter()
-        .find(|a| a.labels.get("alertname").map(String::as_str) == Some(name))
+        .find(|a| a.labels.get("alertname") == Some(name))
         .unwrap_or_else(|| panic!("no {name} in {:?}", fleet.alerts))
 }
 
@@ -548,8 +548,8 @@ async fn generated_alerts_in_a_real_alertmanager_read_as_generated() {
             r.alerts
                 .iter()
                 .map(|a| {
-                    let uid = a.labels.get("uid").cloned().unwrap_or_default();
-                    let name = a.labels.get("alertname").cloned().unwrap_or_default();
+                    let uid = a.labels.get("uid").unwrap_or_default().to_string();
+                    let name = a.labels.get("alertname").unwrap_or_default().to_string();
                     (uid, AmTruth { severity: a.severity.label(), state: a.state.label(), alertname: name })
                 })
                 .collect()
@@ -608,10 +608,10 @@ async fn generated_alerts_in_a_real_alertmanager_read_as_generated() {
             estate.truth.values().filter(|t| t.state == "firing" && ["P0", "P1", "P2"].contains(&t.severity)).count();
         assert_eq!(firing_reasons, want_reasons, "seed {seed}: a reason per firing P0–P2 alert: {snap:#}");
         *statuses.entry(status).or_default() += 1;
-        for a in &report.alerts {
+        for a in report.alerts.iter() {
             // Non-ASCII label and annotation values arrive whole (sanitised only to draw).
             let name = a.labels.get("alertname").expect("alertname");
-            assert!(a.title.starts_with(name.as_str()), "seed {seed}: {}", a.title);
+            assert!(a.title.starts_with(name), "seed {seed}: {}", a.title);
             if let AlertState::Acknowledged { by, comment, .. } = &a.state {
                 assert_eq!((by.as_str(), comment.as_str()), (format!("gen-{seed}").as_str(), "mantenimiento 维护"));
             }

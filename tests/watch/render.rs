@@ -229,8 +229,10 @@ fn remote_text_is_sanitised_before_it_reaches_the_screen() {
         labels: [("team\u{1b}[5m".to_string(), "pay\u{202e}ments\u{0}".to_string())].into(),
     });
     // Only the selected alert's labels and ack are drawn in full: select the hostile one.
-    let evil = fleet.alerts.len() - 1;
-    fleet.alerts.swap(0, evil);
+    let mut alerts = fleet.alerts.to_vec();
+    let evil = alerts.len() - 1;
+    alerts.swap(0, evil);
+    fleet.alerts = alerts.into();
     let term = render(&fleet, Pane::Alerts, 160, 30);
     let s = screen(&term);
     assert!(s.contains("acked by mallory"), "{s}");
@@ -309,17 +311,17 @@ fn real_estate() -> Fleet {
     };
     let mut east = cost(CloudKind::Aws, "USD", 1234.0, Forecast::Cloud(2500.0));
     east.metrics.push(metrics(CloudKind::Aws, "us-east-1", 1200.0, 180.0, 0.004));
-    east.groups.push(group("aws-east", CloudKind::Aws, "us-east-1", "web-asg", 4, 4));
+    Arc::make_mut(&mut east.groups).push(group("aws-east", CloudKind::Aws, "us-east-1", "web-asg", 4, 4));
     let mut west = cost(CloudKind::Aws, "USD", 500.0, Forecast::RunRate(900.0));
-    west.groups.push(group("aws-west", CloudKind::Aws, "us-west-2", "web-asg-w", 3, 3));
+    Arc::make_mut(&mut west.groups).push(group("aws-west", CloudKind::Aws, "us-west-2", "web-asg-w", 3, 3));
     let mut ali = cost(CloudKind::Aliyun, "CNY", 3000.0, Forecast::RunRate(9000.0));
     let mut inactive = group("ali", CloudKind::Aliyun, "cn-hangzhou", "batch-ess", 2, 0);
     inactive.inactive = true;
-    ali.groups.push(group("ali", CloudKind::Aliyun, "cn-hangzhou", "web-ess", 0, 0));
-    ali.groups.push(inactive);
+    Arc::make_mut(&mut ali.groups).push(group("ali", CloudKind::Aliyun, "cn-hangzhou", "web-ess", 0, 0));
+    Arc::make_mut(&mut ali.groups).push(inactive);
     let mut sim = cost(CloudKind::Azure, "EUR", 560.0, Forecast::Cloud(1200.0));
     sim.metrics.push(metrics(CloudKind::Azure, "westeurope", 300.0, 95.0, 0.0));
-    sim.groups.push(group("demo", CloudKind::Azure, "westeurope", "web-vmss", 3, 3));
+    Arc::make_mut(&mut sim.groups).push(group("demo", CloudKind::Azure, "westeurope", "web-vmss", 3, 3));
     let az = cost(CloudKind::Azure, "USD", 1000.0, Forecast::TooEarly);
     let sources = [
         (status("aws-east", "aws"), east),
@@ -369,7 +371,7 @@ fn partly_measured() -> Fleet {
             error_rate: None,
             cpu: Some(0.4),
         }],
-        groups: vec![group("aws", CloudKind::Aws, "us-east-1")],
+        groups: vec![group("aws", CloudKind::Aws, "us-east-1")].into(),
         ..SourceReport::default()
     };
     // A second region: requests and 5xx, still no latency, and no CPU.
@@ -393,7 +395,7 @@ fn partly_measured() -> Fleet {
             error_rate: None,
             cpu: Some(0.3),
         }],
-        groups: vec![group("az", CloudKind::Azure, "westeurope")],
+        groups: vec![group("az", CloudKind::Azure, "westeurope")].into(),
         ..SourceReport::default()
     };
     let mut history = std::collections::BTreeMap::new();

@@ -41,7 +41,7 @@ fn alert(id: &str, cloud: Option<CloudKind>, title: &str, state: AlertState) -> 
         started_at: reference_instant() - Duration::seconds(90),
         state,
         route: "oncall".into(),
-        labels: BTreeMap::from([("team".into(), "free text never exported".into())]),
+        labels: BTreeMap::from([("team".to_string(), "free text never exported".to_string())]).into(),
     }
 }
 
@@ -80,7 +80,7 @@ fn estate() -> Fleet {
         by_service: services.iter().map(|(s, v)| (s.to_string(), *v)).collect(),
     };
     let aws = SourceReport {
-        groups: vec![group("web-eu", false), group("batch", true)],
+        groups: vec![group("web-eu", false), group("batch", true)].into(),
         metrics: vec![CloudMetrics {
             cloud: CloudKind::Aws,
             region: "eu-west-1".into(),
@@ -133,7 +133,8 @@ fn estate() -> Fleet {
         alerts: vec![
             alert("a-1", Some(CloudKind::Aws), "High 5xx", AlertState::Firing),
             alert("a-2", None, "evil\nname\u{1b}[2J\u{7}", AlertState::Resolved),
-        ],
+        ]
+        .into(),
         poll_cost: Some(PollCost { api_calls: 7, billed_metrics: 12, fixed_monthly_usd: 0.5, remaining_reads: None }),
         ..SourceReport::default()
     };
@@ -339,7 +340,7 @@ fn an_alert_title_that_is_hostile_is_one_bounded_line_without_secrets() {
     let _held = crate::credentials::Secret::new("exp-s3cret-4417ab");
     let mut fleet = estate();
     let title = format!("leak exp-s3cret-4417ab\r\nInjected{{x=\"1\"}} 99\n{}", "ü".repeat(300));
-    fleet.alerts = vec![alert("a-9", Some(CloudKind::Azure), &title, AlertState::Firing)];
+    fleet.alerts = vec![alert("a-9", Some(CloudKind::Azure), &title, AlertState::Firing)].into();
     let fams = families(&fleet);
     let f = fams.iter().find(|f| f.name == "opsdeck_alert").expect("alerts");
     let name = &f.series[0].labels.iter().find(|(k, _)| *k == "name").expect("name").1;
@@ -375,8 +376,8 @@ fn sources_health_and_what_polling_them_costs() {
 fn the_same_estate_listed_in_another_order_gives_the_same_families() {
     let a = estate();
     let mut b = estate();
-    b.groups.reverse();
-    b.alerts.reverse();
+    b.groups = b.groups.iter().rev().cloned().collect();
+    b.alerts = b.alerts.iter().rev().cloned().collect();
     for p in &mut b.policies {
         p.endpoints.reverse();
     }

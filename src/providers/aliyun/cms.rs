@@ -298,7 +298,7 @@ pub fn alerts_from_logs(
                 .and_then(Value::as_array)
                 .map(|g| g.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(","))
                 .unwrap_or_default(),
-            labels,
+            labels: labels.into(),
         };
         match newest.get(&id) {
             Some((t, _)) if *t >= at_ms => {}

@@ -171,12 +171,12 @@ impl Provider for AliyunRegion {
         let groups = ess::groups(&self.client, &self.id, &self.cfg.region, &self.cfg.scaling_groups).await;
         if let Some(groups) = sections.read(&[Section::Groups], groups) {
             *self.group_ids.lock().unwrap_or_else(|e| e.into_inner()) = groups.ids;
-            report.groups = groups.groups;
+            report.groups = groups.groups.into();
         }
         if let Some(alerts) =
             sections.read(&[Section::Alerts], cms::alerts(&self.client, &self.id, &self.cfg, now).await)
         {
-            report.alerts = alerts;
+            report.alerts = alerts.into();
         }
         let m = &self.cfg.metrics;
         let figures = cms::region_figures(&self.client, &self.cfg, now).await;

@@ -250,7 +250,7 @@ impl Provider for AwsRegion {
         let mut sections = Sections::new();
         if let Some((alerts, arns)) = sections.read(&[Section::Alerts], alarms) {
             *self.alarm_arns.lock().unwrap_or_else(|e| e.into_inner()) = arns;
-            report.alerts = alerts;
+            report.alerts = alerts.into();
         }
         // The front-door CPU is per group: without the groups there is nothing to ask for.
         let groups = sections.read(&[Section::Groups, Section::Metrics, Section::Replication], groups);
@@ -261,7 +261,7 @@ impl Provider for AwsRegion {
                 report.replication = figures.replication;
                 report.poll_cost = Some(PollCost { billed_metrics: figures.billed_metrics, ..PollCost::default() });
             }
-            report.groups = groups;
+            report.groups = groups.into();
         }
         let mut report = sections.finish(report)?;
         let mut cost = report.poll_cost.take().unwrap_or_default();

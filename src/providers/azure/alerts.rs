@@ -104,7 +104,7 @@ fn to_alert(a: AzAlert, source: &SourceId, sev: &BTreeMap<String, Severity>, now
         started_at: e.start_date_time.unwrap_or(now),
         state,
         route: e.monitor_service.unwrap_or_default(),
-        labels,
+        labels: labels.into(),
     }
 }
 

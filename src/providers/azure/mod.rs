@@ -305,7 +305,7 @@ impl Provider for AzureSubscription {
             && let Some((groups, names, group_cpus)) = sections.read(&[Section::Groups], groups)
         {
             *lock(&self.scale_sets) = names;
-            report.groups = groups;
+            report.groups = groups.into();
             cpus = group_cpus;
         }
         let cpu = (!cpus.is_empty()).then(|| cpus.iter().sum::<f64>() / cpus.len() as f64 / 100.0);
@@ -352,7 +352,7 @@ impl Provider for AzureSubscription {
                 .await;
         if let Some(alerts) = sections.read(&[Section::Alerts], alerts) {
             *lock(&self.alert_ids) = alerts.iter().map(|a| a.id.clone()).collect();
-            report.alerts = alerts;
+            report.alerts = alerts.into();
         }
 
         let read = async {

@@ -59,6 +59,11 @@ pub struct CloudSpec {
     pub base_error_rate: f64,
     pub route: String,
     pub group: GroupSpec,
+    /// Further scaling groups of this cloud (other tiers). The autoscaler holds
+    /// each at its minimum; drills take capacity from them as from `group`. Only
+    /// `group` takes the cloud's traffic and answers the palette's `scale`.
+    #[serde(default)]
+    pub other_groups: Vec<GroupSpec>,
     pub database: DataStoreSpec,
     pub cache: DataStoreSpec,
     pub storage: StorageSpec,
@@ -178,20 +183,16 @@ impl EstateSpec {
                 return Err(Invalid::new("zones", format!("cloud {} lists a zone twice", c.kind.slug()))
                     .near(format!("\"{}\"", c.region)));
             }
-            if c.group.min > c.group.max {
-                return Err(Invalid::new(
-                    "min",
-                    format!("group {}: min {} is above max {}", c.group.name, c.group.min, c.group.max),
-                )
-                .near(format!("\"{}\"", c.region)));
-            }
-            positive("rps_per_instance", c.group.rps_per_instance)?;
-            if !(0.0..=1.0).contains(&c.group.spot_share) {
-                return Err(Invalid::new(
-                    "spot_share",
-                    format!("group {}: spot_share must be within 0..1", c.group.name),
-                )
-                .near(format!("\"{}\"", c.region)));
+            let mut names = BTreeSet::new();
+            for g in std::iter::once(&c.group).chain(&c.other_groups) {
+                check_group(g, &c.region)?;
+                if !names.insert(&g.name) {
+                    return Err(Invalid::new(
+                        "name",
+                        format!("cloud {} has two groups named {}", c.kind.slug(), g.name),
+                    )
+                    .near(format!("\"{}\"", g.name)));
+                }
             }
             if !(0.0..1.0).contains(&c.base_error_rate) {
                 return Err(Invalid::new(
@@ -266,6 +267,26 @@ impl Invalid {
         self.near = Some(text.into());
         self
     }
+}
+
+/// The checks every scaling group of a cloud passes; `region` places the error.
+fn check_group(g: &GroupSpec, region: &str) -> Result<(), Invalid> {
+    if g.min > g.max {
+        return Err(Invalid::new("min", format!("group {}: min {} is above max {}", g.name, g.min, g.max))
+            .near(format!("\"{}\"", g.name)));
+    }
+    if !(g.rps_per_instance.is_finite() && g.rps_per_instance > 0.0) {
+        return Err(Invalid::new(
+            "rps_per_instance",
+            format!("group {}: rps_per_instance must be a positive number", g.name),
+        )
+        .near(format!("\"{}\"", g.name)));
+    }
+    if !(0.0..=1.0).contains(&g.spot_share) {
+        return Err(Invalid::new("spot_share", format!("group {}: spot_share must be within 0..1", g.name))
+            .near(format!("\"{region}\"")));
+    }
+    Ok(())
 }
 
 fn positive(key: &'static str, v: f64) -> Result<(), Invalid> {

@@ -130,6 +130,43 @@ mod tests {
     fn metrics(r: &SourceReport, cloud: CloudKind) -> &crate::model::CloudMetrics {
         r.metrics.iter().find(|m| m.cloud == cloud).expect("metrics")
     }
+    #[test]
+    fn other_groups_are_reported_at_their_minimum_and_lose_a_zone_in_an_outage() {
+        let text = estate::EMBEDDED.replacen(
+            "group = { name = \"web-asg\"",
+            "other_groups = [{ name = \"api-asg\", min = 3, max = 9, instance_type = \"c7g.large\", \
+             rps_per_instance = 300 }, { name = \"批处理\", min = 0, max = 4, instance_type = \"m6i.large\", \
+             rps_per_instance = 100 }]\ngroup = { name = \"web-asg\"",
+            1,
+        );
+        let spec = EstateSpec::from_str(std::path::Path::new("e.toml"), &text).expect("estate with other groups");
+        let at = reference_instant();
+        let quiet = simulate(&spec, &DrillBook::default(), &Overrides::default(), at, &src());
+        let names: Vec<&str> =
+            quiet.groups.iter().filter(|g| g.cloud == CloudKind::Aws).map(|g| g.name.as_str()).collect();
+        assert_eq!(names, ["web-asg", "api-asg", "批处理"]);
+        let api = quiet.groups.iter().find(|g| g.name == "api-asg").expect("api-asg");
+        assert_eq!((api.desired, api.healthy(), api.zones.len()), (3, 3, 3), "held at its minimum, one per zone");
+        let idle = quiet.groups.iter().find(|g| g.name == "批处理").expect("idle group");
+        assert_eq!(idle.desired, 0);
+
+        let mut book = DrillBook::default();
+        book.apply(DrillCommand::Start(Drill::AzOutage { cloud: CloudKind::Aws, zone: "us-west-1a".into() }), at)
+            .expect("drill");
+        let out = simulate(&spec, &book, &Overrides::default(), at + Duration::seconds(10), &src());
+        let api = out.groups.iter().find(|g| g.name == "api-asg").expect("api-asg");
+        assert_eq!(api.healthy(), 2, "the zone's instance is lost");
+
+        let twice = estate::EMBEDDED.replacen(
+            "group = { name = \"web-asg\"",
+            "other_groups = [{ name = \"web-asg\", min = 1, max = 2, instance_type = \"x\", rps_per_instance = 1 }]\n\
+             group = { name = \"web-asg\"",
+            1,
+        );
+        let err = EstateSpec::from_str(std::path::Path::new("e.toml"), &twice).expect_err("one name twice");
+        assert!(err.message.contains("cloud aws has two groups named web-asg"), "{err}");
+    }
+
     fn db_lag(r: &SourceReport, to: CloudKind) -> f64 {
         r.replication.iter().find(|x| x.kind == ReplicationKind::Database && x.to == to).expect("lag").value
     }
@@ -146,7 +183,7 @@ mod tests {
     #[test]
     fn quiet_estate_is_healthy_and_within_targets() {
         let r = run(&DrillBook::default(), reference_instant());
-        for g in &r.groups {
+        for g in r.groups.iter() {
             assert_eq!(g.health(), Health::Ok, "{}", g.name);
             assert!(g.desired >= g.min && g.desired <= g.max);
         }

@@ -17,9 +17,10 @@ use serde::{Deserialize, Serialize};
 use super::config::AlertmanagerConfig;
 use crate::config::{KindSpec, TableSpec, read_table};
 use crate::model::{Actor, AlertMark, Change, Plan};
-use crate::model::{Alert, AlertState, CloudKind, PollCost, Severity, SourceId, SourceReport};
+use crate::model::{Alert, AlertState, CloudKind, Labels, PollCost, Severity, SourceId, SourceReport};
 use crate::providers::http::{self, HttpSource};
 use crate::providers::http_auth;
+use crate::providers::http_stream;
 use crate::providers::registry::{self, BuildError, Built, Entry};
 use crate::providers::{Check, Provider, ProviderError, Receipt};
 
@@ -29,13 +30,24 @@ use crate::providers::{Check, Provider, ProviderError, Receipt};
 pub struct GettableAlert {
     pub fingerprint: String,
     #[serde(default)]
-    pub labels: BTreeMap<String, String>,
+    pub labels: Labels,
+    /// Only the annotations opsdeck shows are kept: runbooks, descriptions and
+    /// dashboards of 100,000 alerts would cost memory nobody reads.
     #[serde(default)]
-    pub annotations: BTreeMap<String, String>,
+    pub annotations: Annotations,
     pub starts_at: DateTime<Utc>,
     #[serde(default)]
     pub receivers: Vec<Receiver>,
     pub status: AlertStatus,
+}
+
+/// The annotations that make an alert's title.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Annotations {
+    #[serde(default)]
+    pub summary: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -112,13 +124,16 @@ struct SilenceCreated {
 }
 
 /// The matchers that select exactly this label set.
-pub fn exact_matchers(labels: &BTreeMap<String, String>) -> Vec<Matcher> {
-    labels.iter().map(|(k, v)| Matcher { name: k.clone(), value: v.clone(), is_regex: false, is_equal: true }).collect()
+pub fn exact_matchers(labels: &Labels) -> Vec<Matcher> {
+    labels
+        .iter()
+        .map(|(k, v)| Matcher { name: k.to_string(), value: v.to_string(), is_regex: false, is_equal: true })
+        .collect()
 }
 
 /// Whether a silence targets exactly this alert (an acknowledgement), rather than a
 /// wider set (a maintenance window) that happens to cover it.
-pub fn is_exact(silence: &GettableSilence, labels: &BTreeMap<String, String>) -> bool {
+pub fn is_exact(silence: &GettableSilence, labels: &Labels) -> bool {
     let mut want = exact_matchers(labels);
     let mut have = silence.matchers.clone();
     want.sort_by(|a, b| a.name.cmp(&b.name));
@@ -127,18 +142,24 @@ pub fn is_exact(silence: &GettableSilence, labels: &BTreeMap<String, String>) ->
 }
 
 /// Map Alertmanager's alerts to opsdeck's, with silences for who acknowledged.
+/// Alertmanager's alerts as opsdeck's. Takes them by value: the labels move
+/// into the alerts rather than being copied (at 100,000 alerts, a copy is tens of MB).
 pub fn to_alerts(
     cfg: &AlertmanagerConfig,
     source: &SourceId,
-    alerts: &[GettableAlert],
+    alerts: Vec<GettableAlert>,
     silences: &BTreeMap<String, GettableSilence>,
 ) -> Vec<Alert> {
-    let names: BTreeMap<&str, &str> = alerts
+    // Only the names of alerts that inhibit another are needed.
+    let inhibitors: std::collections::BTreeSet<&str> =
+        alerts.iter().flat_map(|a| a.status.inhibited_by.iter().map(String::as_str)).collect();
+    let names: BTreeMap<String, String> = alerts
         .iter()
-        .map(|a| (a.fingerprint.as_str(), a.labels.get("alertname").map_or(a.fingerprint.as_str(), String::as_str)))
+        .filter(|a| inhibitors.contains(a.fingerprint.as_str()))
+        .map(|a| (a.fingerprint.clone(), a.labels.get("alertname").unwrap_or(&a.fingerprint).to_string()))
         .collect();
     alerts
-        .iter()
+        .into_iter()
         .map(|a| {
             let severity = a
                 .labels
@@ -152,7 +173,7 @@ pub fn to_alerts(
                 AlertState::Acknowledged { by: format!("silence {id}"), at: a.starts_at, comment: String::new() }
             } else if !a.status.inhibited_by.is_empty() {
                 let by: Vec<&str> =
-                    a.status.inhibited_by.iter().map(|f| names.get(f.as_str()).copied().unwrap_or(f)).collect();
+                    a.status.inhibited_by.iter().map(|f| names.get(f.as_str()).unwrap_or(f).as_str()).collect();
                 AlertState::Inhibited { by: by.join(", ") }
             } else if !a.status.muted_by.is_empty() {
                 AlertState::Inhibited { by: format!("mute time interval {}", a.status.muted_by.join(", ")) }
@@ -164,27 +185,27 @@ pub fn to_alerts(
                 // silences and inhibitions, so as far as anyone knows it is firing.
                 AlertState::Firing
             };
-            let alertname = a.labels.get("alertname").map_or("(unnamed alert)", String::as_str);
-            let title = match a.annotations.get("summary").or_else(|| a.annotations.get("description")) {
+            let alertname = a.labels.get("alertname").unwrap_or("(unnamed alert)");
+            let title = match a.annotations.summary.as_ref().or(a.annotations.description.as_ref()) {
                 Some(s) => format!("{alertname}: {s}"),
                 None => alertname.to_string(),
             };
             let resource = ["instance", "service", "job", "namespace"]
                 .iter()
-                .find_map(|k| a.labels.get(*k))
-                .cloned()
-                .unwrap_or_default();
+                .find_map(|k| a.labels.get(k))
+                .unwrap_or_default()
+                .to_string();
             Alert {
                 id: a.fingerprint.clone(),
                 source: source.clone(),
-                cloud: a.labels.get(&cfg.cloud_label).and_then(|c| CloudKind::from_slug(c)),
+                cloud: a.labels.get(&cfg.cloud_label).and_then(CloudKind::from_slug),
                 severity,
                 title,
                 resource,
                 started_at: a.starts_at,
                 state,
                 route: a.receivers.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", "),
-                labels: a.labels.clone(),
+                labels: a.labels,
             }
         })
         .collect()
@@ -238,6 +259,17 @@ impl AlertmanagerSource {
         what: &str,
         make: impl Fn(&reqwest::Client, &str) -> reqwest::RequestBuilder,
     ) -> Result<(reqwest::StatusCode, Vec<u8>), ProviderError> {
+        let resp = self.answer_from_peers(peers, what, make).await?;
+        Ok((resp.status(), http::read_body(what, resp).await?))
+    }
+
+    /// The first answer from `peers` that is not a server failure, body unread.
+    async fn answer_from_peers(
+        &self,
+        peers: &[String],
+        what: &str,
+        make: impl Fn(&reqwest::Client, &str) -> reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, ProviderError> {
         let mut failures = Vec::new();
         for base in peers {
             self.calls.fetch_add(1, Ordering::Relaxed);
@@ -248,10 +280,7 @@ impl AlertmanagerSource {
                     let body = http::read_body(what, resp).await.unwrap_or_default();
                     failures.push(http::status_error(&format!("{what} at {base}"), status, &body));
                 }
-                Ok(resp) => {
-                    let status = resp.status();
-                    return Ok((status, http::read_body(what, resp).await?));
-                }
+                Ok(resp) => return Ok(resp),
                 Err(e) => failures.push(http::transport_error(&format!("{what} at {base}"), &e)),
             }
         }
@@ -264,7 +293,7 @@ impl AlertmanagerSource {
         })
     }
 
-    async fn get_json<T: serde::de::DeserializeOwned>(
+    async fn get_json<T: serde::de::DeserializeOwned + Send + 'static>(
         &self,
         what: &str,
         path: &str,
@@ -273,18 +302,21 @@ impl AlertmanagerSource {
         self.get_json_from(&self.cfg.urls, what, path, query).await
     }
 
-    async fn get_json_from<T: serde::de::DeserializeOwned>(
+    async fn get_json_from<T: serde::de::DeserializeOwned + Send + 'static>(
         &self,
         peers: &[String],
         what: &str,
         path: &str,
         query: &[(&str, String)],
     ) -> Result<T, ProviderError> {
-        let (status, body) = self.call_peers(peers, what, |c, base| c.get(http::join(base, path)).query(query)).await?;
+        let resp = self.answer_from_peers(peers, what, |c, base| c.get(http::join(base, path)).query(query)).await?;
+        let status = resp.status();
         if !status.is_success() {
+            let body = http::read_body(what, resp).await.unwrap_or_default();
             return Err(http::status_error(what, status, &body));
         }
-        http::decode(what, &body)
+        // Parsed as it arrives: 100,000 alerts are tens of MB of JSON.
+        http_stream::decode(what, resp, http_stream::MAX_STREAMED_BYTES).await
     }
 
     async fn alerts(&self) -> Result<Vec<GettableAlert>, ProviderError> {
@@ -390,8 +422,13 @@ impl Provider for AlertmanagerSource {
         } else {
             BTreeMap::new()
         };
+        // Converting 100,000 alerts takes a while: off the async workers.
+        let (cfg, id) = (self.cfg.clone(), self.id.clone());
+        let alerts = tokio::task::spawn_blocking(move || to_alerts(&cfg, &id, alerts, &silences))
+            .await
+            .map_err(|e| ProviderError::BadResponse(format!("GET /api/v2/alerts: reading the answer failed: {e}")))?;
         Ok(SourceReport {
-            alerts: to_alerts(&self.cfg, &self.id, &alerts, &silences),
+            alerts: Arc::new(alerts),
             poll_cost: Some(PollCost { api_calls: self.calls.load(Ordering::Relaxed), ..PollCost::default() }),
             ..SourceReport::default()
         })
@@ -468,7 +505,7 @@ mod tests {
     fn each_state_the_v2_api_allows_is_shown_for_what_it_means() {
         let cfg = AlertmanagerConfig::new(vec!["http://am".into()]);
         let src = SourceId::new("am");
-        let shown = |a: GettableAlert| to_alerts(&cfg, &src, &[a], &BTreeMap::new()).remove(0).state;
+        let shown = |a: GettableAlert| to_alerts(&cfg, &src, vec![a], &BTreeMap::new()).remove(0).state;
         assert_eq!(shown(alert("active", serde_json::json!({}))), AlertState::Firing);
         // Received, not yet checked against silences and inhibitions: firing as far as known.
         assert_eq!(shown(alert("unprocessed", serde_json::json!({}))), AlertState::Firing);

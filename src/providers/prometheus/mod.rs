@@ -249,7 +249,7 @@ impl PrometheusSource {
             let read = self.query(&format!("opsdeck {}", section.label()), expr).await;
             let built = read.map(|s| Read::new(s, &origins)).and_then(|r| {
                 match section {
-                    Section::Groups => report.groups = o::groups(&r)?,
+                    Section::Groups => report.groups = o::groups(&r)?.into(),
                     Section::Metrics => (report.origins.metrics, report.metrics) = o::metrics(&r)?.into_iter().unzip(),
                     Section::Records => report.policies = o::policies(&r)?,
                     Section::Replication => {
@@ -259,7 +259,7 @@ impl PrometheusSource {
                     Section::Prices => {
                         (report.origins.spot_prices, report.spot_prices) = o::prices(&r)?.into_iter().unzip()
                     }
-                    Section::Alerts => report.alerts = o::alerts(&r, now, &self.acked_since)?,
+                    Section::Alerts => report.alerts = o::alerts(&r, now, &self.acked_since)?.into(),
                 }
                 Ok(())
             });

@@ -380,7 +380,7 @@ pub fn alerts(
             started_at: started.get(&vec![key.0.clone(), key.1.clone()]).and_then(|t| when(*t)).unwrap_or(now),
             state,
             route: s.label("route").to_string(),
-            labels: BTreeMap::new(),
+            labels: crate::model::Labels::default(),
         });
     }
     // Only alerts acked now are remembered: an un-ack and re-ack is a new ack.

@@ -63,8 +63,8 @@ impl Provider for StubSource {
                 rps_per_instance: None,
                 inactive: false,
             })
-            .collect();
-        Ok(SourceReport { groups, ..SourceReport::default() })
+            .collect::<Vec<_>>();
+        Ok(SourceReport { groups: groups.into(), ..SourceReport::default() })
     }
 }
 

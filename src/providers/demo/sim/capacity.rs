@@ -1,7 +1,7 @@
 //! Scaling groups: an autoscaler that tracks its CPU target, zones lost to
 //! drills, and the replacement instances a group starts elsewhere.
 
-use super::super::estate::CloudSpec;
+use super::super::estate::{CloudSpec, GroupSpec};
 use super::effects::Effects;
 use crate::model::{ScalingGroup, SourceId, ZoneCapacity};
 
@@ -22,12 +22,12 @@ fn spread(n: u32, zones: usize) -> Vec<u32> {
 /// capacity an operator pinned.
 pub(super) fn scaling_group(
     spec: &CloudSpec,
+    g: &GroupSpec,
     fx: &Effects,
     demand_rps: f64,
     pinned: Option<u32>,
     source: &SourceId,
 ) -> ScalingGroup {
-    let g = &spec.group;
     let needed = (demand_rps / (g.rps_per_instance * TARGET_UTILISATION)).ceil() as u32;
     let desired = pinned.unwrap_or(needed).clamp(g.min, g.max);
     let per_zone = spread(desired, spec.zones.len());

@@ -51,7 +51,8 @@ pub fn simulate(
         .map(|c| {
             let fx = effects::effects_for(c.kind, book, now);
             let nominal = traffic::nominal_rps(spec, overrides, c, total_rps);
-            let group = capacity::scaling_group(c, &fx, nominal, overrides.desired.get(&c.kind).copied(), source);
+            let pinned = overrides.desired.get(&c.kind).copied();
+            let group = capacity::scaling_group(c, &c.group, &fx, nominal, pinned, source);
             let endpoint_health = if group.healthy() == 0 { Health::Down } else { Health::Ok };
             CloudState { spec: c, fx, group, endpoint_health }
         })
@@ -84,12 +85,21 @@ pub fn simulate(
 
     SourceReport {
         metrics: loads.iter().map(|(state, load)| load.metrics(state.spec)).collect(),
-        groups: clouds.iter().map(|s| s.group.clone()).collect(),
+        groups: clouds
+            .iter()
+            .flat_map(|s| {
+                // The other tiers take no front-door traffic: the autoscaler holds them at their minimum.
+                let others =
+                    s.spec.other_groups.iter().map(|g| capacity::scaling_group(s.spec, g, &s.fx, 0.0, None, source));
+                std::iter::once(s.group.clone()).chain(others)
+            })
+            .collect::<Vec<_>>()
+            .into(),
         replication: replication::figures(spec, &lags, &backlogs),
         costs: cost::costs(spec, now),
         spot_prices: cost::spot_prices(spec, now),
         routes: alerts::routes(spec),
-        alerts,
+        alerts: alerts.into(),
         drills: book.active().map(|e| e.drill.to_string()).collect(),
         arbiters: vec![traffic::arbiter(spec, bucket)],
         policies: vec![policy],

@@ -246,6 +246,132 @@ mod tests {
         assert!(matches("", "anything"));
     }
 
+    use crate::model::{Labels, Severity, SourceId};
+    use chrono::{TimeZone, Utc};
+
+    /// A small seeded generator (xorshift): the same seed, the same fleet.
+    struct Rng(u64);
+    impl Rng {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % n
+        }
+        fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+            xs[self.below(xs.len() as u64) as usize]
+        }
+    }
+
+    const WORDS: [&str; 8] = ["Web", "db", "Zahlungsdienst", "支付", "ÄRGER", "queue", "web-1", "Lag"];
+
+    /// Alerts from two sources, ids that repeat across them, equal start times,
+    /// every state, labels or none, mixed case and non-ASCII text.
+    fn fleet(seed: u64) -> Fleet {
+        let mut r = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 30, 12, 0, 0).single().expect("time");
+        let n = r.below(300) as usize;
+        let alerts: Vec<Alert> = (0..n)
+            .map(|i| Alert {
+                id: format!("a{}", r.below(n as u64 / 2 + 1)),
+                source: SourceId::new(if i % 2 == 0 { "am" } else { "aws" }),
+                cloud: [None, Some(CloudKind::Aws), Some(CloudKind::Azure), Some(CloudKind::Aliyun)]
+                    [r.below(4) as usize],
+                severity: Severity::ALL[r.below(4) as usize],
+                title: format!("{} {}", r.pick(&WORDS), r.pick(&WORDS)),
+                resource: r.pick(&WORDS).to_string(),
+                started_at: t0 - chrono::Duration::minutes(r.below(5) as i64),
+                state: match r.below(4) {
+                    0 => AlertState::Firing,
+                    1 => AlertState::Resolved,
+                    2 => AlertState::Inhibited { by: "RegionDown".into() },
+                    _ => AlertState::Acknowledged { by: "Ärger".into(), at: t0, comment: "seen".into() },
+                },
+                route: r.pick(&WORDS).to_string(),
+                labels: if r.below(2) == 0 {
+                    Labels::default()
+                } else {
+                    [("team", r.pick(&WORDS))].into_iter().collect()
+                },
+            })
+            .collect();
+        Fleet { generation: seed, alerts: alerts.into(), ..Fleet::default() }
+    }
+
+    /// The rows as they were worked out before there was a Derived: every alert's
+    /// text built and lowercased, filtered, then a stable sort.
+    fn plain_rows(fleet: &Fleet, filter: &str, sort: AlertSort) -> Vec<usize> {
+        let a: Vec<&Alert> = fleet.alerts.iter().collect();
+        let text = |x: &Alert| {
+            let mut t = format!(
+                "{} {} {} {} {} {}",
+                x.severity.label(),
+                x.cloud.map_or("", |c| c.slug()),
+                x.title,
+                x.resource,
+                x.state.label(),
+                x.route
+            );
+            for (k, v) in x.labels.iter() {
+                t.push_str(&format!(" {k}={v}"));
+            }
+            t
+        };
+        let mut rows: Vec<usize> = (0..a.len()).filter(|&i| matches(filter, &text(a[i]))).collect();
+        match sort {
+            AlertSort::Severity => rows.sort_by(|&x, &y| {
+                a[x].severity
+                    .cmp(&a[y].severity)
+                    .then(a[y].started_at.cmp(&a[x].started_at))
+                    .then(a[x].id.cmp(&a[y].id))
+            }),
+            AlertSort::Age => rows.sort_by(|&x, &y| a[y].started_at.cmp(&a[x].started_at).then(a[x].id.cmp(&a[y].id))),
+            AlertSort::Cloud => rows.sort_by(|&x, &y| {
+                a[x].cloud.cmp(&a[y].cloud).then(a[x].severity.cmp(&a[y].severity)).then(a[x].id.cmp(&a[y].id))
+            }),
+        }
+        rows
+    }
+
+    #[test]
+    fn derived_rows_are_the_plain_filter_and_sort_for_many_seeds() {
+        let filters =
+            ["", "web", "WEB db", "支付", "ärger", "team=支付", "p0 aws", "acked", "  lag  ", "nothing-matches"];
+        for seed in 0..60 {
+            let f = fleet(seed);
+            let d = Derived::build(&f);
+            assert_eq!(d.generation, seed);
+            for filter in filters {
+                for sort in [AlertSort::Severity, AlertSort::Age, AlertSort::Cloud] {
+                    assert_eq!(
+                        d.alert_rows(filter, sort, None),
+                        plain_rows(&f, filter, sort),
+                        "seed {seed} {filter:?} {sort:?}"
+                    );
+                }
+            }
+            assert_eq!(d.counts, AlertCounts::of(&f));
+            assert_eq!(d.worst, worst_open(&f, 10));
+        }
+    }
+
+    #[test]
+    fn a_filter_typed_letter_by_letter_narrows_to_the_same_rows_as_typed_at_once() {
+        for seed in 0..60 {
+            let f = fleet(seed);
+            let d = Derived::build(&f);
+            for typed in ["web-1 q", "zahlungsdienst ärg", "支付 p"] {
+                let mut rows = d.alert_rows("", AlertSort::Cloud, None);
+                let mut so_far = String::new();
+                for c in typed.chars() {
+                    so_far.push(c);
+                    rows = d.alert_rows(&so_far, AlertSort::Cloud, Some(&rows));
+                    assert_eq!(rows, plain_rows(&f, &so_far, AlertSort::Cloud), "seed {seed} {so_far:?}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn offset_keeps_selection_visible() {
         assert_eq!(scroll_offset(0, 10), 0);

@@ -91,3 +91,93 @@ impl Read for ChunkReader {
         Ok(n)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    /// Serve one raw HTTP/1.1 answer: `head` (status line and headers), then each
+    /// of `parts`, then close the connection.
+    async fn serve_once(head: &'static str, parts: Vec<Vec<u8>>) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            let Ok((mut sock, _)) = listener.accept().await else { return };
+            let mut req = [0u8; 4096];
+            let _ = sock.read(&mut req).await;
+            let _ = sock.write_all(head.as_bytes()).await;
+            for p in parts {
+                if sock.write_all(&p).await.is_err() {
+                    return;
+                }
+            }
+        });
+        format!("http://{addr}/")
+    }
+
+    async fn get(url: &str) -> reqwest::Response {
+        reqwest::get(url).await.expect("answer")
+    }
+
+    /// `n` alerts' worth of JSON in one chunked answer, one chunk per alert.
+    fn chunked(items: &[String]) -> Vec<Vec<u8>> {
+        let mut body = vec![b"1\r\n[\r\n".to_vec()];
+        for (i, item) in items.iter().enumerate() {
+            let text = if i == 0 { item.clone() } else { format!(",{item}") };
+            body.push(format!("{:x}\r\n{text}\r\n", text.len()).into_bytes());
+        }
+        body.push(b"1\r\n]\r\n0\r\n\r\n".to_vec());
+        body
+    }
+
+    const CHUNKED: &str = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+
+    #[tokio::test]
+    async fn a_body_in_many_chunks_decodes_whole() {
+        let items: Vec<String> = (0..5000).map(|i| format!(r#"{{"k{i}":"välue {i}"}}"#)).collect();
+        let url = serve_once(CHUNKED, chunked(&items)).await;
+        let got: Vec<BTreeMap<String, String>> =
+            decode("GET x", get(&url).await, MAX_STREAMED_BYTES).await.expect("decoded");
+        assert_eq!(got.len(), 5000);
+        assert_eq!(got[4999].get("k4999").map(String::as_str), Some("välue 4999"));
+    }
+
+    #[tokio::test]
+    async fn a_body_past_the_cap_is_refused_for_its_size_not_its_truncation() {
+        let items: Vec<String> = (0..200).map(|i| format!(r#""item {i}""#)).collect();
+        let url = serve_once(CHUNKED, chunked(&items)).await;
+        let err = decode::<Vec<String>>("GET x", get(&url).await, 500).await.expect_err("too big");
+        assert_eq!(err, ProviderError::BadResponse("GET x: answer larger than 500 bytes".into()));
+        // Said up front when the length is announced.
+        let url = serve_once("HTTP/1.1 200 OK\r\ncontent-length: 501\r\n\r\n", vec![vec![b' '; 501]]).await;
+        let err = decode::<Vec<String>>("GET x", get(&url).await, 500).await.expect_err("too big");
+        assert_eq!(err, ProviderError::BadResponse("GET x: answer larger than 500 bytes".into()));
+    }
+
+    #[tokio::test]
+    async fn a_connection_dropped_mid_body_is_said_so_not_blamed_on_the_truncated_text() {
+        let items: Vec<String> = (0..50).map(|i| format!(r#""item {i}""#)).collect();
+        let mut parts = chunked(&items);
+        parts.truncate(20); // the peer goes away before the last chunk
+        let url = serve_once(CHUNKED, parts).await;
+        let err = decode::<Vec<String>>("GET x", get(&url).await, MAX_STREAMED_BYTES).await.expect_err("cut");
+        let ProviderError::BadResponse(words) = &err else { panic!("{err:?}") };
+        assert!(words.starts_with("GET x: body cut short"), "{words}");
+        assert!(!words.contains("unreadable"), "{words}");
+    }
+
+    #[tokio::test]
+    async fn unreadable_text_is_reported_at_once_with_serdes_place() {
+        let mut parts = vec![b"5\r\n[1,x,\r\n".to_vec()];
+        // Far more than the channel holds: the reader must stop, not wait for it all.
+        parts.extend((0..10_000).map(|_| b"2\r\n1,\r\n".to_vec()));
+        let url = serve_once(CHUNKED, parts).await;
+        let err = decode::<Vec<u32>>("GET x", get(&url).await, MAX_STREAMED_BYTES).await.expect_err("bad json");
+        assert!(err.to_string().contains("GET x: unreadable answer: expected value at line 1 column 4"), "{err}");
+    }
+}

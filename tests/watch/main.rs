@@ -8,6 +8,7 @@
 //!   generated estates.
 //! - `aliyun`: the signature-checking Alibaba Cloud stand-in, and generated estates.
 //! - `prometheus`: the real Prometheus, Alertmanager and pushgateway.
+//! - `big_estate`: an Alertmanager answer past the 32 MB cap, read whole by the binary.
 //! - `render`: every pane of the deterministic demo as insta snapshots.
 
 #[path = "../support/mod.rs"]
@@ -27,6 +28,7 @@ mod aliyun;
 mod aws_estate;
 mod aws_moto;
 mod azure;
+mod big_estate;
 mod prometheus;
 mod prometheus_opsdeck;
 mod render;

@@ -368,6 +368,87 @@ mod tests {
         assert!(!r.chars().any(char::is_control) && r.chars().count() == 400, "{r}");
     }
 
+    /// A poll of one source publishes a Fleet that shares, not copies, the other
+    /// sources' alerts and groups and the series of clouds it added no point to.
+    #[tokio::test]
+    async fn a_fleet_change_shares_what_did_not_change() {
+        use crate::model::{Alert, AlertState, CloudMetrics, Labels, ScalingGroup, Severity};
+        let t0 = DateTime::from_timestamp(1_800_000_000, 0).expect("time");
+        let (am, cw) = (SourceId::new("am"), SourceId::new("aws"));
+        let alerts: Vec<Alert> = (0..1000)
+            .map(|i| Alert {
+                id: format!("a{i}"),
+                source: am.clone(),
+                cloud: Some(CloudKind::Azure),
+                severity: Severity::P2,
+                title: format!("alert {i}"),
+                resource: String::new(),
+                started_at: t0,
+                state: AlertState::Firing,
+                route: String::new(),
+                labels: Labels::default(),
+            })
+            .collect();
+        let metrics = |cloud, rps| CloudMetrics {
+            cloud,
+            region: "r".into(),
+            rps: Some(rps),
+            p95_ms: None,
+            error_rate: None,
+            cpu: None,
+        };
+        let am_report = SourceReport {
+            alerts: Arc::new(alerts),
+            metrics: vec![metrics(CloudKind::Azure, 5.0)],
+            ..SourceReport::default()
+        };
+        let aws_report = |rps| SourceReport {
+            metrics: vec![metrics(CloudKind::Aws, rps)],
+            groups: Arc::new(vec![ScalingGroup {
+                source: cw.clone(),
+                cloud: CloudKind::Aws,
+                region: "r".into(),
+                name: "web".into(),
+                min: 1,
+                max: 3,
+                desired: 2,
+                zones: Vec::new(),
+                spot_share: 0.0,
+                rps_per_instance: None,
+                inactive: false,
+            }]),
+            ..SourceReport::default()
+        };
+        let statuses = vec![SourceStatus::new(am.clone(), "alertmanager"), SourceStatus::new(cw.clone(), "aws")];
+        let (tx, rx) = mpsc::channel(4);
+        let (out, mut fleets) = watch::channel(Arc::new(Fleet::default()));
+        tokio::spawn(merge_loop(statuses, false, rx, out));
+        let mut publish = |index, secs, report| {
+            let at = t0 + chrono::Duration::seconds(secs);
+            let result = PollResult { index, at, took: Duration::from_millis(1), result: Ok(report) };
+            tx.try_send(result).expect("queued");
+        };
+        publish(0, 0, am_report);
+        publish(1, 1, aws_report(100.0));
+        fleets.changed().await.expect("first");
+        let mut first = fleets.borrow_and_update().clone();
+        while first.generation < 2 {
+            fleets.changed().await.expect("second");
+            first = fleets.borrow_and_update().clone();
+        }
+        publish(1, 6, aws_report(120.0));
+        fleets.changed().await.expect("third");
+        let next = fleets.borrow_and_update().clone();
+        assert_eq!(next.generation, 3);
+        assert_eq!(next.alerts.len(), 1000);
+        assert!(Arc::ptr_eq(&next.alerts.chunks()[0], &first.alerts.chunks()[0]), "the alerts are shared");
+        assert!(!Arc::ptr_eq(&next.groups.chunks()[0], &first.groups.chunks()[0]), "the polled source's are new");
+        let (h1, h2) = (&first.history, &next.history);
+        assert!(h2[&CloudKind::Azure].shares(&h1[&CloudKind::Azure]), "no new Azure point: one series");
+        assert!(!h2[&CloudKind::Aws].shares(&h1[&CloudKind::Aws]), "a new AWS point: its own series");
+        assert_eq!(h2[&CloudKind::Aws].len(), h1[&CloudKind::Aws].len() + 1);
+    }
+
     #[test]
     fn backfilled_points_extend_a_series_forward_only() {
         use crate::model::{CloudMetrics, TrafficPoint};

@@ -92,24 +92,33 @@ impl TrafficPoint {
 }
 
 /// Bounded per-cloud history so the traffic pane can draw a series; the bound keeps
-/// memory flat on a wallboard that runs for weeks.
+/// memory flat on a wallboard that runs for weeks. Shared between the Fleets
+/// published from it: a poll that adds no point to a cloud copies nothing of its
+/// series, and one that does copies that series once (the published Fleets keep
+/// theirs unchanged).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TrafficHistory {
-    points: VecDeque<TrafficPoint>,
+    points: Arc<VecDeque<TrafficPoint>>,
 }
 
 impl TrafficHistory {
     pub const CAPACITY: usize = 240;
 
     pub fn push(&mut self, p: TrafficPoint) {
+        let points = Arc::make_mut(&mut self.points);
         // A poll repeated at the same instant replaces, it does not duplicate.
-        if self.points.back().is_some_and(|last| last.at >= p.at) {
-            self.points.pop_back();
+        if points.back().is_some_and(|last| last.at >= p.at) {
+            points.pop_back();
         }
-        if self.points.len() == Self::CAPACITY {
-            self.points.pop_front();
+        if points.len() == Self::CAPACITY {
+            points.pop_front();
         }
-        self.points.push_back(p);
+        points.push_back(p);
+    }
+
+    /// Whether two histories are one shared series (nothing was copied).
+    pub fn shares(&self, other: &TrafficHistory) -> bool {
+        Arc::ptr_eq(&self.points, &other.points)
     }
     pub fn points(&self) -> impl DoubleEndedIterator<Item = &TrafficPoint> + ExactSizeIterator {
         self.points.iter()

@@ -423,7 +423,7 @@ mod tests {
         let (tx, rx) = mpsc::channel(4);
         let (out, mut fleets) = watch::channel(Arc::new(Fleet::default()));
         tokio::spawn(merge_loop(statuses, false, rx, out));
-        let mut publish = |index, secs, report| {
+        let publish = |index, secs, report| {
             let at = t0 + chrono::Duration::seconds(secs);
             let result = PollResult { index, at, took: Duration::from_millis(1), result: Ok(report) };
             tx.try_send(result).expect("queued");

@@ -38,6 +38,21 @@ impl Sections {
         }
     }
 
+    /// Take in the outcomes noted in `later` (reads that ran beside this poll's
+    /// others) as if they had been read after everything noted here so far.
+    pub fn append(&mut self, later: Sections) {
+        self.tried += later.tried;
+        self.errors += later.errors;
+        for f in later.failed {
+            if !self.failed.iter().any(|g| g.section == f.section) {
+                self.failed.push(f);
+            }
+        }
+        if let Some(e) = later.first_error {
+            self.first_error.get_or_insert(e);
+        }
+    }
+
     /// Attach the failures to the report, or fail the poll when nothing was read.
     pub fn finish(self, mut report: SourceReport) -> Result<SourceReport, ProviderError> {
         if self.tried > 0
@@ -70,5 +85,32 @@ mod tests {
         assert_eq!(s.finish(SourceReport::default()), Err(ProviderError::Unreachable("refused".into())));
         // Nothing tried (nothing configured): an empty report, not an error.
         assert_eq!(Sections::new().finish(SourceReport::default()).map(|r| r.failed.len()), Ok(0));
+    }
+    #[test]
+    fn appended_outcomes_count_as_read_after_the_others() {
+        let reads = |s: &mut Sections, first: Result<u32, ProviderError>, second: Result<u32, ProviderError>| {
+            s.read(&[Section::Records], first);
+            s.read(&[Section::Cost], second);
+        };
+        let cases = [
+            (Ok(1), Err(ProviderError::Throttled("slow".into()))),
+            (Err(ProviderError::Unreachable("refused".into())), Ok(2)),
+            (Err(ProviderError::Unreachable("refused".into())), Err(ProviderError::Throttled("slow".into()))),
+            (Ok(1), Ok(2)),
+        ];
+        for (first, second) in cases {
+            let mut together = Sections::new();
+            reads(&mut together, first.clone(), second.clone());
+            let (mut main, mut later) = (Sections::new(), Sections::new());
+            later.read(&[Section::Cost], second);
+            main.read(&[Section::Records], first);
+            main.append(later);
+            assert_eq!(main.finish(SourceReport::default()), together.finish(SourceReport::default()));
+        }
+        // Nothing noted later (a bill not due): only the reads noted here count.
+        let mut main = Sections::new();
+        main.read::<u32>(&[Section::Records], Err(ProviderError::Unreachable("refused".into())));
+        main.append(Sections::new());
+        assert_eq!(main.finish(SourceReport::default()), Err(ProviderError::Unreachable("refused".into())));
     }
 }

@@ -232,7 +232,7 @@ fn content_length(head: &str) -> usize {
         .unwrap_or(0)
 }
 
-fn read_request(s: &mut TcpStream) -> Option<Vec<u8>> {
+pub fn read_request(s: &mut TcpStream) -> Option<Vec<u8>> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 8192];
     loop {
@@ -253,7 +253,7 @@ fn read_request(s: &mut TcpStream) -> Option<Vec<u8>> {
 
 /// Send the request upstream on a fresh connection; return its whole answer with
 /// `Connection: close`, so the client never reuses a connection we end.
-fn forward(request: &[u8], upstream: u16) -> Option<Vec<u8>> {
+pub fn forward(request: &[u8], upstream: u16) -> Option<Vec<u8>> {
     let h = head_len(request);
     let head = String::from_utf8_lossy(&request[..h]);
     let head: String = head

@@ -10,6 +10,7 @@ pub mod azure_http;
 pub mod faulty;
 pub mod moto;
 pub mod promstack;
+pub mod slow_front;
 
 /// Every file under `dir`, recursively.
 pub fn files_under(dir: &std::path::Path) -> Vec<String> {

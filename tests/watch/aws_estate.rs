@@ -52,7 +52,7 @@ async fn library_sdk(moto: &Moto) -> SdkConfig {
 }
 
 /// Every judgement of the snapshot against the truth.
-fn assert_equals_truth(estate: &Estate, planted: &Planted, snap: &Value, ctx: &str) {
+pub(crate) fn assert_equals_truth(estate: &Estate, planted: &Planted, snap: &Value, ctx: &str) {
     assert_eq!(aws_seeded::seen_groups(snap), estate.expected_groups(planted), "{ctx}: groups");
     assert_eq!(aws_seeded::seen_regions(snap), estate.expected_regions(), "{ctx}: regions");
     assert_eq!(aws_seeded::seen_alerts(snap), estate.expected_alerts(), "{ctx}: alerts by severity and state");
@@ -64,7 +64,7 @@ fn assert_equals_truth(estate: &Estate, planted: &Planted, snap: &Value, ctx: &s
     assert_eq!(snap["status"], estate.expected_status(), "{ctx}: status; reasons {}", snap["reasons"]);
 }
 
-fn source_states(snap: &Value) -> Vec<(String, String)> {
+pub(crate) fn source_states(snap: &Value) -> Vec<(String, String)> {
     snap["sources"]
         .as_array()
         .expect("sources")
@@ -73,7 +73,7 @@ fn source_states(snap: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
-fn fresh_sources(estate: &Estate, name: &str) -> Vec<(String, String)> {
+pub(crate) fn fresh_sources(estate: &Estate, name: &str) -> Vec<(String, String)> {
     estate
         .regions
         .iter()

@@ -3,7 +3,8 @@
 //! output. One test binary; each cloud's peer tests are a module of it:
 //!
 //! - `aws_moto`, `aws_estate`: AWS against a real moto server (a seeded account,
-//!   generated estates, a partial region).
+//!   generated estates, a partial region); `aws_concurrent`: the reads of one
+//!   poll in flight together, seen through a slow front.
 //! - `azure`: ARM and Entra ID stand-ins serving the official examples, and
 //!   generated estates.
 //! - `aliyun`: the signature-checking Alibaba Cloud stand-in, and generated estates.
@@ -25,6 +26,7 @@ mod azure_estate;
 mod tls_front;
 
 mod aliyun;
+mod aws_concurrent;
 mod aws_estate;
 mod aws_moto;
 mod azure;

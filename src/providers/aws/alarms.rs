@@ -9,8 +9,9 @@ use aws_sdk_cloudwatch::Client;
 use aws_sdk_cloudwatch::operation::RequestId;
 use aws_sdk_cloudwatch::types::{AlarmType, CompositeAlarm, MetricAlarm, StateValue, Tag};
 use chrono::{DateTime, Duration, Utc};
+use futures::stream::{self, StreamExt, TryStreamExt};
 
-use super::{sdk_error, to_chrono};
+use super::{READS_IN_FLIGHT, sdk_error, to_chrono};
 use crate::model::Actor;
 use crate::model::{Alert, AlertState, CloudKind, Severity, SourceId};
 use crate::providers::{ProviderError, Receipt};
@@ -105,77 +106,100 @@ pub async fn alerts(
     severity_tag: &str,
     now: DateTime<Utc>,
 ) -> Result<(Vec<Alert>, BTreeMap<String, String>), ProviderError> {
-    let mut out = Vec::new();
-    let mut arns = BTreeMap::new();
+    // Every page first: the tags of the firing alarms are then read side by side.
     let mut pages = client
         .describe_alarms()
         .alarm_types(AlarmType::MetricAlarm)
         .alarm_types(AlarmType::CompositeAlarm)
         .into_paginator()
         .send();
+    let mut read = Vec::new();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| sdk_error("DescribeAlarms", e))?;
-        let views = page
-            .metric_alarms()
+        read.push(page.map_err(|e| sdk_error("DescribeAlarms", e))?);
+    }
+    let views = read.iter().flat_map(|page| {
+        page.metric_alarms()
             .iter()
             .filter_map(|a| AlarmView::metric(a, region))
-            .chain(page.composite_alarms().iter().filter_map(AlarmView::composite));
-        for a in views {
-            let name = a.name;
-            if let Some(arn) = a.arn {
-                arns.insert(name.to_string(), arn.to_string());
-            }
-            if a.state != Some(&StateValue::Alarm) {
-                continue;
-            }
-            // Tags are read for firing alarms only: one call each, and there are few.
-            let tags: BTreeMap<String, String> = match a.arn {
-                Some(arn) => client
-                    .list_tags_for_resource()
-                    .resource_arn(arn)
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error("ListTagsForResource", e))?
-                    .tags()
-                    .iter()
-                    .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
-                    .collect(),
-                None => BTreeMap::new(),
-            };
-            let severity = tags
-                .get(severity_tag)
-                .and_then(|v| severity_from_tag(v))
-                .or_else(|| severity_from_name(name))
-                .unwrap_or(Severity::P2);
-            let until =
-                tags.get(TAG_UNTIL).and_then(|u| DateTime::parse_from_rfc3339(u).ok()).map(|u| u.with_timezone(&Utc));
-            let state = match (tags.get(TAG_BY), tags.get(TAG_AT)) {
-                (Some(by), Some(at)) if until.is_none_or(|u| now < u) => AlertState::Acknowledged {
-                    by: by.clone(),
-                    at: DateTime::parse_from_rfc3339(at).map(|t| t.with_timezone(&Utc)).unwrap_or(now),
-                    comment: tags.get(TAG_COMMENT).cloned().unwrap_or_default(),
-                },
-                _ => AlertState::Firing,
-            };
-            out.push(Alert {
-                id: name.to_string(),
-                source: source.clone(),
-                cloud: Some(CloudKind::Aws),
-                severity,
-                title: match a.reason {
-                    Some(reason) => format!("{name}: {reason}"),
-                    None => name.to_string(),
-                },
-                resource: a.resource,
-                started_at: a.updated.and_then(to_chrono).unwrap_or(now),
-                state,
-                route: a.first_action.cloned().unwrap_or_default(),
-                // The alarm's tags are its labels; opsdeck's own ack bookkeeping is shown as the state.
-                labels: tags.into_iter().filter(|(k, _)| !k.starts_with("opsdeck:")).collect(),
-            });
+            .chain(page.composite_alarms().iter().filter_map(AlarmView::composite))
+    });
+    let mut arns = BTreeMap::new();
+    let mut firing = Vec::new();
+    for a in views {
+        if let Some(arn) = a.arn {
+            arns.insert(a.name.to_string(), arn.to_string());
+        }
+        if a.state == Some(&StateValue::Alarm) {
+            firing.push(a);
         }
     }
+    // Tags are read for firing alarms only, one call each, a few at a time: in the
+    // alarms' order, so the first failure (in that order) is the one reported.
+    // (The reads are gathered by a loop, not a closure: a stream over a borrowing
+    // closure is not `Send` enough for the provider's boxed future.)
+    let mut reads = Vec::with_capacity(firing.len());
+    for a in &firing {
+        reads.push(tags_of(client, a.arn));
+    }
+    let tags: Vec<BTreeMap<String, String>> = stream::iter(reads).buffered(READS_IN_FLIGHT).try_collect().await?;
+    let out = firing.into_iter().zip(tags).map(|(a, tags)| alert(a, tags, source, severity_tag, now)).collect();
     Ok((out, arns))
+}
+
+/// An alarm's tags (none without an ARN to ask about).
+async fn tags_of(client: &Client, arn: Option<&str>) -> Result<BTreeMap<String, String>, ProviderError> {
+    let Some(arn) = arn else { return Ok(BTreeMap::new()) };
+    Ok(client
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(|e| sdk_error("ListTagsForResource", e))?
+        .tags()
+        .iter()
+        .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+        .collect())
+}
+
+/// A firing alarm as an alert: severity and acknowledgement from its tags.
+fn alert(
+    a: AlarmView<'_>,
+    tags: BTreeMap<String, String>,
+    source: &SourceId,
+    severity_tag: &str,
+    now: DateTime<Utc>,
+) -> Alert {
+    let name = a.name;
+    let severity = tags
+        .get(severity_tag)
+        .and_then(|v| severity_from_tag(v))
+        .or_else(|| severity_from_name(name))
+        .unwrap_or(Severity::P2);
+    let until = tags.get(TAG_UNTIL).and_then(|u| DateTime::parse_from_rfc3339(u).ok()).map(|u| u.with_timezone(&Utc));
+    let state = match (tags.get(TAG_BY), tags.get(TAG_AT)) {
+        (Some(by), Some(at)) if until.is_none_or(|u| now < u) => AlertState::Acknowledged {
+            by: by.clone(),
+            at: DateTime::parse_from_rfc3339(at).map(|t| t.with_timezone(&Utc)).unwrap_or(now),
+            comment: tags.get(TAG_COMMENT).cloned().unwrap_or_default(),
+        },
+        _ => AlertState::Firing,
+    };
+    Alert {
+        id: name.to_string(),
+        source: source.clone(),
+        cloud: Some(CloudKind::Aws),
+        severity,
+        title: match a.reason {
+            Some(reason) => format!("{name}: {reason}"),
+            None => name.to_string(),
+        },
+        resource: a.resource,
+        started_at: a.updated.and_then(to_chrono).unwrap_or(now),
+        state,
+        route: a.first_action.cloned().unwrap_or_default(),
+        // The alarm's tags are its labels; opsdeck's own ack bookkeeping is shown as the state.
+        labels: tags.into_iter().filter(|(k, _)| !k.starts_with("opsdeck:")).collect(),
+    }
 }
 
 /// Record the acknowledgement on the alarm and silence its actions.

@@ -23,6 +23,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use chrono::{DateTime, Utc};
+use futures::stream::{self, StreamExt, TryStreamExt};
 use tokio::sync::OnceCell;
 
 pub use self::config::{AwsConfig, AwsRecordConfig};
@@ -36,6 +37,11 @@ use crate::model::{PollCost, Section, SourceId, SourceReport};
 
 /// Route 53 and Cost Explorer live in us-east-1 whatever the estate's regions.
 const GLOBAL_REGION: &str = "us-east-1";
+
+/// Reads of one kind in flight at once within a poll (tags of the firing alarms,
+/// health checks, configured records): side by side, but a big account does not
+/// open a connection per alarm.
+pub(crate) const READS_IN_FLIGHT: usize = 8;
 
 /// How the SDK is configured: from the standard chain, or given (tests).
 #[derive(Clone)]
@@ -241,21 +247,30 @@ impl Provider for AwsRegion {
         let c = self.clients.get().await;
         let calls_before = c.calls.load(Ordering::Relaxed);
         // Each section stands alone: one alarm the SDK cannot parse must not hide
-        // the region's groups and metrics. Groups and alarms are read together.
-        let (groups, alarms) = tokio::join!(
-            autoscaling::groups(&c.autoscaling, &self.id, &self.region, self.cfg.asg_tag.as_deref()),
+        // the region's groups and metrics. The alarms (and their tags) are read
+        // beside the groups and, since the front-door CPU is per group, the metrics
+        // after the groups: without the groups there is nothing to ask for.
+        let groups_then_metrics = async {
+            let groups = autoscaling::groups(&c.autoscaling, &self.id, &self.region, self.cfg.asg_tag.as_deref()).await;
+            let figures = match &groups {
+                Ok(groups) => Some(metrics::region_figures(&c.cloudwatch, &self.region, groups, &self.cfg, now).await),
+                Err(_) => None,
+            };
+            (groups, figures)
+        };
+        let (alarms, (groups, figures)) = tokio::join!(
             alarms::alerts(&c.cloudwatch, &self.id, &self.region, &self.cfg.severity_tag, now),
+            groups_then_metrics,
         );
+        // The outcomes are taken in a fixed order (alarms, groups, metrics), whichever came first.
         let mut report = SourceReport::default();
         let mut sections = Sections::new();
         if let Some((alerts, arns)) = sections.read(&[Section::Alerts], alarms) {
             *self.alarm_arns.lock().unwrap_or_else(|e| e.into_inner()) = arns;
             report.alerts = alerts.into();
         }
-        // The front-door CPU is per group: without the groups there is nothing to ask for.
         let groups = sections.read(&[Section::Groups, Section::Metrics, Section::Replication], groups);
-        if let Some(groups) = groups {
-            let figures = metrics::region_figures(&c.cloudwatch, &self.region, &groups, &self.cfg, now).await;
+        if let (Some(groups), Some(figures)) = (groups, figures) {
             if let Some(figures) = sections.read(&[Section::Metrics, Section::Replication], figures) {
                 report.metrics = figures.front_door.into_iter().collect();
                 report.replication = figures.replication;
@@ -349,36 +364,41 @@ impl Provider for AwsGlobal {
         let c = self.clients.get().await;
         let calls_before = c.calls.load(Ordering::Relaxed);
         let mut report = SourceReport::default();
-        let mut seen = BTreeMap::new();
         let mut sections = Sections::new();
-        let mut records = Ok(Vec::new());
-        for rec in &self.cfg.records {
-            match route53::policy(&c.route53, &self.id, rec).await {
-                Ok((policy, sets)) => {
-                    if let Ok(list) = &mut records {
-                        list.push((rec.zone_id.clone(), policy, sets));
-                    }
-                }
-                Err(e) => {
-                    records = Err(e);
-                    break;
-                }
+        // The records (each with its health checks) and the bill are read side by
+        // side; the bill's outcome is noted in a section list of its own and taken
+        // after the records', as if read one after the other.
+        let records = async {
+            // In the configured order: the first failure in that order is the one
+            // reported. (Gathered by a loop, not a closure: a stream over a borrowing
+            // closure is not `Send` enough for the provider's boxed future.)
+            let mut reads = Vec::with_capacity(self.cfg.records.len());
+            for rec in &self.cfg.records {
+                reads.push(route53::policy(&c.route53, &self.id, rec));
             }
-        }
+            stream::iter(reads).buffered(READS_IN_FLIGHT).try_collect::<Vec<_>>().await
+        };
+        let bill = async {
+            let mut own = Sections::new();
+            let bill = self.cost.get(now, &mut own, cost::month_to_date(&c.costexplorer, now)).await;
+            (bill, own)
+        };
+        let (records, (bill, bill_sections)) = tokio::join!(records, bill);
         if !self.cfg.records.is_empty()
             && let Some(list) = sections.read(&[Section::Records], records)
         {
             // All or none of the records: a policy missing from the list would read as gone.
-            for (zone_id, policy, sets) in list {
+            let mut seen = BTreeMap::new();
+            for (rec, (policy, sets)) in self.cfg.records.iter().zip(list) {
                 for (set_id, rs) in sets {
-                    seen.insert((policy.name.clone(), set_id), (zone_id.clone(), rs));
+                    seen.insert((policy.name.clone(), set_id), (rec.zone_id.clone(), rs));
                 }
                 report.policies.push(policy);
             }
             *self.records.lock().unwrap_or_else(|e| e.into_inner()) = seen;
         }
-
-        report.costs.extend(self.cost.get(now, &mut sections, cost::month_to_date(&c.costexplorer, now)).await);
+        sections.append(bill_sections);
+        report.costs.extend(bill);
         // Cost Explorer bills $0.01 per request; two requests per read.
         let ce_reads_per_month = 30.0 * 86_400.0 / self.cfg.cost_interval_secs.max(60) as f64;
         report.poll_cost = Some(PollCost {

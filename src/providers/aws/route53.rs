@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 
 use aws_sdk_route53::Client;
 use aws_sdk_route53::types::{Change as R53Change, ChangeAction, ChangeBatch, ResourceRecordSet};
+use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::config::AwsRecordConfig;
-use super::sdk_error;
+use super::{READS_IN_FLIGHT, sdk_error};
 use crate::model::{CloudKind, Endpoint, Health, PolicyKind, SourceId, TrafficPolicy};
 use crate::providers::{ProviderError, Receipt};
 
@@ -75,21 +76,24 @@ pub async fn policy(
             rec.name, rec.zone_id
         )));
     }
+    // The health checks of the sets side by side, a few at a time, in the sets' order.
+    // (Gathered by a loop, not a closure: a stream over a borrowing closure is not
+    // `Send` enough for the provider's boxed future.)
+    let mut reads = Vec::with_capacity(sets.len());
+    for rs in &sets {
+        reads.push(health_or_unknown(client, rs.health_check_id()));
+    }
+    let healths: Vec<(Health, String)> = stream::iter(reads).buffered(READS_IN_FLIGHT).try_collect().await?;
     let mut endpoints = Vec::new();
     let mut out = Vec::new();
     let mut ttl = 0;
-    for rs in sets {
+    for (rs, (health, check)) in sets.into_iter().zip(healths) {
         let set_id = rs.set_identifier().unwrap_or_default().to_string();
         let target = rs
             .alias_target()
             .map(|a| a.dns_name().to_string())
             .or_else(|| rs.resource_records().first().map(|r| r.value().to_string()))
             .unwrap_or_default();
-        let (health, check) = match rs.health_check_id() {
-            Some(id) => health_of(client, id).await?,
-            // Route 53 always answers it, but nothing says it is healthy: unknown.
-            None => (Health::Unknown, "no health check (Route 53 always answers it)".to_string()),
-        };
         ttl = ttl.max(rs.ttl().unwrap_or(60));
         endpoints.push(Endpoint {
             name: set_id.clone(),
@@ -114,6 +118,15 @@ pub async fn policy(
         endpoints,
     };
     Ok((policy, out))
+}
+
+/// The health of a record set's check; unknown without one.
+async fn health_or_unknown(client: &Client, check: Option<&str>) -> Result<(Health, String), ProviderError> {
+    match check {
+        Some(id) => health_of(client, id).await,
+        // Route 53 always answers it, but nothing says it is healthy: unknown.
+        None => Ok((Health::Unknown, "no health check (Route 53 always answers it)".to_string())),
+    }
 }
 
 /// Healthy when most Route 53 checkers report success.

@@ -184,7 +184,7 @@ fn health_style(h: Health, t: &Theme) -> Style {
 fn draw_clouds(frame: &mut Frame, area: Rect, v: &WallView) {
     let clouds = v.fleet.clouds();
     if clouds.is_empty() {
-        frame.render_widget(Paragraph::new("waiting for data").style(v.theme.muted), area);
+        frame.render_widget(Paragraph::new(Span::styled("waiting for data", v.theme.muted)), area);
         return;
     }
     let counts = AlertCounts::of(v.fleet);

@@ -98,6 +98,7 @@ pub async fn run_wallboard(s: WallboardSession) -> anyhow::Result<()> {
     let mut term = terminal::enter().context("cannot set up the terminal")?;
     let mut input = spawn_input_reader();
     let mut board = Wallboard::new(s.rotate_every);
+    let mut screen = ui::wallboard::Screen::default();
     let mut fleet = fleet_rx.borrow_and_update().clone();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
@@ -105,7 +106,13 @@ pub async fn run_wallboard(s: WallboardSession) -> anyhow::Result<()> {
         loop {
             let now = s.clock.now();
             let view = ui::wallboard::WallView { board: &board, fleet: &fleet, theme: &s.theme, now, stale_after_secs };
-            terminal::draw_synchronized(&mut term, |f| ui::wallboard::draw(f, &view))?;
+            // Only a frame that differs from the one on screen is written.
+            if screen.render(&mut term, &view)? {
+                crossterm::queue!(term.backend_mut(), crossterm::terminal::BeginSynchronizedUpdate)?;
+                term.apply_buffer()?;
+                crossterm::queue!(term.backend_mut(), crossterm::terminal::EndSynchronizedUpdate)?;
+                std::io::Write::flush(term.backend_mut())?;
+            }
             tokio::select! {
                 ev = input.recv() => match ev {
                     Some(Event::Key(k)) => {

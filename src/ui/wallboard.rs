@@ -2,11 +2,13 @@
 //! data's age, and a red STALE banner when no source has reported for too long.
 
 use chrono::{DateTime, Utc};
-use ratatui::Frame;
+use ratatui::backend::Backend;
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
+use ratatui::{Frame, Terminal};
 
 use super::widgets::{block, fit};
 use super::{MIN_HEIGHT, MIN_WIDTH, format, sanitize};
@@ -54,6 +56,58 @@ fn newest_data(fleet: &Fleet) -> Option<DateTime<Utc>> {
     fleet.sources.iter().filter_map(|s| s.last_ok).max()
 }
 
+/// What the wallboard last put on the terminal. The board is rendered every
+/// second (the rotation is timed in seconds), but most seconds change nothing
+/// on screen; writing such a frame would still cost colour resets and a cursor
+/// hide, so an unchanged frame is not written at all.
+#[derive(Debug, Default)]
+pub struct Screen {
+    shown: Option<Buffer>,
+}
+
+impl Screen {
+    /// Render `v` into the terminal's next buffer. True: it differs from the frame on
+    /// screen, and the caller writes it with `Terminal::apply_buffer`. False: it is
+    /// the frame already shown; the buffer is cleared for the next render and
+    /// nothing is to be written.
+    pub fn render<B: Backend>(&mut self, term: &mut Terminal<B>, v: &WallView) -> Result<bool, B::Error> {
+        // A resize clears the screen and both buffers; the frame then differs.
+        term.autoresize()?;
+        let mut frame = term.get_frame();
+        draw(&mut frame, v);
+        let next = term.current_buffer_mut();
+        if self.shown.as_ref() == Some(next) {
+            next.reset();
+            return Ok(false);
+        }
+        self.shown = Some(next.clone());
+        Ok(true)
+    }
+}
+
+/// The data's age as the header shows it. Under a minute it is the next 5-second
+/// step above it ("<5s", "<10s"): a board read from across a room gains nothing
+/// from the exact second, and an age that changed every second would redraw the
+/// header every second. From a minute on it is `format::age`'s, which changes
+/// once a minute. ASCII, so `--ascii` needs no stand-in.
+pub fn age_label(age: Option<i64>) -> String {
+    match age {
+        None => "no data".to_string(),
+        Some(a) if a < 60 => format!("data <{}s", (a.max(0) / 5 + 1) * 5),
+        Some(a) => format!("data {}", format::age(a)),
+    }
+}
+
+/// Every page is drawn inside the same frame with the page's name as its title,
+/// so a page turn rewrites the page's content and one title, not the borders of
+/// every tile (a tile border per cloud cost a cursor move per row on each turn).
+fn page_title(page: usize) -> &'static str {
+    match page {
+        0 => "Clouds",
+        _ => "Worst open alerts",
+    }
+}
+
 pub fn draw(frame: &mut Frame, v: &WallView) {
     let area = frame.area();
     let t = v.theme;
@@ -69,14 +123,15 @@ pub fn draw(frame: &mut Frame, v: &WallView) {
     let stale = age.is_none_or(|a| a > v.stale_after_secs) && !v.fleet.sources.is_empty();
     let [header, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
     let page = format!(" page {}/{PAGES}{} ", v.board.page + 1, if v.board.paused { " (paused)" } else { "" });
-    let age_text = age.map_or("no data".to_string(), |a| format!("data {}", format::age(a)));
+    // Minutes only: the clock is read from across a room, and a seconds clock
+    // would be the one thing redrawn every second on an idle board.
     let header_line = Line::from(vec![
         Span::styled(" opsdeck wallboard ", t.header),
         Span::raw(" "),
         Span::styled(if v.fleet.demo { " DEMO " } else { "" }, t.badge),
         Span::styled(page, t.muted),
-        Span::styled(format!(" {age_text} "), if stale { t.crit } else { t.muted }),
-        Span::styled(format!(" {} ", v.now.format("%H:%M:%SZ")), t.accent),
+        Span::styled(format!(" {} ", age_label(age)), if stale { t.crit } else { t.muted }),
+        Span::styled(format!(" {} ", v.now.format("%H:%MZ")), t.accent),
     ]);
     frame.render_widget(Paragraph::new(header_line), header);
     if stale {
@@ -86,9 +141,12 @@ pub fn draw(frame: &mut Frame, v: &WallView) {
         }
         return;
     }
+    let page_frame = block(page_title(v.board.page), t);
+    let inner = page_frame.inner(body);
+    frame.render_widget(page_frame, body);
     match v.board.page {
-        0 => draw_clouds(frame, body, v),
-        _ => draw_alerts(frame, body, v),
+        0 => draw_clouds(frame, inner, v),
+        _ => draw_alerts(frame, inner, v),
     }
     if t.ascii {
         super::ascii::asciify(frame.buffer_mut());
@@ -126,11 +184,13 @@ fn health_style(h: Health, t: &Theme) -> Style {
 fn draw_clouds(frame: &mut Frame, area: Rect, v: &WallView) {
     let clouds = v.fleet.clouds();
     if clouds.is_empty() {
-        frame.render_widget(Paragraph::new("waiting for data").style(v.theme.muted), area);
+        frame.render_widget(Paragraph::new(Span::styled("waiting for data", v.theme.muted)), area);
         return;
     }
     let counts = AlertCounts::of(v.fleet);
-    let cols = Layout::horizontal(vec![Constraint::Ratio(1, clouds.len() as u32); clouds.len()]).split(area);
+    // Columns without borders of their own (the page frame is the only border):
+    // the gap and each column's coloured status band keep the clouds apart.
+    let cols = Layout::horizontal(vec![Constraint::Ratio(1, clouds.len() as u32); clouds.len()]).spacing(3).split(area);
     for (cloud, col) in clouds.iter().zip(cols.iter()) {
         draw_cloud(frame, *col, *cloud, &counts, v);
     }
@@ -139,7 +199,7 @@ fn draw_clouds(frame: &mut Frame, area: Rect, v: &WallView) {
 fn draw_cloud(frame: &mut Frame, area: Rect, cloud: CloudKind, counts: &AlertCounts, v: &WallView) {
     let t = v.theme;
     let s = v.fleet.summary(cloud, v.now);
-    let inner_w = usize::from(area.width.saturating_sub(2));
+    let inner_w = usize::from(area.width);
     let place = match s.regions.len() {
         0 => String::new(),
         1 => format!(" {}", sanitize(&s.region)),
@@ -150,12 +210,19 @@ fn draw_cloud(frame: &mut Frame, area: Rect, cloud: CloudKind, counts: &AlertCou
         (true, false, true) => "part DEMO ",
         _ => "",
     };
-    let b = block(format!("{demo}{}{place}", cloud.label()), t);
-    let inner = b.inner(area);
-    frame.render_widget(b, area);
-    let status_h = (inner.height / 3).clamp(3, 7);
-    let [status, share, rest] =
-        Layout::vertical([Constraint::Length(status_h), Constraint::Length(7), Constraint::Min(0)]).areas(inner);
+    let title = Line::from(Span::styled(fit(&format!("{demo}{}{place}", cloud.label()), inner_w), t.accent));
+    // Five rows at most: a band that size is seen across a room, and every row of
+    // it is rewritten on each page turn.
+    let status_h = (area.height / 3).clamp(3, 5);
+    let [name, _, status, share, rest] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(status_h),
+        Constraint::Length(7),
+        Constraint::Min(0),
+    ])
+    .areas(area);
+    frame.render_widget(Paragraph::new(title).alignment(Alignment::Center), name);
     let mut status_lines = vec![Line::from(""); usize::from(status_h.saturating_sub(1) / 2)];
     status_lines.push(Line::from(s.health.label()));
     frame.render_widget(
@@ -164,14 +231,13 @@ fn draw_cloud(frame: &mut Frame, area: Rect, cloud: CloudKind, counts: &AlertCou
     );
     // No DNS policy read: the share is unknown, shown as a dash, not a big 0 %.
     let share_text = s.traffic_share.map_or_else(|| "–".to_string(), |share| format!("{:.0}%", share * 100.0));
-    let digits: Vec<Line> = if big(&share_text)[0].chars().count() <= inner_w {
-        big(&share_text).into_iter().map(Line::from).collect()
-    } else {
-        vec![Line::from(share_text)]
-    };
+    let digits: Vec<String> =
+        if big(&share_text)[0].chars().count() <= inner_w { big(&share_text) } else { vec![share_text] };
+    // Styled spans, not a styled area: a blank cell keeps the page's base style, so
+    // it is the same cell on every page and a page turn does not rewrite it.
     let mut share_lines = vec![Line::from(Span::styled("traffic share", t.muted))];
-    share_lines.extend(digits);
-    frame.render_widget(Paragraph::new(share_lines).alignment(Alignment::Center).style(t.accent), share);
+    share_lines.extend(digits.into_iter().map(|d| Line::from(Span::styled(d, t.accent))));
+    frame.render_widget(Paragraph::new(share_lines).alignment(Alignment::Center), share);
     let open = counts.cloud(cloud);
     let figure = super::overview::figure;
     let mut lines = vec![
@@ -200,10 +266,11 @@ fn draw_cloud(frame: &mut Frame, area: Rect, cloud: CloudKind, counts: &AlertCou
 fn draw_alerts(frame: &mut Frame, area: Rect, v: &WallView) {
     let t = v.theme;
     let clouds = v.fleet.clouds();
-    let bars_h = (clouds.len() as u16 * 2 + 2).min(area.height / 2);
-    let [alerts, bars] = Layout::vertical([Constraint::Min(3), Constraint::Length(bars_h)]).areas(area);
-    let width = usize::from(alerts.width.saturating_sub(4));
-    let rows = usize::from(alerts.height.saturating_sub(2)) / 2;
+    // The traffic bars under a heading of their own, inside the page frame.
+    let bars_h = (clouds.len() as u16 * 2 + 1).min(area.height / 2);
+    let [alerts, bars] = Layout::vertical([Constraint::Min(2), Constraint::Length(bars_h)]).areas(area);
+    let width = usize::from(alerts.width.saturating_sub(2));
+    let rows = usize::from(alerts.height) / 2;
     let mut lines = Vec::new();
     for i in worst_open(v.fleet, rows.max(1)) {
         let Some(a) = v.fleet.alerts.get(i) else { continue };
@@ -221,9 +288,9 @@ fn draw_alerts(frame: &mut Frame, area: Rect, v: &WallView) {
     if lines.is_empty() {
         lines.push(Line::from(Span::styled("no open alerts", t.ok)));
     }
-    frame.render_widget(Paragraph::new(lines).block(block("Worst open alerts", t)), alerts);
+    frame.render_widget(Paragraph::new(lines), alerts);
     let bar_w = usize::from(bars.width.saturating_sub(24)).max(4);
-    let mut lines = Vec::new();
+    let mut lines = vec![Line::from(Span::styled(" Traffic share", t.accent))];
     for c in clouds {
         // No DNS policy read: no share to draw, rather than a row of empty bars at 0 %.
         let share = (!v.fleet.policies.is_empty()).then(|| v.fleet.traffic_share(c));
@@ -234,7 +301,7 @@ fn draw_alerts(frame: &mut Frame, area: Rect, v: &WallView) {
         ]));
         lines.push(Line::from(""));
     }
-    frame.render_widget(Paragraph::new(lines).block(block("Traffic share", t)), bars);
+    frame.render_widget(Paragraph::new(lines), bars);
 }
 
 #[cfg(test)]
@@ -247,5 +314,22 @@ mod tests {
         assert_eq!(b.len(), 5);
         assert!(b.iter().all(|l| l.chars().count() == 11));
         assert_eq!(b[0], "█ █ ███ █ █");
+    }
+
+    #[test]
+    fn the_age_moves_in_five_second_steps_then_in_minutes() {
+        assert_eq!(age_label(None), "no data");
+        for (secs, label) in [(0, "<5s"), (4, "<5s"), (5, "<10s"), (44, "<45s"), (59, "<60s")] {
+            assert_eq!(age_label(Some(secs)), format!("data {label}"), "{secs} s");
+        }
+        assert_eq!(age_label(Some(60)), "data 1m");
+        assert_eq!(age_label(Some(119)), "data 1m");
+        assert_eq!(age_label(Some(3_700)), "data 1h01m");
+        // The bound is true and tight: the age is below it and within 5 s of it.
+        for secs in 0..60 {
+            let label = age_label(Some(secs));
+            let shown: i64 = label.trim_start_matches("data <").trim_end_matches('s').parse().expect("seconds");
+            assert!(secs < shown && shown - secs <= 5, "{secs} s shown as {label}");
+        }
     }
 }

@@ -3,6 +3,7 @@
 //! Read flow: providers → collector → Fleet → app → ui. See ARCHITECTURE.md.
 
 pub mod actions;
+pub mod alloc_tuning;
 pub mod app;
 pub mod clock;
 pub mod collector;

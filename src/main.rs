@@ -14,6 +14,7 @@ use commands::{act, creds, docs, doctor, export, init, run, snapshot, wallboard}
 use opsdeck::actions::Intent;
 
 fn main() -> ExitCode {
+    opsdeck::alloc_tuning::tune();
     let mut cli = Cli::parse();
     // The clouds' own chains read these from the environment, not through opsdeck's
     // Secret type: hold them for the scrubber too, so an echo of one never prints.

@@ -206,8 +206,11 @@ async fn merge_loop(
                 status.freshness = Freshness::Fresh;
                 let fresh: Vec<CloudKind> = report.metrics.iter().map(|m| m.cloud).collect();
                 let backfill = std::mem::take(&mut report.history);
-                let (report, partial) =
+                let (mut report, partial) =
                     absorb(&status.id, reports[index].as_deref(), report, at, &mut section_ok[index]);
+                if let Some(previous) = &reports[index] {
+                    report.share_unchanged(previous);
+                }
                 status.partial = partial;
                 reports[index] = Some(Arc::new(report));
                 let latest: Vec<&SourceReport> = reports.iter().flatten().map(|r| r.as_ref()).collect();
@@ -402,7 +405,7 @@ mod tests {
             metrics: vec![metrics(CloudKind::Azure, 5.0)],
             ..SourceReport::default()
         };
-        let aws_report = |rps| SourceReport {
+        let aws_report = |rps, desired| SourceReport {
             metrics: vec![metrics(CloudKind::Aws, rps)],
             groups: Arc::new(vec![ScalingGroup {
                 source: cw.clone(),
@@ -411,7 +414,7 @@ mod tests {
                 name: "web".into(),
                 min: 1,
                 max: 3,
-                desired: 2,
+                desired,
                 zones: Vec::new(),
                 spot_share: 0.0,
                 rps_per_instance: None,
@@ -429,14 +432,14 @@ mod tests {
             tx.try_send(result).expect("queued");
         };
         publish(0, 0, am_report);
-        publish(1, 1, aws_report(100.0));
+        publish(1, 1, aws_report(100.0, 2));
         fleets.changed().await.expect("first");
         let mut first = fleets.borrow_and_update().clone();
         while first.generation < 2 {
             fleets.changed().await.expect("second");
             first = fleets.borrow_and_update().clone();
         }
-        publish(1, 6, aws_report(120.0));
+        publish(1, 6, aws_report(120.0, 3));
         fleets.changed().await.expect("third");
         let next = fleets.borrow_and_update().clone();
         assert_eq!(next.generation, 3);
@@ -447,6 +450,11 @@ mod tests {
         assert!(h2[&CloudKind::Azure].shares(&h1[&CloudKind::Azure]), "no new Azure point: one series");
         assert!(!h2[&CloudKind::Aws].shares(&h1[&CloudKind::Aws]), "a new AWS point: its own series");
         assert_eq!(h2[&CloudKind::Aws].len(), h1[&CloudKind::Aws].len() + 1);
+        // A poll that read the same groups again keeps the ones already published.
+        publish(1, 11, aws_report(130.0, 3));
+        fleets.changed().await.expect("fourth");
+        let again = fleets.borrow_and_update().clone();
+        assert!(Arc::ptr_eq(&again.groups.chunks()[0], &next.groups.chunks()[0]), "unchanged groups are shared");
     }
 
     #[test]

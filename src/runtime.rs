@@ -145,11 +145,12 @@ pub async fn run_wallboard(s: WallboardSession) -> anyhow::Result<()> {
 /// the derivation failed, and the last Fleet stays on screen.
 type DerivedFleet = Option<(Arc<Fleet>, Arc<Derived>)>;
 
-/// Derive a Fleet's rows on the blocking pool and send them back to the loop.
-fn derive_off_input_path(fleet: Arc<Fleet>, done: mpsc::Sender<DerivedFleet>) {
+/// Derive a Fleet's rows on the blocking pool (keeping `previous`'s where its
+/// alerts are unchanged) and send them back to the loop.
+fn derive_off_input_path(fleet: Arc<Fleet>, previous: Arc<Derived>, done: mpsc::Sender<DerivedFleet>) {
     tokio::spawn(async move {
         let f = fleet.clone();
-        let derived = match tokio::task::spawn_blocking(move || Derived::build(&f)).await {
+        let derived = match tokio::task::spawn_blocking(move || Derived::build_reusing(&f, Some(&previous))).await {
             Ok(d) => Some((fleet, Arc::new(d))),
             Err(e) => {
                 log::error!("deriving the alert rows failed: {e}");
@@ -289,7 +290,8 @@ impl Loop {
                         anyhow::bail!("collector stopped");
                     }
                     deriving = true;
-                    derive_off_input_path(self.fleet_rx.borrow_and_update().clone(), derived_tx.clone());
+                    let next = self.fleet_rx.borrow_and_update().clone();
+                    derive_off_input_path(next, app.derived.clone(), derived_tx.clone());
                 }
                 Some(derived) = derived_rx.recv() => {
                     deriving = false;

@@ -265,7 +265,7 @@ impl App {
             Msg::FleetChanged | Msg::FleetDerived(_) => {
                 self.derived = match msg {
                     Msg::FleetDerived(d) if d.generation == fleet.generation => d,
-                    _ => Arc::new(views::Derived::build(fleet)),
+                    _ => Arc::new(views::Derived::build_reusing(fleet, Some(&self.derived))),
                 };
                 self.alert_rows_for.0 = u64::MAX; // a new Fleet: every row is cut afresh
                 self.rebuild_rows(fleet);
@@ -413,8 +413,8 @@ impl App {
         self.alert_rows = self.derived.alert_rows(&self.alerts.filter, self.alert_sort, narrow);
         self.alert_rows_for = (self.derived.generation, self.alerts.filter.clone(), self.alert_sort);
         self.zone_rows = views::zone_rows(fleet, &self.health.filter);
-        self.alert_counts = self.derived.counts.clone();
-        self.worst_alerts = self.derived.worst.clone();
+        self.alert_counts = self.derived.counts().clone();
+        self.worst_alerts = self.derived.worst().to_vec();
         self.alerts.selected = self.alerts.selected.min(self.alert_rows.len().saturating_sub(1));
         self.health.selected = self.health.selected.min(self.zone_rows.len().saturating_sub(1));
     }

@@ -3,6 +3,7 @@
 //! costs only its visible rows however long it is.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Weak};
 
 use crate::model::{Alert, AlertState, CloudKind, Fleet, ScalingGroup};
 
@@ -77,11 +78,21 @@ fn sorted(alerts: &[&Alert], sort: AlertSort) -> Vec<u32> {
 /// order, the counts and the worst open alerts. Building it is linear in the
 /// alerts plus the sorts, so the console builds it off the input path (see
 /// `runtime`); filtering and re-sorting then only scan it, and a filter that is
-/// typed letter by letter narrows the rows it already has.
+/// typed letter by letter narrows the rows it already has. A Fleet whose alerts
+/// are the very lists of the last one (no source's alerts changed) keeps the
+/// last one's index.
 #[derive(Debug, Default)]
 pub struct Derived {
     /// The Fleet it was built from.
     pub generation: u64,
+    index: Arc<AlertIndex>,
+    /// The alert lists it indexes. Weak: it must not keep old alerts alive, and
+    /// the allocation it pins makes the identity check sound (no reuse of the address).
+    lists: Vec<Weak<Vec<Alert>>>,
+}
+
+#[derive(Debug, Default)]
+struct AlertIndex {
     text: String,
     /// `text[ends[i - 1]..ends[i]]` is alert i's.
     ends: Vec<usize>,
@@ -90,12 +101,26 @@ pub struct Derived {
     by_severity: Vec<u32>,
     by_age: Vec<u32>,
     by_cloud: Vec<u32>,
-    pub counts: AlertCounts,
-    pub worst: Vec<usize>,
+    counts: AlertCounts,
+    worst: Vec<usize>,
 }
 
 impl Derived {
     pub fn build(fleet: &Fleet) -> Derived {
+        Derived::build_reusing(fleet, None)
+    }
+
+    /// As [`Derived::build`], keeping `previous`'s index when `fleet` holds the
+    /// same alert lists it was built from.
+    pub fn build_reusing(fleet: &Fleet, previous: Option<&Derived>) -> Derived {
+        let chunks = fleet.alerts.chunks();
+        let lists: Vec<Weak<Vec<Alert>>> = chunks.iter().map(Arc::downgrade).collect();
+        if let Some(p) = previous
+            && p.lists.len() == lists.len()
+            && p.lists.iter().zip(&lists).all(|(a, b)| a.ptr_eq(b))
+        {
+            return Derived { generation: fleet.generation, index: p.index.clone(), lists };
+        }
         let alerts: Vec<&Alert> = fleet.alerts.iter().collect();
         let mut text = String::new();
         let mut ends = Vec::with_capacity(alerts.len());
@@ -104,8 +129,7 @@ impl Derived {
             ends.push(text.len());
         }
         text.shrink_to_fit();
-        Derived {
-            generation: fleet.generation,
+        let index = AlertIndex {
             text,
             ends,
             by_severity: sorted(&alerts, AlertSort::Severity),
@@ -113,20 +137,36 @@ impl Derived {
             by_cloud: sorted(&alerts, AlertSort::Cloud),
             counts: AlertCounts::of(fleet),
             worst: worst_open(fleet, 10),
-        }
+        };
+        Derived { generation: fleet.generation, index: Arc::new(index), lists }
+    }
+
+    /// Whether it shares its index with `other` (built once for both).
+    pub fn shares_index(&self, other: &Derived) -> bool {
+        Arc::ptr_eq(&self.index, &other.index)
+    }
+
+    pub fn counts(&self) -> &AlertCounts {
+        &self.index.counts
+    }
+
+    /// The worst open alerts (see [`worst_open`]).
+    pub fn worst(&self) -> &[usize] {
+        &self.index.worst
     }
 
     fn order(&self, sort: AlertSort) -> &[u32] {
         match sort {
-            AlertSort::Severity => &self.by_severity,
-            AlertSort::Age => &self.by_age,
-            AlertSort::Cloud => &self.by_cloud,
+            AlertSort::Severity => &self.index.by_severity,
+            AlertSort::Age => &self.index.by_age,
+            AlertSort::Cloud => &self.index.by_cloud,
         }
     }
 
     fn text_of(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.text[start..self.ends[i]]
+        let ends = &self.index.ends;
+        let start = if i == 0 { 0 } else { ends[i - 1] };
+        &self.index.text[start..ends[i]]
     }
 
     /// The rows `filter` keeps, in `sort` order. `narrow` is the rows of a filter
@@ -350,9 +390,28 @@ mod tests {
                     );
                 }
             }
-            assert_eq!(d.counts, AlertCounts::of(&f));
-            assert_eq!(d.worst, worst_open(&f, 10));
+            assert_eq!(*d.counts(), AlertCounts::of(&f));
+            assert_eq!(d.worst(), worst_open(&f, 10));
         }
+    }
+
+    #[test]
+    fn a_fleet_with_the_same_alert_lists_keeps_the_index_and_a_changed_one_does_not() {
+        let f = fleet(7);
+        let d = Derived::build(&f);
+        let mut same = f.clone();
+        same.generation += 1;
+        let kept = Derived::build_reusing(&same, Some(&d));
+        assert!(kept.shares_index(&d));
+        assert_eq!(kept.generation, same.generation);
+        let mut changed = same.clone();
+        if let Some(a) = changed.alerts.get_mut(0) {
+            a.title = "zzz brand new".into();
+        }
+        let rebuilt = Derived::build_reusing(&changed, Some(&kept));
+        assert!(!rebuilt.shares_index(&kept));
+        assert_eq!(rebuilt.alert_rows("brand", AlertSort::Age, None), plain_rows(&changed, "brand", AlertSort::Age));
+        assert_eq!(rebuilt.alert_rows("brand", AlertSort::Age, None).len(), 1);
     }
 
     #[test]

@@ -70,6 +70,21 @@ pub struct SourceReport {
     pub upstream: Vec<SourceStatus>,
 }
 
+impl SourceReport {
+    /// Take the previous poll's alerts and groups where this poll read the same:
+    /// the lists already published stay the ones every Fleet shares, this poll's
+    /// copies are freed at once, and the console sees that nothing changed there
+    /// (its derived rows are kept). Most polls of a big Alertmanager change nothing.
+    pub fn share_unchanged(&mut self, previous: &SourceReport) {
+        if self.alerts == previous.alerts {
+            self.alerts = previous.alerts.clone();
+        }
+        if self.groups == previous.groups {
+            self.groups = previous.groups.clone();
+        }
+    }
+}
+
 /// The source that read each item, position by position (see `SourceReport::origins`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Origins {

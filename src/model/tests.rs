@@ -463,3 +463,39 @@ fn generated_estates_read_as_they_were_made() {
         }
     }
 }
+
+#[test]
+fn a_poll_that_read_the_same_alerts_and_groups_shares_the_last_ones() {
+    let alert = |title: &str| Alert {
+        id: "a".into(),
+        source: SourceId::new("am"),
+        cloud: None,
+        severity: Severity::P1,
+        title: title.into(),
+        resource: String::new(),
+        started_at: now(),
+        state: AlertState::Firing,
+        route: String::new(),
+        labels: Default::default(),
+    };
+    let previous = SourceReport {
+        alerts: Arc::new(vec![alert("x")]),
+        groups: Arc::new(vec![group("am", CloudKind::Aws, "r", "web", 2, 2)]),
+        ..SourceReport::default()
+    };
+    let mut same = SourceReport {
+        alerts: Arc::new(vec![alert("x")]),
+        groups: Arc::new(vec![group("am", CloudKind::Aws, "r", "web", 2, 2)]),
+        ..SourceReport::default()
+    };
+    same.share_unchanged(&previous);
+    assert!(Arc::ptr_eq(&same.alerts, &previous.alerts) && Arc::ptr_eq(&same.groups, &previous.groups));
+    let mut changed = SourceReport {
+        alerts: Arc::new(vec![alert("y")]),
+        groups: Arc::new(vec![group("am", CloudKind::Aws, "r", "web", 3, 2)]),
+        ..SourceReport::default()
+    };
+    changed.share_unchanged(&previous);
+    assert!(!Arc::ptr_eq(&changed.alerts, &previous.alerts) && !Arc::ptr_eq(&changed.groups, &previous.groups));
+    assert_eq!(changed.alerts[0].title, "y");
+}

@@ -141,13 +141,74 @@ pub fn is_exact(silence: &GettableSilence, labels: &Labels) -> bool {
     want == have
 }
 
-/// Map Alertmanager's alerts to opsdeck's, with silences for who acknowledged.
-/// Alertmanager's alerts as opsdeck's. Takes them by value: the labels move
-/// into the alerts rather than being copied (at 100,000 alerts, a copy is tens of MB).
+/// One alert of `GET /api/v2/alerts`, made opsdeck's as soon as it is parsed
+/// (only its state waits for the silences and the other alerts' names), so an
+/// answer of 100,000 alerts never holds them twice.
+#[derive(Debug, Clone)]
+pub struct ParsedAlert {
+    /// Source, severity, cloud and state are filled in by [`finish`].
+    alert: Alert,
+    status: AlertStatus,
+}
+
+impl From<GettableAlert> for ParsedAlert {
+    fn from(a: GettableAlert) -> ParsedAlert {
+        let alertname = a.labels.get("alertname").unwrap_or("(unnamed alert)");
+        let title = match a.annotations.summary.as_ref().or(a.annotations.description.as_ref()) {
+            Some(s) => format!("{alertname}: {s}"),
+            None => alertname.to_string(),
+        };
+        let resource = ["instance", "service", "job", "namespace"]
+            .iter()
+            .find_map(|k| a.labels.get(k))
+            .unwrap_or_default()
+            .to_string();
+        let route = a.receivers.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", ");
+        ParsedAlert {
+            alert: Alert {
+                id: a.fingerprint,
+                source: SourceId::new(""),
+                cloud: None,
+                severity: Severity::P2,
+                title,
+                resource,
+                started_at: a.starts_at,
+                state: AlertState::Firing,
+                route,
+                labels: a.labels,
+            },
+            status: a.status,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ParsedAlert {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<ParsedAlert, D::Error> {
+        GettableAlert::deserialize(d).map(ParsedAlert::from)
+    }
+}
+
+impl ParsedAlert {
+    pub fn silenced(&self) -> bool {
+        !self.status.silenced_by.is_empty()
+    }
+}
+
+/// Alertmanager's alerts as opsdeck's, with silences for who acknowledged.
 pub fn to_alerts(
     cfg: &AlertmanagerConfig,
     source: &SourceId,
     alerts: Vec<GettableAlert>,
+    silences: &BTreeMap<String, GettableSilence>,
+) -> Vec<Alert> {
+    finish(cfg, source, alerts.into_iter().map(ParsedAlert::from).collect(), silences)
+}
+
+/// Give parsed alerts their source, severity, cloud and state.
+pub fn finish(
+    cfg: &AlertmanagerConfig,
+    source: &SourceId,
+    alerts: Vec<ParsedAlert>,
     silences: &BTreeMap<String, GettableSilence>,
 ) -> Vec<Alert> {
     // Only the names of alerts that inhibit another are needed.
@@ -155,29 +216,31 @@ pub fn to_alerts(
         alerts.iter().flat_map(|a| a.status.inhibited_by.iter().map(String::as_str)).collect();
     let names: BTreeMap<String, String> = alerts
         .iter()
-        .filter(|a| inhibitors.contains(a.fingerprint.as_str()))
-        .map(|a| (a.fingerprint.clone(), a.labels.get("alertname").unwrap_or(&a.fingerprint).to_string()))
+        .filter(|p| inhibitors.contains(p.alert.id.as_str()))
+        .map(|p| (p.alert.id.clone(), p.alert.labels.get("alertname").unwrap_or(&p.alert.id).to_string()))
         .collect();
     alerts
         .into_iter()
-        .map(|a| {
-            let severity = a
+        .map(|ParsedAlert { mut alert, status }| {
+            alert.source = source.clone();
+            alert.severity = alert
                 .labels
                 .get(&cfg.severity_label)
                 .and_then(|v| cfg.severity_map.get(&v.to_ascii_lowercase()).copied())
                 .unwrap_or(Severity::P2);
-            let state = if let Some(s) = a.status.silenced_by.iter().find_map(|id| silences.get(id)) {
+            alert.cloud = alert.labels.get(&cfg.cloud_label).and_then(CloudKind::from_slug);
+            alert.state = if let Some(s) = status.silenced_by.iter().find_map(|id| silences.get(id)) {
                 AlertState::Acknowledged { by: s.created_by.clone(), at: s.starts_at, comment: s.comment.clone() }
-            } else if let Some(id) = a.status.silenced_by.first() {
+            } else if let Some(id) = status.silenced_by.first() {
                 // Silenced by a silence the read did not return (expired since): still muted.
-                AlertState::Acknowledged { by: format!("silence {id}"), at: a.starts_at, comment: String::new() }
-            } else if !a.status.inhibited_by.is_empty() {
+                AlertState::Acknowledged { by: format!("silence {id}"), at: alert.started_at, comment: String::new() }
+            } else if !status.inhibited_by.is_empty() {
                 let by: Vec<&str> =
-                    a.status.inhibited_by.iter().map(|f| names.get(f.as_str()).unwrap_or(f).as_str()).collect();
+                    status.inhibited_by.iter().map(|f| names.get(f.as_str()).unwrap_or(f).as_str()).collect();
                 AlertState::Inhibited { by: by.join(", ") }
-            } else if !a.status.muted_by.is_empty() {
-                AlertState::Inhibited { by: format!("mute time interval {}", a.status.muted_by.join(", ")) }
-            } else if a.status.state.eq_ignore_ascii_case("suppressed") {
+            } else if !status.muted_by.is_empty() {
+                AlertState::Inhibited { by: format!("mute time interval {}", status.muted_by.join(", ")) }
+            } else if status.state.eq_ignore_ascii_case("suppressed") {
                 // Muted, though the answer names neither silence nor inhibiting alert.
                 AlertState::Inhibited { by: "Alertmanager (suppressed, no reason given)".into() }
             } else {
@@ -185,28 +248,7 @@ pub fn to_alerts(
                 // silences and inhibitions, so as far as anyone knows it is firing.
                 AlertState::Firing
             };
-            let alertname = a.labels.get("alertname").unwrap_or("(unnamed alert)");
-            let title = match a.annotations.summary.as_ref().or(a.annotations.description.as_ref()) {
-                Some(s) => format!("{alertname}: {s}"),
-                None => alertname.to_string(),
-            };
-            let resource = ["instance", "service", "job", "namespace"]
-                .iter()
-                .find_map(|k| a.labels.get(k))
-                .unwrap_or_default()
-                .to_string();
-            Alert {
-                id: a.fingerprint.clone(),
-                source: source.clone(),
-                cloud: a.labels.get(&cfg.cloud_label).and_then(CloudKind::from_slug),
-                severity,
-                title,
-                resource,
-                started_at: a.starts_at,
-                state,
-                route: a.receivers.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", "),
-                labels: a.labels,
-            }
+            alert
         })
         .collect()
 }
@@ -319,7 +361,7 @@ impl AlertmanagerSource {
         http_stream::decode(what, resp, http_stream::MAX_STREAMED_BYTES).await
     }
 
-    async fn alerts(&self) -> Result<Vec<GettableAlert>, ProviderError> {
+    async fn alerts(&self) -> Result<Vec<ParsedAlert>, ProviderError> {
         let mut query: Vec<(&str, String)> = vec![
             ("active", "true".into()),
             ("silenced", "true".into()),
@@ -335,8 +377,8 @@ impl AlertmanagerSource {
         Ok(list.into_iter().filter(|s| s.status.state == "active").map(|s| (s.id.clone(), s)).collect())
     }
 
-    async fn current(&self, fingerprint: &str) -> Result<GettableAlert, ProviderError> {
-        self.alerts().await?.into_iter().find(|a| a.fingerprint == fingerprint).ok_or_else(|| {
+    async fn current(&self, fingerprint: &str) -> Result<ParsedAlert, ProviderError> {
+        self.alerts().await?.into_iter().find(|a| a.alert.id == fingerprint).ok_or_else(|| {
             ProviderError::BadResponse(format!("alert {fingerprint} is no longer in Alertmanager (resolved?)"))
         })
     }
@@ -353,7 +395,7 @@ impl AlertmanagerSource {
         let minutes = minutes.unwrap_or(self.cfg.ack_minutes);
         let by = actor.label();
         let body = PostableSilence {
-            matchers: exact_matchers(&alert.labels),
+            matchers: exact_matchers(&alert.alert.labels),
             starts_at: now,
             ends_at: now + chrono::Duration::minutes(i64::from(minutes)),
             created_by: &by,
@@ -377,7 +419,7 @@ impl AlertmanagerSource {
         for sid in &alert.status.silenced_by {
             let what = format!("GET /api/v2/silence/{sid}");
             let silence: GettableSilence = self.get_json(&what, &format!("api/v2/silence/{sid}"), &[]).await?;
-            if !is_exact(&silence, &alert.labels) {
+            if !is_exact(&silence, &alert.alert.labels) {
                 wider.push(format!("{sid} by {} ({})", silence.created_by, silence.comment));
                 continue;
             }
@@ -417,14 +459,10 @@ impl Provider for AlertmanagerSource {
         self.calls.store(0, Ordering::Relaxed);
         let alerts = self.alerts().await?;
         // Silences are read only when something is silenced: most polls make one call.
-        let silences = if alerts.iter().any(|a| !a.status.silenced_by.is_empty()) {
-            self.silences().await?
-        } else {
-            BTreeMap::new()
-        };
+        let silences = if alerts.iter().any(ParsedAlert::silenced) { self.silences().await? } else { BTreeMap::new() };
         // Converting 100,000 alerts takes a while: off the async workers.
         let (cfg, id) = (self.cfg.clone(), self.id.clone());
-        let alerts = tokio::task::spawn_blocking(move || to_alerts(&cfg, &id, alerts, &silences))
+        let alerts = tokio::task::spawn_blocking(move || finish(&cfg, &id, alerts, &silences))
             .await
             .map_err(|e| ProviderError::BadResponse(format!("GET /api/v2/alerts: reading the answer failed: {e}")))?;
         Ok(SourceReport {

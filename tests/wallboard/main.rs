@@ -171,7 +171,7 @@ fn view<'a>(board: &'a Wallboard, fleet: &'a Fleet, theme: &'a Theme, s: i64) ->
     WallView { board, fleet, theme, now: reference_instant() + Duration::seconds(s), stale_after_secs: 15 }
 }
 
-/// The byte budget of issue 19: under 15 KB per idle minute at 200×60 with the
+/// The byte budget: under 15 KB per idle minute at 200×60 with the
 /// default rotation (20 s: three page turns a minute) and the demo's 5-second
 /// refreshes. Counted exactly through the crossterm backend, not timed.
 #[test]

@@ -76,10 +76,10 @@ impl SourceReport {
     /// copies are freed at once, and the console sees that nothing changed there
     /// (its derived rows are kept). Most polls of a big Alertmanager change nothing.
     pub fn share_unchanged(&mut self, previous: &SourceReport) {
-        if self.alerts == previous.alerts {
+        if Arc::ptr_eq(&self.alerts, &previous.alerts) || self.alerts == previous.alerts {
             self.alerts = previous.alerts.clone();
         }
-        if self.groups == previous.groups {
+        if Arc::ptr_eq(&self.groups, &previous.groups) || self.groups == previous.groups {
             self.groups = previous.groups.clone();
         }
     }

@@ -25,8 +25,19 @@ const CHUNKS_IN_FLIGHT: usize = 8;
 /// Decode `resp`'s body as `T` while it is still arriving, refusing one over `max` bytes.
 pub async fn decode<T: DeserializeOwned + Send + 'static>(
     what: &str,
+    resp: reqwest::Response,
+    max: usize,
+) -> Result<T, ProviderError> {
+    decode_with(what, resp, max, |body| serde_json::from_reader(body)).await
+}
+
+/// As [`decode`], with the parse given: e.g. a `DeserializeSeed` that compares
+/// each item with what the last answer said as it is read.
+pub async fn decode_with<T: Send + 'static>(
+    what: &str,
     mut resp: reqwest::Response,
     max: usize,
+    parse: impl FnOnce(&mut dyn Read) -> Result<T, serde_json::Error> + Send + 'static,
 ) -> Result<T, ProviderError> {
     let too_big = || ProviderError::BadResponse(format!("{what}: answer larger than {max} bytes"));
     if resp.content_length().is_some_and(|n| n > max as u64) {
@@ -35,9 +46,8 @@ pub async fn decode<T: DeserializeOwned + Send + 'static>(
     let (tx, rx) = mpsc::channel::<Bytes>(CHUNKS_IN_FLIGHT);
     let label = what.to_string();
     let parser = tokio::task::spawn_blocking(move || {
-        let reader = std::io::BufReader::with_capacity(64 * 1024, ChunkReader { rx, current: Bytes::new() });
-        serde_json::from_reader::<_, T>(reader)
-            .map_err(|e| ProviderError::BadResponse(format!("{label}: unreadable answer: {e}")))
+        let mut reader = std::io::BufReader::with_capacity(64 * 1024, ChunkReader { rx, current: Bytes::new() });
+        parse(&mut reader).map_err(|e| ProviderError::BadResponse(format!("{label}: unreadable answer: {e}")))
     });
     let mut read = 0usize;
     // A transport failure or an oversized body is the cause, whatever the parser

@@ -192,6 +192,72 @@ impl ParsedAlert {
     pub fn silenced(&self) -> bool {
         !self.status.silenced_by.is_empty()
     }
+
+    /// Whether it reads as `last` did: everything Alertmanager said of it but its
+    /// status, which [`finish_reads`] judges again.
+    fn reads_as(&self, last: &Alert) -> bool {
+        let a = &self.alert;
+        a.id == last.id
+            && a.title == last.title
+            && a.resource == last.resource
+            && a.started_at == last.started_at
+            && a.route == last.route
+            && a.labels == last.labels
+    }
+}
+
+/// One alert of an answer as it was read against the last answer's alerts.
+#[derive(Debug)]
+pub enum Read {
+    /// It reads as the last answer's alert at the same place: only its status
+    /// is kept (a big answer that changed little costs little to hold).
+    Same {
+        at: usize,
+        status: AlertStatus,
+    },
+    /// Boxed: a list of mostly `Same` reads stays the size of a status each.
+    New(Box<ParsedAlert>),
+}
+
+impl Read {
+    fn status(&self) -> &AlertStatus {
+        match self {
+            Read::Same { status, .. } => status,
+            Read::New(p) => &p.status,
+        }
+    }
+    fn silenced(&self) -> bool {
+        !self.status().silenced_by.is_empty()
+    }
+}
+
+/// Reads a `GET /api/v2/alerts` answer, comparing each alert with the last
+/// answer's alert at the same place as soon as it is parsed.
+pub struct AgainstLast(pub Arc<Vec<Alert>>);
+
+impl<'de> serde::de::DeserializeSeed<'de> for AgainstLast {
+    type Value = Vec<Read>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Vec<Read>, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for AgainstLast {
+    type Value = Vec<Read>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a list of alerts")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Read>, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 20));
+        while let Some(p) = seq.next_element::<ParsedAlert>()? {
+            let at = out.len();
+            out.push(match self.0.get(at) {
+                Some(last) if p.reads_as(last) => Read::Same { at, status: p.status },
+                _ => Read::New(Box::new(p)),
+            });
+        }
+        Ok(out)
+    }
 }
 
 /// Alertmanager's alerts as opsdeck's, with silences for who acknowledged.
@@ -201,56 +267,96 @@ pub fn to_alerts(
     alerts: Vec<GettableAlert>,
     silences: &BTreeMap<String, GettableSilence>,
 ) -> Vec<Alert> {
-    finish(cfg, source, alerts.into_iter().map(ParsedAlert::from).collect(), silences)
+    let reads = alerts.into_iter().map(|g| Read::New(Box::new(ParsedAlert::from(g)))).collect();
+    let done = finish_reads(cfg, source, reads, &Arc::default(), silences);
+    Arc::try_unwrap(done).unwrap_or_else(|shared| shared.to_vec())
 }
 
-/// Give parsed alerts their source, severity, cloud and state.
-pub fn finish(
+/// Give the alerts read their source, severity, cloud and state. When every
+/// alert reads and is judged as the last answer's, the last list itself is
+/// returned: nothing is copied, and every Fleet keeps sharing it.
+pub fn finish_reads(
     cfg: &AlertmanagerConfig,
     source: &SourceId,
-    alerts: Vec<ParsedAlert>,
+    reads: Vec<Read>,
+    last: &Arc<Vec<Alert>>,
     silences: &BTreeMap<String, GettableSilence>,
-) -> Vec<Alert> {
+) -> Arc<Vec<Alert>> {
     // Only the names of alerts that inhibit another are needed.
     let inhibitors: std::collections::BTreeSet<&str> =
-        alerts.iter().flat_map(|a| a.status.inhibited_by.iter().map(String::as_str)).collect();
-    let names: BTreeMap<String, String> = alerts
+        reads.iter().flat_map(|r| r.status().inhibited_by.iter().map(String::as_str)).collect();
+    let names: BTreeMap<String, String> = reads
         .iter()
-        .filter(|p| inhibitors.contains(p.alert.id.as_str()))
-        .map(|p| (p.alert.id.clone(), p.alert.labels.get("alertname").unwrap_or(&p.alert.id).to_string()))
-        .collect();
-    alerts
-        .into_iter()
-        .map(|ParsedAlert { mut alert, status }| {
-            alert.source = source.clone();
-            alert.severity = alert
-                .labels
-                .get(&cfg.severity_label)
-                .and_then(|v| cfg.severity_map.get(&v.to_ascii_lowercase()).copied())
-                .unwrap_or(Severity::P2);
-            alert.cloud = alert.labels.get(&cfg.cloud_label).and_then(CloudKind::from_slug);
-            alert.state = if let Some(s) = status.silenced_by.iter().find_map(|id| silences.get(id)) {
-                AlertState::Acknowledged { by: s.created_by.clone(), at: s.starts_at, comment: s.comment.clone() }
-            } else if let Some(id) = status.silenced_by.first() {
-                // Silenced by a silence the read did not return (expired since): still muted.
-                AlertState::Acknowledged { by: format!("silence {id}"), at: alert.started_at, comment: String::new() }
-            } else if !status.inhibited_by.is_empty() {
-                let by: Vec<&str> =
-                    status.inhibited_by.iter().map(|f| names.get(f.as_str()).unwrap_or(f).as_str()).collect();
-                AlertState::Inhibited { by: by.join(", ") }
-            } else if !status.muted_by.is_empty() {
-                AlertState::Inhibited { by: format!("mute time interval {}", status.muted_by.join(", ")) }
-            } else if status.state.eq_ignore_ascii_case("suppressed") {
-                // Muted, though the answer names neither silence nor inhibiting alert.
-                AlertState::Inhibited { by: "Alertmanager (suppressed, no reason given)".into() }
-            } else {
-                // "active", and "unprocessed": received but not yet checked against
-                // silences and inhibitions, so as far as anyone knows it is firing.
-                AlertState::Firing
-            };
-            alert
+        .filter_map(|r| match r {
+            Read::Same { at, .. } => last.get(*at),
+            Read::New(p) => Some(&p.alert),
         })
-        .collect()
+        .filter(|a| inhibitors.contains(a.id.as_str()))
+        .map(|a| (a.id.clone(), a.labels.get("alertname").unwrap_or(&a.id).to_string()))
+        .collect();
+    let unchanged = reads.len() == last.len()
+        && reads.iter().all(|r| match r {
+            Read::Same { at, status } => last.get(*at).is_some_and(|l| {
+                let (severity, cloud, state) = judge(l, status, cfg, silences, &names);
+                l.source == *source && l.severity == severity && l.cloud == cloud && l.state == state
+            }),
+            Read::New(_) => false,
+        });
+    if unchanged {
+        return last.clone();
+    }
+    let alerts = reads
+        .into_iter()
+        .filter_map(|r| {
+            let (mut a, status) = match r {
+                Read::Same { at, status } => (last.get(at)?.clone(), status),
+                Read::New(p) => {
+                    let ParsedAlert { alert, status } = *p;
+                    (alert, status)
+                }
+            };
+            (a.severity, a.cloud, a.state) = judge(&a, &status, cfg, silences, &names);
+            a.source = source.clone();
+            Some(a)
+        })
+        .collect();
+    Arc::new(alerts)
+}
+
+/// What depends on the source's settings and the alert's status: its severity,
+/// cloud and state.
+fn judge(
+    alert: &Alert,
+    status: &AlertStatus,
+    cfg: &AlertmanagerConfig,
+    silences: &BTreeMap<String, GettableSilence>,
+    names: &BTreeMap<String, String>,
+) -> (Severity, Option<CloudKind>, AlertState) {
+    let severity = alert
+        .labels
+        .get(&cfg.severity_label)
+        .and_then(|v| cfg.severity_map.get(&v.to_ascii_lowercase()).copied())
+        .unwrap_or(Severity::P2);
+    let cloud = alert.labels.get(&cfg.cloud_label).and_then(CloudKind::from_slug);
+    let state = if let Some(s) = status.silenced_by.iter().find_map(|id| silences.get(id)) {
+        AlertState::Acknowledged { by: s.created_by.clone(), at: s.starts_at, comment: s.comment.clone() }
+    } else if let Some(id) = status.silenced_by.first() {
+        // Silenced by a silence the read did not return (expired since): still muted.
+        AlertState::Acknowledged { by: format!("silence {id}"), at: alert.started_at, comment: String::new() }
+    } else if !status.inhibited_by.is_empty() {
+        let by: Vec<&str> = status.inhibited_by.iter().map(|f| names.get(f.as_str()).unwrap_or(f).as_str()).collect();
+        AlertState::Inhibited { by: by.join(", ") }
+    } else if !status.muted_by.is_empty() {
+        AlertState::Inhibited { by: format!("mute time interval {}", status.muted_by.join(", ")) }
+    } else if status.state.eq_ignore_ascii_case("suppressed") {
+        // Muted, though the answer names neither silence nor inhibiting alert.
+        AlertState::Inhibited { by: "Alertmanager (suppressed, no reason given)".into() }
+    } else {
+        // "active", and "unprocessed": received but not yet checked against
+        // silences and inhibitions, so as far as anyone knows it is firing.
+        AlertState::Firing
+    };
+    (severity, cloud, state)
 }
 
 pub struct AlertmanagerSource {
@@ -258,6 +364,9 @@ pub struct AlertmanagerSource {
     cfg: AlertmanagerConfig,
     http: HttpSource,
     calls: AtomicU32,
+    /// The last poll's alerts: the next answer is read against them, and when it
+    /// says the same this very list is reported again.
+    last: std::sync::Mutex<Arc<Vec<Alert>>>,
 }
 
 /// `kind = "alertmanager"`, `[sources.alertmanager]`.
@@ -282,6 +391,7 @@ impl AlertmanagerSource {
             cfg: cfg.clone(),
             http: HttpSource::new(&cfg.auth, timeout)?,
             calls: AtomicU32::new(0),
+            last: std::sync::Mutex::default(),
         })
     }
 
@@ -351,6 +461,18 @@ impl AlertmanagerSource {
         path: &str,
         query: &[(&str, String)],
     ) -> Result<T, ProviderError> {
+        self.get_parsed(peers, what, path, query, |body| serde_json::from_reader(body)).await
+    }
+
+    /// GET `path` from the first peer that answers, parsed by `parse` as it arrives.
+    async fn get_parsed<T: Send + 'static>(
+        &self,
+        peers: &[String],
+        what: &str,
+        path: &str,
+        query: &[(&str, String)],
+        parse: impl FnOnce(&mut dyn std::io::Read) -> Result<T, serde_json::Error> + Send + 'static,
+    ) -> Result<T, ProviderError> {
         let resp = self.answer_from_peers(peers, what, |c, base| c.get(http::join(base, path)).query(query)).await?;
         let status = resp.status();
         if !status.is_success() {
@@ -358,10 +480,26 @@ impl AlertmanagerSource {
             return Err(http::status_error(what, status, &body));
         }
         // Parsed as it arrives: 100,000 alerts are tens of MB of JSON.
-        http_stream::decode(what, resp, http_stream::MAX_STREAMED_BYTES).await
+        http_stream::decode_with(what, resp, http_stream::MAX_STREAMED_BYTES, parse).await
     }
 
     async fn alerts(&self) -> Result<Vec<ParsedAlert>, ProviderError> {
+        self.get_json("GET /api/v2/alerts", "api/v2/alerts", &self.alerts_query()).await
+    }
+
+    /// The alerts, each compared with `last`'s at its place as it is parsed.
+    async fn alerts_against(&self, last: Arc<Vec<Alert>>) -> Result<Vec<Read>, ProviderError> {
+        let parse = move |body: &mut dyn std::io::Read| {
+            use serde::de::DeserializeSeed;
+            let mut de = serde_json::Deserializer::from_reader(body);
+            let reads = AgainstLast(last).deserialize(&mut de)?;
+            de.end()?;
+            Ok(reads)
+        };
+        self.get_parsed(&self.cfg.urls, "GET /api/v2/alerts", "api/v2/alerts", &self.alerts_query(), parse).await
+    }
+
+    fn alerts_query(&self) -> Vec<(&'static str, String)> {
         let mut query: Vec<(&str, String)> = vec![
             ("active", "true".into()),
             ("silenced", "true".into()),
@@ -369,7 +507,7 @@ impl AlertmanagerSource {
             ("unprocessed", "true".into()),
         ];
         query.extend(self.cfg.filter.iter().map(|f| ("filter", f.clone())));
-        self.get_json("GET /api/v2/alerts", "api/v2/alerts", &query).await
+        query
     }
 
     async fn silences(&self) -> Result<BTreeMap<String, GettableSilence>, ProviderError> {
@@ -457,16 +595,18 @@ impl Provider for AlertmanagerSource {
 
     async fn poll(&self, _now: DateTime<Utc>) -> Result<SourceReport, ProviderError> {
         self.calls.store(0, Ordering::Relaxed);
-        let alerts = self.alerts().await?;
+        let last = self.last.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let reads = self.alerts_against(last.clone()).await?;
         // Silences are read only when something is silenced: most polls make one call.
-        let silences = if alerts.iter().any(ParsedAlert::silenced) { self.silences().await? } else { BTreeMap::new() };
-        // Converting 100,000 alerts takes a while: off the async workers.
+        let silences = if reads.iter().any(Read::silenced) { self.silences().await? } else { BTreeMap::new() };
+        // Judging 100,000 alerts takes a while: off the async workers.
         let (cfg, id) = (self.cfg.clone(), self.id.clone());
-        let alerts = tokio::task::spawn_blocking(move || finish(&cfg, &id, alerts, &silences))
+        let alerts = tokio::task::spawn_blocking(move || finish_reads(&cfg, &id, reads, &last, &silences))
             .await
             .map_err(|e| ProviderError::BadResponse(format!("GET /api/v2/alerts: reading the answer failed: {e}")))?;
+        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = alerts.clone();
         Ok(SourceReport {
-            alerts: Arc::new(alerts),
+            alerts,
             poll_cost: Some(PollCost { api_calls: self.calls.load(Ordering::Relaxed), ..PollCost::default() }),
             ..SourceReport::default()
         })
@@ -524,6 +664,50 @@ impl Provider for AlertmanagerSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Read `answer` against `last` as a poll does.
+    fn read_against(answer: &serde_json::Value, last: &Arc<Vec<Alert>>) -> Arc<Vec<Alert>> {
+        use serde::de::DeserializeSeed;
+        let reads = AgainstLast(last.clone()).deserialize(answer).expect("answer");
+        let cfg = AlertmanagerConfig::new(vec!["http://127.0.0.1:9093".into()]);
+        finish_reads(&cfg, &SourceId::new("am"), reads, last, &BTreeMap::new())
+    }
+
+    #[test]
+    fn an_answer_that_says_the_same_again_is_the_last_list_itself() {
+        let item = |fp: &str, state: &str, inhibited: &[&str]| {
+            serde_json::json!({
+                "fingerprint": fp, "labels": {"alertname": format!("N-{fp}"), "severity": "critical", "cloud": "aws"},
+                "annotations": {"summary": "señal"}, "startsAt": "2026-11-30T10:00:00Z",
+                "receivers": [{"name": "pager"}], "status": {"state": state, "inhibitedBy": inhibited, "silencedBy": []}
+            })
+        };
+        let first = serde_json::json!([item("a1", "active", &[]), item("b2", "active", &[])]);
+        let none = Arc::new(Vec::new());
+        let one = read_against(&first, &none);
+        assert_eq!(one.len(), 2);
+        assert_eq!(
+            *one,
+            to_alerts(
+                &AlertmanagerConfig::new(vec![]),
+                &SourceId::new("am"),
+                serde_json::from_value(first.clone()).expect("alerts"),
+                &BTreeMap::new()
+            )
+        );
+        // The same answer again: the very same list, nothing copied.
+        assert!(Arc::ptr_eq(&read_against(&first, &one), &one));
+        // Only a status changed: a new list, the state judged again.
+        let inhibited = serde_json::json!([item("a1", "active", &[]), item("b2", "suppressed", &["a1"])]);
+        let two = read_against(&inhibited, &one);
+        assert!(!Arc::ptr_eq(&two, &one));
+        assert_eq!(two[1].state, AlertState::Inhibited { by: "N-a1".into() });
+        assert_eq!(two[0], one[0]);
+        // One alert fewer, or another order: new lists that say so.
+        assert_eq!(*read_against(&serde_json::json!([item("b2", "active", &[])]), &one), vec![one[1].clone()]);
+        let swapped = read_against(&serde_json::json!([item("b2", "active", &[]), item("a1", "active", &[])]), &one);
+        assert_eq!(*swapped, vec![one[1].clone(), one[0].clone()]);
+    }
 
     fn alert(state: &str, extra: serde_json::Value) -> GettableAlert {
         let mut status = serde_json::json!({"state": state, "silencedBy": [], "inhibitedBy": []});

@@ -211,10 +211,7 @@ impl ParsedAlert {
 pub enum Read {
     /// It reads as the last answer's alert at the same place: only its status
     /// is kept (a big answer that changed little costs little to hold).
-    Same {
-        at: usize,
-        status: AlertStatus,
-    },
+    Same { at: usize, status: AlertStatus },
     /// Boxed: a list of mostly `Same` reads stays the size of a status each.
     New(Box<ParsedAlert>),
 }

@@ -246,10 +246,19 @@ impl<'de> serde::de::Visitor<'de> for AgainstLast {
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Read>, A::Error> {
         let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 20));
+        let last = &self.0;
         while let Some(p) = seq.next_element::<ParsedAlert>()? {
-            let at = out.len();
-            out.push(match self.0.get(at) {
-                Some(last) if p.reads_as(last) => Read::Same { at, status: p.status },
+            // The alert at the same place, else the one with its id when the last
+            // list is in id order (Alertmanager's handler sorts by fingerprint):
+            // one alert firing or resolving shifts the rest, which are still found.
+            // Whatever the order, a match is checked in full, so a list in another
+            // order is only read anew, never mistaken.
+            let here = out.len();
+            let at = Some(here)
+                .filter(|&i| last.get(i).is_some_and(|l| l.id == p.alert.id))
+                .or_else(|| last.binary_search_by(|l| l.id.as_str().cmp(&p.alert.id)).ok());
+            out.push(match at {
+                Some(at) if p.reads_as(&last[at]) => Read::Same { at, status: p.status },
                 _ => Read::New(Box::new(p)),
             });
         }
@@ -292,12 +301,12 @@ pub fn finish_reads(
         .map(|a| (a.id.clone(), a.labels.get("alertname").unwrap_or(&a.id).to_string()))
         .collect();
     let unchanged = reads.len() == last.len()
-        && reads.iter().all(|r| match r {
-            Read::Same { at, status } => last.get(*at).is_some_and(|l| {
+        && reads.iter().enumerate().all(|(i, r)| match r {
+            Read::Same { at, status } if *at == i => last.get(*at).is_some_and(|l| {
                 let (severity, cloud, state) = judge(l, status, cfg, silences, &names);
                 l.source == *source && l.severity == severity && l.cloud == cloud && l.state == state
             }),
-            Read::New(_) => false,
+            _ => false,
         });
     if unchanged {
         return last.clone();
@@ -704,6 +713,18 @@ mod tests {
         assert_eq!(*read_against(&serde_json::json!([item("b2", "active", &[])]), &one), vec![one[1].clone()]);
         let swapped = read_against(&serde_json::json!([item("b2", "active", &[]), item("a1", "active", &[])]), &one);
         assert_eq!(*swapped, vec![one[1].clone(), one[0].clone()]);
+        // A new alert listed first (in fingerprint order) shifts the others, which
+        // are still found by id and kept as their status only.
+        use serde::de::DeserializeSeed;
+        let shifted =
+            serde_json::json!([item("a0", "active", &[]), item("a1", "active", &[]), item("b2", "active", &[])]);
+        let reads = AgainstLast(one.clone()).deserialize(&shifted).expect("answer");
+        let kinds: Vec<Option<usize>> =
+            reads.iter().map(|r| if let Read::Same { at, .. } = r { Some(*at) } else { None }).collect();
+        assert_eq!(kinds, [None, Some(0), Some(1)]);
+        let three = read_against(&shifted, &one);
+        assert_eq!((three.len(), &three[1], &three[2]), (3, &one[0], &one[1]));
+        assert_eq!(three[0].id, "a0");
     }
 
     fn alert(state: &str, extra: serde_json::Value) -> GettableAlert {

@@ -205,8 +205,9 @@ pub struct App {
     pub estate: Option<Arc<EstateSpec>>,
     /// What the current Fleet's alerts look like sorted and searchable.
     pub derived: Arc<views::Derived>,
-    /// The filter and sort `alert_rows` were cut with (a longer filter narrows them).
-    alert_rows_for: (u64, String, AlertSort),
+    /// The derived generation, filter and sort `alert_rows` were cut with (a
+    /// longer filter narrows them); None after a new Fleet.
+    alert_rows_for: Option<(u64, String, AlertSort)>,
     /// Derived rows, rebuilt on change only.
     pub alert_rows: Vec<usize>,
     pub zone_rows: Vec<views::ZoneRow>,
@@ -241,7 +242,7 @@ impl App {
             help_scroll: 0,
             estate,
             derived: Arc::default(),
-            alert_rows_for: (0, String::new(), AlertSort::default()),
+            alert_rows_for: None,
             alert_rows: Vec::new(),
             zone_rows: Vec::new(),
             alert_counts: views::AlertCounts::default(),
@@ -267,7 +268,7 @@ impl App {
                     Msg::FleetDerived(d) if d.generation == fleet.generation => d,
                     _ => Arc::new(views::Derived::build_reusing(fleet, Some(&self.derived))),
                 };
-                self.alert_rows_for.0 = u64::MAX; // a new Fleet: every row is cut afresh
+                self.alert_rows_for = None; // a new Fleet: every row is cut afresh
                 self.rebuild_rows(fleet);
                 let settled = self.in_flight.on_read(fleet, self.now);
                 self.settle(settled)
@@ -405,13 +406,17 @@ impl App {
     /// Cut the list panes' rows from the derived Fleet for the current filters and
     /// sort. A filter typed one more letter narrows the rows already cut.
     fn rebuild_rows(&mut self, fleet: &Fleet) {
-        let (generation, filter, sort) = &self.alert_rows_for;
-        let narrow = (*generation == self.derived.generation
-            && *sort == self.alert_sort
-            && self.alerts.filter.starts_with(filter.as_str()))
-        .then_some(self.alert_rows.as_slice());
+        let narrow = self
+            .alert_rows_for
+            .as_ref()
+            .is_some_and(|(generation, filter, sort)| {
+                *generation == self.derived.generation
+                    && *sort == self.alert_sort
+                    && self.alerts.filter.starts_with(filter.as_str())
+            })
+            .then_some(self.alert_rows.as_slice());
         self.alert_rows = self.derived.alert_rows(&self.alerts.filter, self.alert_sort, narrow);
-        self.alert_rows_for = (self.derived.generation, self.alerts.filter.clone(), self.alert_sort);
+        self.alert_rows_for = Some((self.derived.generation, self.alerts.filter.clone(), self.alert_sort));
         self.zone_rows = views::zone_rows(fleet, &self.health.filter);
         self.alert_counts = self.derived.counts().clone();
         self.worst_alerts = self.derived.worst().to_vec();

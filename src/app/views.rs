@@ -129,14 +129,17 @@ impl Derived {
             ends.push(text.len());
         }
         text.shrink_to_fit();
+        let by_severity = sorted(&alerts, AlertSort::Severity);
+        // The severity order is worst first, then newest: the worst open alerts are its first open ones.
+        let worst = by_severity.iter().map(|&i| i as usize).filter(|&i| alerts[i].state.is_open()).take(10).collect();
         let index = AlertIndex {
             text,
             ends,
-            by_severity: sorted(&alerts, AlertSort::Severity),
             by_age: sorted(&alerts, AlertSort::Age),
             by_cloud: sorted(&alerts, AlertSort::Cloud),
+            by_severity,
             counts: AlertCounts::of(fleet),
-            worst: worst_open(fleet, 10),
+            worst,
         };
         Derived { generation: fleet.generation, index: Arc::new(index), lists }
     }
@@ -239,8 +242,13 @@ impl AlertCounts {
 pub fn worst_open(fleet: &Fleet, n: usize) -> Vec<usize> {
     let a: Vec<&Alert> = fleet.alerts.iter().collect();
     let mut open: Vec<usize> = (0..a.len()).filter(|&i| a[i].state.is_open()).collect();
+    // The index breaks the last tie, as in the Alerts pane's order (see `sorted`).
     let order = |&x: &usize, &y: &usize| {
-        a[x].severity.cmp(&a[y].severity).then(a[y].started_at.cmp(&a[x].started_at)).then(a[x].id.cmp(&a[y].id))
+        a[x].severity
+            .cmp(&a[y].severity)
+            .then(a[y].started_at.cmp(&a[x].started_at))
+            .then(a[x].id.cmp(&a[y].id))
+            .then(x.cmp(&y))
     };
     if open.len() > n {
         open.select_nth_unstable_by(n, order);

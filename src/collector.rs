@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 
 use crate::clock::Clock;
 use crate::model::{
-    CloudKind, Fleet, Freshness, PartialSection, Section, SourceId, SourceReport, SourceStatus, TrafficHistory,
+    CloudKind, Fleet, Freshness, PartialSection, Rates, Section, SourceId, SourceReport, SourceStatus, TrafficHistory,
     TrafficPoint,
 };
 use crate::providers::{Provider, ProviderError};
@@ -63,6 +63,11 @@ pub struct Collector {
 impl Collector {
     /// Start one polling task per source and the merge task.
     pub fn spawn(sources: Vec<SourceSchedule>, clock: Arc<dyn Clock>, demo: bool) -> Collector {
+        Collector::spawn_with(sources, clock, demo, Arc::default())
+    }
+
+    /// [`Collector::spawn`] comparing prices in `rates`' currency (`[prices]`).
+    pub fn spawn_with(sources: Vec<SourceSchedule>, clock: Arc<dyn Clock>, demo: bool, rates: Arc<Rates>) -> Collector {
         let statuses: Vec<SourceStatus> = sources
             .iter()
             .map(|s| SourceStatus {
@@ -71,13 +76,14 @@ impl Collector {
                 ..SourceStatus::new(s.provider.id().clone(), s.provider.kind())
             })
             .collect();
-        let initial = Fleet::merge(
+        let mut initial = Fleet::merge(
             0,
             clock.now(),
             demo,
             &statuses.iter().cloned().map(|s| (s, None)).collect::<Vec<_>>(),
             BTreeMap::new(),
         );
+        initial.rates = rates.clone();
         let (fleet_tx, fleet_rx) = watch::channel(Arc::new(initial));
         // Bounded: a source can have at most a few results in flight; if the merger
         // lags, pollers wait rather than memory growing.
@@ -88,7 +94,7 @@ impl Collector {
             tasks.push(tokio::spawn(poll_loop(index, schedule, clock.clone(), result_tx.clone(), refresh.clone())));
         }
         drop(result_tx);
-        tasks.push(tokio::spawn(merge_loop(statuses, demo, result_rx, fleet_tx)));
+        tasks.push(tokio::spawn(merge_loop(statuses, demo, rates, result_rx, fleet_tx)));
         Collector { fleet: fleet_rx, refresh, tasks }
     }
 
@@ -187,6 +193,7 @@ impl JitterSeq {
 async fn merge_loop(
     mut statuses: Vec<SourceStatus>,
     demo: bool,
+    rates: Arc<Rates>,
     mut results: mpsc::Receiver<PollResult>,
     out: watch::Sender<Arc<Fleet>>,
 ) {
@@ -227,7 +234,8 @@ async fn merge_loop(
         }
         generation += 1;
         let pairs: Vec<_> = statuses.iter().cloned().zip(reports.iter().cloned()).collect();
-        let fleet = Fleet::merge(generation, at, demo, &pairs, history.clone());
+        let mut fleet = Fleet::merge(generation, at, demo, &pairs, history.clone());
+        fleet.rates = rates.clone();
         if out.send(Arc::new(fleet)).is_err() {
             return;
         }
@@ -425,7 +433,7 @@ mod tests {
         let statuses = vec![SourceStatus::new(am.clone(), "alertmanager"), SourceStatus::new(cw.clone(), "aws")];
         let (tx, rx) = mpsc::channel(4);
         let (out, mut fleets) = watch::channel(Arc::new(Fleet::default()));
-        tokio::spawn(merge_loop(statuses, false, rx, out));
+        tokio::spawn(merge_loop(statuses, false, Arc::default(), rx, out));
         let publish = |index, secs, report| {
             let at = t0 + chrono::Duration::seconds(secs);
             let result = PollResult { index, at, took: Duration::from_millis(1), result: Ok(report) };

@@ -40,6 +40,8 @@ pub struct Config {
     pub guards: GuardsConfig,
     /// `[[arbiters]]`: split-brain witnesses opsdeck probes itself.
     pub arbiters: Vec<ArbiterConfig>,
+    /// `[prices]`: the currency prices are compared in, and exchange rates.
+    pub prices: PricesConfig,
 }
 
 /// The top level as serde reads it. `sources` is only checked to be an array here:
@@ -58,6 +60,59 @@ struct TopLevel {
     guards: GuardsConfig,
     #[serde(default)]
     arbiters: Vec<ArbiterConfig>,
+    #[serde(default)]
+    prices: PricesConfig,
+}
+
+/// `[prices]`: how prices of different clouds are compared. A price in another
+/// currency is compared only through a rate configured here, and is labelled as
+/// converted wherever it is shown.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PricesConfig {
+    /// The currency prices are compared in (an ISO 4217 code).
+    #[serde(default = "default_currency")]
+    pub currency: String,
+    /// Units of `currency` that one unit of each other currency is worth, e.g.
+    /// `rates = { CNY = 0.138, EUR = 1.08 }`.
+    #[serde(default)]
+    pub rates: std::collections::BTreeMap<String, f64>,
+}
+
+fn default_currency() -> String {
+    "USD".into()
+}
+
+impl Default for PricesConfig {
+    fn default() -> Self {
+        PricesConfig { currency: default_currency(), rates: Default::default() }
+    }
+}
+
+impl PricesConfig {
+    /// What is wrong with the table, as (key, message).
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        let code = |c: &str| c.len() == 3 && c.chars().all(|ch| ch.is_ascii_uppercase());
+        if !code(&self.currency) {
+            return Err((
+                "currency",
+                format!("'{}' is not a currency code (three capital letters, e.g. USD)", self.currency),
+            ));
+        }
+        for (c, rate) in &self.rates {
+            if !code(c) {
+                return Err(("rates", format!("'{c}' is not a currency code (three capital letters, e.g. CNY)")));
+            }
+            if !(rate.is_finite() && *rate > 0.0) {
+                return Err(("rates", format!("the rate of {c} must be a positive number, not {rate}")));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn rates(&self) -> crate::model::Rates {
+        crate::model::Rates { currency: self.currency.clone(), to_base: self.rates.clone() }
+    }
 }
 
 /// One `[[sources]]` entry: the fields every kind has, and its kind's own table.
@@ -319,8 +374,14 @@ impl Config {
                 );
             }
         }
-        let config =
-            Config { theme: top.theme, read_only: top.read_only, sources, guards: top.guards, arbiters: top.arbiters };
+        let config = Config {
+            theme: top.theme,
+            read_only: top.read_only,
+            sources,
+            guards: top.guards,
+            arbiters: top.arbiters,
+            prices: top.prices,
+        };
         config.check(path, text, kinds)?;
         Ok(config)
     }
@@ -376,6 +437,9 @@ impl Config {
                     _ => {}
                 }
             }
+        }
+        if let Err((key, msg)) = self.prices.validate() {
+            return Err(toml_file::invalid(path, text, key, Some("[prices]"), msg));
         }
         let mut arbiters = BTreeSet::new();
         for a in &self.arbiters {

@@ -68,6 +68,18 @@ pub fn money(v: f64, currency: &str) -> String {
     }
 }
 
+/// An hourly price to four decimals, with the currency's symbol where it has a
+/// common one; "unknown" when nobody reported it.
+pub fn hourly(v: Option<f64>, currency: &str) -> String {
+    let Some(v) = v else { return "unknown".into() };
+    match currency {
+        "USD" => format!("${v:.4}"),
+        "EUR" => format!("€{v:.4}"),
+        "CNY" => format!("¥{v:.4}"),
+        other => format!("{v:.4} {}", crate::ui::sanitize(other)),
+    }
+}
+
 /// A fraction as a percentage with sensible precision.
 pub fn pct(fraction: f64) -> String {
     let p = fraction * 100.0;

@@ -42,10 +42,12 @@ pub struct Session {
     pub low_bandwidth: bool,
     /// `[guards] require`: guardrails whose unknown refuses.
     pub require: Vec<crate::actions::guard::GuardKey>,
+    /// `[prices]`: how prices of different clouds are compared.
+    pub rates: Arc<crate::model::Rates>,
 }
 
 pub async fn run(s: Session) -> anyhow::Result<()> {
-    let collector = Collector::spawn(s.sources.clone(), s.clock.clone(), s.demo);
+    let collector = Collector::spawn_with(s.sources.clone(), s.clock.clone(), s.demo, s.rates.clone());
     let exits = ExitSignals::install()?;
     let history = match &s.audit {
         Some(log) => {

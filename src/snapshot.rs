@@ -170,6 +170,27 @@ pub fn to_json(fleet: &Fleet, now: DateTime<Utc>) -> Value {
             "inhibited_by": match &a.state { AlertState::Inhibited { by } => Some(by.clone()), _ => None },
             "route": a.route, "labels": a.labels,
         })).collect::<Vec<_>>(),
+        "spot_prices": fleet.spot_prices.iter().zip(&fleet.spot_price_sources).map(|(p, src)| json!({
+            "cloud": p.cloud.slug(), "region": p.region, "zone": p.zone, "instance_type": p.instance_type,
+            "source": src.as_str(), "demo": fleet.is_demo_source(src), "groups": p.groups, "currency": p.currency,
+            "on_demand_hourly": p.on_demand_hourly, "on_demand_from": p.on_demand_from,
+            "spot_hourly": p.spot_hourly, "spot_since": p.spot_since.map(|t| t.to_rfc3339()), "discount": p.discount(),
+        })).collect::<Vec<_>>(),
+        "cheapest": fleet.cheapest_capacity().map(|(c, p)| json!({
+            "cloud": p.cloud.slug(), "region": p.region, "zone": p.zone, "instance_type": p.instance_type,
+            "hourly": c.hourly, "currency": c.currency, "spot": c.spot, "converted_from": c.converted.then_some(&p.currency),
+        })),
+        "prices_not_compared": fleet.uncompared_currencies(),
+        "routes": fleet.routes.iter().map(|r| json!({
+            "source": r.source.as_str(), "cloud": r.cloud.map(|c| c.slug()), "severity": r.severity.map(|s| s.label()),
+            "receiver": r.receiver, "rule": r.rule, "alerts": r.alerts,
+            "channels": r.channels.iter().map(|c| json!({"kind": c.kind, "target": c.target})).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "links": fleet.links.iter().zip(&fleet.link_sources).map(|(l, src)| json!({
+            "name": l.name, "a": l.a.slug(), "b": l.b.slug(), "source": src.as_str(), "rtt_ms": l.rtt_ms,
+            "loss": l.loss, "bps": l.bps, "up": l.up, "target_ms": l.target_ms, "over_target": l.over_target(),
+            "via": l.via, "error": l.error,
+        })).collect::<Vec<_>>(),
     })
 }
 

@@ -24,6 +24,8 @@ pub struct Estate {
     pub demo: bool,
     pub estate: Option<Arc<EstateSpec>>,
     pub demo_state: Option<DemoHandle>,
+    /// `[prices]`: how prices of different clouds are compared.
+    pub rates: Arc<crate::model::Rates>,
 }
 
 impl Estate {
@@ -78,8 +80,14 @@ pub fn build_with(kinds: &Registry, config: &Config, demo_file: Option<&Path>) -
             return Err(StartupError::Other(format!("source {}: {e}", s.name)));
         }
     }
-    let mut out =
-        Estate { sources: Vec::new(), act_only: Vec::new(), demo: config.is_demo(), estate: None, demo_state: None };
+    let mut out = Estate {
+        sources: Vec::new(),
+        act_only: Vec::new(),
+        demo: config.is_demo(),
+        estate: None,
+        demo_state: None,
+        rates: Arc::new(config.prices.rates()),
+    };
     let cx = BuildContext { demo_file };
     for s in &sources_cfg {
         let built = kinds.build(s, &cx).map_err(|e| match e {

@@ -37,6 +37,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<()> {
         actor: Actor::current(),
         low_bandwidth: cli.low_bandwidth,
         require: config.guards.require.clone(),
+        rates: built.rates.clone(),
     }))?;
     // The input thread may be blocked in read(); don't wait for it.
     rt.shutdown_background();

@@ -33,7 +33,8 @@ pub fn run(cli: &Cli, format: SnapshotFormat, only: Option<String>, drills: &[St
         anyhow::bail!("no source named {}", only.unwrap_or_default());
     }
     let rt = super::async_runtime()?;
-    let fleet = rt.block_on(opsdeck::collector::collect_once(&sources, now, built.demo));
+    let mut fleet = rt.block_on(opsdeck::collector::collect_once(&sources, now, built.demo));
+    fleet.rates = built.rates.clone();
     match format {
         SnapshotFormat::Json => {
             println!("{}", redact(&serde_json::to_string_pretty(&opsdeck::snapshot::to_json(&fleet, now))?))

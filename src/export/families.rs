@@ -310,8 +310,8 @@ fn prices(fleet: &Fleet, out: &mut Out) {
             ("instance_type", p.instance_type.as_str()),
             ("currency", p.currency.as_str()),
         ];
-        out.put("opsdeck_spot_price_hourly", &labels, p.spot_hourly);
-        out.put("opsdeck_on_demand_price_hourly", &labels, p.on_demand_hourly);
+        out.opt("opsdeck_spot_price_hourly", &labels, p.spot_hourly);
+        out.opt("opsdeck_on_demand_price_hourly", &labels, p.on_demand_hourly);
     }
 }
 

@@ -1,3 +1,5 @@
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use super::CloudKind;
@@ -101,25 +103,103 @@ pub fn totals_by_currency<'a>(costs: impl IntoIterator<Item = &'a CostSnapshot>)
     totals
 }
 
-/// Price of the next instance a scale-out would add, on demand and spot/preemptible.
+/// What the next instance of a scaling group's type costs in one region, on
+/// demand and spot / preemptible / low-priority. A price nobody reported is None:
+/// "unknown", never 0.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SpotPrice {
     pub cloud: CloudKind,
     pub region: String,
     pub instance_type: String,
     pub currency: String,
-    pub on_demand_hourly: f64,
-    pub spot_hourly: f64,
+    /// Where spot is priced per zone (AWS, Alibaba): the zone of the cheapest offer.
+    pub zone: Option<String>,
+    pub on_demand_hourly: Option<f64>,
+    /// Where the on-demand price came from: the cloud's price API, or the
+    /// operator's configured price when the account cannot call it.
+    pub on_demand_from: String,
+    pub spot_hourly: Option<f64>,
+    /// When the cloud's spot price took effect, when it says.
+    pub spot_since: Option<chrono::DateTime<chrono::Utc>>,
+    /// The scaling groups that run this type here.
+    pub groups: Vec<String>,
 }
 
 impl SpotPrice {
-    /// Saving of spot over on-demand, 0..1.
-    pub fn discount(&self) -> f64 {
-        if self.on_demand_hourly <= 0.0 {
-            return 0.0;
+    /// Saving of spot over on-demand, 0..1; None unless both are known.
+    pub fn discount(&self) -> Option<f64> {
+        match (self.on_demand_hourly, self.spot_hourly) {
+            (Some(od), Some(spot)) if od > 0.0 => Some(1.0 - spot / od),
+            _ => None,
         }
-        1.0 - self.spot_hourly / self.on_demand_hourly
     }
+
+    /// The cheapest known hourly price of one more instance, and whether it is spot.
+    pub fn next_instance(&self) -> Option<(f64, bool)> {
+        match (self.spot_hourly, self.on_demand_hourly) {
+            (Some(s), Some(o)) if o < s => Some((o, false)),
+            (Some(s), _) => Some((s, true)),
+            (None, Some(o)) => Some((o, false)),
+            (None, None) => None,
+        }
+    }
+}
+
+/// The operator's exchange rates (`[prices]` in the config): prices in other
+/// currencies are compared only through a rate the operator configured, and every
+/// converted figure says so.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rates {
+    /// The currency prices are compared in.
+    pub currency: String,
+    /// Units of `currency` one unit of each other currency is worth.
+    pub to_base: BTreeMap<String, f64>,
+}
+
+impl Default for Rates {
+    fn default() -> Self {
+        Rates { currency: "USD".into(), to_base: BTreeMap::new() }
+    }
+}
+
+impl Rates {
+    /// `amount` of `currency` in the base currency, and whether it was converted;
+    /// None when no rate is configured for it.
+    pub fn to_base(&self, amount: f64, currency: &str) -> Option<(f64, bool)> {
+        if currency.eq_ignore_ascii_case(&self.currency) {
+            return Some((amount, false));
+        }
+        let rate = self.to_base.iter().find(|(c, _)| c.eq_ignore_ascii_case(currency))?.1;
+        Some((amount * rate, true))
+    }
+}
+
+/// The cheapest capacity for the next scale-out across every cloud.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Cheapest {
+    /// Index into the Fleet's `spot_prices`.
+    pub index: usize,
+    /// The hourly price in the base currency.
+    pub hourly: f64,
+    pub currency: String,
+    pub spot: bool,
+    /// Converted from the price's own currency at a configured rate.
+    pub converted: bool,
+}
+
+/// Among `prices`, the cheapest next instance in `rates`' currency. Prices in a
+/// currency with no configured rate are left out (the caller lists them as not
+/// compared). Ties go to the first.
+pub fn cheapest(prices: &[SpotPrice], rates: &Rates) -> Option<Cheapest> {
+    let mut best: Option<Cheapest> = None;
+    for (index, p) in prices.iter().enumerate() {
+        let Some((hourly, spot)) = p.next_instance() else { continue };
+        let Some((hourly, converted)) = rates.to_base(hourly, &p.currency) else { continue };
+        if best.as_ref().is_none_or(|b| hourly < b.hourly) {
+            best = Some(Cheapest { index, hourly, currency: rates.currency.clone(), spot, converted });
+        }
+    }
+    best
 }
 
 /// The first day of `today`'s month and the first day of the next.

@@ -3,9 +3,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::cost::{CurrencyTotal, totals_by_currency};
+use super::cost::{self, Cheapest, CurrencyTotal, Rates, totals_by_currency};
 use super::{
-    Alert, Arbiter, CloudKind, CloudMetrics, CostSnapshot, Health, NotificationRoute, Parts, Replication,
+    Alert, Arbiter, CloudKind, CloudMetrics, CostSnapshot, Health, Link, NotificationRoute, Parts, Replication,
     ReplicationKind, ScalingGroup, SourceId, SourceReport, SpotPrice, TrafficPolicy,
 };
 
@@ -153,8 +153,13 @@ pub struct Fleet {
     pub spot_prices: Vec<SpotPrice>,
     /// The source that reported each price (same order).
     pub spot_price_sources: Vec<SourceId>,
+    /// The operator's currency and exchange rates, to compare prices across clouds.
+    pub rates: Arc<Rates>,
     pub alerts: Parts<Alert>,
     pub routes: Vec<NotificationRoute>,
+    pub links: Vec<Link>,
+    /// The source that measured each link (same order).
+    pub link_sources: Vec<SourceId>,
     pub arbiters: Vec<Arbiter>,
     /// The source that probed each arbiter (same order).
     pub arbiter_sources: Vec<SourceId>,
@@ -306,6 +311,8 @@ impl Fleet {
             fleet.spot_price_sources.extend((0..r.spot_prices.len()).map(|i| by(&o.spot_prices, i)));
             fleet.alerts.extend_shared(&r.alerts);
             fleet.routes.extend(r.routes.iter().cloned());
+            fleet.links.extend(r.links.iter().cloned());
+            fleet.link_sources.extend(r.links.iter().map(|_| id.clone()));
             fleet.drills.extend(r.drills.iter().cloned());
             fleet.arbiters.extend(r.arbiters.iter().cloned());
             fleet.arbiter_sources.extend((0..r.arbiters.len()).map(|i| by(&o.arbiters, i)));
@@ -513,14 +520,25 @@ impl Fleet {
         }
     }
 
-    /// The spot price a scale-out should use right now: cheapest spot across clouds.
-    /// Prices in different currencies are not compared.
-    pub fn cheapest_spot(&self) -> Option<&SpotPrice> {
-        let currency = self.spot_prices.first()?.currency.clone();
-        self.spot_prices
+    /// The cheapest capacity for the next scale-out across clouds, in the
+    /// configured currency (other currencies only through a configured rate).
+    pub fn cheapest_capacity(&self) -> Option<(Cheapest, &SpotPrice)> {
+        let c = cost::cheapest(&self.spot_prices, &self.rates)?;
+        let p = self.spot_prices.get(c.index)?;
+        Some((c, p))
+    }
+
+    /// Currencies of prices that could not be compared: no rate configured.
+    pub fn uncompared_currencies(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = self
+            .spot_prices
             .iter()
-            .filter(|p| p.currency == currency)
-            .min_by(|a, b| a.spot_hourly.total_cmp(&b.spot_hourly))
+            .filter(|p| self.rates.to_base(1.0, &p.currency).is_none())
+            .map(|p| p.currency.as_str())
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 }
 

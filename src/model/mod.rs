@@ -11,8 +11,10 @@ mod fleet;
 mod guard;
 mod health;
 mod labels;
+mod link;
 mod parts;
 mod replication;
+mod routes;
 mod scaling;
 mod section;
 #[cfg(test)]
@@ -22,16 +24,18 @@ mod traffic;
 pub use action::{ActionKind, Actor, AlertMark, AnswerWeight, Change, Intent, Plan, inverse_of};
 pub use alert::{Alert, AlertState, Severity};
 pub use cloud::{CloudKind, SourceId};
-pub use cost::{CostSnapshot, CurrencyTotal, Forecast, SpotPrice};
+pub use cost::{Cheapest, CostSnapshot, CurrencyTotal, Forecast, Rates, SpotPrice};
 pub use fleet::{CloudSummary, DEMO_KIND, Fleet, Freshness, RegionSummary, SourceStatus, TrafficHistory, TrafficPoint};
 pub use guard::GuardKey;
 pub use health::Health;
 pub use labels::Labels;
+pub use link::Link;
 pub use parts::Parts;
 pub use replication::{Replication, ReplicationKind};
+pub use routes::{Channel, NotificationRoute, mask_target};
 pub use scaling::{IdleReason, ScalingGroup, ZoneCapacity};
 pub use section::{PartialSection, Section, SectionFailure};
-pub use traffic::{Arbiter, CloudMetrics, Endpoint, NotificationRoute, PolicyKind, TrafficPolicy};
+pub use traffic::{Arbiter, CloudMetrics, Endpoint, PolicyKind, TrafficPolicy};
 
 use std::sync::Arc;
 
@@ -49,6 +53,8 @@ pub struct SourceReport {
     /// Shared with every Fleet built from this report (see [`Parts`]).
     pub alerts: Arc<Vec<Alert>>,
     pub routes: Vec<NotificationRoute>,
+    /// Cross-cloud links this source measured.
+    pub links: Vec<Link>,
     /// Split-brain witnesses this source probed (the arbiter source, or the demo).
     pub arbiters: Vec<Arbiter>,
     /// Chaos drills in force (demo only), so every view can say the data is drilled.

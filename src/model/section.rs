@@ -17,10 +17,12 @@ pub enum Section {
     Cost,
     Replication,
     Prices,
+    Routes,
+    Links,
 }
 
 impl Section {
-    pub const ALL: [Section; 7] = [
+    pub const ALL: [Section; 9] = [
         Section::Groups,
         Section::Alerts,
         Section::Metrics,
@@ -28,6 +30,8 @@ impl Section {
         Section::Cost,
         Section::Replication,
         Section::Prices,
+        Section::Routes,
+        Section::Links,
     ];
 
     pub fn label(self) -> &'static str {
@@ -39,6 +43,8 @@ impl Section {
             Section::Cost => "cost",
             Section::Replication => "replication",
             Section::Prices => "prices",
+            Section::Routes => "routes",
+            Section::Links => "links",
         }
     }
 
@@ -49,8 +55,9 @@ impl Section {
             Section::Groups => to.groups.clone_from(&from.groups),
             Section::Alerts => {
                 to.alerts.clone_from(&from.alerts);
-                to.routes.clone_from(&from.routes);
             }
+            Section::Routes => to.routes.clone_from(&from.routes),
+            Section::Links => to.links.clone_from(&from.links),
             // Each item with the source that read it (see SourceReport::origins).
             Section::Metrics => {
                 to.metrics.clone_from(&from.metrics);

@@ -97,10 +97,3 @@ pub struct Arbiter {
     /// Why the last probe failed, in words (one line, from the probe itself).
     pub error: Option<String>,
 }
-
-/// Where one cloud's alerts are sent.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct NotificationRoute {
-    pub cloud: CloudKind,
-    pub route: String,
-}

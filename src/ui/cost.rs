@@ -106,36 +106,74 @@ fn draw_costs(frame: &mut Frame, area: Rect, v: &View) {
 
 fn draw_spot(frame: &mut Frame, area: Rect, v: &View) {
     let t = v.theme;
-    let cheapest = v.fleet.cheapest_spot().map(|p| p.cloud);
-    let rows: Vec<Row> = v
-        .fleet
+    let f = v.fleet;
+    let cheapest = f.cheapest_capacity();
+    let best_index = cheapest.as_ref().map(|(c, _)| c.index);
+    let rows: Vec<Row> = f
         .spot_prices
         .iter()
-        .map(|p| {
-            let best = Some(p.cloud) == cheapest;
+        .enumerate()
+        .map(|(i, p)| {
+            let best = Some(i) == best_index;
+            let spot_style = if best { t.ok } else { t.base };
+            let saves = p.discount().map_or_else(|| "–".into(), |d| format!("−{:.0}%", d * 100.0));
+            let groups = p.groups.iter().map(|g| sanitize(g).into_owned()).collect::<Vec<_>>().join(",");
             Row::new(vec![
                 Cell::from(p.cloud.label()),
                 Cell::from(sanitize(&p.region).into_owned()),
+                Cell::from(sanitize(p.zone.as_deref().unwrap_or("–")).into_owned()),
                 Cell::from(sanitize(&p.instance_type).into_owned()),
-                Cell::from(format!("${:.4}", p.on_demand_hourly)),
-                Cell::from(Span::styled(format!("${:.4}", p.spot_hourly), if best { t.ok } else { t.base })),
-                Cell::from(format!("−{:.0}%", p.discount() * 100.0)),
+                Cell::from(groups),
+                Cell::from(format::hourly(p.on_demand_hourly, &p.currency)),
+                Cell::from(Span::styled(sanitize(&p.on_demand_from).into_owned(), t.muted)),
+                Cell::from(Span::styled(format::hourly(p.spot_hourly, &p.currency), spot_style)),
+                Cell::from(saves),
                 Cell::from(Span::styled(if best { "◀ cheapest" } else { "" }, t.ok)),
             ])
         })
         .collect();
-    let header = Row::new(["Cloud", "Region", "Instance", "On-demand/h", "Spot/h", "Saves", ""]).style(t.muted);
+    let header =
+        Row::new(["Cloud", "Region", "Zone", "Instance", "Groups", "On-demand/h", "from", "Spot/h", "Saves", ""])
+            .style(t.muted);
     let widths = [
         Constraint::Length(7),
         Constraint::Length(12),
+        Constraint::Length(13),
         Constraint::Length(16),
+        Constraint::Length(12),
         Constraint::Length(11),
-        Constraint::Length(8),
+        Constraint::Length(10),
+        Constraint::Length(11),
         Constraint::Length(5),
         Constraint::Min(0),
     ];
-    frame.render_widget(
-        Table::new(rows, widths).header(header).style(t.base).block(block("Spot / preemptible price now", t)),
-        area,
-    );
+    let title = format!("Spot / preemptible price now · {}", cheapest_words(f));
+    frame.render_widget(Table::new(rows, widths).header(header).style(t.base).block(block(title, t)), area);
+}
+
+/// "next scale-out: Azure Standard_D2s_v5 spot $0.0251/h" with what was converted
+/// and what could not be compared, or why there is no answer.
+pub(super) fn cheapest_words(f: &crate::model::Fleet) -> String {
+    let uncompared = f.uncompared_currencies();
+    let mut out = match f.cheapest_capacity() {
+        Some((c, p)) => format!(
+            "next scale-out: {} {} {} {}/h{}",
+            p.cloud.label(),
+            sanitize(&p.instance_type),
+            if c.spot { "spot" } else { "on-demand" },
+            format::hourly(Some(c.hourly), &c.currency),
+            if c.converted {
+                format!(" (converted from {} at the configured rate)", sanitize(&p.currency))
+            } else {
+                String::new()
+            },
+        ),
+        None if f.spot_prices.is_empty() => "no prices read".into(),
+        None => "cheapest unknown".into(),
+    };
+    if !uncompared.is_empty() {
+        let list = uncompared.iter().map(|c| sanitize(c).into_owned()).collect::<Vec<_>>().join(", ");
+        out.push_str(&format!(" · {list} not compared: no rate configured"));
+    }
+    out
 }

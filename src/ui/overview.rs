@@ -241,16 +241,25 @@ fn draw_estate(frame: &mut Frame, area: Rect, v: &View) {
             }
         }
     }
-    if let Some(p) = f.cheapest_spot() {
+    if !f.spot_prices.is_empty() {
+        let words = super::cost::cheapest_words(f);
+        let saves = f.cheapest_capacity().and_then(|(_, p)| p.discount());
         lines.push(Line::from(vec![
             label("Scale-out"),
-            Span::styled(format!("cheapest now {} {} ", p.cloud.label(), sanitize(&p.instance_type)), t.base),
-            Span::styled(format!("spot ${:.4}/h (−{:.0}%)", p.spot_hourly, p.discount() * 100.0), t.ok),
+            Span::styled(fit(&words, width.saturating_sub(20)), t.base),
+            Span::styled(saves.map_or_else(String::new, |d| format!(" (−{:.0}%)", d * 100.0)), t.ok),
         ]));
     }
     if !f.routes.is_empty() {
-        let routes: Vec<String> =
-            f.routes.iter().map(|r| format!("{} {}", r.cloud.label(), sanitize(&r.route))).collect();
+        let routes: Vec<String> = f
+            .routes
+            .iter()
+            .map(|r| {
+                let cloud = r.cloud.map_or("any", |c| c.label());
+                let channels = r.channels.iter().map(|c| sanitize(&c.label()).into_owned()).collect::<Vec<_>>();
+                format!("{cloud} {}", channels.join("+"))
+            })
+            .collect();
         lines.push(Line::from(vec![
             label("Paging"),
             Span::styled(fit(&routes.join(" · "), width.saturating_sub(12)), t.base),

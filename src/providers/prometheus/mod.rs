@@ -260,6 +260,8 @@ impl PrometheusSource {
                         (report.origins.spot_prices, report.spot_prices) = o::prices(&r)?.into_iter().unzip()
                     }
                     Section::Alerts => report.alerts = o::alerts(&r, now, &self.acked_since)?.into(),
+                    // Not among the exported families (SECTION_QUERIES has no query for them).
+                    Section::Routes | Section::Links => {}
                 }
                 Ok(())
             });

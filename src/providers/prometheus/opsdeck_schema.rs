@@ -297,15 +297,37 @@ pub fn prices(r: &Read) -> Result<Vec<(SourceId, SpotPrice)>, ProviderError> {
     let on_demand = r.values(x::ON_DEMAND_PRICE, KEY);
     let mut out = Vec::new();
     for (key, spot) in r.values(x::SPOT_PRICE, KEY) {
-        // A price pair is one item: a spot price without its on-demand one says no discount.
-        let Some(od) = on_demand.get(&key) else { continue };
         let item = SpotPrice {
             cloud: cloud(&key[1])?,
             region: key[2].clone(),
             instance_type: key[3].clone(),
             currency: key[4].clone(),
-            on_demand_hourly: *od,
-            spot_hourly: spot,
+            zone: None,
+            on_demand_hourly: on_demand.get(&key).copied(),
+            on_demand_from: "exporter".into(),
+            spot_hourly: Some(spot),
+            spot_since: None,
+            groups: vec![],
+        };
+        out.push((origin(&key), item));
+    }
+    // An on-demand price the exporter knew without a spot price is an item too.
+    let spot = r.values(x::SPOT_PRICE, KEY);
+    for (key, od) in on_demand {
+        if spot.contains_key(&key) {
+            continue;
+        }
+        let item = SpotPrice {
+            cloud: cloud(&key[1])?,
+            region: key[2].clone(),
+            instance_type: key[3].clone(),
+            currency: key[4].clone(),
+            zone: None,
+            on_demand_hourly: Some(od),
+            on_demand_from: "exporter".into(),
+            spot_hourly: None,
+            spot_since: None,
+            groups: vec![],
         };
         out.push((origin(&key), item));
     }

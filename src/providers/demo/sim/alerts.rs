@@ -10,7 +10,7 @@ use super::super::state::Overrides;
 use super::CloudState;
 use super::replication::{Backlog, ReplicaLag};
 use super::traffic::Load;
-use crate::model::{Alert, AlertState, CloudKind, NotificationRoute, Severity, SourceId};
+use crate::model::{Alert, AlertState, Channel, CloudKind, NotificationRoute, Severity, SourceId};
 
 /// Raises alerts for one poll: where they route, and since when they fire.
 pub(super) struct Rules<'a> {
@@ -198,7 +198,22 @@ pub(super) fn apply_acks(alerts: &mut [Alert], overrides: &Overrides, now: DateT
     }
 }
 
-/// Where each cloud's alerts are sent.
-pub(super) fn routes(spec: &EstateSpec) -> Vec<NotificationRoute> {
-    spec.clouds.iter().map(|c| NotificationRoute { cloud: c.kind, route: c.route.clone() }).collect()
+/// Where each cloud's alerts are sent: the estate names one channel per cloud
+/// (`kind:target`), which every alert of that cloud takes.
+pub(super) fn routes(spec: &EstateSpec, source: &SourceId) -> Vec<NotificationRoute> {
+    spec.clouds
+        .iter()
+        .map(|c| {
+            let (kind, target) = c.route.split_once(':').unwrap_or((c.route.as_str(), ""));
+            NotificationRoute {
+                source: source.clone(),
+                cloud: Some(c.kind),
+                severity: None,
+                receiver: c.route.clone(),
+                rule: format!("every {} alert", c.kind.label()),
+                alerts: vec![],
+                channels: vec![Channel { kind: kind.to_string(), target: target.to_string() }],
+            }
+        })
+        .collect()
 }

@@ -46,8 +46,12 @@ pub(super) fn spot_prices(spec: &EstateSpec, now: DateTime<Utc>) -> Vec<SpotPric
                 region: c.region.clone(),
                 instance_type: c.group.instance_type.clone(),
                 currency: c.currency.clone(),
-                on_demand_hourly: c.prices.on_demand_hourly,
-                spot_hourly: spot.max(0.0),
+                zone: None,
+                on_demand_hourly: Some(c.prices.on_demand_hourly),
+                on_demand_from: "demo".into(),
+                spot_hourly: Some(spot.max(0.0)),
+                spot_since: None,
+                groups: vec![c.group.name.clone()],
             }
         })
         .collect()

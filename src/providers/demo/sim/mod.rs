@@ -98,7 +98,7 @@ pub fn simulate(
         replication: replication::figures(spec, &lags, &backlogs),
         costs: cost::costs(spec, now),
         spot_prices: cost::spot_prices(spec, now),
-        routes: alerts::routes(spec),
+        routes: alerts::routes(spec, source),
         alerts: alerts.into(),
         drills: book.active().map(|e| e.drill.to_string()).collect(),
         arbiters: vec![traffic::arbiter(spec, bucket)],

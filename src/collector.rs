@@ -427,6 +427,7 @@ mod tests {
                 spot_share: 0.0,
                 rps_per_instance: None,
                 inactive: false,
+                instance_type: None,
             }]),
             ..SourceReport::default()
         };

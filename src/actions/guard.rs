@@ -583,6 +583,7 @@ mod tests {
             spot_share: 0.0,
             rps_per_instance: None,
             inactive: false,
+            instance_type: None,
         }
     }
 

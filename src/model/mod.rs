@@ -119,6 +119,10 @@ pub struct PollCost {
     /// Read requests the cloud says are left in its throttling window (Azure's
     /// `x-ms-ratelimit-remaining-subscription-reads`), when it says.
     pub remaining_reads: Option<u32>,
+    /// Calls of the reads made only every so often (prices: hourly), as
+    /// (calls of the last such read, every how many seconds); counted in
+    /// `api_calls` only in the poll that made them.
+    pub slow_calls: Option<(u32, u64)>,
 }
 
 impl PollCost {

@@ -28,6 +28,9 @@ pub struct ScalingGroup {
     /// The cloud reports the group switched off (an ESS group in `Inactive` state):
     /// it is not expected to serve, so its empty zones are not an outage.
     pub inactive: bool,
+    /// The instance type (VM size, ECS instance type) the next scale-out adds,
+    /// when the cloud says: what the spot price comparison prices.
+    pub instance_type: Option<String>,
 }
 
 /// Why a group is not expected to serve, when it is not.
@@ -104,6 +107,7 @@ mod tests {
             spot_share: 0.0,
             rps_per_instance: None,
             inactive,
+            instance_type: None,
         }
     }
 

@@ -37,6 +37,7 @@ fn group(source: &str, cloud: CloudKind, region: &str, name: &str, desired: u32,
         spot_share: 0.0,
         rps_per_instance: None,
         inactive: false,
+        instance_type: None,
     }
 }
 

@@ -40,7 +40,7 @@ pub(super) fn partial_reason(s: &crate::model::SourceStatus) -> String {
 
 fn draw_sources(frame: &mut Frame, area: Rect, v: &View) {
     let t = v.theme;
-    let reason_w = usize::from(area.width.saturating_sub(79)).max(12);
+    let reason_w = usize::from(area.width.saturating_sub(84)).max(12);
     let rows: Vec<Row> = v
         .fleet
         .sources
@@ -58,7 +58,15 @@ fn draw_sources(frame: &mut Frame, area: Rect, v: &View) {
                 None => "never".into(),
             };
             let (calls, monthly) = match &s.poll_cost {
-                Some(c) => (c.api_calls.to_string(), format!("${:.2}", c.monthly_usd(s.interval_secs))),
+                // Reads made only every so often (prices, hourly) are named apart:
+                // "6 +2/1h" is 6 calls a poll, and 2 more once an hour.
+                Some(c) => (
+                    match c.slow_calls {
+                        Some((n, every)) => format!("{} +{n}/{}", c.api_calls, every_words(every)),
+                        None => c.api_calls.to_string(),
+                    },
+                    format!("${:.2}", c.monthly_usd(s.interval_secs)),
+                ),
                 None => ("–".into(), "–".into()),
             };
             Row::new(vec![
@@ -87,9 +95,18 @@ fn draw_sources(frame: &mut Frame, area: Rect, v: &View) {
         Constraint::Length(6),
         Constraint::Length(6),
         Constraint::Length(10),
-        Constraint::Length(5),
+        Constraint::Length(10),
         Constraint::Length(9),
         Constraint::Min(12),
     ];
     frame.render_widget(Table::new(rows, widths).header(header).style(t.base).block(block("Sources", t)), area);
+}
+
+/// "1h", "6h", "30m": how often a slow read runs.
+fn every_words(secs: u64) -> String {
+    match secs {
+        s if s >= 3600 && s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s >= 60 && s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
 }

@@ -131,6 +131,8 @@ pub struct GroupTruth {
     /// In-service instances then marked Unhealthy.
     pub unhealthy: u32,
     pub tags: Vec<(String, String)>,
+    /// Its launch configuration's type (what its instances run).
+    pub instance_type: &'static str,
 }
 
 impl GroupTruth {
@@ -247,7 +249,14 @@ pub struct Estate {
     pub cost: Vec<(String, i64)>,
     /// How many GetCostAndUsage pages the month comes in (NextPageToken).
     pub cost_pages: usize,
+    /// The on-demand prices configured, USD/h by instance type (not every type).
+    pub on_demand: BTreeMap<&'static str, f64>,
 }
+
+/// Instance types the groups run; moto offers each in every zone of `REGIONS`.
+pub const INSTANCE_TYPES: [&str; 4] = ["t3.micro", "m6i.large", "c7g.xlarge", "r6i.2xlarge"];
+/// moto's DescribeSpotPriceHistory answers one fixed price for every type and zone.
+pub const MOTO_SPOT_PRICE: f64 = 0.00001;
 
 impl Estate {
     pub fn generate(seed: u64) -> Estate {
@@ -280,7 +289,20 @@ impl Estate {
         // Cost Explorer pages its groups: a month may come in several answers.
         let cost_pages =
             if cost.len() >= 2 && r.chance(40) { r.range(2, cost.len().min(3) as u32) as usize } else { 1 };
-        Estate { seed, regions, asg_tag, severity_tag, zones, policies, filler_records, cost, cost_pages }
+        // Types and prices come from a generator of their own, so the estates the
+        // other tests were written against stay the same.
+        let mut t = Rng::new(seed ^ 0x5eed_0f_7e57);
+        let mut regions = regions;
+        for g in regions.iter_mut().flat_map(|r| r.groups.iter_mut()) {
+            g.instance_type = INSTANCE_TYPES[t.below(INSTANCE_TYPES.len() as u64) as usize];
+        }
+        let mut on_demand = BTreeMap::new();
+        for ty in INSTANCE_TYPES {
+            if t.chance(60) {
+                on_demand.insert(ty, f64::from(t.range(40, 900)) / 1000.0);
+            }
+        }
+        Estate { seed, regions, asg_tag, severity_tag, zones, policies, filler_records, cost, cost_pages, on_demand }
     }
 
     fn region(r: &mut Rng, name: &str, zones: &[&str; 3], paged: bool) -> RegionTruth {
@@ -315,6 +337,7 @@ impl Estate {
                     standby,
                     unhealthy,
                     tags,
+                    instance_type: INSTANCE_TYPES[0],
                 }
             })
             .collect();
@@ -450,6 +473,7 @@ impl Estate {
                         .collect(),
                 })
                 .collect(),
+            on_demand_prices: self.on_demand.iter().map(|(t, p)| (t.to_string(), *p)).collect(),
             ..opsdeck::providers::aws::AwsConfig::new(name, self.regions.iter().map(|r| r.name.clone()).collect())
         }
     }
@@ -466,6 +490,10 @@ impl Estate {
         );
         if let Some((k, v)) = self.asg_tag() {
             out.push_str(&format!("asg_tag = \"{k}={v}\"\n"));
+        }
+        if !self.on_demand.is_empty() {
+            let prices: Vec<String> = self.on_demand.iter().map(|(t, p)| format!("{} = {p}", q(t))).collect();
+            out.push_str(&format!("on_demand_prices = {{ {} }}\n", prices.join(", ")));
         }
         for p in &self.policies {
             let clouds: Vec<String> = p
@@ -485,6 +513,30 @@ impl Estate {
     }
 
     // ---- the truth in opsdeck's terms ----------------------------------------
+
+    /// The spot prices opsdeck should show, by (region, instance type): the first
+    /// zone (all priced alike by moto) of the shown groups running it, moto's
+    /// price, the configured on-demand price, and those groups.
+    pub fn expected_spot_prices(&self) -> BTreeMap<(String, String), (String, f64, Option<f64>, Vec<String>)> {
+        let mut out: BTreeMap<(String, String), (String, f64, Option<f64>, Vec<String>)> = BTreeMap::new();
+        for r in &self.regions {
+            for g in r.groups.iter().filter(|g| g.shown(self.asg_tag())) {
+                let e = out.entry((r.name.clone(), g.instance_type.to_string())).or_insert_with(|| {
+                    (String::from("~"), MOTO_SPOT_PRICE, self.on_demand.get(g.instance_type).copied(), vec![])
+                });
+                let first = g.zones.iter().min().cloned().unwrap_or_default();
+                if first < e.0 {
+                    e.0 = first;
+                }
+                e.3.push(g.name.clone());
+            }
+        }
+        for v in out.values_mut() {
+            v.3.sort();
+            v.3.dedup();
+        }
+        out
+    }
 
     /// Shown groups by (region, name).
     pub fn expected_groups(&self, planted: &Planted) -> BTreeMap<(String, String), GroupView> {
@@ -654,13 +706,15 @@ impl CostView {
 
 async fn plant_groups(sdk: &aws_config::SdkConfig, region: &RegionTruth) {
     let asg = aws_sdk_autoscaling::Client::new(sdk);
-    asg.create_launch_configuration()
-        .launch_configuration_name("gen-lc")
-        .image_id(AMI)
-        .instance_type("t3.micro")
-        .send()
-        .await
-        .expect("launch configuration");
+    for t in INSTANCE_TYPES {
+        asg.create_launch_configuration()
+            .launch_configuration_name(format!("gen-lc-{t}"))
+            .image_id(AMI)
+            .instance_type(t)
+            .send()
+            .await
+            .expect("launch configuration");
+    }
     for g in &region.groups {
         let tags = g
             .tags
@@ -671,7 +725,7 @@ async fn plant_groups(sdk: &aws_config::SdkConfig, region: &RegionTruth) {
             .collect();
         asg.create_auto_scaling_group()
             .auto_scaling_group_name(&g.name)
-            .launch_configuration_name("gen-lc")
+            .launch_configuration_name(format!("gen-lc-{}", g.instance_type))
             .min_size(g.min as i32)
             .max_size(g.max as i32)
             .desired_capacity(g.launched as i32)
@@ -975,6 +1029,28 @@ pub fn seen_regions(snap: &Value) -> BTreeMap<String, (u64, u64)> {
         .map(|r| {
             let n = |k: &str| r[k].as_u64().expect("count");
             (r["region"].as_str().expect("region").to_string(), (n("groups"), n("idle_groups")))
+        })
+        .collect()
+}
+
+/// The spot prices in a snapshot, in the shape of [`Estate::expected_spot_prices`].
+pub fn seen_spot_prices(snap: &Value) -> BTreeMap<(String, String), (String, f64, Option<f64>, Vec<String>)> {
+    snap["spot_prices"]
+        .as_array()
+        .expect("spot_prices")
+        .iter()
+        .map(|p| {
+            let s = |k: &str| p[k].as_str().unwrap_or("").to_string();
+            let groups = p["groups"].as_array().expect("groups").iter().map(|g| g.as_str().unwrap_or("").to_string());
+            (
+                (s("region"), s("instance_type")),
+                (
+                    s("zone"),
+                    p["spot_hourly"].as_f64().unwrap_or(f64::NAN),
+                    p["on_demand_hourly"].as_f64(),
+                    groups.collect(),
+                ),
+            )
         })
         .collect()
 }

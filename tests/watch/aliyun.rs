@@ -142,6 +142,7 @@ async fn a_full_poll_reads_every_api_into_the_report() {
             rps_per_instance: None,
             // The fixture's LifecycleState is Inactive.
             inactive: true,
+            instance_type: None
         }]
     );
     // The fixture's newest datapoint (1490153400000) has Average 99.35 and Maximum 100;

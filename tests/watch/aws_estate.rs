@@ -58,6 +58,7 @@ pub(crate) fn assert_equals_truth(estate: &Estate, planted: &Planted, snap: &Val
     assert_eq!(aws_seeded::seen_alerts(snap), estate.expected_alerts(), "{ctx}: alerts by severity and state");
     assert_eq!(aws_seeded::seen_alert_ids(snap), estate.expected_alert_ids(), "{ctx}: alert ids");
     assert_eq!(aws_seeded::seen_policies(snap), estate.expected_policies(), "{ctx}: weights");
+    assert_eq!(aws_seeded::seen_spot_prices(snap), estate.expected_spot_prices(), "{ctx}: spot prices");
     let costs = aws_seeded::seen_costs(snap);
     let want = estate.expected_cost();
     assert!(costs.len() == 1 && costs[0].matches(&want), "{ctx}: cost {costs:?} != {want:?}");
@@ -90,6 +91,7 @@ async fn generated_estates_read_as_generated() {
     let (mut regions, mut groups, mut zero, mut degraded, mut paged, mut alarms, mut acked, mut endpoints) =
         (0, 0, 0, 0, 0, 0, 0, 0);
     let mut cost_paged = 0;
+    let (mut priced, mut priced_unknown_on_demand) = (0, 0);
     let mut verdicts = std::collections::BTreeMap::<&str, usize>::new();
     for seed in LIBRARY_SEEDS {
         let estate = Estate::generate(seed);
@@ -114,6 +116,9 @@ async fn generated_estates_read_as_generated() {
         }
         endpoints += estate.policies.iter().map(|p| p.endpoints.len()).sum::<usize>();
         cost_paged += usize::from(estate.cost_pages > 1);
+        let prices = estate.expected_spot_prices();
+        priced += prices.len();
+        priced_unknown_on_demand += prices.values().filter(|p| p.2.is_none()).count();
         *verdicts.entry(estate.expected_status()).or_default() += 1;
     }
     eprintln!(
@@ -131,8 +136,10 @@ async fn generated_estates_read_as_generated() {
             && acked >= 5
             && endpoints >= 25
             && cost_paged >= 2
-            && verdicts.len() >= 3,
-        "{regions} {zero} {degraded} {paged} {alarms} {acked} {endpoints} {cost_paged} {verdicts:?}"
+            && verdicts.len() >= 3
+            && priced >= 20
+            && priced_unknown_on_demand >= 3,
+        "{regions} {zero} {degraded} {paged} {alarms} {acked} {endpoints} {cost_paged} {verdicts:?} {priced} {priced_unknown_on_demand}"
     );
 }
 
@@ -204,6 +211,7 @@ fn quiet_estate() -> Estate {
         standby: 0,
         unhealthy: 0,
         tags: vec![],
+        instance_type: "t3.micro",
     };
     let alarm = |name: &str, state| AlarmTruth {
         name: name.into(),
@@ -226,6 +234,7 @@ fn quiet_estate() -> Estate {
         filler_records: vec![],
         cost: vec![],
         cost_pages: 1,
+        on_demand: Default::default(),
     }
 }
 

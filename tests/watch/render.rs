@@ -290,6 +290,7 @@ fn real_estate() -> Fleet {
         spot_share: 0.0,
         rps_per_instance: None,
         inactive: false,
+        instance_type: None,
     };
     let cost = |cloud, currency: &str, mtd: f64, forecast| SourceReport {
         costs: vec![CostSnapshot {
@@ -361,6 +362,7 @@ fn partly_measured() -> Fleet {
         spot_share: 0.0,
         rps_per_instance: None,
         inactive: false,
+        instance_type: None,
     };
     let aws = SourceReport {
         metrics: vec![CloudMetrics {

@@ -63,6 +63,7 @@ fn estate() -> Fleet {
         spot_share: 0.25,
         rps_per_instance: None,
         inactive,
+        instance_type: None,
     };
     let endpoint = |name: &str, cloud, weight, health| Endpoint {
         name: name.into(),
@@ -139,7 +140,13 @@ fn estate() -> Fleet {
             alert("a-2", None, "evil\nname\u{1b}[2J\u{7}", AlertState::Resolved),
         ]
         .into(),
-        poll_cost: Some(PollCost { api_calls: 7, billed_metrics: 12, fixed_monthly_usd: 0.5, remaining_reads: None }),
+        poll_cost: Some(PollCost {
+            api_calls: 7,
+            billed_metrics: 12,
+            fixed_monthly_usd: 0.5,
+            remaining_reads: None,
+            slow_calls: None,
+        }),
         ..SourceReport::default()
     };
     let azure = SourceReport {
@@ -372,7 +379,8 @@ fn sources_health_and_what_polling_them_costs() {
     assert_eq!(series(&fams, "opsdeck_source_poll_duration_seconds"), vec![(aws.into(), 1.25)]);
     assert_eq!(series(&fams, "opsdeck_source_api_calls"), vec![(aws.into(), 7.0)]);
     let monthly =
-        PollCost { api_calls: 7, billed_metrics: 12, fixed_monthly_usd: 0.5, remaining_reads: None }.monthly_usd(60);
+        PollCost { api_calls: 7, billed_metrics: 12, fixed_monthly_usd: 0.5, remaining_reads: None, slow_calls: None }
+            .monthly_usd(60);
     assert_eq!(series(&fams, "opsdeck_source_monthly_cost_usd"), vec![(aws.into(), monthly)]);
 }
 

@@ -120,6 +120,7 @@ pub fn parse_group(g: &Value, source: &SourceId, region: &str, id: &str) -> Scal
         spot_share: spot,
         rps_per_instance: None,
         inactive,
+        instance_type: None,
     }
 }
 

@@ -19,6 +19,8 @@ pub async fn groups(
 ) -> Result<Vec<ScalingGroup>, ProviderError> {
     let wanted = tag.and_then(|t| t.split_once('='));
     let mut out = Vec::new();
+    // Groups with no instance to say their type, by launch configuration.
+    let mut by_launch_config: Vec<(usize, String)> = Vec::new();
     let mut pages = client.describe_auto_scaling_groups().into_paginator().send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| sdk_error("DescribeAutoScalingGroups", e))?;
@@ -46,6 +48,20 @@ pub async fn groups(
                 }
             }
             let count = |v: Option<i32>| u32::try_from(v.unwrap_or(0)).unwrap_or(0);
+            // The type a scale-out adds: what most instances run now, else the first
+            // override of a mixed-instances policy; unknown for a launch template
+            // with no instance yet (its type is in the template's version).
+            let mut types: BTreeMap<&str, u32> = BTreeMap::new();
+            for t in g.instances().iter().filter_map(|i| i.instance_type()) {
+                *types.entry(t).or_default() += 1;
+            }
+            let instance_type =
+                types.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(t, _)| t.to_string()).or_else(|| {
+                    g.mixed_instances_policy()
+                        .and_then(|p| p.launch_template())
+                        .and_then(|t| t.overrides().iter().find_map(|o| o.instance_type()))
+                        .map(str::to_string)
+                });
             let spot = g
                 .mixed_instances_policy()
                 .and_then(|p| p.instances_distribution())
@@ -63,10 +79,54 @@ pub async fn groups(
                 spot_share: spot,
                 rps_per_instance: None,
                 inactive: false,
+                instance_type,
             });
+            if out.last().is_some_and(|g| g.instance_type.is_none())
+                && let Some(lc) = g.launch_configuration_name()
+            {
+                by_launch_config.push((out.len() - 1, lc.to_string()));
+            }
         }
     }
+    launch_config_types(client, &mut out, &by_launch_config).await;
     Ok(out)
+}
+
+/// The instance type of groups with no instance, from their launch
+/// configuration (50 names a call, as the API allows). Best effort: a failed read
+/// leaves those types unknown (logged), it does not fail the groups.
+async fn launch_config_types(client: &Client, groups: &mut [ScalingGroup], wanted: &[(usize, String)]) {
+    let mut names: Vec<&str> = wanted.iter().map(|(_, n)| n.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut types: BTreeMap<String, String> = BTreeMap::new();
+    for chunk in names.chunks(50) {
+        let mut pages = client
+            .describe_launch_configurations()
+            .set_launch_configuration_names(Some(chunk.iter().map(|n| n.to_string()).collect()))
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            match page {
+                Ok(page) => {
+                    for lc in page.launch_configurations() {
+                        if let (Some(n), Some(t)) = (lc.launch_configuration_name(), lc.instance_type()) {
+                            types.insert(n.to_string(), t.to_string());
+                        }
+                    }
+                }
+                Err(e) => {
+                    log::warn!("{}", sdk_error("DescribeLaunchConfigurations", e));
+                    break;
+                }
+            }
+        }
+    }
+    for (i, name) in wanted {
+        if let Some(g) = groups.get_mut(*i) {
+            g.instance_type = types.get(name).cloned();
+        }
+    }
 }
 
 pub async fn set_desired(client: &Client, group: &str, desired: u32) -> Result<Receipt, ProviderError> {

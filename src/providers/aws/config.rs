@@ -53,6 +53,17 @@ pub struct AwsConfig {
     /// Target for cache replication lag, seconds.
     #[serde(default = "default_cache_target")]
     pub cache_lag_target_secs: f64,
+    /// On-demand USD per hour by instance type, to compare spot against (the
+    /// Pricing API is not called: see providers/aws/prices.rs).
+    #[serde(default)]
+    pub on_demand_prices: BTreeMap<String, f64>,
+    /// The spot product priced (`Linux/UNIX`, `Windows`, `Red Hat Enterprise Linux`, ...).
+    #[serde(default = "default_spot_product")]
+    pub spot_product: String,
+    /// Spot prices move slowly: read them this rarely (and at once when a group's
+    /// instance type changes).
+    #[serde(default = "default_price_interval")]
+    pub price_interval_secs: u64,
 }
 
 impl AwsConfig {
@@ -73,6 +84,9 @@ impl AwsConfig {
             elasticache_clusters: Default::default(),
             rpo_secs: default_rpo(),
             cache_lag_target_secs: default_cache_target(),
+            on_demand_prices: Default::default(),
+            spot_product: default_spot_product(),
+            price_interval_secs: default_price_interval(),
         }
     }
 }
@@ -102,6 +116,12 @@ fn default_severity_tag() -> String {
 fn default_cost_interval() -> u64 {
     3600
 }
+fn default_price_interval() -> u64 {
+    3600
+}
+fn default_spot_product() -> String {
+    "Linux/UNIX".into()
+}
 
 impl KindTable for AwsConfig {
     fn validate(&self, _source: &SourceConfig) -> Result<(), (&'static str, String)> {
@@ -113,6 +133,12 @@ impl KindTable for AwsConfig {
         }
         if self.cost_interval_secs < 60 {
             return Err(("cost_interval_secs", "cost_interval_secs must be at least 60".into()));
+        }
+        if self.price_interval_secs < 60 {
+            return Err(("price_interval_secs", "price_interval_secs must be at least 60".into()));
+        }
+        if let Some((t, p)) = self.on_demand_prices.iter().find(|(_, p)| !(p.is_finite() && **p > 0.0)) {
+            return Err(("on_demand_prices", format!("the on-demand price of {t} must be a positive number, not {p}")));
         }
         Ok(())
     }

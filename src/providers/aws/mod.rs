@@ -10,6 +10,7 @@ mod autoscaling;
 pub mod config;
 mod cost;
 pub mod metrics;
+mod prices;
 mod route53;
 pub mod tls;
 
@@ -30,6 +31,7 @@ pub use self::config::{AwsConfig, AwsRecordConfig};
 use super::registry::{self, Built, Entry};
 use super::sections::Sections;
 use super::shared::cost_cache::CostCache;
+use super::shared::price_cache::{Demand, PriceCache};
 use super::{Check, Provider, ProviderError, Receipt};
 use crate::config::{KindSpec, SourceConfig, TableSpec, read_table};
 use crate::model::{Actor, AlertMark, Change, Plan};
@@ -92,6 +94,7 @@ pub fn providers(name: &str, cfg: &AwsConfig, timeout: Duration, sdk: SdkSource)
                 cfg: cfg.clone(),
                 clients: Clients::new(sdk.clone(), cfg.clone(), r.clone(), timeout, http.clone()),
                 alarm_arns: Mutex::new(BTreeMap::new()),
+                prices: PriceCache::new(cfg.price_interval_secs),
             }) as Arc<dyn Provider>
         })
         .collect();
@@ -123,6 +126,7 @@ struct Loaded {
     cloudwatch: aws_sdk_cloudwatch::Client,
     route53: aws_sdk_route53::Client,
     costexplorer: aws_sdk_costexplorer::Client,
+    ec2: aws_sdk_ec2::Client,
     /// Writes are sent once: a lost answer is re-read by the next poll, never retried blindly.
     autoscaling_write: aws_sdk_autoscaling::Client,
     cloudwatch_write: aws_sdk_cloudwatch::Client,
@@ -194,6 +198,12 @@ impl Clients {
                     costexplorer: aws_sdk_costexplorer::Client::from_conf(
                         aws_sdk_costexplorer::config::Builder::from(&read)
                             .retry_classifier(tls::NoRetryOnCertificate)
+                            .interceptor(counter.clone())
+                            .build(),
+                    ),
+                    ec2: aws_sdk_ec2::Client::from_conf(
+                        aws_sdk_ec2::config::Builder::from(&read)
+                            .retry_classifier(tls::NoRetryOnCertificate)
                             .interceptor(counter)
                             .build(),
                     ),
@@ -233,6 +243,8 @@ pub struct AwsRegion {
     clients: Clients,
     /// Alarm name → ARN from the last read, for tagging an acknowledgement.
     alarm_arns: Mutex<BTreeMap<String, String>>,
+    /// The groups' spot prices, read hourly.
+    prices: PriceCache,
 }
 
 #[async_trait]
@@ -269,7 +281,9 @@ impl Provider for AwsRegion {
             *self.alarm_arns.lock().unwrap_or_else(|e| e.into_inner()) = arns;
             report.alerts = alerts.into();
         }
-        let groups = sections.read(&[Section::Groups, Section::Metrics, Section::Replication], groups);
+        // Without the groups there is nothing to price either: their last prices stay.
+        let groups = sections.read(&[Section::Groups, Section::Metrics, Section::Replication, Section::Prices], groups);
+        let groups_read = groups.is_some();
         if let (Some(groups), Some(figures)) = (groups, figures) {
             if let Some(figures) = sections.read(&[Section::Metrics, Section::Replication], figures) {
                 report.metrics = figures.front_door.into_iter().collect();
@@ -278,8 +292,25 @@ impl Provider for AwsRegion {
             }
             report.groups = groups.into();
         }
+        // Prices of the types the groups run, after the groups (they say which).
+        let mut price_calls = None;
+        if groups_read {
+            let demand = Demand::of(&report.groups);
+            let price_calls_before = c.calls.load(Ordering::Relaxed);
+            let read = async {
+                let mut r = prices::read(&c.ec2, &demand, &self.cfg, now).await?;
+                r.calls = c.calls.load(Ordering::Relaxed).wrapping_sub(price_calls_before);
+                Ok(r)
+            };
+            let (prices, calls) = self.prices.get(now, demand.clone(), &mut sections, read).await;
+            price_calls = calls;
+            if let Some(prices) = prices {
+                report.spot_prices = prices;
+            }
+        }
         let mut report = sections.finish(report)?;
         let mut cost = report.poll_cost.take().unwrap_or_default();
+        cost.slow_calls = price_calls.map(|n| (n, self.prices.every_secs()));
         cost.api_calls = c.calls.load(Ordering::Relaxed).wrapping_sub(calls_before);
         report.poll_cost = Some(cost);
         Ok(report)
@@ -406,6 +437,7 @@ impl Provider for AwsGlobal {
             billed_metrics: 0,
             fixed_monthly_usd: ce_reads_per_month * 2.0 * 0.01,
             remaining_reads: None,
+            slow_calls: None,
         });
         sections.finish(report)
     }

@@ -36,6 +36,8 @@ pub struct Vmss {
 #[derive(Debug, Deserialize)]
 pub struct Sku {
     pub capacity: Option<u32>,
+    /// The VM size (`Standard_D2s_v5`): what a scale-out adds.
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -174,6 +176,7 @@ pub fn to_group(source: &SourceId, v: &Vmss, vms: &[Vm]) -> ScalingGroup {
         spot_share: 0.0,
         rps_per_instance: None,
         inactive: false,
+        instance_type: v.sku.name.clone().filter(|n| !n.is_empty()),
     }
 }
 

@@ -138,6 +138,7 @@ pub fn groups(r: &Read) -> Result<Vec<ScalingGroup>, ProviderError> {
             // Sizing is console configuration, not exported: unknown here.
             rps_per_instance: None,
             inactive: inactive.get(&key).is_some_and(|v| *v == 1.0),
+            instance_type: None,
         });
     }
     Ok(out)

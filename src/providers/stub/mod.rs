@@ -62,6 +62,7 @@ impl Provider for StubSource {
                 spot_share: 0.0,
                 rps_per_instance: None,
                 inactive: false,
+                instance_type: None,
             })
             .collect::<Vec<_>>();
         Ok(SourceReport { groups: groups.into(), ..SourceReport::default() })

@@ -70,5 +70,6 @@ pub(super) fn scaling_group(
         spot_share: g.spot_share,
         rps_per_instance: Some(g.rps_per_instance),
         inactive: false,
+        instance_type: Some(g.instance_type.clone()),
     }
 }

@@ -255,6 +255,8 @@ pub struct Estate {
 
 /// Instance types the groups run; moto offers each in every zone of `REGIONS`.
 pub const INSTANCE_TYPES: [&str; 4] = ["t3.micro", "m6i.large", "c7g.xlarge", "r6i.2xlarge"];
+/// Spot prices by (region, instance type): (zone, spot, on-demand, groups).
+pub type SpotTruth = BTreeMap<(String, String), (String, f64, Option<f64>, Vec<String>)>;
 /// moto's DescribeSpotPriceHistory answers one fixed price for every type and zone.
 pub const MOTO_SPOT_PRICE: f64 = 0.00001;
 
@@ -291,7 +293,7 @@ impl Estate {
             if cost.len() >= 2 && r.chance(40) { r.range(2, cost.len().min(3) as u32) as usize } else { 1 };
         // Types and prices come from a generator of their own, so the estates the
         // other tests were written against stay the same.
-        let mut t = Rng::new(seed ^ 0x5eed_0f_7e57);
+        let mut t = Rng::new(seed ^ 0x005e_ed0f_7e57);
         let mut regions = regions;
         for g in regions.iter_mut().flat_map(|r| r.groups.iter_mut()) {
             g.instance_type = INSTANCE_TYPES[t.below(INSTANCE_TYPES.len() as u64) as usize];
@@ -517,8 +519,8 @@ impl Estate {
     /// The spot prices opsdeck should show, by (region, instance type): the first
     /// zone (all priced alike by moto) of the shown groups running it, moto's
     /// price, the configured on-demand price, and those groups.
-    pub fn expected_spot_prices(&self) -> BTreeMap<(String, String), (String, f64, Option<f64>, Vec<String>)> {
-        let mut out: BTreeMap<(String, String), (String, f64, Option<f64>, Vec<String>)> = BTreeMap::new();
+    pub fn expected_spot_prices(&self) -> SpotTruth {
+        let mut out: SpotTruth = BTreeMap::new();
         for r in &self.regions {
             for g in r.groups.iter().filter(|g| g.shown(self.asg_tag())) {
                 let e = out.entry((r.name.clone(), g.instance_type.to_string())).or_insert_with(|| {
@@ -1034,7 +1036,7 @@ pub fn seen_regions(snap: &Value) -> BTreeMap<String, (u64, u64)> {
 }
 
 /// The spot prices in a snapshot, in the shape of [`Estate::expected_spot_prices`].
-pub fn seen_spot_prices(snap: &Value) -> BTreeMap<(String, String), (String, f64, Option<f64>, Vec<String>)> {
+pub fn seen_spot_prices(snap: &Value) -> SpotTruth {
     snap["spot_prices"]
         .as_array()
         .expect("spot_prices")

@@ -120,8 +120,9 @@ pub struct PollCost {
     /// `x-ms-ratelimit-remaining-subscription-reads`), when it says.
     pub remaining_reads: Option<u32>,
     /// Calls of the reads made only every so often (prices: hourly), as
-    /// (calls of the last such read, every how many seconds); counted in
-    /// `api_calls` only in the poll that made them.
+    /// (calls of the last such read, every how many seconds). Where they go
+    /// through the same counted client (AWS) they are in `api_calls` of the poll
+    /// that made them too; `api_calls` of Azure counts Resource Manager alone.
     pub slow_calls: Option<(u32, u64)>,
 }
 

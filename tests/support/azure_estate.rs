@@ -100,6 +100,8 @@ pub struct SetTruth {
     pub location: String,
     /// `sku.capacity`: what the set is asked to run.
     pub capacity: u32,
+    /// `sku.name`: the VM size.
+    pub size: &'static str,
     /// The set's zones; empty for a regional set.
     pub zones: Vec<String>,
     /// A regional set writes its zones as 0 absent, 1 null, 2 `[]`.
@@ -190,6 +192,8 @@ pub struct Estate {
 }
 
 const SET_NAMES: [&str; 6] = ["web-東京", "tienda-ñ", "api", "batch-Ωmega", "front", "worker-münchen"];
+/// VM sizes a set may run.
+pub const SIZES: [&str; 4] = ["Standard_D2s_v5", "Standard_D4as_v5", "Standard_F2s_v2", "Standard_B2ms"];
 const LOCATIONS: [&str; 4] = ["westeurope", "japaneast", "eastus2", "brazilsouth"];
 const RULES: [&str; 5] = ["cpu alert", "disco lleno-ñ", "応答遅延", "5xx rate", "heartbeat"];
 const SERVICES: [&str; 5] = ["Virtual Machines", "Storage", "Bandwidth", "Almacenamiento-ñ", "仮想マシン"];
@@ -288,7 +292,12 @@ impl Estate {
             })
             .collect::<Vec<_>>();
         let page = if r.chance(30) { 1000 } else { r.usize(1, vms.len().max(1)) };
+        // The size follows from the name, not the generator: estates other tests
+        // were written against stay the same.
+        let size =
+            SIZES[name.bytes().fold(7usize, |h, b| h.wrapping_mul(31).wrapping_add(usize::from(b))) % SIZES.len()];
         SetTruth {
+            size,
             id: format!(
                 "/subscriptions/{sub}/resourceGroups/rg-{i}/providers/Microsoft.Compute/virtualMachineScaleSets/{name}"
             ),
@@ -400,7 +409,7 @@ impl Estate {
         format!(
             "[[sources]]\nname = \"{name}\"\nkind = \"azure\"\ninterval_secs = 60\ntimeout_secs = 20\n\n\
              [sources.azure]\nsubscriptions = [{subs}]\nscale_sets = [{sets}]\ntraffic_manager_profiles = [{tms}]\n\
-             arm_endpoint = \"{base}\"\nauthority_host = \"{base}\"\n"
+             arm_endpoint = \"{base}\"\nauthority_host = \"{base}\"\nretail_prices_url = \"{base}/api/retail/prices\"\n"
         )
     }
 
@@ -409,6 +418,25 @@ impl Estate {
     /// Per scale set (by name): region, desired, and per zone (in service, healthy).
     /// A zonal set has a row per zone of the set, empty or not; a regional one a
     /// single row named after its location.
+    /// The prices opsdeck should show for a subscription, by (region, size):
+    /// (on-demand, spot, sets running it).
+    pub fn expected_prices(
+        &self,
+        sub: &SubTruth,
+    ) -> BTreeMap<(String, String), (Option<f64>, Option<f64>, Vec<String>)> {
+        let mut out: BTreeMap<(String, String), (Option<f64>, Option<f64>, Vec<String>)> = BTreeMap::new();
+        for set in &sub.sets {
+            let key = (set.location.clone(), set.size.to_string());
+            let (od, spot) = super::azure_prices::truth(self.seed, &set.location, set.size);
+            out.entry(key).or_insert((od, spot, vec![])).2.push(set.name.clone());
+        }
+        for v in out.values_mut() {
+            v.2.sort();
+            v.2.dedup();
+        }
+        out
+    }
+
     pub fn expected_groups(sub: &SubTruth) -> BTreeMap<String, GroupView> {
         sub.sets
             .iter()
@@ -714,7 +742,7 @@ fn vm_id(set: &SetTruth, n: usize) -> String {
 fn set_json(set: &SetTruth) -> Value {
     let mut v = json!({
         "name": set.name, "id": set.id, "type": "Microsoft.Compute/virtualMachineScaleSets", "location": set.location,
-        "sku": {"tier": "Standard", "capacity": set.capacity, "name": "Standard_D2s_v3"},
+        "sku": {"tier": "Standard", "capacity": set.capacity, "name": set.size},
         "properties": {"provisioningState": "Succeeded", "overprovision": false, "upgradePolicy": {"mode": "Manual"},
             "orchestrationMode": if set.flexible { "Flexible" } else { "Uniform" }},
     });
@@ -870,6 +898,10 @@ impl EstateArm {
 
     fn answer(&self, req: &Request) -> ResponseTemplate {
         let path = decode_path(req.url.path());
+        if path == "/api/retail/prices" {
+            // The public price API, on the same stand-in (it needs no token).
+            return super::azure_prices::answer(self.estate.seed, req);
+        }
         if req.method.as_str() == "POST" && path == format!("/{TENANT}/oauth2/v2.0/token") {
             return self.token(req);
         }

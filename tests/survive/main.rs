@@ -23,6 +23,9 @@ mod support;
 #[path = "../support/azure_estate.rs"]
 #[allow(dead_code)] // the estate generator serves more tests than these
 mod azure_estate;
+#[path = "../support/azure_prices.rs"]
+#[allow(dead_code)] // the estate's stand-in answers prices too
+mod azure_prices;
 #[path = "../support/tls_front.rs"]
 mod tls_front;
 

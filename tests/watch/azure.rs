@@ -1147,6 +1147,7 @@ async fn snapshot_of(estate: &Estate) -> (Option<i32>, Value) {
 async fn the_binary_snapshot_equals_generated_estates() {
     use std::collections::BTreeMap;
     let mut statuses: BTreeMap<&str, usize> = BTreeMap::new();
+    let (mut priced, mut priced_unknown) = (0, 0);
     for seed in BINARY_SEEDS {
         let estate = Estate::generate(seed);
         let (code, snap) = snapshot_of(&estate).await;
@@ -1187,6 +1188,37 @@ async fn the_binary_snapshot_equals_generated_estates() {
             .collect();
         let want: BTreeMap<String, GroupView> = estate.subs.iter().flat_map(Estate::expected_groups).collect();
         assert_eq!(groups, want, "{ctx}: groups");
+
+        // VM prices per subscription, region and size, from the retail stand-in.
+        type Prices = BTreeMap<(String, String, String), (Option<f64>, Option<f64>, Vec<String>)>;
+        let prices: Prices = snap["spot_prices"]
+            .as_array()
+            .expect("spot_prices")
+            .iter()
+            .map(|p| {
+                assert_eq!((p["cloud"].as_str(), p["currency"].as_str()), (Some("azure"), Some("USD")), "{ctx}");
+                let s = |k: &str| p[k].as_str().expect("price field").to_string();
+                let groups =
+                    p["groups"].as_array().expect("groups").iter().map(|g| g.as_str().unwrap_or("").to_string());
+                (
+                    (s("source"), s("region"), s("instance_type")),
+                    (p["on_demand_hourly"].as_f64(), p["spot_hourly"].as_f64(), groups.collect()),
+                )
+            })
+            .collect();
+        let want: Prices = estate
+            .subs
+            .iter()
+            .flat_map(|sub| {
+                estate
+                    .expected_prices(sub)
+                    .into_iter()
+                    .map(move |((region, size), v)| ((format!("az/{}", sub.id), region, size), v))
+            })
+            .collect();
+        assert_eq!(prices, want, "{ctx}: prices");
+        priced += want.len();
+        priced_unknown += want.values().filter(|v| v.0.is_none() || v.1.is_none()).count();
 
         // Alert counts per source, severity and state.
         let mut alerts: BTreeMap<(String, String, String), usize> = BTreeMap::new();
@@ -1272,6 +1304,7 @@ async fn the_binary_snapshot_equals_generated_estates() {
         assert_health(seen_health(&snap, code.expect("an exit code"), &ctx), &want, &format!("{ctx}: {snap:#}"));
         statuses.entry(want.status).and_modify(|n| *n += 1).or_insert(1);
     }
-    eprintln!("binary seeds: statuses {statuses:?}");
+    eprintln!("binary seeds: statuses {statuses:?}; {priced} sizes priced, {priced_unknown} with a price unknown");
     assert!(statuses.len() >= 3, "the estates vary in health: {statuses:?}");
+    assert!(priced >= 40 && priced_unknown >= 5, "the prices vary: {priced} priced, {priced_unknown} unknown");
 }

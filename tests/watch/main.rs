@@ -22,6 +22,9 @@ mod aws_seeded;
 #[path = "../support/azure_estate.rs"]
 #[allow(dead_code)] // each story binary uses a different part
 mod azure_estate;
+#[path = "../support/azure_prices.rs"]
+#[allow(dead_code)] // each story binary uses a different part
+mod azure_prices;
 #[path = "../support/tls_front.rs"]
 mod tls_front;
 

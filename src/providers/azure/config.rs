@@ -62,6 +62,17 @@ pub struct AzureConfig {
     /// Cost Management is throttled hard: query it this rarely.
     #[serde(default = "default_cost_interval")]
     pub cost_interval_secs: u64,
+    /// The public Retail Prices API (no credentials), for the scale sets' VM sizes.
+    /// It prices the public cloud only: with another `arm_endpoint` (a sovereign
+    /// cloud, Azure Stack Hub) prices are read only when this is set.
+    #[serde(default)]
+    pub retail_prices_url: Option<String>,
+    /// The currency prices are asked in (the API converts).
+    #[serde(default = "default_price_currency")]
+    pub price_currency: String,
+    /// Prices move slowly: read them this rarely (and at once when a set's size changes).
+    #[serde(default = "default_price_interval")]
+    pub price_interval_secs: u64,
 }
 
 impl AzureConfig {
@@ -83,6 +94,9 @@ impl AzureConfig {
             ca_file: None,
             severity_map: default_severity_map(),
             cost_interval_secs: default_cost_interval(),
+            retail_prices_url: None,
+            price_currency: default_price_currency(),
+            price_interval_secs: default_price_interval(),
         }
     }
 
@@ -93,6 +107,18 @@ impl AzureConfig {
             Some(a) if a.ends_with("/.default") => a.to_string(),
             Some(a) => format!("{}/.default", a.trim_end_matches('/')),
             None => format!("{}/.default", self.arm_endpoint.trim_end_matches('/')),
+        }
+    }
+
+    /// Where VM prices are read: the configured URL, else the public API when
+    /// this is the public cloud; None (no prices) otherwise.
+    pub fn prices_url(&self) -> Option<&str> {
+        match &self.retail_prices_url {
+            Some(url) => Some(url),
+            None if self.arm_endpoint.trim_end_matches('/') == default_arm_endpoint().trim_end_matches('/') => {
+                Some(PUBLIC_RETAIL_PRICES)
+            }
+            None => None,
         }
     }
 
@@ -121,6 +147,13 @@ fn default_arm_endpoint() -> String {
 }
 
 fn default_cost_interval() -> u64 {
+    3600
+}
+const PUBLIC_RETAIL_PRICES: &str = "https://prices.azure.com/api/retail/prices";
+fn default_price_currency() -> String {
+    "USD".into()
+}
+fn default_price_interval() -> u64 {
     3600
 }
 
@@ -187,6 +220,17 @@ fn validate(a: &AzureConfig) -> Result<(), (&'static str, String)> {
     }
     if let Some(aud) = &a.token_audience {
         audience_ok(aud).map_err(|why| ("token_audience", format!("token_audience {aud:?}: {why}")))?;
+    }
+    if a.price_interval_secs < 60 {
+        return Err(("price_interval_secs", "price_interval_secs must be at least 60".into()));
+    }
+    if let Some(url) = &a.retail_prices_url
+        && reqwest::Url::parse(url).is_err()
+    {
+        return Err(("retail_prices_url", format!("'{url}' is not a URL")));
+    }
+    if !(a.price_currency.len() == 3 && a.price_currency.chars().all(|c| c.is_ascii_uppercase())) {
+        return Err(("price_currency", format!("'{}' is not a currency code (e.g. USD)", a.price_currency)));
     }
     if a.cost_interval_secs < 60 {
         return Err(("cost_interval_secs", "cost_interval_secs must be at least 60".into()));

@@ -15,6 +15,7 @@ pub mod creds;
 pub mod decode;
 pub mod federated;
 pub mod metrics;
+mod prices;
 mod traffic;
 pub mod transport;
 mod vmss;
@@ -39,6 +40,7 @@ use self::traffic::EndpointRef;
 use super::registry::{self, BuildError, Built, Entry};
 use super::sections::Sections;
 use super::shared::cost_cache::CostCache;
+use super::shared::price_cache::{Demand, PriceCache};
 use super::{Check, Provider, ProviderError, Receipt};
 use crate::config::{KindSpec, SourceConfig, TableSpec, read_table};
 use crate::model::{Actor, Change, Plan};
@@ -106,6 +108,14 @@ pub fn providers(name: &str, cfg: &AzureConfig, opts: AzureOptions) -> Result<Ve
         }
     };
     let settings = ArmSettings { endpoint, transport: Some(transport.clone()), scope: Some(cfg.token_scope()) };
+    let public_http = super::tls::with_roots(
+        reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .user_agent(concat!("opsdeck/", env!("CARGO_PKG_VERSION"))),
+        super::tls::ExtraRoots::load_opt(cfg.ca_file.as_deref()).map_err(|e| e.to_string())?.as_ref(),
+    )
+    .build()
+    .map_err(|e| format!("HTTP client: {e}"))?;
     let cfg = Arc::new(cfg.clone());
     let cred = Arc::new(CredCell {
         source: name.to_string(),
@@ -130,6 +140,8 @@ pub fn providers(name: &str, cfg: &AzureConfig, opts: AzureOptions) -> Result<Ve
                 alert_ids: Mutex::new(BTreeSet::new()),
                 scale_sets: Mutex::new(BTreeMap::new()),
                 cost: CostCache::new(cfg.cost_interval_secs),
+                prices: PriceCache::new(cfg.price_interval_secs),
+                public_http: public_http.clone(),
             }) as Arc<dyn Provider>
         })
         .collect())
@@ -192,6 +204,10 @@ pub struct AzureSubscription {
     scale_sets: Mutex<BTreeMap<String, String>>,
     /// Cost Management is throttled per tenant: one query per `cost_interval_secs`.
     cost: CostCache<Vec<CostSnapshot>>,
+    /// The sets' VM prices (the public Retail Prices API), read hourly.
+    prices: PriceCache,
+    /// A plain client for that public API (no token), trusting the ca_file.
+    public_http: reqwest::Client,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -299,14 +315,25 @@ impl Provider for AzureSubscription {
         }
         .await;
         let mut cpus = Vec::new();
+        let mut price_calls = None;
         // Only what is configured counts as a section read: nothing to read cannot succeed.
         let has = |ids: &[String]| self.mine(ids).next().is_some();
         if has(&self.cfg.scale_sets)
-            && let Some((groups, names, group_cpus)) = sections.read(&[Section::Groups], groups)
+            && let Some((groups, names, group_cpus)) = sections.read(&[Section::Groups, Section::Prices], groups)
         {
             *lock(&self.scale_sets) = names;
             report.groups = groups.into();
             cpus = group_cpus;
+            // The sizes the sets run, priced (hourly, or at once when a size changes).
+            if let Some(url) = self.cfg.prices_url() {
+                let demand = Demand::of(&report.groups);
+                let read = prices::read(&self.public_http, url, &self.cfg.price_currency, &demand);
+                let (prices, calls) = self.prices.get(now, demand.clone(), &mut sections, read).await;
+                price_calls = calls;
+                if let Some(prices) = prices {
+                    report.spot_prices = prices;
+                }
+            }
         }
         let cpu = (!cpus.is_empty()).then(|| cpus.iter().sum::<f64>() / cpus.len() as f64 / 100.0);
         if (has(&self.cfg.front_doors) || has(&self.cfg.app_gateways))
@@ -367,6 +394,7 @@ impl Provider for AzureSubscription {
         report.poll_cost = Some(PollCost {
             api_calls: arm.meter.calls().wrapping_sub(calls_before),
             remaining_reads: arm.meter.remaining_reads(),
+            slow_calls: price_calls.map(|n| (n, self.prices.every_secs())),
             ..PollCost::default()
         });
         sections.finish(report)

@@ -192,6 +192,8 @@ pub struct Estate {
 }
 
 const SET_NAMES: [&str; 6] = ["web-東京", "tienda-ñ", "api", "batch-Ωmega", "front", "worker-münchen"];
+/// Prices by (region, size): (on-demand, spot, the sets running it).
+pub type PriceTruth = BTreeMap<(String, String), (Option<f64>, Option<f64>, Vec<String>)>;
 /// VM sizes a set may run.
 pub const SIZES: [&str; 4] = ["Standard_D2s_v5", "Standard_D4as_v5", "Standard_F2s_v2", "Standard_B2ms"];
 const LOCATIONS: [&str; 4] = ["westeurope", "japaneast", "eastus2", "brazilsouth"];
@@ -420,11 +422,8 @@ impl Estate {
     /// single row named after its location.
     /// The prices opsdeck should show for a subscription, by (region, size):
     /// (on-demand, spot, sets running it).
-    pub fn expected_prices(
-        &self,
-        sub: &SubTruth,
-    ) -> BTreeMap<(String, String), (Option<f64>, Option<f64>, Vec<String>)> {
-        let mut out: BTreeMap<(String, String), (Option<f64>, Option<f64>, Vec<String>)> = BTreeMap::new();
+    pub fn expected_prices(&self, sub: &SubTruth) -> PriceTruth {
+        let mut out: PriceTruth = BTreeMap::new();
         for set in &sub.sets {
             let key = (set.location.clone(), set.size.to_string());
             let (od, spot) = super::azure_prices::truth(self.seed, &set.location, set.size);

@@ -107,6 +107,8 @@ fn draw_costs(frame: &mut Frame, area: Rect, v: &View) {
 fn draw_spot(frame: &mut Frame, area: Rect, v: &View) {
     let t = v.theme;
     let f = v.fleet;
+    // Narrow terminals keep what decides a scale-out: where, what, and the prices.
+    let wide = area.width >= 120;
     let cheapest = f.cheapest_capacity();
     let best_index = cheapest.as_ref().map(|(c, _)| c.index);
     let rows: Vec<Row> = f
@@ -118,37 +120,60 @@ fn draw_spot(frame: &mut Frame, area: Rect, v: &View) {
             let spot_style = if best { t.ok } else { t.base };
             let saves = p.discount().map_or_else(|| "–".into(), |d| format!("−{:.0}%", d * 100.0));
             let groups = p.groups.iter().map(|g| sanitize(g).into_owned()).collect::<Vec<_>>().join(",");
-            Row::new(vec![
+            let mut cells = vec![
                 Cell::from(p.cloud.label()),
                 Cell::from(sanitize(&p.region).into_owned()),
-                Cell::from(sanitize(p.zone.as_deref().unwrap_or("–")).into_owned()),
                 Cell::from(sanitize(&p.instance_type).into_owned()),
-                Cell::from(groups),
-                Cell::from(format::hourly(p.on_demand_hourly, &p.currency)),
-                Cell::from(Span::styled(sanitize(&p.on_demand_from).into_owned(), t.muted)),
-                Cell::from(Span::styled(format::hourly(p.spot_hourly, &p.currency), spot_style)),
-                Cell::from(saves),
-                Cell::from(Span::styled(if best { "◀ cheapest" } else { "" }, t.ok)),
-            ])
+            ];
+            if wide {
+                cells.push(Cell::from(sanitize(p.zone.as_deref().unwrap_or("–")).into_owned()));
+                cells.push(Cell::from(groups));
+            }
+            cells.push(Cell::from(format::hourly(p.on_demand_hourly, &p.currency)));
+            if wide {
+                cells.push(Cell::from(Span::styled(sanitize(&p.on_demand_from).into_owned(), t.muted)));
+            }
+            cells.push(Cell::from(Span::styled(format::hourly(p.spot_hourly, &p.currency), spot_style)));
+            cells.push(Cell::from(saves));
+            cells.push(Cell::from(Span::styled(if best { "◀ cheapest" } else { "" }, t.ok)));
+            Row::new(cells)
         })
         .collect();
-    let header =
-        Row::new(["Cloud", "Region", "Zone", "Instance", "Groups", "On-demand/h", "from", "Spot/h", "Saves", ""])
-            .style(t.muted);
-    let widths = [
-        Constraint::Length(7),
-        Constraint::Length(12),
-        Constraint::Length(13),
-        Constraint::Length(16),
-        Constraint::Length(12),
-        Constraint::Length(11),
-        Constraint::Length(10),
-        Constraint::Length(11),
-        Constraint::Length(5),
-        Constraint::Min(0),
-    ];
+    let (header, widths): (Vec<&str>, Vec<Constraint>) = if wide {
+        (
+            vec!["Cloud", "Region", "Instance", "Zone", "Groups", "On-demand/h", "from", "Spot/h", "Saves", ""],
+            vec![
+                Constraint::Length(7),
+                Constraint::Length(12),
+                Constraint::Length(16),
+                Constraint::Length(13),
+                Constraint::Length(12),
+                Constraint::Length(11),
+                Constraint::Length(13),
+                Constraint::Length(11),
+                Constraint::Length(5),
+                Constraint::Min(0),
+            ],
+        )
+    } else {
+        (
+            vec!["Cloud", "Region", "Instance", "On-demand/h", "Spot/h", "Saves", ""],
+            vec![
+                Constraint::Length(7),
+                Constraint::Length(12),
+                Constraint::Length(16),
+                Constraint::Length(11),
+                Constraint::Length(10),
+                Constraint::Length(5),
+                Constraint::Min(0),
+            ],
+        )
+    };
     let title = format!("Spot / preemptible price now · {}", cheapest_words(f));
-    frame.render_widget(Table::new(rows, widths).header(header).style(t.base).block(block(title, t)), area);
+    frame.render_widget(
+        Table::new(rows, widths).header(Row::new(header).style(t.muted)).style(t.base).block(block(title, t)),
+        area,
+    );
 }
 
 /// "next scale-out: Azure Standard_D2s_v5 spot $0.0251/h" with what was converted

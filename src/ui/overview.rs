@@ -243,10 +243,11 @@ fn draw_estate(frame: &mut Frame, area: Rect, v: &View) {
     }
     if !f.spot_prices.is_empty() {
         let words = super::cost::cheapest_words(f);
+        let words = words.strip_prefix("next scale-out: ").unwrap_or(&words);
         let saves = f.cheapest_capacity().and_then(|(_, p)| p.discount());
         lines.push(Line::from(vec![
             label("Scale-out"),
-            Span::styled(fit(&words, width.saturating_sub(20)), t.base),
+            Span::styled(fit(words, width.saturating_sub(20)), t.base),
             Span::styled(saves.map_or_else(String::new, |d| format!(" (−{:.0}%)", d * 100.0)), t.ok),
         ]));
     }

@@ -345,3 +345,60 @@ mod currency_tests {
         assert!(totals_by_currency(&[]).is_empty());
     }
 }
+
+#[cfg(test)]
+mod price_tests {
+    use super::*;
+
+    fn price(cloud: CloudKind, currency: &str, on_demand: Option<f64>, spot: Option<f64>) -> SpotPrice {
+        SpotPrice {
+            cloud,
+            region: "r".into(),
+            instance_type: "t".into(),
+            currency: currency.into(),
+            zone: None,
+            on_demand_hourly: on_demand,
+            on_demand_from: "configured".into(),
+            spot_hourly: spot,
+            spot_since: None,
+            groups: vec![],
+        }
+    }
+
+    fn rates(pairs: &[(&str, f64)]) -> Rates {
+        Rates { currency: "USD".into(), to_base: pairs.iter().map(|(c, r)| (c.to_string(), *r)).collect() }
+    }
+
+    #[test]
+    fn the_next_instance_is_the_cheaper_known_offer() {
+        assert_eq!(price(CloudKind::Aws, "USD", Some(0.1), Some(0.03)).next_instance(), Some((0.03, true)));
+        assert_eq!(price(CloudKind::Aws, "USD", Some(0.02), Some(0.03)).next_instance(), Some((0.02, false)));
+        assert_eq!(price(CloudKind::Aws, "USD", None, Some(0.03)).next_instance(), Some((0.03, true)));
+        assert_eq!(price(CloudKind::Aws, "USD", Some(0.1), None).next_instance(), Some((0.1, false)));
+        assert_eq!(price(CloudKind::Aws, "USD", None, None).next_instance(), None);
+        assert_eq!(price(CloudKind::Aws, "USD", None, Some(0.03)).discount(), None, "no on-demand: no saving");
+    }
+
+    #[test]
+    fn other_currencies_are_compared_only_through_a_configured_rate() {
+        let prices = [
+            price(CloudKind::Aws, "USD", Some(0.10), Some(0.040)),
+            price(CloudKind::Aliyun, "CNY", Some(0.60), Some(0.200)),
+            price(CloudKind::Azure, "EUR", Some(0.09), Some(0.036)),
+            price(CloudKind::Azure, "USD", None, None),
+        ];
+        // No rates: only USD is compared; AWS wins whatever CNY or EUR would cost.
+        let c = cheapest(&prices, &Rates::default()).expect("a USD price");
+        assert_eq!((c.index, c.hourly, c.converted, c.spot), (0, 0.040, false, true));
+        // 0.2 CNY × 0.14 = 0.028 USD: Alibaba, converted and saying so.
+        let c = cheapest(&prices, &rates(&[("CNY", 0.14)])).expect("cheapest");
+        assert_eq!((c.index, c.converted, c.currency.as_str()), (1, true, "USD"));
+        assert!((c.hourly - 0.028).abs() < 1e-12);
+        // 0.036 EUR × 1.1 = 0.0396 < 0.040, but the CNY offer is cheaper still.
+        let c = cheapest(&prices, &rates(&[("CNY", 0.14), ("eur", 1.1)])).expect("cheapest");
+        assert_eq!(c.index, 1);
+        let c = cheapest(&prices, &rates(&[("EUR", 1.1)])).expect("cheapest");
+        assert_eq!(c.index, 2, "a rate's currency code is matched without regard to case");
+        assert_eq!(cheapest(&prices[3..], &Rates::default()), None, "nothing known: no answer, not 0");
+    }
+}

@@ -34,6 +34,7 @@ mod aws_estate;
 mod aws_moto;
 mod azure;
 mod big_estate;
+mod prices;
 mod prometheus;
 mod prometheus_opsdeck;
 mod render;

@@ -82,6 +82,21 @@ impl LinkConfig {
         if !(self.target_ms.is_finite() && self.target_ms > 0.0) {
             return Err(("target_ms", format!("target_ms must be above 0 (milliseconds), not {}", self.target_ms)));
         }
+        match (&self.prometheus, &self.query) {
+            (Some(p), Some(q)) => {
+                check_http_url("prometheus", p)?;
+                if q.trim().is_empty() {
+                    return Err(("query", "query is empty: PromQL giving the round trip in seconds".into()));
+                }
+            }
+            (Some(_), None) => {
+                return Err(("prometheus", format!("link '{name}': prometheus needs a query (PromQL, in seconds)")));
+            }
+            (None, Some(_)) => {
+                return Err(("query", format!("link '{name}': query needs prometheus = \"http://…\" to ask")));
+            }
+            (None, None) => {}
+        }
         match (&self.tcp, &self.url, &self.prometheus) {
             (None, None, None) => {
                 return Err((
@@ -102,21 +117,6 @@ impl LinkConfig {
         }
         if let Some(u) = &self.url {
             check_http_url("url", u)?;
-        }
-        match (&self.prometheus, &self.query) {
-            (Some(p), Some(q)) => {
-                check_http_url("prometheus", p)?;
-                if q.trim().is_empty() {
-                    return Err(("query", "query is empty: PromQL giving the round trip in seconds".into()));
-                }
-            }
-            (Some(_), None) => {
-                return Err(("prometheus", format!("link '{name}': prometheus needs a query (PromQL, in seconds)")));
-            }
-            (None, Some(_)) => {
-                return Err(("query", format!("link '{name}': query needs prometheus = \"http://…\" to ask")));
-            }
-            (None, None) => {}
         }
         if !(1..=100).contains(&self.probes) {
             return Err(("probes", format!("probes must be between 1 and 100, not {}", self.probes)));

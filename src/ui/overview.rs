@@ -180,7 +180,13 @@ fn link_line(l: &Link, width: usize, v: &View) -> Line<'static> {
         None => Span::styled(format!("rtt unknown / {} ms", ms(l.target_ms)), t.warn),
     });
     if let Some(loss) = l.loss {
-        let style = if loss >= 1.0 { t.crit } else if loss > 0.0 { t.warn } else { t.base };
+        let style = if loss >= 1.0 {
+            t.crit
+        } else if loss > 0.0 {
+            t.warn
+        } else {
+            t.base
+        };
         spans.push(Span::styled(format!("  loss {}", format::pct(loss)), style));
     }
     if l.up == Some(false) {

@@ -232,7 +232,6 @@ fn draw_estate(frame: &mut Frame, area: Rect, v: &View) {
             Span::styled(format!("  {}{place} {rtt}", sanitize(&a.name)), t.base),
         ]));
     }
-    lines.extend(f.links.iter().map(|l| link_line(l, width, v)));
     for p in &f.policies {
         let mut spans = vec![label("DNS")];
         spans.push(Span::styled(format!("{} ", sanitize(&p.name)), t.base));
@@ -287,6 +286,8 @@ fn draw_estate(frame: &mut Frame, area: Rect, v: &View) {
             }
         }
     }
+    // After the replication lines (below the worst alerts): the links explain them.
+    lines.extend(f.links.iter().map(|l| link_line(l, width, v)));
     if !f.spot_prices.is_empty() {
         let words = super::cost::cheapest_words(f);
         let saves = f.cheapest_capacity().and_then(|(_, p)| p.discount());

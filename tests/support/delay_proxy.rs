@@ -37,7 +37,7 @@ impl DelayProxy {
                 let Ok(client) = conn else { continue };
                 count += 1;
                 let every = me.drop_every.load(Ordering::SeqCst);
-                if every > 0 && count % every == 0 {
+                if every > 0 && count.is_multiple_of(every) {
                     let _ = client.shutdown(Shutdown::Both);
                     continue;
                 }

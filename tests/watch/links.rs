@@ -147,15 +147,16 @@ fn config(name: &str, url: &str, target_ms: f64) -> LinkConfig {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_alert_appears_over_target_and_clears_under_it_across_polls() {
     let proxy = DelayProxy::start(http_ok_server(), Duration::from_millis(5));
-    let source = LinkSource::new(&[config("db", &format!("http://{}/", proxy.addr()), 40.0)]).expect("source");
+    let source = LinkSource::new(&[config("db", &format!("http://{}/", proxy.addr()), 100.0)]).expect("source");
     let poll = || async { source.poll(Utc::now()).await.expect("never fails") };
-    assert!(poll().await.alerts.is_empty());
-    proxy.set_delay(Duration::from_millis(60));
+    let within = poll().await;
+    assert!(within.alerts.is_empty(), "{:?}", within.links);
+    proxy.set_delay(Duration::from_millis(200));
     let first = poll().await;
     assert_eq!(first.alerts.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(), vec!["link:db"], "{:?}", first.links);
     let second = poll().await;
     assert_eq!(second.alerts[0].started_at, first.alerts[0].started_at, "the same alert, still firing");
-    proxy.set_delay(Duration::from_millis(10));
+    proxy.set_delay(Duration::from_millis(5));
     let under = poll().await;
     assert!(under.alerts.is_empty() && under.links[0].over_target() == Some(false), "{:?}", under.links);
 }

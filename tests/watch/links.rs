@@ -54,24 +54,24 @@ fn alert_ids(snap: &Value) -> Vec<String> {
     ids
 }
 
-/// Upper slack over the injected delay: the local round trip and scheduling.
-const SLACK_MS: f64 = 6.0;
+/// Upper slack over the injected delay: the local round trip and scheduling. On
+/// an idle machine the shown round trip is within 2 ms; on the 2-core test
+/// machine with parallel builds an HTTP probe was seen up to 9 ms over.
+const SLACK_MS: f64 = 12.0;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn probes_through_a_delaying_proxy_show_the_injected_delay_and_over_target_alerts() {
     let (http, greet) = (http_ok_server(), greeting_server());
     let delays = [15u64, 45, 90, 160];
     let target_ms = 100.0;
-    let mut toml = String::new();
+    // One snapshot per delay: fewer probes at once, less scheduling noise.
     for d in delays {
         let h = DelayProxy::start(http, Duration::from_millis(d));
         let g = DelayProxy::start(greet, Duration::from_millis(d));
-        toml +=
-            &link_toml(&format!("http-{d}"), &format!("url = \"http://{}/healthz?token=s3cret\"", h.addr()), target_ms);
-        toml += &link_toml(&format!("greet-{d}"), &format!("tcp = \"{}\"\nbanner = true", g.addr()), target_ms);
-    }
-    let snap = snapshot(toml).await;
-    for d in delays {
+        let toml =
+            link_toml(&format!("http-{d}"), &format!("url = \"http://{}/healthz?token=s3cret\"", h.addr()), target_ms)
+                + &link_toml(&format!("greet-{d}"), &format!("tcp = \"{}\"\nbanner = true", g.addr()), target_ms);
+        let snap = snapshot(toml).await;
         for kind in ["http", "greet"] {
             let l = link(&snap, &format!("{kind}-{d}"));
             let rtt = l["rtt_ms"].as_f64().unwrap_or_else(|| panic!("{kind}-{d} unmeasured: {l:#}"));
@@ -85,19 +85,28 @@ async fn probes_through_a_delaying_proxy_show_the_injected_delay_and_over_target
             );
             let via = l["via"][0].as_str().expect("via");
             assert!(via.ends_with(", 0 of 5 probes lost") && !via.contains("s3cret"), "{via}");
+            assert!(
+                if kind == "http" { via.starts_with("http://127.0.0.1:") } else { via.contains("(greeting)") },
+                "{via}"
+            );
+        }
+        // Only the links over their target raise an alert, titled with both figures.
+        let over =
+            if d as f64 > target_ms { vec![format!("link:greet-{d}"), format!("link:http-{d}")] } else { vec![] };
+        assert_eq!(alert_ids(&snap), over);
+        if let Some(alert) =
+            snap["alerts"].as_array().expect("alerts").iter().find(|a| a["id"] == format!("link:http-{d}"))
+        {
+            let title = alert["title"].as_str().expect("title");
+            let head = format!("Link http-{d} (AWS ↔ Azure): round trip ");
+            assert!(title.starts_with(&head) && title.ends_with("ms over the 100 ms target"), "{title}");
+            assert_eq!(
+                (alert["severity"].as_str(), alert["state"].as_str()),
+                (Some("P2"), Some("firing")),
+                "{alert:#}"
+            );
         }
     }
-    assert!(link(&snap, "http-15")["via"][0].as_str().is_some_and(|v| v.starts_with("http://127.0.0.1:")));
-    assert!(link(&snap, "greet-15")["via"][0].as_str().is_some_and(|v| v.contains("(greeting)")));
-    // Only the links over their target raise an alert, each titled with both figures.
-    assert_eq!(alert_ids(&snap), vec!["link:greet-160", "link:http-160"]);
-    let alert = snap["alerts"].as_array().expect("alerts").iter().find(|a| a["id"] == "link:http-160").expect("alert");
-    let title = alert["title"].as_str().expect("title");
-    assert!(
-        title.starts_with("Link http-160 (AWS ↔ Azure): round trip 16") && title.ends_with("ms over the 100 ms target"),
-        "{title}"
-    );
-    assert_eq!((alert["severity"].as_str(), alert["state"].as_str()), (Some("P2"), Some("firing")), "{alert:#}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

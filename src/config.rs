@@ -3,7 +3,7 @@
 //!
 //! This module knows the fields every source has (name, kind, interval, timeout,
 //! sizing, the demo's estate file), opsdeck's own top-level tables (`[guards]`,
-//! `[[arbiters]]`) and how any table is checked: unknown keys refused, every error
+//! `[[arbiters]]`, `[[links]]` (in `links.rs`)) and how any table is checked: unknown keys refused, every error
 //! at file:line:column. It knows no source kind: each provider folder owns its
 //! `[sources.<kind>]` table and describes it with a [`KindSpec`], which the
 //! provider registry (`providers::registry`) hands to [`Config::parse`]. So config
@@ -25,6 +25,9 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 use crate::model::{DEMO_KIND, GuardKey};
 use crate::toml_file::{self, TomlError};
 
+mod links;
+pub use links::{DEFAULT_LINK_PROBES, LinkConfig};
+
 /// Written by `opsdeck init`.
 pub const SAMPLE: &str = include_str!("../assets/config.sample.toml");
 
@@ -40,6 +43,8 @@ pub struct Config {
     pub guards: GuardsConfig,
     /// `[[arbiters]]`: split-brain witnesses opsdeck probes itself.
     pub arbiters: Vec<ArbiterConfig>,
+    /// `[[links]]`: cross-cloud links, measured against a latency target.
+    pub links: Vec<LinkConfig>,
     /// `[prices]`: the currency prices are compared in, and exchange rates.
     pub prices: PricesConfig,
 }
@@ -60,6 +65,8 @@ struct TopLevel {
     guards: GuardsConfig,
     #[serde(default)]
     arbiters: Vec<ArbiterConfig>,
+    #[serde(default)]
+    links: Vec<LinkConfig>,
     #[serde(default)]
     prices: PricesConfig,
 }
@@ -301,12 +308,7 @@ impl ArbiterConfig {
                 return Err(("name", format!("arbiter '{}' needs exactly one of url or tcp", self.name)));
             }
             (Some(u), None) => check_http_url("url", u)?,
-            (None, Some(t)) => {
-                let port = t.rsplit_once(':').and_then(|(h, p)| (!h.is_empty()).then_some(p));
-                if !port.is_some_and(|p| p.parse::<u16>().is_ok_and(|p| p > 0)) {
-                    return Err(("tcp", format!("'{t}' must look like host:port")));
-                }
-            }
+            (None, Some(t)) => check_host_port("tcp", t)?,
         }
         if !(self.timeout_secs.is_finite() && self.timeout_secs > 0.0 && self.timeout_secs <= 60.0) {
             return Err(("timeout_secs", "timeout_secs must be above 0 and at most 60".into()));
@@ -316,6 +318,16 @@ impl ArbiterConfig {
 
     pub fn timeout(&self) -> Duration {
         Duration::from_secs_f64(self.timeout_secs)
+    }
+}
+
+/// "host:port" with a port above 0, or the words for what is wrong with it.
+pub fn check_host_port(key: &'static str, addr: &str) -> Result<(), (&'static str, String)> {
+    let port = addr.rsplit_once(':').and_then(|(h, p)| (!h.is_empty()).then_some(p));
+    if port.is_some_and(|p| p.parse::<u16>().is_ok_and(|p| p > 0)) {
+        Ok(())
+    } else {
+        Err((key, format!("'{addr}' must look like host:port")))
     }
 }
 
@@ -380,6 +392,7 @@ impl Config {
             sources,
             guards: top.guards,
             arbiters: top.arbiters,
+            links: top.links,
             prices: top.prices,
         };
         config.check(path, text, kinds)?;
@@ -449,6 +462,17 @@ impl Config {
             }
             if !arbiters.insert(a.name.as_str()) {
                 let msg = format!("arbiter name '{}' is used twice", a.name);
+                return Err(toml_file::invalid(path, text, "name", Some(&near), msg));
+            }
+        }
+        let mut links = BTreeSet::new();
+        for l in &self.links {
+            let near = format!("\"{}\"", l.name);
+            if let Err((key, msg)) = l.validate() {
+                return Err(toml_file::invalid(path, text, key, Some(&near), msg));
+            }
+            if !links.insert(l.name.as_str()) {
+                let msg = format!("link name '{}' is used twice", l.name);
                 return Err(toml_file::invalid(path, text, "name", Some(&near), msg));
             }
         }

@@ -12,6 +12,7 @@ use crate::model::DEMO_KIND;
 use crate::providers::Provider;
 use crate::providers::arbiter::{self, ArbiterSource};
 use crate::providers::demo::{DemoHandle, EstateSpec};
+use crate::providers::links::{self, LinkSource};
 use crate::providers::registry::{self, BuildContext, BuildError, Registry};
 use crate::toml_file::TomlError;
 
@@ -111,6 +112,11 @@ pub fn build_with(kinds: &Registry, config: &Config, demo_file: Option<&Path>) -
         let probes = ArbiterSource::new(&config.arbiters).map_err(StartupError::Other)?;
         let timeout = probes.timeout();
         out.sources.push(SourceSchedule { provider: Arc::new(probes), interval: arbiter::INTERVAL, timeout });
+    }
+    if !config.links.is_empty() {
+        let measured = LinkSource::new(&config.links).map_err(StartupError::Other)?;
+        let timeout = measured.timeout();
+        out.sources.push(SourceSchedule { provider: Arc::new(measured), interval: links::INTERVAL, timeout });
     }
     Ok(out)
 }

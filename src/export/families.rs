@@ -45,6 +45,10 @@ pub const FAMILIES: &[(&str, &str)] = &[
     ("opsdeck_on_demand_price_hourly", "On-demand price of the next instance a scale-out adds, per hour."),
     ("opsdeck_arbiter_up", "1 when a split-brain witness answered its last probe, else 0."),
     ("opsdeck_arbiter_rtt_seconds", "Round trip of the last probe a split-brain witness answered, seconds."),
+    ("opsdeck_link_rtt_seconds", "Round trip over a cross-cloud link as last measured, seconds."),
+    ("opsdeck_link_target_seconds", "Round-trip target of a cross-cloud link, seconds."),
+    ("opsdeck_link_loss_ratio", "Share of a cross-cloud link's last round of probes that was lost, 0..1."),
+    ("opsdeck_link_over_target", "1 when a cross-cloud link is over its target (or its interconnect is down), else 0."),
     ("opsdeck_alert", "1 per alert, with its severity, state and bounded name."),
     ("opsdeck_alert_started_timestamp_seconds", "When an alert started, Unix seconds."),
     ("opsdeck_source_up", "1 when a source's last poll succeeded, 0 when stale or never read."),
@@ -85,6 +89,7 @@ pub fn families(fleet: &Fleet) -> Vec<Family> {
     cost(fleet, &mut out);
     prices(fleet, &mut out);
     arbiters(fleet, &mut out);
+    links(fleet, &mut out);
     alerts(fleet, &mut out);
     sources(fleet, &mut out);
     for d in &fleet.drills {
@@ -325,6 +330,17 @@ fn arbiters(fleet: &Fleet, out: &mut Out) {
 
 /// Alerts: identity, severity, state and where they point. The description, ack
 /// comment and the alert's own labels are free text or unbounded: never labels.
+/// Each link's figures; one nobody measured is no series (over-target too).
+fn links(fleet: &Fleet, out: &mut Out) {
+    for (l, source) in fleet.links.iter().zip(&fleet.link_sources) {
+        let labels = [("source", source.as_str()), ("link", l.name.as_str()), ("a", l.a.slug()), ("b", l.b.slug())];
+        out.opt("opsdeck_link_rtt_seconds", &labels, l.rtt_ms.map(|ms| ms / 1000.0));
+        out.put("opsdeck_link_target_seconds", &labels, l.target_ms / 1000.0);
+        out.opt("opsdeck_link_loss_ratio", &labels, l.loss);
+        out.opt("opsdeck_link_over_target", &labels, l.over_target().map(|o| if o { 1.0 } else { 0.0 }));
+    }
+}
+
 fn alerts(fleet: &Fleet, out: &mut Out) {
     for a in &fleet.alerts {
         let severity = a.severity.label().to_ascii_lowercase();

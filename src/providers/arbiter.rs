@@ -6,13 +6,12 @@
 //! poll: an HTTP(S) GET (any 2xx is alive) or a TCP connect. The probes run
 //! concurrently, each within its own timeout, so one dead witness delays nothing.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::http::HttpAuthConfig;
-use super::http::{HttpSource, transport_error};
+use super::probe::Target;
 use super::{Check, Provider, ProviderError};
 pub use crate::config::ArbiterConfig;
 use crate::model::{Arbiter, SourceId, SourceReport};
@@ -23,14 +22,9 @@ pub const KIND: &str = "arbiter";
 /// How often the witnesses are probed, and how long one probe may take.
 pub const INTERVAL: Duration = Duration::from_secs(10);
 
-enum Probe {
-    Http { url: String, http: HttpSource },
-    Tcp { addr: String },
-}
-
 struct Witness {
     cfg: ArbiterConfig,
-    probe: Probe,
+    probe: Target,
 }
 
 /// The source that probes every configured witness.
@@ -45,13 +39,9 @@ impl ArbiterSource {
         let mut witnesses = Vec::with_capacity(configs.len());
         for cfg in configs {
             let probe = match (&cfg.url, &cfg.tcp) {
-                (Some(url), _) => {
-                    let auth = HttpAuthConfig { ca_file: cfg.ca_file.clone(), ..HttpAuthConfig::default() };
-                    let http =
-                        HttpSource::new(&auth, cfg.timeout()).map_err(|e| format!("arbiter {}: {e}", cfg.name))?;
-                    Probe::Http { url: url.clone(), http }
-                }
-                (None, Some(addr)) => Probe::Tcp { addr: addr.clone() },
+                (Some(url), _) => Target::http(url, cfg.ca_file.clone(), cfg.timeout())
+                    .map_err(|e| format!("arbiter {}: {e}", cfg.name))?,
+                (None, Some(addr)) => Target::tcp(addr, false),
                 (None, None) => return Err(format!("arbiter {} has neither url nor tcp", cfg.name)),
             };
             witnesses.push(Witness { cfg: cfg.clone(), probe });
@@ -68,26 +58,7 @@ impl ArbiterSource {
 
 /// One probe: Ok(round trip) or the reason in words.
 async fn probe(w: &Witness) -> Result<Duration, String> {
-    let started = Instant::now();
-    let limit = w.cfg.timeout();
-    match &w.probe {
-        Probe::Http { url, http } => {
-            // Without the URL: a witness's token may sit in its query string.
-            let answer = http
-                .client()
-                .get(url)
-                .send()
-                .await
-                .map_err(|e| transport_error("GET", &e.without_url()).to_string())?;
-            let status = answer.status();
-            if status.is_success() { Ok(started.elapsed()) } else { Err(format!("HTTP {}", status.as_u16())) }
-        }
-        Probe::Tcp { addr } => match tokio::time::timeout(limit, tokio::net::TcpStream::connect(addr.as_str())).await {
-            Ok(Ok(_stream)) => Ok(started.elapsed()),
-            Ok(Err(e)) => Err(format!("cannot connect: {e}")),
-            Err(_) => Err(format!("no answer within {:.1}s", limit.as_secs_f64())),
-        },
-    }
+    w.probe.once(w.cfg.timeout()).await
 }
 
 fn observed(w: &Witness, result: Result<Duration, String>) -> Arbiter {

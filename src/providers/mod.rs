@@ -11,6 +11,8 @@ pub mod demo;
 pub mod http;
 pub mod http_auth;
 pub mod http_stream;
+pub mod links;
+pub mod probe;
 pub mod prometheus;
 pub mod registry;
 pub mod sections;

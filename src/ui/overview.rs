@@ -8,7 +8,7 @@ use ratatui::widgets::Paragraph;
 
 use super::widgets::{block, fit, health_glyph, health_style, target_style};
 use super::{View, format, sanitize};
-use crate::model::{CloudSummary, CurrencyTotal, Forecast, RegionSummary, ReplicationKind, Severity};
+use crate::model::{CloudSummary, CurrencyTotal, Forecast, Link, RegionSummary, ReplicationKind, Severity};
 
 /// A tile's lines for a one-region cloud, plus borders.
 const TILE_HEIGHT: u16 = 11;
@@ -165,6 +165,51 @@ fn draw_tile(frame: &mut Frame, area: Rect, s: &CloudSummary, v: &View) {
     frame.render_widget(Paragraph::new(lines).style(t.base).block(block(title, t).border_style(border)), area);
 }
 
+/// One cross-cloud link: its round trip against its target (crit over it), the
+/// share of probes lost, how it was measured; "unknown" and why when nothing
+/// measured it.
+fn link_line(l: &Link, width: usize, v: &View) -> Line<'static> {
+    let t = v.theme;
+    let ms = |x: f64| if x < 10.0 { format!("{x:.1}") } else { format::int(x) };
+    let head = format!("{} {}↔{}  ", sanitize(&l.name), l.a.label(), l.b.label());
+    let mut spans = vec![Span::styled(format!("{:<12}", "Link"), t.muted), Span::styled(head, t.base)];
+    spans.push(match l.rtt_ms {
+        Some(rtt) => {
+            Span::styled(format!("rtt {} / {} ms", ms(rtt), ms(l.target_ms)), target_style(rtt / l.target_ms, t))
+        }
+        None => Span::styled(format!("rtt unknown / {} ms", ms(l.target_ms)), t.warn),
+    });
+    if let Some(loss) = l.loss {
+        let style = if loss >= 1.0 {
+            t.crit
+        } else if loss > 0.0 {
+            t.warn
+        } else {
+            t.base
+        };
+        spans.push(Span::styled(format!("  loss {}", format::pct(loss)), style));
+    }
+    if l.up == Some(false) {
+        spans.push(Span::styled("  DOWN", t.crit));
+    }
+    // How it was measured, in short: "tcp", "http", "PromQL".
+    let mut how: Vec<&str> = l
+        .via
+        .iter()
+        .filter_map(|w| w.split_whitespace().next())
+        .map(|w| if w.starts_with("http") { "http" } else { w })
+        .collect();
+    how.dedup();
+    if !how.is_empty() {
+        spans.push(Span::styled(format!("  via {}", sanitize(&how.join("+"))), t.muted));
+    }
+    if let (None, Some(e)) = (l.rtt_ms, &l.error) {
+        let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+        spans.push(Span::styled(format!("  {}", fit(&sanitize(e), width.saturating_sub(used + 2))), t.muted));
+    }
+    Line::from(spans)
+}
+
 fn draw_estate(frame: &mut Frame, area: Rect, v: &View) {
     let t = v.theme;
     let f = v.fleet;
@@ -241,6 +286,8 @@ fn draw_estate(frame: &mut Frame, area: Rect, v: &View) {
             }
         }
     }
+    // After the replication lines (below the worst alerts): the links explain them.
+    lines.extend(f.links.iter().map(|l| link_line(l, width, v)));
     if !f.spot_prices.is_empty() {
         let words = super::cost::cheapest_words(f);
         let words = words.strip_prefix("next scale-out: ").unwrap_or(&words);

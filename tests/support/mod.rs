@@ -7,6 +7,7 @@ pub mod aliyun_meta;
 pub mod am_estate;
 pub mod aws_estate;
 pub mod azure_http;
+pub mod delay_proxy;
 pub mod faulty;
 pub mod moto;
 pub mod promstack;

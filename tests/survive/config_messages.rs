@@ -25,6 +25,23 @@ const CASES: &[(&str, &str)] = &[
     ("arbiters: neither url nor tcp", "[[arbiters]]\nname = \"w\"\n"),
     ("arbiters: unknown key", "[[arbiters]]\nname = \"w\"\nhost = \"x\"\n"),
     ("arbiters: twice", "[[arbiters]]\nname = \"w\"\ntcp = \"a:1\"\n[[arbiters]]\nname = \"w\"\ntcp = \"b:1\"\n"),
+    ("links: bad cloud", "[[links]]\nname = \"l\"\nbetween = [\"aws\", \"gcp\"]\ntarget_ms = 40\ntcp = \"a:1\"\n"),
+    (
+        "links: one cloud twice",
+        "[[links]]\nname = \"l\"\nbetween = [\"aws\", \"aws\"]\ntarget_ms = 40\ntcp = \"a:1\"\n",
+    ),
+    ("links: no measurement", "[[links]]\nname = \"l\"\nbetween = [\"aws\", \"azure\"]\ntarget_ms = 40\n"),
+    (
+        "links: twice",
+        "[[links]]\nname = \"l\"\nbetween = [\"aws\", \"azure\"]\ntarget_ms = 40\ntcp = \"a:1\"\n[[links]]\nname = \"l\"\nbetween = [\"aws\", \"azure\"]\ntarget_ms = 40\ntcp = \"b:1\"\n",
+    ),
+    ("links: target zero", "[[links]]\nname = \"l\"\nbetween = [\"aws\", \"azure\"]\ntarget_ms = 0\ntcp = \"a:1\"\n"),
+    ("links: query alone", "[[links]]\nname = \"l\"\nbetween = [\"aws\", \"azure\"]\ntarget_ms = 40\nquery = \"up\"\n"),
+    ("links: unknown key", "[[links]]\nname = \"l\"\nbetween = [\"aws\", \"azure\"]\ntarget_ms = 40\nhost = \"x\"\n"),
+    (
+        "links: fine",
+        "[[links]]\nname = \"l\"\nbetween = [\"azure\", \"aliyun\"]\ntarget_ms = 40\nprometheus = \"http://p:9090\"\nquery = \"probe_duration_seconds\"\n",
+    ),
     ("source: unknown key", "[[sources]]\nname = \"a\"\nkind = \"demo\"\ncolour = 1\n"),
     ("source: missing name", "[[sources]]\nkind = \"demo\"\n"),
     ("source: missing kind", "[[sources]]\nname = \"a\"\n"),

@@ -10,6 +10,7 @@
 //! - `aliyun`: the signature-checking Alibaba Cloud stand-in, and generated estates.
 //! - `prometheus`: the real Prometheus, Alertmanager and pushgateway.
 //! - `big_estate`: an Alertmanager answer past the 32 MB cap, read whole by the binary.
+//! - `links`: `[[links]]` probed through a delaying proxy, and a PromQL figure.
 //! - `render`: every pane of the deterministic demo as insta snapshots.
 
 #[path = "../support/mod.rs"]
@@ -34,6 +35,7 @@ mod aws_estate;
 mod aws_moto;
 mod azure;
 mod big_estate;
+mod links;
 mod prices;
 mod prometheus;
 mod prometheus_opsdeck;

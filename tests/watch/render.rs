@@ -591,3 +591,64 @@ fn the_snapshot_of_a_real_estate_says_what_is_known_and_nothing_more() {
     let table = to_table(&fleet, now);
     insta::assert_snapshot!("real_estate_snapshot_table", table);
 }
+
+/// Links as the links source reports them: one within target, one over it, one
+/// lossy, one nothing could measure, one whose interconnect is down.
+fn with_links() -> Fleet {
+    use opsdeck::model::Link;
+    let mut fleet = real_estate();
+    let link = |name: &str, a, b, rtt_ms: Option<f64>, loss: Option<f64>, via: &str| Link {
+        name: name.into(),
+        a,
+        b,
+        rtt_ms,
+        loss,
+        bps: None,
+        up: None,
+        target_ms: 40.0,
+        via: vec![via.into()],
+        error: None,
+    };
+    fleet.links = vec![
+        link("orders-db", CloudKind::Aws, CloudKind::Azure, Some(12.4), Some(0.0), "tcp 10.20.0.5:5432: median 12 ms"),
+        link(
+            "cache-sync",
+            CloudKind::Azure,
+            CloudKind::Aliyun,
+            Some(57.0),
+            None,
+            "PromQL probe_duration_seconds: 57 ms",
+        ),
+        link(
+            "dual-write",
+            CloudKind::Aws,
+            CloudKind::Aliyun,
+            Some(31.0),
+            Some(0.4),
+            "https://oss-gw.example/healthz: x",
+        ),
+        Link {
+            error: Some("cannot connect: Connection refused\x1b[31m".into()),
+            ..link("witness-path", CloudKind::Aws, CloudKind::Aliyun, None, Some(1.0), "tcp 10.30.0.9:443: no answer")
+        },
+        Link {
+            up: Some(false),
+            ..link("dx-1", CloudKind::Aws, CloudKind::Azure, Some(3.2), None, "tcp 10.0.0.1:179: x")
+        },
+    ];
+    fleet.link_sources = vec![SourceId::new("links"); fleet.links.len()];
+    fleet
+}
+
+#[test]
+fn links_on_the_overview_show_round_trip_against_target_loss_and_how_measured() {
+    let fleet = with_links();
+    let s = screen(&render(&fleet, Pane::Overview, 160, 48));
+    insta::assert_snapshot!("links_overview_160x48", s);
+    assert!(s.contains("orders-db AWS↔Azure  rtt 12 / 40 ms  loss 0.0%  via tcp"), "{s}");
+    assert!(s.contains("cache-sync Azure↔Alibaba  rtt 57 / 40 ms  via PromQL"), "{s}");
+    assert!(s.contains("rtt unknown / 40 ms  loss 100.0%  via tcp  cannot connect: Connection refused"), "{s}");
+    assert!(s.contains("DOWN") && !s.contains('\x1b'), "{s}");
+    // At 80×24 the lines fit their width (the error is cut, not wrapped).
+    insta::assert_snapshot!("links_overview_80x24", screen(&render(&fleet, Pane::Overview, 80, 24)));
+}

@@ -403,3 +403,31 @@ fn an_empty_fleet_writes_the_families_with_only_the_version() {
     let with_series: Vec<&str> = fams.iter().filter(|f| !f.series.is_empty()).map(|f| f.name).collect();
     assert_eq!(with_series, vec!["opsdeck_exporter_info"]);
 }
+
+#[test]
+fn links_write_what_was_measured_and_nothing_for_the_unknown() {
+    let mut f = estate();
+    f.links = vec![opsdeck_link("db", Some(52.0), Some(0.2)), opsdeck_link("cache", None, None)];
+    f.link_sources = vec![SourceId::new("links"), SourceId::new("links")];
+    let fams = families(&f);
+    let key = |n: &str| format!("source=links,link={n},a=aws,b=azure");
+    assert_eq!(series(&fams, "opsdeck_link_rtt_seconds"), vec![(key("db"), 0.052)]);
+    assert_eq!(series(&fams, "opsdeck_link_target_seconds"), vec![(key("cache"), 0.04), (key("db"), 0.04)]);
+    assert_eq!(series(&fams, "opsdeck_link_loss_ratio"), vec![(key("db"), 0.2)]);
+    assert_eq!(series(&fams, "opsdeck_link_over_target"), vec![(key("db"), 1.0)]);
+}
+
+fn opsdeck_link(name: &str, rtt_ms: Option<f64>, loss: Option<f64>) -> crate::model::Link {
+    crate::model::Link {
+        name: name.into(),
+        a: CloudKind::Aws,
+        b: CloudKind::Azure,
+        rtt_ms,
+        loss,
+        bps: None,
+        up: None,
+        target_ms: 40.0,
+        via: vec![],
+        error: None,
+    }
+}

@@ -5,6 +5,8 @@
 //! An HA cluster is given as several URLs: reads go to the first peer that answers
 //! (the peers gossip alerts and silences), writes likewise.
 
+pub mod routes;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};

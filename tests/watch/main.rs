@@ -26,6 +26,7 @@ mod azure_estate;
 mod tls_front;
 
 mod aliyun;
+mod am_routes;
 mod aws_concurrent;
 mod aws_estate;
 mod aws_moto;

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use regex::Regex;
 use serde::Deserialize;
 
-use crate::model::{Channel, CloudKind, Labels, NotificationRoute, Severity, SourceId};
+use crate::model::{Channel, CloudKind, Labels, NotificationRoute, SourceId};
 use crate::providers::shared::severity::SeverityMap;
 
 /// Why a config could not be made into a route tree.
@@ -476,7 +476,7 @@ fn rule_words(path: &[&Node]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Severity::{P0, P1};
+    use crate::model::Severity::{self, P0, P1};
     use crate::providers::shared::severity;
 
     const CONFIG: &str = r##"

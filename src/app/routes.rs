@@ -105,21 +105,20 @@ mod tests {
 
     #[test]
     fn rows_go_by_severity_then_cloud_with_the_alerts_paging_now_counted() {
-        let mut fleet = Fleet::default();
-        fleet.routes = vec![
+        let routes = vec![
             route("am", None, None, "default", &[]),
             route("am", Some(CloudKind::Azure), Some(Severity::P0), "pager", &[("email", "a@example.com")]),
             route("am", None, Some(Severity::P0), "pager", &[("email", "a@example.com")]),
             route("am", Some(CloudKind::Aws), Some(Severity::P2), "chat", &[("slack", "#ops-room")]),
         ];
-        fleet.alerts = vec![
+        let alerts = vec![
             alert("am", "1", "pager", AlertState::Firing),
             alert("am", "2", "pager, chat", AlertState::Inhibited { by: "x".into() }),
             alert("am", "3", "chat", AlertState::Resolved),
             alert("other", "4", "chat", AlertState::Firing),
             alert("am", "5", "chat", AlertState::Firing),
-        ]
-        .into();
+        ];
+        let fleet = Fleet { routes, alerts: alerts.into(), ..Fleet::default() };
         let rows = route_rows(&fleet);
         assert_eq!(
             rows,

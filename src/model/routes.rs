@@ -56,7 +56,7 @@ impl NotificationRoute {
     /// comma-separated list of receivers).
     pub fn pages(&self, alert: &Alert) -> bool {
         alert.source == self.source
-            && (self.alerts.iter().any(|id| *id == alert.id)
+            && (self.alerts.contains(&alert.id)
                 || alert.route.split(',').map(str::trim).any(|r| !r.is_empty() && r == self.receiver))
     }
 }

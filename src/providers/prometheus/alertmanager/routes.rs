@@ -328,11 +328,17 @@ fn channels(rest: &BTreeMap<String, serde_norway::Value>) -> Vec<Channel> {
             } else {
                 fields.iter().find_map(|f| item.get(*f).and_then(place)).unwrap_or_default()
             };
-            out.push(if target.is_empty() {
-                Channel { kind: kind.to_string(), target: String::new() }
+            if target.is_empty() {
+                out.push(Channel { kind: kind.to_string(), target: String::new() });
+            } else if kind == "email" {
+                // `to` may list several addresses: each masked on its own, so the
+                // second is not left whole behind the first's domain.
+                out.extend(
+                    target.split(',').map(str::trim).filter(|t| !t.is_empty()).map(|t| Channel::masked(kind, t)),
+                );
             } else {
-                Channel::masked(kind, &target)
-            });
+                out.push(Channel::masked(kind, &target));
+            }
         }
     }
     out.sort();
@@ -501,7 +507,7 @@ receivers:
     pagerduty_configs: [{routing_key: <secret>}]
     sns_configs: [{topic_arn: "arn:aws:sns:us-east-1:123456789012:pager"}, {phone_number: "+15550100100"}]
   - name: db
-    email_configs: [{to: dba@example.com}]
+    email_configs: [{to: dba@example.com}, {to: "a@example.org, 运维@example.cn"}]
     webhook_configs: [{url: "https://hooks.example.com/db/secret?token=x"}]
   - name: chat
     slack_configs: [{api_url: <secret>, channel: "#ops"}]
@@ -577,7 +583,15 @@ receivers:
         let labels_of = |i: usize| routes[i].channels.iter().map(Channel::label).collect::<Vec<_>>();
         assert!(labels_of(0).is_empty(), "oncall has no configs: a blackhole");
         assert_eq!(labels_of(1), ["pagerduty", "sns:+1555…0100", "sns:pager"]);
-        assert_eq!(labels_of(2), ["email:d…@example.com", "webhook:https://hooks.example.com/…"]);
+        assert_eq!(
+            labels_of(2),
+            [
+                "email:a…@example.org",
+                "email:d…@example.com",
+                "email:运…@example.cn",
+                "webhook:https://hooks.example.com/…"
+            ]
+        );
         assert_eq!(labels_of(3), ["opsgenie:te…", "slack:#o…", "telegram:12…", "wechat:al…"]);
     }
 

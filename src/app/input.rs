@@ -63,6 +63,10 @@ impl App {
             Action::ClearFilter => self.set_filter(String::new(), fleet),
             Action::Palette => self.open_palette(String::new(), fleet),
             Action::CycleSort => self.set_sort(self.alert_sort.next(), fleet),
+            Action::ToggleRoutes => {
+                self.show_routes = !self.show_routes;
+                self.route_rows = if self.show_routes { routes::route_rows(fleet) } else { Vec::new() };
+            }
             Action::Refresh => return vec![Command::RefreshNow],
             // Action keys only prefill the palette: the dialog still stands between
             // the key and production.

@@ -22,6 +22,7 @@ pub enum Action {
     ClearFilter,
     Palette,
     CycleSort,
+    ToggleRoutes,
     Refresh,
     Failover,
     Scale,
@@ -84,6 +85,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(&[ch('/')], Action::Filter, Scope::Lists, "filter the list"),
     bind(&[key(KeyCode::Esc)], Action::ClearFilter, Scope::Lists, "clear the filter"),
     bind(&[ch('s')], Action::CycleSort, Scope::Pane(Pane::Alerts), "sort by severity / age / cloud"),
+    bind(&[ch('p')], Action::ToggleRoutes, Scope::Pane(Pane::Alerts), "paging routes: severity × cloud → channels"),
     // Actions sit on capital letters, away from navigation, and only prefill the
     // palette: the confirmation dialog always stands between a key and production.
     bind(&[ch('F')], Action::Failover, Scope::Pane(Pane::Overview), "failover: shift DNS traffic (confirm)"),

@@ -5,6 +5,7 @@ pub mod dialog;
 mod input;
 pub mod keymap;
 pub mod palette;
+pub mod routes;
 pub mod views;
 pub mod wallboard;
 
@@ -227,6 +228,10 @@ pub struct App {
     pub audit: VecDeque<AuditRecord>,
     /// `--low-bandwidth`: the clock shows minutes and frames are rarer.
     pub low_bandwidth: bool,
+    /// The Alerts pane shows the notification routes instead of the alerts.
+    pub show_routes: bool,
+    /// The Routes view's rows, cut only while it is shown.
+    pub route_rows: Vec<routes::RouteRow>,
 }
 
 impl App {
@@ -255,6 +260,8 @@ impl App {
             undo: None,
             audit: VecDeque::new(),
             low_bandwidth: false,
+            show_routes: false,
+            route_rows: Vec::new(),
         }
     }
 
@@ -420,6 +427,7 @@ impl App {
         self.zone_rows = views::zone_rows(fleet, &self.health.filter);
         self.alert_counts = self.derived.counts().clone();
         self.worst_alerts = self.derived.worst().to_vec();
+        self.route_rows = if self.show_routes { routes::route_rows(fleet) } else { Vec::new() };
         self.alerts.selected = self.alerts.selected.min(self.alert_rows.len().saturating_sub(1));
         self.health.selected = self.health.selected.min(self.zone_rows.len().saturating_sub(1));
     }

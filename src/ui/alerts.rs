@@ -8,16 +8,20 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use super::widgets::{block, fit};
 use super::{View, format, sanitize};
+use crate::app::routes;
 use crate::app::views::scroll_offset;
 use crate::model::{Alert, AlertState};
 
-/// Rows the detail box under the table takes (two lines and its border).
-const DETAIL_HEIGHT: u16 = 4;
+/// Rows the detail box under the table takes (three lines and its border).
+const DETAIL_HEIGHT: u16 = 5;
 
 pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
+    if v.app.show_routes {
+        return super::routes::draw(frame, area, v);
+    }
     // The selected alert's labels and who silenced it need more room than a row has;
     // on a short terminal the table keeps every line.
-    let (area, detail) = if area.height >= 14 {
+    let (area, detail) = if area.height >= 15 {
         let [table, detail] = Layout::vertical([Constraint::Min(6), Constraint::Length(DETAIL_HEIGHT)]).areas(area);
         (table, Some(detail))
     } else {
@@ -57,7 +61,13 @@ fn detail_lines<'a>(a: &Alert, v: &View, width: usize) -> Vec<Line<'a>> {
         let pairs: Vec<String> = a.labels.iter().map(|(k, v)| format!("{}={}", sanitize(k), sanitize(v))).collect();
         pairs.join("  ")
     };
-    vec![Line::from(Span::raw(fit(&state, width))), Line::from(Span::styled(fit(&labels, width), t.muted))]
+    // Where it paged: the receivers of its source's routes it takes, and their channels.
+    let paged = sanitize(&routes::paging_words(a, v.fleet)).into_owned();
+    vec![
+        Line::from(Span::raw(fit(&state, width))),
+        Line::from(Span::styled(fit(&paged, width), t.base)),
+        Line::from(Span::styled(fit(&labels, width), t.muted)),
+    ]
 }
 
 fn draw_table(frame: &mut Frame, area: Rect, v: &View) {

@@ -11,6 +11,7 @@ pub mod health;
 pub mod help;
 pub mod logs;
 pub mod overview;
+pub mod routes;
 pub mod sanitize;
 pub mod traffic;
 pub mod wallboard;

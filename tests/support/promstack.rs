@@ -116,9 +116,14 @@ pub fn pushgateway() -> Server {
 /// One Alertmanager. `cluster`: None for a single node (empty cluster address),
 /// or (this node's gossip port, the peers' gossip ports).
 pub fn alertmanager(cluster: Option<(u16, &[u16])>) -> Server {
+    alertmanager_with(ALERTMANAGER_CONFIG, cluster)
+}
+
+/// One Alertmanager running `config` (its am.yml).
+pub fn alertmanager_with(config: &str, cluster: Option<(u16, &[u16])>) -> Server {
     let port = free_port();
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("am.yml"), ALERTMANAGER_CONFIG).expect("config");
+    std::fs::write(dir.path().join("am.yml"), config).expect("config");
     let mut args = vec![
         "--config.file=am.yml".to_string(),
         "--storage.path=data".to_string(),

@@ -407,3 +407,56 @@ fn a_lost_answer_is_audited_unknown_then_landed_by_the_console() {
     t.keys(&["q"]);
     t.wait_for("opsdeck-exit=0");
 }
+
+/// The binary against a real Alertmanager with a route tree: the selected
+/// alert says where it paged, and `p` shows the routes (severity × cloud →
+/// channels, masked; the default receiver a blackhole), and `p` again the alerts.
+#[test]
+fn the_console_shows_where_an_alertmanager_alert_paged_and_the_routes() {
+    use support::promstack;
+    let config = r##"
+route:
+  receiver: blackhole
+  group_wait: 1s
+  routes:
+    - matchers: ['severity="critical"', 'cloud="aws"']
+      receiver: aws-pager
+receivers:
+  - name: blackhole
+  - name: aws-pager
+    sns_configs: [{phone_number: "+15550100100", sigv4: {region: us-east-1}}]
+    email_configs: [{to: "oncall@example.com", from: "am@example.com", smarthost: "smtp.example.com:25"}]
+"##;
+    let am = promstack::alertmanager_with(config, None);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let alert = serde_json::json!([{
+        "labels": {"alertname": "RegionDown", "cloud": "aws", "severity": "critical"},
+        "startsAt": chrono::Utc::now().to_rfc3339(),
+    }]);
+    rt.block_on(promstack::post_alerts(&am, alert));
+
+    let t = Tmux::start(140, 36);
+    let cfg = t.path("opsdeck.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[[sources]]\nname = \"am\"\nkind = \"alertmanager\"\ninterval_secs = 1\ntimeout_secs = 2\n\
+             [sources.alertmanager]\nurls = [\"{}\"]\n",
+            am.url()
+        ),
+    )
+    .expect("config");
+    t.type_text(&format!("clear; {BIN} --config {}; echo opsdeck-exit=$?", cfg.display()));
+    t.keys(&["Enter"]);
+    t.keys(&["5"]);
+    t.wait_for("RegionDown");
+    t.wait_for("paged: aws-pager → email:o…@example.com, sns:+1555…0100");
+    t.keys(&["p"]);
+    let screen = t.wait_for("blackhole: no channels");
+    assert!(screen.contains("Routes (2)"), "{screen}");
+    assert!(!screen.contains("oncall@example.com") && !screen.contains("15550100100"), "masked: {screen}");
+    t.keys(&["p"]);
+    t.wait_for("Selected alert");
+    t.keys(&["q"]);
+    t.wait_for("opsdeck-exit=0");
+}

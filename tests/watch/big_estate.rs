@@ -90,6 +90,13 @@ async fn an_alertmanager_answer_past_32_mb_is_read_whole_by_the_binary() {
             .respond_with(ResponseTemplate::new(200).set_body_raw(body, "application/json"))
             .mount(&am)
             .await;
+        // The config whose routes opsdeck reads beside the alerts.
+        let status = json!({"config": {"original": "route: {receiver: pager}\nreceivers: [{name: pager}]\n"}});
+        Mock::given(method("GET"))
+            .and(path("/api/v2/status"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(status))
+            .mount(&am)
+            .await;
         let dir = tempfile::tempdir().expect("tempdir");
         let config = dir.path().join("config.toml");
         std::fs::write(

@@ -30,6 +30,7 @@ mod azure_prices;
 mod tls_front;
 
 mod aliyun;
+mod am_routes;
 mod aws_concurrent;
 mod aws_estate;
 mod aws_moto;

@@ -652,3 +652,88 @@ fn links_on_the_overview_show_round_trip_against_target_loss_and_how_measured() 
     // At 80×24 the lines fit their width (the error is cut, not wrapped).
     insta::assert_snapshot!("links_overview_80x24", screen(&render(&fleet, Pane::Overview, 80, 24)));
 }
+
+/// The drilled demo beside an Alertmanager whose routes come from a config with
+/// nested routes, a blackhole default and a hostile receiver name; one of its
+/// alerts pages through two receivers.
+fn fleet_with_am_routes() -> (Fleet, String) {
+    use opsdeck::model::Labels;
+    use opsdeck::providers::prometheus::alertmanager::routes::{Labelling, parse_config};
+    use opsdeck::providers::shared::severity;
+    let config = r##"
+route:
+  receiver: blackhole
+  routes:
+    - matchers: ['severity=~"critical|page"']
+      receiver: pager
+      continue: true
+      routes:
+        - matchers: ['cloud="aws"']
+          receiver: aws-oncall
+    - match: {cloud: aliyun}
+      receiver: "chat\u001b[2Jroom"
+receivers:
+  - name: blackhole
+  - name: pager
+    pagerduty_configs: [{routing_key: "<secret>"}]
+    opsgenie_configs: [{responders: [{name: sre, type: team}]}]
+  - name: aws-oncall
+    sns_configs: [{topic_arn: "arn:aws:sns:us-east-1:123456789012:aws-pager"}, {phone_number: "+15550100100"}]
+    email_configs: [{to: "oncall@example.com"}]
+  - name: "chat\u001b[2Jroom"
+    slack_configs: [{channel: "#aliyun-ops"}]
+"##;
+    let tree = parse_config(config).expect("config");
+    let map = severity::map(severity::ALERTMANAGER);
+    let how = Labelling { severity_label: "severity", severity_map: &map, cloud_label: "cloud" };
+    let mut fleet = drilled_fleet();
+    fleet.routes.extend(tree.notification_routes(&SourceId::new("am"), &how));
+    let labels = Labels::new([("alertname", "RegionDown"), ("severity", "critical"), ("cloud", "aliyun")]);
+    let route = tree.receivers_for(&labels).join(", ");
+    fleet.alerts.push(Alert {
+        id: "fp-am-1".into(),
+        source: SourceId::new("am"),
+        cloud: Some(CloudKind::Aliyun),
+        severity: Severity::P0,
+        title: "RegionDown: cn-hangzhou unreachable".into(),
+        resource: "cn-hangzhou".into(),
+        started_at: reference_instant() - Duration::seconds(30),
+        state: AlertState::Firing,
+        route,
+        labels,
+    });
+    (fleet, "fp-am-1".into())
+}
+
+/// The Routes view (`p` on the Alerts pane): severity × cloud → channels, a
+/// row per route of every source, with the alerts firing through each; and
+/// back. The selected alert's detail says where it paged.
+#[test]
+fn the_routes_view_and_where_the_selected_alert_paged() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let (fleet, id) = fleet_with_am_routes();
+    for (w, h) in [(80, 24), (160, 48)] {
+        let mut app = App::new(Some(estate()));
+        app.update(Msg::Resize { width: w, height: h }, &fleet);
+        app.update(Msg::FleetChanged, &fleet);
+        app.pane = Pane::Alerts;
+        app.alerts.selected =
+            app.alert_rows.iter().position(|&i| fleet.alerts.get(i).is_some_and(|a| a.id == id)).expect("row");
+        let alerts = screen(&draw(&app, &fleet, w, h));
+        assert!(alerts.contains("paged: pager → opsgenie:te…, pagerduty · chatroom → slack:#ali…-ops"), "{alerts}");
+        insta::assert_snapshot!(format!("alerts_paged_{w}x{h}"), alerts);
+
+        app.update(Msg::Key(KeyEvent::new(KeyCode::Char('p'), KeyModifiers::NONE)), &fleet);
+        let term = draw(&app, &fleet, w, h);
+        let routes = screen(&term);
+        assert!(routes.contains("blackhole: no channels"), "{routes}");
+        assert!(routes.contains("chatroom") && !routes.contains("\u{1b}"), "sanitised: {routes}");
+        for cell in term.backend().buffer().content() {
+            assert!(!cell.symbol().chars().any(|c| c.is_control()), "control char in {:?}", cell.symbol());
+        }
+        insta::assert_snapshot!(format!("routes_{w}x{h}"), routes);
+
+        app.update(Msg::Key(KeyEvent::new(KeyCode::Char('p'), KeyModifiers::NONE)), &fleet);
+        assert_eq!(screen(&draw(&app, &fleet, w, h)), alerts, "p again: back to the alerts");
+    }
+}

@@ -5,6 +5,8 @@
 //! An HA cluster is given as several URLs: reads go to the first peer that answers
 //! (the peers gossip alerts and silences), writes likewise.
 
+pub mod routes;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -17,11 +19,14 @@ use serde::{Deserialize, Serialize};
 use super::config::AlertmanagerConfig;
 use crate::config::{KindSpec, TableSpec, read_table};
 use crate::model::{Actor, AlertMark, Change, Plan};
-use crate::model::{Alert, AlertState, CloudKind, Labels, PollCost, Severity, SourceId, SourceReport};
+use crate::model::{
+    Alert, AlertState, CloudKind, Labels, NotificationRoute, PollCost, Section, Severity, SourceId, SourceReport,
+};
 use crate::providers::http::{self, HttpSource};
 use crate::providers::http_auth;
 use crate::providers::http_stream;
 use crate::providers::registry::{self, BuildError, Built, Entry};
+use crate::providers::sections::Sections;
 use crate::providers::{Check, Provider, ProviderError, Receipt};
 
 /// `GET /api/v2/alerts` item (the fields opsdeck uses).
@@ -373,6 +378,24 @@ pub struct AlertmanagerSource {
     /// The last poll's alerts: the next answer is read against them, and when it
     /// says the same this very list is reported again.
     last: std::sync::Mutex<Arc<Vec<Alert>>>,
+    /// The routes last read from the config, and when.
+    routes: std::sync::Mutex<Option<(DateTime<Utc>, Vec<NotificationRoute>)>>,
+}
+
+/// How often the config (and so the routes) is read again. `GET /api/v2/status`
+/// is small, but a config changes only on a reload, and a poll every few seconds
+/// re-reading and re-parsing the whole YAML for nothing is waste: every 5 minutes.
+pub const ROUTES_EVERY: chrono::Duration = chrono::Duration::minutes(5);
+
+/// `GET /api/v2/status`: only the config is read here.
+#[derive(Deserialize)]
+struct StatusConfig {
+    config: ConfigText,
+}
+
+#[derive(Deserialize)]
+struct ConfigText {
+    original: String,
 }
 
 /// `kind = "alertmanager"`, `[sources.alertmanager]`.
@@ -398,7 +421,31 @@ impl AlertmanagerSource {
             http: HttpSource::new(&cfg.auth, timeout)?,
             calls: AtomicU32::new(0),
             last: std::sync::Mutex::default(),
+            routes: std::sync::Mutex::default(),
         })
+    }
+
+    /// The routes of the config Alertmanager runs: read again when the last good
+    /// read is [`ROUTES_EVERY`] old (or never happened), else the last ones.
+    async fn routes(&self, now: DateTime<Utc>) -> Result<Vec<NotificationRoute>, ProviderError> {
+        if let Some((at, routes)) = self.routes.lock().unwrap_or_else(|e| e.into_inner()).as_ref()
+            && now - *at < ROUTES_EVERY
+            && now >= *at
+        {
+            return Ok(routes.clone());
+        }
+        let what = "GET /api/v2/status";
+        let status: StatusConfig = self.get_json(what, "api/v2/status", &[]).await?;
+        let tree = routes::parse_config(&status.config.original)
+            .map_err(|e| ProviderError::BadResponse(format!("{what}: {e}")))?;
+        let how = routes::Labelling {
+            severity_label: &self.cfg.severity_label,
+            severity_map: &self.cfg.severity_map,
+            cloud_label: &self.cfg.cloud_label,
+        };
+        let out = tree.notification_routes(&self.id, &how);
+        *self.routes.lock().unwrap_or_else(|e| e.into_inner()) = Some((now, out.clone()));
+        Ok(out)
     }
 
     /// Send a request built by `make` to each peer in turn until one answers with
@@ -599,10 +646,14 @@ impl Provider for AlertmanagerSource {
         "alertmanager"
     }
 
-    async fn poll(&self, _now: DateTime<Utc>) -> Result<SourceReport, ProviderError> {
+    async fn poll(&self, now: DateTime<Utc>) -> Result<SourceReport, ProviderError> {
         self.calls.store(0, Ordering::Relaxed);
         let last = self.last.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        let reads = self.alerts_against(last.clone()).await?;
+        let mut sections = Sections::new();
+        let Some(reads) = sections.read(&[Section::Alerts], self.alerts_against(last.clone()).await) else {
+            // Nothing read: the poll fails with the alerts' error.
+            return sections.finish(SourceReport::default());
+        };
         // Silences are read only when something is silenced: most polls make one call.
         let silences = if reads.iter().any(Read::silenced) { self.silences().await? } else { BTreeMap::new() };
         // Judging 100,000 alerts takes a while: off the async workers.
@@ -611,14 +662,19 @@ impl Provider for AlertmanagerSource {
             .await
             .map_err(|e| ProviderError::BadResponse(format!("GET /api/v2/alerts: reading the answer failed: {e}")))?;
         *self.last.lock().unwrap_or_else(|e| e.into_inner()) = alerts.clone();
-        Ok(SourceReport {
+        // Read after the alerts: an Alertmanager that cannot list alerts is down,
+        // and a config it cannot give (or one that does not parse) fails only the
+        // Routes section, whose last good routes the collector keeps.
+        let routes = sections.read(&[Section::Routes], self.routes(now).await).unwrap_or_default();
+        sections.finish(SourceReport {
             alerts,
+            routes,
             poll_cost: Some(PollCost { api_calls: self.calls.load(Ordering::Relaxed), ..PollCost::default() }),
             ..SourceReport::default()
         })
     }
 
-    async fn preflight(&self, _now: DateTime<Utc>) -> Vec<Check> {
+    async fn preflight(&self, now: DateTime<Utc>) -> Vec<Check> {
         #[derive(Deserialize)]
         struct Status {
             cluster: Cluster,
@@ -650,6 +706,11 @@ impl Provider for AlertmanagerSource {
         out.push(Check::of("read alerts", alerts));
         let silences = self.silences().await.map(|s| format!("{} active silence(s) readable", s.len()));
         out.push(Check::of("read silences", silences));
+        let routes = self.routes(now).await.map(|r| {
+            let blackholes = r.iter().filter(|r| r.channels.is_empty()).count();
+            format!("{} route(s) in the config, {blackholes} to a receiver with no channels (a blackhole)", r.len())
+        });
+        out.push(Check::of("read routes", routes));
         out
     }
 

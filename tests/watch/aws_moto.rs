@@ -97,6 +97,24 @@ async fn seed(sdk: &SdkConfig, moto: &Moto) -> Seeded {
         .send()
         .await
         .expect("metric");
+    for (metric, cluster, secs) in
+        [("ReplicationLag", "shop-cache-001", 0.4), ("GlobalDatastoreReplicationLag", "ldgnf-shop-cache-001", 2.5)]
+    {
+        cw.put_metric_data()
+            .namespace("AWS/ElastiCache")
+            .metric_data(
+                MetricDatum::builder()
+                    .metric_name(metric)
+                    .dimensions(Dimension::builder().name("CacheClusterId").value(cluster).build())
+                    .value(secs)
+                    .unit(StandardUnit::Seconds)
+                    .timestamp(AwsTime::from_secs(Utc::now().timestamp() - 90))
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("metric");
+    }
     cw.put_metric_data()
         .namespace("AWS/RDS")
         .metric_data(
@@ -196,6 +214,12 @@ fn config(zone: &str) -> AwsConfig {
             clouds: BTreeMap::new(),
         }],
         aurora_clusters: BTreeMap::from([(REGION.to_string(), vec!["shop-global".to_string()])]),
+        elasticache_clusters: BTreeMap::from([(REGION.to_string(), vec!["shop-cache-001".to_string()])]),
+        // The second one has no datapoint: not shown, never a lag of 0.
+        elasticache_global_datastores: BTreeMap::from([(
+            REGION.to_string(),
+            vec!["ldgnf-shop-cache-001".to_string(), "ldgnf-quiet-001".to_string()],
+        )]),
         ..AwsConfig::new("test", vec![REGION.into()])
     }
 }
@@ -274,6 +298,17 @@ async fn a_seeded_account_reaches_the_fleet() {
     // Aurora global database lag, milliseconds → seconds, against the RPO.
     let lag = fleet.replication.iter().find(|r| r.name.starts_with("shop-global")).expect("aurora lag");
     assert_eq!((lag.value, lag.target), (1.2, 30.0));
+    // ElastiCache: the in-region replica and the Global Datastore secondary, in seconds.
+    let caches: Vec<(&str, f64, f64)> = fleet
+        .replication
+        .iter()
+        .filter(|r| r.kind == opsdeck::model::ReplicationKind::Cache)
+        .map(|r| (r.name.as_str(), r.value, r.target))
+        .collect();
+    assert_eq!(
+        caches,
+        [("shop-cache-001 (us-east-1)", 0.4, 2.0), ("ldgnf-shop-cache-001 global datastore (us-east-1)", 2.5, 2.0)]
+    );
 
     // Route 53: the weighted record as a policy, clouds from the targets, health from the check.
     let p = &fleet.policies[0];

@@ -47,6 +47,10 @@ pub struct AwsConfig {
     /// ElastiCache cache clusters per region (CacheClusterId): replication lag.
     #[serde(default)]
     pub elasticache_clusters: BTreeMap<String, Vec<String>>,
+    /// ElastiCache Global Datastore secondaries per region (the CacheClusterId of
+    /// the secondary cluster's primary node): lag behind the primary region.
+    #[serde(default)]
+    pub elasticache_global_datastores: BTreeMap<String, Vec<String>>,
     /// Recovery point objective for database replication lag, seconds.
     #[serde(default = "default_rpo")]
     pub rpo_secs: f64,
@@ -82,6 +86,7 @@ impl AwsConfig {
             cost_interval_secs: default_cost_interval(),
             aurora_clusters: Default::default(),
             elasticache_clusters: Default::default(),
+            elasticache_global_datastores: Default::default(),
             rpo_secs: default_rpo(),
             cache_lag_target_secs: default_cache_target(),
             on_demand_prices: Default::default(),

@@ -173,6 +173,16 @@ pub async fn region_figures(
             stat: "Maximum".into(),
         });
     }
+    let global_caches = cfg.elasticache_global_datastores.get(region).cloned().unwrap_or_default();
+    for (i, id) in global_caches.iter().enumerate() {
+        queries.push(Query {
+            id: format!("gcache{i}"),
+            namespace: "AWS/ElastiCache".into(),
+            metric: "GlobalDatastoreReplicationLag".into(),
+            dimensions: vec![("CacheClusterId".into(), id.clone())],
+            stat: "Maximum".into(),
+        });
+    }
     if queries.is_empty() {
         return Ok(RegionFigures { front_door: None, replication: vec![], billed_metrics: 0 });
     }
@@ -196,6 +206,17 @@ pub async fn region_figures(
     for (i, id) in caches.iter().enumerate() {
         if let Some(s) = v.get(&format!("cache{i}")) {
             replication.push(lag(ReplicationKind::Cache, id, s.value, cfg.cache_lag_target_secs));
+        }
+    }
+    // Global Datastore: seconds behind the primary region, against the same target.
+    for (i, id) in global_caches.iter().enumerate() {
+        if let Some(s) = v.get(&format!("gcache{i}")) {
+            replication.push(lag(
+                ReplicationKind::Cache,
+                &format!("{id} global datastore"),
+                s.value,
+                cfg.cache_lag_target_secs,
+            ));
         }
     }
     let cpus: Vec<f64> = (0..groups.len()).filter_map(|i| v.get(&format!("cpu{i}")).map(|d| d.value)).collect();

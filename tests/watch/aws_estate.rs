@@ -437,6 +437,7 @@ async fn a_firing_composite_alarm_is_an_alert() {
         .send()
         .await
         .expect("alarm");
+    aws_sdk_sns::Client::new(&sdk).create_topic().name("oncall").send().await.expect("topic");
     let front = support::faulty::Faulty::start(moto.port);
     front.set_wrong(DESCRIBE_WITH_COMPOSITE, "text/xml");
     front.only(Some("Action=DescribeAlarms"));
@@ -456,5 +457,8 @@ async fn a_firing_composite_alarm_is_an_alert() {
     assert_eq!(alerts, vec![("P1-checkout-composite", "P0", "firing")], "the tag outranks the name prefix");
     let a = &report.alerts[0];
     assert!(a.resource.starts_with("composite: ALARM(\"pago-ñ-errores\")"), "{}", a.resource);
-    assert_eq!(a.route, "arn:aws:sns:us-east-1:123456789012:oncall");
+    assert_eq!(a.route, "oncall");
+    let routes: Vec<(&str, &[String])> =
+        report.routes.iter().map(|r| (r.receiver.as_str(), r.alerts.as_slice())).collect();
+    assert_eq!(routes, vec![("oncall", &["P1-checkout-composite".to_string()][..])]);
 }

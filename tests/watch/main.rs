@@ -5,6 +5,8 @@
 //! - `aws_moto`, `aws_estate`: AWS against a real moto server (a seeded account,
 //!   generated estates, a partial region); `aws_concurrent`: the reads of one
 //!   poll in flight together, seen through a slow front.
+//! - `aws_routes`: where alarms page (SNS topics and subscriptions), generated
+//!   estates in moto.
 //! - `azure`: ARM and Entra ID stand-ins serving the official examples, and
 //!   generated estates.
 //! - `aliyun`: the signature-checking Alibaba Cloud stand-in, and generated estates.
@@ -22,6 +24,8 @@ mod aws_seeded;
 #[path = "../support/azure_estate.rs"]
 #[allow(dead_code)] // each story binary uses a different part
 mod azure_estate;
+#[path = "../support/sns_estate.rs"]
+mod sns_estate;
 #[path = "../support/tls_front.rs"]
 mod tls_front;
 
@@ -29,6 +33,7 @@ mod aliyun;
 mod aws_concurrent;
 mod aws_estate;
 mod aws_moto;
+mod aws_routes;
 mod azure;
 mod big_estate;
 mod prometheus;

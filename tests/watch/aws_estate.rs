@@ -323,7 +323,8 @@ async fn a_region_with_one_unparseable_alarm_keeps_its_groups_and_metrics_live()
     assert_eq!(s.freshness, Freshness::Fresh, "{s:?}");
     assert!(s.last_ok > first_ok, "the partial poll counts as a read: {s:?}");
     let sections: Vec<Section> = s.partial.iter().map(|p| p.section).collect();
-    assert_eq!(sections, vec![Section::Alerts], "{:?}", s.partial);
+    // The routes come from the firing alarms: unread with them, and stale with them.
+    assert_eq!(sections, vec![Section::Alerts, Section::Routes], "{:?}", s.partial);
     let p = &s.partial[0];
     assert!(p.reason.contains("DescribeAlarms"), "the reason names the call: {}", p.reason);
     assert!(!p.reason.chars().any(char::is_control), "one clean line: {:?}", p.reason);
@@ -376,8 +377,11 @@ async fn the_binary_shows_a_partial_source_with_its_stale_section_and_exits_unkn
     );
     let region = &snap["sources"][0];
     let stale = region["stale_sections"].as_array().expect("stale sections");
-    assert_eq!(stale.len(), 1, "{ctx}");
+    assert_eq!(stale.len(), 2, "{ctx}");
     assert_eq!(stale[0]["section"], "alerts");
+    // The routes come from the firing alarms: stale with them, for the same reason.
+    assert_eq!(stale[1]["section"], "routes");
+    assert_eq!(stale[1]["reason"], stale[0]["reason"], "{ctx}");
     assert!(stale[0]["reason"].as_str().is_some_and(|r| r.contains("DescribeAlarms")), "{ctx}");
     assert!(stale[0]["last_ok"].is_null(), "never read well in this run: {ctx}");
     // Groups are there, judged as usual (the scaled-to-zero one idle, not down).

@@ -7,6 +7,8 @@
 //!   poll in flight together, seen through a slow front.
 //! - `aws_routes`: where alarms page (SNS topics and subscriptions), generated
 //!   estates in moto.
+//! - `azure_action_groups`: where Azure alerts page (rules → action groups), generated
+//!   estates on the local ARM.
 //! - `azure`: ARM and Entra ID stand-ins serving the official examples, and
 //!   generated estates.
 //! - `aliyun`: the signature-checking Alibaba Cloud stand-in, and generated estates.
@@ -24,6 +26,8 @@ mod aws_seeded;
 #[path = "../support/azure_estate.rs"]
 #[allow(dead_code)] // each story binary uses a different part
 mod azure_estate;
+#[path = "../support/azure_routes.rs"]
+mod azure_routes;
 #[path = "../support/sns_estate.rs"]
 mod sns_estate;
 #[path = "../support/tls_front.rs"]
@@ -35,6 +39,7 @@ mod aws_estate;
 mod aws_moto;
 mod aws_routes;
 mod azure;
+mod azure_action_groups;
 mod big_estate;
 mod prometheus;
 mod prometheus_opsdeck;

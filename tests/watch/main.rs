@@ -11,6 +11,8 @@
 //!   estates on the local ARM.
 //! - `azure`: ARM and Entra ID stand-ins serving the official examples, and
 //!   generated estates.
+//! - `aliyun_contact_groups`: where Alibaba Cloud alerts page (CloudMonitor contact
+//!   groups), generated contact books on the signature-checking stand-in.
 //! - `aliyun`: the signature-checking Alibaba Cloud stand-in, and generated estates.
 //! - `prometheus`: the real Prometheus, Alertmanager and pushgateway.
 //! - `big_estate`: an Alertmanager answer past the 32 MB cap, read whole by the binary.
@@ -20,6 +22,8 @@
 mod support;
 
 // Estate generators and the TLS front, shared with other story binaries.
+#[path = "../support/aliyun_routes.rs"]
+mod aliyun_routes;
 #[path = "../support/aws_seeded.rs"]
 #[allow(dead_code)] // each story binary uses a different part
 mod aws_seeded;
@@ -34,6 +38,7 @@ mod sns_estate;
 mod tls_front;
 
 mod aliyun;
+mod aliyun_contact_groups;
 mod aws_concurrent;
 mod aws_estate;
 mod aws_moto;

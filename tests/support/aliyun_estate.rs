@@ -369,7 +369,9 @@ impl Estate {
             "SetDnsGtmAccessMode" if global => self.set_access_mode(req),
             "DescribeDnsGtmInstanceStatus" if global => (200, self.instance_status.to_string()),
             "QueryBillOverview" if global => (200, self.bill.to_string()),
-            "DescribeContactGroupList" | "DescribeContactList" => (200, contact_book(&req.action)),
+            "DescribeContactGroupList" | "DescribeContactList" => {
+                (200, crate::support::aliyun::contact_book(&req.action))
+            }
             "DescribeMetricLast" if global && self.figures.is_some() => {
                 self.metric_last(self.figures.as_ref().expect("figures"), req)
             }
@@ -696,17 +698,4 @@ fn bill(rng: &mut Rng, now: DateTime<Utc>) -> (Value, Vec<CostTruth>) {
         },
     });
     (bill, costs)
-}
-
-/// The account's contact book: the one group every generated alert log names,
-/// with one contact (tests/support/aliyun_routes.rs generates richer books).
-fn contact_book(action: &str) -> String {
-    if action == "DescribeContactGroupList" {
-        json!({"Code": "200", "Success": true, "Total": 1,
-            "ContactGroupList": {"ContactGroup": [{"Name": "ECS_Group", "Contacts": {"Contact": ["运维-ñ"]}}]}})
-    } else {
-        json!({"Code": "200", "Success": true, "Total": 1,
-            "Contacts": {"Contact": [{"Name": "运维-ñ", "Channels": {"Mail": "ops@example.com"}}]}})
-    }
-    .to_string()
 }

@@ -30,6 +30,7 @@ fn replay(req: &Seen) -> (u16, String) {
         "DescribeScalingGroups" => (200, fixture("ess-2014-08-28-DescribeScalingGroups.doc.json")),
         "DescribeAlertLogList" => (200, fixture("cms-2019-01-01-DescribeAlertLogList.sdk.json")),
         "DescribeMetricLast" => (200, fixture("cms-2019-01-01-DescribeMetricLast.sdk.json")),
+        "DescribeContactGroupList" | "DescribeContactList" => (200, support::aliyun::contact_book(&req.action)),
         other => (404, format!(r#"{{"Code":"InvalidAction.NotFound","Message":"{other}"}}"#)),
     }
 }

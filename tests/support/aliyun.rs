@@ -265,3 +265,15 @@ fn check_v1(method: &str, pairs: &[(String, String)], keys: &KeyBook) -> bool {
     mac.update(to_sign.as_bytes());
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes()) == given
 }
+
+/// DescribeContactGroupList / DescribeContactList in the API reference's shapes: the
+/// one contact group the alert-log fixtures name (`ECS_Group`), with one contact.
+/// For replays that serve those fixtures (the routes read the book they name).
+pub fn contact_book(action: &str) -> String {
+    if action == "DescribeContactGroupList" {
+        r#"{"Code":"200","Success":true,"Total":1,"ContactGroupList":{"ContactGroup":[{"Name":"ECS_Group","Contacts":{"Contact":["运维-ñ"]}}]}}"#
+    } else {
+        r#"{"Code":"200","Success":true,"Total":1,"Contacts":{"Contact":[{"Name":"运维-ñ","Channels":{"Mail":"ops@example.com"}}]}}"#
+    }
+    .to_string()
+}

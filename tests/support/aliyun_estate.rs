@@ -369,6 +369,9 @@ impl Estate {
             "SetDnsGtmAccessMode" if global => self.set_access_mode(req),
             "DescribeDnsGtmInstanceStatus" if global => (200, self.instance_status.to_string()),
             "QueryBillOverview" if global => (200, self.bill.to_string()),
+            "DescribeContactGroupList" | "DescribeContactList" => {
+                (200, crate::support::aliyun::contact_book(&req.action))
+            }
             "DescribeMetricLast" if global && self.figures.is_some() => {
                 self.metric_last(self.figures.as_ref().expect("figures"), req)
             }

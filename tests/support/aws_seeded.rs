@@ -786,6 +786,9 @@ async fn read_placement(sdk: &aws_config::SdkConfig, region: &str) -> Placement 
 async fn plant_alarms(sdk: &aws_config::SdkConfig, region: &RegionTruth, severity_tag: &str) {
     let cw = aws_sdk_cloudwatch::Client::new(sdk);
     let now: DateTime<Utc> = Utc::now();
+    // The alarms page an SNS topic of their own region, as CloudWatch requires.
+    let topic = aws_sdk_sns::Client::new(sdk).create_topic().name("oncall").send().await.expect("topic");
+    let topic = topic.topic_arn().expect("topic arn").to_string();
     for a in &region.alarms {
         let mut tags = Vec::new();
         if let Some(v) = &a.severity_tag {
@@ -817,7 +820,7 @@ async fn plant_alarms(sdk: &aws_config::SdkConfig, region: &RegionTruth, severit
             .evaluation_periods(1)
             .threshold(80.0)
             .comparison_operator(ComparisonOperator::GreaterThanThreshold)
-            .alarm_actions("arn:aws:sns:us-east-1:123456789012:oncall")
+            .alarm_actions(&topic)
             .set_tags((!tags.is_empty()).then_some(tags));
         if let Some(g) = &a.group {
             put = put.dimensions(Dimension::builder().name("AutoScalingGroupName").value(g).build());

@@ -145,6 +145,9 @@ mod aliyun {
         let f = match req.action.as_str() {
             "DescribeScalingGroups" => "ess-2014-08-28-DescribeScalingGroups.doc.json",
             "DescribeAlertLogList" => "cms-2019-01-01-DescribeAlertLogList.sdk.json",
+            "DescribeContactGroupList" | "DescribeContactList" => {
+                return (200, support::aliyun::contact_book(&req.action));
+            }
             other => return (404, format!(r#"{{"Code":"InvalidAction.NotFound","Message":"{other}"}}"#)),
         };
         (200, fixture(f))

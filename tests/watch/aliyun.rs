@@ -68,6 +68,18 @@ fn full_config(url: &str) -> AliyunConfig {
     c
 }
 
+/// DescribeContactGroupList and DescribeContactList in the shapes of the CloudMonitor
+/// API reference (cms 2019-01-01), with its example values; derived here, not copied
+/// (the shared fixtures have none): the group the alert-log fixture names.
+const CONTACT_GROUPS: &str = r#"{"RequestId":"916EE694-03C2-47B6-85EE-5054E3C168D3","Code":"200","Success":true,"Total":1,
+"ContactGroupList":{"ContactGroup":[{"Name":"ECS_Group","Describe":"ECS","EnabledWeeklyReport":false,"EnableSubscribed":true,
+"Contacts":{"Contact":["Alice"]},"CreateTime":1552356159000,"UpdateTime":1552356159000}]}}"#;
+const CONTACTS: &str = r#"{"RequestId":"06D5ECC2-B9BE-42A4-8FA3-1A610FB08B83","Code":"200","Success":true,"Total":1,
+"Contacts":{"Contact":[{"Name":"Alice","Desc":"ECS联系人","Lang":"zh-cn","CreateTime":1552356159000,"UpdateTime":1552356159000,
+"Channels":{"Mail":"Alice@example.com","AliIM":"Alice","DingWebHook":"https://oapi.dingtalk.com/robot/send?access_token=9bf44f8189597d07dfdd7a123455ffc112****","SMS":"1333333****"},
+"ChannelsState":{"Mail":"PENDING","AliIM":"OK","DingWebHook":"OK","SMS":"OK"},
+"ContactGroups":{"ContactGroup":["ECS_Group"]}}]}}"#;
+
 /// The fixture answering each action.
 fn replay(req: &Seen) -> (u16, String) {
     let f = match req.action.as_str() {
@@ -80,6 +92,8 @@ fn replay(req: &Seen) -> (u16, String) {
         "DescribeDnsGtmAccessStrategy" => "alidns-2015-01-09-DescribeDnsGtmAccessStrategy.sdk.json",
         "SetDnsGtmAccessMode" => "alidns-2015-01-09-SetDnsGtmAccessMode.sdk.json",
         "QueryBillOverview" => "bssopenapi-2017-12-14-QueryBillOverview.sdk.json",
+        "DescribeContactGroupList" => return (200, CONTACT_GROUPS.into()),
+        "DescribeContactList" => return (200, CONTACTS.into()),
         other => return (404, format!(r#"{{"Code":"InvalidAction.NotFound","Message":"{other}"}}"#)),
     };
     (200, fixture(f))
@@ -99,7 +113,11 @@ fn sources(server: &Server, cfg: &AliyunConfig, secret: &str) -> (Arc<dyn Provid
 fn version_of(action: &str) -> &'static str {
     match action {
         "DescribeScalingGroups" | "ModifyScalingGroup" => "2014-08-28",
-        "DescribeAlertLogList" | "DescribeMetricLast" | "DescribeMetricList" => "2019-01-01",
+        "DescribeAlertLogList"
+        | "DescribeMetricLast"
+        | "DescribeMetricList"
+        | "DescribeContactGroupList"
+        | "DescribeContactList" => "2019-01-01",
         "QueryBillOverview" => "2017-12-14",
         _ => "2015-01-09",
     }
@@ -173,8 +191,29 @@ async fn a_full_poll_reads_every_api_into_the_report() {
     assert_eq!(r.alerts[0].severity, Severity::P3);
     assert_eq!(r.alerts[0].state, AlertState::Resolved);
     assert_eq!(r.alerts[0].source, src);
-    // 1 ESS page, 1 alert page, 1 CPU, 3 load balancer and 1 PolarDB metric reads.
-    assert_eq!(r.poll_cost.as_ref().map(|c| c.api_calls), Some(7));
+    // Where it paged: the contact group its log names, and that group's contact's channels.
+    assert_eq!(r.alerts[0].route, "ECS_Group");
+    assert_eq!(r.routes.len(), 1, "{:?}", r.routes);
+    let route = &r.routes[0];
+    assert_eq!(
+        (route.receiver.as_str(), route.cloud, route.severity),
+        ("ECS_Group", Some(CloudKind::Aliyun), Some(Severity::P3))
+    );
+    assert!(route.pages(&r.alerts[0]));
+    let mut channels: Vec<String> = route.channels.iter().map(|c| c.label()).collect();
+    channels.sort();
+    assert_eq!(
+        channels,
+        vec![
+            "aliim:Al…",
+            "dingtalk:https://oapi.dingtalk.com/…",
+            "email:A…@example.com (pending activation)",
+            "sms:1333…****",
+        ]
+    );
+    // 1 ESS page, 1 alert page, the contact groups and contacts (1 page each), 1 CPU,
+    // 3 load balancer and 1 PolarDB metric reads.
+    assert_eq!(r.poll_cost.as_ref().map(|c| c.api_calls), Some(9));
 
     let seen = server.seen();
     assert_v3_shape(&seen);
@@ -341,8 +380,8 @@ async fn throttling_is_retried_then_succeeds() {
         let r = region.poll(now()).await.expect("poll after one throttle");
         assert_eq!(r.groups.len(), 1, "HTTP {status}");
         assert_eq!(server.seen_action("DescribeScalingGroups").len(), 2, "HTTP {status}");
-        // Retries count as calls: 2 ESS + 1 alert log read.
-        assert_eq!(r.poll_cost.map(|c| c.api_calls), Some(3));
+        // Retries count as calls: 2 ESS + 1 alert log read + the contact groups and contacts.
+        assert_eq!(r.poll_cost.map(|c| c.api_calls), Some(5));
     }
 }
 
@@ -527,7 +566,8 @@ async fn v1_signing_carries_everything_in_the_query() {
     let (region, _) = sources(&server, &cfg, KEY_SECRET);
     region.poll(now()).await.expect("poll signed v1");
     let seen = server.seen();
-    assert_eq!(seen.len(), 2);
+    // Groups, alert logs, and the contact groups and contacts the alert's log names.
+    assert_eq!(seen.len(), 4);
     for s in &seen {
         assert!(s.signature_ok && s.scheme == "v1", "{s:?}");
         assert_eq!(s.param("SignatureVersion"), Some("1.0"));

@@ -332,7 +332,8 @@ async fn a_region_with_one_unparseable_alarm_keeps_its_groups_and_metrics_live()
     assert_eq!(s.freshness, Freshness::Fresh, "{s:?}");
     assert!(s.last_ok > first_ok, "the partial poll counts as a read: {s:?}");
     let sections: Vec<Section> = s.partial.iter().map(|p| p.section).collect();
-    assert_eq!(sections, vec![Section::Alerts], "{:?}", s.partial);
+    // The routes come from the firing alarms: unread with them, and stale with them.
+    assert_eq!(sections, vec![Section::Alerts, Section::Routes], "{:?}", s.partial);
     let p = &s.partial[0];
     assert!(p.reason.contains("DescribeAlarms"), "the reason names the call: {}", p.reason);
     assert!(!p.reason.chars().any(char::is_control), "one clean line: {:?}", p.reason);
@@ -385,8 +386,11 @@ async fn the_binary_shows_a_partial_source_with_its_stale_section_and_exits_unkn
     );
     let region = &snap["sources"][0];
     let stale = region["stale_sections"].as_array().expect("stale sections");
-    assert_eq!(stale.len(), 1, "{ctx}");
+    assert_eq!(stale.len(), 2, "{ctx}");
     assert_eq!(stale[0]["section"], "alerts");
+    // The routes come from the firing alarms: stale with them, for the same reason.
+    assert_eq!(stale[1]["section"], "routes");
+    assert_eq!(stale[1]["reason"], stale[0]["reason"], "{ctx}");
     assert!(stale[0]["reason"].as_str().is_some_and(|r| r.contains("DescribeAlarms")), "{ctx}");
     assert!(stale[0]["last_ok"].is_null(), "never read well in this run: {ctx}");
     // Groups are there, judged as usual (the scaled-to-zero one idle, not down).
@@ -446,6 +450,7 @@ async fn a_firing_composite_alarm_is_an_alert() {
         .send()
         .await
         .expect("alarm");
+    aws_sdk_sns::Client::new(&sdk).create_topic().name("oncall").send().await.expect("topic");
     let front = support::faulty::Faulty::start(moto.port);
     front.set_wrong(DESCRIBE_WITH_COMPOSITE, "text/xml");
     front.only(Some("Action=DescribeAlarms"));
@@ -465,5 +470,8 @@ async fn a_firing_composite_alarm_is_an_alert() {
     assert_eq!(alerts, vec![("P1-checkout-composite", "P0", "firing")], "the tag outranks the name prefix");
     let a = &report.alerts[0];
     assert!(a.resource.starts_with("composite: ALARM(\"pago-ñ-errores\")"), "{}", a.resource);
-    assert_eq!(a.route, "arn:aws:sns:us-east-1:123456789012:oncall");
+    assert_eq!(a.route, "oncall");
+    let routes: Vec<(&str, &[String])> =
+        report.routes.iter().map(|r| (r.receiver.as_str(), r.alerts.as_slice())).collect();
+    assert_eq!(routes, vec![("oncall", &["P1-checkout-composite".to_string()][..])]);
 }

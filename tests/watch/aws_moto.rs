@@ -55,6 +55,14 @@ async fn seed(sdk: &SdkConfig, moto: &Moto) -> Seeded {
             .expect("group");
     }
 
+    // The topic the alarms page through, with an on-call phone and mailbox.
+    let sns = aws_sdk_sns::Client::new(sdk);
+    let topic = sns.create_topic().name("shop-oncall").send().await.expect("topic");
+    let topic = topic.topic_arn().expect("topic arn");
+    for (protocol, endpoint) in [("sms", "+15550100100"), ("email", "oncall@example.com")] {
+        sns.subscribe().topic_arn(topic).protocol(protocol).endpoint(endpoint).send().await.expect("subscribe");
+    }
+
     let cw = aws_sdk_cloudwatch::Client::new(sdk);
     let alarm = |name: &str| {
         cw.put_metric_alarm()
@@ -256,9 +264,10 @@ async fn a_seeded_account_reaches_the_fleet() {
     // What the polls cost: every request counted, one billed metric (the group's CPU).
     let region = fleet.sources.iter().find(|s| s.id.as_str() == "aws-test/us-east-1").expect("region");
     let cost = region.poll_cost.as_ref().expect("poll cost");
-    // DescribeAutoScalingGroups, DescribeAlarms, 3 ListTagsForResource (firing alarms), GetMetricData;
-    // billed: the group's CPU and the Aurora lag.
-    assert_eq!((cost.api_calls, cost.billed_metrics), (6, 2), "{cost:?}");
+    // DescribeAutoScalingGroups, DescribeAlarms, 3 ListTagsForResource (firing alarms), GetMetricData,
+    // ListSubscriptionsByTopic (the one topic they page through, once); billed: the group's CPU and
+    // the Aurora lag.
+    assert_eq!((cost.api_calls, cost.billed_metrics), (7, 2), "{cost:?}");
     let global = fleet.sources.iter().find(|s| s.id.as_str() == "aws-test/global").expect("global");
     assert!(
         global.poll_cost.as_ref().is_some_and(|c| c.fixed_monthly_usd > 14.0),
@@ -283,7 +292,15 @@ async fn a_seeded_account_reaches_the_fleet() {
     assert_eq!(sev("evil\u{202e}gnp.exe"), Some(Severity::P2), "default P2; the UI sanitises the bidi override");
     assert_eq!(sev("disk-space"), None, "OK alarms are not alerts");
     let a = fleet.alerts.iter().find(|a| a.id == "checkout-errors").expect("alert");
-    assert_eq!(a.route, "arn:aws:sns:us-east-1:123456789012:shop-oncall");
+    assert_eq!(a.route, "shop-oncall", "the alert names the topic it paged through");
+    // The topic's route: the three firing alarms (not the OK one), its subscriptions masked.
+    assert_eq!(fleet.routes.len(), 1, "{:?}", fleet.routes);
+    let r = &fleet.routes[0];
+    assert_eq!((r.receiver.as_str(), r.cloud, r.severity), ("shop-oncall", Some(CloudKind::Aws), None));
+    assert_eq!(r.alerts, vec!["P1-web-cpu-high", "checkout-errors", "evil\u{202e}gnp.exe"]);
+    let channels: Vec<String> = r.channels.iter().map(|c| c.label()).collect();
+    assert_eq!(channels, vec!["email:o…@example.com", "sms:+1555…0100"]);
+    assert!(fleet.alerts.iter().all(|a| r.pages(a)), "every firing alarm paged through it");
     assert_eq!(a.resource, "AutoScalingGroupName=web-asg");
 
     // CPU from GetMetricData.

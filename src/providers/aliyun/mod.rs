@@ -10,6 +10,7 @@ mod bss;
 pub mod client;
 mod cms;
 pub mod config;
+mod contacts;
 pub mod creds;
 pub mod decode;
 mod ess;
@@ -173,10 +174,17 @@ impl Provider for AliyunRegion {
             *self.group_ids.lock().unwrap_or_else(|e| e.into_inner()) = groups.ids;
             report.groups = groups.groups.into();
         }
-        if let Some(alerts) =
-            sections.read(&[Section::Alerts], cms::alerts(&self.client, &self.id, &self.cfg, now).await)
-        {
+        let alerts = cms::alerts(&self.client, &self.id, &self.cfg, now).await;
+        let routes = match &alerts {
+            Ok(a) => Some(contacts::read(&self.client, &self.id, a).await),
+            Err(_) => None,
+        };
+        // Without the alerts there is nothing to route: the routes keep their last read too.
+        if let Some(alerts) = sections.read(&[Section::Alerts, Section::Routes], alerts) {
             report.alerts = alerts.into();
+        }
+        if let Some(routes) = routes.and_then(|r| sections.read(&[Section::Routes], r)) {
+            report.routes = routes;
         }
         let m = &self.cfg.metrics;
         let figures = cms::region_figures(&self.client, &self.cfg, now).await;

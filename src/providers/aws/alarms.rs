@@ -11,7 +11,7 @@ use aws_sdk_cloudwatch::types::{AlarmType, CompositeAlarm, MetricAlarm, StateVal
 use chrono::{DateTime, Duration, Utc};
 use futures::stream::{self, StreamExt, TryStreamExt};
 
-use super::{READS_IN_FLIGHT, sdk_error, to_chrono};
+use super::{READS_IN_FLIGHT, sdk_error, sns, to_chrono};
 use crate::model::Actor;
 use crate::model::{Alert, AlertState, CloudKind, Severity, SourceId};
 use crate::providers::{ProviderError, Receipt};
@@ -55,7 +55,8 @@ struct AlarmView<'a> {
     state: Option<&'a StateValue>,
     reason: Option<&'a str>,
     updated: Option<&'a aws_sdk_cloudwatch::primitives::DateTime>,
-    first_action: Option<&'a String>,
+    /// ALARM actions only: the ones that run when the alarm fires.
+    actions: &'a [String],
     /// What the alarm watches, in words.
     resource: String,
 }
@@ -74,7 +75,7 @@ impl<'a> AlarmView<'a> {
             state: a.state_value(),
             reason: a.state_reason(),
             updated: a.state_updated_timestamp(),
-            first_action: a.alarm_actions().first(),
+            actions: a.alarm_actions(),
             resource: if resource.is_empty() { a.namespace().unwrap_or(region).to_string() } else { resource },
         })
     }
@@ -86,7 +87,7 @@ impl<'a> AlarmView<'a> {
             state: a.state_value(),
             reason: a.state_reason(),
             updated: a.state_updated_timestamp(),
-            first_action: a.alarm_actions().first(),
+            actions: a.alarm_actions(),
             // The rule names the alarms it combines; it may be long.
             resource: match a.alarm_rule() {
                 Some(rule) => format!("composite: {}", rule.chars().take(160).collect::<String>()),
@@ -96,7 +97,18 @@ impl<'a> AlarmView<'a> {
     }
 }
 
-/// Alarms in ALARM state as alerts, and the name → ARN map of every alarm.
+/// One read of a region's alarms.
+pub struct AlarmRead {
+    /// Alarms in ALARM state as alerts.
+    pub alerts: Vec<Alert>,
+    /// Name → ARN of every alarm, for tagging an acknowledgement.
+    pub arns: BTreeMap<String, String>,
+    /// Alert id → the SNS topics among its alarm's ALARM actions (see `sns`).
+    pub topics: BTreeMap<String, Vec<String>>,
+}
+
+/// Alarms in ALARM state as alerts, the name → ARN map of every alarm, and the
+/// topics each firing alarm pages through.
 /// Composite alarms are alarms too (often the very ones that page): DescribeAlarms
 /// returns them only when asked for.
 pub async fn alerts(
@@ -105,7 +117,7 @@ pub async fn alerts(
     region: &str,
     severity_tag: &str,
     now: DateTime<Utc>,
-) -> Result<(Vec<Alert>, BTreeMap<String, String>), ProviderError> {
+) -> Result<AlarmRead, ProviderError> {
     // Every page first: the tags of the firing alarms are then read side by side.
     let mut pages = client
         .describe_alarms()
@@ -142,8 +154,9 @@ pub async fn alerts(
         reads.push(tags_of(client, a.arn));
     }
     let tags: Vec<BTreeMap<String, String>> = stream::iter(reads).buffered(READS_IN_FLIGHT).try_collect().await?;
-    let out = firing.into_iter().zip(tags).map(|(a, tags)| alert(a, tags, source, severity_tag, now)).collect();
-    Ok((out, arns))
+    let topics = firing.iter().map(|a| (a.name.to_string(), sns::topics_of(a.actions))).collect();
+    let alerts = firing.into_iter().zip(tags).map(|(a, tags)| alert(a, tags, source, severity_tag, now)).collect();
+    Ok(AlarmRead { alerts, arns, topics })
 }
 
 /// An alarm's tags (none without an ARN to ask about).
@@ -196,7 +209,8 @@ fn alert(
         resource: a.resource,
         started_at: a.updated.and_then(to_chrono).unwrap_or(now),
         state,
-        route: a.first_action.cloned().unwrap_or_default(),
+        // Where it paged: the topics among its actions, by name.
+        route: sns::route_field(&sns::topics_of(a.actions)),
         // The alarm's tags are its labels; opsdeck's own ack bookkeeping is shown as the state.
         labels: tags.into_iter().filter(|(k, _)| !k.starts_with("opsdeck:")).collect(),
     }

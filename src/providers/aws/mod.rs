@@ -12,6 +12,7 @@ mod cost;
 pub mod metrics;
 mod prices;
 mod route53;
+mod sns;
 pub mod tls;
 
 use std::collections::BTreeMap;
@@ -131,6 +132,8 @@ struct Loaded {
     autoscaling_write: aws_sdk_autoscaling::Client,
     cloudwatch_write: aws_sdk_cloudwatch::Client,
     route53_write: aws_sdk_route53::Client,
+    /// Read client: the topics firing alarms page through.
+    sns: aws_sdk_sns::Client,
 }
 
 impl Clients {
@@ -204,12 +207,18 @@ impl Clients {
                     ec2: aws_sdk_ec2::Client::from_conf(
                         aws_sdk_ec2::config::Builder::from(&read)
                             .retry_classifier(tls::NoRetryOnCertificate)
-                            .interceptor(counter)
+                            .interceptor(counter.clone())
                             .build(),
                     ),
                     autoscaling_write: aws_sdk_autoscaling::Client::new(&write),
                     cloudwatch_write: aws_sdk_cloudwatch::Client::new(&write),
                     route53_write: aws_sdk_route53::Client::new(&write),
+                    sns: aws_sdk_sns::Client::from_conf(
+                        aws_sdk_sns::config::Builder::from(&read)
+                            .retry_classifier(tls::NoRetryOnCertificate)
+                            .interceptor(counter)
+                            .build(),
+                    ),
                 }
             })
             .await
@@ -270,16 +279,18 @@ impl Provider for AwsRegion {
             };
             (groups, figures)
         };
-        let (alarms, (groups, figures)) = tokio::join!(
-            alarms::alerts(&c.cloudwatch, &self.id, &self.region, &self.cfg.severity_tag, now),
-            groups_then_metrics,
-        );
+        let (alarms, (groups, figures)) = tokio::join!(self.alarms_then_routes(c, now), groups_then_metrics);
+        let (alarms, routes) = alarms;
         // The outcomes are taken in a fixed order (alarms, groups, metrics), whichever came first.
         let mut report = SourceReport::default();
         let mut sections = Sections::new();
-        if let Some((alerts, arns)) = sections.read(&[Section::Alerts], alarms) {
-            *self.alarm_arns.lock().unwrap_or_else(|e| e.into_inner()) = arns;
-            report.alerts = alerts.into();
+        // Without the alarms there is nothing to route: the routes keep their last read too.
+        if let Some(read) = sections.read(&[Section::Alerts, Section::Routes], alarms) {
+            *self.alarm_arns.lock().unwrap_or_else(|e| e.into_inner()) = read.arns;
+            report.alerts = read.alerts.into();
+        }
+        if let Some(routes) = routes.and_then(|r| sections.read(&[Section::Routes], r)) {
+            report.routes = routes;
         }
         // Without the groups there is nothing to price either: their last prices stay.
         let groups = sections.read(&[Section::Groups, Section::Metrics, Section::Replication, Section::Prices], groups);
@@ -369,6 +380,24 @@ impl Provider for AwsRegion {
             }
             _ => Err(ProviderError::Unsupported(format!("{} in {}", plan.intent, self.id))),
         }
+    }
+}
+
+impl AwsRegion {
+    /// The alarms, then the SNS topics the firing ones page through (none to read
+    /// when the alarms could not be read).
+    async fn alarms_then_routes(
+        &self,
+        c: &Loaded,
+        now: DateTime<Utc>,
+    ) -> (Result<alarms::AlarmRead, ProviderError>, Option<Result<Vec<crate::model::NotificationRoute>, ProviderError>>)
+    {
+        let read = alarms::alerts(&c.cloudwatch, &self.id, &self.region, &self.cfg.severity_tag, now).await;
+        let routes = match &read {
+            Ok(r) => Some(sns::routes(&c.sns, &self.id, &r.alerts, &r.topics).await),
+            Err(_) => None,
+        };
+        (read, routes)
     }
 }
 

@@ -51,6 +51,8 @@ struct Essentials {
     target_resource_type: Option<String>,
     monitor_condition: Option<String>,
     signal_type: Option<String>,
+    /// The rule that raised it: a resource id for metric, log and activity-log rules.
+    alert_rule: Option<String>,
 }
 
 /// `monitorCondition` says whether the condition still holds (Fired / Resolved);
@@ -122,6 +124,13 @@ pub(super) fn decode_page(
     Ok((page.value.into_iter().map(|a| to_alert(a, source, sev, now)).collect(), more))
 }
 
+/// One read of the alerts list.
+pub struct AlertRead {
+    pub alerts: Vec<Alert>,
+    /// Alert id → the `alertRule` it names, for where it paged (`action_groups`).
+    pub rules: BTreeMap<String, String>,
+}
+
 pub async fn list(
     arm: &Arm,
     source: &SourceId,
@@ -129,7 +138,7 @@ pub async fn list(
     resource_groups: &[String],
     sev: &BTreeMap<String, Severity>,
     now: DateTime<Utc>,
-) -> Result<Vec<Alert>, ProviderError> {
+) -> Result<AlertRead, ProviderError> {
     let path = format!("/subscriptions/{subscription}/providers/Microsoft.AlertsManagement/alerts");
     let firsts: Vec<_> = if resource_groups.is_empty() {
         vec![arm.url(&path, API, &[])]
@@ -137,13 +146,21 @@ pub async fn list(
         resource_groups.iter().map(|rg| arm.url(&path, API, &[("targetResourceGroup", rg)])).collect()
     };
     let mut out = Vec::new();
+    let mut rules = BTreeMap::new();
     for first in firsts {
         let mut next = Some(first);
         let mut pages = 0;
         while let Some(url) = next.take() {
             pages += 1;
             let page: Page = arm.get("Alerts Management list", url).await?;
-            out.extend(page.value.into_iter().map(|a| to_alert(a, source, sev, now)));
+            for a in page.value {
+                let rule = a.properties.essentials.alert_rule.clone().filter(|r| !r.is_empty());
+                let alert = to_alert(a, source, sev, now);
+                if let Some(rule) = rule {
+                    rules.insert(alert.id.clone(), rule);
+                }
+                out.push(alert);
+            }
             if let Some(link) = page.next_link.filter(|l| !l.is_empty()) {
                 if pages >= MAX_PAGES {
                     log::warn!("{source}: alerts list stopped after {MAX_PAGES} pages");
@@ -153,7 +170,7 @@ pub async fn list(
             }
         }
     }
-    Ok(out)
+    Ok(AlertRead { alerts: out, rules })
 }
 
 /// `POST .../alerts/{id}/changestate?newState=Acknowledged` with the comment.

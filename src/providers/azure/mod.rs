@@ -6,6 +6,7 @@
 //! and the ARM read budget are per subscription, so a throttled or forbidden
 //! subscription is marked stale alone.
 
+mod action_groups;
 mod alerts;
 pub mod arm;
 pub mod cert;
@@ -377,9 +378,20 @@ impl Provider for AzureSubscription {
         let alerts =
             alerts::list(arm, &self.id, &self.subscription, &self.cfg.resource_groups, &self.cfg.severity_map, now)
                 .await;
-        if let Some(alerts) = sections.read(&[Section::Alerts], alerts) {
-            *lock(&self.alert_ids) = alerts.iter().map(|a| a.id.clone()).collect();
-            report.alerts = alerts.into();
+        let routes = match &alerts {
+            Ok(read) => Some(action_groups::routes(arm, &self.id, &read.alerts, &read.rules).await),
+            Err(_) => None,
+        };
+        // Without the alerts there is nothing to route: the routes keep their last read too.
+        if let Some(mut read) = sections.read(&[Section::Alerts, Section::Routes], alerts) {
+            if let Some(Ok(routing)) = &routes {
+                routing.name_receivers(&mut read.alerts);
+            }
+            *lock(&self.alert_ids) = read.alerts.iter().map(|a| a.id.clone()).collect();
+            report.alerts = read.alerts.into();
+        }
+        if let Some(routing) = routes.and_then(|r| sections.read(&[Section::Routes], r)) {
+            report.routes = routing.routes;
         }
 
         let read = async {

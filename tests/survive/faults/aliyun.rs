@@ -20,6 +20,7 @@ fn replay(req: &Seen) -> (u16, String) {
         "DescribeAlertLogList" => "cms-2019-01-01-DescribeAlertLogList.sdk.json",
         "DescribeMetricLast" => "cms-2019-01-01-DescribeMetricLast.sdk.json",
         "DescribeMetricList" => "cms-2019-01-01-DescribeMetricList.sdk.json",
+        "DescribeContactGroupList" | "DescribeContactList" => return (200, aliyun::contact_book(&req.action)),
         other => return (404, format!(r#"{{"Code":"InvalidAction.NotFound","Message":"{other}"}}"#)),
     };
     (200, aliyun::fixture(f))

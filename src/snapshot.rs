@@ -42,13 +42,16 @@ pub fn evaluate(fleet: &Fleet, now: DateTime<Utc>) -> (Status, Vec<String>) {
     let mut critical = Vec::new();
     let mut warning = Vec::new();
     let mut unknown = Vec::new();
+    // Unread sections that do not bear on health: said, but no verdict of their own.
+    let mut notes = Vec::new();
     for s in &fleet.sources {
         if let Freshness::Stale { reason } = &s.freshness {
             unknown.push(format!("source {} could not be read: {reason}", s.id));
         }
         // A partial source: only what could not be read is unknown.
         for p in &s.partial {
-            unknown.push(format!("source {} could not read its {}: {}", s.id, p.section.label(), p.reason));
+            let line = format!("source {} could not read its {}: {}", s.id, p.section.label(), p.reason);
+            if p.section.bears_on_health() { unknown.push(line) } else { notes.push(line) }
         }
     }
     for a in fleet.alerts.iter().filter(|a| a.state == AlertState::Firing) {
@@ -83,7 +86,7 @@ pub fn evaluate(fleet: &Fleet, now: DateTime<Utc>) -> (Status, Vec<String>) {
     } else {
         Status::Ok
     };
-    (status, critical.into_iter().chain(unknown).chain(warning).collect())
+    (status, critical.into_iter().chain(unknown).chain(warning).chain(notes).collect())
 }
 
 /// " (us-east-1)": which of a cloud's several regions are at `h`.
@@ -333,6 +336,21 @@ mod tests {
         let (status, reasons) = evaluate(&f, t);
         assert_eq!(status, Status::Unknown);
         assert!(reasons[0].contains("could not be read: timed out"));
+    }
+
+    #[test]
+    fn unread_prices_or_routes_are_said_but_leave_the_verdict_alone() {
+        use crate::model::{PartialSection, Section};
+        let e = EstateSpec::embedded().expect("estate");
+        let t = reference_instant();
+        let partial = |section| PartialSection { section, reason: "AccessDenied".into(), last_ok: None };
+        let mut f = fleet_at(&e, &DrillBook::default(), t, 1);
+        f.sources[0].partial = vec![partial(Section::Routes), partial(Section::Prices)];
+        let (status, reasons) = evaluate(&f, t);
+        assert_eq!(status, Status::Warning, "as without them: {reasons:?}");
+        assert!(reasons.last().is_some_and(|r| r.contains("could not read its prices: AccessDenied")), "{reasons:?}");
+        f.sources[0].partial.push(partial(Section::Alerts));
+        assert_eq!(evaluate(&f, t).0, Status::Unknown, "unread alerts leave health unknown");
     }
 
     #[test]

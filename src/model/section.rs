@@ -48,6 +48,14 @@ impl Section {
         }
     }
 
+    /// Whether not reading this section leaves the estate's health unknown. Prices
+    /// and paging routes inform decisions but say nothing of whether the shop is
+    /// up: a role without `sns:ListSubscriptionsByTopic` must not turn every
+    /// check UNKNOWN.
+    pub fn bears_on_health(self) -> bool {
+        !matches!(self, Section::Prices | Section::Routes)
+    }
+
     /// Copy this section's data from `from` into `to` (the last good data of a
     /// section that failed this time).
     pub fn carry(self, from: &SourceReport, to: &mut SourceReport) {

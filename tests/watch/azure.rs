@@ -717,6 +717,70 @@ async fn a_next_link_off_the_arm_endpoint_is_not_followed() {
 }
 
 #[tokio::test]
+async fn cosmos_replication_latency_is_a_figure_per_region_pair() {
+    let peer = Peer::start().await;
+    let account = format!(
+        "/subscriptions/{SUB}/resourceGroups/rg-data/providers/Microsoft.DocumentDB/databaseAccounts/shop-cosmos"
+    );
+    // GetMetric's shape: its BlobCount series renamed, split by region pair.
+    let mut m = fixture("monitor-2024-02-01-GetMetric.json", "200");
+    m["value"].as_array_mut().expect("value").truncate(1);
+    m["value"][0]["name"]["value"] = json!("ReplicationLatency");
+    let pairs = [
+        ("West Europe", "East US 2", 800.0),
+        ("East US 2", "West Europe", 41_000.0),
+        ("Japan East", "西日本", 2_500.0),
+    ];
+    let template = m["value"][0]["timeseries"][0].clone();
+    let series: Vec<Value> = pairs
+        .iter()
+        .map(|(from, to, ms)| {
+            let mut s = template.clone();
+            s["metadatavalues"] = json!([
+                {"name": {"value": "sourceregion", "localizedValue": "sourceregion"}, "value": from},
+                {"name": {"value": "targetregion", "localizedValue": "targetregion"}, "value": to},
+            ]);
+            // The newest point is the one read; older ones are higher, so a slip shows.
+            let n = s["data"].as_array().expect("data").len();
+            for (i, p) in s["data"].as_array_mut().expect("data").iter_mut().enumerate() {
+                p["maximum"] = json!(if i + 1 == n { *ms } else { ms * 10.0 });
+            }
+            s
+        })
+        .collect();
+    m["value"][0]["timeseries"] = json!(series);
+    peer.get(&format!("{account}/providers/Microsoft.Insights/metrics"), "2024-02-01")
+        .and(query_param("metricnames", "ReplicationLatency"))
+        .and(query_param("aggregation", "maximum"))
+        .and(query_param("$filter", "SourceRegion eq '*' and TargetRegion eq '*'"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(m))
+        .expect(1)
+        .mount(&peer.server)
+        .await;
+    let mut empty = fixture("alertsmanagement-2019-03-01-Alerts_List.json", "200");
+    empty["value"] = json!([]);
+    empty.as_object_mut().expect("object").remove("nextLink");
+    peer.get(&alerts_path(), "2019-03-01")
+        .respond_with(ResponseTemplate::new(200).set_body_json(empty))
+        .mount(&peer.server)
+        .await;
+    mount_cost(&peer, ResponseTemplate::new(204)).await;
+    let mut cfg = peer.config();
+    cfg.cosmos_accounts = vec![account];
+    let r = peer.provider(&cfg).poll(Utc::now()).await.expect("poll");
+    let got: Vec<(&str, f64, f64)> = r.replication.iter().map(|x| (x.name.as_str(), x.value, x.target)).collect();
+    assert_eq!(
+        got,
+        [
+            ("shop-cosmos (East US 2 → West Europe)", 41.0, 30.0),
+            ("shop-cosmos (Japan East → 西日本)", 2.5, 30.0),
+            ("shop-cosmos (West Europe → East US 2)", 0.8, 30.0),
+        ]
+    );
+    assert!(r.failed.is_empty(), "{:?}", r.failed);
+}
+
+#[tokio::test]
 async fn front_door_figures_come_from_its_metrics() {
     let peer = Peer::start().await;
     let fd = format!("/subscriptions/{SUB}/resourceGroups/rg-edge/providers/Microsoft.Cdn/profiles/shop-fd");

@@ -62,6 +62,12 @@ pub struct AzureConfig {
     /// Cost Management is throttled hard: query it this rarely.
     #[serde(default = "default_cost_interval")]
     pub cost_interval_secs: u64,
+    /// Cosmos DB accounts (resource ids): replication latency per region pair.
+    #[serde(default)]
+    pub cosmos_accounts: Vec<String>,
+    /// Recovery point objective for database replication lag, seconds.
+    #[serde(default = "default_rpo")]
+    pub rpo_secs: f64,
     /// The public Retail Prices API (no credentials), for the scale sets' VM sizes.
     /// It prices the public cloud only: with another `arm_endpoint` (a sovereign
     /// cloud, Azure Stack Hub) prices are read only when this is set.
@@ -95,6 +101,8 @@ impl AzureConfig {
             severity_map: default_severity_map(),
             cost_interval_secs: default_cost_interval(),
             retail_prices_url: None,
+            cosmos_accounts: vec![],
+            rpo_secs: default_rpo(),
             price_currency: default_price_currency(),
             price_interval_secs: default_price_interval(),
         }
@@ -130,6 +138,7 @@ impl AzureConfig {
             .chain(self.traffic_manager_profiles.iter().map(|r| ("traffic_manager_profiles", r)))
             .chain(self.front_doors.iter().map(|r| ("front_doors", r)))
             .chain(self.app_gateways.iter().map(|r| ("app_gateways", r)))
+            .chain(self.cosmos_accounts.iter().map(|r| ("cosmos_accounts", r)))
     }
 }
 
@@ -148,6 +157,9 @@ fn default_arm_endpoint() -> String {
 
 fn default_cost_interval() -> u64 {
     3600
+}
+fn default_rpo() -> f64 {
+    30.0
 }
 const PUBLIC_RETAIL_PRICES: &str = "https://prices.azure.com/api/retail/prices";
 fn default_price_currency() -> String {
@@ -220,6 +232,9 @@ fn validate(a: &AzureConfig) -> Result<(), (&'static str, String)> {
     }
     if let Some(aud) = &a.token_audience {
         audience_ok(aud).map_err(|why| ("token_audience", format!("token_audience {aud:?}: {why}")))?;
+    }
+    if !(a.rpo_secs.is_finite() && a.rpo_secs > 0.0) {
+        return Err(("rpo_secs", format!("rpo_secs must be a positive number, not {}", a.rpo_secs)));
     }
     if a.price_interval_secs < 60 {
         return Err(("price_interval_secs", "price_interval_secs must be at least 60".into()));

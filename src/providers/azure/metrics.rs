@@ -37,8 +37,17 @@ pub struct Name {
 
 #[derive(Debug, Deserialize)]
 pub struct Series {
+    /// The dimension values of this series (`$filter=Dim eq '*'` splits by them).
+    #[serde(default)]
+    pub metadatavalues: Vec<MetadataValue>,
     #[serde(default)]
     pub data: Vec<Point>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MetadataValue {
+    pub name: Name,
+    pub value: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -47,6 +56,69 @@ pub struct Point {
     pub time_stamp: DateTime<Utc>,
     pub average: Option<f64>,
     pub total: Option<f64>,
+    pub maximum: Option<f64>,
+}
+
+/// One series of a metric split by dimensions: its dimension values (lowercased
+/// names) and its newest `maximum`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesValue {
+    pub dimensions: BTreeMap<String, String>,
+    pub maximum: f64,
+}
+
+/// Pure: per series of `metric`, the newest point carrying a `maximum`. A metric
+/// failing inside the 200 is an error here: its series are all there is.
+pub fn newest_per_series(resp: &Response, metric: &str) -> Result<Vec<SeriesValue>, ProviderError> {
+    let mut out = Vec::new();
+    for m in resp.value.iter().filter(|m| m.name.value.eq_ignore_ascii_case(metric)) {
+        if let Some(code) = m.error_code.as_deref().filter(|c| !c.eq_ignore_ascii_case("Success")) {
+            let msg = m.error_message.as_deref().unwrap_or("");
+            return Err(ProviderError::BadResponse(format!("Monitor metric {metric}: {code}: {msg}")));
+        }
+        for s in &m.timeseries {
+            let Some(p) = s.data.iter().filter(|p| p.maximum.is_some()).max_by_key(|p| p.time_stamp) else { continue };
+            let Some(maximum) = p.maximum.filter(|v| v.is_finite()) else { continue };
+            let dimensions = s
+                .metadatavalues
+                .iter()
+                .map(|d| (d.name.value.to_lowercase(), d.value.clone().unwrap_or_default()))
+                .collect();
+            out.push(SeriesValue { dimensions, maximum });
+        }
+    }
+    Ok(out)
+}
+
+/// One metric of one resource split by `dimensions` (each `eq '*'`), its
+/// maximum over the last 15 minutes at one-minute grain, newest per series.
+pub async fn read_split(
+    arm: &Arm,
+    resource_id: &str,
+    metric: &str,
+    dimensions: &[&str],
+    now: DateTime<Utc>,
+) -> Result<Vec<SeriesValue>, ProviderError> {
+    let span = format!(
+        "{}/{}",
+        (now - Duration::minutes(15)).to_rfc3339_opts(SecondsFormat::Secs, true),
+        now.to_rfc3339_opts(SecondsFormat::Secs, true)
+    );
+    let path = format!("{}/providers/Microsoft.Insights/metrics", resource_id.trim_end_matches('/'));
+    let filter = dimensions.iter().map(|d| format!("{d} eq '*'")).collect::<Vec<_>>().join(" and ");
+    let url = arm.url(
+        &path,
+        API,
+        &[
+            ("metricnames", metric),
+            ("aggregation", "maximum"),
+            ("interval", "PT1M"),
+            ("timespan", &span),
+            ("$filter", &filter),
+        ],
+    );
+    let resp: Response = arm.get("Monitor metrics", url).await?;
+    newest_per_series(&resp, metric)
 }
 
 /// The newest value of each metric, by metric name.

@@ -11,6 +11,7 @@ mod alerts;
 pub mod arm;
 pub mod cert;
 pub mod config;
+mod cosmos;
 mod cost;
 pub mod creds;
 pub mod decode;
@@ -354,6 +355,14 @@ impl Provider for AzureSubscription {
                 error_rate: None,
                 cpu,
             });
+        }
+
+        if has(&self.cfg.cosmos_accounts) {
+            let accounts: Vec<&String> = self.mine(&self.cfg.cosmos_accounts).collect();
+            let read = cosmos::replication(arm, &accounts, self.cfg.rpo_secs, now).await;
+            if let Some(replication) = sections.read(&[Section::Replication], read) {
+                report.replication = replication;
+            }
         }
 
         let policies = async {

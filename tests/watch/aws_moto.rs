@@ -265,9 +265,11 @@ async fn a_seeded_account_reaches_the_fleet() {
     let region = fleet.sources.iter().find(|s| s.id.as_str() == "aws-test/us-east-1").expect("region");
     let cost = region.poll_cost.as_ref().expect("poll cost");
     // DescribeAutoScalingGroups, DescribeAlarms, 3 ListTagsForResource (firing alarms), GetMetricData,
-    // ListSubscriptionsByTopic (the one topic they page through, once); billed: the group's CPU and
-    // the Aurora lag.
-    assert_eq!((cost.api_calls, cost.billed_metrics), (7, 2), "{cost:?}");
+    // ListSubscriptionsByTopic (the one topic they page through, once), DescribeSpotPriceHistory
+    // (the group's type, hourly: this is the first poll); billed: the group's CPU, the Aurora lag,
+    // the ElastiCache lag and the two Global Datastore secondaries.
+    assert_eq!((cost.api_calls, cost.billed_metrics), (8, 5), "{cost:?}");
+    assert_eq!(cost.slow_calls, Some((1, 3600)), "the hourly price read, named in the Logs pane");
     let global = fleet.sources.iter().find(|s| s.id.as_str() == "aws-test/global").expect("global");
     assert!(
         global.poll_cost.as_ref().is_some_and(|c| c.fixed_monthly_usd > 14.0),
@@ -375,8 +377,9 @@ async fn a_load_balancer_without_a_latency_figure_has_a_rate_and_no_p95() {
     let providers = aws::providers("aws-test", &cfg, Duration::from_secs(20), SdkSource::Given(Box::new(sdk)));
     let region = providers.iter().find(|p| p.id().as_str() == "aws-test/us-east-1").expect("region");
     let r = region.poll(Utc::now()).await.expect("poll");
-    // Billed: the group's CPU, the three load balancer metrics and the Aurora lag.
-    assert_eq!(r.poll_cost.as_ref().map(|c| c.billed_metrics), Some(5), "{:?}", r.poll_cost);
+    // Billed: the group's CPU, the three load balancer metrics, the Aurora lag and the three
+    // ElastiCache figures.
+    assert_eq!(r.poll_cost.as_ref().map(|c| c.billed_metrics), Some(8), "{:?}", r.poll_cost);
     assert_eq!(r.metrics.len(), 1, "{:?}", r.metrics);
     let m = &r.metrics[0];
     assert_eq!((m.rps, m.p95_ms, m.error_rate), (Some(100.0), None, Some(0.005)), "{m:?}");

@@ -32,10 +32,13 @@ pub enum Product {
     Bss,
     /// Security Token Service: AssumeRole for RamRoleArn profiles.
     Sts,
+    /// Elastic Compute Service: spot price history.
+    Ecs,
 }
 
 impl Product {
-    pub const ALL: [Product; 5] = [Product::Cms, Product::Ess, Product::Alidns, Product::Bss, Product::Sts];
+    pub const ALL: [Product; 6] =
+        [Product::Cms, Product::Ess, Product::Alidns, Product::Bss, Product::Sts, Product::Ecs];
 
     pub fn version(self) -> &'static str {
         match self {
@@ -44,6 +47,7 @@ impl Product {
             Product::Alidns => "2015-01-09",
             Product::Bss => "2017-12-14",
             Product::Sts => "2015-04-01",
+            Product::Ecs => "2014-05-26",
         }
     }
 
@@ -55,6 +59,7 @@ impl Product {
             Product::Alidns => "alidns",
             Product::Bss => "bss",
             Product::Sts => "sts",
+            Product::Ecs => "ecs",
         }
     }
 
@@ -71,6 +76,7 @@ impl Product {
             Product::Alidns => "https://alidns.aliyuncs.com".into(),
             Product::Bss => "https://business.aliyuncs.com".into(),
             Product::Sts => "https://sts.aliyuncs.com".into(),
+            Product::Ecs => format!("https://ecs.{region}.aliyuncs.com"),
         }
     }
 }

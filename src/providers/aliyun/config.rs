@@ -67,6 +67,30 @@ pub struct AliyunConfig {
     /// proxy or private endpoint in front of the OpenAPI endpoints).
     #[serde(default)]
     pub ca_file: Option<std::path::PathBuf>,
+    /// Read the groups' spot and pay-as-you-go prices (ESS
+    /// DescribeScalingConfigurations each poll, ECS DescribeSpotPriceHistory
+    /// hourly). Off unless asked: the RAM policy needs ecs:DescribeSpotPriceHistory
+    /// and ess:DescribeScalingConfigurations besides the read-only monitoring set.
+    #[serde(default)]
+    pub spot_prices: bool,
+    /// The spot offer priced: network type (`vpc`, `classic`) and OS (`linux`, `windows`).
+    #[serde(default = "default_spot_network")]
+    pub spot_network: String,
+    #[serde(default = "default_spot_os")]
+    pub spot_os: String,
+    /// Prices move slowly: read them this rarely (and at once when a type changes).
+    #[serde(default = "default_price_interval")]
+    pub price_interval_secs: u64,
+}
+
+fn default_spot_network() -> String {
+    "vpc".into()
+}
+fn default_spot_os() -> String {
+    "linux".into()
+}
+fn default_price_interval() -> u64 {
+    3600
 }
 
 /// An identity named in the config rather than found by the standard chain.
@@ -222,6 +246,10 @@ impl AliyunConfig {
             billing: true,
             alert_window_mins: default_alert_window(),
             ca_file: None,
+            spot_prices: false,
+            spot_network: default_spot_network(),
+            spot_os: default_spot_os(),
+            price_interval_secs: default_price_interval(),
         }
     }
 
@@ -261,6 +289,9 @@ impl AliyunConfig {
             if !matches!(k.as_str(), "P1" | "P2" | "P3" | "P4") {
                 return Err(("severity_map", format!("severity_map keys are P1..P4 (CloudMonitor levels), not '{k}'")));
             }
+        }
+        if self.price_interval_secs < 60 {
+            return Err(("price_interval_secs", "price_interval_secs must be at least 60".into()));
         }
         if self.cost_interval_secs < 60 {
             return Err(("cost_interval_secs", "cost_interval_secs must be at least 60".into()));

@@ -22,6 +22,8 @@ const MAX_PAGES: u32 = 200;
 pub struct Groups {
     pub groups: Vec<ScalingGroup>,
     pub ids: BTreeMap<String, String>,
+    /// Group name → its active scaling configuration id (absent on launch templates).
+    pub active_configs: BTreeMap<String, String>,
 }
 
 /// Every group of the region, or only `wanted` ids.
@@ -37,7 +39,7 @@ pub async fn groups(
     if !wanted.is_empty() && wanted.len() <= MAX_IDS {
         filter = wanted.iter().enumerate().map(|(i, id)| (format!("ScalingGroupId.{}", i + 1), id.clone())).collect();
     }
-    let mut out = Groups { groups: Vec::new(), ids: BTreeMap::new() };
+    let mut out = Groups { groups: Vec::new(), ids: BTreeMap::new(), active_configs: BTreeMap::new() };
     let mut seen = 0u64;
     for page in 1..=MAX_PAGES {
         let mut params: Vec<(&str, String)> = vec![
@@ -59,6 +61,9 @@ pub async fn groups(
             }
             let group = parse_group(g, source, region, &id);
             out.ids.insert(group.name.clone(), id.clone());
+            if let Some(c) = json::text(g, "ActiveScalingConfigurationId").filter(|c| !c.is_empty()) {
+                out.active_configs.insert(group.name.clone(), c);
+            }
             out.groups.push(group);
         }
         if last_page(&v, items.len(), seen) {

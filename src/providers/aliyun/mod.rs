@@ -18,6 +18,7 @@ mod gtm;
 mod json;
 pub mod keys;
 mod metadata;
+mod prices;
 pub mod sign;
 mod sts;
 mod temporary;
@@ -35,6 +36,7 @@ use self::keys::{Keys, Refresh, Settings};
 use super::registry::{self, BuildError, Built, Entry};
 use super::sections::Sections;
 use super::shared::cost_cache::CostCache;
+use super::shared::price_cache::{Demand, PriceCache};
 use super::tls::ExtraRoots;
 use super::{Check, Provider, ProviderError, Receipt};
 use crate::config::{KindSpec, SourceConfig, TableSpec, read_table};
@@ -134,6 +136,7 @@ pub fn providers_with_refresh(
         cfg: cfg.clone(),
         client: make()?,
         group_ids: Mutex::new(BTreeMap::new()),
+        prices: PriceCache::new(cfg.price_interval_secs),
     })];
     if !cfg.gtm.is_empty() || cfg.billing {
         out.push(Arc::new(AliyunGlobal {
@@ -154,6 +157,46 @@ pub struct AliyunRegion {
     client: Client,
     /// Group name → ScalingGroupId from the last read, for a scale.
     group_ids: Mutex<BTreeMap<String, String>>,
+    /// The groups' spot prices (`spot_prices = true`), read hourly.
+    prices: PriceCache,
+}
+
+impl AliyunRegion {
+    /// The groups' types (from their active scaling configurations), then their
+    /// prices through the hourly cache; the calls of the last price read.
+    async fn spot_prices(
+        &self,
+        groups: &mut [crate::model::ScalingGroup],
+        active: &BTreeMap<String, String>,
+        sections: &mut Sections,
+        report: &mut SourceReport,
+        now: DateTime<Utc>,
+    ) -> Option<u32> {
+        let mut ids: Vec<String> = active.values().cloned().collect();
+        ids.sort();
+        ids.dedup();
+        let types = if ids.is_empty() {
+            Ok(BTreeMap::new())
+        } else {
+            prices::configuration_types(&self.client, &self.cfg.region, &ids).await
+        };
+        let types = sections.read(&[Section::Prices], types)?;
+        for g in groups.iter_mut() {
+            g.instance_type = active.get(&g.name).and_then(|c| types.get(c)).cloned();
+        }
+        let demand = Demand::of(groups);
+        let before = self.client.calls();
+        let read = async {
+            let mut r = prices::read(&self.client, &demand, &self.cfg.spot_network, &self.cfg.spot_os, now).await?;
+            r.calls = self.client.calls().wrapping_sub(before);
+            Ok(r)
+        };
+        let (prices, calls) = self.prices.get(now, demand.clone(), sections, read).await;
+        if let Some(prices) = prices {
+            report.spot_prices = prices;
+        }
+        calls
+    }
 }
 
 #[async_trait]
@@ -170,8 +213,16 @@ impl Provider for AliyunRegion {
         let mut sections = Sections::new();
         let mut report = SourceReport::default();
         let groups = ess::groups(&self.client, &self.id, &self.cfg.region, &self.cfg.scaling_groups).await;
-        if let Some(groups) = sections.read(&[Section::Groups], groups) {
+        let mut price_calls = None;
+        // Groups not read: nothing to price either, so asked-for prices keep their last read.
+        let feeds: &[Section] =
+            if self.cfg.spot_prices { &[Section::Groups, Section::Prices] } else { &[Section::Groups] };
+        if let Some(mut groups) = sections.read(feeds, groups) {
             *self.group_ids.lock().unwrap_or_else(|e| e.into_inner()) = groups.ids;
+            if self.cfg.spot_prices {
+                price_calls =
+                    self.spot_prices(&mut groups.groups, &groups.active_configs, &mut sections, &mut report, now).await;
+            }
             report.groups = groups.groups.into();
         }
         let alerts = cms::alerts(&self.client, &self.id, &self.cfg, now).await;
@@ -195,8 +246,11 @@ impl Provider for AliyunRegion {
             report.replication = figures.replication;
         }
         // CloudMonitor reads are not billed per metric; calls are what count.
-        report.poll_cost =
-            Some(PollCost { api_calls: self.client.calls().wrapping_sub(before), ..PollCost::default() });
+        report.poll_cost = Some(PollCost {
+            api_calls: self.client.calls().wrapping_sub(before),
+            slow_calls: price_calls.map(|n| (n, self.prices.every_secs())),
+            ..PollCost::default()
+        });
         sections.finish(report)
     }
     async fn preflight(&self, now: DateTime<Utc>) -> Vec<Check> {

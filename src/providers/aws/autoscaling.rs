@@ -10,17 +10,20 @@ use super::sdk_error;
 use crate::model::{CloudKind, ScalingGroup, SourceId, ZoneCapacity};
 use crate::providers::{ProviderError, Receipt};
 
-/// Every group of the region, optionally only those tagged `Key=Value`.
+/// Group name → its launch configuration's name, for the groups that have one.
+pub type LaunchConfigs = BTreeMap<String, String>;
+
+/// Every group of the region, optionally only those tagged `Key=Value`, and the
+/// launch configuration of each that has one.
 pub async fn groups(
     client: &Client,
     source: &SourceId,
     region: &str,
     tag: Option<&str>,
-) -> Result<Vec<ScalingGroup>, ProviderError> {
+) -> Result<(Vec<ScalingGroup>, LaunchConfigs), ProviderError> {
     let wanted = tag.and_then(|t| t.split_once('='));
     let mut out = Vec::new();
-    // Groups with no instance to say their type, by launch configuration.
-    let mut by_launch_config: Vec<(usize, String)> = Vec::new();
+    let mut launch_configs = LaunchConfigs::new();
     let mut pages = client.describe_auto_scaling_groups().into_paginator().send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| sdk_error("DescribeAutoScalingGroups", e))?;
@@ -81,24 +84,19 @@ pub async fn groups(
                 inactive: false,
                 instance_type,
             });
-            if out.last().is_some_and(|g| g.instance_type.is_none())
-                && let Some(lc) = g.launch_configuration_name()
-            {
-                by_launch_config.push((out.len() - 1, lc.to_string()));
+            if let Some(lc) = g.launch_configuration_name() {
+                launch_configs.insert(name.to_string(), lc.to_string());
             }
         }
     }
-    launch_config_types(client, &mut out, &by_launch_config).await;
-    Ok(out)
+    Ok((out, launch_configs))
 }
 
-/// The instance type of groups with no instance, from their launch
-/// configuration (50 names a call, as the API allows). Best effort: a failed read
-/// leaves those types unknown (logged), it does not fail the groups.
-async fn launch_config_types(client: &Client, groups: &mut [ScalingGroup], wanted: &[(usize, String)]) {
-    let mut names: Vec<&str> = wanted.iter().map(|(_, n)| n.as_str()).collect();
-    names.sort_unstable();
-    names.dedup();
+/// The instance types of launch configurations `names` (50 a call, as the API
+/// allows), for groups with no instance to say theirs. A launch configuration
+/// cannot be changed once made, so the caller keeps what this finds. Best effort:
+/// a failed read leaves those types unknown (logged), it does not fail the groups.
+pub async fn launch_config_types(client: &Client, names: &[&str]) -> BTreeMap<String, String> {
     let mut types: BTreeMap<String, String> = BTreeMap::new();
     for chunk in names.chunks(50) {
         let mut pages = client
@@ -122,11 +120,7 @@ async fn launch_config_types(client: &Client, groups: &mut [ScalingGroup], wante
             }
         }
     }
-    for (i, name) in wanted {
-        if let Some(g) = groups.get_mut(*i) {
-            g.instance_type = types.get(name).cloned();
-        }
-    }
+    types
 }
 
 pub async fn set_desired(client: &Client, group: &str, desired: u32) -> Result<Receipt, ProviderError> {

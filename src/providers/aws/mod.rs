@@ -28,6 +28,7 @@ use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use tokio::sync::OnceCell;
 
+use self::autoscaling::LaunchConfigs;
 pub use self::config::{AwsConfig, AwsRecordConfig};
 use super::registry::{self, Built, Entry};
 use super::sections::Sections;
@@ -96,6 +97,7 @@ pub fn providers(name: &str, cfg: &AwsConfig, timeout: Duration, sdk: SdkSource)
                 clients: Clients::new(sdk.clone(), cfg.clone(), r.clone(), timeout, http.clone()),
                 alarm_arns: Mutex::new(BTreeMap::new()),
                 prices: PriceCache::new(cfg.price_interval_secs),
+                launch_types: Mutex::new(BTreeMap::new()),
             }) as Arc<dyn Provider>
         })
         .collect();
@@ -254,6 +256,42 @@ pub struct AwsRegion {
     alarm_arns: Mutex<BTreeMap<String, String>>,
     /// The groups' spot prices, read hourly.
     prices: PriceCache,
+    /// Launch configuration → instance type: a launch configuration cannot be
+    /// changed, so each is read once.
+    launch_types: Mutex<BTreeMap<String, String>>,
+}
+
+impl AwsRegion {
+    /// The type of groups with no instance to say it, from their launch
+    /// configuration (read only for names not seen before).
+    async fn fill_launch_config_types(
+        &self,
+        c: &Loaded,
+        groups: &mut [crate::model::ScalingGroup],
+        configs: &LaunchConfigs,
+    ) {
+        let wanted: Vec<&str> = {
+            let known = self.launch_types.lock().unwrap_or_else(|e| e.into_inner());
+            let mut w: Vec<&str> = groups
+                .iter()
+                .filter(|g| g.instance_type.is_none())
+                .filter_map(|g| configs.get(&g.name))
+                .map(String::as_str)
+                .filter(|n| !known.contains_key(*n))
+                .collect();
+            w.sort_unstable();
+            w.dedup();
+            w
+        };
+        if !wanted.is_empty() {
+            let found = autoscaling::launch_config_types(&c.autoscaling, &wanted).await;
+            self.launch_types.lock().unwrap_or_else(|e| e.into_inner()).extend(found);
+        }
+        let known = self.launch_types.lock().unwrap_or_else(|e| e.into_inner());
+        for g in groups.iter_mut().filter(|g| g.instance_type.is_none()) {
+            g.instance_type = configs.get(&g.name).and_then(|lc| known.get(lc)).cloned();
+        }
+    }
 }
 
 #[async_trait]
@@ -274,7 +312,9 @@ impl Provider for AwsRegion {
         let groups_then_metrics = async {
             let groups = autoscaling::groups(&c.autoscaling, &self.id, &self.region, self.cfg.asg_tag.as_deref()).await;
             let figures = match &groups {
-                Ok(groups) => Some(metrics::region_figures(&c.cloudwatch, &self.region, groups, &self.cfg, now).await),
+                Ok((groups, _)) => {
+                    Some(metrics::region_figures(&c.cloudwatch, &self.region, groups, &self.cfg, now).await)
+                }
                 Err(_) => None,
             };
             (groups, figures)
@@ -295,7 +335,8 @@ impl Provider for AwsRegion {
         // Without the groups there is nothing to price either: their last prices stay.
         let groups = sections.read(&[Section::Groups, Section::Metrics, Section::Replication, Section::Prices], groups);
         let groups_read = groups.is_some();
-        if let (Some(groups), Some(figures)) = (groups, figures) {
+        if let (Some((mut groups, launch_configs)), Some(figures)) = (groups, figures) {
+            self.fill_launch_config_types(c, &mut groups, &launch_configs).await;
             if let Some(figures) = sections.read(&[Section::Metrics, Section::Replication], figures) {
                 report.metrics = figures.front_door.into_iter().collect();
                 report.replication = figures.replication;

@@ -104,6 +104,9 @@ pub fn expected_severity(level: &str) -> &'static str {
     }
 }
 
+/// Spot prices by (region, type): (zone, spot, on-demand, currency, groups running it).
+pub type PriceTruth = BTreeMap<(String, String), (String, f64, f64, &'static str, Vec<String>)>;
+
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct GroupTruth {
     pub region: String,
@@ -113,6 +116,8 @@ pub struct GroupTruth {
     pub desired: u32,
     pub in_service: u32,
     pub inactive: bool,
+    /// Its active scaling configuration's type; None on a launch template.
+    pub instance_type: Option<&'static str>,
 }
 
 /// The worst of several healths: idle gives way to anything, unknown never hides down.
@@ -337,6 +342,25 @@ impl Estate {
         a
     }
 
+    /// The spot prices opsdeck should show, by (region, type): (zone, spot,
+    /// on-demand, currency, groups running it).
+    pub fn expected_prices(&self) -> PriceTruth {
+        let mut out: PriceTruth = BTreeMap::new();
+        for g in self.groups() {
+            let Some(t) = g.instance_type else { continue };
+            let e = out.entry((g.region.clone(), t.to_string())).or_insert_with(|| {
+                let (zone, spot, od, cur) = super::aliyun_prices::expected(self.seed, &g.region, t);
+                (zone, spot, od, cur, vec![])
+            });
+            e.4.push(g.name.clone());
+        }
+        for v in out.values_mut() {
+            v.4.sort();
+            v.4.dedup();
+        }
+        out
+    }
+
     /// Every group of every region, sorted.
     pub fn groups(&self) -> Vec<GroupTruth> {
         let mut g: Vec<GroupTruth> = self.regions.iter().flat_map(|r| r.groups.iter().cloned()).collect();
@@ -365,6 +389,8 @@ impl Estate {
                 (200, r.ess_page(req).to_string())
             }
             "DescribeAlertLogList" => (200, r.cms_page(req).to_string()),
+            "DescribeScalingConfigurations" => super::aliyun_prices::configurations(req),
+            "DescribeSpotPriceHistory" => super::aliyun_prices::spot_history(self.seed, req),
             "DescribeDnsGtmAccessStrategy" if global => (200, self.strategy_now().to_string()),
             "SetDnsGtmAccessMode" if global => self.set_access_mode(req),
             "DescribeDnsGtmInstanceStatus" if global => (200, self.instance_status.to_string()),
@@ -524,8 +550,21 @@ fn group(rng: &mut Rng, strings: bool, seed: u64, region: &str, i: u32) -> (Grou
         let stale = desired + rng.range(1, 5);
         item["DesiredCapacity"] = n(rng, strings, stale);
     }
-    let truth =
-        GroupTruth { region: region.to_string(), name, min, max, desired, in_service, inactive: lifecycle != "Active" };
+    // From the id, not the generator: the estates other tests know stay the same.
+    let config = super::aliyun_prices::configuration(&id);
+    if let Some((config_id, _)) = &config {
+        item["ActiveScalingConfigurationId"] = json!(config_id);
+    }
+    let truth = GroupTruth {
+        region: region.to_string(),
+        name,
+        min,
+        max,
+        desired,
+        in_service,
+        inactive: lifecycle != "Active",
+        instance_type: config.map(|(_, t)| t),
+    };
     (truth, item)
 }
 

@@ -4,6 +4,7 @@
 pub mod aliyun;
 pub mod aliyun_estate;
 pub mod aliyun_meta;
+pub mod aliyun_prices;
 pub mod am_estate;
 pub mod aws_estate;
 pub mod azure_http;

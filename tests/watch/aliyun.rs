@@ -716,10 +716,11 @@ fn estate_configs(estate: &Estate, servers: &[Server]) -> Vec<(String, Cfg)> {
         .enumerate()
         .map(|(i, (r, s))| {
             let mut c = Cfg::new(r.region.clone());
-            for k in ["cms", "ess", "alidns", "bss"] {
+            for k in ["cms", "ess", "alidns", "bss", "ecs"] {
                 c.endpoints.insert(k.into(), s.url.clone());
             }
             c.billing = i == 0;
+            c.spot_prices = true;
             if i == 0 {
                 c.gtm = vec![GtmConfig {
                     instance_id: GTM_INSTANCE.into(),
@@ -792,6 +793,30 @@ fn assert_snapshot_is_the_truth(estate: &Estate, snap: &serde_json::Value) {
     }
     let u = |v: &serde_json::Value| v.as_u64().unwrap_or_else(|| panic!("seed {seed}: {v} is not a count"));
     let s = |v: &serde_json::Value| v.as_str().unwrap_or_else(|| panic!("seed {seed}: {v} is not text")).to_string();
+    // Spot prices: each type the groups run, its cheapest zone's newest entry.
+    type Prices = BTreeMap<(String, String), (String, f64, f64, String, Vec<String>)>;
+    let prices: Prices = arr("spot_prices")
+        .iter()
+        .map(|p| {
+            assert_eq!(
+                (p["cloud"].as_str(), p["on_demand_from"].as_str()),
+                (Some("aliyun"), Some("OriginPrice")),
+                "{p}"
+            );
+            let f = |k: &str| p[k].as_f64().unwrap_or_else(|| panic!("seed {seed}: {k} in {p}"));
+            let groups = p["groups"].as_array().expect("groups").iter().map(s).collect();
+            (
+                (s(&p["region"]), s(&p["instance_type"])),
+                (s(&p["zone"]), f("spot_hourly"), f("on_demand_hourly"), s(&p["currency"]), groups),
+            )
+        })
+        .collect();
+    let want: Prices = estate
+        .expected_prices()
+        .into_iter()
+        .map(|(k, (zone, spot, od, cur, groups))| (k, (zone, spot, od, cur.to_string(), groups)))
+        .collect();
+    assert_eq!(prices, want, "seed {seed}: spot prices");
     let mut groups: Vec<GroupRow> = arr("groups")
         .iter()
         .map(|g| {
@@ -876,6 +901,7 @@ fn assert_snapshot_is_the_truth(estate: &Estate, snap: &serde_json::Value) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn generated_estates_read_as_generated() {
     let (mut inactive, mut zero, mut unknown_cost, mut both, mut paged) = (0, 0, 0, 0, 0);
+    let (mut priced, mut unpriced_groups) = (0, 0);
     let mut statuses: BTreeMap<&str, usize> = BTreeMap::new();
     for seed in 0..SEEDS {
         let estate = Arc::new(Estate::generate(seed, now()));
@@ -910,6 +936,8 @@ async fn generated_estates_read_as_generated() {
         *statuses.entry(estate.expected_health().status).or_insert(0) += 1;
         inactive += estate.groups().iter().filter(|g| g.inactive).count();
         zero += estate.groups().iter().filter(|g| g.desired == 0).count();
+        priced += estate.expected_prices().len();
+        unpriced_groups += estate.groups().iter().filter(|g| g.instance_type.is_none()).count();
         unknown_cost += usize::from(estate.costs.is_empty());
         both += usize::from(estate.costs.len() == 2);
         for s in &servers {
@@ -918,8 +946,8 @@ async fn generated_estates_read_as_generated() {
     }
     // The seeds cover what they are meant to.
     assert!(
-        inactive > 10 && zero > 10 && unknown_cost > 3 && both > 3 && paged > 20,
-        "{inactive} {zero} {unknown_cost} {both} {paged}"
+        inactive > 10 && zero > 10 && unknown_cost > 3 && both > 3 && paged > 20 && priced > 40 && unpriced_groups > 5,
+        "{inactive} {zero} {unknown_cost} {both} {paged} {priced} {unpriced_groups}"
     );
     eprintln!("{SEEDS} seeds: statuses {statuses:?}");
     assert!(statuses.len() >= 3, "the estates vary in health: {statuses:?}");
@@ -936,8 +964,8 @@ fn the_snapshot_command_shows_generated_estates_as_generated() {
         for (name, cfg) in estate_configs(&estate, &servers) {
             toml += &format!(
                 "[[sources]]\nname = \"{name}\"\nkind = \"aliyun\"\ninterval_secs = 60\ntimeout_secs = 20\n\
-                 [sources.aliyun]\nregion = \"{}\"\nbilling = {}\n[sources.aliyun.endpoints]\n",
-                cfg.region, cfg.billing
+                 [sources.aliyun]\nregion = \"{}\"\nbilling = {}\nspot_prices = {}\n[sources.aliyun.endpoints]\n",
+                cfg.region, cfg.billing, cfg.spot_prices
             );
             for (k, v) in &cfg.endpoints {
                 toml += &format!("{k} = \"{v}\"\n");

@@ -299,18 +299,29 @@ fn draw_estate(frame: &mut Frame, area: Rect, v: &View) {
         ]));
     }
     if !f.routes.is_empty() {
-        let routes: Vec<String> = f
-            .routes
+        // Per cloud, each channel once (an estate has many routes to few places);
+        // the Routes view (p on Alerts) has every route.
+        let mut by_cloud: std::collections::BTreeMap<Option<crate::model::CloudKind>, Vec<String>> = Default::default();
+        for r in &f.routes {
+            let seen = by_cloud.entry(r.cloud).or_default();
+            for c in &r.channels {
+                let l = sanitize(&c.label()).into_owned();
+                if !seen.contains(&l) {
+                    seen.push(l);
+                }
+            }
+        }
+        let mut parts: Vec<String> = by_cloud
             .iter()
-            .map(|r| {
-                let cloud = r.cloud.map_or("any", |c| c.label());
-                let channels = r.channels.iter().map(|c| sanitize(&c.label()).into_owned()).collect::<Vec<_>>();
-                format!("{cloud} {}", channels.join("+"))
-            })
+            .filter(|(cloud, _)| cloud.is_some())
+            .map(|(cloud, ch)| format!("{} {}", cloud.map_or("any", |c| c.label()), channels_or_none(ch)))
             .collect();
+        if let Some(any) = by_cloud.get(&None) {
+            parts.push(format!("any {}", channels_or_none(any)));
+        }
         lines.push(Line::from(vec![
             label("Paging"),
-            Span::styled(fit(&routes.join(" · "), width.saturating_sub(12)), t.base),
+            Span::styled(fit(&parts.join(" · "), width.saturating_sub(12)), t.base),
         ]));
     }
     let worst = v.app.worst_alerts.iter().filter_map(|&i| f.alerts.get(i));
@@ -332,4 +343,9 @@ fn draw_estate(frame: &mut Frame, area: Rect, v: &View) {
     lines.extend(rest);
     lines.extend(alert_lines);
     frame.render_widget(Paragraph::new(lines).style(t.base).block(block("Estate", t)), area);
+}
+
+/// "pagerduty:…+sms:…", or that nobody is paged.
+fn channels_or_none(channels: &[String]) -> String {
+    if channels.is_empty() { "no channel".into() } else { channels.join("+") }
 }

@@ -33,7 +33,7 @@ pub struct AliyunConfig {
     /// The ECS metadata service (a test's stand-in, a proxy); http://100.100.100.200 when unset.
     #[serde(default)]
     pub metadata_endpoint: Option<String>,
-    /// Per-product endpoint overrides: keys cms, ess, alidns, bss (or business), sts.
+    /// Per-product endpoint overrides: keys cms, ess, alidns, bss (or business), sts, ecs.
     #[serde(default)]
     pub endpoints: BTreeMap<String, String>,
     /// "v3" (ACS3-HMAC-SHA256, the default) or "v1" (RPC HMAC-SHA1).
@@ -269,7 +269,7 @@ impl AliyunConfig {
         }
         for (k, url) in &self.endpoints {
             if Product::from_key(k).is_none() {
-                return Err(("endpoints", format!("unknown endpoint key '{k}' (cms, ess, alidns, bss, sts)")));
+                return Err(("endpoints", format!("unknown endpoint key '{k}' (cms, ess, alidns, bss, sts, ecs)")));
             }
             if url.trim().is_empty() || url.contains(char::is_whitespace) {
                 return Err(("endpoints", format!("endpoint for {k} must be a host or URL")));
@@ -372,9 +372,9 @@ mod tests {
         assert_eq!(err.line, 5, "{err}");
         let err = parse("[sources.aliyun]\nregion = \"cn-hangzhou\"\nsignature = \"v2\"\n").expect_err("v2");
         assert_eq!(err.line, 6, "{err}");
-        let err = parse("[sources.aliyun]\nregion = \"cn-hangzhou\"\n[sources.aliyun.endpoints]\necs = \"x\"\n")
+        let err = parse("[sources.aliyun]\nregion = \"cn-hangzhou\"\n[sources.aliyun.endpoints]\nvpc = \"x\"\n")
             .expect_err("unknown product");
-        assert!(err.message.contains("unknown endpoint key 'ecs'"), "{err}");
+        assert!(err.message.contains("unknown endpoint key 'vpc'"), "{err}");
         let alb = "[sources.aliyun]\nregion = \"cn-hangzhou\"\n[[sources.aliyun.metrics.load_balancers]]\nkind = \"alb\"\nid = \"alb-1\"\n";
         let err = parse(alb).expect_err("alb without metric names");
         assert!(err.message.contains("qps_metric"), "{err}");

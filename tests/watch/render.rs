@@ -737,3 +737,18 @@ fn the_routes_view_and_where_the_selected_alert_paged() {
         assert_eq!(screen(&draw(&app, &fleet, w, h)), alerts, "p again: back to the alerts");
     }
 }
+
+/// A source whose prices are read hourly says so in the Logs pane's call count.
+#[test]
+fn the_logs_pane_names_hourly_reads_apart_from_each_polls_calls() {
+    use opsdeck::model::PollCost;
+    let mut fleet = drilled_fleet();
+    fleet.sources[0].poll_cost = Some(PollCost { api_calls: 6, slow_calls: Some((2, 3600)), ..PollCost::default() });
+    let s = screen(&render(&fleet, Pane::Logs, 160, 48));
+    assert!(s.contains("6 +2/1h"), "{s}");
+    fleet.sources[0].poll_cost = Some(PollCost { api_calls: 6, slow_calls: Some((1, 1800)), ..PollCost::default() });
+    assert!(screen(&render(&fleet, Pane::Logs, 160, 48)).contains("6 +1/30m"));
+    fleet.sources[0].poll_cost = Some(PollCost { api_calls: 6, ..PollCost::default() });
+    let s = screen(&render(&fleet, Pane::Logs, 160, 48));
+    assert!(s.contains(" 6 ") && !s.contains("+"), "no hourly reads: the count alone");
+}

@@ -80,6 +80,11 @@ pub fn hourly(v: Option<f64>, currency: &str) -> String {
     }
 }
 
+/// A spot saving over on-demand: "−60%", or "+5%" when spot costs more.
+pub fn saving(discount: f64) -> String {
+    if discount >= 0.0 { format!("−{:.0}%", discount * 100.0) } else { format!("+{:.0}%", -discount * 100.0) }
+}
+
 /// A fraction as a percentage with sensible precision.
 pub fn pct(fraction: f64) -> String {
     let p = fraction * 100.0;

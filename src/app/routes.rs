@@ -131,7 +131,7 @@ mod tests {
         );
         assert_eq!(
             paging_words(&fleet.alerts[1], &fleet),
-            "paged: pager → email:a…@example.com · chat → slack:#ops…room"
+            "paged: pager → email:a…@example.com · chat → slack:#op…oom"
         );
         assert_eq!(paging_words(&fleet.alerts[3], &fleet), "paged: unknown (no routes read from other)");
         let nowhere = alert("am", "5", "", AlertState::Firing);

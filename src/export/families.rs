@@ -48,7 +48,7 @@ pub const FAMILIES: &[(&str, &str)] = &[
     ("opsdeck_link_rtt_seconds", "Round trip over a cross-cloud link as last measured, seconds."),
     ("opsdeck_link_target_seconds", "Round-trip target of a cross-cloud link, seconds."),
     ("opsdeck_link_loss_ratio", "Share of a cross-cloud link's last round of probes that was lost, 0..1."),
-    ("opsdeck_link_over_target", "1 when a cross-cloud link is over its target (or its interconnect is down), else 0."),
+    ("opsdeck_link_over_target", "1 when a cross-cloud link is over its target, else 0."),
     ("opsdeck_alert", "1 per alert, with its severity, state and bounded name."),
     ("opsdeck_alert_started_timestamp_seconds", "When an alert started, Unix seconds."),
     ("opsdeck_source_up", "1 when a source's last poll succeeded, 0 when stale or never read."),

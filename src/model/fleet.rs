@@ -533,7 +533,8 @@ impl Fleet {
         let mut out: Vec<&str> = self
             .spot_prices
             .iter()
-            .filter(|p| self.rates.to_base(1.0, &p.currency).is_none())
+            // A price whose currency the cloud did not say is no currency to rate.
+            .filter(|p| p.currency != "unknown" && self.rates.to_base(1.0, &p.currency).is_none())
             .map(|p| p.currency.as_str())
             .collect();
         out.sort_unstable();

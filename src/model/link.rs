@@ -18,9 +18,10 @@ pub struct Link {
     /// Share of probes lost in the last round, 0..1.
     pub loss: Option<f64>,
     /// Traffic over the link (the interconnect's own metric), bits per second.
+    /// No source reads interconnect metrics yet: always None (unknown) today.
     pub bps: Option<f64>,
     /// The interconnect's own state (Direct Connect ConnectionState, BGP
-    /// availability), when a metric says.
+    /// availability), when a metric says; like `bps`, not read by any source yet.
     pub up: Option<bool>,
     /// Round-trip target, in milliseconds.
     pub target_ms: f64,

@@ -63,36 +63,47 @@ impl NotificationRoute {
 
 /// Mask what a channel points at, keeping enough to recognise it:
 /// `+15550100100` → `+1555…0100`, `oncall@example.com` → `o…@example.com`,
-/// a URL → its scheme and host. Anything else keeps its first and last 4 characters.
+/// a URL (with or without its scheme) → its host. Anything else keeps at most
+/// four characters at each end and always hides at least three.
 pub fn mask_target(kind: &str, target: &str) -> String {
     let target = target.trim();
-    let kind = kind.to_ascii_lowercase();
-    if let Some((user, domain)) = target.split_once('@')
-        && (kind.contains("mail") || !target.contains("://"))
-    {
-        let first: String = user.chars().take(1).collect();
-        return format!("{first}…@{domain}");
-    }
     if let Some((scheme, rest)) = target.split_once("://") {
         // The host only: paths and queries of webhooks carry tokens.
-        let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-        let host = host.rsplit('@').next().unwrap_or(host);
-        return format!("{scheme}://{host}/…");
+        return format!("{scheme}://{}/…", host_of(rest));
     }
     if target.starts_with("arn:") {
         // An ARN names a resource, not a person: keep its last part.
         return target.rsplit([':', '/']).next().unwrap_or(target).to_string();
     }
-    let chars: Vec<char> = target.chars().collect();
-    if chars.len() <= 8 {
-        // Too short to keep both ends without showing it all.
-        let keep = chars.len().min(2);
-        return format!("{}…", chars[..keep].iter().collect::<String>());
+    if target.contains('/') {
+        // A URL without its scheme: the host only, as above.
+        return format!("{}/…", host_of(target));
     }
-    let head: String = chars[..5.min(chars.len())].iter().collect();
-    let tail: String = chars[chars.len() - 4..].iter().collect();
-    let head = if chars[0] == '+' { head } else { chars[..4].iter().collect() };
+    if let Some((user, domain)) = target.rsplit_once('@')
+        && !user.is_empty()
+        && !domain.is_empty()
+        && !user.contains(':')
+    {
+        let first: String = user.chars().take(1).collect();
+        return format!("{first}…@{domain}");
+    }
+    let _ = kind;
+    let chars: Vec<char> = target.chars().collect();
+    // A leading `+` (a phone number's) is not one of the digits that identify.
+    let sign = usize::from(chars.first() == Some(&'+'));
+    let keep = (chars.len() - sign).saturating_sub(3).div_euclid(2).min(4);
+    if keep == 0 {
+        return "…".into();
+    }
+    let head: String = chars[..sign + keep].iter().collect();
+    let tail: String = chars[chars.len() - keep..].iter().collect();
     format!("{head}…{tail}")
+}
+
+/// The host of `rest` (what follows a URL's scheme): no user info, path or query.
+fn host_of(rest: &str) -> &str {
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    authority.rsplit('@').next().unwrap_or(authority)
 }
 
 #[cfg(test)]
@@ -109,8 +120,16 @@ mod tests {
             "https://hooks.example.com/…"
         );
         assert_eq!(mask_target("lambda", "arn:aws:lambda:us-east-1:123456789012:function:pager"), "pager");
-        assert_eq!(mask_target("dingtalk", "abc"), "ab…");
+        assert_eq!(mask_target("dingtalk", "abc"), "…");
         assert_eq!(mask_target("sms", "13800138000"), "1380…8000");
+        assert_eq!(mask_target("sms", "555010010"), "555…010", "at least three hidden");
+        assert_eq!(mask_target("slack", "@alice"), "@…e", "a handle is not an address");
+        assert_eq!(mask_target("slack", "#ops"), "…");
+        assert_eq!(
+            mask_target("webhook", "user:tok@hooks.example.com/services/T/B/SECRET"),
+            "hooks.example.com/…",
+            "a URL without its scheme keeps its host only"
+        );
     }
 
     #[test]

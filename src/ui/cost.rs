@@ -118,7 +118,7 @@ fn draw_spot(frame: &mut Frame, area: Rect, v: &View) {
         .map(|(i, p)| {
             let best = Some(i) == best_index;
             let spot_style = if best { t.ok } else { t.base };
-            let saves = p.discount().map_or_else(|| "–".into(), |d| format!("−{:.0}%", d * 100.0));
+            let saves = p.discount().map_or_else(|| "–".into(), format::saving);
             let groups = p.groups.iter().map(|g| sanitize(g).into_owned()).collect::<Vec<_>>().join(",");
             let mut cells = vec![
                 Cell::from(p.cloud.label()),

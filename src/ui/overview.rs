@@ -295,7 +295,7 @@ fn draw_estate(frame: &mut Frame, area: Rect, v: &View) {
         lines.push(Line::from(vec![
             label("Scale-out"),
             Span::styled(fit(words, width.saturating_sub(20)), t.base),
-            Span::styled(saves.map_or_else(String::new, |d| format!(" (−{:.0}%)", d * 100.0)), t.ok),
+            Span::styled(saves.map_or_else(String::new, |d| format!(" ({})", format::saving(d))), t.ok),
         ]));
     }
     if !f.routes.is_empty() {

@@ -51,14 +51,16 @@ impl Rng {
     }
 }
 
-/// README's rule for a target that is neither a mailbox nor a URL.
+/// The rule for a target that is neither a mailbox nor a URL: at most four
+/// characters at each end (a phone's `+` besides), at least three hidden.
 fn mask_plain(s: &str) -> String {
     let c: Vec<char> = s.chars().collect();
-    if c.len() <= 8 {
-        return format!("{}…", c[..c.len().min(2)].iter().collect::<String>());
+    let sign = usize::from(c.first() == Some(&'+'));
+    let keep = ((c.len() - sign).saturating_sub(3) / 2).min(4);
+    if keep == 0 {
+        return "…".into();
     }
-    let head = if c[0] == '+' { 5 } else { 4 };
-    format!("{}…{}", c[..head].iter().collect::<String>(), c[c.len() - 4..].iter().collect::<String>())
+    format!("{}…{}", c[..sign + keep].iter().collect::<String>(), c[c.len() - keep..].iter().collect::<String>())
 }
 
 #[derive(Debug, Clone)]

@@ -4,7 +4,7 @@
 //! So a request/answer probe (HTTP, or a server that greets first) sees a round
 //! trip of the delay plus the local one. A userland proxy cannot delay the TCP
 //! handshake itself (the kernel completes it), so a handshake-only probe does
-//! not see the delay. `drop_every(n)` closes every n-th connection unanswered
+//! not see the delay. `drop_every(n)` closes every n-th request's connection unanswered
 //! (a lossy link). Threads end with the test process; listens on 127.0.0.1 only.
 
 use std::io::{Read, Write};
@@ -31,18 +31,30 @@ impl DelayProxy {
         };
         let me = proxy.clone();
         std::thread::spawn(move || {
-            let mut count = 0u64;
+            // Requests counted, not connections: a probe's bare handshake (it
+            // times the handshake apart) sends nothing and is no request to drop.
+            let requests = Arc::new(AtomicU64::new(0));
             for conn in listener.incoming() {
                 let accepted = Instant::now();
-                let Ok(client) = conn else { continue };
-                count += 1;
+                let Ok(mut client) = conn else { continue };
                 let every = me.drop_every.load(Ordering::SeqCst);
-                if every > 0 && count.is_multiple_of(every) {
-                    let _ = client.shutdown(Shutdown::Both);
-                    continue;
-                }
                 let hold_until = accepted + Duration::from_micros(me.delay_us.load(Ordering::SeqCst));
-                std::thread::spawn(move || relay(client, upstream, hold_until));
+                let requests = requests.clone();
+                std::thread::spawn(move || {
+                    let mut head = Vec::new();
+                    if every > 0 {
+                        let mut buf = [0u8; 16 * 1024];
+                        match std::io::Read::read(&mut client, &mut buf) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => head.extend_from_slice(&buf[..n]),
+                        }
+                        if (requests.fetch_add(1, Ordering::SeqCst) + 1).is_multiple_of(every) {
+                            let _ = client.shutdown(Shutdown::Both);
+                            return;
+                        }
+                    }
+                    relay(client, upstream, hold_until, head)
+                });
             }
         });
         proxy
@@ -63,11 +75,15 @@ impl DelayProxy {
     }
 }
 
-fn relay(client: TcpStream, upstream: u16, hold_until: Instant) {
-    let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
+fn relay(client: TcpStream, upstream: u16, hold_until: Instant, head: Vec<u8>) {
+    let Ok(mut server) = TcpStream::connect(("127.0.0.1", upstream)) else {
         let _ = client.shutdown(Shutdown::Both);
         return;
     };
+    // What was read from the client to count it goes first.
+    if !head.is_empty() && std::io::Write::write_all(&mut server, &head).is_err() {
+        return;
+    }
     let _ = (client.set_nodelay(true), server.set_nodelay(true));
     let (Ok(mut client_r), Ok(mut server_w)) = (client.try_clone(), server.try_clone()) else { return };
     // Client → server at once: the delay is on the way back.

@@ -205,7 +205,7 @@ async fn a_full_poll_reads_every_api_into_the_report() {
     assert_eq!(
         channels,
         vec![
-            "aliim:Al…",
+            "aliim:A…e",
             "dingtalk:https://oapi.dingtalk.com/…",
             "email:A…@example.com (pending activation)",
             "sms:1333…****",

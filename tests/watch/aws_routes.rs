@@ -11,7 +11,6 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use chrono::Utc;
 use opsdeck::collector::{SourceSchedule, collect_once};
-use opsdeck::model::Section;
 use opsdeck::providers::Provider;
 use opsdeck::providers::aws::{self, AwsConfig, SdkSource};
 
@@ -106,7 +105,7 @@ async fn generated_paging_estates_read_as_planted() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_missing_topic_fails_the_routes_alone_and_keeps_the_alerts() {
+async fn a_deleted_topic_is_a_route_that_pages_nobody_and_the_others_are_read() {
     let moto = Moto::start();
     let region = "eu-west-1";
     let sdk = sdk_for(&moto.url(), region).await;
@@ -143,16 +142,20 @@ async fn a_missing_topic_fails_the_routes_alone_and_keeps_the_alerts() {
         Duration::from_secs(30),
         SdkSource::Given(Box::new(sdk.to_builder().retry_config(RetryConfig::disabled()).build())),
     );
-    let report = providers[0].poll(Utc::now()).await.expect("a partial poll, not a failed one");
-    let failed: Vec<(Section, &str)> = report.failed.iter().map(|f| (f.section, f.reason.as_str())).collect();
-    assert_eq!(failed.len(), 1, "{failed:?}");
-    assert_eq!(failed[0].0, Section::Routes);
-    assert!(
-        failed[0].1.contains("ListSubscriptionsByTopic deleted-team") && failed[0].1.contains("NotFound"),
-        "the reason names the call and the topic: {}",
-        failed[0].1
+    let report = providers[0].poll(Utc::now()).await.expect("poll");
+    assert!(report.failed.is_empty(), "a topic that does not exist is an answer, not a failure: {:?}", report.failed);
+    let routes: Vec<(&str, &str, Vec<String>)> = report
+        .routes
+        .iter()
+        .map(|r| (r.receiver.as_str(), r.rule.as_str(), r.channels.iter().map(|c| c.label()).collect()))
+        .collect();
+    assert_eq!(
+        routes,
+        [
+            ("deleted-team", "alarms: P1-pago-ñ-errores (topic not found: pages nobody)", vec![]),
+            ("oncall", "alarms: P1-pago-ñ-errores", vec!["sms:+1555…0100".to_string()]),
+        ]
     );
-    assert!(report.routes.is_empty(), "no half list of routes: {:?}", report.routes);
     // The alert is live and still says where it paged.
     assert_eq!(report.alerts.len(), 1);
     assert_eq!(report.alerts[0].route, "oncall, deleted-team");

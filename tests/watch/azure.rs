@@ -753,6 +753,7 @@ async fn cosmos_replication_latency_is_a_figure_per_region_pair() {
         .and(query_param("metricnames", "ReplicationLatency"))
         .and(query_param("aggregation", "maximum"))
         .and(query_param("$filter", "SourceRegion eq '*' and TargetRegion eq '*'"))
+        .and(query_param("top", "1000"))
         .respond_with(ResponseTemplate::new(200).set_body_json(m))
         .expect(1)
         .mount(&peer.server)

@@ -57,8 +57,9 @@ pub struct AwsConfig {
     /// Target for cache replication lag, seconds.
     #[serde(default = "default_cache_target")]
     pub cache_lag_target_secs: f64,
-    /// On-demand USD per hour by instance type, to compare spot against (the
-    /// Pricing API is not called: see providers/aws/prices.rs).
+    /// On-demand price per hour by instance type, in the region's currency (USD;
+    /// CNY in the China regions), to compare spot against (the Pricing API is not
+    /// called: see providers/aws/prices.rs).
     #[serde(default)]
     pub on_demand_prices: BTreeMap<String, f64>,
     /// The spot product priced (`Linux/UNIX`, `Windows`, `Red Hat Enterprise Linux`, ...).

@@ -59,6 +59,11 @@ pub async fn read(
     Ok(PriceRead { prices: prices(demand, &offers, cfg), calls: 0 })
 }
 
+/// EC2 prices in the China regions (Beijing, Ningxia) are in yuan.
+fn region_currency(region: &str) -> &'static str {
+    if region.starts_with("cn-") { "CNY" } else { "USD" }
+}
+
 /// Each demanded type's price: the newest entry per zone, then the cheapest zone
 /// among those its groups span (any zone when they span none the answer has).
 pub fn prices(demand: &Demand, offers: &[Offer], cfg: &AwsConfig) -> Vec<SpotPrice> {
@@ -83,7 +88,7 @@ pub fn prices(demand: &Demand, offers: &[Offer], cfg: &AwsConfig) -> Vec<SpotPri
                 cloud: CloudKind::Aws,
                 region: d.region.clone(),
                 instance_type: d.instance_type.clone(),
-                currency: "USD".into(),
+                currency: region_currency(&d.region).into(),
                 zone: best.map(|o| o.zone.clone()),
                 on_demand_hourly: on_demand,
                 on_demand_from: if on_demand.is_some() { "configured".into() } else { "unknown".into() },
@@ -156,6 +161,15 @@ mod tests {
             assert_eq!(got[0].zone, want.map(|o| o.zone.clone()));
             assert_eq!(got[0].on_demand_hourly, Some(0.107));
         }
+    }
+
+    #[test]
+    fn china_regions_price_in_yuan() {
+        let cfg = AwsConfig::new("a", vec![]);
+        let mut d = demand("m6i.large", &[]);
+        d.0[0].region = "cn-northwest-1".into();
+        assert_eq!(prices(&d, &[], &cfg)[0].currency, "CNY");
+        assert_eq!(prices(&demand("m6i.large", &[]), &[], &cfg)[0].currency, "USD");
     }
 
     #[test]

@@ -74,11 +74,19 @@ pub async fn routes(
     for arn in users.keys() {
         reads.push(subscriptions(client, arn));
     }
-    let channels: Vec<Vec<Channel>> = stream::iter(reads).buffered(READS_IN_FLIGHT).try_collect().await?;
+    let channels: Vec<Option<Vec<Channel>>> = stream::iter(reads).buffered(READS_IN_FLIGHT).try_collect().await?;
     let mut out: Vec<NotificationRoute> = users
         .into_iter()
         .zip(channels)
-        .map(|((arn, alerts), channels)| route(source, arn, &alerts, channels))
+        .map(|((arn, alerts), channels)| match channels {
+            Some(channels) => route(source, arn, &alerts, channels),
+            // A deleted topic pages nobody: that is the route, not a failed read.
+            None => {
+                let mut r = route(source, arn, &alerts, vec![]);
+                r.rule.push_str(" (topic not found: pages nobody)");
+                r
+            }
+        })
         .collect();
     out.sort_by(|a, b| a.receiver.cmp(&b.receiver));
     Ok(out)
@@ -106,25 +114,27 @@ pub(crate) fn one_severity(mut all: impl Iterator<Item = Severity>) -> Option<Se
     all.all(|s| s == first).then_some(first)
 }
 
-/// Every subscription of one topic, page by page.
-async fn subscriptions(client: &Client, arn: &str) -> Result<Vec<Channel>, ProviderError> {
+/// Every subscription of one topic, page by page; None when the topic does not
+/// exist (SNS `NotFound`).
+async fn subscriptions(client: &Client, arn: &str) -> Result<Option<Vec<Channel>>, ProviderError> {
     let mut out = Vec::new();
     let mut token: Option<String> = None;
     for _ in 0..MAX_PAGES {
-        let page = client
-            .list_subscriptions_by_topic()
-            .topic_arn(arn)
-            .set_next_token(token.clone())
-            .send()
-            .await
-            .map_err(|e| sdk_error(&format!("ListSubscriptionsByTopic {}", topic_name(arn).unwrap_or(arn)), e))?;
+        let page = client.list_subscriptions_by_topic().topic_arn(arn).set_next_token(token.clone()).send().await;
+        let page = match page {
+            Ok(page) => page,
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found_exception()) => return Ok(None),
+            Err(e) => {
+                return Err(sdk_error(&format!("ListSubscriptionsByTopic {}", topic_name(arn).unwrap_or(arn)), e));
+            }
+        };
         out.extend(
             page.subscriptions().iter().filter_map(|s| channel(s.protocol()?, s.endpoint()?, s.subscription_arn())),
         );
         match page.next_token().filter(|t| !t.is_empty()) {
             // The same token again would read the same page forever.
             Some(t) if token.as_deref() != Some(t) => token = Some(t.to_string()),
-            _ => return Ok(out),
+            _ => return Ok(Some(out)),
         }
     }
     Err(ProviderError::BadResponse(format!(

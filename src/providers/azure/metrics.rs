@@ -115,6 +115,9 @@ pub async fn read_split(
             ("interval", "PT1M"),
             ("timespan", &span),
             ("$filter", &filter),
+            // Monitor returns 10 series unless asked for more: a multi-region
+            // account has more region pairs than that.
+            ("top", "1000"),
         ],
     );
     let resp: Response = arm.get("Monitor metrics", url).await?;

@@ -72,11 +72,20 @@ struct Cached {
 pub struct PriceCache {
     every_secs: u64,
     last: Mutex<Option<Cached>>,
+    /// The last failed read: when, for what, and why. It is not tried again
+    /// before `RETRY_AFTER_FAILURE_SECS` (a denied permission or a throttled
+    /// public API would otherwise be asked every poll), and the section stays
+    /// failed with its reason meanwhile.
+    failed: Mutex<Option<(DateTime<Utc>, Demand, ProviderError)>>,
 }
+
+/// How long a failed price read waits before it is tried again (or the price
+/// interval, when that is shorter).
+pub const RETRY_AFTER_FAILURE_SECS: u64 = 300;
 
 impl PriceCache {
     pub fn new(every_secs: u64) -> PriceCache {
-        PriceCache { every_secs, last: Mutex::new(None) }
+        PriceCache { every_secs, last: Mutex::new(None), failed: Mutex::new(None) }
     }
 
     pub fn every_secs(&self) -> u64 {
@@ -107,8 +116,23 @@ impl PriceCache {
         if demand.is_empty() {
             return (Some(vec![]), None);
         }
-        match sections.read(&[Section::Prices], read.await) {
+        let wait = RETRY_AFTER_FAILURE_SECS.min(self.every_secs) as i64;
+        let held = self.failed.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some((at, asked, e)) = held
+            && asked == demand
+            && (now - at).num_seconds() < wait
+        {
+            // Still failed, for the same reason: the last good prices stay shown.
+            sections.read::<()>(&[Section::Prices], Err(e));
+            return (None, None);
+        }
+        let result = read.await;
+        if let Err(e) = &result {
+            *self.failed.lock().unwrap_or_else(|e| e.into_inner()) = Some((now, demand.clone(), e.clone()));
+        }
+        match sections.read(&[Section::Prices], result) {
             Some(fresh) => {
+                *self.failed.lock().unwrap_or_else(|e| e.into_inner()) = None;
                 let out = (Some(fresh.prices.clone()), Some(fresh.calls));
                 *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(Cached { at: now, demand, read: fresh });
                 out
@@ -186,17 +210,37 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_failed_read_reports_the_section_and_is_tried_again() {
+    async fn a_failed_read_stays_failed_for_a_while_then_is_tried_again() {
         let cache = PriceCache::new(3600);
         let d = Demand::of(&[group("a", Some("m6i.large"), &["z"])]);
+        let reads = AtomicU32::new(0);
+        let read = |ok: bool| {
+            let reads = &reads;
+            async move {
+                reads.fetch_add(1, Ordering::Relaxed);
+                if ok { Ok(PriceRead::default()) } else { Err(ProviderError::Throttled("slow".into())) }
+            }
+        };
+        let failed_section = |s: Sections| {
+            let mut s = s;
+            s.read(&[Section::Groups], Ok::<_, ProviderError>(()));
+            let r = s.finish(crate::model::SourceReport::default()).expect("partial, not failed");
+            r.failed.iter().map(|f| (f.section, f.reason.clone())).collect::<Vec<_>>()
+        };
         let mut s = Sections::new();
-        s.read(&[Section::Groups], Ok::<_, ProviderError>(()));
-        let (p, _) = cache.get(at(0), d.clone(), &mut s, async { Err(ProviderError::Throttled("slow".into())) }).await;
-        assert_eq!(p, None);
-        let r = s.finish(crate::model::SourceReport::default()).expect("partial, not failed");
-        assert_eq!(r.failed[0].section, Section::Prices);
+        assert_eq!(cache.get(at(0), d.clone(), &mut s, read(false)).await.0, None);
+        assert_eq!(failed_section(s), [(Section::Prices, "throttled: slow".to_string())]);
+        // The next polls within five minutes do not ask again, and say why.
         let mut s = Sections::new();
-        let (p, _) = cache.get(at(1), d, &mut s, async { Ok(PriceRead::default()) }).await;
-        assert_eq!(p, Some(vec![]), "tried again at the next poll");
+        assert_eq!(cache.get(at(60), d.clone(), &mut s, read(true)).await.0, None);
+        assert_eq!(failed_section(s), [(Section::Prices, "throttled: slow".to_string())]);
+        assert_eq!(reads.load(Ordering::Relaxed), 1, "not asked again within the wait");
+        // Another demand is asked at once; after the wait, the same one is too.
+        let other = Demand::of(&[group("a", Some("m7i.large"), &["z"])]);
+        let mut s = Sections::new();
+        assert_eq!(cache.get(at(61), other, &mut s, read(true)).await.0, Some(vec![]));
+        let mut s = Sections::new();
+        assert_eq!(cache.get(at(300), d, &mut s, read(true)).await.0, Some(vec![]));
+        assert_eq!(reads.load(Ordering::Relaxed), 3);
     }
 }

@@ -592,7 +592,7 @@ receivers:
                 "webhook:https://hooks.example.com/…"
             ]
         );
-        assert_eq!(labels_of(3), ["opsgenie:te…", "slack:#o…", "telegram:12…", "wechat:al…"]);
+        assert_eq!(labels_of(3), ["opsgenie:te…ps", "slack:…", "telegram:12…78", "wechat:a…e"]);
     }
 
     #[test]

@@ -65,6 +65,7 @@ impl App {
             Action::CycleSort => self.set_sort(self.alert_sort.next(), fleet),
             Action::ToggleRoutes => {
                 self.show_routes = !self.show_routes;
+                self.routes_scroll = 0;
                 self.route_rows = if self.show_routes { routes::route_rows(fleet) } else { Vec::new() };
             }
             Action::Refresh => return vec![Command::RefreshNow],
@@ -97,6 +98,12 @@ impl App {
         if self.pane == Pane::Help {
             let max = crate::ui::help::line_count().saturating_sub(1) as isize;
             self.help_scroll = (self.help_scroll as isize).saturating_add(by).clamp(0, max) as u16;
+            return;
+        }
+        if self.pane == Pane::Alerts && self.show_routes {
+            // The Routes view scrolls its rows; the alerts keep their selection.
+            let max = self.route_rows.len().saturating_sub(1) as isize;
+            self.routes_scroll = (self.routes_scroll as isize).saturating_add(by).clamp(0, max) as usize;
             return;
         }
         if let Some((list, len)) = self.list_mut() {

@@ -232,6 +232,8 @@ pub struct App {
     pub show_routes: bool,
     /// The Routes view's rows, cut only while it is shown.
     pub route_rows: Vec<routes::RouteRow>,
+    /// The first Routes view row shown (j/k, PgUp/PgDn scroll it).
+    pub routes_scroll: usize,
 }
 
 impl App {
@@ -262,6 +264,7 @@ impl App {
             low_bandwidth: false,
             show_routes: false,
             route_rows: Vec::new(),
+            routes_scroll: 0,
         }
     }
 
@@ -428,6 +431,7 @@ impl App {
         self.alert_counts = self.derived.counts().clone();
         self.worst_alerts = self.derived.worst().to_vec();
         self.route_rows = if self.show_routes { routes::route_rows(fleet) } else { Vec::new() };
+        self.routes_scroll = self.routes_scroll.min(self.route_rows.len().saturating_sub(1));
         self.alerts.selected = self.alerts.selected.min(self.alert_rows.len().saturating_sub(1));
         self.health.selected = self.health.selected.min(self.zone_rows.len().saturating_sub(1));
     }

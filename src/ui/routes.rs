@@ -33,8 +33,11 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     let fixed: u16 = if wide { 3 + 7 + 14 + 16 + 6 + 2 + 6 } else { 3 + 7 + 14 + 6 + 2 + 5 };
     let rest = usize::from(area.width.saturating_sub(fixed));
     let (rule_w, channels_w) = if wide { (rest * 2 / 5, rest - rest * 2 / 5) } else { (0, rest) };
+    // Scrolled no further than a full last page.
+    let first = v.app.routes_scroll.min(rows.len().saturating_sub(visible));
     let body: Vec<Row> = rows
         .iter()
+        .skip(first)
         .take(visible)
         .filter_map(|row| {
             let r = f.routes.get(row.route)?;
@@ -66,11 +69,16 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     }
     header.extend(["Channels", "Now"]);
     widths.extend([Constraint::Min(10), Constraint::Length(5)]);
-    let more = rows.len().saturating_sub(visible);
-    let mut title = format!("Routes ({}): severity × cloud → channels, firing now · p: alerts", rows.len());
-    if more > 0 {
-        title.push_str(&format!(", {more} more below"));
+    let more = rows.len().saturating_sub(first + visible);
+    // Short enough for 80 columns with both counts: what is out of view comes first.
+    let mut title = format!("Routes ({})", rows.len());
+    if first > 0 {
+        title.push_str(&format!(" · {first} above"));
     }
+    if more > 0 {
+        title.push_str(&format!(" · {more} below (j/k)"));
+    }
+    title.push_str(" · severity × cloud → channels, firing now · p: alerts");
     frame.render_widget(
         Table::new(body, widths).header(Row::new(header).style(t.muted)).style(t.base).block(block(title, t)),
         area,

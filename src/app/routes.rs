@@ -24,7 +24,12 @@ pub fn route_rows(fleet: &Fleet) -> Vec<RouteRow> {
         .enumerate()
         .map(|(i, r)| RouteRow {
             route: i,
-            firing: fleet.alerts.iter().filter(|a| a.state == AlertState::Firing && r.pages(a)).count(),
+            // The source's own count when it routes by labels; else the
+            // firing alerts that name this route or its receiver.
+            firing: match r.firing_now {
+                Some(n) => n as usize,
+                None => fleet.alerts.iter().filter(|a| a.state == AlertState::Firing && r.pages(a)).count(),
+            },
         })
         .collect();
     rows.sort_by_key(|row| {
@@ -85,6 +90,7 @@ mod tests {
             rule: String::new(),
             alerts: vec![],
             channels: ch.iter().map(|(k, t)| Channel::masked(k, t)).collect(),
+            firing_now: None,
         }
     }
 

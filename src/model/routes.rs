@@ -28,6 +28,11 @@ pub struct NotificationRoute {
     /// name the receiver themselves (see [`NotificationRoute::pages`]).
     pub alerts: Vec<String>,
     pub channels: Vec<Channel>,
+    /// Firing alerts routed through this route, when the source routes by
+    /// labels and so knows per route (Alertmanager's tree: two routes may share
+    /// a receiver, yet an alert takes one of them). None: count the firing
+    /// alerts that [`NotificationRoute::pages`].
+    pub firing_now: Option<u32>,
 }
 
 /// One place a receiver sends to. `target` is masked before it enters the model:
@@ -143,6 +148,7 @@ mod tests {
             rule: "alarms: web-5xx".into(),
             alerts: vec!["web-5xx".into()],
             channels: vec![Channel::masked("sms", "+15550100100")],
+            firing_now: None,
         };
         let mut alert = Alert {
             id: "web-5xx".into(),

@@ -180,6 +180,7 @@ pub fn routes(source: &SourceId, alerts: &[Alert], book: &Book) -> Vec<Notificat
                 rule,
                 alerts: ids,
                 channels,
+                firing_now: None,
             }
         })
         .collect()

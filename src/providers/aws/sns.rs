@@ -105,6 +105,7 @@ fn route(source: &SourceId, arn: &str, alerts: &[&Alert], mut channels: Vec<Chan
         rule: format!("alarms: {}", ids.join(", ")),
         alerts: ids,
         channels,
+        firing_now: None,
     }
 }
 

@@ -275,6 +275,7 @@ pub async fn routes(
             rule,
             alerts: ids,
             channels: v.channels.clone(),
+            firing_now: None,
         });
     }
     out.routes.sort_by(|a, b| a.receiver.cmp(&b.receiver));

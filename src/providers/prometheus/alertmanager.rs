@@ -379,8 +379,11 @@ pub struct AlertmanagerSource {
     /// says the same this very list is reported again.
     last: std::sync::Mutex<Arc<Vec<Alert>>>,
     /// The routes last read from the config, and when.
-    routes: std::sync::Mutex<Option<(DateTime<Utc>, Vec<NotificationRoute>)>>,
+    routes: std::sync::Mutex<Option<(DateTime<Utc>, RoutesRead)>>,
 }
+
+/// A config's route tree and the routes it makes.
+type RoutesRead = (Arc<routes::RouteTree>, Vec<NotificationRoute>);
 
 /// How often the config (and so the routes) is read again. `GET /api/v2/status`
 /// is small, but a config changes only on a reload, and a poll every few seconds
@@ -427,12 +430,12 @@ impl AlertmanagerSource {
 
     /// The routes of the config Alertmanager runs: read again when the last good
     /// read is [`ROUTES_EVERY`] old (or never happened), else the last ones.
-    async fn routes(&self, now: DateTime<Utc>) -> Result<Vec<NotificationRoute>, ProviderError> {
-        if let Some((at, routes)) = self.routes.lock().unwrap_or_else(|e| e.into_inner()).as_ref()
+    async fn routes(&self, now: DateTime<Utc>) -> Result<RoutesRead, ProviderError> {
+        if let Some((at, read)) = self.routes.lock().unwrap_or_else(|e| e.into_inner()).as_ref()
             && now - *at < ROUTES_EVERY
             && now >= *at
         {
-            return Ok(routes.clone());
+            return Ok(read.clone());
         }
         let what = "GET /api/v2/status";
         let status: StatusConfig = self.get_json(what, "api/v2/status", &[]).await?;
@@ -444,8 +447,9 @@ impl AlertmanagerSource {
             cloud_label: &self.cfg.cloud_label,
         };
         let out = tree.notification_routes(&self.id, &how);
-        *self.routes.lock().unwrap_or_else(|e| e.into_inner()) = Some((now, out.clone()));
-        Ok(out)
+        let tree = Arc::new(tree);
+        *self.routes.lock().unwrap_or_else(|e| e.into_inner()) = Some((now, (tree.clone(), out.clone())));
+        Ok((tree, out))
     }
 
     /// Send a request built by `make` to each peer in turn until one answers with
@@ -665,7 +669,23 @@ impl Provider for AlertmanagerSource {
         // Read after the alerts: an Alertmanager that cannot list alerts is down,
         // and a config it cannot give (or one that does not parse) fails only the
         // Routes section, whose last good routes the collector keeps.
-        let routes = sections.read(&[Section::Routes], self.routes(now).await).unwrap_or_default();
+        let routes = match sections.read(&[Section::Routes], self.routes(now).await) {
+            // Which route each firing alert took, by the tree: 100,000 alerts
+            // through a few regexes each, so off the async workers too.
+            Some((tree, mut routes)) => {
+                let firing = alerts.clone();
+                let counts = tokio::task::spawn_blocking(move || {
+                    tree.counts(firing.iter().filter(|a| a.state == AlertState::Firing).map(|a| &a.labels))
+                })
+                .await
+                .unwrap_or_default();
+                for (r, n) in routes.iter_mut().zip(counts) {
+                    r.firing_now = Some(n);
+                }
+                routes
+            }
+            None => Vec::new(),
+        };
         sections.finish(SourceReport {
             alerts,
             routes,
@@ -706,7 +726,7 @@ impl Provider for AlertmanagerSource {
         out.push(Check::of("read alerts", alerts));
         let silences = self.silences().await.map(|s| format!("{} active silence(s) readable", s.len()));
         out.push(Check::of("read silences", silences));
-        let routes = self.routes(now).await.map(|r| {
+        let routes = self.routes(now).await.map(|(_, r)| {
             let blackholes = r.iter().filter(|r| r.channels.is_empty()).count();
             format!("{} route(s) in the config, {blackholes} to a receiver with no channels (a blackhole)", r.len())
         });

@@ -213,6 +213,7 @@ pub(super) fn routes(spec: &EstateSpec, source: &SourceId) -> Vec<NotificationRo
                 rule: format!("every {} alert", c.kind.label()),
                 alerts: vec![],
                 channels: vec![Channel { kind: kind.to_string(), target: target.to_string() }],
+                firing_now: None,
             }
         })
         .collect()

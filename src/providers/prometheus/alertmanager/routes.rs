@@ -392,6 +392,24 @@ impl RouteTree {
     /// One route per node of the tree, depth-first in the config's order: its
     /// receiver's channels, its matchers path in words, and the severity and
     /// cloud its matchers pin down (None when they allow more than one).
+    /// How many of `alerts` (label sets) each node takes, in the order of
+    /// [`RouteTree::notification_routes`]: an alert counts at every node it is
+    /// routed to (several with `continue`), once per node.
+    pub fn counts<'l>(&self, alerts: impl Iterator<Item = &'l Labels>) -> Vec<u32> {
+        let mut paths = Vec::new();
+        self.root.walk(&mut Vec::new(), &mut paths);
+        let nodes: Vec<*const Node> = paths.iter().filter_map(|p| p.last().map(|n| *n as *const Node)).collect();
+        let mut counts = vec![0u32; nodes.len()];
+        for labels in alerts {
+            for hit in self.root.route(labels) {
+                if let Some(i) = nodes.iter().position(|n| std::ptr::eq(*n, hit)) {
+                    counts[i] = counts[i].saturating_add(1);
+                }
+            }
+        }
+        counts
+    }
+
     pub fn notification_routes(&self, source: &SourceId, how: &Labelling) -> Vec<NotificationRoute> {
         let mut paths = Vec::new();
         self.root.walk(&mut Vec::new(), &mut paths);
@@ -414,6 +432,7 @@ impl RouteTree {
                     receiver: node.receiver.clone(),
                     rule: rule_words(&path),
                     alerts: Vec::new(),
+                    firing_now: None,
                     channels: self
                         .receivers
                         .iter()
@@ -518,6 +537,31 @@ receivers:
 
     fn labels(pairs: &[(&str, &str)]) -> Labels {
         Labels::new(pairs.iter().copied())
+    }
+
+    /// Two routes share the receiver `oncall` (the root and the `env!=""` one):
+    /// each counts only the alerts the tree sends it, as Alertmanager routes them.
+    #[test]
+    fn each_route_counts_the_alerts_the_tree_sends_it_not_its_receivers_name() {
+        let tree = parse_config(CONFIG).expect("config");
+        let map = severity::map(severity::ALERTMANAGER);
+        let how = Labelling { severity_label: "severity", severity_map: &map, cloud_label: "cloud" };
+        let routes = tree.notification_routes(&SourceId::new("am"), &how);
+        let alerts = [
+            labels(&[("cloud", "gcp"), ("env", "prod")]),
+            labels(&[("cloud", "gcp")]),
+            labels(&[("cloud", "aws"), ("severity", "critical"), ("team", "db"), ("env", "prod")]),
+            labels(&[("cloud", "azure"), ("severity", "error"), ("team", "db")]),
+        ];
+        let counts = tree.counts(alerts.iter());
+        assert_eq!(counts.len(), routes.len());
+        let by_rule: Vec<(String, u32)> = routes.iter().zip(&counts).map(|(r, n)| (r.rule.clone(), *n)).collect();
+        let n = |rule: &str| by_rule.iter().find(|(r, _)| r == rule).map(|x| x.1);
+        assert_eq!(n("default: no other route matched"), Some(1), "{by_rule:#?}");
+        assert_eq!(n(r#"env!="""#), Some(2), "gcp in prod, and the aws alert that continued: {by_rule:#?}");
+        assert_eq!(n(r#"cloud="aws", severity=~"critical|page" (continue)"#), Some(0), "its child took it");
+        assert_eq!(n(r#"cloud="aws", severity=~"critical|page" › team="db""#), Some(1), "{by_rule:#?}");
+        assert_eq!(n(r#"cloud=~"azure|aliyun" › severity="error", team!~"web.*""#), Some(1), "{by_rule:#?}");
     }
 
     #[test]

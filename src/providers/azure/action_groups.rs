@@ -202,9 +202,11 @@ pub async fn routes(
     alerts: &[Alert],
     rules: &BTreeMap<String, String>,
 ) -> Result<Routing, ProviderError> {
-    // Each rule once (ids are case-insensitive), in the alerts' order.
+    // Each rule once (ids are case-insensitive), in the alerts' order. Only open
+    // alerts page: a resolved one's rule may be long deleted, and its 404 would
+    // fail every route of the subscription until the alert ages out of the list.
     let mut rule_ids: Vec<(&str, &'static str)> = Vec::new();
-    for a in alerts {
+    for a in alerts.iter().filter(|a| a.state.is_open()) {
         if let Some(rule) = rules.get(&a.id)
             && let Some(api) = rule_api(rule)
             && !rule_ids.iter().any(|(r, _)| r.eq_ignore_ascii_case(rule))

@@ -17,6 +17,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
+use crate::support::splitmix::Rng;
+
 use crate::support::aliyun::Seen;
 
 const GROUPS: [&str; 5] = ["运维组", "ECS_Group", "pagos-ñ", "dba", "oncall"];
@@ -25,31 +27,8 @@ const RULES: [&str; 4] = ["CPU使用率", "disco lleno-ñ", "5xx rate", "heartbe
 const LEVELS: [(&str, &str); 3] = [("CRITICAL", "P1"), ("WARN", "P2"), ("INFO", "P3")];
 pub const MISSING_GROUP: &str = "已删除的组";
 
-/// splitmix64.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed ^ 0xC0_47AC_7500)
-    }
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// lo..=hi
-    pub fn range(&mut self, lo: usize, hi: usize) -> usize {
-        lo + (self.next() % (hi - lo + 1) as u64) as usize
-    }
-    pub fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-    pub fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
-        &xs[self.range(0, xs.len() - 1)]
-    }
-}
+/// This generator's salt for the shared splitmix64 (`seed ^ SALT`).
+const SALT: u64 = 0xC0_47AC_7500;
 
 /// The rule for a target that is neither a mailbox nor a URL: at most four
 /// characters at each end (a phone's `+` besides), at least three hidden.
@@ -116,7 +95,7 @@ fn channel(r: &mut Rng, key: &str, who: usize, k: usize) -> (String, String, boo
             (format!("{user}.{who}{k}@example.cn"), "email", format!("{first}…@example.cn"))
         }
         "SMS" => {
-            let n = format!("139{:08}", who * 1000 + k * 7 + r.range(0, 99));
+            let n = format!("139{:08}", who * 1000 + k * 7 + r.usize(0, 99));
             let m = mask_plain(&n);
             (n, "sms", m)
         }
@@ -152,11 +131,11 @@ fn channel(r: &mut Rng, key: &str, who: usize, k: usize) -> (String, String, boo
 
 impl Estate {
     pub fn generate(seed: u64, now_ms: i64) -> Estate {
-        let mut r = Rng::new(seed);
-        let group_names: Vec<String> = (0..r.range(1, 5)).map(|k| format!("{}-{k}", GROUPS[k])).collect();
+        let mut r = Rng::new(seed ^ SALT);
+        let group_names: Vec<String> = (0..r.usize(1, 5)).map(|k| format!("{}-{k}", GROUPS[k])).collect();
         let mut groups: Vec<GroupTruth> =
             group_names.iter().map(|n| GroupTruth { name: n.clone(), listed: vec![] }).collect();
-        let contacts: Vec<ContactTruth> = (0..r.range(0, 12))
+        let contacts: Vec<ContactTruth> = (0..r.usize(0, 12))
             .map(|who| {
                 let name = format!("{}-{who}", r.pick(&PEOPLE));
                 let keys = ["Mail", "SMS", "DingWebHook", "AliIM", "Lark", "WeCom", "Slack"];
@@ -170,7 +149,7 @@ impl Estate {
                 for g in groups.iter_mut() {
                     if r.chance(35) {
                         // Membership said by the group, the contact, or both.
-                        match r.range(0, 2) {
+                        match r.usize(0, 2) {
                             0 => g.listed.push(name.clone()),
                             1 => lists.push(g.name.clone()),
                             _ => {
@@ -188,12 +167,12 @@ impl Estate {
             .collect();
         let mut logs = Vec::new();
         let mut alerts = Vec::new();
-        for k in 0..r.range(0, 8) {
+        for k in 0..r.usize(0, 8) {
             let rule_name = format!("{}-{k}", r.pick(&RULES));
             let rule_id = format!("rule-{seed}-{k}");
             let (level, severity) = *r.pick(&LEVELS);
             let mut named: Vec<String> = Vec::new();
-            for _ in 0..r.range(0, 3) {
+            for _ in 0..r.usize(0, 3) {
                 let g = r.pick(&group_names).clone();
                 if !named.contains(&g) {
                     named.push(g);
@@ -218,7 +197,7 @@ impl Estate {
                 groups: named,
             });
         }
-        Estate { groups, contacts, alerts, page: r.range(1, 5), total_as: r.range(0, 2) as u8, logs }
+        Estate { groups, contacts, alerts, page: r.usize(1, 5), total_as: r.usize(0, 2) as u8, logs }
     }
 
     /// Members of `group` from both lists.

@@ -18,6 +18,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
+
+use crate::support::splitmix::Rng;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 pub const TENANT: &str = "4d2c1b0a-9e8f-4a7b-8c6d-5e4f3a2b1c0d";
@@ -42,31 +44,8 @@ const KINDS: [&str; 11] = [
     "itsmReceivers",
 ];
 
-/// splitmix64.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed ^ 0xA2_0C7E_5EED)
-    }
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// lo..=hi
-    pub fn usize(&mut self, lo: usize, hi: usize) -> usize {
-        lo + (self.next() % (hi - lo + 1) as u64) as usize
-    }
-    pub fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-    pub fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
-        &xs[self.usize(0, xs.len() - 1)]
-    }
-}
+/// This generator's salt for the shared splitmix64 (`seed ^ SALT`).
+const SALT: u64 = 0xA2_0C7E_5EED;
 
 #[derive(Debug, Clone)]
 pub struct ReceiverTruth {
@@ -234,7 +213,7 @@ fn receiver(r: &mut Rng, kind: &str, n: usize) -> ReceiverTruth {
 
 impl Estate {
     pub fn generate(seed: u64) -> Estate {
-        let mut r = Rng::new(seed);
+        let mut r = Rng::new(seed ^ SALT);
         let sub = guid(&mut r);
         let n_groups = r.usize(1, 5);
         // Every ninth seed, the last group is named by a rule and does not exist.

@@ -13,6 +13,7 @@ pub mod faulty;
 pub mod moto;
 pub mod promstack;
 pub mod slow_front;
+pub mod splitmix;
 
 /// Every file under `dir`, recursively.
 pub fn files_under(dir: &std::path::Path) -> Vec<String> {

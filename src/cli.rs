@@ -78,6 +78,12 @@ pub enum SnapshotFormat {
     Json,
 }
 
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum TimelineFormat {
+    Markdown,
+    Json,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Cmd {
     /// Start the console (the default).
@@ -119,6 +125,20 @@ pub enum Cmd {
         /// Where to serve, HOST:PORT (e.g. 127.0.0.1:9808, or 0.0.0.0:9808 for every interface).
         #[arg(long, value_name = "ADDR")]
         listen: String,
+    },
+    /// The incident timeline: alerts firing and resolving, acknowledgements,
+    /// actions with their plans and guardrails, drills, stale sources and failover
+    /// measurements, from the audit log, the console's journal and the sources'
+    /// own alert histories; with time to detect and time to mitigate.
+    Timeline {
+        /// How far back: 90m, 2h, 1d, or an RFC 3339 time (2026-11-18T14:00:00Z).
+        #[arg(long, default_value = "2h", value_name = "AGE|TIME")]
+        since: String,
+        #[arg(long, value_enum, default_value_t = TimelineFormat::Markdown)]
+        format: TimelineFormat,
+        /// Read only the audit log and the journal, not the sources' histories.
+        #[arg(long)]
+        offline: bool,
     },
     /// Secrets opsdeck keeps in the OS keyring (service "opsdeck", entry SOURCE/FIELD).
     Creds {

@@ -22,5 +22,6 @@ pub mod snapshot;
 pub mod startup;
 pub mod terminal;
 pub mod theme;
+pub mod timeline;
 pub mod toml_file;
 pub mod ui;

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use cli::{ActArgs, Cli, Cmd};
-use commands::{act, creds, docs, doctor, export, init, run, snapshot, wallboard};
+use commands::{act, creds, docs, doctor, export, init, run, snapshot, timeline, wallboard};
 use opsdeck::actions::Intent;
 
 fn main() -> ExitCode {
@@ -47,6 +47,7 @@ fn main() -> ExitCode {
         Cmd::Creds { action } => done(creds::run(&cli, &action)),
         Cmd::Doctor => done(doctor::run(&cli)),
         Cmd::Export { listen } => done(export::run(&cli, &listen)),
+        Cmd::Timeline { since, format, offline } => done(timeline::run(&cli, &since, format, offline)),
         Cmd::Run => done(run::run(&cli)),
     }
 }

@@ -164,6 +164,28 @@ impl AuditLog {
         Ok(last)
     }
 
+    /// Every record stamped at or after `since`, in file order (lines that do not
+    /// parse are skipped). A log not written yet holds nothing; one that cannot be
+    /// read is an error, not "nothing".
+    pub fn read_since(&self, since: DateTime<Utc>) -> Result<Vec<AuditRecord>, AuditError> {
+        let err = |source| AuditError { path: self.path.clone(), source };
+        let f = match File::open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(err(e)),
+        };
+        let mut out = Vec::new();
+        for line in BufReader::new(f).lines() {
+            let line = line.map_err(err)?;
+            if let Ok(r) = serde_json::from_str::<AuditRecord>(&line)
+                && r.time >= since
+            {
+                out.push(r);
+            }
+        }
+        Ok(out)
+    }
+
     /// The last `n` records (skipping lines that do not parse, e.g. a torn last line).
     pub fn tail(&self, n: usize) -> Vec<AuditRecord> {
         let Ok(f) = File::open(&self.path) else {

@@ -9,6 +9,7 @@ pub mod export;
 pub mod init;
 pub mod run;
 pub mod snapshot;
+pub mod timeline;
 pub mod wallboard;
 
 use anyhow::Context;

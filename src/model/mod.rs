@@ -19,6 +19,7 @@ mod scaling;
 mod section;
 #[cfg(test)]
 mod tests;
+mod timeline;
 mod traffic;
 
 pub use action::{ActionKind, Actor, AlertMark, AnswerWeight, Change, Intent, Plan, inverse_of};
@@ -35,6 +36,7 @@ pub use replication::{Replication, ReplicationKind};
 pub use routes::{Channel, NotificationRoute, mask_target};
 pub use scaling::{IdleReason, ScalingGroup, ZoneCapacity};
 pub use section::{PartialSection, Section, SectionFailure};
+pub use timeline::{EventKind, Origin, TimelineEvent, alert_line};
 pub use traffic::{Arbiter, CloudMetrics, Endpoint, PolicyKind, TrafficPolicy};
 
 use std::sync::Arc;

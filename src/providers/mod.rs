@@ -126,6 +126,16 @@ pub trait Provider: Send + Sync {
     async fn execute(&self, plan: &Plan, _actor: &Actor, _now: DateTime<Utc>) -> Result<Receipt, ProviderError> {
         Err(ProviderError::Unsupported(format!("{} cannot {}", self.kind(), plan.intent)))
     }
+    /// `opsdeck timeline`: the source's own record of alerts firing, resolving and
+    /// being acknowledged between `since` and `now`. `Ok(None)`: the source keeps
+    /// no alert history opsdeck can read (said as such, not as "nothing happened").
+    async fn alert_history(
+        &self,
+        _since: DateTime<Utc>,
+        _now: DateTime<Utc>,
+    ) -> Result<Option<Vec<crate::model::TimelineEvent>>, ProviderError> {
+        Ok(None)
+    }
 }
 
 #[cfg(test)]

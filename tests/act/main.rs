@@ -9,6 +9,7 @@
 //! - `cli_intents`: what each action command line asks for, and the exact refusal
 //!   of arguments that name no action.
 //! - `undo`: `opsdeck undo` puts back what the caller's last action changed.
+//! - `timeline`: a demo drill read back as the incident timeline, on an injected clock.
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -27,4 +28,5 @@ mod actions;
 mod cli_actions;
 mod cli_intents;
 mod failover_guards;
+mod timeline;
 mod undo;

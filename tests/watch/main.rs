@@ -15,6 +15,8 @@
 //!   groups), generated contact books on the signature-checking stand-in.
 //! - `aliyun`: the signature-checking Alibaba Cloud stand-in, and generated estates.
 //! - `prometheus`: the real Prometheus, Alertmanager and pushgateway.
+//! - `am_history`: Alertmanager's own history for the incident timeline, generated
+//!   estates in a real Alertmanager, merged with a console's journal.
 //! - `big_estate`: an Alertmanager answer past the 32 MB cap, read whole by the binary.
 //! - `links`: `[[links]]` probed through a delaying proxy, and a PromQL figure.
 //! - `render`: every pane of the deterministic demo as insta snapshots.
@@ -43,6 +45,7 @@ mod tls_front;
 
 mod aliyun;
 mod aliyun_contact_groups;
+mod am_history;
 mod am_routes;
 mod aws_concurrent;
 mod aws_estate;

@@ -17,6 +17,20 @@ pub enum Drill {
     LinkLatency { a: CloudKind, b: CloudKind, ms: f64 },
 }
 
+impl Drill {
+    /// How long after the fault a real rule would fire on it, so the demo's
+    /// time to detect is not zero: a zone lost fails two health checks 10 s
+    /// apart; a primary down fails its first write probe; a slow link is over its
+    /// target for three 10 s evaluation periods.
+    pub fn detect_secs(&self) -> i64 {
+        match self {
+            Drill::AzOutage { .. } => 20,
+            Drill::DbPrimaryDown { .. } => 10,
+            Drill::LinkLatency { .. } => 30,
+        }
+    }
+}
+
 impl fmt::Display for Drill {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -5,6 +5,7 @@
 //! An HA cluster is given as several URLs: reads go to the first peer that answers
 //! (the peers gossip alerts and silences), writes likewise.
 
+pub mod history;
 pub mod routes;
 
 use std::collections::BTreeMap;
@@ -692,6 +693,24 @@ impl Provider for AlertmanagerSource {
             poll_cost: Some(PollCost { api_calls: self.calls.load(Ordering::Relaxed), ..PollCost::default() }),
             ..SourceReport::default()
         })
+    }
+
+    /// The alerts it holds that started in the window, and the silences made in
+    /// it (see `history`).
+    async fn alert_history(
+        &self,
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Vec<crate::model::TimelineEvent>>, ProviderError> {
+        let every: Vec<GettableSilence> = self.get_json("GET /api/v2/silences", "api/v2/silences", &[]).await?;
+        let active: BTreeMap<String, GettableSilence> =
+            every.iter().filter(|s| s.status.state == "active").map(|s| (s.id.clone(), s.clone())).collect();
+        let reads = self.alerts_against(Arc::default()).await?;
+        let (cfg, id) = (self.cfg.clone(), self.id.clone());
+        let alerts = tokio::task::spawn_blocking(move || finish_reads(&cfg, &id, reads, &Arc::default(), &active))
+            .await
+            .map_err(|e| ProviderError::BadResponse(format!("GET /api/v2/alerts: reading the answer failed: {e}")))?;
+        Ok(Some(history::entries(self.id.as_str(), &alerts, &every, since, now)))
     }
 
     async fn preflight(&self, now: DateTime<Utc>) -> Vec<Check> {

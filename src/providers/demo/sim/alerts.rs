@@ -45,9 +45,17 @@ impl Rules<'_> {
         }
     }
 
-    /// When the earliest drill matching `pred` started; now if none did.
+    /// When the rule on a drill matching `pred` fires: the earliest such drill's
+    /// start plus the time its rule takes to detect it (after `now`: not yet,
+    /// and the alert is dropped); now when no drill did it.
     fn drill_start(&self, pred: &dyn Fn(&Drill) -> bool) -> DateTime<Utc> {
-        self.book.entries().iter().filter(|e| pred(&e.drill)).map(|e| e.started_at).min().unwrap_or(self.now)
+        self.book
+            .entries()
+            .iter()
+            .filter(|e| pred(&e.drill))
+            .map(|e| e.started_at + Duration::seconds(e.drill.detect_secs()))
+            .min()
+            .unwrap_or(self.now)
     }
 
     /// Lost zones, capacity below minimum or hot CPU, 5xx, a database down, slow links.

@@ -81,6 +81,8 @@ pub fn simulate(
         rules.backlog(backlog, &mut alerts);
     }
     rules.standing(&mut alerts);
+    // A rule fires only once its detection time has passed (see `Drill::detect_secs`).
+    alerts.retain(|a| a.started_at <= now);
     alerts::apply_acks(&mut alerts, overrides, now);
 
     SourceReport {

@@ -27,6 +27,8 @@ pub struct Estate {
     pub demo_state: Option<DemoHandle>,
     /// `[prices]`: how prices of different clouds are compared.
     pub rates: Arc<crate::model::Rates>,
+    /// `[[slos]]`: what the collector keeps SLO history for.
+    pub slos: Arc<Vec<crate::slo::SloConfig>>,
 }
 
 impl Estate {
@@ -88,6 +90,7 @@ pub fn build_with(kinds: &Registry, config: &Config, demo_file: Option<&Path>) -
         estate: None,
         demo_state: None,
         rates: Arc::new(config.prices.rates()),
+        slos: Arc::new(config.slos.clone()),
     };
     let cx = BuildContext { demo_file };
     for s in &sources_cfg {

@@ -166,6 +166,8 @@ pub struct Fleet {
     pub history: BTreeMap<CloudKind, TrafficHistory>,
     /// Chaos drills in force, as reported by the demo.
     pub drills: Vec<String>,
+    /// Where each configured SLO stands (`[[slos]]`, computed by `crate::slo`).
+    pub slos: Vec<super::SloStatus>,
 }
 
 /// One region of one cloud: what its metrics and scaling groups say.

@@ -17,6 +17,7 @@ mod replication;
 mod routes;
 mod scaling;
 mod section;
+mod slo;
 #[cfg(test)]
 mod tests;
 mod traffic;
@@ -35,6 +36,7 @@ pub use replication::{Replication, ReplicationKind};
 pub use routes::{Channel, NotificationRoute, mask_target};
 pub use scaling::{IdleReason, ScalingGroup, ZoneCapacity};
 pub use section::{PartialSection, Section, SectionFailure};
+pub use slo::{BurnAlert, Burns, SloFigures, SloStatus};
 pub use traffic::{Arbiter, CloudMetrics, Endpoint, PolicyKind, TrafficPolicy};
 
 use std::sync::Arc;

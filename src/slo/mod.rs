@@ -6,6 +6,9 @@ pub mod budget;
 pub mod config;
 pub mod ledger;
 
+#[cfg(test)]
+mod generated;
+
 use chrono::{DateTime, Utc};
 
 pub use config::{Measure, SloConfig};

@@ -56,3 +56,4 @@ mod prices;
 mod prometheus;
 mod prometheus_opsdeck;
 mod render;
+mod slo;

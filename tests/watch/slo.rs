@@ -1,0 +1,107 @@
+//! `[[slos]]` through the binary: `opsdeck snapshot --format json` on the demo.
+//! One poll holds one poll interval of history, which the JSON says; the SLO
+//! figures are the demo's own traffic figures of that poll, and a drill that
+//! raises the 5xx ratio makes the burn rates jump by as much.
+
+use serde_json::Value;
+
+const INTERVAL: u64 = 20;
+const OBJECTIVE: f64 = 99.9;
+
+/// The snapshot JSON of the demo with two SLOs (the shop, and Azure alone).
+fn snapshot(drills: &[&str]) -> Value {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("opsdeck.toml");
+    let toml = format!(
+        "[[sources]]\nname = \"demo\"\nkind = \"demo\"\ninterval_secs = {INTERVAL}\n\
+         [[slos]]\nname = \"checkout\"\nobjective = {OBJECTIVE}\nwindow = \"30d\"\n\
+         [[slos]]\nname = \"azure-api\"\nobjective = 99.5\nwindow = \"12h\"\ncloud = \"azure\"\n"
+    );
+    std::fs::write(&path, toml).expect("config");
+    let mut args = vec!["--config", path.to_str().expect("utf-8"), "snapshot", "--format", "json"];
+    for d in drills {
+        args.extend(["--drill", d]);
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args(&args)
+        .env("HOME", dir.path())
+        .output()
+        .expect("snapshot");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(matches!(out.status.code(), Some(0..=3)), "{:?} {}", out.status, String::from_utf8_lossy(&out.stderr));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+fn num(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+fn close(a: f64, b: f64, what: &str) {
+    assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{what}: {a} vs {b}");
+}
+
+/// Each cloud's requests and bad requests per second, from the regions the JSON lists.
+fn traffic(snap: &Value) -> Vec<(String, f64, f64)> {
+    let clouds = snap["clouds"].as_array().expect("clouds");
+    clouds
+        .iter()
+        .map(|c| {
+            let regions = c["regions"].as_array().expect("regions");
+            let rps: f64 = regions.iter().map(|r| num(&r["rps"])).sum();
+            let bad: f64 = regions.iter().map(|r| num(&r["rps"]) * num(&r["error_rate"])).sum();
+            (c["cloud"].as_str().expect("slug").to_string(), rps, bad)
+        })
+        .collect()
+}
+
+/// The shop-wide SLO's figures are the demo's poll, one interval long; returns its 1h burn.
+fn check(snap: &Value) -> f64 {
+    let slos = snap["slos"].as_array().expect("slos");
+    assert_eq!(slos.len(), 2, "{slos:?}");
+    let shop = &slos[0];
+    assert_eq!(shop["name"], "checkout");
+    assert_eq!(shop["measured_by"], "traffic");
+    assert_eq!(shop["overall"]["coverage"], format!("{INTERVAL}s of 30d"));
+    let allowed = 1.0 - OBJECTIVE / 100.0;
+    let secs = INTERVAL as f64;
+    let clouds = traffic(snap);
+    assert_eq!(clouds.len(), 3);
+    let per_cloud = shop["clouds"].as_array().expect("clouds");
+    for (slug, rps, bad) in &clouds {
+        let f = per_cloud.iter().find(|f| f["cloud"] == slug.as_str()).unwrap_or_else(|| panic!("no {slug}"));
+        close(num(&f["covered_secs"]), secs, "coverage");
+        close(num(&f["total"]), rps * secs, "requests");
+        close(num(&f["bad"]), bad * secs, "bad requests");
+        close(num(&f["availability"]), 1.0 - bad / rps, "availability");
+        close(num(&f["burn"]["1h"]), bad / rps / allowed, "burn");
+    }
+    // The shop: bad over total across clouds, each weighing by its traffic.
+    let (rps, bad): (f64, f64) = clouds.iter().fold((0.0, 0.0), |(r, b), c| (r + c.1, b + c.2));
+    let o = &shop["overall"];
+    close(num(&o["availability"]), 1.0 - bad / rps, "shop availability");
+    // Extrapolated: the 20 s seen, at their rate, over the 30 days.
+    let budget = allowed * rps * 30.0 * 86_400.0;
+    close(num(&o["budget_left"]), 1.0 - bad * secs / budget, "budget left");
+    for span in ["5m", "30m", "1h", "6h", "3d"] {
+        close(num(&o["burn"][span]), bad / rps / allowed, span);
+    }
+    // Twenty seconds of history cannot page, whatever they burn.
+    assert_eq!(o["alert"], Value::Null);
+    // A one-cloud SLO: that cloud alone, no breakdown; a 12h window judges no 3-day burn.
+    let azure = &slos[1];
+    assert_eq!(azure["cloud"], "azure");
+    assert_eq!(azure["clouds"].as_array().map(Vec::len), Some(0));
+    assert_eq!(azure["overall"]["coverage"], format!("{INTERVAL}s of 12h"));
+    assert_eq!(azure["overall"]["burn"]["3d"], Value::Null);
+    let (_, a_rps, a_bad) = clouds.iter().find(|c| c.0 == "azure").expect("azure");
+    close(num(&azure["overall"]["burn"]["1h"]), a_bad / a_rps / 0.005, "azure burn");
+    num(&o["burn"]["1h"])
+}
+
+#[test]
+fn the_demo_snapshot_says_its_coverage_and_a_5xx_drill_makes_the_burn_jump() {
+    let quiet = check(&snapshot(&[]));
+    let drilled = check(&snapshot(&["db-primary-down aws"]));
+    // A primary down fails checkout writes everywhere: several times the burn.
+    assert!(drilled > 5.0 * quiet, "burn 1h {quiet} → {drilled}");
+}

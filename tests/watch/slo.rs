@@ -105,3 +105,123 @@ fn the_demo_snapshot_says_its_coverage_and_a_5xx_drill_makes_the_burn_jump() {
     // A primary down fails checkout writes everywhere: several times the burn.
     assert!(drilled > 5.0 * quiet, "burn 1h {quiet} → {drilled}");
 }
+
+mod render {
+    //! The Traffic pane's "SLOs" block and the Overview's SLO lines, on the demo
+    //! with a planted history: 7 h of AWS at 900 req/s and Azure at 100 req/s,
+    //! AWS's 5xx ratio up from 0.003 % to 0.1 % in the last hour.
+
+    use std::sync::Arc;
+
+    use chrono::Duration;
+    use opsdeck::app::{App, Msg, Pane};
+    use opsdeck::clock::reference_instant;
+    use opsdeck::model::{CloudKind, Fleet};
+    use opsdeck::providers::demo::{self, DrillBook, EstateSpec};
+    use opsdeck::slo::{self, SloConfig};
+    use opsdeck::theme::{ColorMode, Theme};
+    use opsdeck::ui::{self, View};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    const MINUTES: i64 = 420;
+
+    fn slo(name: &str, objective: f64, window: &str, cloud: Option<&str>) -> SloConfig {
+        SloConfig {
+            name: name.into(),
+            objective,
+            window: window.into(),
+            cloud: cloud.map(Into::into),
+            source: None,
+            bad: None,
+            total: None,
+            ratio: None,
+        }
+    }
+
+    fn aws_error(minute: i64) -> f64 {
+        if minute > MINUTES - 60 { 0.001 } else { 0.00003 }
+    }
+
+    fn fleet(slos: &[SloConfig]) -> Fleet {
+        let estate = Arc::new(EstateSpec::embedded().expect("estate"));
+        let now = reference_instant();
+        let mut fleet = demo::fleet_at(&estate, &DrillBook::default(), now, 120);
+        let mut ledger = slo::ledger_for(slos);
+        for k in 1..=MINUTES {
+            let at = now - Duration::minutes(MINUTES - k);
+            ledger.observe(CloudKind::Aws, at, Some((900.0, 900.0 * aws_error(k))), 60.0);
+            ledger.observe(CloudKind::Azure, at, Some((100.0, 100.0 * 0.00001)), 60.0);
+        }
+        fleet.slos = slo::evaluate(slos, &ledger, now);
+        fleet
+    }
+
+    fn slos() -> Vec<SloConfig> {
+        vec![
+            slo("checkout", 99.995, "30d", None),
+            slo("search", 99.99, "7d", Some("aws")),
+            slo("azure-api", 99.9, "7d", Some("azure")),
+        ]
+    }
+
+    fn render(fleet: &Fleet, pane: Pane, width: u16, height: u16) -> (String, Vec<(String, ratatui::style::Style)>) {
+        let estate = Arc::new(EstateSpec::embedded().expect("estate"));
+        let theme = Theme::load("default", None, ColorMode::TrueColor).expect("theme");
+        let mut app = App::new(Some(estate));
+        app.update(Msg::Resize { width, height }, fleet);
+        app.update(Msg::FleetChanged, fleet);
+        app.pane = pane;
+        let mut term = Terminal::new(TestBackend::new(width, height)).expect("terminal");
+        term.draw(|f| ui::draw(f, &View { app: &app, fleet, theme: &theme, now: reference_instant() })).expect("draw");
+        let buf = term.backend().buffer().clone();
+        // Each flag on screen and the style of its first cell.
+        let mut flags = Vec::new();
+        for y in 0..buf.area.height {
+            let row: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect();
+            for word in ["PAGE", "TICKET"] {
+                if let Some(i) = row.find(&format!("{word} ")) {
+                    let x = row[..i].chars().count() as u16;
+                    flags.push((word.to_string(), buf[(x, y)].style()));
+                }
+            }
+        }
+        (term.backend().to_string(), flags)
+    }
+
+    #[test]
+    fn the_figures_are_the_planted_history_and_alerts_wear_their_colours() {
+        let slos = slos();
+        let fleet = fleet(&slos);
+        let theme = Theme::load("default", None, ColorMode::TrueColor).expect("theme");
+        // Long hand: the shop over 7 h, bad over all requests.
+        let minute = |k: i64| (900.0 * aws_error(k) + 100.0 * 0.00001) * 60.0;
+        let bad: f64 = (1..=MINUTES).map(minute).sum();
+        let total = 1000.0 * 60.0 * MINUTES as f64;
+        let left = 1.0 - bad / (0.00005 * total * 30.0 * 86_400.0 / (MINUTES as f64 * 60.0));
+        let hour = (MINUTES - 59..=MINUTES).map(minute).sum::<f64>() / (1000.0 * 3600.0) / 0.00005;
+        let six = (MINUTES - 359..=MINUTES).map(minute).sum::<f64>() / (1000.0 * 6.0 * 3600.0) / 0.00005;
+        let checkout = format!(
+            "PAGE checkout 99.995% 30d: {:.4}% so far (7h held) · budget {:.0}% left · burn 1h {hour:.1}× 6h {six:.1}×",
+            (1.0 - bad / total) * 100.0,
+            left * 100.0
+        );
+        for (pane, w, h) in [(Pane::Traffic, 160, 48), (Pane::Overview, 160, 48), (Pane::Traffic, 80, 24)] {
+            let (screen, flags) = render(&fleet, pane, w, h);
+            insta::assert_snapshot!(format!("slo_{pane:?}_{w}x{h}").to_lowercase(), screen);
+            if w == 160 {
+                assert!(screen.contains(&checkout), "{checkout}\n{screen}");
+                let want: Vec<(String, _)> =
+                    vec![("PAGE".into(), theme.crit), ("PAGE".into(), theme.crit), ("TICKET".into(), theme.warn)];
+                let got: Vec<_> = flags.iter().map(|(w, s)| (w.clone(), s.fg)).collect();
+                let want: Vec<_> = want.iter().map(|(w, s)| (w.clone(), s.fg)).collect();
+                if pane == Pane::Traffic {
+                    // checkout, its AWS line, search (TICKET); Azure burns nothing.
+                    assert_eq!(got, want, "{screen}");
+                } else {
+                    assert_eq!(got, vec![want[0].clone(), want[2].clone()], "{screen}");
+                }
+            }
+        }
+    }
+}

@@ -253,7 +253,7 @@ async fn merge_loop(
         let pairs: Vec<_> = statuses.iter().cloned().zip(reports.iter().cloned()).collect();
         let mut fleet = Fleet::merge(generation, at, demo, &pairs, history.clone());
         fleet.rates = rates.clone();
-        fleet.slos = slo::evaluate(&slos, &ledger, at);
+        fleet.slos = slo::merged(&slos, &ledger, at, std::mem::take(&mut fleet.slos));
         if out.send(Arc::new(fleet)).is_err() {
             return;
         }
@@ -401,7 +401,7 @@ pub async fn collect_once_slos(
         ledger.observe_reports(clouds, &latest, now, *interval);
     }
     let mut fleet = Fleet::merge(1, now, demo, &pairs, history);
-    fleet.slos = slo::evaluate(slos, &ledger, now);
+    fleet.slos = slo::merged(slos, &ledger, now, std::mem::take(&mut fleet.slos));
     fleet
 }
 

@@ -13,6 +13,7 @@ use crate::providers::Provider;
 use crate::providers::arbiter::{self, ArbiterSource};
 use crate::providers::demo::{DemoHandle, EstateSpec};
 use crate::providers::links::{self, LinkSource};
+use crate::providers::prometheus::slo::{self as slo_source, SloSource};
 use crate::providers::registry::{self, BuildContext, BuildError, Registry};
 use crate::toml_file::TomlError;
 
@@ -120,6 +121,11 @@ pub fn build_with(kinds: &Registry, config: &Config, demo_file: Option<&Path>) -
         let measured = LinkSource::new(&config.links).map_err(StartupError::Other)?;
         let timeout = measured.timeout();
         out.sources.push(SourceSchedule { provider: Arc::new(measured), interval: links::INTERVAL, timeout });
+    }
+    // SLOs measured by PromQL: one source asks each SLO's Prometheus.
+    if let Some(slos) = SloSource::new(&config.slos, &sources_cfg).map_err(StartupError::Other)? {
+        let timeout = slos.timeout();
+        out.sources.push(SourceSchedule { provider: Arc::new(slos), interval: slo_source::INTERVAL, timeout });
     }
     Ok(out)
 }

@@ -316,6 +316,7 @@ impl Fleet {
             fleet.links.extend(r.links.iter().cloned());
             fleet.link_sources.extend(r.links.iter().map(|_| id.clone()));
             fleet.drills.extend(r.drills.iter().cloned());
+            fleet.slos.extend(r.slos.iter().cloned());
             fleet.arbiters.extend(r.arbiters.iter().cloned());
             fleet.arbiter_sources.extend((0..r.arbiters.len()).map(|i| by(&o.arbiters, i)));
         }

@@ -61,6 +61,8 @@ pub struct SourceReport {
     pub arbiters: Vec<Arbiter>,
     /// Chaos drills in force (demo only), so every view can say the data is drilled.
     pub drills: Vec<String>,
+    /// SLOs this source measured itself (the `slo` source, over Prometheus).
+    pub slos: Vec<SloStatus>,
     /// What this poll cost at the cloud's API, when the provider can tell.
     pub poll_cost: Option<PollCost>,
     /// Past traffic points (oldest first) a source can read back, e.g. Prometheus'

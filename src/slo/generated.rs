@@ -6,7 +6,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 
 use super::ledger::GAP_INTERVALS;
-use super::{Ledger, SloConfig, evaluate};
+use super::{SloConfig, evaluate};
 use crate::model::CloudKind;
 
 /// splitmix64: small, seeded, deterministic.

@@ -107,6 +107,15 @@ pub fn evaluate(slos: &[SloConfig], ledger: &Ledger, now: DateTime<Utc>) -> Vec<
         .collect()
 }
 
+/// The SLOs measured from the ledger and those sources measured (`measured`,
+/// Prometheus' own), in the config's order.
+pub fn merged(slos: &[SloConfig], ledger: &Ledger, now: DateTime<Utc>, measured: Vec<SloStatus>) -> Vec<SloStatus> {
+    let mut all = evaluate(slos, ledger, now);
+    all.extend(measured);
+    all.sort_by_key(|s| slos.iter().position(|c| c.name == s.name).unwrap_or(usize::MAX));
+    all
+}
+
 /// The status of `slo` with its figures.
 pub fn status(
     slo: &SloConfig,

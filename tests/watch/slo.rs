@@ -225,3 +225,191 @@ mod render {
         }
     }
 }
+
+mod prometheus {
+    //! PromQL SLOs against the real Prometheus, its history backfilled with
+    //! promtool: per seed, two instances' request and 5xx rates every minute for
+    //! 8 hours, with gaps, and an error ratio. opsdeck's SLO source must say what
+    //! the planted series say, read as Prometheus reads them: each instant sees each
+    //! series' latest sample of the last 5 minutes, and stands for one step.
+
+    use chrono::{DateTime, Utc};
+    use opsdeck::model::SloStatus;
+    use opsdeck::providers::Provider;
+    use opsdeck::providers::prometheus::slo::SloSource;
+
+    use crate::support::promstack;
+
+    const SEEDS: u64 = 12;
+    const MINUTES: i64 = 480;
+    const OBJECTIVE: f64 = 99.9;
+
+    /// splitmix64.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+        fn unit(&mut self) -> f64 {
+            (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        }
+    }
+
+    /// The truth of one seed: per instance, per minute index, (requests/s, 5xx/s) if planted.
+    struct Truth {
+        instances: [Vec<Option<(f64, f64)>>; 2],
+    }
+
+    fn generate(seed: u64) -> Truth {
+        let mut rng = Rng(seed * 7919 + 1);
+        let mut instance = || {
+            let mut out = Vec::new();
+            let mut gap = 0;
+            let spike_from = MINUTES - 30 - (rng.next() % 120) as i64;
+            for m in 0..MINUTES {
+                if gap > 0 {
+                    gap -= 1;
+                    out.push(None);
+                    continue;
+                }
+                // Now and then a gap: short ones Prometheus' lookback bridges, long ones it cannot.
+                if rng.next() % 40 == 0 {
+                    gap = 1 + (rng.next() % 12) as i64;
+                }
+                let rps = 50.0 + rng.unit() * 950.0;
+                let ratio = if m >= spike_from { 0.02 + rng.unit() * 0.03 } else { rng.unit() * 0.0005 };
+                out.push(Some((rps, rps * ratio)));
+            }
+            out
+        };
+        Truth { instances: [instance(), instance()] }
+    }
+
+    /// How many minutes back an instant sees a sample: Prometheus 2 looks back
+    /// over [t − 5m, t], 3 over (t − 5m, t].
+    static LOOKBACK: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+
+    /// A series' value at minute `m` as an instant query sees it: its latest sample
+    /// within the 5-minute lookback.
+    fn seen(series: &[Option<(f64, f64)>], m: i64) -> Option<(f64, f64)> {
+        let back = *LOOKBACK.get().expect("lookback known");
+        (0..=back).filter_map(|b| usize::try_from(m - b).ok()).find_map(|i| series.get(i).copied().flatten())
+    }
+
+    fn openmetrics(truths: &[Truth], start: i64) -> String {
+        let mut out = String::new();
+        let family = |out: &mut String, name: &str, pick: &dyn Fn(&(f64, f64)) -> f64| {
+            out.push_str(&format!("# TYPE {name} gauge\n"));
+            for (seed, t) in truths.iter().enumerate() {
+                for (i, series) in t.instances.iter().enumerate() {
+                    for (m, v) in series.iter().enumerate() {
+                        if let Some(v) = v {
+                            let at = start + 60 * m as i64;
+                            out.push_str(&format!("{name}{{seed=\"{seed}\",instance=\"{i}\"}} {} {at}\n", pick(v)));
+                        }
+                    }
+                }
+            }
+        };
+        family(&mut out, "shop_requests_rate", &|v| v.0);
+        family(&mut out, "shop_errors_rate", &|v| v.1);
+        family(&mut out, "shop_error_ratio", &|v| v.1 / v.0);
+        out.push_str("# EOF\n");
+        out
+    }
+
+    fn config(url: &str) -> String {
+        let mut text = format!(
+            "[[sources]]\nname = \"prom\"\nkind = \"prometheus\"\n[sources.prometheus]\nurl = \"{url}\"\nbackfill_minutes = 0\n"
+        );
+        for seed in 0..SEEDS {
+            text.push_str(&format!(
+                "[[slos]]\nname = \"pair-{seed}\"\nobjective = {OBJECTIVE}\nwindow = \"12h\"\nsource = \"prom\"\n\
+                 bad = 'sum(shop_errors_rate{{seed=\"{seed}\"}})'\ntotal = 'sum(shop_requests_rate{{seed=\"{seed}\"}})'\n\
+                 [[slos]]\nname = \"ratio-{seed}\"\nobjective = {OBJECTIVE}\nwindow = \"12h\"\nsource = \"prom\"\n\
+                 ratio = 'shop_error_ratio{{seed=\"{seed}\",instance=\"0\"}}'\n"
+            ));
+        }
+        text
+    }
+
+    fn close(a: Option<f64>, b: Option<f64>, what: &str) {
+        match (a, b) {
+            (Some(a), Some(b)) => assert!((a - b).abs() <= 1e-6 * b.abs().max(1.0), "{what}: {a} vs {b}"),
+            (a, b) => assert_eq!(a, b, "{what}"),
+        }
+    }
+
+    /// (events, bad, covered seconds) over the last `minutes` up to the last minute.
+    fn hand_tally(t: &Truth, minutes: i64, ratio: bool) -> (f64, f64, f64) {
+        let (mut total, mut bad, mut covered) = (0.0, 0.0, 0.0);
+        for m in (MINUTES - minutes).max(0)..MINUTES {
+            if ratio {
+                if let Some((r, e)) = seen(&t.instances[0], m) {
+                    total += 60.0;
+                    bad += e / r * 60.0;
+                    covered += 60.0;
+                }
+                continue;
+            }
+            let seen: Vec<(f64, f64)> = t.instances.iter().filter_map(|s| seen(s, m)).collect();
+            if !seen.is_empty() {
+                total += seen.iter().map(|v| v.0).sum::<f64>() * 60.0;
+                bad += seen.iter().map(|v| v.1).sum::<f64>() * 60.0;
+                covered += 60.0;
+            }
+        }
+        (total, bad, covered)
+    }
+
+    fn check(s: &SloStatus, t: &Truth, ratio: bool) {
+        let allowed = 1.0 - OBJECTIVE / 100.0;
+        let (total, bad, covered) = hand_tally(t, MINUTES, ratio);
+        let f = &s.overall;
+        assert_eq!(s.measured_by, "prometheus prom");
+        close(Some(f.covered_secs), Some(covered), &format!("{} coverage", s.name));
+        close(f.total, Some(total), &format!("{} total", s.name));
+        close(f.availability, Some(1.0 - bad / total), &format!("{} availability", s.name));
+        let left = 1.0 - bad / (allowed * total * 43_200.0 / covered);
+        close(f.budget_left, Some(left), &format!("{} budget", s.name));
+        for (minutes, got) in [(5, f.burn.m5), (30, f.burn.m30), (60, f.burn.h1), (360, f.burn.h6)] {
+            let (total, bad, _) = hand_tally(t, minutes, ratio);
+            let want = (total > 0.0).then(|| bad / total / allowed);
+            close(got, want, &format!("{} burn {minutes}m", s.name));
+        }
+        assert_eq!(f.burn.d3, None, "a 12h window judges no 3-day burn");
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn promql_slos_equal_the_planted_series() {
+        let truths: Vec<Truth> = (0..SEEDS).map(generate).collect();
+        // The last planted minute is opsdeck's "now", a few minutes in the past.
+        let now_s = Utc::now().timestamp();
+        let end = now_s - now_s.rem_euclid(60) - 600;
+        let start = end - 60 * (MINUTES - 1);
+        let prom = promstack::prometheus_backfilled(&openmetrics(&truths, start));
+        let info = promstack::get_json(&format!("{}/api/v1/status/buildinfo", prom.url())).await;
+        let major = info["data"]["version"].as_str().and_then(|v| v.split('.').next()).expect("version");
+        LOOKBACK.get_or_init(|| if major == "2" { 5 } else { 4 });
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, config(&prom.url())).expect("config");
+        let cfg = opsdeck::providers::registry::load(&path).expect("config parses");
+        let source = SloSource::new(&cfg.slos, &cfg.sources).expect("source").expect("PromQL SLOs");
+        let now: DateTime<Utc> = DateTime::from_timestamp(end, 0).expect("instant");
+        let report = source.poll(now).await.expect("poll");
+        assert_eq!(report.slos.len(), 2 * SEEDS as usize);
+        for (seed, t) in truths.iter().enumerate() {
+            for (s, ratio) in [(&report.slos[2 * seed], false), (&report.slos[2 * seed + 1], true)] {
+                assert!(s.note.is_none(), "{}: {:?}", s.name, s.note);
+                check(s, t, ratio);
+            }
+        }
+        // The burn over the last hour is the spike's: some seed pages.
+        assert!(report.slos.iter().any(|s| s.overall.alert.is_some()), "no alert in any seed");
+    }
+}

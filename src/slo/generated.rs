@@ -36,8 +36,11 @@ struct Poll {
     interval: f64,
 }
 
-/// Minute-aligned start of the generated history.
-const BASE_MS: i64 = 1_800_000_000_000 - 1_800_000_000_000 % 60_000;
+/// Start of the generated history, on a minute boundary.
+const BASE_MS: i64 = 1_800_000_000_000;
+
+/// A span a poll stands for: (from, to, requests/s, bad requests/s).
+type Span = (f64, f64, f64, f64);
 
 fn polls(rng: &mut Rng) -> Vec<Poll> {
     let interval = [5.0, 10.0, 30.0, 60.0][rng.below(4) as usize];
@@ -60,7 +63,7 @@ fn polls(rng: &mut Rng) -> Vec<Poll> {
 }
 
 /// The spans each poll stands for, by the rule the ledger documents, written out.
-fn spans(polls: &[Poll]) -> Vec<(f64, f64, f64, f64)> {
+fn spans(polls: &[Poll]) -> Vec<Span> {
     let mut out = Vec::new();
     let mut prev: Option<f64> = None;
     for p in polls {
@@ -116,8 +119,7 @@ fn generated_ledgers_match_a_long_hand_integration() {
         let objective = slo.objective / 100.0;
 
         // Long hand, per cloud and for the shop, over the window and each burn span.
-        let by_cloud: Vec<(CloudKind, Vec<(f64, f64, f64, f64)>)> =
-            clouds.iter().map(|(c, ps)| (*c, spans(ps))).collect();
+        let by_cloud: Vec<(CloudKind, Vec<Span>)> = clouds.iter().map(|(c, ps)| (*c, spans(ps))).collect();
         let tally = |scope: Option<CloudKind>, span: f64| {
             let range = (now - span, now);
             let (mut total, mut bad) = (0.0, 0.0);

@@ -175,8 +175,8 @@ mod tests {
     use chrono::TimeZone;
 
     fn t(s: i64) -> DateTime<Utc> {
-        // A minute boundary, so hand-computed minutes are whole.
-        Utc.timestamp_opt(1_800_000_000 - 1_800_000_000 % 60 + s, 0).single().expect("valid")
+        // 1 800 000 000 is a minute boundary, so hand-computed minutes are whole.
+        Utc.timestamp_opt(1_800_000_000 + s, 0).single().expect("valid")
     }
 
     #[test]

@@ -277,7 +277,7 @@ mod prometheus {
                     continue;
                 }
                 // Now and then a gap: short ones Prometheus' lookback bridges, long ones it cannot.
-                if rng.next() % 40 == 0 {
+                if rng.next().is_multiple_of(40) {
                     gap = 1 + (rng.next() % 12) as i64;
                 }
                 let rps = 50.0 + rng.unit() * 950.0;

@@ -504,6 +504,70 @@ mod tests {
         assert!(Arc::ptr_eq(&again.groups.chunks()[0], &next.groups.chunks()[0]), "unchanged groups are shared");
     }
 
+    /// The merge loop feeds the SLO ledger from each fresh poll, over the time
+    /// since the previous one (the source's interval bounds a gap), two regions read
+    /// by two sources summed, a failed poll adding nothing.
+    #[tokio::test]
+    async fn the_merge_loop_keeps_slo_history_from_fresh_polls() {
+        use crate::model::CloudMetrics;
+        let t0 = DateTime::from_timestamp(1_800_000_000, 0).expect("time");
+        let region = |name: &str, rps: f64, err: f64| SourceReport {
+            metrics: vec![CloudMetrics {
+                cloud: CloudKind::Aws,
+                region: name.into(),
+                rps: Some(rps),
+                p95_ms: None,
+                error_rate: Some(err),
+                cpu: None,
+            }],
+            ..SourceReport::default()
+        };
+        let status = |name: &str| SourceStatus { interval_secs: 10, ..SourceStatus::new(SourceId::new(name), "aws") };
+        let slo = SloConfig {
+            name: "shop".into(),
+            objective: 99.9,
+            window: "1d".into(),
+            cloud: None,
+            source: None,
+            bad: None,
+            total: None,
+            ratio: None,
+        };
+        let (tx, rx) = mpsc::channel(8);
+        let (out, mut fleets) = watch::channel(Arc::new(Fleet::default()));
+        tokio::spawn(merge_loop(
+            vec![status("east"), status("west")],
+            false,
+            Arc::default(),
+            Arc::new(vec![slo]),
+            rx,
+            out,
+        ));
+        let mut publish = async |index, secs: i64, result: Result<SourceReport, ProviderError>| {
+            let at = t0 + chrono::Duration::seconds(secs);
+            tx.send(PollResult { index, at, took: Duration::from_millis(1), result }).await.expect("queued");
+            fleets.changed().await.expect("published");
+            fleets.borrow_and_update().clone()
+        };
+        // East alone: its first poll stands for one interval, 10 s.
+        let f = publish(0, 0, Ok(region("east", 100.0, 0.01))).await;
+        assert_eq!(f.slos[0].overall.covered_secs, 10.0);
+        assert_eq!(f.slos[0].overall.total, Some(1000.0));
+        // West 5 s later: the cloud's total (150 req/s, 1.5 + 1 bad/s) since then.
+        let f = publish(1, 5, Ok(region("west", 50.0, 0.02))).await;
+        assert_eq!(f.slos[0].overall.covered_secs, 15.0);
+        assert_eq!(f.slos[0].overall.total, Some(1000.0 + 150.0 * 5.0));
+        assert_eq!(f.slos[0].overall.bad, Some(10.0 + 2.0 * 5.0));
+        // A failed poll adds nothing; the next good one 60 s later is past the gap
+        // limit (3 × 10 s): only its own interval counts.
+        let f = publish(0, 20, Err(ProviderError::Unreachable("down".into()))).await;
+        assert_eq!(f.slos[0].overall.covered_secs, 15.0);
+        let f = publish(0, 65, Ok(region("east", 100.0, 0.0))).await;
+        assert_eq!(f.slos[0].overall.covered_secs, 25.0);
+        assert_eq!(f.slos[0].overall.total, Some(1000.0 + 750.0 + 150.0 * 10.0));
+        assert_eq!(f.slos[0].overall.bad, Some(20.0 + 1.0 * 10.0));
+    }
+
     #[test]
     fn backfilled_points_extend_a_series_forward_only() {
         use crate::model::{CloudMetrics, TrafficPoint};

@@ -241,6 +241,7 @@ mod prometheus {
     use crate::support::promstack;
 
     const SEEDS: u64 = 12;
+    const LONG_SEEDS: u64 = 4;
     const MINUTES: i64 = 480;
     const OBJECTIVE: f64 = 99.9;
 
@@ -334,7 +335,33 @@ mod prometheus {
                  ratio = 'shop_error_ratio{{seed=\"{seed}\",instance=\"0\"}}'\n"
             ));
         }
+        // A 30-day window: 240 s steps, the short burns from a one-minute query.
+        for seed in 0..LONG_SEEDS {
+            text.push_str(&format!(
+                "[[slos]]\nname = \"long-{seed}\"\nobjective = {OBJECTIVE}\nwindow = \"30d\"\nsource = \"prom\"\n\
+                 bad = 'sum(shop_errors_rate{{seed=\"{seed}\"}})'\ntotal = 'sum(shop_requests_rate{{seed=\"{seed}\"}})'\n"
+            ));
+        }
         text
+    }
+
+    /// (events, bad, covered seconds) of a 30-day window read every 240 s, the
+    /// instants on multiples of 240 s up to `end` (unix seconds of the last minute).
+    fn coarse_tally(t: &Truth, start: i64, end: i64, span: i64) -> (f64, f64, f64) {
+        let last = end - end.rem_euclid(240);
+        let (mut total, mut bad, mut covered) = (0.0, 0.0, 0.0);
+        let mut at = last;
+        while at > last - span && at >= start {
+            let m = (at - start) / 60;
+            let seen: Vec<(f64, f64)> = t.instances.iter().filter_map(|s| seen(s, m)).collect();
+            if !seen.is_empty() {
+                total += seen.iter().map(|v| v.0).sum::<f64>() * 240.0;
+                bad += seen.iter().map(|v| v.1).sum::<f64>() * 240.0;
+                covered += 240.0;
+            }
+            at -= 240;
+        }
+        (total, bad, covered)
     }
 
     fn close(a: Option<f64>, b: Option<f64>, what: &str) {
@@ -402,12 +429,32 @@ mod prometheus {
         let source = SloSource::new(&cfg.slos, &cfg.sources).expect("source").expect("PromQL SLOs");
         let now: DateTime<Utc> = DateTime::from_timestamp(end, 0).expect("instant");
         let report = source.poll(now).await.expect("poll");
-        assert_eq!(report.slos.len(), 2 * SEEDS as usize);
+        assert_eq!(report.slos.len(), (2 * SEEDS + LONG_SEEDS) as usize);
         for (seed, t) in truths.iter().enumerate() {
             for (s, ratio) in [(&report.slos[2 * seed], false), (&report.slos[2 * seed + 1], true)] {
                 assert!(s.note.is_none(), "{}: {:?}", s.name, s.note);
                 check(s, t, ratio);
             }
+        }
+        for seed in 0..LONG_SEEDS as usize {
+            let (s, t) = (&report.slos[2 * SEEDS as usize + seed], &truths[seed]);
+            let pair = &report.slos[2 * seed];
+            let f = &s.overall;
+            let (total, bad, covered) = coarse_tally(t, start, end, 30 * 86_400);
+            close(Some(f.covered_secs), Some(covered), &format!("{} coverage", s.name));
+            close(f.availability, Some(1.0 - bad / total), &format!("{} availability", s.name));
+            let left = 1.0 - bad / ((1.0 - OBJECTIVE / 100.0) * total * 30.0 * 86_400.0 / covered);
+            close(f.budget_left, Some(left), &format!("{} budget", s.name));
+            // The short burns come from the one-minute query: the 12h SLO's.
+            for (got, want) in [
+                (f.burn.m5, pair.overall.burn.m5),
+                (f.burn.h1, pair.overall.burn.h1),
+                (f.burn.h6, pair.overall.burn.h6),
+            ] {
+                close(got, want, &format!("{} short burn", s.name));
+            }
+            let (t3, b3, _) = coarse_tally(t, start, end, 3 * 86_400);
+            close(f.burn.d3, Some(b3 / t3 / (1.0 - OBJECTIVE / 100.0)), &format!("{} burn 3d", s.name));
         }
         // The burn over the last hour is the spike's: some seed pages.
         assert!(report.slos.iter().any(|s| s.overall.alert.is_some()), "no alert in any seed");

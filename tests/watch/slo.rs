@@ -436,8 +436,8 @@ mod prometheus {
                 check(s, t, ratio);
             }
         }
-        for seed in 0..LONG_SEEDS as usize {
-            let (s, t) = (&report.slos[2 * SEEDS as usize + seed], &truths[seed]);
+        for (seed, t) in truths.iter().enumerate().take(LONG_SEEDS as usize) {
+            let s = &report.slos[2 * SEEDS as usize + seed];
             let pair = &report.slos[2 * seed];
             let f = &s.overall;
             let (total, bad, covered) = coarse_tally(t, start, end, 30 * 86_400);

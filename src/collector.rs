@@ -16,6 +16,7 @@ use crate::model::{
     TrafficPoint,
 };
 use crate::providers::{Provider, ProviderError};
+use crate::slo::{self, SloConfig};
 
 /// How one source is polled.
 #[derive(Clone)]
@@ -68,6 +69,17 @@ impl Collector {
 
     /// [`Collector::spawn`] comparing prices in `rates`' currency (`[prices]`).
     pub fn spawn_with(sources: Vec<SourceSchedule>, clock: Arc<dyn Clock>, demo: bool, rates: Arc<Rates>) -> Collector {
+        Collector::spawn_slos(sources, clock, demo, rates, Arc::default())
+    }
+
+    /// [`Collector::spawn_with`] that also keeps the SLO history of `slos` (`[[slos]]`).
+    pub fn spawn_slos(
+        sources: Vec<SourceSchedule>,
+        clock: Arc<dyn Clock>,
+        demo: bool,
+        rates: Arc<Rates>,
+        slos: Arc<Vec<SloConfig>>,
+    ) -> Collector {
         let statuses: Vec<SourceStatus> = sources
             .iter()
             .map(|s| SourceStatus {
@@ -94,7 +106,7 @@ impl Collector {
             tasks.push(tokio::spawn(poll_loop(index, schedule, clock.clone(), result_tx.clone(), refresh.clone())));
         }
         drop(result_tx);
-        tasks.push(tokio::spawn(merge_loop(statuses, demo, rates, result_rx, fleet_tx)));
+        tasks.push(tokio::spawn(merge_loop(statuses, demo, rates, slos, result_rx, fleet_tx)));
         Collector { fleet: fleet_rx, refresh, tasks }
     }
 
@@ -194,12 +206,14 @@ async fn merge_loop(
     mut statuses: Vec<SourceStatus>,
     demo: bool,
     rates: Arc<Rates>,
+    slos: Arc<Vec<SloConfig>>,
     mut results: mpsc::Receiver<PollResult>,
     out: watch::Sender<Arc<Fleet>>,
 ) {
     let mut reports: Vec<Option<Arc<SourceReport>>> = vec![None; statuses.len()];
     let mut section_ok: Vec<BTreeMap<Section, DateTime<Utc>>> = vec![BTreeMap::new(); statuses.len()];
     let mut history: BTreeMap<CloudKind, TrafficHistory> = BTreeMap::new();
+    let mut ledger = slo::ledger_for(&slos);
     let mut generation = 0u64;
     while let Some(PollResult { index, at, took, result }) = results.recv().await {
         let Some(status) = statuses.get_mut(index) else {
@@ -222,6 +236,9 @@ async fn merge_loop(
                 reports[index] = Some(Arc::new(report));
                 let latest: Vec<&SourceReport> = reports.iter().flatten().map(|r| r.as_ref()).collect();
                 record_history(&mut history, &backfill, &fresh, &latest, at);
+                if !slos.is_empty() {
+                    ledger.observe_reports(&fresh, &latest, at, status.interval_secs as f64);
+                }
             }
             Err(e) => {
                 // Remote error text can echo what was sent: scrub held secrets first.
@@ -236,6 +253,7 @@ async fn merge_loop(
         let pairs: Vec<_> = statuses.iter().cloned().zip(reports.iter().cloned()).collect();
         let mut fleet = Fleet::merge(generation, at, demo, &pairs, history.clone());
         fleet.rates = rates.clone();
+        fleet.slos = slo::merged(&slos, &ledger, at, std::mem::take(&mut fleet.slos));
         if out.send(Arc::new(fleet)).is_err() {
             return;
         }
@@ -309,6 +327,17 @@ pub fn record_report(history: &mut BTreeMap<CloudKind, TrafficHistory>, report: 
 
 /// Poll each source once, concurrently, and merge: for one-shot use and tests.
 pub async fn collect_once(sources: &[SourceSchedule], now: DateTime<Utc>, demo: bool) -> Fleet {
+    collect_once_slos(sources, now, demo, &[]).await
+}
+
+/// [`collect_once`] with the SLOs of `slos`: one poll holds one interval of
+/// history per cloud (the coverage says so).
+pub async fn collect_once_slos(
+    sources: &[SourceSchedule],
+    now: DateTime<Utc>,
+    demo: bool,
+    slos: &[SloConfig],
+) -> Fleet {
     let mut set = tokio::task::JoinSet::new();
     for (i, s) in sources.iter().enumerate() {
         let (provider, timeout) = (s.provider.clone(), s.timeout);
@@ -330,6 +359,8 @@ pub async fn collect_once(sources: &[SourceSchedule], now: DateTime<Utc>, demo: 
         }
     }
     let (mut fresh, mut backfill) = (Vec::new(), Vec::new());
+    // Each source's fresh clouds and its interval, for the SLO ledger.
+    let mut polled: Vec<(Vec<CloudKind>, f64)> = Vec::new();
     let pairs: Vec<_> = sources
         .iter()
         .zip(results)
@@ -345,6 +376,7 @@ pub async fn collect_once(sources: &[SourceSchedule], now: DateTime<Utc>, demo: 
                     status.freshness = Freshness::Fresh;
                     status.last_ok = Some(now);
                     fresh.extend(report.metrics.iter().map(|m| m.cloud));
+                    polled.push((report.metrics.iter().map(|m| m.cloud).collect(), s.interval.as_secs_f64()));
                     backfill.append(&mut report.history);
                     let (report, partial) = absorb(&status.id, None, report, now, &mut BTreeMap::new());
                     status.partial = partial;
@@ -364,7 +396,13 @@ pub async fn collect_once(sources: &[SourceSchedule], now: DateTime<Utc>, demo: 
     let mut history = BTreeMap::new();
     let latest: Vec<&SourceReport> = pairs.iter().filter_map(|(_, r)| r.as_deref()).collect();
     record_history(&mut history, &backfill, &fresh, &latest, now);
-    Fleet::merge(1, now, demo, &pairs, history)
+    let mut ledger = slo::ledger_for(slos);
+    for (clouds, interval) in &polled {
+        ledger.observe_reports(clouds, &latest, now, *interval);
+    }
+    let mut fleet = Fleet::merge(1, now, demo, &pairs, history);
+    fleet.slos = slo::merged(slos, &ledger, now, std::mem::take(&mut fleet.slos));
+    fleet
 }
 
 #[cfg(test)]
@@ -434,7 +472,7 @@ mod tests {
         let statuses = vec![SourceStatus::new(am.clone(), "alertmanager"), SourceStatus::new(cw.clone(), "aws")];
         let (tx, rx) = mpsc::channel(4);
         let (out, mut fleets) = watch::channel(Arc::new(Fleet::default()));
-        tokio::spawn(merge_loop(statuses, false, Arc::default(), rx, out));
+        tokio::spawn(merge_loop(statuses, false, Arc::default(), Arc::default(), rx, out));
         let publish = |index, secs, report| {
             let at = t0 + chrono::Duration::seconds(secs);
             let result = PollResult { index, at, took: Duration::from_millis(1), result: Ok(report) };
@@ -464,6 +502,70 @@ mod tests {
         fleets.changed().await.expect("fourth");
         let again = fleets.borrow_and_update().clone();
         assert!(Arc::ptr_eq(&again.groups.chunks()[0], &next.groups.chunks()[0]), "unchanged groups are shared");
+    }
+
+    /// The merge loop feeds the SLO ledger from each fresh poll, over the time
+    /// since the previous one (the source's interval bounds a gap), two regions read
+    /// by two sources summed, a failed poll adding nothing.
+    #[tokio::test]
+    async fn the_merge_loop_keeps_slo_history_from_fresh_polls() {
+        use crate::model::CloudMetrics;
+        let t0 = DateTime::from_timestamp(1_800_000_000, 0).expect("time");
+        let region = |name: &str, rps: f64, err: f64| SourceReport {
+            metrics: vec![CloudMetrics {
+                cloud: CloudKind::Aws,
+                region: name.into(),
+                rps: Some(rps),
+                p95_ms: None,
+                error_rate: Some(err),
+                cpu: None,
+            }],
+            ..SourceReport::default()
+        };
+        let status = |name: &str| SourceStatus { interval_secs: 10, ..SourceStatus::new(SourceId::new(name), "aws") };
+        let slo = SloConfig {
+            name: "shop".into(),
+            objective: 99.9,
+            window: "1d".into(),
+            cloud: None,
+            source: None,
+            bad: None,
+            total: None,
+            ratio: None,
+        };
+        let (tx, rx) = mpsc::channel(8);
+        let (out, mut fleets) = watch::channel(Arc::new(Fleet::default()));
+        tokio::spawn(merge_loop(
+            vec![status("east"), status("west")],
+            false,
+            Arc::default(),
+            Arc::new(vec![slo]),
+            rx,
+            out,
+        ));
+        let mut publish = async |index, secs: i64, result: Result<SourceReport, ProviderError>| {
+            let at = t0 + chrono::Duration::seconds(secs);
+            tx.send(PollResult { index, at, took: Duration::from_millis(1), result }).await.expect("queued");
+            fleets.changed().await.expect("published");
+            fleets.borrow_and_update().clone()
+        };
+        // East alone: its first poll stands for one interval, 10 s.
+        let f = publish(0, 0, Ok(region("east", 100.0, 0.01))).await;
+        assert_eq!(f.slos[0].overall.covered_secs, 10.0);
+        assert_eq!(f.slos[0].overall.total, Some(1000.0));
+        // West 5 s later: the cloud's total (150 req/s, 1.5 + 1 bad/s) since then.
+        let f = publish(1, 5, Ok(region("west", 50.0, 0.02))).await;
+        assert_eq!(f.slos[0].overall.covered_secs, 15.0);
+        assert_eq!(f.slos[0].overall.total, Some(1000.0 + 150.0 * 5.0));
+        assert_eq!(f.slos[0].overall.bad, Some(10.0 + 2.0 * 5.0));
+        // A failed poll adds nothing; the next good one 60 s later is past the gap
+        // limit (3 × 10 s): only its own interval counts.
+        let f = publish(0, 20, Err(ProviderError::Unreachable("down".into()))).await;
+        assert_eq!(f.slos[0].overall.covered_secs, 15.0);
+        let f = publish(0, 65, Ok(region("east", 100.0, 0.0))).await;
+        assert_eq!(f.slos[0].overall.covered_secs, 25.0);
+        assert_eq!(f.slos[0].overall.total, Some(1000.0 + 750.0 + 150.0 * 10.0));
+        assert_eq!(f.slos[0].overall.bad, Some(20.0 + 1.0 * 10.0));
     }
 
     #[test]

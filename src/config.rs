@@ -3,7 +3,7 @@
 //!
 //! This module knows the fields every source has (name, kind, interval, timeout,
 //! sizing, the demo's estate file), opsdeck's own top-level tables (`[guards]`,
-//! `[[arbiters]]`, `[[links]]` (in `links.rs`)) and how any table is checked: unknown keys refused, every error
+//! `[[arbiters]]`, `[[links]]` (in `links.rs`), `[[slos]]` (in `crate::slo::config`)) and how any table is checked: unknown keys refused, every error
 //! at file:line:column. It knows no source kind: each provider folder owns its
 //! `[sources.<kind>]` table and describes it with a [`KindSpec`], which the
 //! provider registry (`providers::registry`) hands to [`Config::parse`]. So config
@@ -47,6 +47,8 @@ pub struct Config {
     pub links: Vec<LinkConfig>,
     /// `[prices]`: the currency prices are compared in, and exchange rates.
     pub prices: PricesConfig,
+    /// `[[slos]]`: service level objectives and their error budgets.
+    pub slos: Vec<crate::slo::SloConfig>,
 }
 
 /// The top level as serde reads it. `sources` is only checked to be an array here:
@@ -69,6 +71,8 @@ struct TopLevel {
     links: Vec<LinkConfig>,
     #[serde(default)]
     prices: PricesConfig,
+    #[serde(default)]
+    slos: Vec<crate::slo::SloConfig>,
 }
 
 /// `[prices]`: how prices of different clouds are compared. A price in another
@@ -394,6 +398,7 @@ impl Config {
             arbiters: top.arbiters,
             links: top.links,
             prices: top.prices,
+            slos: top.slos,
         };
         config.check(path, text, kinds)?;
         Ok(config)
@@ -473,6 +478,20 @@ impl Config {
             }
             if !links.insert(l.name.as_str()) {
                 let msg = format!("link name '{}' is used twice", l.name);
+                return Err(toml_file::invalid(path, text, "name", Some(&near), msg));
+            }
+        }
+        // An SLO measured by PromQL names a source of kind prometheus to ask.
+        let proms: Vec<&str> =
+            self.sources.iter().filter(|s| s.kind == "prometheus").map(|s| s.name.as_str()).collect();
+        let mut slos = BTreeSet::new();
+        for o in &self.slos {
+            let near = format!("\"{}\"", o.name);
+            if let Err((key, msg)) = o.validate(&proms) {
+                return Err(toml_file::invalid(path, text, key, Some(&near), msg));
+            }
+            if !slos.insert(o.name.as_str()) {
+                let msg = format!("slo name '{}' is used twice", o.name);
                 return Err(toml_file::invalid(path, text, "name", Some(&near), msg));
             }
         }

@@ -18,6 +18,7 @@ pub mod providers;
 pub mod redaction;
 pub mod runbook;
 pub mod runtime;
+pub mod slo;
 pub mod snapshot;
 pub mod startup;
 pub mod terminal;

@@ -44,10 +44,12 @@ pub struct Session {
     pub require: Vec<crate::actions::guard::GuardKey>,
     /// `[prices]`: how prices of different clouds are compared.
     pub rates: Arc<crate::model::Rates>,
+    /// `[[slos]]`: the SLOs the collector keeps history for.
+    pub slos: Arc<Vec<crate::slo::SloConfig>>,
 }
 
 pub async fn run(s: Session) -> anyhow::Result<()> {
-    let collector = Collector::spawn_with(s.sources.clone(), s.clock.clone(), s.demo, s.rates.clone());
+    let collector = Collector::spawn_slos(s.sources.clone(), s.clock.clone(), s.demo, s.rates.clone(), s.slos.clone());
     let exits = ExitSignals::install()?;
     let history = match &s.audit {
         Some(log) => {

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use crate::format;
-use crate::model::{AlertState, CloudSummary, Fleet, Freshness, Health, Severity};
+use crate::model::{AlertState, BurnAlert, CloudSummary, Fleet, Freshness, Health, Severity, SloFigures, SloStatus};
 use crate::ui::overview::{cost_text, figure};
 use crate::ui::sanitize;
 
@@ -75,6 +75,25 @@ pub fn evaluate(fleet: &Fleet, now: DateTime<Utc>) -> (Status, Vec<String>) {
     for r in &fleet.replication {
         if r.ratio() > 1.0 {
             critical.push(format!("{} {} at {:.1} over target {:.1}", r.kind.label(), r.name, r.value, r.target));
+        }
+    }
+    // A burn-rate page is critical, a ticket a warning (the SRE workbook's meaning).
+    for s in &fleet.slos {
+        let line = |a: BurnAlert| {
+            let burn = |b: Option<f64>| b.map_or("unknown".to_string(), |b| format!("{b:.1}x"));
+            format!(
+                "slo {} {}: burning its error budget (1h {}, 6h {}) {}",
+                s.name,
+                s.objective_pct,
+                burn(s.overall.burn.h1),
+                burn(s.overall.burn.h6),
+                a.label()
+            )
+        };
+        match s.overall.alert {
+            Some(a @ BurnAlert::Page) => critical.push(line(a)),
+            Some(a @ BurnAlert::Ticket) => warning.push(line(a)),
+            None => {}
         }
     }
     let status = if !critical.is_empty() {
@@ -194,6 +213,28 @@ pub fn to_json(fleet: &Fleet, now: DateTime<Utc>) -> Value {
             "loss": l.loss, "bps": l.bps, "up": l.up, "target_ms": l.target_ms, "over_target": l.over_target(),
             "via": l.via, "error": l.error,
         })).collect::<Vec<_>>(),
+        "slos": fleet.slos.iter().map(slo_json).collect::<Vec<_>>(),
+    })
+}
+
+/// One SLO: its figures (null when unknown) and how much of its window they cover.
+fn slo_json(s: &SloStatus) -> Value {
+    let figures = |f: &SloFigures| {
+        json!({
+            "cloud": f.cloud.map(|c| c.slug()),
+            "covered_secs": f.covered_secs,
+            "coverage": format!("{} of {}", crate::slo::duration_text(f.covered_secs), s.window),
+            "total": f.total, "bad": f.bad,
+            "availability": f.availability, "budget_left": f.budget_left,
+            "burn": {"5m": f.burn.m5, "30m": f.burn.m30, "1h": f.burn.h1, "6h": f.burn.h6, "3d": f.burn.d3},
+            "alert": f.alert.map(|a| a.label()),
+        })
+    };
+    json!({
+        "name": s.name, "objective_pct": s.objective_pct, "window": s.window, "window_secs": s.window_secs,
+        "cloud": s.cloud.map(|c| c.slug()), "measured_by": s.measured_by, "note": s.note,
+        "overall": figures(&s.overall),
+        "clouds": s.clouds.iter().map(figures).collect::<Vec<_>>(),
     })
 }
 

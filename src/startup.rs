@@ -13,6 +13,7 @@ use crate::providers::Provider;
 use crate::providers::arbiter::{self, ArbiterSource};
 use crate::providers::demo::{DemoHandle, EstateSpec};
 use crate::providers::links::{self, LinkSource};
+use crate::providers::prometheus::slo::{self as slo_source, SloSource};
 use crate::providers::registry::{self, BuildContext, BuildError, Registry};
 use crate::toml_file::TomlError;
 
@@ -27,6 +28,8 @@ pub struct Estate {
     pub demo_state: Option<DemoHandle>,
     /// `[prices]`: how prices of different clouds are compared.
     pub rates: Arc<crate::model::Rates>,
+    /// `[[slos]]`: what the collector keeps SLO history for.
+    pub slos: Arc<Vec<crate::slo::SloConfig>>,
 }
 
 impl Estate {
@@ -88,6 +91,7 @@ pub fn build_with(kinds: &Registry, config: &Config, demo_file: Option<&Path>) -
         estate: None,
         demo_state: None,
         rates: Arc::new(config.prices.rates()),
+        slos: Arc::new(config.slos.clone()),
     };
     let cx = BuildContext { demo_file };
     for s in &sources_cfg {
@@ -117,6 +121,11 @@ pub fn build_with(kinds: &Registry, config: &Config, demo_file: Option<&Path>) -
         let measured = LinkSource::new(&config.links).map_err(StartupError::Other)?;
         let timeout = measured.timeout();
         out.sources.push(SourceSchedule { provider: Arc::new(measured), interval: links::INTERVAL, timeout });
+    }
+    // SLOs measured by PromQL: one source asks each SLO's Prometheus.
+    if let Some(slos) = SloSource::new(&config.slos, &sources_cfg).map_err(StartupError::Other)? {
+        let timeout = slos.timeout();
+        out.sources.push(SourceSchedule { provider: Arc::new(slos), interval: slo_source::INTERVAL, timeout });
     }
     Ok(out)
 }

@@ -46,7 +46,13 @@ pub fn run(cli: &Cli, listen: &str) -> anyhow::Result<()> {
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::from_std(listener).context("serving the listening socket")?;
         let sources = built.sources.len();
-        let collector = Collector::spawn(built.sources, Arc::new(SystemClock), built.demo);
+        let collector = Collector::spawn_slos(
+            built.sources,
+            Arc::new(SystemClock),
+            built.demo,
+            built.rates.clone(),
+            built.slos.clone(),
+        );
         let app = Router::new()
             .route("/metrics", get(metrics))
             .route("/healthz", get(healthz))

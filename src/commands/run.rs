@@ -38,6 +38,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<()> {
         low_bandwidth: cli.low_bandwidth,
         require: config.guards.require.clone(),
         rates: built.rates.clone(),
+        slos: built.slos.clone(),
     }))?;
     // The input thread may be blocked in read(); don't wait for it.
     rt.shutdown_background();

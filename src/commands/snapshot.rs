@@ -33,7 +33,7 @@ pub fn run(cli: &Cli, format: SnapshotFormat, only: Option<String>, drills: &[St
         anyhow::bail!("no source named {}", only.unwrap_or_default());
     }
     let rt = super::async_runtime()?;
-    let mut fleet = rt.block_on(opsdeck::collector::collect_once(&sources, now, built.demo));
+    let mut fleet = rt.block_on(opsdeck::collector::collect_once_slos(&sources, now, built.demo, &built.slos));
     fleet.rates = built.rates.clone();
     match format {
         SnapshotFormat::Json => {

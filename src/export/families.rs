@@ -49,6 +49,13 @@ pub const FAMILIES: &[(&str, &str)] = &[
     ("opsdeck_link_target_seconds", "Round-trip target of a cross-cloud link, seconds."),
     ("opsdeck_link_loss_ratio", "Share of a cross-cloud link's last round of probes that was lost, 0..1."),
     ("opsdeck_link_over_target", "1 when a cross-cloud link is over its target, else 0."),
+    ("opsdeck_slo_objective_ratio", "An SLO's objective, 0..1 (99.995 % is 0.99995)."),
+    ("opsdeck_slo_window_seconds", "An SLO's window, seconds."),
+    ("opsdeck_slo_covered_seconds", "How much of an SLO's window opsdeck holds data for, seconds."),
+    ("opsdeck_slo_availability_ratio", "Good events over all events in the covered part of an SLO's window, 0..1."),
+    ("opsdeck_slo_error_budget_remaining_ratio", "Share of an SLO's error budget not yet spent (negative: overspent)."),
+    ("opsdeck_slo_burn_rate", "Error ratio over a span divided by the SLO's allowed error ratio."),
+    ("opsdeck_slo_alert", "1 per SLO scope with a multi-window burn-rate alert in force (page or ticket)."),
     ("opsdeck_alert", "1 per alert, with its severity, state and bounded name."),
     ("opsdeck_alert_started_timestamp_seconds", "When an alert started, Unix seconds."),
     ("opsdeck_source_up", "1 when a source's last poll succeeded, 0 when stale or never read."),
@@ -90,6 +97,7 @@ pub fn families(fleet: &Fleet) -> Vec<Family> {
     prices(fleet, &mut out);
     arbiters(fleet, &mut out);
     links(fleet, &mut out);
+    slos(fleet, &mut out);
     alerts(fleet, &mut out);
     sources(fleet, &mut out);
     for d in &fleet.drills {
@@ -338,6 +346,30 @@ fn links(fleet: &Fleet, out: &mut Out) {
         out.put("opsdeck_link_target_seconds", &labels, l.target_ms / 1000.0);
         out.opt("opsdeck_link_loss_ratio", &labels, l.loss);
         out.opt("opsdeck_link_over_target", &labels, l.over_target().map(|o| if o { 1.0 } else { 0.0 }));
+    }
+}
+
+/// Each SLO's own scope (`scope="shop"` or the cloud) and each cloud of a
+/// shop-wide one; unknown figures are no series.
+fn slos(fleet: &Fleet, out: &mut Out) {
+    for s in &fleet.slos {
+        out.put("opsdeck_slo_objective_ratio", &[("slo", &s.name)], s.objective_pct / 100.0);
+        out.put("opsdeck_slo_window_seconds", &[("slo", &s.name)], s.window_secs as f64);
+        for f in std::iter::once(&s.overall).chain(&s.clouds) {
+            let scope = f.cloud.map_or("shop", |c| c.slug());
+            let labels = [("slo", s.name.as_str()), ("scope", scope)];
+            out.put("opsdeck_slo_covered_seconds", &labels, f.covered_secs);
+            out.opt("opsdeck_slo_availability_ratio", &labels, f.availability);
+            out.opt("opsdeck_slo_error_budget_remaining_ratio", &labels, f.budget_left);
+            let b = &f.burn;
+            for (span, v) in [("5m", b.m5), ("30m", b.m30), ("1h", b.h1), ("6h", b.h6), ("3d", b.d3)] {
+                out.opt("opsdeck_slo_burn_rate", &[("slo", &s.name), ("scope", scope), ("span", span)], v);
+            }
+            if let Some(a) = f.alert {
+                let level = if a == crate::model::BurnAlert::Page { "page" } else { "ticket" };
+                out.put("opsdeck_slo_alert", &[("slo", &s.name), ("scope", scope), ("level", level)], 1.0);
+            }
+        }
     }
 }
 

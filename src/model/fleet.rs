@@ -166,6 +166,8 @@ pub struct Fleet {
     pub history: BTreeMap<CloudKind, TrafficHistory>,
     /// Chaos drills in force, as reported by the demo.
     pub drills: Vec<String>,
+    /// Where each configured SLO stands (`[[slos]]`, computed by `crate::slo`).
+    pub slos: Vec<super::SloStatus>,
 }
 
 /// One region of one cloud: what its metrics and scaling groups say.
@@ -314,6 +316,7 @@ impl Fleet {
             fleet.links.extend(r.links.iter().cloned());
             fleet.link_sources.extend(r.links.iter().map(|_| id.clone()));
             fleet.drills.extend(r.drills.iter().cloned());
+            fleet.slos.extend(r.slos.iter().cloned());
             fleet.arbiters.extend(r.arbiters.iter().cloned());
             fleet.arbiter_sources.extend((0..r.arbiters.len()).map(|i| by(&o.arbiters, i)));
         }

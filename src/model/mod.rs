@@ -17,6 +17,7 @@ mod replication;
 mod routes;
 mod scaling;
 mod section;
+mod slo;
 #[cfg(test)]
 mod tests;
 mod timeline;
@@ -36,6 +37,7 @@ pub use replication::{Replication, ReplicationKind};
 pub use routes::{Channel, NotificationRoute, mask_target};
 pub use scaling::{IdleReason, ScalingGroup, ZoneCapacity};
 pub use section::{PartialSection, Section, SectionFailure};
+pub use slo::{BurnAlert, Burns, SloFigures, SloStatus};
 pub use timeline::{EventKind, Origin, TimelineEvent, alert_line};
 pub use traffic::{Arbiter, CloudMetrics, Endpoint, PolicyKind, TrafficPolicy};
 
@@ -61,6 +63,8 @@ pub struct SourceReport {
     pub arbiters: Vec<Arbiter>,
     /// Chaos drills in force (demo only), so every view can say the data is drilled.
     pub drills: Vec<String>,
+    /// SLOs this source measured itself (the `slo` source, over Prometheus).
+    pub slos: Vec<SloStatus>,
     /// What this poll cost at the cloud's API, when the provider can tell.
     pub poll_cost: Option<PollCost>,
     /// Past traffic points (oldest first) a source can read back, e.g. Prometheus'

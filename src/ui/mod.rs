@@ -13,6 +13,7 @@ pub mod logs;
 pub mod overview;
 pub mod routes;
 pub mod sanitize;
+pub mod slo;
 pub mod traffic;
 pub mod wallboard;
 mod widgets;

@@ -260,6 +260,12 @@ fn draw_estate(frame: &mut Frame, area: Rect, v: &View) {
             Span::styled(fit(&drills.join(", "), width.saturating_sub(12)), t.crit),
         ]));
     }
+    // Each SLO on one line: the budget is what the on-call engineer is judged by.
+    for s in &f.slos {
+        let mut spans = vec![label("SLO")];
+        spans.extend(super::slo::spans(&super::slo::head(s), &s.overall, t));
+        lines.push(Line::from(spans));
+    }
     // The worst alerts go right after the database line: at 80×24 they must not be
     // the lines that fall off the bottom.
     let mut urgent_at = lines.len();

@@ -13,7 +13,11 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     let clouds = v.fleet.clouds();
     let endpoints: usize = v.fleet.policies.iter().map(|p| p.endpoints.len()).sum();
     let weights_h = if endpoints > 0 { endpoints as u16 + 3 } else { 0 };
-    let [series, weights] = Layout::vertical([Constraint::Min(3), Constraint::Length(weights_h)]).areas(area);
+    // Each SLO, and each cloud's share of a shop-wide one.
+    let slo_lines: usize = v.fleet.slos.iter().map(|s| 1 + s.clouds.len()).sum();
+    let slos_h = if slo_lines > 0 { slo_lines as u16 + 2 } else { 0 };
+    let [series, slos, weights] =
+        Layout::vertical([Constraint::Min(3), Constraint::Length(slos_h), Constraint::Length(weights_h)]).areas(area);
     if clouds.is_empty() {
         frame.render_widget(
             Paragraph::new("no traffic data yet").style(v.theme.muted).block(block("Traffic", v.theme)),
@@ -25,9 +29,27 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
             draw_series(frame, *r, *cloud, v);
         }
     }
+    if slos_h > 0 {
+        draw_slos(frame, slos, v);
+    }
     if weights_h > 0 {
         draw_weights(frame, weights, v);
     }
+}
+
+/// The "SLOs" block: each SLO's own scope, then (for a shop-wide one) each cloud.
+fn draw_slos(frame: &mut Frame, area: Rect, v: &View) {
+    let t = v.theme;
+    let mut lines = Vec::new();
+    for s in &v.fleet.slos {
+        lines.push(Line::from(super::slo::spans(&super::slo::head(s), &s.overall, t)));
+        for f in &s.clouds {
+            let mut spans = vec![Span::raw("  ")];
+            spans.extend(super::slo::spans(f.cloud.map_or("shop", |c| c.label()), f, t));
+            lines.push(Line::from(spans));
+        }
+    }
+    frame.render_widget(Paragraph::new(lines).style(t.base).block(block("SLOs", t)), area);
 }
 
 fn draw_series(frame: &mut Frame, area: Rect, cloud: CloudKind, v: &View) {

@@ -234,3 +234,19 @@ fn spawn_prometheus(dir: tempfile::TempDir, port: u16, config: &str) -> Server {
         port,
     )
 }
+
+/// Prometheus scraping nothing, its storage backfilled first with `promtool tsdb
+/// create-blocks-from openmetrics` from `openmetrics` (samples with timestamps, in
+/// the past): history of hours that a test need not wait for.
+pub fn prometheus_backfilled(openmetrics: &str) -> Server {
+    let port = free_port();
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("backfill.om"), openmetrics).expect("backfill file");
+    let out = Command::new("promtool")
+        .args(["tsdb", "create-blocks-from", "openmetrics", "backfill.om", "data"])
+        .current_dir(dir.path())
+        .output()
+        .expect("promtool (Debian's prometheus package)");
+    assert!(out.status.success(), "promtool: {}", String::from_utf8_lossy(&out.stderr));
+    spawn_prometheus(dir, port, "global:\n  scrape_interval: 1m\n")
+}

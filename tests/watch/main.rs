@@ -59,3 +59,4 @@ mod prices;
 mod prometheus;
 mod prometheus_opsdeck;
 mod render;
+mod slo;

@@ -431,3 +431,48 @@ fn opsdeck_link(name: &str, rtt_ms: Option<f64>, loss: Option<f64>) -> crate::mo
         error: None,
     }
 }
+
+#[test]
+fn slos_write_each_scope_and_nothing_for_the_unknown() {
+    use crate::model::{BurnAlert, Burns, CloudKind, SloFigures, SloStatus};
+    let known = |cloud, availability: f64, alert| SloFigures {
+        cloud,
+        covered_secs: 600.0,
+        total: Some(1000.0),
+        bad: Some(1000.0 * (1.0 - availability)),
+        availability: Some(availability),
+        budget_left: Some(0.25),
+        burn: Burns { m5: Some(20.0), h1: Some(15.0), ..Burns::default() },
+        alert,
+    };
+    let mut f = estate();
+    f.slos = vec![SloStatus {
+        name: "checkout".into(),
+        objective_pct: 99.9,
+        window: "7d".into(),
+        window_secs: 604_800,
+        cloud: None,
+        measured_by: "traffic".into(),
+        overall: known(None, 0.999, Some(BurnAlert::Page)),
+        clouds: vec![known(Some(CloudKind::Aws), 0.998, None), SloFigures::unknown(Some(CloudKind::Azure))],
+        note: None,
+    }];
+    let fams = families(&f);
+    assert_eq!(series(&fams, "opsdeck_slo_objective_ratio"), vec![("slo=checkout".to_string(), 99.9 / 100.0)]);
+    assert_eq!(series(&fams, "opsdeck_slo_window_seconds"), vec![("slo=checkout".to_string(), 604_800.0)]);
+    let scope = |s: &str| format!("slo=checkout,scope={s}");
+    // The unknown Azure scope held nothing: a coverage of 0 and no figures.
+    assert_eq!(
+        series(&fams, "opsdeck_slo_covered_seconds"),
+        vec![(scope("aws"), 600.0), (scope("azure"), 0.0), (scope("shop"), 600.0)]
+    );
+    assert_eq!(series(&fams, "opsdeck_slo_availability_ratio"), vec![(scope("aws"), 0.998), (scope("shop"), 0.999)]);
+    assert_eq!(
+        series(&fams, "opsdeck_slo_error_budget_remaining_ratio"),
+        vec![(scope("aws"), 0.25), (scope("shop"), 0.25)]
+    );
+    let burns = series(&fams, "opsdeck_slo_burn_rate");
+    assert_eq!(burns.len(), 4, "{burns:?}");
+    assert!(burns.contains(&(format!("{},span=5m", scope("shop")), 20.0)), "{burns:?}");
+    assert_eq!(series(&fams, "opsdeck_slo_alert"), vec![(format!("{},level=page", scope("shop")), 1.0)]);
+}

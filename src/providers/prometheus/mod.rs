@@ -10,6 +10,7 @@ pub mod api;
 pub mod config;
 pub mod exported;
 pub mod opsdeck_schema;
+pub mod slo;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};

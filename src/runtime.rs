@@ -19,6 +19,7 @@ use crate::collector::{Collector, SourceSchedule};
 use crate::model::Fleet;
 use crate::providers::demo::{DemoHandle, EstateSpec};
 use crate::theme::Theme;
+use crate::timeline::{Journal, Observer};
 use crate::{terminal, ui};
 
 /// Frames closer together than this are coalesced into one (at most ~30 a second,
@@ -37,6 +38,8 @@ pub struct Session {
     /// `None` in a read-only session: nothing here can then change production.
     pub executor: Option<Executor>,
     pub audit: Option<AuditLog>,
+    /// Where what the estate did is kept for `opsdeck timeline` (None: nowhere).
+    pub journal: Option<Journal>,
     pub actor: Actor,
     /// Fewer frames and a minute clock, for slow links.
     pub low_bandwidth: bool,
@@ -59,13 +62,30 @@ pub async fn run(s: Session) -> anyhow::Result<()> {
         None => Vec::new(),
     };
 
+    let seen = match &s.journal {
+        Some(j) => {
+            let (j, since) = (j.clone(), s.clock.now() - chrono::Duration::hours(crate::app::TIMELINE_HOURS));
+            match tokio::task::spawn_blocking(move || j.read_since(since)).await {
+                Ok(Ok((events, _))) => events,
+                Ok(Err(e)) => {
+                    log::warn!("{e}");
+                    Vec::new()
+                }
+                Err(_) => Vec::new(),
+            }
+        }
+        None => Vec::new(),
+    };
+
     let mut term = terminal::enter().context("cannot set up the terminal")?;
     let (done_tx, done_rx) = mpsc::channel(64);
+    watch_for_the_journal(collector.fleet.clone(), s.clock.clone(), s.journal.clone(), done_tx.clone());
     let mut lp = Loop {
         fleet_rx: collector.fleet.clone(),
         collector,
         write: Arc::new(WritePath::new(s.executor, s.audit, s.actor, s.clock)),
         demo_state: s.demo_state,
+        journal: s.journal,
         done_tx,
     };
     let read_only = lp.write.read_only();
@@ -75,6 +95,7 @@ pub async fn run(s: Session) -> anyhow::Result<()> {
     for r in history {
         app.update(Msg::Audited(Box::new(r)), &Fleet::default());
     }
+    app.update(Msg::Observed(seen), &Fleet::default());
     let result = lp.run(&mut term, &mut app, &s.theme, spawn_input_reader(), done_rx, exits).await;
     terminal::restore();
     result
@@ -145,6 +166,42 @@ pub async fn run_wallboard(s: WallboardSession) -> anyhow::Result<()> {
     result
 }
 
+/// Compare each new Fleet with the last (on the blocking pool: 100,000 alerts
+/// are hashed), keep what changed in the journal, and show it in the Timeline.
+fn watch_for_the_journal(
+    mut fleets: watch::Receiver<Arc<Fleet>>,
+    clock: Arc<dyn Clock>,
+    journal: Option<Journal>,
+    done: mpsc::Sender<Msg>,
+) {
+    tokio::spawn(async move {
+        let observer = Arc::new(std::sync::Mutex::new(Observer::new()));
+        while fleets.changed().await.is_ok() {
+            let fleet = fleets.borrow_and_update().clone();
+            // Nothing read yet: nothing to compare.
+            let Some(read_at) = fleet.built_at else { continue };
+            let (observer, journal, now) = (observer.clone(), journal.clone(), clock.now().max(read_at));
+            let seen = tokio::task::spawn_blocking(move || {
+                let seen = observer.lock().unwrap_or_else(|e| e.into_inner()).observe(&fleet, now);
+                if let Some(e) = journal.as_ref().and_then(|j| j.append(&seen).err()) {
+                    log::warn!("{e}");
+                }
+                seen
+            })
+            .await;
+            match seen {
+                Ok(seen) if !seen.is_empty() => {
+                    if done.send(Msg::Observed(seen)).await.is_err() {
+                        return;
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => log::error!("observing the estate for the timeline failed: {e}"),
+            }
+        }
+    });
+}
+
 /// A Fleet with its rows derived (see [`crate::app::views::Derived`]); None when
 /// the derivation failed, and the last Fleet stays on screen.
 type DerivedFleet = Option<(Arc<Fleet>, Arc<Derived>)>;
@@ -213,6 +270,7 @@ struct Loop {
     collector: Collector,
     fleet_rx: watch::Receiver<Arc<Fleet>>,
     demo_state: Option<DemoHandle>,
+    journal: Option<Journal>,
     /// Every write and every audit line goes through it; its clock is the session's.
     write: Arc<WritePath>,
     /// Results of background work (actions, audit writes) come back as messages.
@@ -344,7 +402,19 @@ impl Loop {
                         None => Err("drills run only on the demo estate".into()),
                     };
                     match &outcome {
-                        Ok(m) => log::info!("{m}"),
+                        Ok(m) => {
+                            log::info!("{m}");
+                            let entry = crate::timeline::drill_entry(m, self.write.now(), &self.write.actor().label());
+                            if let Some(j) = self.journal.clone() {
+                                let keep = [entry.clone()];
+                                tokio::task::spawn_blocking(move || {
+                                    if let Err(e) = j.append(&keep) {
+                                        log::warn!("{e}");
+                                    }
+                                });
+                            }
+                            app.update(Msg::Observed(vec![entry]), fleet);
+                        }
                         Err(e) => log::warn!("drill refused: {e}"),
                     }
                     app.update(Msg::CommandDone(outcome), fleet);
@@ -436,6 +506,7 @@ mod tests {
             collector,
             write: Arc::new(WritePath::new(Some(Executor::new([provider])), Some(log.clone()), actor, clock)),
             demo_state: Some(demo),
+            journal: None,
             done_tx,
         };
         let checked = |intent: Intent| {

@@ -100,6 +100,12 @@ impl App {
             self.help_scroll = (self.help_scroll as isize).saturating_add(by).clamp(0, max) as u16;
             return;
         }
+        if self.pane == Pane::Timeline {
+            // Up goes back in time: the scroll counts rows back from the newest.
+            let max = (self.timeline.len() + self.audit.len()).saturating_sub(1) as isize;
+            self.timeline_scroll = (self.timeline_scroll as isize).saturating_sub(by).clamp(0, max) as usize;
+            return;
+        }
         if self.pane == Pane::Alerts && self.show_routes {
             // The Routes view scrolls its rows; the alerts keep their selection.
             let max = self.route_rows.len().saturating_sub(1) as isize;

@@ -73,7 +73,8 @@ pub const BINDINGS: &[Binding] = &[
     bind(&[ch('5')], Action::GoTo(Pane::Alerts), Scope::Everywhere, "Alerts pane"),
     bind(&[ch('6')], Action::GoTo(Pane::Logs), Scope::Everywhere, "Logs pane"),
     bind(&[ch('7')], Action::GoTo(Pane::Audit), Scope::Everywhere, "Audit pane"),
-    bind(&[ch('?'), ch('8')], Action::GoTo(Pane::Help), Scope::Everywhere, "this help"),
+    bind(&[ch('8')], Action::GoTo(Pane::Timeline), Scope::Everywhere, "Timeline pane"),
+    bind(&[ch('?'), ch('9')], Action::GoTo(Pane::Help), Scope::Everywhere, "this help"),
     bind(&[key(KeyCode::Up), ch('k')], Action::Up, Scope::Scrolls, "move up"),
     bind(&[key(KeyCode::Down), ch('j')], Action::Down, Scope::Scrolls, "move down"),
     bind(&[key(KeyCode::Left), ch('h')], Action::PrevPane, Scope::Everywhere, "previous pane"),
@@ -106,7 +107,7 @@ impl Scope {
         match self {
             Scope::Everywhere => true,
             Scope::Lists => pane.has_list(),
-            Scope::Scrolls => pane.has_list() || pane == Pane::Help,
+            Scope::Scrolls => pane.has_list() || matches!(pane, Pane::Help | Pane::Timeline),
             Scope::Pane(p) => p == pane,
         }
     }

@@ -34,12 +34,22 @@ pub enum Pane {
     Alerts,
     Logs,
     Audit,
+    Timeline,
     Help,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 8] =
-        [Pane::Overview, Pane::Health, Pane::Traffic, Pane::Cost, Pane::Alerts, Pane::Logs, Pane::Audit, Pane::Help];
+    pub const ALL: [Pane; 9] = [
+        Pane::Overview,
+        Pane::Health,
+        Pane::Traffic,
+        Pane::Cost,
+        Pane::Alerts,
+        Pane::Logs,
+        Pane::Audit,
+        Pane::Timeline,
+        Pane::Help,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -50,6 +60,7 @@ impl Pane {
             Pane::Alerts => "Alerts",
             Pane::Logs => "Logs",
             Pane::Audit => "Audit",
+            Pane::Timeline => "Timeline",
             Pane::Help => "Help",
         }
     }
@@ -63,6 +74,7 @@ impl Pane {
             Pane::Alerts => "alerts",
             Pane::Logs => "logs",
             Pane::Audit => "audit",
+            Pane::Timeline => "timeline",
             Pane::Help => "help",
         }
     }
@@ -140,6 +152,8 @@ pub enum Msg {
     },
     /// A line was written to the audit log.
     Audited(Box<AuditRecord>),
+    /// What the estate did since the last read (or the journal, at start).
+    Observed(Vec<crate::model::TimelineEvent>),
     /// An action was sent but its answer was lost (`at`: when that was known): a
     /// fresh read must tell whether it landed. It is never re-sent.
     ActionUnknown {
@@ -189,6 +203,10 @@ pub enum Command {
 pub const CONFIRM_TIMEOUT_SECS: i64 = 300;
 /// Audit lines kept in memory for the Audit pane.
 pub const AUDIT_KEPT: usize = 500;
+/// How far back the Timeline pane reaches (the journal is read this far at start).
+pub const TIMELINE_HOURS: i64 = 12;
+/// Journal entries kept in memory for the Timeline pane, newest kept.
+pub const TIMELINE_KEPT: usize = 2000;
 
 /// Everything the UI remembers between frames.
 #[derive(Debug, Clone)]
@@ -234,6 +252,11 @@ pub struct App {
     pub route_rows: Vec<routes::RouteRow>,
     /// The first Routes view row shown (j/k, PgUp/PgDn scroll it).
     pub routes_scroll: usize,
+    /// What the estate did, as the journal keeps it, oldest first (the Timeline
+    /// pane merges it with the audit lines).
+    pub timeline: VecDeque<crate::model::TimelineEvent>,
+    /// Timeline rows scrolled back from the newest (0: following the newest).
+    pub timeline_scroll: usize,
 }
 
 impl App {
@@ -265,6 +288,8 @@ impl App {
             show_routes: false,
             route_rows: Vec::new(),
             routes_scroll: 0,
+            timeline: VecDeque::new(),
+            timeline_scroll: 0,
         }
     }
 
@@ -301,6 +326,15 @@ impl App {
             }
             Msg::ActionFinished { checked, result } => self.on_action_finished(checked, result, fleet),
             Msg::ActionUnknown { checked, error, at } => self.on_action_unknown(checked, error, at),
+            Msg::Observed(events) => {
+                for e in events {
+                    if self.timeline.len() == TIMELINE_KEPT {
+                        self.timeline.pop_front();
+                    }
+                    self.timeline.push_back(e);
+                }
+                vec![]
+            }
             Msg::Audited(record) => {
                 if self.audit.len() == AUDIT_KEPT {
                     self.audit.pop_front();

@@ -34,6 +34,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<()> {
         demo_state: built.demo_state,
         executor,
         audit,
+        journal: opsdeck::timeline::Journal::default_path().map(opsdeck::timeline::Journal::new),
         actor: Actor::current(),
         low_bandwidth: cli.low_bandwidth,
         require: config.guards.require.clone(),

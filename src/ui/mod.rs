@@ -14,6 +14,7 @@ pub mod overview;
 pub mod routes;
 pub mod sanitize;
 pub mod slo;
+pub mod timeline;
 pub mod traffic;
 pub mod wallboard;
 mod widgets;
@@ -62,6 +63,7 @@ pub fn draw(frame: &mut Frame, v: &View) {
         Pane::Alerts => alerts::draw(frame, body, v),
         Pane::Logs => logs::draw(frame, body, v),
         Pane::Audit => audit::draw(frame, body, v),
+        Pane::Timeline => timeline::draw(frame, body, v),
         Pane::Help => help::draw(frame, body, v),
     }
     draw_footer(frame, footer, v);

@@ -70,7 +70,11 @@ impl Tmux {
 
     /// Wait until the screen shows `needle`; generous, because CI machines are busy.
     fn wait_for(&self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
+        self.wait_for_within(needle, 20)
+    }
+
+    fn wait_for_within(&self, needle: &str, secs: u64) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
         loop {
             let s = self.screen();
             if s.contains(needle) {
@@ -128,10 +132,17 @@ fn demo_session_switches_panes_runs_a_drill_and_restores_the_terminal() {
     t.keys(&["Enter"]);
     t.wait_for("drill started: az-outage aws/us-west-1a");
     t.keys(&["5"]);
-    let s = t.wait_for("Zone us-west-1a unreachable");
+    // The demo's zone rule fires 20 s after the fault (its scripted detection time).
+    let s = t.wait_for_within("Zone us-west-1a unreachable", 60);
     assert!(s.contains("P1"), "{s}");
     t.keys(&["1"]);
     t.wait_for("DEGRADED");
+
+    // The Timeline: the drill, who ran it, the alerts it raised, and the time to detect.
+    t.keys(&["8"]);
+    let s = t.wait_for("detect 20 s");
+    assert!(s.contains("drill started: az-outage aws/us-west-1a") && s.contains("e2e-operator@"), "{s}");
+    assert!(s.contains("Zone us-west-1a unreachable") && s.contains("firing"), "{s}");
 
     t.type_text(":drill clear");
     t.keys(&["Enter"]);
@@ -142,6 +153,25 @@ fn demo_session_switches_panes_runs_a_drill_and_restores_the_terminal() {
     sleep(Duration::from_millis(200));
     assert!(!t.alternate_screen_on(), "left the alternate screen");
     assert_eq!(read(&before), read(&after), "terminal modes restored (stty -g)");
+
+    // What the console kept reads back through `opsdeck timeline`, for the postmortem.
+    let timeline = |format: &str| {
+        let out = Command::new(BIN)
+            .args(["timeline", "--since", "1h", "--offline", "--format", format])
+            .env("XDG_CONFIG_HOME", t.dir.path())
+            .env("XDG_STATE_HOME", t.dir.path().join("state"))
+            .output()
+            .expect("opsdeck timeline");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let md = timeline("markdown");
+    assert!(md.contains("- **Time to detect:** 20 s ("), "{md}");
+    assert!(md.contains("| drill | e2e-operator@"), "{md}");
+    assert!(md.contains("| drill cleared | e2e-operator@"), "{md}");
+    assert!(md.contains("| firing | – | P1 AWS: Zone us-west-1a unreachable"), "{md}");
+    let json: serde_json::Value = serde_json::from_str(&timeline("json")).expect("json");
+    assert_eq!(json["measures"]["time_to_detect_secs"], 20, "{json:#}");
 }
 
 #[test]

@@ -776,3 +776,37 @@ fn the_logs_pane_names_hourly_reads_apart_from_each_polls_calls() {
     let s = screen(&render(&fleet, Pane::Logs, 160, 48));
     assert!(s.contains(" 6 ") && !s.contains("+"), "no hourly reads: the count alone");
 }
+
+/// The Timeline pane over a drill as the console's observer saw it read by read:
+/// the drill, AWS falling, the alerts at their detected times, the audited
+/// failover, with time to detect in the title; scrolled back, it says so.
+#[test]
+fn the_timeline_of_a_drill() {
+    use opsdeck::timeline::{Observer, drill_entry};
+    let start = reference_instant() - Duration::seconds(100);
+    let mut book = DrillBook::default();
+    let said = book
+        .apply(DrillCommand::Start(Drill::AzOutage { cloud: CloudKind::Aws, zone: "us-west-1a".into() }), start)
+        .expect("drill");
+    let mut observer = Observer::new();
+    let mut seen = vec![drill_entry(&said, start, "oncall@bastion")];
+    let mut fleet = Fleet::default();
+    for s in (-120..=0).step_by(10) {
+        let at = reference_instant() + Duration::seconds(s);
+        fleet = demo::fleet_at(&estate(), &book, at, 1);
+        seen.extend(observer.observe(&Arc::new(fleet.clone()), at));
+    }
+    let mut app = App::new(Some(estate()));
+    app.update(Msg::Resize { width: 120, height: 30 }, &fleet);
+    app.update(Msg::FleetChanged, &fleet);
+    app.update(Msg::Observed(seen), &fleet);
+    app.pane = Pane::Timeline;
+    let s = screen(&draw(&app, &fleet, 120, 30));
+    assert!(s.contains("detect 20 s"), "{s}");
+    insta::assert_snapshot!("timeline_120x30", s);
+    for _ in 0..3 {
+        app.update(Msg::Key(crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Up)), &fleet);
+    }
+    let s = screen(&draw(&app, &fleet, 120, 30));
+    assert!(s.contains("3 newer below"), "{s}");
+}

@@ -7,6 +7,7 @@ pub mod guard;
 pub mod in_flight;
 pub mod intent;
 pub mod plan;
+pub mod rto;
 pub mod run;
 pub mod undo;
 
@@ -56,6 +57,7 @@ impl Checked {
             outcome,
             request_id,
             error,
+            rto: None,
         }
     }
 }

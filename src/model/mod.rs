@@ -15,6 +15,7 @@ mod link;
 mod parts;
 mod replication;
 mod routes;
+pub mod rto;
 mod scaling;
 mod section;
 #[cfg(test)]

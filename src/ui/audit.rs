@@ -33,7 +33,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         .take(visible)
         .map(|r| {
             let style = match r.outcome {
-                Outcome::Executed | Outcome::Landed => t.ok,
+                Outcome::Executed | Outcome::Landed | Outcome::Measured => t.ok,
                 Outcome::Failed | Outcome::Unknown | Outcome::NotLanded => t.crit,
                 Outcome::Refused => t.warn,
                 Outcome::Cancelled => t.muted,

@@ -8,6 +8,7 @@ pub mod in_flight;
 pub mod intent;
 pub mod plan;
 pub mod rto;
+pub mod rto_follow;
 pub mod run;
 pub mod undo;
 

@@ -7,6 +7,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 
 use crate::actions::{AuditRecord, Outcome};
+pub use crate::model::rto::{Answer, ResolverSample};
 use crate::model::rto::{CloudShare, ResolverRound, Rto};
 use crate::model::{Change, CloudKind, Fleet, Plan, TrafficPolicy};
 
@@ -69,20 +70,6 @@ impl Expectation {
 
 fn normal(name: &str) -> String {
     name.trim().trim_end_matches('.').to_ascii_lowercase()
-}
-
-/// One DNS answer: the CNAME chain's names and the addresses at its end.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Answer {
-    pub names: Vec<String>,
-    pub ips: Vec<IpAddr>,
-}
-
-/// One resolver's queries of one round: each an answer or why it failed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ResolverSample {
-    pub resolver: String,
-    pub answers: Vec<Result<Answer, String>>,
 }
 
 /// Whether `count` of `n` answers is the `planned` share within 5 points plus 3

@@ -2,6 +2,8 @@
 //! seen done, after the plan was sent. Filled by `actions::rto::Tracker`; read by
 //! the status line, the Audit pane, the CLI report and the timeline.
 
+use std::net::IpAddr;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -158,4 +160,18 @@ impl Rto {
 /// "0.4s" under ten seconds, "21s" above.
 fn short_secs(s: f64) -> String {
     if s < 10.0 { format!("{s:.1}s") } else { format!("{s:.0}s") }
+}
+
+/// One DNS answer: the CNAME chain's names and the addresses at its end.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Answer {
+    pub names: Vec<String>,
+    pub ips: Vec<IpAddr>,
+}
+
+/// One resolver's queries of one round: each an answer or why it failed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolverSample {
+    pub resolver: String,
+    pub answers: Vec<Result<Answer, String>>,
 }

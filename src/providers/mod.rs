@@ -8,6 +8,7 @@ pub mod azure;
 #[cfg(test)]
 pub(crate) mod canned;
 pub mod demo;
+pub mod dns;
 pub mod http;
 pub mod http_auth;
 pub mod http_stream;
@@ -125,6 +126,13 @@ pub trait Provider: Send + Sync {
     /// this default. Only `actions::Executor` calls it.
     async fn execute(&self, plan: &Plan, _actor: &Actor, _now: DateTime<Utc>) -> Result<Receipt, ProviderError> {
         Err(ProviderError::Unsupported(format!("{} cannot {}", self.kind(), plan.intent)))
+    }
+    /// Whether the DNS provider has an executed change everywhere, by the
+    /// receipt's request id: Some(true) in sync, Some(false) pending. The default,
+    /// None, means the source does not track changes: a fresh read showing the
+    /// planned weights stands for "in sync".
+    async fn change_in_sync(&self, _request_id: &str) -> Result<Option<bool>, ProviderError> {
+        Ok(None)
     }
 }
 

@@ -188,3 +188,25 @@ pub async fn set_weights(
     }
     Ok(Receipt { request_id: ids.join(",") })
 }
+
+/// Whether every change of a receipt (ids comma separated, as `set_weights`
+/// returns them) is INSYNC at Route 53's servers (`GetChange`).
+pub async fn changes_in_sync(client: &Client, request_id: &str) -> Result<bool, ProviderError> {
+    let ids: Vec<&str> = request_id.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    if ids.is_empty() {
+        return Err(ProviderError::BadResponse("the receipt holds no change id".into()));
+    }
+    for id in ids {
+        let resp = client
+            .get_change()
+            .id(id.trim_start_matches("/change/"))
+            .send()
+            .await
+            .map_err(|e| sdk_error("GetChange", e))?;
+        let status = resp.change_info().map(|c| c.status().clone());
+        if status != Some(aws_sdk_route53::types::ChangeStatus::Insync) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}

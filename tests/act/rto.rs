@@ -1,0 +1,118 @@
+//! A Route 53 failover's RTO, measured through the real binary: moto holds the
+//! weighted record, a local DNS responder (support/dns_stub.rs) answers the old
+//! weights until a known instant and the new ones after it, and
+//! `opsdeck failover aws azure --yes --confirm azure --json` with `[rto]`
+//! pointing at that responder follows the change. The resolvers phase must land
+//! at or after the switch and within a round of it; the phases come in order;
+//! the traffic phase, with no requests/s anywhere in this estate, is reported
+//! not reached (never as a time); and the audit log's `measured` line carries
+//! the same phases as the report.
+
+use std::process::Command;
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::Value;
+
+use crate::support;
+use crate::support::aws_estate::{Estate, RECORD};
+use crate::support::dns_stub::DnsStub;
+
+const BIN: &str = env!("CARGO_BIN_EXE_opsdeck");
+
+fn time(v: &Value) -> Option<DateTime<Utc>> {
+    v.as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|t| t.with_timezone(&Utc))
+}
+
+/// Estates whose AWS answers hold at least 30 % of the weight, so 8 queries of
+/// the old weights always show AWS (and cannot pass for "all on Azure").
+fn seeds() -> Vec<u64> {
+    (0..200u64)
+        .filter(|s| {
+            let e = Estate::generate(*s);
+            let total = e.weight_of("aws") + e.weight_of("azure");
+            f64::from(e.weight_of("aws")) >= 0.3 * f64::from(total)
+        })
+        .take(2)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_route53_failover_is_followed_until_the_resolvers_answer_the_new_weights() {
+    for seed in seeds() {
+        let ctx = format!("seed {seed}");
+        let moto = support::moto::Moto::start();
+        let estate = Estate::generate(seed);
+        let zone = estate.seed(&moto.url()).await;
+        let before: Vec<(String, u32)> = estate.answers.iter().map(|a| (a.target.clone(), a.weight)).collect();
+        let after: Vec<(String, u32)> = estate
+            .answers
+            .iter()
+            .map(|a| (a.target.clone(), if a.cloud == "aws" { 0 } else { a.weight }))
+            .collect();
+        // Long enough that the write has been sent by then (asserted below).
+        let switch_at = Utc::now() + Duration::seconds(8);
+        let stub = DnsStub::start(RECORD, before, after, switch_at);
+
+        let home = tempfile::tempdir().expect("tempdir");
+        let config = format!(
+            "{}\n[rto]\nresolvers = [\"127.0.0.1:{}\"]\nsamples = 8\npoll_secs = 1\ndeadline_secs = 20\nquery_timeout_secs = 1\n",
+            estate.config_toml(&moto.url(), &zone, "aws-estate"),
+            stub.port
+        );
+        let path = home.path().join("opsdeck.toml");
+        std::fs::write(&path, config).expect("config");
+        let mut cmd = Command::new(BIN);
+        cmd.arg("--config")
+            .arg(&path)
+            .args(["failover", "aws", "azure", "--yes", "--confirm", "azure", "--force", "rto test", "--json"])
+            .env("XDG_CONFIG_HOME", home.path())
+            .env("XDG_STATE_HOME", home.path().join("state"))
+            .env("HOME", home.path())
+            .env("USER", "runbook")
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-east-1")
+            .env_remove("DBUS_SESSION_BUS_ADDRESS");
+        let out = tokio::task::spawn_blocking(move || cmd.output()).await.expect("join").expect("run opsdeck");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let report: Value =
+            serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{ctx}: not JSON ({e}): {stdout}\n{stderr}"));
+        assert_eq!(out.status.code(), Some(0), "{ctx}: {report:#}\n{stderr}");
+        let rto = &report["rto"];
+        let sent = time(&rto["sent_at"]).unwrap_or_else(|| panic!("{ctx}: no rto: {report:#}"));
+        let accepted = time(&rto["accepted_at"]).expect("accepted");
+        let in_sync = time(&rto["in_sync_at"]).expect("in sync");
+        let resolvers = time(&rto["resolvers_at"]).unwrap_or_else(|| panic!("{ctx}: resolvers not reached: {rto:#}"));
+        assert!(sent < switch_at, "{ctx}: the write went out after the switch; the test measured nothing");
+        assert!(sent <= accepted && accepted <= in_sync && in_sync <= resolvers, "{ctx}: {rto:#}");
+        // The resolvers phase is the first round after the switch: a round takes
+        // 8 queries plus the 1 s pause between rounds.
+        assert!(resolvers >= switch_at, "{ctx}: resolvers seen done before they switched: {rto:#}");
+        assert!(resolvers <= switch_at + Duration::seconds(4), "{ctx}: {resolvers} vs switch {switch_at}: {rto:#}");
+        // Before the switch the resolver was asked and answered the old weights.
+        assert_eq!(rto["resolvers"][0]["answers"], 8, "{ctx}: {rto:#}");
+        assert!(stub.queries.load(std::sync::atomic::Ordering::SeqCst) > 16, "{ctx}: more than one round asked");
+        // No requests/s in this estate: traffic is not reached, and says why.
+        assert_eq!(rto["traffic_at"], Value::Null, "{ctx}: {rto:#}");
+        assert_eq!(rto["timed_out"], true, "{ctx}: {rto:#}");
+        assert!(rto["traffic_unknown"].as_str().is_some_and(|w| w.contains("unknown")), "{ctx}: {rto:#}");
+        let finished = time(&rto["finished_at"]).expect("finished");
+        assert!(finished >= sent + Duration::seconds(20), "{ctx}: ended before the deadline: {rto:#}");
+
+        // The audit log: the executed line, then one measured line with the same phases.
+        let audit: Vec<Value> = std::fs::read_to_string(home.path().join("state/opsdeck/audit.jsonl"))
+            .expect("audit log")
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("audit line is JSON"))
+            .collect();
+        let outcomes: Vec<&str> = audit.iter().filter_map(|l| l["outcome"].as_str()).collect();
+        assert_eq!(outcomes, ["executed", "measured"], "{ctx}");
+        let (executed, measured) = (&audit[0], &audit[1]);
+        for key in ["action", "target", "source"] {
+            assert_eq!(executed[key], measured[key], "{ctx}: {key}");
+        }
+        assert_eq!(&measured["rto"], rto, "{ctx}");
+        assert_eq!(executed.get("rto"), None, "{ctx}: only the measured line has the field");
+    }
+}

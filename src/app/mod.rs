@@ -140,6 +140,8 @@ pub enum Msg {
     },
     /// A line was written to the audit log.
     Audited(Box<AuditRecord>),
+    /// A followed failover's measured phases, as they progress.
+    Rto(Box<crate::model::rto::Rto>),
     /// An action was sent but its answer was lost (`at`: when that was known): a
     /// fresh read must tell whether it landed. It is never re-sent.
     ActionUnknown {
@@ -230,6 +232,8 @@ pub struct App {
     pub low_bandwidth: bool,
     /// The Alerts pane shows the notification routes instead of the alerts.
     pub show_routes: bool,
+    /// The last followed failover's measured phases (live while it is followed).
+    pub rto: Option<crate::model::rto::Rto>,
     /// The Routes view's rows, cut only while it is shown.
     pub route_rows: Vec<routes::RouteRow>,
     /// The first Routes view row shown (j/k, PgUp/PgDn scroll it).
@@ -265,6 +269,7 @@ impl App {
             show_routes: false,
             route_rows: Vec::new(),
             routes_scroll: 0,
+            rto: None,
         }
     }
 
@@ -301,6 +306,14 @@ impl App {
             }
             Msg::ActionFinished { checked, result } => self.on_action_finished(checked, result, fleet),
             Msg::ActionUnknown { checked, error, at } => self.on_action_unknown(checked, error, at),
+            Msg::Rto(rto) => {
+                // The status line follows the phases; a follow that ran out of
+                // time says so as a warning would.
+                let level = if rto.timed_out { Level::Error } else { Level::Info };
+                self.status = Some(Status { level, text: rto.line() });
+                self.rto = Some(*rto);
+                vec![]
+            }
             Msg::Audited(record) => {
                 if self.audit.len() == AUDIT_KEPT {
                     self.audit.pop_front();

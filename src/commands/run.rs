@@ -38,6 +38,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<()> {
         low_bandwidth: cli.low_bandwidth,
         require: config.guards.require.clone(),
         rates: built.rates.clone(),
+        rto: config.rto.clone().unwrap_or_default(),
     }))?;
     // The input thread may be blocked in read(); don't wait for it.
     rt.shutdown_background();

@@ -44,11 +44,8 @@ async fn a_route53_failover_is_followed_until_the_resolvers_answer_the_new_weigh
         let estate = Estate::generate(seed);
         let zone = estate.seed(&moto.url()).await;
         let before: Vec<(String, u32)> = estate.answers.iter().map(|a| (a.target.clone(), a.weight)).collect();
-        let after: Vec<(String, u32)> = estate
-            .answers
-            .iter()
-            .map(|a| (a.target.clone(), if a.cloud == "aws" { 0 } else { a.weight }))
-            .collect();
+        let after: Vec<(String, u32)> =
+            estate.answers.iter().map(|a| (a.target.clone(), if a.cloud == "aws" { 0 } else { a.weight })).collect();
         // Long enough that the write has been sent by then (asserted below).
         let switch_at = Utc::now() + Duration::seconds(8);
         let stub = DnsStub::start(RECORD, before, after, switch_at);
@@ -115,4 +112,86 @@ async fn a_route53_failover_is_followed_until_the_resolvers_answer_the_new_weigh
         assert_eq!(&measured["rto"], rto, "{ctx}");
         assert_eq!(executed.get("rto"), None, "{ctx}: only the measured line has the field");
     }
+}
+
+/// The Audit pane with a measured failover under the list, the measured line's
+/// phases in the list, and the status line saying the same.
+#[test]
+fn the_audit_pane_and_status_line_show_the_measured_phases() {
+    use opsdeck::actions::rto::{Answer, Expectation, ResolverSample, Tracker, measured_line};
+    use opsdeck::actions::{Actor, AuditRecord, Outcome};
+    use opsdeck::app::{App, Msg, Pane};
+    use opsdeck::clock::reference_instant;
+    use opsdeck::model::{CloudKind, Fleet};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    let t0 = reference_instant();
+    let expect = Expectation {
+        policy: "shop.example.com".into(),
+        shares: vec![(CloudKind::Aws, 0.0), (CloudKind::Azure, 1.0)],
+        targets: vec![
+            ("shop-us-east-1.elb.amazonaws.com".into(), CloudKind::Aws),
+            ("shop-weu.trafficmanager.net".into(), CloudKind::Azure),
+        ],
+    };
+    let mut tracker = Tracker::new("failover aws -> azure".into(), expect, t0, Some(90), 600);
+    tracker.accepted(t0 + Duration::milliseconds(400));
+    tracker.in_sync(t0 + Duration::seconds(21));
+    let azure = Answer { names: vec!["shop-weu.trafficmanager.net.".into()], ips: vec![] };
+    let stray = Answer { names: vec!["parking.example.net.".into()], ips: vec![] };
+    let mut answers = vec![Ok(azure); 5];
+    answers.extend([Ok(stray.clone()), Ok(stray.clone()), Ok(stray), Err("timed out".to_string())]);
+    tracker.resolver_round(t0 + Duration::seconds(48), &[ResolverSample { resolver: "1.1.1.1".into(), answers }]);
+    tracker.traffic(t0 + Duration::seconds(48), &[(CloudKind::Aws, Some(10.0)), (CloudKind::Azure, None)]);
+    let live = tracker.rto().clone();
+
+    let executed = AuditRecord {
+        time: t0 + Duration::milliseconds(400),
+        actor: Actor { user: "oncall".into(), host: "bastion".into(), ssh_client: None },
+        action: "failover aws -> azure".into(),
+        target: "azure".into(),
+        source: "aws-estate".into(),
+        plan: vec!["AWS aws-us-east-1: weight 100 → 0 (share 50% → 0%)".into()],
+        changes: serde_json::json!([]),
+        guards: serde_json::json!([]),
+        forced: None,
+        outcome: Outcome::Executed,
+        request_id: Some("C0123".into()),
+        error: None,
+        rto: None,
+    };
+    let mut app = App::new(None);
+    app.pane = Pane::Audit;
+    let fleet = Fleet::default();
+    app.update(Msg::Clock(t0 + Duration::seconds(50)), &fleet);
+    app.update(Msg::Resize { width: 120, height: 24 }, &fleet);
+    app.update(Msg::Audited(Box::new(executed.clone())), &fleet);
+    app.update(Msg::Rto(Box::new(live.clone())), &fleet);
+    assert_eq!(
+        app.status.as_ref().map(|s| s.text.as_str()),
+        Some("failover aws -> azure: accepted 0.4s · in sync 21s · resolvers … · traffic unknown")
+    );
+    let theme = opsdeck::theme::Theme::load("default", None, opsdeck::theme::ColorMode::TrueColor).expect("theme");
+    let draw = |app: &App| {
+        let mut term = Terminal::new(TestBackend::new(120, 24)).expect("terminal");
+        term.draw(|f| {
+            opsdeck::ui::draw(
+                f,
+                &opsdeck::ui::View { app, fleet: &fleet, theme: &theme, now: t0 + Duration::seconds(50) },
+            )
+        })
+        .expect("draw");
+        term.backend().to_string()
+    };
+    insta::assert_snapshot!("rto_audit_following_120x24", draw(&app));
+
+    // The deadline passes: the phases not reached say so, and the measured line is listed.
+    tracker.tick(t0 + Duration::seconds(600));
+    let done = tracker.rto().clone();
+    app.update(Msg::Rto(Box::new(done.clone())), &fleet);
+    app.update(Msg::Audited(Box::new(measured_line(&executed, done))), &fleet);
+    let screen = draw(&app);
+    assert!(screen.contains("resolvers not reached in 600 s"), "{screen}");
+    insta::assert_snapshot!("rto_audit_measured_120x24", screen);
 }

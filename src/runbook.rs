@@ -47,6 +47,9 @@ pub struct Report {
     pub changes: serde_json::Value,
     pub guards: serde_json::Value,
     pub time_to_effect_secs: Option<u32>,
+    /// The time to effect in words when health-check detection is part of it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effect: Option<String>,
     /// dry_run, refused, executed, failed or unconfirmed.
     pub outcome: &'static str,
     pub reason: Option<String>,
@@ -92,6 +95,7 @@ impl Report {
             changes: serde_json::Value::Null,
             guards: serde_json::Value::Null,
             time_to_effect_secs: None,
+            effect: None,
             outcome: "refused",
             reason: None,
             forced: None,
@@ -119,8 +123,10 @@ impl Report {
         for l in &self.plan {
             out.push_str(&format!("  {}\n", sanitize(l)));
         }
-        if let Some(t) = self.time_to_effect_secs {
-            out.push_str(&format!("  time to effect: clients follow within the {t}s DNS TTL\n"));
+        match (self.time_to_effect_secs, &self.effect) {
+            (Some(t), Some(words)) => out.push_str(&format!("  time to effect: about {t}s ({words})\n")),
+            (Some(t), None) => out.push_str(&format!("  time to effect: clients follow within the {t}s DNS TTL\n")),
+            _ => {}
         }
         if let Some(guards) = self.guards.as_array() {
             out.push_str("guardrails:\n");
@@ -196,6 +202,7 @@ pub async fn run_following(
     report.changes = serde_json::to_value(&checked.plan.changes).unwrap_or_default();
     report.guards = serde_json::to_value(&checked.guards).unwrap_or_default();
     report.time_to_effect_secs = checked.plan.time_to_effect_secs;
+    report.effect = checked.plan.effect.clone();
     report.forced = run::force_reason(&checked, req.force.as_deref());
 
     if !req.yes {

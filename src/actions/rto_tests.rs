@@ -38,6 +38,7 @@ fn endpoint(name: &str, cloud: CloudKind, target: &str, weight: u32) -> Endpoint
 
 fn policy(endpoints: Vec<Endpoint>) -> TrafficPolicy {
     TrafficPolicy {
+        detection: None,
         source: SourceId::new("aws-global"),
         name: "www.example.com".into(),
         kind: PolicyKind::Route53,
@@ -77,6 +78,7 @@ fn drain_plan(p: &TrafficPolicy, from: CloudKind) -> Plan {
         changes,
         based_on: None,
         time_to_effect_secs: Some(p.ttl_secs),
+        effect: None,
     }
 }
 

@@ -36,7 +36,7 @@ pub use replication::{Replication, ReplicationKind};
 pub use routes::{Channel, NotificationRoute, mask_target};
 pub use scaling::{IdleReason, ScalingGroup, ZoneCapacity};
 pub use section::{PartialSection, Section, SectionFailure};
-pub use traffic::{Arbiter, CloudMetrics, Endpoint, PolicyKind, TrafficPolicy};
+pub use traffic::{Arbiter, CloudMetrics, Detection, Endpoint, PolicyKind, TrafficPolicy};
 
 use std::sync::Arc;
 

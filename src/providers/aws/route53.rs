@@ -9,7 +9,7 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::config::AwsRecordConfig;
 use super::{READS_IN_FLIGHT, sdk_error};
-use crate::model::{CloudKind, Endpoint, Health, PolicyKind, SourceId, TrafficPolicy};
+use crate::model::{CloudKind, Detection, Endpoint, Health, PolicyKind, SourceId, TrafficPolicy};
 use crate::providers::{ProviderError, Receipt};
 
 fn normal(name: &str) -> String {
@@ -84,6 +84,14 @@ pub async fn policy(
         reads.push(health_or_unknown(client, rs.health_check_id()));
     }
     let healths: Vec<(Health, String)> = stream::iter(reads).buffered(READS_IN_FLIGHT).try_collect().await?;
+    // Failover records fail over by themselves: how long their checks take to
+    // call a primary dead is part of the time to effect.
+    let failover_checks: Vec<String> = sets
+        .iter()
+        .filter(|rs| rs.failover().is_some())
+        .filter_map(|rs| rs.health_check_id().map(String::from))
+        .collect();
+    let detection = detection_of(client, &failover_checks).await?;
     let mut endpoints = Vec::new();
     let mut out = Vec::new();
     let mut ttl = 0;
@@ -111,6 +119,7 @@ pub async fn policy(
         out.push((set_id, rs));
     }
     let policy = TrafficPolicy {
+        detection,
         source: source.clone(),
         name: normal(&rec.name),
         kind: PolicyKind::Route53,
@@ -118,6 +127,30 @@ pub async fn policy(
         endpoints,
     };
     Ok((policy, out))
+}
+
+/// The slowest of the checks' detection (RequestInterval × FailureThreshold,
+/// `GetHealthCheck`); None without checks, or when a check does not say.
+async fn detection_of(client: &Client, checks: &[String]) -> Result<Option<Detection>, ProviderError> {
+    let mut worst: Option<Detection> = None;
+    for id in checks {
+        let resp =
+            client.get_health_check().health_check_id(id).send().await.map_err(|e| sdk_error("GetHealthCheck", e))?;
+        let cfg = resp.health_check().and_then(|h| h.health_check_config());
+        let (Some(interval), Some(failures)) =
+            (cfg.and_then(|c| c.request_interval()), cfg.and_then(|c| c.failure_threshold()))
+        else {
+            return Ok(None);
+        };
+        let d = Detection {
+            interval_secs: u32::try_from(interval).unwrap_or(0),
+            failures: u32::try_from(failures).unwrap_or(0),
+        };
+        if worst.is_none_or(|w| d.secs() > w.secs()) {
+            worst = Some(d);
+        }
+    }
+    Ok(worst)
 }
 
 /// The health of a record set's check; unknown without one.

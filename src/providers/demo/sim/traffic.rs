@@ -42,6 +42,7 @@ pub(super) fn policy(
     source: &SourceId,
 ) -> TrafficPolicy {
     TrafficPolicy {
+        detection: None,
         source: source.clone(),
         name: spec.policy.name.clone(),
         kind: PolicyKind::Global,

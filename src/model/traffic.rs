@@ -60,7 +60,9 @@ pub struct TrafficPolicy {
     pub endpoints: Vec<Endpoint>,
     /// How long the DNS service takes to notice a dead answer and fail over by
     /// itself (health-check interval × failures tolerated), when it does and the
-    /// source says; None = unknown or no automatic failover.
+    /// source says; None = unknown or no automatic failover (and left out of
+    /// the snapshot JSON then, which had no such field before).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub detection: Option<Detection>,
 }
 

@@ -195,3 +195,55 @@ fn spread(p: &TrafficPolicy, samples: u32) -> Vec<Answer> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::{ManualClock, reference_instant};
+    use crate::model::{CloudKind, Endpoint, Health, PolicyKind, SourceId};
+
+    fn policy(aws: u32, azure: u32) -> TrafficPolicy {
+        let ep = |cloud: CloudKind, target: &str, weight| Endpoint {
+            name: cloud.slug().into(),
+            cloud,
+            target: target.into(),
+            weight,
+            health: Health::Ok,
+            check: String::new(),
+        };
+        TrafficPolicy {
+            source: SourceId::new("demo"),
+            name: "www.example.com".into(),
+            kind: PolicyKind::Global,
+            ttl_secs: 60,
+            endpoints: vec![ep(CloudKind::Aws, "10.0.0.1", aws), ep(CloudKind::Azure, "front.azure.example", azure)],
+            detection: None,
+        }
+    }
+
+    /// The demo's resolvers hand out the old weights until one TTL after the
+    /// new ones were first seen, then the new ones, in their shares.
+    #[tokio::test]
+    async fn demo_answers_follow_the_weights_one_ttl_late() {
+        let clock = Arc::new(ManualClock::new(reference_instant()));
+        let current = Arc::new(Mutex::new(policy(50, 50)));
+        let cell = current.clone();
+        let r = DemoResolvers::new(vec!["system".into()], clock.clone(), Some(policy(50, 50)), move || {
+            Some(cell.lock().unwrap_or_else(|e| e.into_inner()).clone())
+        });
+        let azure_share = |s: &[ResolverSample]| {
+            let answers: Vec<&Answer> = s[0].answers.iter().flatten().collect();
+            let azure = answers.iter().filter(|a| a.names.iter().any(|n| n == "front.azure.example")).count();
+            (azure, answers.len())
+        };
+        assert_eq!(azure_share(&r.round("www.example.com", 8).await), (4, 8));
+        *current.lock().unwrap_or_else(|e| e.into_inner()) = policy(0, 100);
+        assert_eq!(azure_share(&r.round("www.example.com", 8).await), (4, 8), "the change is seen, not yet served");
+        clock.advance(chrono::Duration::seconds(59));
+        assert_eq!(azure_share(&r.round("www.example.com", 8).await), (4, 8));
+        clock.advance(chrono::Duration::seconds(1));
+        assert_eq!(azure_share(&r.round("www.example.com", 8).await), (8, 8), "one TTL on");
+        let ips: Vec<IpAddr> = spread(&policy(1, 0), 2).into_iter().flat_map(|a| a.ips).collect();
+        assert_eq!(ips, vec![IpAddr::from([10, 0, 0, 1]); 2]);
+    }
+}

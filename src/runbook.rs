@@ -284,7 +284,7 @@ async fn follow_failover(
     sources: &[SourceSchedule],
     path: &WritePath,
 ) -> Option<crate::model::rto::Rto> {
-    use crate::actions::rto_follow::{FollowSetup, follow as follow_rto, tracker_for};
+    use crate::actions::rto_follow::{FollowSetup, Followed, follow as follow_rto, tracker_for};
     use crate::providers::dns::{DemoResolvers, NetResolvers, Resolvers};
     let mut tracker = tracker_for(&checked.plan, before, attempt.sent_at, follow.config.deadline_secs)?;
     tracker.accepted(attempt.at);
@@ -317,9 +317,16 @@ async fn follow_failover(
             fleet
         }
     };
-    let rto =
-        follow_rto(tracker, &checked.plan, Some(&receipt.request_id), path, resolvers.as_ref(), &setup, read, |_| {})
-            .await;
+    let rto = follow_rto(
+        tracker,
+        Followed { plan: &checked.plan, request_id: Some(&receipt.request_id) },
+        path,
+        resolvers.as_ref(),
+        &setup,
+        read,
+        |_| {},
+    )
+    .await;
     let line = crate::actions::rto::measured_line(&attempt.record, rto.clone());
     if let Err(e) = path.audit(&line).await {
         eprintln!("opsdeck: AUDIT NOT WRITTEN: {e}");

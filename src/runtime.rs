@@ -453,8 +453,7 @@ impl Follow {
         };
         let rto = actions::rto_follow::follow(
             self.tracker,
-            &self.checked.plan,
-            Some(&self.request_id),
+            actions::rto_follow::Followed { plan: &self.checked.plan, request_id: Some(&self.request_id) },
             &write,
             resolvers.as_ref(),
             &setup,

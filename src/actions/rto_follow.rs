@@ -51,12 +51,18 @@ pub fn rps_of(fleet: &Fleet) -> Vec<(CloudKind, Option<f64>)> {
     fleet.metrics.iter().map(|(_, m)| (m.cloud, m.rps)).collect()
 }
 
+/// The change being followed: the executed plan and the write's receipt id.
+#[derive(Debug, Clone, Copy)]
+pub struct Followed<'a> {
+    pub plan: &'a Plan,
+    pub request_id: Option<&'a str>,
+}
+
 /// Follow until done or the deadline: `read` gives a fresh read of the estate,
 /// `progress` hears every change of the measurement. Returns the final Rto.
 pub async fn follow<R, F>(
     mut tracker: Tracker,
-    plan: &Plan,
-    request_id: Option<&str>,
+    change: Followed<'_>,
     path: &WritePath,
     resolvers: &dyn Resolvers,
     setup: &FollowSetup,
@@ -67,6 +73,7 @@ where
     R: FnMut() -> F,
     F: Future<Output = Fleet>,
 {
+    let Followed { plan, request_id } = change;
     let clock = path.clock();
     progress(tracker.rto());
     loop {

@@ -243,3 +243,43 @@ pub async fn changes_in_sync(client: &Client, request_id: &str) -> Result<bool, 
     }
     Ok(true)
 }
+
+#[cfg(test)]
+mod change_tests {
+    use super::*;
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    fn get_change(id: &str, status: &str) -> String {
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<GetChangeResponse xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\">\
+             <ChangeInfo><Id>/change/{id}</Id><Status>{status}</Status><SubmittedAt>2026-11-18T14:30:00Z</SubmittedAt></ChangeInfo>\
+             </GetChangeResponse>"
+        )
+    }
+
+    /// moto says INSYNC for any change at once, so the other answer is played
+    /// here: a receipt is in sync only when every one of its changes is.
+    #[tokio::test]
+    async fn a_receipt_is_in_sync_only_when_every_change_is() {
+        let server = MockServer::start().await;
+        for (id, status) in [("C1", "PENDING"), ("C2", "INSYNC")] {
+            Mock::given(method("GET"))
+                .and(path(format!("/2013-04-01/change/{id}")))
+                .respond_with(ResponseTemplate::new(200).set_body_string(get_change(id, status)))
+                .mount(&server)
+                .await;
+        }
+        let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_sdk_route53::config::Region::new("us-east-1"))
+            .endpoint_url(server.uri())
+            .credentials_provider(aws_sdk_route53::config::Credentials::new("testing", "testing", None, None, "static"))
+            .load()
+            .await;
+        let client = Client::new(&conf);
+        assert_eq!(changes_in_sync(&client, "/change/C2").await, Ok(true));
+        assert_eq!(changes_in_sync(&client, "/change/C2,/change/C1").await, Ok(false));
+        assert_eq!(changes_in_sync(&client, "C1").await, Ok(false));
+        assert!(changes_in_sync(&client, " , ").await.is_err(), "a receipt without ids is no answer");
+    }
+}

@@ -195,3 +195,54 @@ fn the_audit_pane_and_status_line_show_the_measured_phases() {
     assert!(screen.contains("resolvers not reached in 600 s"), "{screen}");
     insta::assert_snapshot!("rto_audit_measured_120x24", screen);
 }
+
+/// On the demo with `[rto]`: the text report prints the phases, and the demo's
+/// resolvers still hand out the old weights until a TTL (60 s) has passed, so
+/// with a 10 s deadline the resolvers phase is "not reached in 10 s", never a
+/// time. `--no-follow` skips the follow: no `rto`, no measured line.
+#[test]
+fn the_text_report_prints_the_phases_and_no_follow_skips_them() {
+    let run = |extra: &[&str]| {
+        let home = tempfile::tempdir().expect("tempdir");
+        let path = home.path().join("opsdeck.toml");
+        std::fs::write(
+            &path,
+            "[[sources]]\nname = \"demo\"\nkind = \"demo\"\n[rto]\nresolvers = [\"system\", \"1.1.1.1\"]\npoll_secs = 1\ndeadline_secs = 10\n",
+        )
+        .expect("config");
+        let out = Command::new(BIN)
+            .arg("--config")
+            .arg(&path)
+            .args(["failover", "aws", "azure", "--yes", "--confirm", "azure", "--force", "rto test"])
+            .args(extra)
+            .env("XDG_CONFIG_HOME", home.path())
+            .env("XDG_STATE_HOME", home.path().join("state"))
+            .env("USER", "runbook")
+            .output()
+            .expect("run opsdeck");
+        let audit: Vec<Value> = std::fs::read_to_string(home.path().join("state/opsdeck/audit.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("audit line is JSON"))
+            .collect();
+        (out, audit)
+    };
+    let (out, audit) = run(&[]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("\nmeasured:\n  accepted "), "{text}");
+    assert!(text.contains("\n  in sync "), "{text}");
+    assert!(text.contains("\n  resolvers not reached in 10 s\n"), "{text}");
+    assert!(text.contains("resolver system: 8 answers: aws "), "{text}");
+    let outcomes: Vec<&str> = audit.iter().filter_map(|l| l["outcome"].as_str()).collect();
+    assert_eq!(outcomes, ["executed", "measured"]);
+    assert_eq!(audit[1]["rto"]["timed_out"], true);
+    assert_eq!(audit[1]["rto"]["resolvers_at"], Value::Null);
+
+    let (out, audit) = run(&["--no-follow", "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    assert_eq!(report.get("rto"), None, "{report:#}");
+    let outcomes: Vec<&str> = audit.iter().filter_map(|l| l["outcome"].as_str()).collect();
+    assert_eq!(outcomes, ["executed"]);
+}

@@ -235,4 +235,8 @@ pub struct ActArgs {
     /// Print the report as JSON (schema in README).
     #[arg(long)]
     pub json: bool,
+    /// After an executed failover, do not follow it until traffic has moved
+    /// (the measured RTO, `[rto]` in the config).
+    #[arg(long)]
+    pub no_follow: bool,
 }

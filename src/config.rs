@@ -27,6 +27,8 @@ use crate::toml_file::{self, TomlError};
 
 mod links;
 pub use links::{DEFAULT_LINK_PROBES, LinkConfig};
+mod rto;
+pub use rto::{ResolverSpec, RtoConfig};
 
 /// Written by `opsdeck init`.
 pub const SAMPLE: &str = include_str!("../assets/config.sample.toml");
@@ -49,6 +51,11 @@ pub struct Config {
     pub prices: PricesConfig,
     /// `[[slos]]`: service level objectives and their error budgets.
     pub slos: Vec<crate::slo::SloConfig>,
+    /// `[rto]`: how a failover is followed (resolvers, samples, deadline). The
+    /// CLI follows only when the table is there (a runbook that never asked for
+    /// it does not block for the deadline); the console always follows, with
+    /// the defaults when it is absent.
+    pub rto: Option<RtoConfig>,
 }
 
 /// The top level as serde reads it. `sources` is only checked to be an array here:
@@ -73,6 +80,7 @@ struct TopLevel {
     prices: PricesConfig,
     #[serde(default)]
     slos: Vec<crate::slo::SloConfig>,
+    rto: Option<RtoConfig>,
 }
 
 /// `[prices]`: how prices of different clouds are compared. A price in another
@@ -399,6 +407,7 @@ impl Config {
             links: top.links,
             prices: top.prices,
             slos: top.slos,
+            rto: top.rto,
         };
         config.check(path, text, kinds)?;
         Ok(config)
@@ -458,6 +467,9 @@ impl Config {
         }
         if let Err((key, msg)) = self.prices.validate() {
             return Err(toml_file::invalid(path, text, key, Some("[prices]"), msg));
+        }
+        if let Some(Err((key, msg))) = self.rto.as_ref().map(RtoConfig::validate) {
+            return Err(toml_file::invalid(path, text, key, Some("[rto]"), msg));
         }
         let mut arbiters = BTreeSet::new();
         for a in &self.arbiters {
@@ -626,6 +638,22 @@ mod tests {
         let err = Config::parse(Path::new("/etc/opsdeck.toml"), text, KINDS).expect_err("bad type");
         assert_eq!((err.line, err.column), (5, 17), "{err}");
         assert!(err.to_string().starts_with("/etc/opsdeck.toml:5:17:"), "{err}");
+    }
+
+    #[test]
+    fn the_rto_table_is_refused_at_the_bad_key() {
+        let ok = parse("[rto]\nresolvers = [\"system\", \"1.1.1.1\", \"9.9.9.9:53\"]\n").expect("rto");
+        let rto = ok.rto.expect("[rto]");
+        assert_eq!(rto.specs().len(), 3);
+        assert_eq!((rto.samples, rto.deadline_secs), (8, 600));
+        assert_eq!(parse("").expect("empty").rto, None);
+        let err = parse("theme = \"x\"\n[rto]\nsamples = 8\nresolvers = [\"dns.google\"]\n").expect_err("bad");
+        assert_eq!(err.line, 4, "{err}");
+        assert!(err.message.contains("'dns.google' is not a resolver"), "{err}");
+        let err = parse("[rto]\ndeadline_secs = 0\n").expect_err("bad");
+        assert_eq!((err.line, err.message.as_str()), (2, "deadline_secs must be between 10 and 86400, not 0"));
+        let err = parse("[rto]\nsampels = 3\n").expect_err("unknown key");
+        assert_eq!(err.line, 2, "{err}");
     }
 
     #[test]

@@ -47,6 +47,9 @@ pub struct Report {
     pub changes: serde_json::Value,
     pub guards: serde_json::Value,
     pub time_to_effect_secs: Option<u32>,
+    /// The time to effect in words when health-check detection is part of it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effect: Option<String>,
     /// dry_run, refused, executed, failed or unconfirmed.
     pub outcome: &'static str,
     pub reason: Option<String>,
@@ -56,7 +59,16 @@ pub struct Report {
     /// `opsdeck undo`: the audited action this one reverses.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub undoes: Option<Undone>,
+    /// A followed failover's measured phases (absent with --no-follow, for
+    /// other actions, and when nothing was executed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rto: Option<crate::model::rto::Rto>,
     pub exit_code: u8,
+}
+
+/// How to follow an executed failover until traffic has moved.
+pub struct Follow {
+    pub config: crate::config::RtoConfig,
 }
 
 /// The action an undo reverses, as its audit line recorded it.
@@ -83,12 +95,14 @@ impl Report {
             changes: serde_json::Value::Null,
             guards: serde_json::Value::Null,
             time_to_effect_secs: None,
+            effect: None,
             outcome: "refused",
             reason: None,
             forced: None,
             request_id: None,
             confirmed_after_secs: None,
             undoes: None,
+            rto: None,
             exit_code: exit::REFUSED,
         }
     }
@@ -109,8 +123,10 @@ impl Report {
         for l in &self.plan {
             out.push_str(&format!("  {}\n", sanitize(l)));
         }
-        if let Some(t) = self.time_to_effect_secs {
-            out.push_str(&format!("  time to effect: clients follow within the {t}s DNS TTL\n"));
+        match (self.time_to_effect_secs, &self.effect) {
+            (Some(t), Some(words)) => out.push_str(&format!("  time to effect: about {t}s ({words})\n")),
+            (Some(t), None) => out.push_str(&format!("  time to effect: clients follow within the {t}s DNS TTL\n")),
+            _ => {}
         }
         if let Some(guards) = self.guards.as_array() {
             out.push_str("guardrails:\n");
@@ -140,6 +156,18 @@ impl Report {
             out.push_str(&format!(", confirmed by a fresh read after {s:.1}s"));
         }
         out.push('\n');
+        if let Some(rto) = &self.rto {
+            out.push_str("measured:\n");
+            for (name, at) in rto.phases() {
+                out.push_str(&format!("  {}\n", sanitize(&rto.phase_text(name, at))));
+            }
+            if let Some(p) = rto.predicted_secs {
+                out.push_str(&format!("  predicted: {p} s\n"));
+            }
+            for l in rto.detail() {
+                out.push_str(&format!("  {}\n", sanitize(&l)));
+            }
+        }
         out
     }
 }
@@ -147,8 +175,21 @@ impl Report {
 /// Run one action from the command line, through the write path (whose executor
 /// is `None` in read-only mode). Times come from the write path's clock.
 pub async fn run(req: Request, sources: &[SourceSchedule], path: &WritePath) -> Report {
+    run_following(req, sources, path, None).await
+}
+
+/// [`run`], and with `follow` an executed failover is followed until traffic
+/// has moved or the deadline passed: the report's `rto`, and one `measured`
+/// audit line.
+pub async fn run_following(
+    req: Request,
+    sources: &[SourceSchedule],
+    path: &WritePath,
+    follow: Option<Follow>,
+) -> Report {
     let mut report = Report::new(&req.intent);
     let fleet = collect_once(sources, path.now(), false).await;
+    let fleet_before = fleet.clone();
     let checked = match run::prepare(&req.intent, &fleet, path.now(), &[], &req.require) {
         Ok(c) => c,
         Err(e) => {
@@ -161,6 +202,7 @@ pub async fn run(req: Request, sources: &[SourceSchedule], path: &WritePath) -> 
     report.changes = serde_json::to_value(&checked.plan.changes).unwrap_or_default();
     report.guards = serde_json::to_value(&checked.guards).unwrap_or_default();
     report.time_to_effect_secs = checked.plan.time_to_effect_secs;
+    report.effect = checked.plan.effect.clone();
     report.forced = run::force_reason(&checked, req.force.as_deref());
 
     if !req.yes {
@@ -222,10 +264,74 @@ pub async fn run(req: Request, sources: &[SourceSchedule], path: &WritePath) -> 
         let mut settled = flight.on_read(&fleet, now);
         settled.extend(flight.on_tick(path.now()));
         if let Some(s) = settled.into_iter().next() {
-            return finish(report, s, &req, path).await;
+            let mut report = finish(report, s, &req, path).await;
+            if let (Some(f), Sent::Done(receipt)) = (&follow, &attempt.sent) {
+                report.rto = follow_failover(f, &checked, &attempt, receipt, &fleet_before, sources, path).await;
+            }
+            return report;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+}
+
+/// Follow an executed failover (a plan of weights) and audit what was measured.
+async fn follow_failover(
+    follow: &Follow,
+    checked: &Checked,
+    attempt: &run::Attempt,
+    receipt: &crate::providers::Receipt,
+    before: &crate::model::Fleet,
+    sources: &[SourceSchedule],
+    path: &WritePath,
+) -> Option<crate::model::rto::Rto> {
+    use crate::actions::rto_follow::{FollowSetup, Followed, follow as follow_rto, tracker_for};
+    use crate::providers::dns::{DemoResolvers, NetResolvers, Resolvers};
+    let mut tracker = tracker_for(&checked.plan, before, attempt.sent_at, follow.config.deadline_secs)?;
+    tracker.accepted(attempt.at);
+    let policy = tracker.rto().policy.clone();
+    let setup = FollowSetup::from_config(&follow.config, &policy);
+    // The demo's resolvers answer from the policy the fresh reads show.
+    let before_policy = before.policies.iter().find(|p| p.name == policy).cloned();
+    let latest: std::sync::Arc<std::sync::Mutex<Option<crate::model::TrafficPolicy>>> = Default::default();
+    let resolvers: Box<dyn Resolvers> = if before.is_demo_source(&checked.plan.source) {
+        let cell = latest.clone();
+        Box::new(DemoResolvers::new(follow.config.resolvers.clone(), path.clock(), before_policy, move || {
+            cell.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        }))
+    } else {
+        match NetResolvers::from_config(&follow.config) {
+            Ok(r) => Box::new(r),
+            Err(e) => {
+                eprintln!("opsdeck: not following the failover: {e}");
+                return None;
+            }
+        }
+    };
+    let read = || {
+        let latest = latest.clone();
+        let policy = policy.clone();
+        async move {
+            let fleet = collect_once(sources, path.now(), false).await;
+            let p = fleet.policies.iter().find(|p| p.name == policy).cloned();
+            *latest.lock().unwrap_or_else(|e| e.into_inner()) = p;
+            fleet
+        }
+    };
+    let rto = follow_rto(
+        tracker,
+        Followed { plan: &checked.plan, request_id: Some(&receipt.request_id) },
+        path,
+        resolvers.as_ref(),
+        &setup,
+        read,
+        |_| {},
+    )
+    .await;
+    let line = crate::actions::rto::measured_line(&attempt.record, rto.clone());
+    if let Err(e) = path.audit(&line).await {
+        eprintln!("opsdeck: AUDIT NOT WRITTEN: {e}");
+    }
+    Some(rto)
 }
 
 /// The report (and, for a lost answer, the audited verdict) once the action settled.

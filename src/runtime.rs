@@ -11,7 +11,7 @@ use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 
-use crate::actions::{Actor, AuditLog, AuditRecord, Checked, Executor, WritePath};
+use crate::actions::{self, Actor, AuditLog, AuditRecord, Checked, Executor, WritePath};
 use crate::app::views::Derived;
 use crate::app::{App, Command, Msg};
 use crate::clock::Clock;
@@ -49,6 +49,8 @@ pub struct Session {
     pub rates: Arc<crate::model::Rates>,
     /// `[[slos]]`: the SLOs the collector keeps history for.
     pub slos: Arc<Vec<crate::slo::SloConfig>>,
+    /// `[rto]`: how an executed failover is followed (defaults when absent).
+    pub rto: crate::config::RtoConfig,
 }
 
 pub async fn run(s: Session) -> anyhow::Result<()> {
@@ -87,6 +89,7 @@ pub async fn run(s: Session) -> anyhow::Result<()> {
         demo_state: s.demo_state,
         journal: s.journal,
         done_tx,
+        rto: Arc::new(s.rto),
     };
     let read_only = lp.write.read_only();
     let mut app = App::new(s.estate).with_read_only(read_only);
@@ -275,6 +278,8 @@ struct Loop {
     write: Arc<WritePath>,
     /// Results of background work (actions, audit writes) come back as messages.
     done_tx: mpsc::Sender<Msg>,
+    /// `[rto]`: how executed failovers are followed.
+    rto: Arc<crate::config::RtoConfig>,
 }
 
 impl Loop {
@@ -397,14 +402,17 @@ impl Loop {
                     log::info!("refresh requested");
                 }
                 Command::Drill(d) => {
+                    // One instant for the drill and its journal entry: the time to
+                    // detect is measured from it.
+                    let now = self.write.now();
                     let outcome = match &self.demo_state {
-                        Some(h) => h.apply(d, self.write.now()),
+                        Some(h) => h.apply(d, now),
                         None => Err("drills run only on the demo estate".into()),
                     };
                     match &outcome {
                         Ok(m) => {
                             log::info!("{m}");
-                            let entry = crate::timeline::drill_entry(m, self.write.now(), &self.write.actor().label());
+                            let entry = crate::timeline::drill_entry(m, now, &self.write.actor().label());
                             if let Some(j) = self.journal.clone() {
                                 let keep = [entry.clone()];
                                 tokio::task::spawn_blocking(move || {
@@ -436,9 +444,26 @@ impl Loop {
     fn execute(&self, checked: Checked, forced: Option<String>) {
         let (write, done) = (self.write.clone(), self.done_tx.clone());
         let refresh = self.collector.refresher();
+        let (fleet_rx, rto) = (self.fleet_rx.clone(), self.rto.clone());
+        // The estate as planned on: what the follow expects is computed from it.
+        let planned_on = self.fleet_rx.borrow().clone();
         log::info!("executing: {}{}", checked.plan.intent, if forced.is_some() { " (FORCED)" } else { "" });
         tokio::spawn(async move {
             let attempt = write.send(&checked, forced).await;
+            if let actions::Sent::Done(receipt) = &attempt.sent
+                && let Some(mut tracker) =
+                    actions::rto_follow::tracker_for(&checked.plan, &planned_on, attempt.sent_at, rto.deadline_secs)
+            {
+                tracker.accepted(attempt.at);
+                let follow = Follow {
+                    tracker,
+                    checked: checked.clone(),
+                    record: attempt.record.clone(),
+                    request_id: receipt.request_id.clone(),
+                    demo: planned_on.is_demo_source(&checked.plan.source),
+                };
+                tokio::spawn(follow.run(write.clone(), fleet_rx, rto, done.clone()));
+            }
             let record = &attempt.record;
             match (&record.request_id, &record.error) {
                 (Some(r), _) => log::info!("executed {} (request {r})", checked.plan.intent),
@@ -453,6 +478,66 @@ impl Loop {
             let _ = done.send(Msg::sent(checked, attempt.sent, attempt.at)).await;
             refresh.notify_waiters();
         });
+    }
+}
+
+/// One executed failover being followed until traffic has moved (or the
+/// deadline): progress reaches the app as `Msg::Rto`, the end as a `measured`
+/// audit line.
+struct Follow {
+    tracker: actions::rto::Tracker,
+    checked: Checked,
+    record: AuditRecord,
+    request_id: String,
+    demo: bool,
+}
+
+impl Follow {
+    async fn run(
+        self,
+        write: Arc<WritePath>,
+        fleet_rx: watch::Receiver<Arc<Fleet>>,
+        config: Arc<crate::config::RtoConfig>,
+        done: mpsc::Sender<Msg>,
+    ) {
+        use crate::providers::dns::{DemoResolvers, NetResolvers, Resolvers};
+        let policy = self.tracker.rto().policy.clone();
+        let resolvers: Box<dyn Resolvers> = if self.demo {
+            let (rx, name) = (fleet_rx.clone(), policy.clone());
+            let before = fleet_rx.borrow().policies.iter().find(|p| p.name == policy).cloned();
+            Box::new(DemoResolvers::new(config.resolvers.clone(), write.clock(), before, move || {
+                rx.borrow().policies.iter().find(|p| p.name == name).cloned()
+            }))
+        } else {
+            match NetResolvers::from_config(&config) {
+                Ok(r) => Box::new(r),
+                Err(e) => {
+                    let _ = done.send(Msg::CommandDone(Err(format!("not following the failover: {e}")))).await;
+                    return;
+                }
+            }
+        };
+        let setup = actions::rto_follow::FollowSetup::from_config(&config, &policy);
+        let read = || {
+            let fleet = fleet_rx.borrow().as_ref().clone();
+            async move { fleet }
+        };
+        let progress = |rto: &crate::model::rto::Rto| {
+            // A full channel drops a progress step, never the end (sent below).
+            let _ = done.try_send(Msg::Rto(Box::new(rto.clone())));
+        };
+        let rto = actions::rto_follow::follow(
+            self.tracker,
+            actions::rto_follow::Followed { plan: &self.checked.plan, request_id: Some(&self.request_id) },
+            &write,
+            resolvers.as_ref(),
+            &setup,
+            read,
+            progress,
+        )
+        .await;
+        let _ = done.send(Msg::Rto(Box::new(rto.clone()))).await;
+        report_audit(&write, actions::rto::measured_line(&self.record, rto), &done).await;
     }
 }
 
@@ -508,6 +593,7 @@ mod tests {
             demo_state: Some(demo),
             journal: None,
             done_tx,
+            rto: Arc::default(),
         };
         let checked = |intent: Intent| {
             let plan = crate::actions::plan(&intent, &fleet).expect("plan");

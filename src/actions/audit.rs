@@ -25,6 +25,8 @@ pub enum Outcome {
     Landed,
     /// The verdict on an earlier `unknown`: a fresh read shows no change.
     NotLanded,
+    /// A follow-up of an executed failover: its measured phases (`rto`).
+    Measured,
 }
 
 impl Outcome {
@@ -37,6 +39,7 @@ impl Outcome {
             Outcome::Unknown => "unknown",
             Outcome::Landed => "landed",
             Outcome::NotLanded => "not landed",
+            Outcome::Measured => "measured",
         }
     }
 }
@@ -94,6 +97,10 @@ pub struct AuditRecord {
     pub outcome: Outcome,
     pub request_id: Option<String>,
     pub error: Option<String>,
+    /// The measured phases of a failover (outcome `measured` only); lines
+    /// written before RTOs were measured have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rto: Option<crate::model::rto::Rto>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -222,6 +229,7 @@ mod tests {
             outcome,
             request_id: Some("req-1".into()),
             error: None,
+            rto: None,
         }
     }
 

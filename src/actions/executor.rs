@@ -30,6 +30,14 @@ impl Executor {
             .ok_or_else(|| ProviderError::Unsupported(format!("no source named {}", plan.source)))?;
         provider.execute(plan, actor, now).await
     }
+
+    /// Ask the source that carried `plan` out whether its change is in sync.
+    pub async fn change_in_sync(&self, plan: &Plan, request_id: &str) -> Result<Option<bool>, ProviderError> {
+        match self.providers.get(&plan.source) {
+            Some(p) => p.change_in_sync(request_id).await,
+            None => Ok(None),
+        }
+    }
 }
 
 /// What came of sending a plan once.

@@ -617,6 +617,7 @@ mod tests {
             ],
             groups: vec![group(CloudKind::Aws, "aws", 9, 20), group(CloudKind::Azure, "azure", 2, 10)].into(),
             policies: vec![TrafficPolicy {
+                detection: None,
                 source: SourceId::new("aws"),
                 name: "shop".into(),
                 kind: PolicyKind::Route53,

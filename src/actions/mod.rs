@@ -7,6 +7,8 @@ pub mod guard;
 pub mod in_flight;
 pub mod intent;
 pub mod plan;
+pub mod rto;
+pub mod rto_follow;
 pub mod run;
 pub mod undo;
 
@@ -56,6 +58,7 @@ impl Checked {
             outcome,
             request_id,
             error,
+            rto: None,
         }
     }
 }

@@ -101,6 +101,7 @@ pub fn plan(intent: &Intent, fleet: &Fleet) -> Result<Plan, String> {
                 }],
                 based_on: fleet.built_at,
                 time_to_effect_secs: None,
+                effect: None,
             })
         }
         Intent::Ack { alert_id, comment, minutes } => {
@@ -133,6 +134,7 @@ fn alert_plan(
         }],
         based_on: fleet.built_at,
         time_to_effect_secs: None,
+        effect: None,
     })
 }
 
@@ -207,8 +209,19 @@ fn weights_plan(
         target: target.to_string(),
         changes,
         based_on: fleet.built_at,
-        time_to_effect_secs: Some(policy.ttl_secs),
+        // Clients follow within the TTL; when the DNS service fails over by
+        // itself, its health checks take their time first.
+        time_to_effect_secs: Some(policy.ttl_secs.saturating_add(policy.detection.map_or(0, |d| d.secs()))),
+        effect: policy.detection.map(|_| effect_words(policy)),
     })
+}
+
+/// "TTL 60 s + detection 3×30 s", or "TTL 60 s" without automatic failover.
+pub fn effect_words(policy: &TrafficPolicy) -> String {
+    match policy.detection {
+        Some(d) => format!("TTL {} s + detection {}×{} s", policy.ttl_secs, d.failures, d.interval_secs),
+        None => format!("TTL {} s", policy.ttl_secs),
+    }
 }
 
 /// Share each cloud gets after the plan, as the guards need it.
@@ -234,4 +247,46 @@ pub fn shares_after(plan: &Plan, fleet: &Fleet) -> Vec<(CloudKind, f64, f64)> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod effect_tests {
+    use super::*;
+    use crate::model::{Detection, Endpoint, Health, PolicyKind, SourceId};
+
+    fn fleet(detection: Option<Detection>) -> Fleet {
+        let ep = |cloud: CloudKind, weight| Endpoint {
+            name: cloud.slug().into(),
+            cloud,
+            target: format!("{}.example.net", cloud.slug()),
+            weight,
+            health: Health::Ok,
+            check: String::new(),
+        };
+        Fleet {
+            policies: vec![TrafficPolicy {
+                source: SourceId::new("dns"),
+                name: "www.example.com".into(),
+                kind: PolicyKind::Route53,
+                ttl_secs: 60,
+                endpoints: vec![ep(CloudKind::Aws, 1), ep(CloudKind::Azure, 1)],
+                detection,
+            }],
+            ..Fleet::default()
+        }
+    }
+
+    /// Automatic failover records: the checks' interval × threshold is added to
+    /// the TTL, and the plan says so in words; without them, the TTL alone.
+    #[test]
+    fn the_time_to_effect_includes_health_check_detection() {
+        let drain = Intent::Drain { cloud: CloudKind::Aws };
+        let with = plan(&drain, &fleet(Some(Detection { interval_secs: 30, failures: 3 }))).expect("plan");
+        assert_eq!(with.time_to_effect_secs, Some(150));
+        assert_eq!(with.effect.as_deref(), Some("TTL 60 s + detection 3×30 s"));
+        let fast = plan(&drain, &fleet(Some(Detection { interval_secs: 10, failures: 2 }))).expect("plan");
+        assert_eq!((fast.time_to_effect_secs, fast.effect.as_deref()), (Some(80), Some("TTL 60 s + detection 2×10 s")));
+        let without = plan(&drain, &fleet(None)).expect("plan");
+        assert_eq!((without.time_to_effect_secs, without.effect), (Some(60), None));
+    }
 }

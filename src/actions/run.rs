@@ -84,6 +84,8 @@ pub fn decide(checked: &Checked, consent: &Consent) -> Decision {
 pub struct Attempt {
     pub sent: Sent,
     pub record: AuditRecord,
+    /// When the plan was handed to the provider.
+    pub sent_at: DateTime<Utc>,
     /// When the answer (or its loss) was known.
     pub at: DateTime<Utc>,
     /// The audit line could not be written (the action still happened).
@@ -143,9 +145,27 @@ impl WritePath {
         }
     }
 
+    /// Whether the DNS provider has an executed change everywhere (see
+    /// `Provider::change_in_sync`); None also for a read-only session.
+    pub async fn change_in_sync(
+        &self,
+        plan: &Plan,
+        request_id: &str,
+    ) -> Result<Option<bool>, crate::providers::ProviderError> {
+        match &self.executor {
+            Some(executor) => executor.change_in_sync(plan, request_id).await,
+            None => Ok(None),
+        }
+    }
+
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+
     /// Send the plan once (never retried: a lost answer is re-read, not
     /// repeated) and audit the attempt.
     pub async fn send(&self, checked: &Checked, forced: Option<String>) -> Attempt {
+        let sent_at = self.clock.now();
         let sent = match &self.executor {
             Some(executor) => Sent::of(executor.execute(&checked.plan, &self.actor, self.clock.now()).await),
             // Unreachable from the console and the CLI (both refuse first); harmless if reached.
@@ -157,7 +177,7 @@ impl WritePath {
         let (outcome, request_id, error) = sent.audit();
         let record = checked.record(&self.actor, at, outcome, forced, request_id, error);
         let audit_error = self.audit(&record).await.err();
-        Attempt { sent, record, at, audit_error }
+        Attempt { sent, record, sent_at, at, audit_error }
     }
 }
 

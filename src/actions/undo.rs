@@ -58,6 +58,7 @@ mod tests {
             changes,
             based_on: None,
             time_to_effect_secs: None,
+            effect: None,
         };
         Checked { plan, guards: vec![] }
     }

@@ -154,6 +154,8 @@ pub enum Msg {
     Audited(Box<AuditRecord>),
     /// What the estate did since the last read (or the journal, at start).
     Observed(Vec<crate::model::TimelineEvent>),
+    /// A followed failover's measured phases, as they progress.
+    Rto(Box<crate::model::rto::Rto>),
     /// An action was sent but its answer was lost (`at`: when that was known): a
     /// fresh read must tell whether it landed. It is never re-sent.
     ActionUnknown {
@@ -248,6 +250,8 @@ pub struct App {
     pub low_bandwidth: bool,
     /// The Alerts pane shows the notification routes instead of the alerts.
     pub show_routes: bool,
+    /// The last followed failover's measured phases (live while it is followed).
+    pub rto: Option<crate::model::rto::Rto>,
     /// The Routes view's rows, cut only while it is shown.
     pub route_rows: Vec<routes::RouteRow>,
     /// The first Routes view row shown (j/k, PgUp/PgDn scroll it).
@@ -290,6 +294,7 @@ impl App {
             routes_scroll: 0,
             timeline: VecDeque::new(),
             timeline_scroll: 0,
+            rto: None,
         }
     }
 
@@ -333,6 +338,14 @@ impl App {
                     }
                     self.timeline.push_back(e);
                 }
+                vec![]
+            }
+            Msg::Rto(rto) => {
+                // The status line follows the phases; a follow that ran out of
+                // time says so as a warning would.
+                let level = if rto.timed_out { Level::Error } else { Level::Info };
+                self.status = Some(Status { level, text: rto.line() });
+                self.rto = Some(*rto);
                 vec![]
             }
             Msg::Audited(record) => {

@@ -83,7 +83,10 @@ fn carry_out(cli: &Cli, intent: Intent, act: ActArgs, undoes: Option<runbook::Un
     };
     let rt = super::async_runtime()?;
     let path = WritePath::new(executor, audit, Actor::current(), Arc::new(SystemClock));
-    let mut report = rt.block_on(runbook::run(request, &built.sources, &path));
+    // Only a config with [rto] follows: a runbook that never asked for it does
+    // not block for the follow's deadline.
+    let follow = config.rto.clone().filter(|_| !act.no_follow).map(|config| runbook::Follow { config });
+    let mut report = rt.block_on(runbook::run_following(request, &built.sources, &path, follow));
     report.undoes = undoes;
     if act.json {
         println!("{}", redact(&serde_json::to_string_pretty(&report)?));

@@ -40,6 +40,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<()> {
         require: config.guards.require.clone(),
         rates: built.rates.clone(),
         slos: built.slos.clone(),
+        rto: config.rto.clone().unwrap_or_default(),
     }))?;
     // The input thread may be blocked in read(); don't wait for it.
     rt.shutdown_background();

@@ -179,8 +179,11 @@ pub struct Plan {
     pub changes: Vec<Change>,
     /// When the data behind the plan was read.
     pub based_on: Option<DateTime<Utc>>,
-    /// For failovers: how long until clients follow (DNS TTL), in seconds.
+    /// For failovers: how long until clients follow (DNS TTL, plus the health
+    /// checks' detection where the DNS service fails over by itself), in seconds.
     pub time_to_effect_secs: Option<u32>,
+    /// That time in words, when detection is part of it: "TTL 60 s + detection 3×30 s".
+    pub effect: Option<String>,
 }
 
 impl Plan {

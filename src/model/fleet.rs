@@ -558,6 +558,7 @@ mod tests {
     #[test]
     fn shares_withhold_unhealthy_answers() {
         let p = TrafficPolicy {
+            detection: None,
             source: SourceId::new("t"),
             name: "shop".into(),
             kind: PolicyKind::Global,
@@ -574,6 +575,7 @@ mod tests {
     #[test]
     fn shares_fall_back_to_all_when_none_is_healthy() {
         let p = TrafficPolicy {
+            detection: None,
             source: SourceId::new("t"),
             name: "shop".into(),
             kind: PolicyKind::Global,

@@ -15,6 +15,7 @@ mod link;
 mod parts;
 mod replication;
 mod routes;
+pub mod rto;
 mod scaling;
 mod section;
 mod slo;
@@ -39,7 +40,7 @@ pub use scaling::{IdleReason, ScalingGroup, ZoneCapacity};
 pub use section::{PartialSection, Section, SectionFailure};
 pub use slo::{BurnAlert, Burns, SloFigures, SloStatus};
 pub use timeline::{EventKind, Origin, TimelineEvent, alert_line};
-pub use traffic::{Arbiter, CloudMetrics, Endpoint, PolicyKind, TrafficPolicy};
+pub use traffic::{Arbiter, CloudMetrics, Detection, Endpoint, PolicyKind, TrafficPolicy};
 
 use std::sync::Arc;
 

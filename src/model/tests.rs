@@ -174,6 +174,7 @@ fn figures_no_source_reports_are_unknown_and_health_comes_from_what_is_known() {
     let report = SourceReport {
         groups: vec![group("az", CloudKind::Azure, "westeurope", "web", 3, 3)].into(),
         policies: vec![TrafficPolicy {
+            detection: None,
             source: SourceId::new("az"),
             name: "shop".into(),
             kind: PolicyKind::TrafficManager,

@@ -58,6 +58,26 @@ pub struct TrafficPolicy {
     pub kind: PolicyKind,
     pub ttl_secs: u32,
     pub endpoints: Vec<Endpoint>,
+    /// How long the DNS service takes to notice a dead answer and fail over by
+    /// itself (health-check interval × failures tolerated), when it does and the
+    /// source says; None = unknown or no automatic failover (and left out of
+    /// the snapshot JSON then, which had no such field before).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detection: Option<Detection>,
+}
+
+/// Health-check detection: a dead answer is withdrawn after `failures` failed
+/// checks `interval_secs` apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Detection {
+    pub interval_secs: u32,
+    pub failures: u32,
+}
+
+impl Detection {
+    pub fn secs(self) -> u32 {
+        self.interval_secs.saturating_mul(self.failures)
+    }
 }
 
 impl TrafficPolicy {

@@ -8,6 +8,7 @@ pub mod azure;
 #[cfg(test)]
 pub(crate) mod canned;
 pub mod demo;
+pub mod dns;
 pub mod http;
 pub mod http_auth;
 pub mod http_stream;
@@ -134,6 +135,13 @@ pub trait Provider: Send + Sync {
         _since: DateTime<Utc>,
         _now: DateTime<Utc>,
     ) -> Result<Option<Vec<crate::model::TimelineEvent>>, ProviderError> {
+        Ok(None)
+    }
+    /// Whether the DNS provider has an executed change everywhere, by the
+    /// receipt's request id: Some(true) in sync, Some(false) pending. The default,
+    /// None, means the source does not track changes: a fresh read showing the
+    /// planned weights stands for "in sync".
+    async fn change_in_sync(&self, _request_id: &str) -> Result<Option<bool>, ProviderError> {
         Ok(None)
     }
 }

@@ -112,7 +112,8 @@ pub fn measure(events: &[TimelineEvent]) -> Measures {
         events.iter().find(|e| matches!(e.kind, EventKind::Drill | EventKind::Signal | EventKind::SourceStale));
     let alert = events.iter().find(|e| e.kind == EventKind::AlertFiring && signal.is_none_or(|s| e.at >= s.at));
     let moved = alert.and_then(|a| events.iter().find(|e| e.kind == EventKind::TrafficMoved && e.at >= a.at));
-    let secs = |a: DateTime<Utc>, b: DateTime<Utc>| (b - a).num_seconds();
+    // To the nearest second: entries carry milliseconds, and 19.999 s is 20 s.
+    let secs = |a: DateTime<Utc>, b: DateTime<Utc>| ((b - a).num_milliseconds() as f64 / 1000.0).round() as i64;
     Measures {
         time_to_detect_secs: signal.zip(alert).map(|(s, a)| secs(s.at, a.at)),
         time_to_mitigate_secs: alert.zip(moved).map(|(a, t)| secs(a.at, t.at)),

@@ -2,6 +2,7 @@
 //! guardrails' verdicts and what came of it; acknowledgements as acks.
 
 use crate::actions::{AuditRecord, Outcome};
+use crate::model::rto::Rto;
 use crate::model::{EventKind, Origin, TimelineEvent};
 
 /// The verdicts of the guardrails an audit line kept, counted: "guards 5 passed,
@@ -23,9 +24,41 @@ fn guards_line(guards: &serde_json::Value) -> Option<String> {
     })
 }
 
-/// The entries one audit line stands for.
+/// The entries one audit line stands for: a `measured` line (a followed
+/// failover's phases) is the measurement and, when the traffic moved, the
+/// moment it did.
 pub fn entries(r: &AuditRecord) -> Vec<TimelineEvent> {
-    vec![entry(r)]
+    match (&r.rto, r.outcome) {
+        (Some(rto), Outcome::Measured) => measured(r, rto),
+        _ => vec![entry(r)],
+    }
+}
+
+fn measured(r: &AuditRecord, rto: &Rto) -> Vec<TimelineEvent> {
+    let predicted = rto.predicted_secs.map(|p| format!(" (predicted {p} s)")).unwrap_or_default();
+    let base = TimelineEvent {
+        at: rto.finished_at.unwrap_or(r.time),
+        kind: EventKind::Rto,
+        who: Some(r.actor.label()),
+        what: format!("RTO {}{predicted}", rto.line()),
+        cloud: None,
+        source: Some(r.source.clone()).filter(|s| !s.is_empty()),
+        key: format!("rto:{}:{}", rto.sent_at.timestamp_millis(), rto.action),
+        origin: Origin::Audit,
+    };
+    let mut out = Vec::with_capacity(2);
+    if let Some(at) = rto.traffic_at {
+        let secs = (at - rto.sent_at).num_milliseconds() as f64 / 1000.0;
+        out.push(TimelineEvent {
+            at,
+            kind: EventKind::TrafficMoved,
+            what: format!("traffic moved: every cloud within 5 points of the plan, {secs:.1} s after {}", rto.action),
+            key: format!("moved:{}:{}", rto.sent_at.timestamp_millis(), rto.action),
+            ..base.clone()
+        });
+    }
+    out.push(base);
+    out
 }
 
 /// One audit line as one entry.

@@ -22,7 +22,9 @@ pub fn draw(frame: &mut Frame, area: Rect, d: &Dialog, v: &View) {
     for l in plan.describe() {
         lines.push(Line::from(Span::styled(fit(&format!("  {}", sanitize(&l)), text_w), t.base)));
     }
-    if let Some(ttl) = plan.time_to_effect_secs {
+    if let (Some(secs), Some(words)) = (plan.time_to_effect_secs, &plan.effect) {
+        lines.push(Line::from(Span::styled(format!("  Time to effect: about {secs}s ({words})"), t.muted)));
+    } else if let Some(ttl) = plan.time_to_effect_secs {
         lines.push(Line::from(Span::styled(
             format!("  Time to effect: clients follow within the DNS TTL, about {ttl}s"),
             t.muted,

@@ -8,6 +8,7 @@
 //!   (Route 53 in moto, Traffic Manager, GTM), every guard judged.
 //! - `cli_intents`: what each action command line asks for, and the exact refusal
 //!   of arguments that name no action.
+//! - `rto`: a Route 53 failover followed through a local DNS responder: its measured RTO.
 //! - `undo`: `opsdeck undo` puts back what the caller's last action changed.
 //! - `timeline`: a demo drill read back as the incident timeline, on an injected clock.
 
@@ -28,5 +29,6 @@ mod actions;
 mod cli_actions;
 mod cli_intents;
 mod failover_guards;
+mod rto;
 mod timeline;
 mod undo;

@@ -7,6 +7,8 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
+use opsdeck::actions::rto::measured_line;
+use opsdeck::actions::rto_follow::{rps_of, tracker_for};
 use opsdeck::actions::run::prepare;
 use opsdeck::actions::{Actor, AuditLog, Executor, Intent, Outcome, WritePath};
 use opsdeck::clock::{ManualClock, reference_instant};
@@ -14,6 +16,7 @@ use opsdeck::collector::{SourceSchedule, collect_once};
 use opsdeck::model::{CloudKind, EventKind, Fleet, SourceId, TimelineEvent};
 use opsdeck::providers::Provider;
 use opsdeck::providers::demo::{DemoHandle, DemoProvider, Drill, DrillCommand, EstateSpec};
+use opsdeck::timeline::assemble::human;
 use opsdeck::timeline::gather::{Histories, gather};
 use opsdeck::timeline::{Journal, Observer, drill_entry, render};
 
@@ -96,9 +99,30 @@ async fn a_drilled_zone_outage_reads_back_as_a_timeline_with_its_scripted_detect
     let attempt = write.send(&checked, None).await;
     assert_eq!(attempt.record.outcome, Outcome::Executed, "{:?}", attempt.record.error);
 
+    // Followed as the console follows it, read by read: the demo's clients move
+    // to the new weights evenly over the policy's TTL, so the traffic is within
+    // 5 points of the plan once three quarters of that 20-point move is made.
+    let mut tracker = tracker_for(&checked.plan, &d.fleet, attempt.sent_at, 600).expect("a weight plan");
+    tracker.accepted(attempt.at);
+    let ttl = d.fleet.policies[0].ttl_secs;
+    let mut moved_at = None;
     for s in (65..=115).step_by(5) {
         d.poll(s).await;
+        if checked.plan.is_reflected_in(&d.fleet) {
+            tracker.in_sync(d.at(s));
+        }
+        tracker.traffic(d.at(s), &rps_of(&d.fleet));
+        if moved_at.is_none() && tracker.rto().traffic_at.is_some() {
+            moved_at = Some(s);
+        }
     }
+    // The scripted timing: the first read at or after 60 s + ¾ TTL.
+    let scripted = i64::from((60 + (ttl * 3).div_ceil(4)).div_ceil(5) * 5);
+    assert_eq!(moved_at, Some(scripted), "ttl {ttl}: {:?}", tracker.rto());
+    assert_eq!(tracker.rto().in_sync_at, Some(d.at(65)), "the first read after the write shows it");
+    let mut rto = tracker.rto().clone();
+    rto.finished_at = Some(d.at(115));
+    d.audit.append(&measured_line(&attempt.record, rto)).expect("measured line");
     d.drill(120, DrillCommand::Clear);
     let mut resolved_at = None;
     for s in (125..=240).step_by(5) {
@@ -127,13 +151,24 @@ async fn a_drilled_zone_outage_reads_back_as_a_timeline_with_its_scripted_detect
     let alert = m.first_alert.as_ref().expect("a first alert");
     assert_eq!(alert.at, d.at(10 + detect), "{alert:?}");
     assert_eq!(m.time_to_detect_secs, Some(detect));
+    // Mitigation: from that alert to the traffic moving as the follow measured it.
+    let moved = m.traffic_moved.as_ref().expect("traffic moved");
+    assert_eq!(moved.at, d.at(moved_at.unwrap_or_default()));
+    assert_eq!(m.time_to_mitigate_secs, moved_at.map(|s| s - (10 + detect)));
+    let rto_entry = t.events.iter().find(|e| e.kind == EventKind::Rto).expect("the measurement");
+    assert!(
+        rto_entry.what.starts_with("RTO failover aws -> azure 20%: accepted 0.0s · in sync 5.0s"),
+        "{}",
+        rto_entry.what
+    );
 
     // Every kind of entry the story has, each once, in order, with who did it.
     let kinds: Vec<EventKind> = t.events.iter().map(|e| e.kind).collect();
     let first = |k: EventKind| kinds.iter().position(|x| *x == k).unwrap_or_else(|| panic!("no {k:?} in {kinds:?}"));
     assert!(first(EventKind::Drill) < first(EventKind::AlertFiring));
     assert!(first(EventKind::AlertFiring) < first(EventKind::Action));
-    assert!(first(EventKind::Action) < first(EventKind::DrillCleared));
+    assert!(first(EventKind::Action) < first(EventKind::TrafficMoved));
+    assert!(first(EventKind::TrafficMoved) < first(EventKind::DrillCleared));
     let zone_resolved = t
         .events
         .iter()
@@ -165,5 +200,10 @@ async fn a_drilled_zone_outage_reads_back_as_a_timeline_with_its_scripted_detect
     let json: serde_json::Value = serde_json::from_str(&render::json(&t).expect("json")).expect("parses");
     assert_eq!(json["schema"], 1);
     assert_eq!(json["measures"]["time_to_detect_secs"], detect);
+    assert_eq!(json["measures"]["time_to_mitigate_secs"], serde_json::json!(moved_at.map(|s| s - (10 + detect))));
+    assert!(
+        md.contains(&format!("- **Time to mitigate:** {}", human(moved_at.unwrap_or_default() - 10 - detect))),
+        "{md}"
+    );
     assert_eq!(json["events"].as_array().map(Vec::len), Some(t.events.len()));
 }

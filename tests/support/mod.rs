@@ -9,6 +9,7 @@ pub mod am_estate;
 pub mod aws_estate;
 pub mod azure_http;
 pub mod delay_proxy;
+pub mod dns_stub;
 pub mod faulty;
 pub mod moto;
 pub mod promstack;

@@ -15,6 +15,7 @@ const COMMANDS: &[&str] = &[
     "init",
     "snapshot",
     "export",
+    "timeline",
     "creds",
     "doctor",
     "failover",

@@ -474,6 +474,7 @@ fn plan(intent: Intent, source: &str, changes: Vec<Change>) -> Plan {
         changes,
         based_on: Some(now()),
         time_to_effect_secs: None,
+        effect: None,
     }
 }
 

@@ -496,6 +496,7 @@ fn plan(intent: Intent, changes: Vec<Change>) -> Plan {
         changes,
         based_on: None,
         time_to_effect_secs: None,
+        effect: None,
     }
 }
 

@@ -91,6 +91,7 @@ fn estate() -> Fleet {
             cpu: Some(f64::NAN),
         }],
         policies: vec![TrafficPolicy {
+            detection: None,
             source: SourceId::new("aws/eu-west-1"),
             name: "shop.example.com".into(),
             kind: PolicyKind::Route53,

@@ -55,6 +55,7 @@ pub fn policy(source: &SourceId, cfg: &GtmConfig, strategy: &Value, status: &Val
         ),
     };
     TrafficPolicy {
+        detection: None,
         source: source.clone(),
         name: cfg
             .name

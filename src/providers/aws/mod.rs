@@ -559,6 +559,10 @@ impl Provider for AwsGlobal {
         }
         route53::set_weights(&c.route53_write, updates, &format!("opsdeck: {} by {}", plan.intent, actor.label())).await
     }
+    async fn change_in_sync(&self, request_id: &str) -> Result<Option<bool>, ProviderError> {
+        let c = self.clients.get().await;
+        route53::changes_in_sync(&c.route53, request_id).await.map(Some)
+    }
 }
 
 /// Words for an SDK error, one sentence: "<operation>: <what went wrong>".

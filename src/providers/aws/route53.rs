@@ -9,7 +9,7 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::config::AwsRecordConfig;
 use super::{READS_IN_FLIGHT, sdk_error};
-use crate::model::{CloudKind, Endpoint, Health, PolicyKind, SourceId, TrafficPolicy};
+use crate::model::{CloudKind, Detection, Endpoint, Health, PolicyKind, SourceId, TrafficPolicy};
 use crate::providers::{ProviderError, Receipt};
 
 fn normal(name: &str) -> String {
@@ -84,6 +84,14 @@ pub async fn policy(
         reads.push(health_or_unknown(client, rs.health_check_id()));
     }
     let healths: Vec<(Health, String)> = stream::iter(reads).buffered(READS_IN_FLIGHT).try_collect().await?;
+    // Failover records fail over by themselves: how long their checks take to
+    // call a primary dead is part of the time to effect.
+    let failover_checks: Vec<String> = sets
+        .iter()
+        .filter(|rs| rs.failover().is_some())
+        .filter_map(|rs| rs.health_check_id().map(String::from))
+        .collect();
+    let detection = detection_of(client, &failover_checks).await?;
     let mut endpoints = Vec::new();
     let mut out = Vec::new();
     let mut ttl = 0;
@@ -111,6 +119,7 @@ pub async fn policy(
         out.push((set_id, rs));
     }
     let policy = TrafficPolicy {
+        detection,
         source: source.clone(),
         name: normal(&rec.name),
         kind: PolicyKind::Route53,
@@ -118,6 +127,30 @@ pub async fn policy(
         endpoints,
     };
     Ok((policy, out))
+}
+
+/// The slowest of the checks' detection (RequestInterval × FailureThreshold,
+/// `GetHealthCheck`); None without checks, or when a check does not say.
+async fn detection_of(client: &Client, checks: &[String]) -> Result<Option<Detection>, ProviderError> {
+    let mut worst: Option<Detection> = None;
+    for id in checks {
+        let resp =
+            client.get_health_check().health_check_id(id).send().await.map_err(|e| sdk_error("GetHealthCheck", e))?;
+        let cfg = resp.health_check().and_then(|h| h.health_check_config());
+        let (Some(interval), Some(failures)) =
+            (cfg.and_then(|c| c.request_interval()), cfg.and_then(|c| c.failure_threshold()))
+        else {
+            return Ok(None);
+        };
+        let d = Detection {
+            interval_secs: u32::try_from(interval).unwrap_or(0),
+            failures: u32::try_from(failures).unwrap_or(0),
+        };
+        if worst.is_none_or(|w| d.secs() > w.secs()) {
+            worst = Some(d);
+        }
+    }
+    Ok(worst)
 }
 
 /// The health of a record set's check; unknown without one.
@@ -187,4 +220,66 @@ pub async fn set_weights(
         ids.extend(resp.change_info().map(|c| c.id().to_string()));
     }
     Ok(Receipt { request_id: ids.join(",") })
+}
+
+/// Whether every change of a receipt (ids comma separated, as `set_weights`
+/// returns them) is INSYNC at Route 53's servers (`GetChange`).
+pub async fn changes_in_sync(client: &Client, request_id: &str) -> Result<bool, ProviderError> {
+    let ids: Vec<&str> = request_id.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    if ids.is_empty() {
+        return Err(ProviderError::BadResponse("the receipt holds no change id".into()));
+    }
+    for id in ids {
+        let resp = client
+            .get_change()
+            .id(id.trim_start_matches("/change/"))
+            .send()
+            .await
+            .map_err(|e| sdk_error("GetChange", e))?;
+        let status = resp.change_info().map(|c| c.status().clone());
+        if status != Some(aws_sdk_route53::types::ChangeStatus::Insync) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+#[cfg(test)]
+mod change_tests {
+    use super::*;
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    fn get_change(id: &str, status: &str) -> String {
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<GetChangeResponse xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\">\
+             <ChangeInfo><Id>/change/{id}</Id><Status>{status}</Status><SubmittedAt>2026-11-18T14:30:00Z</SubmittedAt></ChangeInfo>\
+             </GetChangeResponse>"
+        )
+    }
+
+    /// moto says INSYNC for any change at once, so the other answer is played
+    /// here: a receipt is in sync only when every one of its changes is.
+    #[tokio::test]
+    async fn a_receipt_is_in_sync_only_when_every_change_is() {
+        let server = MockServer::start().await;
+        for (id, status) in [("C1", "PENDING"), ("C2", "INSYNC")] {
+            Mock::given(method("GET"))
+                .and(path(format!("/2013-04-01/change/{id}")))
+                .respond_with(ResponseTemplate::new(200).set_body_string(get_change(id, status)))
+                .mount(&server)
+                .await;
+        }
+        let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_sdk_route53::config::Region::new("us-east-1"))
+            .endpoint_url(server.uri())
+            .credentials_provider(aws_sdk_route53::config::Credentials::new("testing", "testing", None, None, "static"))
+            .load()
+            .await;
+        let client = Client::new(&conf);
+        assert_eq!(changes_in_sync(&client, "/change/C2").await, Ok(true));
+        assert_eq!(changes_in_sync(&client, "/change/C2,/change/C1").await, Ok(false));
+        assert_eq!(changes_in_sync(&client, "C1").await, Ok(false));
+        assert!(changes_in_sync(&client, " , ").await.is_err(), "a receipt without ids is no answer");
+    }
 }

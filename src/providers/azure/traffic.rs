@@ -5,7 +5,7 @@ use azure_core::http::Method;
 use serde::Deserialize;
 
 use super::arm::Arm;
-use crate::model::{CloudKind, Endpoint, Health, PolicyKind, SourceId, TrafficPolicy};
+use crate::model::{CloudKind, Detection, Endpoint, Health, PolicyKind, SourceId, TrafficPolicy};
 use crate::providers::{ProviderError, Receipt};
 
 pub const API: &str = "2022-04-01";
@@ -160,8 +160,20 @@ pub fn to_policy(source: &SourceId, profile_id: &str, p: &Profile) -> (TrafficPo
         ));
     }
     let name = props.dns_config.as_ref().and_then(|d| d.fqdn.clone()).unwrap_or_else(|| p.name.clone());
-    let policy =
-        TrafficPolicy { source: source.clone(), name, kind: PolicyKind::TrafficManager, ttl_secs: ttl, endpoints };
+    // Traffic Manager withdraws an endpoint its probes find dead, whatever the
+    // routing method: detection is known when the profile says how it probes.
+    let detection = props.monitor_config.as_ref().and_then(|m| {
+        // (0 failures tolerated still takes one probe interval.)
+        Some(Detection { interval_secs: m.interval_in_seconds?, failures: m.tolerated_number_of_failures?.max(1) })
+    });
+    let policy = TrafficPolicy {
+        source: source.clone(),
+        name,
+        kind: PolicyKind::TrafficManager,
+        ttl_secs: ttl,
+        endpoints,
+        detection,
+    };
     (policy, refs)
 }
 

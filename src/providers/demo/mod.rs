@@ -221,7 +221,13 @@ mod tests {
         assert_eq!((zone.in_service, zone.healthy), (0, 0));
         assert!(g.healthy() < group(&before, CloudKind::Aws).healthy());
         assert!(metrics(&during, CloudKind::Aws).error_rate > metrics(&before, CloudKind::Aws).error_rate);
-        assert!(severities(&during, CloudKind::Aws).contains(&Severity::P1));
+        // The zone's rule fires its detection time after the fault, not before.
+        let detect = Drill::AzOutage { cloud: CloudKind::Aws, zone: "us-west-1a".into() }.detect_secs();
+        assert!(!severities(&during, CloudKind::Aws).contains(&Severity::P1), "not detected 5 s in");
+        let detected = run(&book, t0 + Duration::seconds(detect));
+        assert!(severities(&detected, CloudKind::Aws).contains(&Severity::P1));
+        let zone_alert = detected.alerts.iter().find(|a| a.id == "demo:aws:zone:us-west-1a").expect("zone alert");
+        assert_eq!(zone_alert.started_at, t0 + Duration::seconds(detect));
         // Two minutes on, the group has replaced the lost instances in the other zones.
         let later = run(&book, t0 + Duration::seconds(150));
         assert!(group(&later, CloudKind::Aws).healthy() >= group(&before, CloudKind::Aws).healthy() - 1);
@@ -262,7 +268,67 @@ mod tests {
         assert_eq!(metrics(&during, CloudKind::Aliyun), metrics(&before, CloudKind::Aliyun));
         assert!(db_lag(&during, CloudKind::Azure) > db_lag(&before, CloudKind::Azure) + 10.0);
         assert_eq!(db_lag(&during, CloudKind::Aliyun), db_lag(&before, CloudKind::Aliyun));
-        assert!(during.alerts.iter().any(|a| a.id == "demo:link:aws-azure" && a.severity == Severity::P2));
+        let link_alert =
+            |r: &SourceReport| r.alerts.iter().any(|a| a.id == "demo:link:aws-azure" && a.severity == Severity::P2);
+        assert!(!link_alert(&during), "a slow link is detected over evaluation periods, not at once");
+        let detect = Drill::LinkLatency { a: CloudKind::Aws, b: CloudKind::Azure, ms: 400.0 }.detect_secs();
+        assert!(link_alert(&run(&book, t0 + Duration::seconds(detect))));
+    }
+
+    /// DNS answers the new weights at once; the requests follow over one TTL, as
+    /// clients' cached answers expire.
+    #[test]
+    fn after_a_weight_change_requests_follow_over_one_ttl() {
+        let t0 = reference_instant();
+        let handle = DemoHandle::default();
+        let before = run(&DrillBook::default(), t0);
+        let policy = &before.policies[0];
+        let aws = policy.endpoints.iter().position(|e| e.cloud == CloudKind::Aws).expect("aws");
+        let azure = policy.endpoints.iter().position(|e| e.cloud == CloudKind::Azure).expect("azure");
+        let mut plan_changes = Vec::new();
+        for (i, after) in [(aws, 0u32), (azure, policy.endpoints[aws].weight + policy.endpoints[azure].weight)] {
+            let e = &policy.endpoints[i];
+            plan_changes.push(crate::model::Change::Weight {
+                policy: policy.name.clone(),
+                cloud: e.cloud,
+                endpoint: e.name.clone(),
+                before: e.weight,
+                after,
+                share_before: 0.0,
+                share_after: 0.0,
+            });
+        }
+        let plan = crate::model::Plan {
+            intent: crate::model::Intent::Drain { cloud: CloudKind::Aws },
+            source: src(),
+            target: "aws".into(),
+            changes: plan_changes,
+            based_on: None,
+            time_to_effect_secs: None,
+            effect: None,
+        };
+        let actor = Actor { user: "a".into(), host: "b".into(), ssh_client: None };
+        handle.execute(&plan, &actor, t0);
+        let ttl = i64::from(policy.ttl_secs);
+        let at = |secs: i64| {
+            simulate(
+                &estate(),
+                &DrillBook::default(),
+                &handle.snapshot().overrides,
+                t0 + Duration::seconds(secs),
+                &src(),
+            )
+        };
+        let aws_share = |r: &SourceReport| {
+            let total: f64 = r.metrics.iter().filter_map(|m| m.rps).sum();
+            metrics(r, CloudKind::Aws).rps.unwrap_or(f64::NAN) / total
+        };
+        let start = aws_share(&before);
+        assert_eq!(at(0).policies[0].endpoints[aws].weight, 0, "DNS has the change at once");
+        assert!((aws_share(&at(0)) - start).abs() < 1e-9, "no client has followed yet");
+        let half = aws_share(&at(ttl / 2));
+        assert!((half - start / 2.0).abs() < 0.01, "half way through the TTL, half moved: {half} of {start}");
+        assert!(aws_share(&at(ttl)) < 1e-9, "after one TTL every client follows");
     }
 
     #[test]
@@ -279,6 +345,7 @@ mod tests {
         assert_eq!(policy.endpoints[i].health, Health::Down);
         assert_eq!(policy.shares()[i], 0.0);
         assert_eq!(metrics(&r, CloudKind::Aliyun).rps, Some(0.0));
-        assert!(severities(&r, CloudKind::Aliyun).contains(&Severity::P0), "below min is P0");
+        let detected = run(&book, t0 + Duration::seconds(25));
+        assert!(severities(&detected, CloudKind::Aliyun).contains(&Severity::P0), "below min is P0");
     }
 }

@@ -28,6 +28,15 @@ pub struct Overrides {
     pub desired: BTreeMap<CloudKind, u32>,
     /// Acknowledged alerts by id.
     pub acks: BTreeMap<String, Ack>,
+    /// The last change of DNS weights: clients follow it over one TTL.
+    pub weight_change: Option<WeightChange>,
+}
+
+/// When the weights last changed, and what they were before.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeightChange {
+    pub at: DateTime<Utc>,
+    pub before: BTreeMap<CloudKind, u32>,
 }
 
 impl Overrides {
@@ -64,9 +73,11 @@ impl DemoHandle {
     /// Carry out a plan on the demo estate. Returns a request id, as a cloud API would.
     pub fn execute(&self, plan: &Plan, actor: &Actor, now: DateTime<Utc>) -> String {
         let mut state = self.lock();
+        let mut before = BTreeMap::new();
         for change in &plan.changes {
             match change {
-                Change::Weight { cloud, after, .. } => {
+                Change::Weight { cloud, after, before: was, .. } => {
+                    before.insert(*cloud, *was);
                     state.overrides.weights.insert(*cloud, *after);
                 }
                 Change::Capacity { cloud, after, .. } => {
@@ -85,6 +96,9 @@ impl DemoHandle {
                     state.overrides.acks.insert(id.clone(), ack);
                 }
             }
+        }
+        if !before.is_empty() {
+            state.overrides.weight_change = Some(WeightChange { at: now, before });
         }
         state.executed += 1;
         format!("demo-{:06}", state.executed)

@@ -205,6 +205,7 @@ pub fn policies(r: &Read) -> Result<Vec<TrafficPolicy>, ProviderError> {
         out.insert(
             key.clone(),
             TrafficPolicy {
+                detection: None,
                 source: SourceId::new(&key.0),
                 name: key.1,
                 kind: policy_kind(s.label("policy_kind"))?,

@@ -59,8 +59,8 @@ pub fn simulate(
         .collect();
     let policy = traffic::policy(spec, overrides, &clouds, source);
 
-    // Second pass: each cloud under the share DNS gives it.
-    let shares = policy.shares();
+    // Second pass: each cloud under the share its clients send it.
+    let shares = traffic::client_shares(&policy, overrides, now);
     let loads: Vec<(&CloudState, traffic::Load)> = clouds
         .iter()
         .zip(&shares)

@@ -42,6 +42,7 @@ pub(super) fn policy(
     source: &SourceId,
 ) -> TrafficPolicy {
     TrafficPolicy {
+        detection: None,
         source: source.clone(),
         name: spec.policy.name.clone(),
         kind: PolicyKind::Global,
@@ -62,6 +63,25 @@ pub(super) fn policy(
             })
             .collect(),
     }
+}
+
+/// The share of requests each endpoint receives. DNS answers the new weights at
+/// once (`TrafficPolicy::shares`), but clients keep their cached answers until
+/// the TTL runs out, so after a weight change the requests move evenly over one
+/// TTL — which is what a failover's measured time to traffic shows on the demo.
+pub(super) fn client_shares(policy: &TrafficPolicy, overrides: &Overrides, now: DateTime<Utc>) -> Vec<f64> {
+    let answered = policy.shares();
+    let Some(change) = &overrides.weight_change else { return answered };
+    let ttl_ms = f64::from(policy.ttl_secs.max(1)) * 1000.0;
+    let followed = ((now - change.at).num_milliseconds() as f64 / ttl_ms).clamp(0.0, 1.0);
+    if followed >= 1.0 {
+        return answered;
+    }
+    let mut cached = policy.clone();
+    for e in &mut cached.endpoints {
+        e.weight = change.before.get(&e.cloud).copied().unwrap_or(e.weight);
+    }
+    answered.iter().zip(cached.shares()).map(|(new, old)| old + (new - old) * followed).collect()
 }
 
 /// One cloud's figures under the traffic it receives.

@@ -53,8 +53,8 @@ pub struct Timeline {
 }
 
 /// Merge `events` from every history into one timeline of `[since, until]`.
-/// Two entries with one key are one happening: the audit's or the journal's
-/// copy is kept over a source history's (it says who), the earliest otherwise.
+/// Two entries with one key are one happening: the earliest is kept, and at
+/// one instant the audit's or the journal's copy over a source history's.
 pub fn assemble(
     mut events: Vec<TimelineEvent>,
     since: DateTime<Utc>,
@@ -67,7 +67,10 @@ pub fn assemble(
         Origin::Journal => 1,
         Origin::Source(_) => 2,
     };
-    events.sort_by(|a, b| a.key.cmp(&b.key).then(rank(&a.origin).cmp(&rank(&b.origin))).then(a.at.cmp(&b.at)));
+    // The earliest report of a happening is the closest to it (a console sees a
+    // resolution at its next read, the source knows the instant); at one instant
+    // the audit's or the journal's copy, which say who, is kept.
+    events.sort_by(|a, b| a.key.cmp(&b.key).then(a.at.cmp(&b.at)).then(rank(&a.origin).cmp(&rank(&b.origin))));
     events.dedup_by(|later, first| later.key == first.key);
     drop_echoed_acks(&mut events);
     events.sort_by(|a, b| a.at.cmp(&b.at).then(a.kind.cmp(&b.kind)).then(a.what.cmp(&b.what)));

@@ -14,6 +14,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
@@ -125,6 +126,16 @@ pub struct AlertTruth {
     pub target: Option<String>,
     pub description: Option<String>,
     pub by: Option<String>,
+    /// `startDateTime`, `monitorConditionResolvedDateTime` (resolved ones),
+    /// `lastModifiedDateTime`: spread over 10:00–13:00 on 2026-11-30.
+    pub started: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub modified: DateTime<Utc>,
+}
+
+/// The first instant the generated alerts' times are drawn after.
+pub fn alerts_base() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-30T10:00:00Z").map(|t| t.with_timezone(&Utc)).unwrap_or_default()
 }
 
 impl AlertTruth {
@@ -324,7 +335,11 @@ impl Estate {
             target: if r.chance(20) { None } else { Some(format!("vm-{}", r.pick(&SET_NAMES))) },
             description: if r.chance(30) { None } else { Some("umbral superado — 閾値".into()) },
             by: if r.chance(30) { None } else { Some("oncall@contoso".into()) },
+            started: alerts_base(),
+            resolved_at: None,
+            modified: alerts_base(),
         }
+        .timed(r)
     }
 
     fn profile(r: &mut Rng, sub: &str, i: usize, k: usize) -> ProfileTruth {
@@ -765,6 +780,18 @@ fn set_view_json(set: &SetTruth) -> Value {
         "statuses": [{"code": "ProvisioningState/succeeded", "level": "Info", "displayStatus": "Provisioning succeeded"}]})
 }
 
+impl AlertTruth {
+    /// When it started, resolved (if it did) and was last changed.
+    fn timed(mut self, r: &mut Rng) -> AlertTruth {
+        self.started = alerts_base() + chrono::Duration::minutes(r.range(0, 120) as i64);
+        self.resolved_at = (self.monitor_condition == "Resolved")
+            .then(|| self.started + chrono::Duration::minutes(r.range(1, 45) as i64));
+        let touched = self.started + chrono::Duration::minutes(r.range(0, 60) as i64);
+        self.modified = self.resolved_at.map_or(touched, |at| at.max(touched));
+        self
+    }
+}
+
 fn alert_json(sub: &str, a: &AlertTruth) -> Value {
     json!({
         "id": format!("/subscriptions/{sub}/providers/Microsoft.AlertsManagement/alerts/{}", a.guid),
@@ -774,8 +801,8 @@ fn alert_json(sub: &str, a: &AlertTruth) -> Value {
             "monitorCondition": a.monitor_condition, "targetResource": a.target.as_ref().map(|t| format!("/subscriptions/{sub}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/{t}")),
             "targetResourceName": a.target, "targetResourceGroup": "rg", "targetResourceType": "virtualMachines",
             "monitorService": "Platform", "alertRule": a.rule, "sourceCreatedId": a.guid,
-            "startDateTime": "2026-11-30T10:00:00Z", "lastModifiedDateTime": "2026-11-30T10:05:00Z",
-            "monitorConditionResolvedDateTime": if a.monitor_condition == "Resolved" { json!("2026-11-30T10:04:00Z") } else { Value::Null },
+            "startDateTime": a.started.to_rfc3339(), "lastModifiedDateTime": a.modified.to_rfc3339(),
+            "monitorConditionResolvedDateTime": a.resolved_at.map(|t| t.to_rfc3339()),
             "lastModifiedUserName": a.by, "description": a.description,
         }}
     })

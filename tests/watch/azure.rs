@@ -1374,3 +1374,85 @@ async fn the_binary_snapshot_equals_generated_estates() {
     assert!(statuses.len() >= 3, "the estates vary in health: {statuses:?}");
     assert!(priced >= 40 && priced_unknown >= 5, "the prices vary: {priced} priced, {priced_unknown} unknown");
 }
+
+/// Alerts Management's own history for the incident timeline, over generated
+/// estates: every alert that started in the window at its `startDateTime`,
+/// every acknowledgement in it by whom, every resolution at
+/// `monitorConditionResolvedDateTime` (or a close at its last change, by whom);
+/// nothing outside the window; alerts across pages and subscriptions, non-ASCII rules.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alert_history_is_the_generated_window() {
+    use opsdeck::model::EventKind;
+    use std::collections::BTreeSet;
+    let since = azure_estate::alerts_base() + chrono::Duration::minutes(45);
+    let until = azure_estate::alerts_base() + chrono::Duration::minutes(150);
+    let within = |t: chrono::DateTime<Utc>| t >= since && t <= until;
+    let (mut fired, mut acked, mut ended, mut outside) = (0, 0, 0, 0);
+    for seed in 0..LIBRARY_SEEDS {
+        let estate = Estate::generate(seed);
+        let server = azure_estate::serve(&estate).await;
+        let base = server.uri().replace("http://", "https://");
+        let cfg = estate_config(&estate, &base);
+        let cred = creds::client_secret(
+            azure_estate::TENANT,
+            azure_estate::CLIENT,
+            &Secret::new(azure_estate::SECRET),
+            &cfg,
+            Some(support::azure_http::plain_http()),
+        )
+        .expect("credential");
+        let opts = AzureOptions {
+            auth: AzureAuth::Given(cred),
+            transport: Some(support::azure_http::plain_http()),
+            lro: LroLimits { timeout: Duration::from_secs(10), interval: Duration::from_millis(20) },
+        };
+        let providers = azure::providers("az", &cfg, opts).expect("providers");
+        for (p, sub) in providers.iter().zip(&estate.subs) {
+            let ctx = format!("seed {seed}, subscription {}", sub.id);
+            let got = p.alert_history(since, until).await.unwrap_or_else(|e| panic!("{ctx}: {e}")).expect("kept");
+            let seen = |kind: EventKind| -> BTreeSet<(String, i64, Option<String>)> {
+                got.iter()
+                    .filter(|e| e.kind == kind)
+                    .map(|e| {
+                        let guid = e.key.split(':').find(|part| part.len() == 36).unwrap_or_default().to_string();
+                        (guid, e.at.timestamp(), e.who.clone())
+                    })
+                    .collect()
+            };
+            let by = |a: &azure_estate::AlertTruth| a.by.clone();
+            let want_fired: BTreeSet<_> = sub
+                .alerts
+                .iter()
+                .filter(|a| within(a.started))
+                .map(|a| (a.guid.clone(), a.started.timestamp(), None))
+                .collect();
+            let want_acked: BTreeSet<_> = sub
+                .alerts
+                .iter()
+                .filter(|a| a.alert_state == "Acknowledged" && within(a.modified))
+                .map(|a| (a.guid.clone(), a.modified.timestamp(), by(a)))
+                .collect();
+            let want_ended: BTreeSet<_> = sub
+                .alerts
+                .iter()
+                .filter_map(|a| match a.resolved_at {
+                    Some(at) => Some((a.guid.clone(), at, None)),
+                    None if a.alert_state == "Closed" => Some((a.guid.clone(), a.modified, by(a))),
+                    None => None,
+                })
+                .filter(|(_, at, _)| within(*at))
+                .map(|(g, at, who)| (g, at.timestamp(), who))
+                .collect();
+            assert_eq!(seen(EventKind::AlertFiring), want_fired, "{ctx}: fired");
+            assert_eq!(seen(EventKind::Ack), want_acked, "{ctx}: acked");
+            assert_eq!(seen(EventKind::AlertResolved), want_ended, "{ctx}: resolved or closed");
+            assert_eq!(got.len(), want_fired.len() + want_acked.len() + want_ended.len(), "{ctx}: nothing else");
+            fired += want_fired.len();
+            acked += want_acked.len();
+            ended += want_ended.len();
+            outside += sub.alerts.iter().filter(|a| !within(a.started)).count();
+        }
+    }
+    println!("azure history: {fired} fired, {acked} acked, {ended} resolved or closed, {outside} outside the window");
+    assert!(fired >= 20 && acked >= 5 && ended >= 10 && outside >= 10, "{fired} {acked} {ended} {outside}");
+}

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::arm::Arm;
-use crate::model::{Alert, AlertState, CloudKind, Severity, SourceId};
+use crate::model::{Alert, AlertState, CloudKind, Origin, Severity, SourceId, TimelineEvent};
 use crate::providers::{ProviderError, Receipt};
 
 pub const API: &str = "2019-03-01";
@@ -43,6 +43,8 @@ struct Essentials {
     target_resource: Option<String>,
     target_resource_name: Option<String>,
     start_date_time: Option<DateTime<Utc>>,
+    /// When the condition resolved (absent or null while it holds).
+    monitor_condition_resolved_date_time: Option<DateTime<Utc>>,
     last_modified_date_time: Option<DateTime<Utc>>,
     last_modified_user_name: Option<String>,
     description: Option<String>,
@@ -139,28 +141,48 @@ pub async fn list(
     sev: &BTreeMap<String, Severity>,
     now: DateTime<Utc>,
 ) -> Result<AlertRead, ProviderError> {
-    let path = format!("/subscriptions/{subscription}/providers/Microsoft.AlertsManagement/alerts");
-    let firsts: Vec<_> = if resource_groups.is_empty() {
-        vec![arm.url(&path, API, &[])]
-    } else {
-        resource_groups.iter().map(|rg| arm.url(&path, API, &[("targetResourceGroup", rg)])).collect()
-    };
     let mut out = Vec::new();
     let mut rules = BTreeMap::new();
+    for a in every_alert(arm, source, subscription, resource_groups, &[]).await? {
+        let rule = a.properties.essentials.alert_rule.clone().filter(|r| !r.is_empty());
+        let alert = to_alert(a, source, sev, now);
+        if let Some(rule) = rule {
+            rules.insert(alert.id.clone(), rule);
+        }
+        out.push(alert);
+    }
+    Ok(AlertRead { alerts: out, rules })
+}
+
+/// Every alert of the list, all pages (with `query` added to the first page).
+async fn every_alert(
+    arm: &Arm,
+    source: &SourceId,
+    subscription: &str,
+    resource_groups: &[String],
+    query: &[(&str, &str)],
+) -> Result<Vec<AzAlert>, ProviderError> {
+    let path = format!("/subscriptions/{subscription}/providers/Microsoft.AlertsManagement/alerts");
+    let firsts: Vec<_> = if resource_groups.is_empty() {
+        vec![arm.url(&path, API, query)]
+    } else {
+        resource_groups
+            .iter()
+            .map(|rg| {
+                let mut q = query.to_vec();
+                q.push(("targetResourceGroup", rg));
+                arm.url(&path, API, &q)
+            })
+            .collect()
+    };
+    let mut out = Vec::new();
     for first in firsts {
         let mut next = Some(first);
         let mut pages = 0;
         while let Some(url) = next.take() {
             pages += 1;
             let page: Page = arm.get("Alerts Management list", url).await?;
-            for a in page.value {
-                let rule = a.properties.essentials.alert_rule.clone().filter(|r| !r.is_empty());
-                let alert = to_alert(a, source, sev, now);
-                if let Some(rule) = rule {
-                    rules.insert(alert.id.clone(), rule);
-                }
-                out.push(alert);
-            }
+            out.extend(page.value);
             if let Some(link) = page.next_link.filter(|l| !l.is_empty()) {
                 if pages >= MAX_PAGES {
                     log::warn!("{source}: alerts list stopped after {MAX_PAGES} pages");
@@ -170,7 +192,67 @@ pub async fn list(
             }
         }
     }
-    Ok(AlertRead { alerts: out, rules })
+    Ok(out)
+}
+
+/// The list's `timeRange` that covers `since`: Alerts Management keeps 30 days.
+fn time_range(since: DateTime<Utc>, now: DateTime<Utc>) -> &'static str {
+    match (now - since).num_hours() {
+        ..1 => "1h",
+        1..24 => "1d",
+        24..168 => "7d",
+        _ => "30d",
+    }
+}
+
+/// Alerts Management's own account of `[since, now]`: each alert that started
+/// in it (at `startDateTime`), was acknowledged in it (by `lastModifiedUserName`
+/// at `lastModifiedDateTime`), and resolved in it (at
+/// `monitorConditionResolvedDateTime`, or closed by someone at its last change).
+pub async fn history(
+    arm: &Arm,
+    source: &SourceId,
+    subscription: &str,
+    resource_groups: &[String],
+    sev: &BTreeMap<String, Severity>,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<TimelineEvent>, ProviderError> {
+    let range = [("timeRange", time_range(since, now))];
+    let raw = every_alert(arm, source, subscription, resource_groups, &range).await?;
+    let origin = || Origin::Source(source.to_string());
+    let within = |t: &DateTime<Utc>| *t >= since && *t <= now;
+    let mut out = Vec::new();
+    for a in raw {
+        let e = &a.properties.essentials;
+        let (started, resolved, modified, by) = (
+            e.start_date_time,
+            e.monitor_condition_resolved_date_time,
+            e.last_modified_date_time,
+            e.last_modified_user_name.clone().unwrap_or_default(),
+        );
+        let closed = e.alert_state.as_deref().is_some_and(|s| s.trim().eq_ignore_ascii_case("Closed"));
+        let acked = e.alert_state.as_deref().is_some_and(|s| s.trim().eq_ignore_ascii_case("Acknowledged"));
+        // An alert with no start is not placed on a timeline at a guessed time.
+        let Some(started) = started else { continue };
+        let alert = to_alert(a, source, sev, now);
+        if within(&started) {
+            out.push(TimelineEvent::firing(&alert, started, origin()));
+        }
+        if let Some(at) = modified.filter(|t| acked && within(t)) {
+            out.push(TimelineEvent::acked(&alert, &by, at, "", origin()));
+        }
+        let ended = resolved.or(modified.filter(|_| closed));
+        if let Some(at) = ended.filter(within) {
+            let mut e = TimelineEvent::resolved(&alert, at, origin());
+            if resolved.is_none() {
+                e.what = format!("closed: {}", crate::model::alert_line(&alert));
+                e.who = Some(by.clone()).filter(|b| !b.is_empty());
+            }
+            out.push(e);
+        }
+    }
+    Ok(out)
 }
 
 /// `POST .../alerts/{id}/changestate?newState=Acknowledged` with the comment.

@@ -494,6 +494,20 @@ impl Provider for AzureSubscription {
         out
     }
 
+    /// Alerts Management keeps every alert of the last 30 days with its start,
+    /// resolution and last change: the subscription's history for the timeline.
+    async fn alert_history(
+        &self,
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Vec<crate::model::TimelineEvent>>, ProviderError> {
+        let arm = self.arm().await?;
+        let cfg = &self.cfg;
+        alerts::history(arm, &self.id, &self.subscription, &cfg.resource_groups, &cfg.severity_map, since, now)
+            .await
+            .map(Some)
+    }
+
     async fn execute(&self, plan: &Plan, actor: &Actor, _now: DateTime<Utc>) -> Result<Receipt, ProviderError> {
         let arm = self.arm().await?;
         match plan.changes.as_slice() {
